@@ -1,0 +1,66 @@
+#include "util/env.h"
+
+#include <cstdlib>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "util/check.h"
+
+namespace hearth {
+
+const std::vector<EnvVar>& env_vars() {
+  static const std::vector<EnvVar> vars = {
+      {"HEARTH_HOST", "OLLAMA_HOST", "127.0.0.1:11434", "IP address and port of the server"},
+      {"HEARTH_MODELS", "OLLAMA_MODELS", "", "Model store directory (default ~/.hearth/models)"},
+      {"HEARTH_KEEP_ALIVE", "OLLAMA_KEEP_ALIVE", "5m", "How long models stay loaded after use"},
+      {"HEARTH_NUM_PARALLEL", "OLLAMA_NUM_PARALLEL", "1", "Sequences served at once per model"},
+      {"HEARTH_MAX_QUEUE", "OLLAMA_MAX_QUEUE", "512", "Requests that may wait before 503"},
+      {"HEARTH_MAX_LOADED_MODELS", "OLLAMA_MAX_LOADED_MODELS", "3", "Models loaded at once"},
+      {"HEARTH_ORIGINS", "OLLAMA_ORIGINS", "", "Extra allowed CORS origins, comma separated"},
+      {"HEARTH_CONTEXT_LENGTH", "OLLAMA_CONTEXT_LENGTH", "4096", "Default context length"},
+      {"HEARTH_DEBUG", "OLLAMA_DEBUG", "", "Show additional debug information"},
+      {"HEARTH_NOHISTORY", "OLLAMA_NOHISTORY", "", "Do not keep REPL history"},
+      {"HEARTH_NOPRUNE", "OLLAMA_NOPRUNE", "", "Do not prune unused blobs on start-up"},
+      {"HEARTH_LOAD_TIMEOUT", "OLLAMA_LOAD_TIMEOUT", "5m", "How long a load may stall"},
+      {"HEARTH_API_KEY", nullptr, "", "When set, requests need Authorization: Bearer <key>"},
+      {"HEARTH_KV_CACHE_TYPE", "OLLAMA_KV_CACHE_TYPE", "f16", "KV cache precision: f16 or f32"},
+      {"HEARTH_CPU", nullptr, "", "Pin the CPU kernel tier: ref, avx2 or avx512"},
+      {"HEARTH_NUM_THREAD", nullptr, "", "Threads for inference (default: physical cores)"},
+  };
+  return vars;
+}
+
+namespace {
+const EnvVar& find_var(const char* name) {
+  for (const auto& v : env_vars()) {
+    if (std::strcmp(v.name, name) == 0) return v;
+  }
+  std::fprintf(stderr, "undeclared environment variable %s\n", name);
+  HEARTH_CHECK(false);
+  std::abort();
+}
+
+const char* raw_value(const EnvVar& v) {
+  const char* s = std::getenv(v.name);
+  if ((s == nullptr || *s == '\0') && v.ollama_name != nullptr) s = std::getenv(v.ollama_name);
+  return (s != nullptr && *s != '\0') ? s : nullptr;
+}
+}  // namespace
+
+std::string env_value(const char* name) {
+  const EnvVar& v = find_var(name);
+  const char* s = raw_value(v);
+  return s != nullptr ? std::string(s) : std::string(v.default_value);
+}
+
+bool env_is_set(const char* name) { return raw_value(find_var(name)) != nullptr; }
+
+bool env_flag(const char* name) {
+  std::string v = env_value(name);
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "1" || v == "true" || v == "yes" || v == "on";
+}
+
+}  // namespace hearth

@@ -1,0 +1,30 @@
+#pragma once
+// Every HEARTH_* environment variable, declared once with its default and help text (env.cc).
+// Each one Ollama also has falls back to its OLLAMA_* name when the HEARTH_* one is unset, so an
+// existing Ollama environment file works as is.
+
+#include <string>
+#include <vector>
+
+namespace hearth {
+
+struct EnvVar {
+  const char* name;         // "HEARTH_HOST"
+  const char* ollama_name;  // "OLLAMA_HOST", or nullptr when Ollama has no such variable
+  const char* default_value;
+  const char* help;
+};
+
+const std::vector<EnvVar>& env_vars();
+
+// The value in force: HEARTH_*, else OLLAMA_*, else the declared default. Aborts (a bug) when
+// `name` is not declared in env.cc.
+std::string env_value(const char* name);
+
+// True when HEARTH_* or its OLLAMA_* fallback is set to a non-empty value.
+bool env_is_set(const char* name);
+
+// Parses a boolean the way Ollama does ("1", "true", "yes" -> true).
+bool env_flag(const char* name);
+
+}  // namespace hearth

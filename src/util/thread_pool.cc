@@ -1,0 +1,105 @@
+#include "util/thread_pool.h"
+
+#include <memory>
+
+#include "util/cpu_features.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define HEARTH_PAUSE() _mm_pause()
+#else
+#define HEARTH_PAUSE() ((void)0)
+#endif
+
+namespace hearth {
+
+namespace {
+constexpr int kSpinIterations = 20000;
+}
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+  for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_.store(true);
+    generation_.fetch_add(1);
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+void ThreadPool::work(int thread) {
+  for (;;) {
+    int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
+    if (task >= n_tasks_) break;
+    (*job_)(task, thread);
+  }
+}
+
+void ThreadPool::worker_loop(int thread) {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t gen = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+      HEARTH_PAUSE();
+      gen = generation_.load(std::memory_order_acquire);
+    }
+    if (gen == seen) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      gen = generation_.load(std::memory_order_acquire);
+    }
+    seen = gen;
+    if (stop_.load()) return;
+    work(thread);
+    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& fn) {
+  if (n_tasks <= 0) return;
+  if (n_threads_ == 1 || n_tasks == 1) {
+    for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
+    return;
+  }
+  job_ = &fn;
+  n_tasks_ = n_tasks;
+  next_task_.store(0, std::memory_order_relaxed);
+  pending_workers_.store(n_threads_ - 1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  wake_.notify_all();
+  work(0);
+  while (pending_workers_.load(std::memory_order_acquire) != 0) HEARTH_PAUSE();
+  job_ = nullptr;
+}
+
+void ThreadPool::parallel_for(int64_t n, int64_t grain,
+                              const std::function<void(int64_t, int64_t, int)>& fn) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  int64_t max_chunks = (n + grain - 1) / grain;
+  int64_t chunks = std::min<int64_t>(max_chunks, n_threads_);
+  int64_t per = (n + chunks - 1) / chunks;
+  run(chunks, [&](int64_t c, int thread) {
+    int64_t b = c * per;
+    int64_t e = std::min(n, b + per);
+    if (b < e) fn(b, e, thread);
+  });
+}
+
+ThreadPool& global_thread_pool(int n_threads) {
+  static std::unique_ptr<ThreadPool> pool;
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  if (n_threads <= 0) n_threads = pool ? pool->size() : cpu_physical_cores();
+  if (!pool || pool->size() != n_threads) pool = std::make_unique<ThreadPool>(n_threads);
+  return *pool;
+}
+
+}  // namespace hearth
