@@ -1,0 +1,55 @@
+#pragma once
+// Packing of the 6-bit sub-block scales of the K-quants, shared by the ref and SIMD kernels.
+
+#include <cstdint>
+
+namespace hearth::quant {
+
+// Q4_K / Q5_K: 8 (scale, min) pairs of 6 bits in 12 bytes. Pairs 0-3 sit in the low 6 bits of
+// bytes 0-3 (scale) and 4-7 (min); pairs 4-7 keep their low 4 bits in the nibbles of bytes 8-11 and
+// their top 2 bits in the spare top bits of bytes 0-3 (scale) and 4-7 (min).
+inline void unpack_scale_min_k4(const uint8_t* s, int j, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = static_cast<uint8_t>((s[j + 4] & 0xf) | ((s[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+  }
+}
+
+inline void pack_scale_min_k4(const uint8_t sc[8], const uint8_t m[8], uint8_t s[12]) {
+  for (int j = 0; j < 12; ++j) s[j] = 0;
+  for (int j = 0; j < 8; ++j) {
+    if (j < 4) {
+      s[j] |= sc[j] & 63;
+      s[j + 4] |= m[j] & 63;
+    } else {
+      s[j + 4] = static_cast<uint8_t>((sc[j] & 0xf) | ((m[j] & 0xf) << 4));
+      s[j - 4] |= static_cast<uint8_t>((sc[j] >> 4) << 6);
+      s[j] |= static_cast<uint8_t>((m[j] >> 4) << 6);
+    }
+  }
+}
+
+// Q3_K: 16 scales of 6 bits (stored biased by 32) in 12 bytes; see BlockQ3_K.
+inline void unpack_scales_q3_k(const uint8_t s[12], int8_t out[16]) {
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? (s[j] & 0xf) : (s[j - 8] >> 4);
+    const int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
+    out[j] = static_cast<int8_t>((low | (high << 4)) - 32);
+  }
+}
+
+// `biased[j]` in [0, 63].
+inline void pack_scales_q3_k(const uint8_t biased[16], uint8_t s[12]) {
+  for (int j = 0; j < 12; ++j) s[j] = 0;
+  for (int j = 0; j < 16; ++j) {
+    const uint8_t low = biased[j] & 0xf, high = (biased[j] >> 4) & 3;
+    if (j < 8) s[j] |= low;
+    else s[j - 8] |= static_cast<uint8_t>(low << 4);
+    s[8 + j % 4] |= static_cast<uint8_t>(high << (2 * (j / 4)));
+  }
+}
+
+}  // namespace hearth::quant
