@@ -1,0 +1,237 @@
+#include "tokenizer/pre_tokenizer.h"
+
+#include <cstdint>
+
+#include "tokenizer/unicode.h"
+#include "tokenizer/utf8.h"
+
+namespace hearth::tokenizer {
+namespace {
+
+// The text as code points with their classes; positions are code point indices.
+struct Cps {
+  std::vector<uint32_t> cp;
+  std::vector<uint8_t> cls;
+  std::vector<uint32_t> byte_at;  // byte offset of each code point, plus one past the end
+};
+
+Cps decode(std::string_view text) {
+  Cps c;
+  c.cp.reserve(text.size());
+  c.cls.reserve(text.size());
+  c.byte_at.reserve(text.size() + 1);
+  size_t i = 0;
+  while (i < text.size()) {
+    const Utf8Char ch = utf8_decode(text.data() + i, text.size() - i);
+    c.cp.push_back(ch.cp);
+    c.cls.push_back(cp_class(ch.cp));
+    c.byte_at.push_back(static_cast<uint32_t>(i));
+    i += ch.len;
+  }
+  c.byte_at.push_back(static_cast<uint32_t>(text.size()));
+  return c;
+}
+
+bool is_crlf(uint32_t cp) { return cp == '\r' || cp == '\n'; }
+uint32_t ascii_lower(uint32_t cp) { return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp; }
+bool is_ascii_alpha(uint32_t cp) { return ascii_lower(cp) >= 'a' && ascii_lower(cp) <= 'z'; }
+bool is_ascii_punct(uint32_t cp) {
+  return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) || (cp >= 0x5B && cp <= 0x60) ||
+         (cp >= 0x7B && cp <= 0x7E);
+}
+
+// A matcher returns the end of the match starting at pos within [pos, end), or pos if none of its
+// alternatives matches there. `Split` with behaviour "Isolated" keeps matches as pieces and the
+// unmatched stretches between them as pieces too.
+template <typename Matcher>
+void split_isolated(const Cps& c, size_t begin, size_t end, Matcher match, std::vector<size_t>& cuts) {
+  size_t gap = begin;
+  size_t pos = begin;
+  while (pos < end) {
+    const size_t m = match(c, pos, end);
+    if (m > pos) {
+      if (gap < pos) cuts.push_back(pos);
+      cuts.push_back(m);
+      pos = gap = m;
+    } else {
+      ++pos;
+    }
+  }
+  if (gap < end) cuts.push_back(end);
+}
+
+// Contractions 's 't 're 've 'm 'll 'd; `fold` makes them case-insensitive (ASCII only, as the
+// references apply it).
+size_t match_contraction(const Cps& c, size_t pos, size_t end, bool fold) {
+  if (c.cp[pos] != '\'' || pos + 1 >= end) return pos;
+  auto low = [&](size_t i) { return fold ? ascii_lower(c.cp[i]) : c.cp[i]; };
+  const uint32_t a = low(pos + 1);
+  if (a == 's' || a == 't' || a == 'm' || a == 'd') return pos + 2;
+  if (pos + 2 >= end) return pos;
+  const uint32_t b = low(pos + 2);
+  if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return pos + 3;
+  return pos;
+}
+
+// \s*[\r\n]+ | \s+(?!\S) | \s+   starting at a White_Space code point.
+size_t match_whitespace(const Cps& c, size_t pos, size_t end, bool newline_alternative) {
+  size_t q = pos;
+  size_t after_last_newline = 0;
+  while (q < end && (c.cls[q] & kSpace)) {
+    if (is_crlf(c.cp[q])) after_last_newline = q + 1;
+    ++q;
+  }
+  if (q == pos) return pos;
+  if (newline_alternative && after_last_newline != 0) return after_last_newline;
+  if (q == end) return q;          // \s+(?!\S) takes the whole run at the end of the text
+  if (q - pos > 1) return q - 1;   // ... and otherwise leaves the last space for the next word
+  return q;                        // \s+
+}
+
+// GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+size_t match_gpt2(const Cps& c, size_t pos, size_t end) {
+  if (size_t m = match_contraction(c, pos, end, false); m > pos) return m;
+  const size_t start = (c.cp[pos] == ' ' && pos + 1 < end) ? pos + 1 : pos;
+  for (const uint8_t cls : {uint8_t(kLetter), uint8_t(kNumber)}) {
+    if (c.cls[start] & cls) {
+      size_t q = start + 1;
+      while (q < end && (c.cls[q] & cls)) ++q;
+      return q;
+    }
+  }
+  auto other = [&](size_t i) { return !(c.cls[i] & (kLetter | kNumber | kSpace)); };
+  if (other(start)) {
+    size_t q = start + 1;
+    while (q < end && other(q)) ++q;
+    return q;
+  }
+  return match_whitespace(c, pos, end, false);
+}
+
+// Llama 3 (max_digits 3) and Qwen2 (max_digits 1):
+// (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,N}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+// \s*[\r\n]+|\s+(?!\S)|\s+
+template <size_t kMaxDigits>
+size_t match_llama3(const Cps& c, size_t pos, size_t end) {
+  if (size_t m = match_contraction(c, pos, end, true); m > pos) return m;
+  const uint32_t cp = c.cp[pos];
+  const uint8_t cls = c.cls[pos];
+  auto letters_from = [&](size_t q) {
+    while (q < end && (c.cls[q] & kLetter)) ++q;
+    return q;
+  };
+  if (cls & kLetter) return letters_from(pos + 1);
+  if (!is_crlf(cp) && !(cls & kNumber) && pos + 1 < end && (c.cls[pos + 1] & kLetter)) {
+    return letters_from(pos + 2);
+  }
+  if (cls & kNumber) {
+    size_t q = pos + 1;
+    while (q < end && q - pos < kMaxDigits && (c.cls[q] & kNumber)) ++q;
+    return q;
+  }
+  auto other = [&](size_t i) { return !(c.cls[i] & (kLetter | kNumber | kSpace)); };
+  const size_t start = (cp == ' ' && pos + 1 < end && other(pos + 1)) ? pos + 1 : pos;
+  if (other(start)) {
+    size_t q = start + 1;
+    while (q < end && other(q)) ++q;
+    while (q < end && is_crlf(c.cp[q])) ++q;
+    return q;
+  }
+  return match_whitespace(c, pos, end, true);
+}
+
+// DeepSeek-V3, third split: [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|
+// [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+size_t match_deepseek_v3_words(const Cps& c, size_t pos, size_t end) {
+  const uint32_t cp = c.cp[pos];
+  const uint8_t cls = c.cls[pos];
+  if (is_ascii_punct(cp) && pos + 1 < end && is_ascii_alpha(c.cp[pos + 1])) {
+    size_t q = pos + 2;
+    while (q < end && is_ascii_alpha(c.cp[q])) ++q;
+    return q;
+  }
+  auto letter_or_mark_from = [&](size_t q) {
+    while (q < end && (c.cls[q] & (kLetter | kMark))) ++q;
+    return q;
+  };
+  if (cls & (kLetter | kMark)) return letter_or_mark_from(pos + 1);
+  if (!is_crlf(cp) && !(cls & (kLetter | kPunct | kSymbol)) && pos + 1 < end &&
+      (c.cls[pos + 1] & (kLetter | kMark))) {
+    return letter_or_mark_from(pos + 2);
+  }
+  auto punct = [&](size_t i) { return (c.cls[i] & (kPunct | kSymbol)) != 0; };
+  const size_t start = (cp == ' ' && pos + 1 < end && punct(pos + 1)) ? pos + 1 : pos;
+  if (punct(start)) {
+    size_t q = start + 1;
+    while (q < end && punct(q)) ++q;
+    while (q < end && is_crlf(c.cp[q])) ++q;
+    return q;
+  }
+  return match_whitespace(c, pos, end, true);
+}
+
+// DeepSeek-V3, first split: \p{N}{1,3}
+size_t match_digits3(const Cps& c, size_t pos, size_t end) {
+  size_t q = pos;
+  while (q < end && q - pos < 3 && (c.cls[q] & kNumber)) ++q;
+  return q;
+}
+
+// DeepSeek-V3, second split: [一-龥぀-ゟ゠-ヿ]+ (CJK U+4E00..U+9FA5, hiragana and katakana)
+bool is_cjk_or_kana(uint32_t cp) { return (cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3040 && cp <= 0x30FF); }
+size_t match_cjk(const Cps& c, size_t pos, size_t end) {
+  size_t q = pos;
+  while (q < end && is_cjk_or_kana(c.cp[q])) ++q;
+  return q;
+}
+
+// Applies one split to every piece in `cuts` (piece ends), giving the finer pieces.
+template <typename Matcher>
+std::vector<size_t> refine(const Cps& c, const std::vector<size_t>& cuts, Matcher match) {
+  std::vector<size_t> out;
+  out.reserve(cuts.size() * 2);
+  size_t begin = 0;
+  for (const size_t end : cuts) {
+    split_isolated(c, begin, end, match, out);
+    begin = end;
+  }
+  return out;
+}
+
+}  // namespace
+
+void pre_tokenize(PreTokenizer pre, std::string_view text, std::vector<std::string_view>& out) {
+  if (text.empty()) return;
+  if (pre == PreTokenizer::none) {
+    out.push_back(text);
+    return;
+  }
+  const Cps c = decode(text);
+  const size_t n = c.cp.size();
+  std::vector<size_t> cuts;
+  switch (pre) {
+    case PreTokenizer::none:
+      break;
+    case PreTokenizer::gpt2:
+      split_isolated(c, 0, n, match_gpt2, cuts);
+      break;
+    case PreTokenizer::llama3:
+      split_isolated(c, 0, n, match_llama3<3>, cuts);
+      break;
+    case PreTokenizer::qwen2:
+      split_isolated(c, 0, n, match_llama3<1>, cuts);
+      break;
+    case PreTokenizer::deepseek_v3:
+      split_isolated(c, 0, n, match_digits3, cuts);
+      cuts = refine(c, cuts, match_cjk);
+      cuts = refine(c, cuts, match_deepseek_v3_words);
+      break;
+  }
+  size_t begin = 0;
+  for (const size_t end : cuts) {
+    out.push_back(text.substr(c.byte_at[begin], c.byte_at[end] - c.byte_at[begin]));
+    begin = end;
+  }
+}
+
+}  // namespace hearth::tokenizer

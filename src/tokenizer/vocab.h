@@ -1,0 +1,71 @@
+#pragma once
+// The plain description of a vocabulary that a Tokenizer is built from. The tokenizer knows
+// nothing of GGUF: model/vocab_loader.h fills this from a file's tokenizer.ggml.* keys, and
+// tests build small ones by hand.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hearth::tokenizer {
+
+using TokenId = int32_t;
+inline constexpr TokenId kNoToken = -1;
+
+// GGUF's tokenizer.ggml.token_type values.
+enum class TokenType : int32_t {
+  undefined = 0,
+  normal = 1,
+  unknown = 2,
+  control = 3,
+  user_defined = 4,
+  unused = 5,
+  byte = 6,
+};
+
+enum class VocabModel {
+  spm,  // tokenizer.ggml.model "llama": SentencePiece BPE with scores and <0xNN> byte fallback
+  bpe,  // "gpt2": byte-level BPE with ranked merges
+};
+
+// The split rules applied before byte-level BPE (tokenizer.ggml.pre).
+enum class PreTokenizer {
+  none,          // SPM vocabularies
+  gpt2,          // "gpt-2" and other GPT-2 regex users
+  llama3,        // "llama-bpe", "llama3": digits in groups of up to 3
+  qwen2,         // "qwen2", "deepseek-r1-qwen": single digits
+  deepseek_v3,   // "deepseek-v3": digits, CJK/kana runs, then a punctuation-aware split
+};
+
+// Maps a tokenizer.ggml.pre name; throws Error(unsupported) naming the unknown one.
+PreTokenizer pre_tokenizer_from_name(std::string_view name);
+const char* pre_tokenizer_name(PreTokenizer pre);
+
+struct Vocab {
+  VocabModel model = VocabModel::bpe;
+  PreTokenizer pre = PreTokenizer::gpt2;
+  std::vector<std::string> tokens;   // id -> text as stored (byte-level or ▁-escaped)
+  std::vector<float> scores;         // empty, or one per token (SPM merge priority)
+  std::vector<TokenType> types;      // empty (all normal), or one per token
+  std::vector<std::string> merges;   // BPE only: "left right", best first
+  TokenId bos = kNoToken;
+  TokenId eos = kNoToken;
+  TokenId eot = kNoToken;
+  TokenId eom = kNoToken;
+  TokenId pad = kNoToken;
+  TokenId unk = kNoToken;
+  bool add_bos = false;
+  bool add_eos = false;
+  // SPM: prepend a space (▁) to text at the start and after each special token, as llama.cpp
+  // and SentencePiece's add_dummy_prefix do.
+  bool add_space_prefix = false;
+  // BPE: a pre-token that is itself a token is emitted whole, skipping merges (Llama 3).
+  bool ignore_merges = false;
+
+  TokenType type(TokenId id) const {
+    return types.empty() ? TokenType::normal : types[static_cast<size_t>(id)];
+  }
+};
+
+}  // namespace hearth::tokenizer
