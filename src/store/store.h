@@ -1,0 +1,105 @@
+#pragma once
+// The model store: content-addressed blobs plus one manifest per model name, laid out exactly as
+// Ollama lays out $OLLAMA_MODELS (ollama-compat.md section 6), so either program can use the
+// other's store.
+//
+// Consistency rules, which hold after a crash or kill -9 at any point:
+//  - a blob file is only ever created by renaming a fully written, fsynced, verified temp file;
+//  - a manifest is written (atomically) only after every blob it names is present;
+//  - deleting removes the manifest first, then the blobs no other manifest uses.
+// Concurrency: operations on one model name serialise on a per-name flock; blob downloads
+// serialise on a per-digest flock; anything that adds blobs holds the shared "gc" lock, and blob
+// garbage collection runs only under the exclusive one, so it never deletes a blob that a running
+// pull or create is about to reference.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/file_lock.h"
+#include "store/manifest.h"
+#include "store/model_name.h"
+
+namespace hearth::store {
+
+struct ModelEntry {
+  ModelName name;                  // as spelled on disk
+  std::string digest;              // sha256 hex of the manifest file bytes (no prefix)
+  uint64_t size = 0;               // layers + config
+  std::chrono::system_clock::time_point modified;
+  Manifest manifest;
+  ModelConfig config;              // default-constructed if the config blob is unreadable
+};
+
+class Store {
+ public:
+  explicit Store(std::string root);
+  // $HEARTH_MODELS, else $OLLAMA_MODELS, else ~/.hearth/models.
+  static std::string default_root();
+  static Store open_default() { return Store(default_root()); }
+
+  const std::string& root() const { return root_; }
+  std::string blobs_dir() const { return root_ + "/blobs"; }
+  std::string manifests_dir() const { return root_ + "/manifests"; }
+
+  // Paths. The digest is validated first (Error(invalid_argument) otherwise).
+  std::string blob_path(std::string_view digest) const;
+  std::string manifest_path(const ModelName& name) const;
+
+  bool has_blob(std::string_view digest) const;
+  // Stores bytes as a blob (no-op if present); returns its digest.
+  std::string put_blob(std::string_view bytes);
+  // Copies a file into the store while hashing it; returns its digest. If the blob is already
+  // present nothing is copied.
+  std::string import_blob_file(const std::string& path, uint64_t* size = nullptr);
+  // Reads a small blob (template, params, ...). Throws not_found / resource_exhausted.
+  std::string read_blob(std::string_view digest, uint64_t max_bytes = kMaxManifestBytes) const;
+
+  // The name as stored on disk, matched case-insensitively. When the user gave no host and the
+  // default host has no such model, a unique match under another host is returned (so that
+  // `pull localhost:5000/library/m:t` then `run m:t` works).
+  std::optional<ModelName> resolve(const ModelName& name) const;
+  // resolve() or Error(not_found, "model 'NAME' not found").
+  ModelName resolve_existing(std::string_view name) const;
+
+  // Reads and parses a manifest; *raw receives its bytes. Throws not_found / corrupt.
+  Manifest read_manifest(const ModelName& name, std::string* raw = nullptr) const;
+  // Atomically writes the manifest bytes as given (byte-for-byte), after checking that it parses
+  // and that every blob it names is present with the size it claims. Keeps an existing casing.
+  void write_manifest(const ModelName& name, std::string_view raw);
+
+  ModelEntry entry(const ModelName& name) const;
+  // Every model, newest first. Unreadable manifests are skipped with a warning.
+  std::vector<ModelEntry> list() const;
+
+  // Copies SRC's manifest to DST. Throws not_found for a missing source.
+  void copy(std::string_view src, std::string_view dst);
+  // Removes the model and the blobs no other manifest references (deferred to the next prune when
+  // a pull or create holds the gc lock). Throws not_found.
+  void remove(std::string_view name);
+  // Deletes blobs no manifest references, plus stale temp files. Returns how many were removed.
+  // Waits for running pulls/creates. Partial downloads (-partial*) are kept for resume.
+  size_t prune();
+
+  // Locks (see the header comment).
+  FileLock lock_model(const ModelName& name) const;
+  FileLock lock_blob(std::string_view digest) const;
+  FileLock lock_gc_shared() const;
+
+  // All manifest names on disk (manifests/*/*/*/*).
+  std::vector<ModelName> manifest_names() const;
+
+ private:
+  std::string lock_dir() const { return root_ + "/.locks"; }
+  // Blob digests referenced by any manifest (unreadable manifests make this throw, so that a
+  // damaged store never loses blobs to GC).
+  std::vector<std::string> referenced_digests() const;
+  size_t remove_unreferenced(const std::vector<std::string>& candidates);
+
+  std::string root_;
+};
+
+}  // namespace hearth::store
