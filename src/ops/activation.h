@@ -1,0 +1,21 @@
+#pragma once
+// Element-wise activations and vector helpers used between matmuls.
+
+#include <cstdint>
+
+namespace hearth::ops {
+
+// out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)). out may alias gate or up.
+void swiglu(const float* gate, const float* up, int64_t n, float* out);
+void swiglu_ref(const float* gate, const float* up, int64_t n, float* out);
+
+// Numerically stable softmax in place over n values (max subtracted; sum kept in double).
+void softmax(float* x, int64_t n);
+void softmax_ref(const float* x, int64_t n, double* out);
+
+// y[i] += x[i]
+void add_inplace(float* y, const float* x, int64_t n);
+// rows of x ([n_rows, n]) each get b ([n]) added.
+void add_bias_rows(float* x, const float* b, int64_t n_rows, int64_t n);
+
+}  // namespace hearth::ops

@@ -1,0 +1,39 @@
+#pragma once
+// Causal multi-head attention of a batch of query rows over a KV cache, with grouped-query heads
+// (n_head a multiple of n_head_kv: query head h reads KV head h / (n_head / n_head_kv)). Each row
+// names its own sequence's K/V and how many positions it sees, so rows of different sequences and
+// positions mix freely in one call (continuous batching). Work splits by (row, head); each output
+// is computed by one thread in a fixed order, so results do not depend on the thread count.
+
+#include <cstdint>
+
+#include "gguf/ggml_type.h"
+
+namespace hearth::ops {
+
+struct AttentionShape {
+  int n_head = 0;
+  int n_head_kv = 0;
+  int64_t head_dim_k = 0;
+  int64_t head_dim_v = 0;
+  int64_t k_stride = 0;  // elements between positions in K (n_head_kv * head_dim_k when packed)
+  int64_t v_stride = 0;  // elements between positions in V
+  gguf::GgmlType kv_type = gguf::GgmlType::F16;  // F16 or F32
+  float scale = 1.0f;    // applied to q.k (usually 1 / sqrt(head_dim_k))
+};
+
+struct AttentionRow {
+  const float* q = nullptr;  // [n_head, head_dim_k]
+  const void* k = nullptr;   // this sequence's K at position 0: [n_kv, k_stride] of kv_type
+  const void* v = nullptr;   // this sequence's V at position 0: [n_kv, v_stride] of kv_type
+  int64_t n_kv = 0;          // attend to positions [0, n_kv)
+  float* out = nullptr;      // [n_head, head_dim_v]
+};
+
+// Threaded over the global thread pool.
+void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows);
+
+// The specification: one thread, scores, softmax and weighted sum in double.
+void attention_ref(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows);
+
+}  // namespace hearth::ops

@@ -1,0 +1,71 @@
+// The CPU backend: the free functions of ops/ behind the Backend interface.
+
+#include "ops/activation.h"
+#include "ops/backend.h"
+#include "ops/matmul.h"
+#include "ops/norm.h"
+#include "util/thread_pool.h"
+
+namespace hearth::ops {
+
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  const char* name() const override { return "cpu"; }
+
+  void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) const override {
+    ops::matmul(w, x, n_tok, y);
+  }
+
+  void get_rows(const Matrix& w, const int32_t* ids, int64_t n, float* out) const override {
+    for (int64_t i = 0; i < n; ++i) dequantize_row(w, ids[i], out + i * w.n_cols);
+  }
+
+  void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps,
+               float* out) const override {
+    if (n_rows == 1) {
+      ops::rmsnorm(x, w, 1, n, eps, out);
+      return;
+    }
+    global_thread_pool().run(n_rows, [&](int64_t r, int) {
+      ops::rmsnorm(x + r * n, w, 1, n, eps, out + r * n);
+    });
+  }
+
+  void rope(float* x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
+            const RopeParams& p) const override {
+    const int64_t stride = n_heads * head_dim;
+    if (n_tok == 1) {
+      ops::rope(x, n_heads, head_dim, pos[0], p);
+      return;
+    }
+    global_thread_pool().run(n_tok, [&](int64_t t, int) {
+      ops::rope(x + t * stride, n_heads, head_dim, pos[t], p);
+    });
+  }
+
+  void attention(const AttentionShape& shape, const AttentionRow* rows,
+                 int64_t n_rows) const override {
+    ops::attention(shape, rows, n_rows);
+  }
+
+  void swiglu(const float* gate, const float* up, int64_t n, float* out) const override {
+    ops::swiglu(gate, up, n, out);
+  }
+
+  void add(float* y, const float* x, int64_t n) const override { add_inplace(y, x, n); }
+
+  void add_bias(float* x, const float* b, int64_t n_rows, int64_t n) const override {
+    add_bias_rows(x, b, n_rows, n);
+  }
+};
+
+}  // namespace
+
+const Backend& cpu_backend() {
+  static const CpuBackend backend;
+  return backend;
+}
+
+}  // namespace hearth::ops

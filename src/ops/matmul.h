@@ -1,0 +1,27 @@
+#pragma once
+// y = x W^T for a batch of activation rows: x [n_tok, n_cols] (f32), W [n_rows, n_cols] (any
+// supported GGUF type), y [n_tok, n_rows]. Each activation row is quantized ONCE to the weight
+// type's vec_dot_type, then every output is one vec_dot of a weight row with an activation row.
+// Output rows are split across the global thread pool (never a reduction), so y does not depend
+// on the thread count. Decode is n_tok = 1 (matvec); prompt processing passes the whole batch so
+// each weight row is read once per batch.
+
+#include <cstdint>
+
+#include "ops/matrix.h"
+
+namespace hearth::ops {
+
+void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y);
+
+// The specification: weights dequantized to float, activations NOT quantized, sums in double.
+// It differs from matmul by the activation quantization error (tests bound it per type).
+void matmul_ref(const Matrix& w, const float* x, int64_t n_tok, float* y);
+
+// One row of W as floats (embedding lookup): out [n_cols].
+void dequantize_row(const Matrix& w, int64_t row, float* out);
+
+// Whether matmul can run this weight type.
+bool matmul_supports(gguf::GgmlType type);
+
+}  // namespace hearth::ops

@@ -1,0 +1,15 @@
+#pragma once
+// RMSNorm: out = x / sqrt(mean(x^2) + eps) * w, row by row. The sum of squares is kept in double
+// so the result does not depend on summation order more than the last float rounding.
+
+#include <cstdint>
+
+namespace hearth::ops {
+
+// x, out: [n_rows, n]; w: [n] (may be null: no scale). out may alias x.
+void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* out);
+
+// The specification: everything in double, one row at a time.
+void rmsnorm_ref(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* out);
+
+}  // namespace hearth::ops
