@@ -1,0 +1,116 @@
+#include "model/vocab_loader.h"
+
+#include "util/error.h"
+#include "util/log.h"
+
+namespace hearth::model {
+namespace {
+
+using tokenizer::kNoToken;
+using tokenizer::TokenId;
+using tokenizer::TokenType;
+using tokenizer::Vocab;
+
+TokenType token_type_from_gguf(int32_t v) {
+  if (v >= 0 && v <= 6) return static_cast<TokenType>(v);
+  return TokenType::undefined;
+}
+
+// An id key, kept only if it names a token; a bad id in a model file is reported, not fatal,
+// since the rest of the vocabulary is usable.
+TokenId read_id(const gguf::File& f, const char* key, TokenId def, size_t n_tokens) {
+  const gguf::Value* v = f.find(key);
+  if (v == nullptr) return def < static_cast<TokenId>(n_tokens) ? def : kNoToken;
+  const auto id = v->as_i64();
+  if (!id || *id < 0 || static_cast<uint64_t>(*id) >= n_tokens) {
+    HEARTH_LOG_WARN(f.path() + ": ignoring " + key + ": not a token id below " + std::to_string(n_tokens));
+    return kNoToken;
+  }
+  return static_cast<TokenId>(*id);
+}
+
+Vocab load(const gguf::File& f) {
+  Vocab v;
+  const std::string model = f.get_string("tokenizer.ggml.model");
+  if (model == "llama") {
+    v.model = tokenizer::VocabModel::spm;
+    v.pre = tokenizer::PreTokenizer::none;
+  } else if (model == "gpt2") {
+    v.model = tokenizer::VocabModel::bpe;
+  } else {
+    throw Error(ErrorCode::unsupported, "unsupported tokenizer model '" + model + "' (supported: llama, gpt2)");
+  }
+
+  v.tokens = f.get_string_array("tokenizer.ggml.tokens");
+  const size_t n = v.tokens.size();
+  if (n == 0) throw Error(ErrorCode::corrupt, "tokenizer.ggml.tokens is empty");
+  if (f.find("tokenizer.ggml.scores") != nullptr) {
+    v.scores = f.get_f32_array("tokenizer.ggml.scores");
+    if (v.scores.size() != n) {
+      throw Error(ErrorCode::corrupt, "tokenizer.ggml.scores has " + std::to_string(v.scores.size()) +
+                                          " entries for " + std::to_string(n) + " tokens");
+    }
+  }
+  if (f.find("tokenizer.ggml.token_type") != nullptr) {
+    const std::vector<int32_t> types = f.get_i32_array("tokenizer.ggml.token_type");
+    if (types.size() != n) {
+      throw Error(ErrorCode::corrupt, "tokenizer.ggml.token_type has " + std::to_string(types.size()) +
+                                          " entries for " + std::to_string(n) + " tokens");
+    }
+    v.types.reserve(n);
+    for (const int32_t t : types) v.types.push_back(token_type_from_gguf(t));
+  }
+
+  bool default_add_bos = false;
+  if (v.model == tokenizer::VocabModel::bpe) {
+    v.merges = f.get_string_array("tokenizer.ggml.merges");
+    const std::string pre = f.get_string_or("tokenizer.ggml.pre", "");
+    if (pre.empty()) {
+      HEARTH_LOG_WARN(f.path() + ": no tokenizer.ggml.pre; splitting text as GPT-2 does");
+      v.pre = tokenizer::PreTokenizer::gpt2;
+    } else {
+      v.pre = tokenizer::pre_tokenizer_from_name(pre);
+    }
+    // Llama 3's tokenizer.json sets ignore_merges, and its vocabulary adds BOS by default.
+    v.ignore_merges = v.pre == tokenizer::PreTokenizer::llama3;
+    default_add_bos = v.pre == tokenizer::PreTokenizer::llama3;
+    v.add_space_prefix = false;
+  } else {
+    default_add_bos = true;
+    v.add_space_prefix = true;
+  }
+  const bool spm = v.model == tokenizer::VocabModel::spm;
+  v.bos = read_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : kNoToken, n);
+  v.eos = read_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : kNoToken, n);
+  v.unk = read_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : kNoToken, n);
+  v.eot = read_id(f, "tokenizer.ggml.eot_token_id", kNoToken, n);
+  v.eom = read_id(f, "tokenizer.ggml.eom_token_id", kNoToken, n);
+  v.pad = read_id(f, "tokenizer.ggml.padding_token_id", kNoToken, n);
+  v.add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", default_add_bos);
+  v.add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", false);
+  v.add_space_prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+  if (v.add_bos && v.bos == kNoToken) {
+    HEARTH_LOG_WARN(f.path() + ": add_bos_token is set but there is no BOS token; not adding one");
+    v.add_bos = false;
+  }
+  if (v.add_eos && v.eos == kNoToken) {
+    HEARTH_LOG_WARN(f.path() + ": add_eos_token is set but there is no EOS token; not adding one");
+    v.add_eos = false;
+  }
+  return v;
+}
+
+}  // namespace
+
+tokenizer::Vocab load_vocab(const gguf::File& file) {
+  try {
+    return load(file);
+  } catch (const Error& e) {
+    // gguf's own errors already start with the path.
+    const std::string msg = e.what();
+    const bool has_path = msg.rfind(file.path() + ":", 0) == 0;
+    throw Error(e.code(), "loading vocabulary from " + (has_path ? msg : file.path() + ": " + msg));
+  }
+}
+
+}  // namespace hearth::model
