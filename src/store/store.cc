@@ -269,9 +269,13 @@ void Store::remove(std::string_view text) {
     fsync_path(path.substr(0, path.find_last_of('/')));
     remove_empty_parents(path.substr(0, path.find_last_of('/')), manifests_dir());
   }
+  remove_blobs_if_unreferenced(m.blob_digests());
+}
+
+size_t Store::remove_blobs_if_unreferenced(const std::vector<std::string>& digests) {
   FileLock gc = FileLock::try_acquire(lock_dir() + "/gc", FileLock::Mode::exclusive);
-  if (!gc.held()) return;  // a pull or create is running; prune collects these later
-  remove_unreferenced(m.blob_digests());
+  if (!gc.held()) return 0;
+  return remove_unreferenced(digests);
 }
 
 std::vector<std::string> Store::referenced_digests() const {

@@ -80,6 +80,9 @@ class Store {
   // Removes the model and the blobs no other manifest references (deferred to the next prune when
   // a pull or create holds the gc lock). Throws not_found.
   void remove(std::string_view name);
+  // Deletes those of `digests` that no manifest references, unless a pull or create is running
+  // (then prune collects them later). Returns how many were removed.
+  size_t remove_blobs_if_unreferenced(const std::vector<std::string>& digests);
   // Deletes blobs no manifest references, plus stale temp files. Returns how many were removed.
   // Waits for running pulls/creates. Partial downloads (-partial*) are kept for resume.
   size_t prune();

@@ -1,0 +1,144 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "store/atomic_file.h"
+#include "store/digest.h"
+#include "store/registry_ops.h"
+#include "util/error.h"
+
+namespace hearth::store {
+
+namespace {
+
+std::string absolute_location(const RegistryClient& c, const std::string& loc) {
+  if (loc.rfind("http://", 0) == 0 || loc.rfind("https://", 0) == 0) return loc;
+  return c.base_url() + (loc.empty() || loc[0] != '/' ? "/" : "") + loc;
+}
+
+bool transient(long s) { return s == 408 || s == 429 || s >= 500; }
+
+// One attempt at uploading a blob: POST to open an upload, then a single PUT with the data and
+// the digest. Returns false on a transient failure.
+bool upload_blob(RegistryClient& client, Store& store, const Layer& l,
+                 const std::function<void(uint64_t)>& progress) {
+  HttpRequest post;
+  post.method = "POST";
+  post.url = client.repo_url("/blobs/uploads/");
+  HttpResponse r = client.send(std::move(post));
+  if (transient(r.status)) return false;
+  if (r.status != 202) RegistryClient::throw_for_status(r, "pushing " + l.digest);
+  std::string loc = r.header("docker-upload-location");
+  if (loc.empty()) loc = r.header("location");
+  if (loc.empty()) throw Error(ErrorCode::corrupt, "registry gave no upload location");
+  loc = absolute_location(client, loc);
+  loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + url_escape(l.digest);
+
+  std::string path = store.blob_path(l.digest);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(ErrorCode::not_found, "blob " + l.digest + " is missing from the store");
+  uint64_t sent = 0;
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = loc;
+  put.headers.push_back("Content-Type: application/octet-stream");
+  put.body_size = l.size;
+  put.read_body = [&](char* buf, size_t n) -> size_t {
+    ssize_t got = ::read(fd, buf, n);
+    if (got <= 0) return 0;
+    sent += static_cast<uint64_t>(got);
+    if (progress) progress(sent);
+    return static_cast<size_t>(got);
+  };
+  HttpResponse pr;
+  try {
+    pr = client.send(std::move(put));
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
+  if (transient(pr.status)) return false;
+  if (pr.status != 201 && pr.status != 204 && pr.status != 200) {
+    RegistryClient::throw_for_status(pr, "pushing " + l.digest);
+  }
+  return true;
+}
+
+}  // namespace
+
+void push_model(Store& store, std::string_view text, const RegistryOptions& opts,
+                const ProgressFn& progress) {
+  auto emit = [&](const std::string& status, const std::string& digest = "", uint64_t total = 0,
+                  uint64_t completed = 0) {
+    if (progress) progress(Progress{status, digest, total, completed});
+  };
+  ModelName name = store.resolve_existing(text);
+  RegistryClient client(name, opts);
+  emit("retrieving manifest");
+  std::string raw;
+  Manifest m = store.read_manifest(name, &raw);
+  std::vector<Layer> layers = m.layers;
+  layers.push_back(m.config);
+
+  for (const auto& l : layers) {
+    std::string status = "pushing " + std::string(digest_hex(l.digest).substr(0, 12));
+    emit(status, l.digest, l.size, 0);
+    HttpRequest head;
+    head.method = "HEAD";
+    head.url = client.repo_url("/blobs/" + l.digest);
+    HttpResponse h = client.send(std::move(head));
+    if (h.status == 200) {
+      emit(status, l.digest, l.size, l.size);
+      continue;
+    }
+    if (!l.from.empty()) {
+      ModelName from;
+      if (ModelName::try_parse(l.from, &from) && from.host == name.host) {
+        HttpRequest mount;
+        mount.method = "POST";
+        mount.url = client.repo_url("/blobs/uploads/?mount=" + url_escape(l.digest) +
+                                    "&from=" + url_escape(from.repository()));
+        HttpResponse mr = client.send(std::move(mount));
+        if (mr.status == 201) {
+          emit(status, l.digest, l.size, l.size);
+          continue;
+        }
+      }
+    }
+    int failures = 0;
+    for (;;) {
+      bool ok = false;
+      std::string why;
+      try {
+        ok = upload_blob(client, store, l, [&](uint64_t done) { emit(status, l.digest, l.size, done); });
+        why = "transient registry error";
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::io) throw;
+        why = e.what();
+      }
+      if (ok) break;
+      if (++failures > opts.max_retries) {
+        throw Error(ErrorCode::io, "pushing " + l.digest + ": giving up: " + why);
+      }
+      std::this_thread::sleep_for(opts.retry_base * (1 << std::min(failures - 1, 5)));
+    }
+    emit(status, l.digest, l.size, l.size);
+  }
+
+  emit("pushing manifest");
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = client.repo_url("/manifests/" + name.tag);
+  put.headers.push_back(std::string("Content-Type: ") + m.media_type);
+  put.body = raw;
+  HttpResponse r = client.send(std::move(put));
+  if (r.status != 201 && r.status != 200) RegistryClient::throw_for_status(r, "pushing manifest");
+  emit("success");
+}
+
+}  // namespace hearth::store

@@ -1,0 +1,137 @@
+#include "store/registry_client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+
+#include "util/error.h"
+
+namespace hearth::store {
+
+namespace {
+
+// Parses `Bearer realm="...",service="...",scope="..."` into its key/value pairs.
+std::map<std::string, std::string> parse_challenge(const std::string& h, std::string* scheme) {
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  while (i < h.size() && h[i] != ' ') ++i;
+  *scheme = h.substr(0, i);
+  for (auto& c : *scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (i < h.size()) {
+    while (i < h.size() && (h[i] == ' ' || h[i] == ',')) ++i;
+    size_t k = i;
+    while (i < h.size() && h[i] != '=') ++i;
+    if (i >= h.size()) break;
+    std::string key = h.substr(k, i - k);
+    ++i;
+    std::string val;
+    if (i < h.size() && h[i] == '"') {
+      ++i;
+      while (i < h.size() && h[i] != '"') {
+        if (h[i] == '\\' && i + 1 < h.size()) ++i;
+        val.push_back(h[i++]);
+      }
+      ++i;
+    } else {
+      while (i < h.size() && h[i] != ',') val.push_back(h[i++]);
+    }
+    out[key] = val;
+  }
+  return out;
+}
+
+std::string host_of(const std::string& url) {
+  auto s = url.find("://");
+  if (s == std::string::npos) return {};
+  s += 3;
+  auto e = url.find_first_of("/?#", s);
+  return url.substr(s, e == std::string::npos ? std::string::npos : e - s);
+}
+
+std::string strip_port(const std::string& host) {
+  auto c = host.rfind(':');
+  return c == std::string::npos ? host : host.substr(0, c);
+}
+
+}  // namespace
+
+std::string registry_user_agent() { return "hearth/0.1.0 (amd64 linux)"; }
+
+RegistryClient::RegistryClient(ModelName name, RegistryOptions opts)
+    : name_(std::move(name)), opts_(std::move(opts)) {}
+
+std::string RegistryClient::base_url() const {
+  return std::string(opts_.insecure ? "http://" : "https://") + name_.host;
+}
+
+std::string RegistryClient::repo_url(const std::string& suffix) const {
+  return base_url() + "/v2/" + name_.ns + "/" + name_.model + suffix;
+}
+
+HttpResponse RegistryClient::send(HttpRequest req) {
+  req.headers.push_back("User-Agent: " + registry_user_agent());
+  if (req.cancel == nullptr) req.cancel = opts_.cancel;
+  req.low_speed_time_s = opts_.low_speed_time_s;
+  std::vector<std::string> base_headers = req.headers;
+  for (int attempt = 0;; ++attempt) {
+    req.headers = base_headers;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!token_.empty()) req.headers.push_back("Authorization: Bearer " + token_);
+    }
+    HttpResponse r = http_perform(req);
+    if (r.status != 401 || attempt > 0) return r;
+    std::string challenge = r.header("www-authenticate");
+    if (challenge.empty() || !fetch_token(challenge)) return r;
+  }
+}
+
+bool RegistryClient::fetch_token(const std::string& challenge) {
+  std::string scheme;
+  auto kv = parse_challenge(challenge, &scheme);
+  if (scheme != "bearer" || kv["realm"].empty()) return false;
+  std::string realm = kv["realm"];
+  // A realm elsewhere could collect credentials meant for this registry.
+  if (strip_port(host_of(realm)) != strip_port(name_.host)) {
+    throw Error(ErrorCode::invalid_argument,
+                "unauthorized: auth realm host " + host_of(realm) + " does not match registry host " +
+                    name_.host);
+  }
+  std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") +
+                    "service=" + url_escape(kv["service"]) + "&scope=" + url_escape(kv["scope"]) +
+                    "&ts=" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  HttpRequest tr;
+  tr.url = url;
+  tr.headers.push_back("User-Agent: " + registry_user_agent());
+  tr.cancel = opts_.cancel;
+  HttpResponse r = http_perform(tr);
+  if (r.status != 200) return false;
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  std::string tok;
+  if (auto t = j.find("token"); t != j.end() && t->is_string()) tok = t->get<std::string>();
+  if (tok.empty()) {
+    if (auto t = j.find("access_token"); t != j.end() && t->is_string()) tok = t->get<std::string>();
+  }
+  if (tok.empty()) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  token_ = tok;
+  return true;
+}
+
+void RegistryClient::throw_for_status(const HttpResponse& r, const std::string& what) {
+  std::string prefix = what.empty() ? "" : what + ": ";
+  if (r.status == 404) throw Error(ErrorCode::not_found, prefix + "file does not exist");
+  std::string body = r.body.size() > 512 ? r.body.substr(0, 512) + "..." : r.body;
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  if (r.status == 401 || r.status == 403) {
+    throw Error(ErrorCode::invalid_argument, prefix + "unauthorized: " + std::to_string(r.status) +
+                                                 (body.empty() ? "" : ": " + body));
+  }
+  throw Error(r.status >= 500 ? ErrorCode::io : ErrorCode::invalid_argument,
+              prefix + std::to_string(r.status) + ": " + body);
+}
+
+}  // namespace hearth::store
