@@ -75,35 +75,49 @@ std::string Store::manifest_path(const ModelName& name) const {
 
 bool Store::has_blob(std::string_view digest) const { return path_exists(blob_path(digest)); }
 
-std::string Store::put_blob(std::string_view bytes) {
+std::string Store::put_blob(std::string_view bytes, bool* existed) {
   FileLock gc = lock_gc_shared();  // prune deletes temp files of writers without it
   std::string digest = sha256_digest(bytes);
   std::string path = blob_path(digest);
-  if (!path_exists(path)) write_file_atomic(path, bytes);
+  bool have = path_exists(path);
+  if (!have) write_file_atomic(path, bytes);
+  if (existed != nullptr) *existed = have;
   return digest;
 }
 
-std::string Store::import_blob_file(const std::string& src, uint64_t* size) {
+std::string Store::adopt_temp_file(const std::string& tmp, uint64_t* size, bool* existed) {
+  try {
+    uint64_t n = 0;
+    std::string digest = sha256_file(tmp, &n);
+    if (size != nullptr) *size = n;
+    std::string path = blob_path(digest);
+    bool have = path_exists(path);
+    if (have) {
+      ::unlink(tmp.c_str());
+    } else {
+      fsync_path(tmp);
+      rename_durable(tmp, path);
+    }
+    if (existed != nullptr) *existed = have;
+    return digest;
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
+std::string Store::import_blob_file(const std::string& src, uint64_t* size, bool* existed) {
   // Copy first, hash the copy: the source may change under us, the copy cannot.
   FileLock gc = lock_gc_shared();
   make_dirs(blobs_dir());
   std::string tmp = temp_path_for(blobs_dir() + "/import");
   try {
     copy_file_atomic(src, tmp);
-    uint64_t n = 0;
-    std::string digest = sha256_file(tmp, &n);
-    if (size != nullptr) *size = n;
-    std::string path = blob_path(digest);
-    if (path_exists(path)) {
-      ::unlink(tmp.c_str());
-    } else {
-      rename_durable(tmp, path);
-    }
-    return digest;
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
   }
+  return adopt_temp_file(tmp, size, existed);
 }
 
 std::string Store::read_blob(std::string_view digest, uint64_t max_bytes) const {

@@ -50,11 +50,16 @@ class Store {
   std::string manifest_path(const ModelName& name) const;
 
   bool has_blob(std::string_view digest) const;
-  // Stores bytes as a blob (no-op if present); returns its digest.
-  std::string put_blob(std::string_view bytes);
-  // Copies a file into the store while hashing it; returns its digest. If the blob is already
-  // present nothing is copied.
-  std::string import_blob_file(const std::string& path, uint64_t* size = nullptr);
+  // Stores bytes as a blob (no-op if present); returns its digest. *existed tells which.
+  std::string put_blob(std::string_view bytes, bool* existed = nullptr);
+  // Copies a file into the store, then hashes the copy; returns its digest. If the blob is
+  // already present the copy is dropped.
+  std::string import_blob_file(const std::string& path, uint64_t* size = nullptr,
+                               bool* existed = nullptr);
+  // Moves a finished temp file (in blobs_dir(), named by temp_path_for) into the store under its
+  // digest; the caller holds lock_gc_shared() from the file's creation on.
+  std::string adopt_temp_file(const std::string& tmp, uint64_t* size = nullptr,
+                              bool* existed = nullptr);
   // Reads a small blob (template, params, ...). Throws not_found / resource_exhausted.
   std::string read_blob(std::string_view digest, uint64_t max_bytes = kMaxManifestBytes) const;
 
