@@ -26,7 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     File f = File::from_memory(data, size, "fuzz.gguf");
     size_t sink = f.version() + f.alignment() + f.data_offset();
-    for (const auto& [key, v] : f.metadata()) {
+    for (const auto& kv : f.metadata()) {
+      // Plain references: clang 14 cannot capture structured bindings in lambdas.
+      const std::string& key = kv.first;
+      const Value& v = kv.second;
       sink += v.describe(4).size() + v.type_string().size();
       ignore_errors([&] { sink += f.get_string(key).size(); });
       ignore_errors([&] { sink += f.get_string_or(key, "").size(); });
