@@ -222,8 +222,11 @@ std::string Tokenizer::decode(std::span<const TokenId> ids, bool render_special)
   for (const TokenId id : ids) {
     std::string_view p = piece(id, render_special);
     if (p.empty()) continue;
-    if (first && impl_->vocab.add_space_prefix && !is_control(id) && p[0] == ' ') p.remove_prefix(1);
-    first = false;
+    // The dummy prefix belongs to the first text token, even after a rendered BOS.
+    if (first && !is_control(id)) {
+      if (impl_->vocab.add_space_prefix && p[0] == ' ') p.remove_prefix(1);
+      first = false;
+    }
     out += p;
   }
   return utf8_is_valid(out) ? out : utf8_sanitize(out);
