@@ -1,0 +1,165 @@
+#pragma once
+// What the scheduler and the server's handlers need from one loaded model, as a small abstract
+// interface so the server can be driven by a fake in tests. The real implementation adapts
+// engine::Runner (runner_backend.cc). Nothing here knows HTTP or JSON: tool definitions and
+// tool-call arguments travel as JSON text the chat templates consume as they are.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hearth::engine {
+
+// Facts about a loaded model (from its GGUF), for /api/show, /api/ps and prompt building.
+struct ModelFacts {
+  std::string arch;                 // general.architecture
+  int64_t context_length = 0;       // trained context (<arch>.context_length)
+  int64_t parameter_count = 0;
+  uint64_t file_size = 0;
+  std::string quantization;         // "Q8_0", "F32", ... (general.file_type)
+  std::string chat_template;        // tokenizer.chat_template (Jinja), may be empty
+  std::string bos_token, eos_token;
+  bool thinking = false;            // the template understands a thinking switch
+  bool tools = false;               // the template renders tools
+  bool insert = false;              // fill-in-middle (suffix) supported
+};
+
+// Sampling and decoding knobs, already merged (defaults < model params < request options).
+struct SamplingParams {
+  float temperature = 0.8f;
+  int top_k = 40;
+  float top_p = 0.9f;
+  float min_p = 0.0f;
+  float typical_p = 1.0f;
+  float repeat_penalty = 1.0f;
+  int repeat_last_n = 64;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  int64_t seed = -1;
+};
+
+struct ToolCallText {
+  std::string id;              // "call_xxxxxxxx"; may be empty in history
+  std::string name;
+  std::string arguments_json;  // a JSON object, serialized
+};
+
+struct PromptMessage {
+  std::string role;  // system, user, assistant, tool
+  std::string content;
+  std::string thinking;
+  std::vector<ToolCallText> tool_calls;
+  std::string tool_name;
+  std::string tool_call_id;
+  size_t image_count = 0;
+};
+
+// Everything a chat template needs. `template_override` (Modelfile TEMPLATE or the request's
+// `template`) replaces the model's own template when non-empty.
+struct RenderRequest {
+  std::vector<PromptMessage> messages;
+  std::string tools_json;              // JSON array of tool definitions, or empty
+  std::optional<std::string> think;    // unset, "true", "false", "low", "medium", "high", "max"
+  std::string template_override;
+  std::string suffix;                  // fill-in-middle suffix (generate)
+  bool add_generation_prompt = true;
+};
+
+// One piece of parsed model output.
+struct OutputDelta {
+  std::string content;
+  std::string thinking;
+  std::vector<ToolCallText> tool_calls;
+  bool empty() const { return content.empty() && thinking.empty() && tool_calls.empty(); }
+};
+
+// Splits the raw text stream into content, thinking and tool calls for one response.
+class OutputParser {
+ public:
+  virtual ~OutputParser() = default;
+  virtual OutputDelta add(std::string_view piece) = 0;
+  virtual OutputDelta finish() = 0;  // flushes what was held back
+};
+
+struct CompletionJob {
+  std::vector<int32_t> prompt;  // tokens, already fitted to the context
+  SamplingParams sampling;
+  int num_predict = -1;         // -1: until the context is full
+  std::vector<std::string> stop;
+  int num_keep = 4;
+  std::string format;           // "" (free), "json", or a JSON schema (serialized)
+  // Called with each decoded piece of text (stop strings already held back and removed).
+  // Returning false cancels the sequence at once and frees its slot (the client is gone).
+  std::function<bool(std::string_view piece)> on_piece;
+};
+
+struct CompletionOutcome {
+  std::string done_reason;  // "stop", "length" or "cancelled"
+  int prompt_eval_count = 0;
+  int64_t prompt_eval_ns = 0;
+  int eval_count = 0;
+  int64_t eval_ns = 0;
+  std::vector<int32_t> context;  // prompt + generated tokens
+};
+
+class ModelBackend {
+ public:
+  virtual ~ModelBackend() = default;
+
+  virtual const ModelFacts& facts() const = 0;
+  // The context length one sequence gets (num_ctx after capping to the trained length).
+  virtual int num_ctx() const = 0;
+  // Bytes this model holds (weights + KV cache), for the memory budget and /api/ps.
+  virtual uint64_t memory_bytes() const = 0;
+
+  virtual std::vector<int32_t> tokenize(std::string_view text, bool add_special) const = 0;
+  virtual std::string detokenize(std::span<const int32_t> tokens) const = 0;
+
+  // Renders a conversation to prompt text with the model's (or the overriding) chat template.
+  // Throws hearth::Error(invalid_argument) for a template that fails to render.
+  virtual std::string render(const RenderRequest& request) const = 0;
+
+  // A parser for the output of a prompt rendered from `request` (it may start in thinking mode
+  // when `prompt` ends with an opening think tag). nullptr: the server's generic parser.
+  virtual std::unique_ptr<OutputParser> make_output_parser(const RenderRequest& request,
+                                                           std::string_view prompt) const = 0;
+
+  // Thread-safe: up to num_parallel calls run at once. Never throws for a cancelled callback;
+  // throws hearth::Error for a job it cannot run.
+  virtual CompletionOutcome complete(const CompletionJob& job) = 0;
+};
+
+// What to load: the scheduler's key is `name`; any other difference forces a reload.
+struct LoadSpec {
+  std::string name;       // display name of the model ("llama3.2:latest")
+  std::string model_path;  // GGUF blob path
+  std::string digest;
+  int num_ctx = 4096;
+  int num_parallel = 1;
+  int num_thread = 0;
+  std::string kv_cache_type = "f16";
+
+  bool same_load(const LoadSpec& o) const {
+    return model_path == o.model_path && num_ctx == o.num_ctx && num_parallel == o.num_parallel &&
+           num_thread == o.num_thread && kv_cache_type == o.kv_cache_type;
+  }
+};
+
+// Loads backends for the scheduler. The real one wraps engine::Runner::load.
+class BackendLoader {
+ public:
+  virtual ~BackendLoader() = default;
+  // Predicted bytes before loading (weights + KV cache), for the memory budget.
+  virtual uint64_t estimate_bytes(const LoadSpec& spec) = 0;
+  virtual std::unique_ptr<ModelBackend> load(const LoadSpec& spec) = 0;
+};
+
+// The loader over engine::Runner (runner_backend.cc).
+std::unique_ptr<BackendLoader> make_runner_loader();
+
+}  // namespace hearth::engine

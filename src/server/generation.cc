@@ -1,0 +1,271 @@
+#include "server/generation.h"
+
+#include "api/wire.h"
+#include "server/tag_output_parser.h"
+#include "util/log.h"
+
+namespace hearth::server {
+
+namespace {
+
+engine::PromptMessage to_prompt_message(const api::Message& m) {
+  engine::PromptMessage p;
+  p.role = m.role;
+  p.content = m.content;
+  p.thinking = m.thinking;
+  p.tool_name = m.tool_name;
+  p.tool_call_id = m.tool_call_id;
+  p.image_count = m.images.size();
+  for (const auto& c : m.tool_calls) {
+    p.tool_calls.push_back({c.id, c.name, c.arguments.dump()});
+  }
+  return p;
+}
+
+bool think_requested(const std::optional<std::string>& think) {
+  return think && *think != "false";
+}
+
+std::string trim_right(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+// Keeps the first num_keep tokens and the newest tail so that the prompt fits, as Ollama's runner
+// does: the kept length is num_ctx - (num_ctx - num_keep) / 2.
+std::vector<int32_t> shift_prompt(const std::vector<int32_t>& tokens, int num_ctx, int num_keep) {
+  num_keep = std::clamp(num_keep, 0, std::max(num_ctx - 1, 0));
+  size_t keep_total = static_cast<size_t>(num_ctx - (num_ctx - num_keep) / 2);
+  size_t head = static_cast<size_t>(num_keep);
+  size_t tail = keep_total > head ? keep_total - head : 0;
+  std::vector<int32_t> out(tokens.begin(), tokens.begin() + static_cast<long>(head));
+  out.insert(out.end(), tokens.end() - static_cast<long>(std::min(tail, tokens.size() - head)), tokens.end());
+  return out;
+}
+
+}  // namespace
+
+ConnectionProbe probe_for(const httplib::Request& req) {
+  return ConnectionProbe(req.remote_addr, req.remote_port, req.local_addr, req.local_port);
+}
+
+Conversation conversation_from(const api::ChatRequest& r) {
+  Conversation c;
+  c.model = r.model;
+  c.messages = r.messages;
+  c.tools = r.tools;
+  c.format = r.format;
+  c.options = r.options;
+  c.keep_alive = r.keep_alive;
+  c.think = r.think;
+  c.truncate = r.truncate;
+  c.shift = r.shift;
+  return c;
+}
+
+Conversation conversation_from(const api::GenerateRequest& r) {
+  Conversation c;
+  c.model = r.model;
+  c.is_generate = true;
+  c.raw = r.raw;
+  c.raw_prompt = r.prompt;
+  c.suffix = r.suffix;
+  c.template_text = r.template_text;
+  c.context = r.context;
+  c.format = r.format;
+  c.options = r.options;
+  c.keep_alive = r.keep_alive;
+  c.think = r.think;
+  c.truncate = r.truncate;
+  c.shift = r.shift;
+  if (!r.system.empty()) c.messages.push_back(api::Message{"system", r.system, "", {}, {}, "", ""});
+  api::Message user{"user", r.prompt, "", r.images, {}, "", ""};
+  c.messages.push_back(std::move(user));
+  return c;
+}
+
+std::string load_or_unload(State& s, const Conversation& c, ConnectionProbe& probe) {
+  ResolvedModel m = resolve_model(s, c.model);
+  request_log().model = m.display;
+  if (c.keep_alive && c.keep_alive->count() == 0) {
+    s.scheduler->unload(m.display);
+    return "unload";
+  }
+  api::Options opts = m.params;
+  opts.overlay(c.options);
+  auto lease = s.scheduler->acquire(load_spec_for(s, m, opts), c.keep_alive,
+                                    [&probe] { return !probe.alive(); });
+  return "load";
+}
+
+std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProbe& probe) {
+  auto run = std::make_unique<Run>();
+  run->started = std::chrono::steady_clock::now();
+  run->requested_name = c.model;
+  run->model = resolve_model(s, c.model);
+  request_log().model = run->model.display;
+  const ResolvedModel& m = run->model;
+
+  api::Options opts = m.params;
+  opts.overlay(c.options);
+  engine::LoadSpec spec = load_spec_for(s, m, opts);
+  run->lease = std::make_unique<engine::Scheduler::Lease>(
+      s.scheduler->acquire(spec, c.keep_alive, [&probe] { return !probe.alive(); }));
+  run->load_ns = static_cast<int64_t>(run->lease->load_seconds() * 1e9);
+  engine::ModelBackend& backend = run->lease->backend();
+  const engine::ModelFacts& facts = backend.facts();
+
+  if (think_requested(c.think) && !facts.thinking) {
+    throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support thinking");
+  }
+  bool has_tools = c.tools.is_array() && !c.tools.empty();
+  if (has_tools && !facts.tools) {
+    throw Error(ErrorCode::invalid_argument, m.full_name + " does not support tools");
+  }
+  if (!c.suffix.empty() && !facts.insert) {
+    throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support insert");
+  }
+
+  engine::RenderRequest render;
+  render.tools_json = has_tools ? c.tools.dump() : "";
+  render.think = c.think;
+  if (!c.think && facts.thinking) render.think = "true";  // thinking models default to on
+  render.template_override = !c.template_text.empty() ? c.template_text : m.template_text;
+  render.suffix = c.suffix;
+
+  const int num_ctx = backend.num_ctx();
+  std::vector<int32_t> tokens;
+  if (c.raw) {
+    run->prompt = c.raw_prompt;
+    tokens = backend.tokenize(run->prompt, true);
+  } else {
+    // The model's MESSAGEs come first (generate: only without `context`), then its SYSTEM unless
+    // the conversation brings its own.
+    std::vector<api::Message> all;
+    bool own_system = !c.messages.empty() && c.messages.front().role == "system";
+    if (!own_system && !m.system.empty()) all.push_back(api::Message{"system", m.system, "", {}, {}, "", ""});
+    if (!c.is_generate || !c.context) all.insert(all.end(), m.messages.begin(), m.messages.end());
+    all.insert(all.end(), c.messages.begin(), c.messages.end());
+
+    // Truncation: drop whole messages from the front (never system messages or the last one)
+    // until the rendered prompt fits.
+    std::vector<bool> dropped(all.size(), false);
+    std::string prefix = c.context ? backend.detokenize(*c.context) : std::string();
+    for (;;) {
+      render.messages.clear();
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (!dropped[i]) render.messages.push_back(to_prompt_message(all[i]));
+      }
+      run->prompt = prefix + backend.render(render);
+      tokens = backend.tokenize(run->prompt, true);
+      size_t image_tokens = 0;
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (!dropped[i]) image_tokens += 768 * all[i].images.size();
+      }
+      if (!c.truncate || tokens.size() + image_tokens <= static_cast<size_t>(num_ctx)) break;
+      size_t victim = all.size();
+      for (size_t i = 0; i + 1 < all.size(); ++i) {
+        if (!dropped[i] && all[i].role != "system") {
+          victim = i;
+          break;
+        }
+      }
+      if (victim == all.size()) break;
+      dropped[victim] = true;
+    }
+  }
+
+  if (tokens.size() > static_cast<size_t>(num_ctx)) {
+    if (!c.shift || !c.truncate) {
+      throw Error(ErrorCode::invalid_argument,
+                  "the prompt is longer than the context length (" + std::to_string(tokens.size()) +
+                      " tokens, context length " + std::to_string(num_ctx) + ")");
+    }
+    int num_keep = opts.num_keep.value_or(4);
+    auto shifted = shift_prompt(tokens, num_ctx, num_keep);
+    HEARTH_LOG_INFO("truncating input prompt limit=" + std::to_string(num_ctx) +
+                    " prompt=" + std::to_string(tokens.size()) + " keep=" + std::to_string(num_keep) +
+                    " new=" + std::to_string(shifted.size()));
+    tokens = std::move(shifted);
+  }
+
+  run->job.prompt = std::move(tokens);
+  run->job.sampling = opts.sampling();
+  run->job.num_predict = opts.num_predict.value_or(-1);
+  run->job.stop = opts.stop.value_or(std::vector<std::string>{});
+  run->job.num_keep = opts.num_keep.value_or(4);
+  if (c.format.is_string()) run->job.format = c.format.get<std::string>();
+  else if (c.format.is_object()) run->job.format = c.format.dump();
+  run->want_context = c.is_generate && !c.raw;
+
+  run->parser = c.raw ? nullptr : backend.make_output_parser(render, run->prompt);
+  if (!run->parser) {
+    TagParserOptions po;
+    po.thinking = facts.thinking && !c.raw && render.think && *render.think != "false";
+    po.start_in_thinking = po.thinking && trim_right(run->prompt).size() >= po.think_open.size() &&
+                           trim_right(run->prompt).ends_with(po.think_open);
+    po.tools = has_tools;
+    run->parser = std::make_unique<TagOutputParser>(po);
+  }
+  return run;
+}
+
+engine::CompletionOutcome execute_run(State& s, Run& run,
+                                      const std::function<bool(const engine::OutputDelta&)>& emit,
+                                      ConnectionProbe& probe) {
+  bool client_gone = false;
+  run.job.on_piece = [&](std::string_view piece) {
+    engine::OutputDelta d = run.parser->add(piece);
+    if (!d.empty() && !emit(d)) {
+      client_gone = true;
+      return false;
+    }
+    if (!probe.alive()) {
+      client_gone = true;
+      return false;
+    }
+    return true;
+  };
+  s.metrics.stream_started();
+  engine::CompletionOutcome out;
+  try {
+    out = run.lease->backend().complete(run.job);
+  } catch (...) {
+    s.metrics.stream_finished();
+    throw;
+  }
+  s.metrics.stream_finished();
+  s.metrics.count_tokens(out.prompt_eval_count, out.prompt_eval_ns, out.eval_count, out.eval_ns);
+  request_log().prompt_tokens = out.prompt_eval_count;
+  request_log().eval_tokens = out.eval_count;
+  if (client_gone) out.done_reason = "cancelled";
+  if (out.done_reason != "cancelled") {
+    engine::OutputDelta tail = run.parser->finish();
+    if (!tail.empty()) emit(tail);
+  }
+  return out;
+}
+
+api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index) {
+  api::ToolCall c;
+  c.id = t.id.empty() ? api::random_call_id() : t.id;
+  c.index = index;
+  c.name = t.name;
+  api::Json args = api::Json::parse(t.arguments_json, nullptr, false);
+  c.arguments = args.is_object() ? args : api::Json::object();
+  return c;
+}
+
+void add_stats(api::Json& j, const Run& run, const engine::CompletionOutcome& out) {
+  auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now() - run.started)
+                   .count();
+  j["total_duration"] = total;
+  j["load_duration"] = run.load_ns;
+  j["prompt_eval_count"] = out.prompt_eval_count;
+  j["prompt_eval_duration"] = out.prompt_eval_ns;
+  j["eval_count"] = out.eval_count;
+  j["eval_duration"] = out.eval_ns;
+}
+
+}  // namespace hearth::server

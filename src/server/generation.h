@@ -1,0 +1,66 @@
+#pragma once
+// Internal to src/server: turning a chat or generate request into a prompt on a leased model,
+// and running it with output parsed into content, thinking and tool calls. Shared by the native
+// and the OpenAI handlers.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "server/connection_probe.h"
+#include "server/server_state.h"
+
+namespace hearth::server {
+
+struct Run {
+  std::unique_ptr<engine::Scheduler::Lease> lease;
+  ResolvedModel model;
+  std::string requested_name;  // echoed as "model" in responses
+  std::string prompt;          // rendered text
+  engine::CompletionJob job;
+  std::unique_ptr<engine::OutputParser> parser;
+  std::chrono::steady_clock::time_point started;
+  int64_t load_ns = 0;
+  bool want_context = false;   // /api/generate without raw
+};
+
+// What a request asks the model for, after the endpoint's own fields are read.
+struct Conversation {
+  std::string model;
+  std::vector<api::Message> messages;  // the request's own; model MESSAGEs/SYSTEM added here
+  api::Json tools;
+  api::Json format;
+  api::Options options;
+  std::optional<std::chrono::nanoseconds> keep_alive;
+  std::optional<std::string> think;
+  bool truncate = true, shift = true;
+  // generate only
+  bool is_generate = false;
+  bool raw = false;
+  std::string raw_prompt, suffix, template_text;
+  std::optional<std::vector<int32_t>> context;
+};
+
+Conversation conversation_from(const api::ChatRequest& r);
+Conversation conversation_from(const api::GenerateRequest& r);
+
+// Resolves, leases (loading when needed), renders and tokenizes. Errors before any output.
+std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProbe& probe);
+
+// Runs the job; `emit` gets each parsed delta and returns false when the client is gone.
+engine::CompletionOutcome execute_run(State& s, Run& run,
+                                      const std::function<bool(const engine::OutputDelta&)>& emit,
+                                      ConnectionProbe& probe);
+
+// Handles an empty prompt / empty messages: loads the model (done_reason "load") or, with
+// keep_alive 0, unloads it ("unload"). Returns the done_reason.
+std::string load_or_unload(State& s, const Conversation& c, ConnectionProbe& probe);
+
+api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index);
+
+// Final-chunk statistics shared by generate and chat.
+void add_stats(api::Json& j, const Run& run, const engine::CompletionOutcome& out);
+
+ConnectionProbe probe_for(const httplib::Request& req);
+
+}  // namespace hearth::server

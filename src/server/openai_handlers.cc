@@ -1,0 +1,267 @@
+// /v1/chat/completions, /v1/completions, /v1/models: OpenAI's shapes over the same runs as the
+// native endpoints. Streams are SSE ("data: <json>\n\n", ending with "data: [DONE]").
+
+#include <ctime>
+
+#include "api/openai.h"
+#include "api/wire.h"
+#include "server/generation.h"
+
+namespace hearth::server {
+
+namespace {
+
+using api::Json;
+
+void send_openai_error(httplib::Response& res, const Error& e) {
+  int status = status_for(e.code());
+  send_json(res, status, api::openai_error(status, e.what()));
+}
+
+std::string sse(const Json& j) {
+  return "data: " + j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
+}
+
+Json usage_json(const engine::CompletionOutcome& out) {
+  Json u = Json::object();
+  u["prompt_tokens"] = out.prompt_eval_count;
+  u["completion_tokens"] = out.eval_count;
+  u["total_tokens"] = out.prompt_eval_count + out.eval_count;
+  return u;
+}
+
+struct ChunkBase {
+  std::string id, model, object;
+  int64_t created;
+  Json make() const {
+    Json j = Json::object();
+    j["id"] = id;
+    j["object"] = object;
+    j["created"] = created;
+    j["model"] = model;
+    j["system_fingerprint"] = "fp_ollama";
+    return j;
+  }
+};
+
+Json chat_choice_delta(const Json& delta, const Json& finish) {
+  Json c = Json::object();
+  c["index"] = 0;
+  c["delta"] = delta;
+  c["finish_reason"] = finish;
+  Json arr = Json::array();
+  arr.push_back(std::move(c));
+  return arr;
+}
+
+// Streams or answers an OpenAI request. `chat` selects chat.completion(.chunk) vs text_completion.
+void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, bool stream,
+             bool include_usage, bool chat, ConnectionProbe probe) {
+  std::shared_ptr<Run> run(std::move(run_owned));
+  ChunkBase base{api::openai_id(chat ? "chatcmpl-" : "cmpl-"), run->requested_name,
+                 chat ? "chat.completion" : "text_completion",
+                 static_cast<int64_t>(std::time(nullptr))};
+  if (!stream) {
+    std::string content, thinking;
+    std::vector<api::ToolCall> calls;
+    auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
+      content += d.content;
+      thinking += d.thinking;
+      for (const auto& t : d.tool_calls) calls.push_back(to_api_tool_call(t, static_cast<int>(calls.size())));
+      return true;
+    }, probe);
+    if (out.done_reason == "cancelled") {
+      send_json(res, 499, api::openai_error(499, "request canceled"));
+      return;
+    }
+    Json j = base.make();
+    Json choice = Json::object();
+    choice["index"] = 0;
+    if (chat) {
+      Json msg = Json::object();
+      msg["role"] = "assistant";
+      msg["content"] = content;
+      if (!thinking.empty()) {
+        msg["reasoning"] = thinking;
+        msg["reasoning_content"] = thinking;
+      }
+      if (!calls.empty()) msg["tool_calls"] = api::openai_tool_calls(calls);
+      choice["message"] = std::move(msg);
+    } else {
+      choice["text"] = content;
+      choice["logprobs"] = nullptr;
+    }
+    choice["finish_reason"] = api::openai_finish_reason(out.done_reason, !calls.empty());
+    j["choices"] = Json::array({choice});
+    j["usage"] = usage_json(out);
+    send_json(res, 200, j);
+    return;
+  }
+
+  auto probe_ptr = std::make_shared<ConnectionProbe>(probe);
+  base.object = chat ? "chat.completion.chunk" : "text_completion";
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      "text/event-stream", [&s, run, base, chat, include_usage, probe_ptr](size_t, httplib::DataSink& sink) {
+        auto write = [&sink](const std::string& text) { return sink.write(text.data(), text.size()); };
+        try {
+          bool any_tool_calls = false;
+          int tool_index = 0;
+          if (chat) {
+            Json first = base.make();
+            Json delta = Json::object();
+            delta["role"] = "assistant";
+            delta["content"] = "";
+            first["choices"] = chat_choice_delta(delta, nullptr);
+            if (!write(sse(first))) {
+              sink.done();
+              return true;
+            }
+          }
+          auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
+            if (!chat) {
+              Json j = base.make();
+              Json choice = Json::object();
+              choice["text"] = d.content + d.thinking;
+              choice["index"] = 0;
+              choice["finish_reason"] = nullptr;
+              j["choices"] = Json::array({choice});
+              return write(sse(j));
+            }
+            // A delta with both reasoning and content goes out as two chunks.
+            if (!d.thinking.empty()) {
+              Json j = base.make();
+              Json delta = Json::object();
+              delta["role"] = "assistant";
+              delta["content"] = "";
+              delta["reasoning"] = d.thinking;
+              delta["reasoning_content"] = d.thinking;
+              j["choices"] = chat_choice_delta(delta, nullptr);
+              if (!write(sse(j))) return false;
+            }
+            if (!d.content.empty()) {
+              Json j = base.make();
+              Json delta = Json::object();
+              delta["role"] = "assistant";
+              delta["content"] = d.content;
+              j["choices"] = chat_choice_delta(delta, nullptr);
+              if (!write(sse(j))) return false;
+            }
+            if (!d.tool_calls.empty()) {
+              std::vector<api::ToolCall> calls;
+              for (const auto& t : d.tool_calls) calls.push_back(to_api_tool_call(t, tool_index++));
+              Json tc = api::openai_tool_calls(calls);
+              for (size_t i = 0; i < tc.size(); ++i) tc[i]["index"] = calls[i].index;
+              Json j = base.make();
+              Json delta = Json::object();
+              delta["role"] = "assistant";
+              delta["content"] = "";
+              delta["tool_calls"] = std::move(tc);
+              j["choices"] = chat_choice_delta(delta, nullptr);
+              any_tool_calls = true;
+              if (!write(sse(j))) return false;
+            }
+            return true;
+          }, *probe_ptr);
+          if (out.done_reason != "cancelled") {
+            Json fin = base.make();
+            std::string reason = api::openai_finish_reason(out.done_reason, any_tool_calls);
+            if (chat) {
+              fin["choices"] = chat_choice_delta(Json::object(), reason);
+            } else {
+              Json choice = Json::object();
+              choice["text"] = "";
+              choice["index"] = 0;
+              choice["finish_reason"] = reason;
+              fin["choices"] = Json::array({choice});
+            }
+            write(sse(fin));
+            if (include_usage) {
+              Json u = base.make();
+              u["choices"] = Json::array();
+              u["usage"] = usage_json(out);
+              write(sse(u));
+            }
+            write("data: [DONE]\n\n");
+          }
+        } catch (const Error& e) {
+          write(sse(api::openai_error(status_for(e.code()), e.what())));
+        } catch (const std::exception& e) {
+          write(sse(api::openai_error(500, std::string("internal error: ") + e.what())));
+        }
+        sink.done();
+        return true;
+      });
+}
+
+Json model_object(const store::ModelEntry& e) {
+  Json j = Json::object();
+  j["id"] = e.name.display();
+  j["object"] = "model";
+  j["created"] = static_cast<int64_t>(std::chrono::system_clock::to_time_t(e.modified));
+  j["owned_by"] = e.name.ns;
+  return j;
+}
+
+template <class Fn>
+auto openai_guard(State& s, const char* route, Fn fn) {
+  return [&s, route, fn](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) {
+    request_log().route = route;
+    try {
+      fn(s, req, res, reader);
+    } catch (const Error& e) {
+      send_openai_error(res, e);
+    }
+  };
+}
+
+}  // namespace
+
+void add_openai_routes(State& s) {
+  s.http.Post("/v1/chat/completions", openai_guard(s, "/v1/chat/completions", [](State& s, const httplib::Request& req,
+                                                                               httplib::Response& res,
+                                                                               const httplib::ContentReader& reader) {
+    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+    api::OpenAIChatRequest r = api::parse_openai_chat(body);
+    ConnectionProbe probe = probe_for(req);
+    auto run = prepare_run(s, conversation_from(r.chat), probe);
+    respond(s, res, std::move(run), r.chat.stream, r.include_usage, true, probe);
+  }));
+  s.http.Post("/v1/completions", openai_guard(s, "/v1/completions", [](State& s, const httplib::Request& req,
+                                                                      httplib::Response& res,
+                                                                      const httplib::ContentReader& reader) {
+    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+    api::OpenAICompletionRequest r = api::parse_openai_completion(body);
+    ConnectionProbe probe = probe_for(req);
+    Conversation c = conversation_from(r.generate);
+    auto run = prepare_run(s, c, probe);
+    respond(s, res, std::move(run), r.generate.stream, r.include_usage, false, probe);
+  }));
+  s.http.Get("/v1/models", [&s](const httplib::Request&, httplib::Response& res) {
+    request_log().route = "/v1/models";
+    try {
+      Json data = Json::array();
+      for (const auto& e : s.store->list()) data.push_back(model_object(e));
+      Json j = Json::object();
+      j["object"] = "list";
+      j["data"] = std::move(data);
+      send_json(res, 200, j);
+    } catch (const Error& e) {
+      send_openai_error(res, e);
+    }
+  });
+  s.http.Get(R"(/v1/models/(.+))", [&s](const httplib::Request& req, httplib::Response& res) {
+    request_log().route = "/v1/models/:model";
+    try {
+      std::string name = req.matches[1];
+      store::ModelName resolved = s.store->resolve_existing(name);
+      send_json(res, 200, model_object(s.store->entry(resolved)));
+    } catch (const Error& e) {
+      send_openai_error(res, e);
+    }
+  });
+}
+
+}  // namespace hearth::server

@@ -1,0 +1,271 @@
+// The route table, the middleware (Host check, CORS, API key, body limits, 404/405), the access
+// log, and the Server's life cycle.
+
+#include "server/server.h"
+
+#include <regex>
+
+#include "server/server_state.h"
+#include "util/env.h"
+#include "util/log.h"
+
+namespace hearth::server {
+
+bool blob_exists(State& s, const std::string& digest_text, int* status);  // model_handlers.cc
+
+namespace {
+
+struct RouteRule {
+  std::regex pattern;
+  std::vector<std::string> methods;  // HEAD is implied by GET
+};
+
+const std::vector<RouteRule>& route_rules() {
+  static const std::vector<RouteRule> rules = [] {
+    std::vector<RouteRule> r;
+    auto add = [&](const char* p, std::vector<std::string> m) { r.push_back({std::regex(p), std::move(m)}); };
+    add("/", {"GET"});
+    add("/api/version", {"GET"});
+    add("/api/generate", {"POST"});
+    add("/api/chat", {"POST"});
+    add("/api/tags", {"GET"});
+    add("/api/show", {"POST"});
+    add("/api/ps", {"GET"});
+    add("/api/pull", {"POST"});
+    add("/api/push", {"POST"});
+    add("/api/create", {"POST"});
+    add("/api/copy", {"POST"});
+    add("/api/delete", {"DELETE"});
+    add("/api/blobs/[^/]+", {"HEAD", "POST"});
+    add("/v1/chat/completions", {"POST"});
+    add("/v1/completions", {"POST"});
+    add("/v1/models", {"GET"});
+    add("/v1/models/.+", {"GET"});
+    add("/metrics", {"GET"});
+    return r;
+  }();
+  return rules;
+}
+
+// 0: route and method known; 404: no such path; 405: path known, method not.
+int route_status(const std::string& method, const std::string& path) {
+  bool path_known = false;
+  for (const auto& rule : route_rules()) {
+    if (!std::regex_match(path, rule.pattern)) continue;
+    path_known = true;
+    for (const auto& m : rule.methods) {
+      if (m == method || (method == "HEAD" && m == "GET")) return 0;
+    }
+  }
+  return path_known ? 405 : 404;
+}
+
+bool method_has_reader(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+void set_text(httplib::Response& res, int status, const std::string& text) {
+  res.status = status;
+  res.set_content(text, "text/plain");
+}
+
+httplib::Server::HandlerResponse pre_route(State& s, const httplib::Request& req, httplib::Response& res) {
+  RequestLog& log = request_log();
+  log = RequestLog{};
+  log.start = std::chrono::steady_clock::now();
+  log.route = req.path;
+  HEARTH_LOG_DEBUG("request " + req.method + " " + req.path + " from " + req.remote_addr);
+
+  if (is_loopback_host(s.config.bind.host) && !host_header_allowed(req.get_header_value("Host"))) {
+    res.status = 403;
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  std::string origin = req.get_header_value("Origin");
+  if (!origin.empty()) {
+    bool same_origin = origin == "http://" + req.get_header_value("Host") ||
+                       origin == "https://" + req.get_header_value("Host");
+    if (!same_origin && !origin_allowed(s.config.origins, origin)) {
+      res.status = 403;
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    if (req.method == "OPTIONS") {
+      res.set_header("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS");
+      std::string wanted = req.get_header_value("Access-Control-Request-Headers");
+      // The fixed list plus any x-stainless-* header the OpenAI SDK asks for.
+      std::string allowed = "Authorization,Content-Type,User-Agent,Accept,X-Requested-With,OpenAI-Beta";
+      size_t start = 0;
+      while (start < wanted.size()) {
+        size_t comma = wanted.find(',', start);
+        std::string h = wanted.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        h.erase(0, h.find_first_not_of(' '));
+        std::string lower = h;
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower.rfind("x-stainless-", 0) == 0) allowed += "," + h;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      res.set_header("Access-Control-Allow-Headers", allowed);
+      res.set_header("Access-Control-Max-Age", "43200");
+      res.status = 204;
+      return httplib::Server::HandlerResponse::Handled;
+    }
+  }
+  if (req.method == "OPTIONS") {
+    res.status = 204;
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  bool liveness = req.path == "/" && (req.method == "GET" || req.method == "HEAD");
+  if (!s.config.api_key.empty() && !liveness &&
+      !bearer_matches(req.get_header_value("Authorization"), s.config.api_key)) {
+    send_error(res, 401, "unauthorized");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  int status = route_status(req.method, req.path);
+  if (status == 404) {
+    set_text(res, 404, "404 page not found");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  if (status == 405) {
+    set_text(res, 405, "405 method not allowed");
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  // Bodies of routes without a streaming reader are read whole by cpp-httplib: bound them here.
+  if (!method_has_reader(req.method)) {
+    uint64_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+    if (length > s.config.max_body_bytes || req.get_header_value("Transfer-Encoding") == "chunked") {
+      send_error(res, 413, "request body too large");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+  }
+  if (req.method == "HEAD" && req.path.rfind("/api/blobs/", 0) == 0) {
+    log.route = "/api/blobs/:digest";
+    int code = 0;
+    blob_exists(s, req.path.substr(std::string("/api/blobs/").size()), &code);
+    res.status = code;
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
+void log_request(State& s, const httplib::Request& req, const httplib::Response& res) {
+  RequestLog& log = request_log();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - log.start).count();
+  s.metrics.count_request(req.method, log.route.empty() ? req.path : log.route, res.status, seconds);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3fms", seconds * 1e3);
+  std::string line = req.method + " " + req.path + " status=" + std::to_string(res.status) +
+                     " duration=" + buf + " client=" + req.remote_addr;
+  if (!log.model.empty()) line += " model=" + log.model;
+  if (log.prompt_tokens > 0 || log.eval_tokens > 0) {
+    line += " prompt_tokens=" + std::to_string(log.prompt_tokens) +
+            " eval_tokens=" + std::to_string(log.eval_tokens);
+  }
+  HEARTH_LOG_INFO(line);
+}
+
+int env_int(const char* name, int fallback) {
+  std::string v = env_value(name);
+  try {
+    return v.empty() ? fallback : std::stoi(v);
+  } catch (...) {
+    HEARTH_LOG_WARN(std::string("invalid ") + name + "=" + v + ", using " + std::to_string(fallback));
+    return fallback;
+  }
+}
+
+}  // namespace
+
+ServerConfig ServerConfig::from_env() {
+  ServerConfig c;
+  c.bind = parse_host(env_value("HEARTH_HOST"));
+  c.origins = allowed_origins(env_value("HEARTH_ORIGINS"));
+  c.api_key = env_value("HEARTH_API_KEY");
+  c.num_parallel = std::max(env_int("HEARTH_NUM_PARALLEL", 1), 1);
+  c.default_num_ctx = std::max(env_int("HEARTH_CONTEXT_LENGTH", 4096), 4);
+  c.num_thread = std::max(env_int("HEARTH_NUM_THREAD", 0), 0);
+  c.kv_cache_type = env_value("HEARTH_KV_CACHE_TYPE");
+  return c;
+}
+
+engine::SchedulerOptions scheduler_options_from_env() {
+  engine::SchedulerOptions o;
+  o.max_loaded = static_cast<size_t>(std::max(env_int("HEARTH_MAX_LOADED_MODELS", 3), 1));
+  o.max_queue = static_cast<size_t>(std::max(env_int("HEARTH_MAX_QUEUE", 512), 0));
+  std::string ka = env_value("HEARTH_KEEP_ALIVE");
+  try {
+    o.default_keep_alive = engine::parse_keep_alive(ka, true);
+  } catch (const Error& e) {
+    HEARTH_LOG_WARN(std::string("HEARTH_KEEP_ALIVE: ") + e.what() + ", using 5m");
+  }
+  return o;
+}
+
+Server::Server(ServerConfig config, std::shared_ptr<engine::Scheduler> scheduler,
+               std::shared_ptr<store::Store> store)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.config = std::move(config);
+  s.scheduler = std::move(scheduler);
+  s.store = std::move(store);
+  size_t threads = s.config.http_threads;
+  s.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.http.set_payload_max_length(std::numeric_limits<size_t>::max());
+  s.http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    return pre_route(s, req, res);
+  });
+  s.http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) { log_request(s, req, res); });
+  s.http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = std::string("internal error: ") + e.what();
+    } catch (...) {
+    }
+    HEARTH_LOG_ERROR(what);
+    send_error(res, 500, what);
+  });
+  add_model_routes(s);
+  add_generate_routes(s);
+  add_openai_routes(s);
+}
+
+Server::~Server() { stop(); }
+
+int Server::bind() {
+  State& s = *state_;
+  if (s.config.bind.port == 0) {
+    port_ = s.http.bind_to_any_port(s.config.bind.host);
+  } else {
+    port_ = s.http.bind_to_port(s.config.bind.host, s.config.bind.port) ? s.config.bind.port : -1;
+  }
+  if (port_ <= 0) {
+    throw Error(ErrorCode::io, "listen tcp " + s.config.bind.display() + ": bind: address already in use or unavailable");
+  }
+  return port_;
+}
+
+void Server::listen() {
+  HEARTH_LOG_INFO("Listening on " + state_->config.bind.host + ":" + std::to_string(port_) +
+                  " (version " + kHearthVersion + ")");
+  state_->http.listen_after_bind();
+}
+
+int Server::start_background() {
+  int port = bind();
+  thread_ = std::thread([this] { state_->http.listen_after_bind(); });
+  while (!state_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return port;
+}
+
+void Server::stop() {
+  if (state_) state_->http.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace hearth::server

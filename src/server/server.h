@@ -1,0 +1,67 @@
+#pragma once
+// `hearth serve`: the Ollama-compatible HTTP server (native /api/* and OpenAI /v1/*).
+// One route table (routes.cc), one error-to-status map (http_util.cc), handlers that turn
+// requests into plain structs for the scheduler and the store.
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/scheduler.h"
+#include "server/net_policy.h"
+
+namespace hearth::store {
+class Store;
+}
+
+namespace hearth::server {
+
+// Reported by /api/version (the project version, CMakeLists.txt).
+inline constexpr const char* kHearthVersion = "0.1.0";
+
+struct ServerConfig {
+  BindAddress bind;
+  std::vector<std::string> origins;  // allow-list patterns (built-ins included)
+  std::string api_key;               // empty: no authentication
+  size_t max_body_bytes = 32u << 20; // JSON bodies; blob uploads are streamed to disk
+  int num_parallel = 1;
+  int default_num_ctx = 4096;
+  int num_thread = 0;
+  std::string kv_cache_type = "f16";
+  size_t http_threads = 64;          // connections served at once (streams hold one each)
+
+  // From HEARTH_* (OLLAMA_*) variables.
+  static ServerConfig from_env();
+};
+
+class Server {
+ public:
+  Server(ServerConfig config, std::shared_ptr<engine::Scheduler> scheduler,
+         std::shared_ptr<store::Store> store);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds the configured address (port 0: any free port) and returns the port.
+  // Throws Error(io) when the address cannot be bound.
+  int bind();
+  // Serves until stop(). bind() first.
+  void listen();
+  // bind() + listen() on a background thread (tests).
+  int start_background();
+  void stop();
+  int port() const { return port_; }
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// The scheduler options from HEARTH_* variables.
+engine::SchedulerOptions scheduler_options_from_env();
+
+}  // namespace hearth::server

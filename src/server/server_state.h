@@ -1,0 +1,71 @@
+#pragma once
+// Internal to src/server: what every handler shares, and the helpers they use to answer.
+
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "api/requests.h"
+#include "engine/scheduler.h"
+#include "server/metrics.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "util/error.h"
+
+namespace hearth::server {
+
+// Per-request facts for the access log line, filled by handlers on the connection's thread
+// (cpp-httplib runs routing, the handler, the stream and the logger on one thread).
+struct RequestLog {
+  std::chrono::steady_clock::time_point start;
+  std::string route;
+  std::string model;
+  int prompt_tokens = 0;
+  int eval_tokens = 0;
+};
+RequestLog& request_log();
+
+struct Server::State {
+  ServerConfig config;
+  std::shared_ptr<engine::Scheduler> scheduler;
+  std::shared_ptr<store::Store> store;
+  Metrics metrics;
+  httplib::Server http;
+};
+using State = Server::State;
+
+// ErrorCode -> HTTP status (the one map).
+int status_for(ErrorCode code);
+
+void send_json(httplib::Response& res, int status, const api::Json& body);
+// {"error": message} with the status for `code`.
+void send_error(httplib::Response& res, int status, const std::string& message);
+void send_error(httplib::Response& res, const Error& e);
+
+// The body of a request whose route was registered with a content reader, bounded by
+// `max_bytes` (Error(resource_exhausted) "request body too large" beyond it).
+std::string read_body(const httplib::ContentReader& reader, size_t max_bytes);
+
+// A model from the store, with its Modelfile layers read.
+struct ResolvedModel {
+  store::ModelEntry entry;
+  std::string display;    // "llama3.2:latest"
+  std::string full_name;  // "registry.ollama.ai/library/llama3.2:latest"
+  std::string gguf_path;
+  std::string template_text, system, license;
+  api::Options params;
+  std::vector<api::Message> messages;
+};
+// Throws Error(invalid_argument) "invalid model name" or Error(not_found) "model 'X' not found".
+ResolvedModel resolve_model(State& s, const std::string& name);
+
+engine::LoadSpec load_spec_for(const State& s, const ResolvedModel& m, const api::Options& opts);
+
+// Route registration (one file per group).
+void add_generate_routes(State& s);
+void add_openai_routes(State& s);
+void add_model_routes(State& s);
+
+}  // namespace hearth::server

@@ -1,0 +1,40 @@
+#pragma once
+// The server's generic output parser, used when a backend has no dedicated one: text between the
+// thinking tags (only when they open the response, after leading whitespace) is thinking, and
+// JSON between tool-call tags (`<tool_call>{"name":..,"arguments":{..}}</tool_call>`) becomes
+// tool calls. Partial tags at the end of a piece are held back until the next piece decides them.
+
+#include <string>
+
+#include "engine/model_backend.h"
+
+namespace hearth::server {
+
+struct TagParserOptions {
+  bool thinking = false;          // parse thinking at all
+  bool start_in_thinking = false; // the prompt already opened the thinking block
+  std::string think_open = "<think>", think_close = "</think>";
+  bool tools = false;
+  std::string tool_open = "<tool_call>", tool_close = "</tool_call>";
+};
+
+class TagOutputParser : public engine::OutputParser {
+ public:
+  explicit TagOutputParser(TagParserOptions options);
+  engine::OutputDelta add(std::string_view piece) override;
+  engine::OutputDelta finish() override;
+
+ private:
+  enum class State { leading, thinking, after_thinking, content, tool_call };
+  void step(engine::OutputDelta& out, bool final);
+  void finish_tool_call(engine::OutputDelta& out, bool final);
+
+  TagParserOptions o_;
+  State state_;
+  std::string buf_;
+};
+
+// The length of the longest suffix of `text` that is a proper prefix of `tag`.
+size_t partial_tag_suffix(std::string_view text, std::string_view tag);
+
+}  // namespace hearth::server
