@@ -1,0 +1,61 @@
+#pragma once
+// `hearth run MODEL [PROMPT]` over the API (Ollama's RunHandler): pulls a missing model, then
+// either answers once (a prompt argument, piped stdin, or stdout not a terminal: only the answer
+// is printed) or opens the interactive chat (Repl on the terminal).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/api_client.h"
+#include "cli/repl.h"
+
+namespace hearth::cli {
+
+struct RunFlags {
+  std::string model;
+  std::vector<std::string> prompt;
+  std::string keepalive;
+  std::string format;
+  std::optional<std::string> think;  // set when --think was given ("" for bare --think)
+  bool verbose = false;
+  bool insecure = false;
+  bool nowordwrap = false;
+  bool hidethinking = false;
+  bool raw = false;                 // ours: send the prompt without the chat template
+  std::vector<std::string> params;  // ours: -p name=value, as /set parameter
+};
+
+// Adds Ollama's run flags (and ours: --raw, -p) to `cmd`, writing into `flags`.
+void add_run_flags(CLI::App& cmd, RunFlags& flags);
+
+// Runs against `client`. Throws hearth::Error.
+void run_model(ApiClient& client, const RunFlags& flags);
+
+// Validates --think's value ("", "true", "false", "low", "medium", "high", "max") into the API's
+// think field. Throws Error(invalid_argument) with Ollama's message.
+Json think_value(const std::string& flag);
+
+// -p name=value pairs as an options object (typed like Modelfile PARAMETERs).
+Json parse_param_flags(const std::vector<std::string>& params);
+
+// The ReplBackend over a real server.
+class ApiReplBackend : public ReplBackend {
+ public:
+  explicit ApiReplBackend(ApiClient& client) : client_(client) {}
+  Json show(const Json& request) override;
+  void create(const Json& request) override;
+  std::string list_table() override;
+  void load(const std::string& model, const Json& keep_alive) override;
+  bool chat(const Json& request, const std::function<bool(const Json&)>& on_chunk) override;
+
+ private:
+  ApiClient& client_;
+};
+
+// `hearth list` / `/list` table from GET /api/tags (optionally only names starting with a prefix).
+std::string list_table(ApiClient& client, const std::string& prefix = {});
+
+}  // namespace hearth::cli
