@@ -1,6 +1,9 @@
 #include "tokenizer/pre_tokenizer.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <utility>
 
 #include "tokenizer/unicode.h"
 #include "tokenizer/utf8.h"
@@ -185,6 +188,78 @@ size_t match_cjk(const Cps& c, size_t pos, size_t end) {
   return q;
 }
 
+// DeepSeek LLM's word class: the cased letters its tokenizer.json lists in
+// \s?[A-Za-zµÀ-ÖØ-öø-ƺ...𞤀-𞥃]+ (87 ranges, sorted).
+constexpr std::pair<uint32_t, uint32_t> kDeepSeekLlmLetters[] = {
+    {0x41, 0x5A}, {0x61, 0x7A}, {0xB5, 0xB5}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x1BA},
+    {0x1BC, 0x1BF}, {0x1C4, 0x293}, {0x295, 0x2AF}, {0x370, 0x373}, {0x376, 0x377},
+    {0x37B, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A}, {0x38C, 0x38C},
+    {0x38E, 0x3A1}, {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F}, {0x531, 0x556},
+    {0x10A0, 0x10C5}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD}, {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF},
+    {0x1D00, 0x1D2B}, {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D},
+    {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B},
+    {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4}, {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE},
+    {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC},
+    {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113},
+    {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128},
+    {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149},
+    {0x214E, 0x214E}, {0x2183, 0x2184}, {0x2C00, 0x2C7B}, {0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE},
+    {0x2CF2, 0x2CF3}, {0xA640, 0xA66D}, {0xA680, 0xA69B}, {0xA722, 0xA76F}, {0xA771, 0xA787},
+    {0xA78B, 0xA78E}, {0xAB70, 0xABBF}, {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A},
+    {0xFF41, 0xFF5A}, {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+    {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
+};
+
+bool in_ranges(uint32_t cp, const std::pair<uint32_t, uint32_t>* begin, const std::pair<uint32_t, uint32_t>* end) {
+  const auto* it = std::upper_bound(begin, end, cp, [](uint32_t v, const auto& r) { return v < r.first; });
+  return it != begin && cp <= (it - 1)->second;
+}
+
+bool is_deepseek_llm_letter(uint32_t cp) {
+  return in_ranges(cp, std::begin(kDeepSeekLlmLetters), std::end(kDeepSeekLlmLetters));
+}
+
+// [!-/:-~！-／：-～‘-‟　-。]
+bool is_deepseek_llm_punct(uint32_t cp) {
+  return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x7E) || (cp >= 0xFF01 && cp <= 0xFF0F) ||
+         (cp >= 0xFF1A && cp <= 0xFF5E) || (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3000 && cp <= 0x3002);
+}
+
+// [一-龥ࠀ-一가-퟿]
+bool is_deepseek_llm_cjk(uint32_t cp) {
+  return (cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF);
+}
+
+size_t match_newline(const Cps& c, size_t pos, size_t) { return is_crlf(c.cp[pos]) ? pos + 1 : pos; }
+
+// \s?[class]+
+template <bool (*kIn)(uint32_t)>
+size_t match_space_then_run(const Cps& c, size_t pos, size_t end) {
+  size_t q = pos;
+  if ((c.cls[q] & kSpace) && q + 1 < end && kIn(c.cp[q + 1])) ++q;
+  if (!kIn(c.cp[q])) return pos;
+  while (q < end && kIn(c.cp[q])) ++q;
+  return q;
+}
+
+template <bool (*kIn)(uint32_t)>
+size_t match_run(const Cps& c, size_t pos, size_t end) {
+  size_t q = pos;
+  while (q < end && kIn(c.cp[q])) ++q;
+  return q;
+}
+
+bool is_number_cp(uint32_t cp) { return (cp_class(cp) & kNumber) != 0; }
+
+// \s+$ isolates the whitespace that ends a piece. Done directly rather than as a matcher: tried
+// at every position, the regex would rescan long inner runs of spaces.
+void split_trailing_space(const Cps& c, size_t begin, size_t end, std::vector<size_t>& cuts) {
+  size_t t = end;
+  while (t > begin && (c.cls[t - 1] & kSpace)) --t;
+  if (t > begin && t < end) cuts.push_back(t);
+  if (begin < end) cuts.push_back(end);
+}
+
 // Applies one split to every piece in `cuts` (piece ends), giving the finer pieces.
 template <typename Matcher>
 std::vector<size_t> refine(const Cps& c, const std::vector<size_t>& cuts, Matcher match) {
@@ -226,6 +301,20 @@ void pre_tokenize(PreTokenizer pre, std::string_view text, std::vector<std::stri
       cuts = refine(c, cuts, match_cjk);
       cuts = refine(c, cuts, match_deepseek_v3_words);
       break;
+    case PreTokenizer::deepseek_llm: {
+      split_isolated(c, 0, n, match_newline, cuts);
+      cuts = refine(c, cuts, match_space_then_run<is_deepseek_llm_letter>);
+      cuts = refine(c, cuts, match_space_then_run<is_deepseek_llm_punct>);
+      std::vector<size_t> trimmed;
+      size_t begin = 0;
+      for (const size_t end : cuts) {
+        split_trailing_space(c, begin, end, trimmed);
+        begin = end;
+      }
+      cuts = refine(c, trimmed, match_run<is_deepseek_llm_cjk>);
+      cuts = refine(c, cuts, match_run<is_number_cp>);
+      break;
+    }
   }
   size_t begin = 0;
   for (const size_t end : cuts) {

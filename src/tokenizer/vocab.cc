@@ -11,9 +11,10 @@ PreTokenizer pre_tokenizer_from_name(std::string_view name) {
   }
   if (name == "qwen2" || name == "deepseek-r1-qwen" || name == "megrez") return PreTokenizer::qwen2;
   if (name == "deepseek-v3") return PreTokenizer::deepseek_v3;
+  if (name == "deepseek-llm") return PreTokenizer::deepseek_llm;
   throw Error(ErrorCode::unsupported,
               "unsupported pre-tokenizer '" + std::string(name) +
-                  "' (supported: gpt-2, llama-bpe, qwen2, deepseek-r1-qwen, deepseek-v3)");
+                  "' (supported: gpt-2, llama-bpe, qwen2, deepseek-r1-qwen, deepseek-v3, deepseek-llm)");
 }
 
 const char* pre_tokenizer_name(PreTokenizer pre) {
@@ -23,6 +24,7 @@ const char* pre_tokenizer_name(PreTokenizer pre) {
     case PreTokenizer::llama3: return "llama-bpe";
     case PreTokenizer::qwen2: return "qwen2";
     case PreTokenizer::deepseek_v3: return "deepseek-v3";
+    case PreTokenizer::deepseek_llm: return "deepseek-llm";
   }
   return "?";
 }

@@ -36,6 +36,7 @@ enum class PreTokenizer {
   llama3,        // "llama-bpe", "llama3": digits in groups of up to 3
   qwen2,         // "qwen2", "deepseek-r1-qwen": single digits
   deepseek_v3,   // "deepseek-v3": digits, CJK/kana runs, then a punctuation-aware split
+  deepseek_llm,  // "deepseek-llm": newlines, cased-letter words, punctuation, CJK, digits
 };
 
 // Maps a tokenizer.ggml.pre name; throws Error(unsupported) naming the unknown one.

@@ -66,10 +66,18 @@ TEST(PreTokenizer, DeepSeekV3KeepsUnmatchedStretchesTogether) {
   EXPECT_EQ(split(PreTokenizer::deepseek_v3, "👨\u200d\u200d👩"), (V{"👨", "\u200d\u200d", "👩"}));
 }
 
+TEST(PreTokenizer, DeepSeekLlmSteps) {
+  // Newlines alone; cased-letter words with one leading space; punctuation (fullwidth too);
+  // trailing spaces; CJK/Hangul runs; digit runs.
+  EXPECT_EQ(split(PreTokenizer::deepseek_llm, "Hello World\n123 中文 ！"),
+            (V{"Hello", " World", "\n", "123", " ", "中文", " ！"}));
+  EXPECT_EQ(split(PreTokenizer::deepseek_llm, "é.. 한국  "), (V{"é", "..", " ", "한국", "  "}));
+}
+
 TEST(PreTokenizer, PiecesConcatenateToInput) {
   const std::string texts[] = {"", " ", "\t\n\r\n  \u3000x", "ñ\u0303😀👩‍💻 12,345.6 e\u0301", "'''s''", "a\u00a0b"};
   for (const PreTokenizer pre : {PreTokenizer::gpt2, PreTokenizer::llama3, PreTokenizer::qwen2,
-                                 PreTokenizer::deepseek_v3}) {
+                                 PreTokenizer::deepseek_v3, PreTokenizer::deepseek_llm}) {
     for (const std::string& t : texts) {
       std::string joined;
       for (const std::string& p : split(pre, t)) {
