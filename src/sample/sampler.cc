@@ -1,0 +1,192 @@
+#include "sample/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "util/error.h"
+
+namespace hearth::sample {
+
+namespace {
+
+// Higher logit first; equal logits in id order, so every result is deterministic.
+bool before(const Candidate& a, const Candidate& b) {
+  return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+}
+
+// p = softmax(logit / temperature) over c (sorted, so c[0] holds the max).
+void softmax(std::vector<Candidate>& c, float temperature = 1.0f) {
+  const float max = c[0].logit;
+  double sum = 0;
+  for (Candidate& x : c) {
+    x.p = std::exp((x.logit - max) / temperature);
+    sum += x.p;
+  }
+  for (Candidate& x : c) x.p = static_cast<float>(x.p / sum);
+}
+
+}  // namespace
+
+Sampler::Sampler(const SamplerOptions& o, int num_ctx) : opts_(o), rng_(0) {
+  auto bad = [](const std::string& m) { throw Error(ErrorCode::invalid_argument, m); };
+  const std::pair<const char*, float> floats[] = {
+      {"temperature", o.temperature},       {"top_p", o.top_p},
+      {"min_p", o.min_p},                   {"typical_p", o.typical_p},
+      {"repeat_penalty", o.repeat_penalty}, {"presence_penalty", o.presence_penalty},
+      {"frequency_penalty", o.frequency_penalty}};
+  for (const auto& [name, v] : floats) {
+    if (!std::isfinite(v)) bad(std::string("option ") + name + " must be a finite number");
+  }
+  if (!(o.repeat_penalty > 0)) {
+    bad("option repeat_penalty must be positive, got " + std::to_string(o.repeat_penalty));
+  }
+  if (o.repeat_last_n < -1) {
+    bad("option repeat_last_n must be -1 (num_ctx), 0 (off) or positive, got " +
+        std::to_string(o.repeat_last_n));
+  }
+  if (num_ctx < 0) bad("num_ctx must not be negative");
+  window_ = o.repeat_last_n == -1 ? num_ctx : o.repeat_last_n;
+  seed_ = o.seed == -1 ? Rng::random_seed() : static_cast<uint64_t>(o.seed);
+  rng_ = Rng(seed_);
+}
+
+void Sampler::accept(int32_t token) {
+  if (window_ <= 0) return;
+  history_.push_back(token);
+  while (history_.size() > static_cast<size_t>(window_)) history_.pop_front();
+}
+
+void Sampler::reset() {
+  history_.clear();
+  rng_ = Rng(seed_);
+}
+
+void Sampler::apply_penalties(std::span<float> logits) const {
+  if (history_.empty()) return;
+  const bool neutral = opts_.repeat_penalty == 1.0f && opts_.presence_penalty == 0.0f &&
+                       opts_.frequency_penalty == 0.0f;
+  if (neutral) return;
+  std::vector<int32_t> ids(history_.begin(), history_.end());
+  std::sort(ids.begin(), ids.end());
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j < ids.size() && ids[j] == ids[i]) ++j;
+    const int32_t id = ids[i];
+    const float count = static_cast<float>(j - i);
+    i = j;
+    if (id < 0 || static_cast<size_t>(id) >= logits.size()) continue;
+    float& l = logits[static_cast<size_t>(id)];
+    // Dividing a positive logit and multiplying a negative one both make the token less likely.
+    if (opts_.repeat_penalty != 1.0f) l = l > 0 ? l / opts_.repeat_penalty : l * opts_.repeat_penalty;
+    l -= count * opts_.frequency_penalty + opts_.presence_penalty;
+  }
+}
+
+void Sampler::filter(std::vector<Candidate>& c) const {
+  const size_t n = c.size();
+  const size_t k = opts_.top_k > 0 && static_cast<size_t>(opts_.top_k) < n
+                       ? static_cast<size_t>(opts_.top_k)
+                       : n;
+  if (k < n) {
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(k), c.end(), before);
+    c.resize(k);
+  } else {
+    std::sort(c.begin(), c.end(), before);
+  }
+  if (c[0].logit == -std::numeric_limits<float>::infinity()) {
+    c.resize(1);  // nothing is possible: fall back to the first id
+    c[0].p = 1.0f;
+    return;
+  }
+
+  if (opts_.typical_p < 1.0f && c.size() > 1) {
+    // Locally typical sampling: keep the tokens whose surprisal is closest to the entropy.
+    softmax(c);
+    double entropy = 0;
+    for (const Candidate& x : c) {
+      if (x.p > 0) entropy -= x.p * std::log(static_cast<double>(x.p));
+    }
+    std::vector<std::pair<double, size_t>> order(c.size());
+    for (size_t i = 0; i < c.size(); ++i) {
+      double surprisal = c[i].p > 0 ? -std::log(static_cast<double>(c[i].p))
+                                    : std::numeric_limits<double>::infinity();
+      order[i] = {std::fabs(surprisal - entropy), i};
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    double cum = 0;
+    size_t keep = order.size();
+    for (size_t i = 0; i < order.size(); ++i) {
+      cum += c[order[i].second].p;
+      if (cum > opts_.typical_p) {
+        keep = i + 1;
+        break;
+      }
+    }
+    std::vector<Candidate> kept;
+    kept.reserve(keep);
+    for (size_t i = 0; i < keep; ++i) kept.push_back(c[order[i].second]);
+    std::sort(kept.begin(), kept.end(), before);
+    c = std::move(kept);
+  }
+
+  if (opts_.top_p < 1.0f && c.size() > 1) {
+    softmax(c);
+    double cum = 0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      cum += c[i].p;
+      if (cum >= opts_.top_p) {
+        c.resize(i + 1);
+        break;
+      }
+    }
+  }
+
+  if (opts_.min_p > 0.0f && c.size() > 1) {
+    softmax(c);
+    const float threshold = opts_.min_p * c[0].p;
+    size_t keep = 1;
+    while (keep < c.size() && c[keep].p >= threshold) ++keep;
+    c.resize(keep);
+  }
+
+  softmax(c, opts_.temperature);
+}
+
+std::vector<Candidate> Sampler::distribution(std::span<const float> logits) const {
+  if (logits.empty()) return {};
+  scratch_.assign(logits.begin(), logits.end());
+  for (float& l : scratch_) {
+    if (std::isnan(l)) l = -std::numeric_limits<float>::infinity();
+  }
+  apply_penalties(scratch_);
+  if (greedy()) {
+    size_t best = 0;
+    for (size_t i = 1; i < scratch_.size(); ++i) {
+      if (scratch_[i] > scratch_[best]) best = i;
+    }
+    return {Candidate{static_cast<int32_t>(best), scratch_[best], 1.0f}};
+  }
+  std::vector<Candidate> c(scratch_.size());
+  for (size_t i = 0; i < c.size(); ++i) c[i] = {static_cast<int32_t>(i), scratch_[i], 0.0f};
+  filter(c);
+  return c;
+}
+
+int32_t Sampler::sample(std::span<const float> logits) {
+  std::vector<Candidate> c = distribution(logits);
+  if (c.empty()) return 0;
+  if (greedy() || c.size() == 1) return c[0].id;
+  // Inverse-CDF draw in candidate order; one RNG step per sampled token.
+  const double u = rng_.next_double();
+  double cum = 0;
+  for (const Candidate& x : c) {
+    cum += x.p;
+    if (u < cum) return x.id;
+  }
+  return c.back().id;  // u within rounding of 1
+}
+
+}  // namespace hearth::sample
