@@ -1,0 +1,206 @@
+// K-quants on AVX2: the Q8_K activation quantizer and the dots against it. Codes are unpacked
+// to unsigned bytes (the sign offset of Q3_K / Q6_K is taken out afterwards through Q8_K's
+// bsums), multiplied with the activations by maddubs (byte pairs into int16: at most
+// 2 * 63 * 127, no saturation), and the int16 pair sums are weighted by the sub-block scales with
+// madd into int32. One float multiply-add per super-block.
+
+#include <immintrin.h>
+
+#include "quant/blocks.h"
+#include "quant/k_scales.h"
+#include "quant/x86/avx2/avx2_util.h"
+#include "quant/x86/avx2/kernels_avx2.h"
+
+namespace hearth::quant {
+
+using namespace avx2;
+
+namespace {
+
+// int16 vector: scale a in lanes 0-7 (bytes 0-15 of a maddubs input), b in lanes 8-15.
+inline __m256i scale_pair(int a, int b) {
+  return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
+}
+
+inline __m256i load_bsums(const BlockQ8_K& y) { return load256(&y.bsums[0]); }
+
+inline __m256i mask_low(__m256i v, int shift, int mask) {
+  return _mm256_and_si256(_mm256_srli_epi16(v, shift), _mm256_set1_epi8(static_cast<char>(mask)));
+}
+
+}  // namespace
+
+void quantize_q8_k_avx2(const float* src, void* dst, int64_t n) {
+  auto* b = static_cast<BlockQ8_K*>(dst);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+  for (int64_t i = 0; i < n / kQK_K; ++i, src += kQK_K) {
+    __m256 amax = _mm256_setzero_ps();
+    for (int k = 0; k < kQK_K; k += 8) amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, _mm256_loadu_ps(src + k)));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float max = _mm_cvtss_f32(m);
+    const __m256 vid = _mm256_set1_ps(max != 0.0f ? 127.0f / max : 0.0f);
+    for (int k = 0; k < kQK_K; k += 32) {
+      __m256i q[4];
+      for (int j = 0; j < 4; ++j) {
+        const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(src + k + 8 * j), vid);
+        q[j] = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(round_away(v), lo), hi));
+      }
+      // Two bsums per 32 codes: q[0..1] are codes k..k+15, q[2..3] the next 16.
+      b[i].bsums[k / 16] = static_cast<int16_t>(hsum_i32(_mm256_add_epi32(q[0], q[1])));
+      b[i].bsums[k / 16 + 1] = static_cast<int16_t>(hsum_i32(_mm256_add_epi32(q[2], q[3])));
+      const __m256i p8 = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs + k),
+                          _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    }
+    b[i].d = max / 127.0f;
+  }
+}
+
+float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  float min_sum = 0.0f;
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(x[i].scales, j, &sc[j], &m[j]);
+    // Mins: sum_j m[j] * (bsums[2j] + bsums[2j + 1]), one madd over the 16 bsums.
+    const __m256i mins16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4], m[4],
+                                             m[5], m[5], m[6], m[6], m[7], m[7]);
+    const int msum = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), mins16));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int p = 0; p < 4; ++p) {
+      const __m256i q = load256(x[i].qs + 32 * p);
+      const __m256i lo = _mm256_and_si256(q, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      const __m256i plo = _mm256_maddubs_epi16(lo, load256(y[i].qs + 64 * p));
+      const __m256i phi = _mm256_maddubs_epi16(hi, load256(y[i].qs + 64 * p + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * p])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * p + 1])));
+    }
+    const float d = fp16(x[i].d) * y[i].d;
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    min_sum += fp16(x[i].dmin) * y[i].d * static_cast<float>(msum);
+  }
+  return hsum(acc) - min_sum;
+}
+
+float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  float min_sum = 0.0f;
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(x[i].scales, j, &sc[j], &m[j]);
+    const __m256i mins16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4], m[4],
+                                             m[5], m[5], m[6], m[6], m[7], m[7]);
+    const int msum = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), mins16));
+    const __m256i qh = load256(x[i].qh);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int p = 0; p < 4; ++p) {
+      const __m256i q = load256(x[i].qs + 32 * p);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(mask_low(qh, 2 * p, 1), 4));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4),
+                                         _mm256_slli_epi16(mask_low(qh, 2 * p + 1, 1), 4));
+      const __m256i plo = _mm256_maddubs_epi16(lo, load256(y[i].qs + 64 * p));
+      const __m256i phi = _mm256_maddubs_epi16(hi, load256(y[i].qs + 64 * p + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * p])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * p + 1])));
+    }
+    const float d = fp16(x[i].d) * y[i].d;
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    min_sum += fp16(x[i].dmin) * y[i].d * static_cast<float>(msum);
+  }
+  return hsum(acc) - min_sum;
+}
+
+// Q6_K: codes u = q + 32 in [0, 63]; sum sc * (u - 32) * y = sum sc * u * y - 32 * sum sc * bsums.
+float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ6_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0.0f;
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const __m256i sc16 = _mm256_cvtepi8_epi16(load128(x[i].scales));
+    const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qh = load256(x[i].qh + 32 * h);
+      const __m256i l0 = load256(x[i].ql + 64 * h), l1 = load256(x[i].ql + 64 * h + 32);
+      const __m256i u[4] = {
+          _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(mask_low(qh, 0, 3), 4)),
+          _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(mask_low(qh, 2, 3), 4)),
+          _mm256_or_si256(mask_low(l0, 4, 0x0f), _mm256_slli_epi16(mask_low(qh, 4, 3), 4)),
+          _mm256_or_si256(mask_low(l1, 4, 0x0f), _mm256_slli_epi16(mask_low(qh, 6, 3), 4)),
+      };
+      const uint8_t* yq = reinterpret_cast<const uint8_t*>(y[i].qs) + 128 * h;
+      for (int g = 0; g < 4; ++g) {
+        const int s = 8 * h + 2 * g;
+        const __m256i p = _mm256_maddubs_epi16(u[g], load256(yq + 32 * g));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[s], x[i].scales[s + 1])));
+      }
+    }
+    const int isum = hsum_i32(sumi) - 32 * bias;
+    sum += fp16(x[i].d) * y[i].d * static_cast<float>(isum);
+  }
+  return sum;
+}
+
+// Q3_K: codes u = q + 4 in [0, 7] (low 2 bits, plus 4 when the hmask bit is set).
+float dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ3_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int8_t sc[16];
+    unpack_scales_q3_k(x[i].scales, sc);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(load128(sc));
+    const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
+    const __m256i hm = load256(x[i].hmask);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q = load256(x[i].qs + 32 * h);
+      for (int s = 0; s < 4; ++s) {
+        const __m256i u = _mm256_or_si256(mask_low(q, 2 * s, 3), _mm256_slli_epi16(mask_low(hm, 4 * h + s, 1), 2));
+        const __m256i p = _mm256_maddubs_epi16(u, load256(y[i].qs + 128 * h + 32 * s));
+        const int j = 8 * h + 2 * s;
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[j], sc[j + 1])));
+      }
+    }
+    const int isum = hsum_i32(sumi) - 4 * bias;
+    sum += fp16(x[i].d) * y[i].d * static_cast<float>(isum);
+  }
+  return sum;
+}
+
+// Q2_K: codes in [0, 3], 4-bit scales and mins per 16.
+float dot_q2_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ2_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const __m128i raw = load128(x[i].scales);
+    const __m256i m16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0f)));
+    const int msum = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), m16));
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q = load256(x[i].qs + 32 * h);
+      for (int s = 0; s < 4; ++s) {
+        const __m256i p = _mm256_maddubs_epi16(mask_low(q, 2 * s, 3), load256(y[i].qs + 128 * h + 32 * s));
+        const int j = 8 * h + 2 * s;
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[j] & 0xf, x[i].scales[j + 1] & 0xf)));
+      }
+    }
+    sum += y[i].d * (fp16(x[i].d) * static_cast<float>(hsum_i32(sumi)) -
+                     fp16(x[i].dmin) * static_cast<float>(msum));
+  }
+  return sum;
+}
+
+}  // namespace hearth::quant
