@@ -60,12 +60,20 @@ void attend_one_head(const AttentionShape& s, const AttentionRow& r, int h,
 
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows) {
   const int64_t n_tasks = n_rows * shape.n_head;
-  ThreadPool& pool = global_thread_pool();
   static thread_local std::vector<float> scores;
-  pool.run(n_tasks, [&](int64_t task, int) {
+  auto fn = [&](int64_t task, int) {
     const AttentionRow& r = rows[task / shape.n_head];
     attend_one_head(shape, r, static_cast<int>(task % shape.n_head), scores);
-  });
+  };
+  // Small work runs on the calling thread (same results: each head is computed the same way).
+  int64_t work = 0;
+  for (int64_t t = 0; t < n_rows; ++t) work += rows[t].n_kv;
+  work *= shape.n_head * (shape.head_dim_k + shape.head_dim_v);
+  if (work < 16384) {
+    for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
+  } else {
+    global_thread_pool().run(n_tasks, fn);
+  }
 }
 
 void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_rows) {

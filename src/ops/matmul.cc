@@ -1,6 +1,7 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "quant/type_traits.h"
@@ -12,6 +13,18 @@ namespace {
 // Rows per task: small enough to balance a decode step's matvec over the threads, large enough
 // that the per-task overhead stays far below the work.
 constexpr int64_t kRowsPerTask = 16;
+static_assert(kRowsPerTask % quant::kTileRows == 0, "tiles must not straddle tasks");
+// Below this many multiply-adds a fork-join costs more than the work: run on the calling thread.
+// Every output is computed the same way either way, so this does not change results.
+constexpr int64_t kMinParallelWork = 16384;
+
+void run_tasks(int64_t n_tasks, int64_t work, const std::function<void(int64_t, int)>& fn) {
+  if (work < kMinParallelWork) {
+    for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
+  } else {
+    global_thread_pool().run(n_tasks, fn);
+  }
+}
 }  // namespace
 
 bool matmul_supports(gguf::GgmlType type) {
@@ -28,18 +41,17 @@ void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) {
   static thread_local std::vector<uint8_t> act;
   act.resize(static_cast<size_t>(act_row_bytes * n_tok));
   uint8_t* xq = act.data();
-  ThreadPool& pool = global_thread_pool();
   if (n_tok == 1) {
     at.from_float(x, xq, w.n_cols);
   } else {
-    pool.run(n_tok, [&](int64_t t, int) {
+    run_tasks(n_tok, n_tok * w.n_cols, [&](int64_t t, int) {
       at.from_float(x + t * w.n_cols, xq + t * act_row_bytes, w.n_cols);
     });
   }
   const int64_t n_tasks = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
   const auto vec_dot = wt.vec_dot;
   const auto tile = wt.vec_dot_tile;
-  pool.run(n_tasks, [&](int64_t task, int) {
+  run_tasks(n_tasks, w.n_rows * w.n_cols * n_tok, [&](int64_t task, int) {
     const int64_t r0 = task * kRowsPerTask;
     const int64_t r1 = std::min(w.n_rows, r0 + kRowsPerTask);
     if (tile != nullptr && n_tok > 1) {

@@ -1,0 +1,231 @@
+// Every architecture on a tiny random model written by the test, in several weight formats: the
+// engine's logits (prompt as one batch, then decode steps, two sequences in one batch) must match
+// the independent double-precision reference of tiny_model.cc.
+//
+// Error budget (relative L2 error of a logits row):
+// - F32 weights, F32 cache: only float rounding in sums of <= 512 terms, ~1e-6; bound 1e-4.
+// - F16 weights: F16 values are exact in both; the activations stay F32 (F16's vec_dot_type), so
+//   again only float rounding, plus, with the F16 cache, K and V rounded to 11 significant bits
+//   (relative 2^-12 = 2.4e-4 per element); bound 3e-3.
+// - Q8_0 / Q5_0 / Q4_0 / Q4_1 / Q5_1 weights: the weights themselves are exact (the reference uses
+//   the same dequantized values), but the engine quantizes each activation row to 8 bits per
+//   block of 32 (Q8_0/Q8_1) before the dot product: a step of max|x|/127, error up to half a step,
+//   about 0.3-0.6 % RMS of a row. Seven matmuls a layer plus the output compound this to ~1-2 %
+//   on the logits of these 2-layer models; bound 5e-2 (an error of the math itself, a wrong RoPE
+//   pair, a missed bias or norm, gives O(1)).
+// - K-quants (Q4_K, Q6_K; activations Q8_K, 8 bits per block of 256 with a float scale): the same
+//   8-bit rounding over bigger blocks (a larger max per block, so a coarser step); bound 5e-2.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf_file.h"
+#include "model/model.h"
+#include "tiny_model.h"
+#include "util/thread_pool.h"
+
+namespace hearth::model {
+namespace {
+
+using gguf::GgmlType;
+using testing::RefModel;
+using testing::RefWeights;
+using testing::TinySpec;
+
+struct Case {
+  std::string name;
+  TinySpec spec;
+  GgmlType kv_type;
+  double bound;
+};
+
+TinySpec spec_of(const std::string& arch, GgmlType wt, GgmlType embd, GgmlType out) {
+  TinySpec s;
+  s.arch = arch;
+  s.weight_type = wt;
+  s.embd_type = embd;
+  s.output_type = out;
+  if (arch == "qwen3") {
+    s.head_dim = 32;  // key_length != n_embd / n_head, as in real Qwen3
+    s.rms_eps = 1e-6f;
+    s.rope_base = 1e6f;
+  }
+  if (arch == "qwen2") s.rope_base = 1e4f, s.rms_eps = 1e-6f;
+  return s;
+}
+
+// K-quant rows need 256 columns: n_embd 256, n_ff 512, 4 heads of 64.
+TinySpec kquant_spec(const std::string& arch, GgmlType wt, GgmlType embd) {
+  TinySpec s = spec_of(arch, wt, embd, embd);
+  s.n_embd = 256;
+  s.n_ff = 512;
+  s.head_dim = 64;
+  s.n_vocab = 64;
+  s.tied = true;
+  return s;
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> c;
+  c.push_back({"llama_f32", spec_of("llama", GgmlType::F32, GgmlType::F32, GgmlType::F32),
+               GgmlType::F32, 1e-4});
+  TinySpec l3 = spec_of("llama", GgmlType::F16, GgmlType::F16, GgmlType::F16);
+  l3.rope_freqs = true;
+  l3.rope_base = 5e5f;
+  c.push_back({"llama_f16_rope_freqs_f16cache", l3, GgmlType::F16, 3e-3});
+  TinySpec tied = spec_of("llama", GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0);
+  tied.tied = true;
+  c.push_back({"llama_q8_0_tied", tied, GgmlType::F32, 5e-2});
+  c.push_back({"llama_q4_0", spec_of("llama", GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q8_0),
+               GgmlType::F16, 5e-2});
+  c.push_back({"qwen2_f32", spec_of("qwen2", GgmlType::F32, GgmlType::F32, GgmlType::F32),
+               GgmlType::F32, 1e-4});
+  c.push_back({"qwen2_q8_0", spec_of("qwen2", GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0),
+               GgmlType::F16, 5e-2});
+  c.push_back({"qwen2_q5_0", spec_of("qwen2", GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q8_0),
+               GgmlType::F16, 5e-2});
+  c.push_back({"qwen2_q4_1_q5_1", spec_of("qwen2", GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::Q5_1),
+               GgmlType::F32, 5e-2});
+  c.push_back({"qwen3_f32", spec_of("qwen3", GgmlType::F32, GgmlType::F32, GgmlType::F32),
+               GgmlType::F32, 1e-4});
+  c.push_back({"qwen3_q8_0", spec_of("qwen3", GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0),
+               GgmlType::F16, 5e-2});
+  c.push_back({"qwen2_q4_k_q6_k", kquant_spec("qwen2", GgmlType::Q4_K, GgmlType::Q6_K),
+               GgmlType::F16, 5e-2});
+  c.push_back({"llama_q6_k", kquant_spec("llama", GgmlType::Q6_K, GgmlType::Q8_0),
+               GgmlType::F32, 5e-2});
+  c.push_back({"qwen3_q4_k", kquant_spec("qwen3", GgmlType::Q4_K, GgmlType::Q4_K),
+               GgmlType::F16, 5e-2});
+  return c;
+}
+
+class ReferenceForward : public ::testing::TestWithParam<Case> {
+ protected:
+  static void SetUpTestSuite() { global_thread_pool(1); }
+};
+
+// Each case's model is written once (quantizing K-quants with the reference quantizer is slow).
+struct Built {
+  RefWeights weights;
+  std::vector<uint8_t> bytes;
+};
+const Built& build(const Case& c) {
+  static std::map<std::string, Built> cache;
+  auto it = cache.find(c.name);
+  if (it == cache.end()) {
+    Built b;
+    b.bytes = testing::write_tiny_model(c.spec, &b.weights);
+    it = cache.emplace(c.name, std::move(b)).first;
+  }
+  return it->second;
+}
+
+// A token sequence that visits the vocabulary without help from the model.
+int32_t token_at(int i, int64_t n_vocab, int salt) {
+  return static_cast<int32_t>((i * 37 + salt * 11 + 5) % n_vocab);
+}
+
+TEST_P(ReferenceForward, PromptBatchThenDecodeMatchesReference) {
+  const Case& c = GetParam();
+  const Built& built = build(c);
+  const RefWeights& weights = built.weights;
+  const std::vector<uint8_t>& bytes = built.bytes;
+  std::unique_ptr<Model> m =
+      load_model(gguf::File::from_memory(bytes.data(), bytes.size(), c.name + ".gguf"));
+  ASSERT_EQ(m->n_vocab(), c.spec.n_vocab);
+  const int64_t V = m->n_vocab();
+  KvCache cache = m->make_cache(32, 1, c.kv_type);
+  RefModel ref(c.spec, weights);
+
+  const int n_prompt = 7, n_decode = 4;
+  Batch b;
+  for (int i = 0; i < n_prompt; ++i) b.add(token_at(i, V, 0), i, 0, true);
+  std::vector<float> logits(static_cast<size_t>(n_prompt * V));
+  m->forward(b, cache, logits.data());
+  double worst = 0.0;
+  for (int i = 0; i < n_prompt; ++i) {
+    const double e = testing::rel_error(logits.data() + i * V, ref.step(token_at(i, V, 0)));
+    worst = std::max(worst, e);
+    EXPECT_LT(e, c.bound) << "prompt row " << i;
+  }
+  for (int i = n_prompt; i < n_prompt + n_decode; ++i) {
+    b.clear();
+    b.add(token_at(i, V, 0), i, 0, true);
+    m->forward(b, cache, logits.data());
+    const double e = testing::rel_error(logits.data(), ref.step(token_at(i, V, 0)));
+    worst = std::max(worst, e);
+    EXPECT_LT(e, c.bound) << "decode position " << i;
+  }
+  std::printf("[ %s ] worst relative logits error %.3g (bound %.3g)\n", c.name.c_str(), worst,
+              c.bound);
+}
+
+// Two sequences in one batch (interleaved prompt rows of different lengths, then one decode row
+// each, in slots 1 and 0) give each sequence the logits it would get alone.
+TEST_P(ReferenceForward, TwoSequencesInOneBatch) {
+  const Case& c = GetParam();
+  const Built& built = build(c);
+  const RefWeights& weights = built.weights;
+  const std::vector<uint8_t>& bytes = built.bytes;
+  std::unique_ptr<Model> m =
+      load_model(gguf::File::from_memory(bytes.data(), bytes.size(), c.name + ".gguf"));
+  const int64_t V = m->n_vocab();
+  KvCache cache = m->make_cache(16, 2, c.kv_type);
+  RefModel ref0(c.spec, weights), ref1(c.spec, weights);
+  Batch b;
+  const int len0 = 3, len1 = 5;
+  for (int i = 0; i < len1; ++i) {
+    if (i < len0) b.add(token_at(i, V, 1), i, 0, i == len0 - 1);
+    b.add(token_at(i, V, 2), i, 1, i == len1 - 1);
+  }
+  std::vector<float> logits(static_cast<size_t>(2 * V));
+  m->forward(b, cache, logits.data());
+  std::vector<double> r0, r1;
+  for (int i = 0; i < len0; ++i) r0 = ref0.step(token_at(i, V, 1));
+  for (int i = 0; i < len1; ++i) r1 = ref1.step(token_at(i, V, 2));
+  EXPECT_LT(testing::rel_error(logits.data(), r0), c.bound);
+  EXPECT_LT(testing::rel_error(logits.data() + V, r1), c.bound);
+  for (int step = 0; step < 2; ++step) {
+    b.clear();
+    b.add(token_at(len1 + step, V, 2), len1 + step, 1, true);
+    b.add(token_at(len0 + step, V, 1), len0 + step, 0, true);
+    m->forward(b, cache, logits.data());
+    EXPECT_LT(testing::rel_error(logits.data(), ref1.step(token_at(len1 + step, V, 2))), c.bound);
+    EXPECT_LT(testing::rel_error(logits.data() + V, ref0.step(token_at(len0 + step, V, 1))),
+              c.bound);
+  }
+}
+
+// Logits do not depend on the thread count: bit-identical for 1, 2 and 3 threads.
+TEST_P(ReferenceForward, ThreadCountDoesNotChangeLogits) {
+  const Case& c = GetParam();
+  const Built& built = build(c);
+  const std::vector<uint8_t>& bytes = built.bytes;
+  std::unique_ptr<Model> m =
+      load_model(gguf::File::from_memory(bytes.data(), bytes.size(), c.name + ".gguf"));
+  const int64_t V = m->n_vocab();
+  std::vector<std::vector<float>> runs;
+  for (int threads : {1, 2, 3}) {
+    global_thread_pool(threads);
+    KvCache cache = m->make_cache(16, 1, c.kv_type);
+    Batch b;
+    for (int i = 0; i < 6; ++i) b.add(token_at(i, V, 3), i, 0, true);
+    std::vector<float> logits(static_cast<size_t>(6 * V));
+    m->forward(b, cache, logits.data());
+    runs.push_back(logits);
+  }
+  global_thread_pool(1);
+  EXPECT_EQ(runs[0], runs[1]);
+  EXPECT_EQ(runs[0], runs[2]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, ReferenceForward, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace hearth::model

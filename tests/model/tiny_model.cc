@@ -1,0 +1,233 @@
+#include "tiny_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "gguf/gguf_writer.h"
+#include "quant/type_traits.h"
+
+namespace hearth::model::testing {
+
+namespace {
+
+// splitmix64: a tiny portable generator, so the weights are the same everywhere.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1p-53 * 2.0 - 1.0; }  // [-1,1)
+};
+
+struct Builder {
+  gguf::Writer writer;
+  RefWeights* weights;
+  Rng rng;
+  std::string skip;
+
+  // Random values (uniform in [center - scale, center + scale]) quantized to `type`; the reference
+  // keeps the dequantized values.
+  void add(const std::string& name, gguf::GgmlType type, std::vector<int64_t> ne, double scale,
+           double center = 0.0) {
+    int64_t n = 1;
+    for (int64_t d : ne) n *= d;
+    std::vector<float> src(static_cast<size_t>(n));
+    for (auto& v : src) v = static_cast<float>(center + scale * rng.uniform());
+    const quant::TypeTraits& ref = quant::traits(type, CpuTier::ref);
+    const size_t bytes = static_cast<size_t>(n / ref.block_elems * ref.block_bytes);
+    std::vector<uint8_t> q(bytes);
+    ref.from_float(src.data(), q.data(), n);
+    RefTensor t;
+    t.ne = ne;
+    std::vector<float> deq(static_cast<size_t>(n));
+    ref.to_float(q.data(), deq.data(), n);
+    t.value.assign(deq.begin(), deq.end());
+    if (name != skip) writer.add_tensor(name, type, std::move(ne), q.data(), bytes);
+    (*weights)[name] = std::move(t);
+  }
+};
+
+double rms_scale(int64_t n_cols) { return std::sqrt(3.0 / static_cast<double>(n_cols)); }
+
+}  // namespace
+
+std::vector<uint8_t> write_tiny_model(const TinySpec& s, RefWeights* weights) {
+  Builder b{gguf::Writer(), weights, Rng{s.seed}, s.skip_tensor};
+  weights->clear();
+  const std::string a = s.arch + ".";
+  gguf::Writer& w = b.writer;
+  w.set_string("general.architecture", s.arch);
+  w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
+  w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));
+  w.set_u32(a + "block_count", static_cast<uint32_t>(s.n_layer));
+  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(s.n_ff));
+  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(s.n_head));
+  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s.n_head_kv));
+  if (s.head_dim * s.n_head != s.n_embd) {
+    w.set_u32(a + "attention.key_length", static_cast<uint32_t>(s.head_dim));
+    w.set_u32(a + "attention.value_length", static_cast<uint32_t>(s.head_dim));
+  }
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  w.set_f32(a + "rope.freq_base", s.rope_base);
+  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(s.head_dim));
+
+  const int64_t q_w = s.n_head * s.head_dim, kv_w = s.n_head_kv * s.head_dim;
+  b.add("token_embd.weight", s.embd_type, {s.n_embd, s.n_vocab}, 1.0);
+  b.add("output_norm.weight", gguf::GgmlType::F32, {s.n_embd}, 0.2, 1.0);
+  if (!s.tied) b.add("output.weight", s.output_type, {s.n_embd, s.n_vocab}, rms_scale(s.n_embd));
+  if (s.rope_freqs) {
+    // Llama 3 style: divisors 1 for high frequencies growing to 8 for the low ones.
+    std::vector<float> f(static_cast<size_t>(s.head_dim / 2));
+    for (size_t i = 0; i < f.size(); ++i) f[i] = 1.0f + 7.0f * static_cast<float>(i) / (f.size() - 1);
+    w.add_tensor("rope_freqs.weight", gguf::GgmlType::F32, {s.head_dim / 2}, f.data(), f.size() * 4);
+    RefTensor t;
+    t.ne = {s.head_dim / 2};
+    t.value.assign(f.begin(), f.end());
+    (*weights)["rope_freqs.weight"] = t;
+  }
+  for (int64_t il = 0; il < s.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    const gguf::GgmlType wt = s.weight_type;
+    b.add(p + "attn_norm.weight", gguf::GgmlType::F32, {s.n_embd}, 0.2, 1.0);
+    b.add(p + "attn_q.weight", wt, {s.n_embd, q_w}, rms_scale(s.n_embd));
+    b.add(p + "attn_k.weight", wt, {s.n_embd, kv_w}, rms_scale(s.n_embd));
+    b.add(p + "attn_v.weight", wt, {s.n_embd, kv_w}, rms_scale(s.n_embd));
+    b.add(p + "attn_output.weight", wt, {q_w, s.n_embd}, rms_scale(q_w));
+    if (s.arch == "qwen2") {
+      b.add(p + "attn_q.bias", gguf::GgmlType::F32, {q_w}, 0.5);
+      b.add(p + "attn_k.bias", gguf::GgmlType::F32, {kv_w}, 0.5);
+      b.add(p + "attn_v.bias", gguf::GgmlType::F32, {kv_w}, 0.5);
+    }
+    if (s.arch == "qwen3") {
+      b.add(p + "attn_q_norm.weight", gguf::GgmlType::F32, {s.head_dim}, 0.3, 1.0);
+      b.add(p + "attn_k_norm.weight", gguf::GgmlType::F32, {s.head_dim}, 0.3, 1.0);
+    }
+    b.add(p + "ffn_norm.weight", gguf::GgmlType::F32, {s.n_embd}, 0.2, 1.0);
+    b.add(p + "ffn_gate.weight", wt, {s.n_embd, s.n_ff}, rms_scale(s.n_embd));
+    b.add(p + "ffn_up.weight", wt, {s.n_embd, s.n_ff}, rms_scale(s.n_embd));
+    b.add(p + "ffn_down.weight", wt, {s.n_ff, s.n_embd}, rms_scale(s.n_ff));
+  }
+  if (s.edit) s.edit(w);
+  return w.to_bytes();
+}
+
+RefModel::RefModel(const TinySpec& spec, const RefWeights& weights)
+    : s_(spec), w_(weights), k_cache_(spec.n_layer), v_cache_(spec.n_layer) {}
+
+const RefTensor& RefModel::w(const std::string& name) const {
+  auto it = w_.find(name);
+  if (it == w_.end()) throw std::runtime_error("reference: no tensor " + name);
+  return it->second;
+}
+
+std::vector<double> RefModel::matvec(const std::string& name, const std::vector<double>& x) const {
+  const RefTensor& t = w(name);
+  const int64_t cols = t.ne[0], rows = t.ne[1];
+  std::vector<double> y(static_cast<size_t>(rows), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    double acc = 0.0;
+    for (int64_t c = 0; c < cols; ++c) acc += t.value[r * cols + c] * x[c];
+    y[r] = acc;
+  }
+  return y;
+}
+
+namespace {
+
+void rmsnorm(std::vector<double>& x, size_t off, size_t n, const std::vector<double>& g, double eps) {
+  double ss = 0.0;
+  for (size_t i = 0; i < n; ++i) ss += x[off + i] * x[off + i];
+  const double r = 1.0 / std::sqrt(ss / n + eps);
+  for (size_t i = 0; i < n; ++i) x[off + i] = x[off + i] * r * g[i];
+}
+
+// Rotates one head in place. Llama pairs neighbours (2i, 2i+1); NeoX pairs i with i + d/2.
+void rotate(double* h, int64_t d, int64_t pos, double base, bool neox, const std::vector<double>* f) {
+  for (int64_t i = 0; i < d / 2; ++i) {
+    double freq = std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(d));
+    if (f != nullptr) freq /= (*f)[i];
+    const double ang = static_cast<double>(pos) * freq;
+    const int64_t a = neox ? i : 2 * i, b = neox ? i + d / 2 : 2 * i + 1;
+    const double x0 = h[a], x1 = h[b];
+    h[a] = x0 * std::cos(ang) - x1 * std::sin(ang);
+    h[b] = x0 * std::sin(ang) + x1 * std::cos(ang);
+  }
+}
+
+}  // namespace
+
+std::vector<double> RefModel::step(int32_t token) {
+  const int64_t E = s_.n_embd, D = s_.head_dim, H = s_.n_head, HKV = s_.n_head_kv;
+  const bool neox = s_.arch != "llama";
+  const std::vector<double>* freqs = s_.rope_freqs ? &w("rope_freqs.weight").value : nullptr;
+  const RefTensor& embd = w("token_embd.weight");
+  std::vector<double> x(embd.value.begin() + token * E, embd.value.begin() + (token + 1) * E);
+  for (int64_t il = 0; il < s_.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    std::vector<double> h = x;
+    rmsnorm(h, 0, E, w(p + "attn_norm.weight").value, s_.rms_eps);
+    std::vector<double> q = matvec(p + "attn_q.weight", h);
+    std::vector<double> k = matvec(p + "attn_k.weight", h);
+    std::vector<double> v = matvec(p + "attn_v.weight", h);
+    if (s_.arch == "qwen2") {
+      for (size_t i = 0; i < q.size(); ++i) q[i] += w(p + "attn_q.bias").value[i];
+      for (size_t i = 0; i < k.size(); ++i) k[i] += w(p + "attn_k.bias").value[i];
+      for (size_t i = 0; i < v.size(); ++i) v[i] += w(p + "attn_v.bias").value[i];
+    }
+    if (s_.arch == "qwen3") {
+      for (int64_t hh = 0; hh < H; ++hh) rmsnorm(q, hh * D, D, w(p + "attn_q_norm.weight").value, s_.rms_eps);
+      for (int64_t hh = 0; hh < HKV; ++hh) rmsnorm(k, hh * D, D, w(p + "attn_k_norm.weight").value, s_.rms_eps);
+    }
+    for (int64_t hh = 0; hh < H; ++hh) rotate(&q[hh * D], D, pos_, s_.rope_base, neox, freqs);
+    for (int64_t hh = 0; hh < HKV; ++hh) rotate(&k[hh * D], D, pos_, s_.rope_base, neox, freqs);
+    auto& kc = k_cache_[il];
+    auto& vc = v_cache_[il];
+    kc.insert(kc.end(), k.begin(), k.end());
+    vc.insert(vc.end(), v.begin(), v.end());
+    const int64_t n_pos = pos_ + 1;
+    std::vector<double> att(static_cast<size_t>(H * D), 0.0);
+    for (int64_t hh = 0; hh < H; ++hh) {
+      const int64_t kvh = hh / (H / HKV);
+      std::vector<double> sc(static_cast<size_t>(n_pos));
+      double mx = -1e300;
+      for (int64_t t = 0; t < n_pos; ++t) {
+        double d = 0.0;
+        for (int64_t i = 0; i < D; ++i) d += q[hh * D + i] * kc[(t * HKV + kvh) * D + i];
+        sc[t] = d / std::sqrt(static_cast<double>(D));
+        mx = std::max(mx, sc[t]);
+      }
+      double sum = 0.0;
+      for (auto& e : sc) sum += (e = std::exp(e - mx));
+      for (int64_t t = 0; t < n_pos; ++t) {
+        for (int64_t i = 0; i < D; ++i) att[hh * D + i] += sc[t] / sum * vc[(t * HKV + kvh) * D + i];
+      }
+    }
+    std::vector<double> o = matvec(p + "attn_output.weight", att);
+    for (int64_t i = 0; i < E; ++i) x[i] += o[i];
+    h = x;
+    rmsnorm(h, 0, E, w(p + "ffn_norm.weight").value, s_.rms_eps);
+    std::vector<double> g = matvec(p + "ffn_gate.weight", h);
+    std::vector<double> u = matvec(p + "ffn_up.weight", h);
+    for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+    std::vector<double> d = matvec(p + "ffn_down.weight", g);
+    for (int64_t i = 0; i < E; ++i) x[i] += d[i];
+  }
+  ++pos_;
+  rmsnorm(x, 0, E, w("output_norm.weight").value, s_.rms_eps);
+  return matvec(s_.tied ? "token_embd.weight" : "output.weight", x);
+}
+
+double rel_error(const float* a, const std::vector<double>& b) {
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    num += (a[i] - b[i]) * (a[i] - b[i]);
+    den += b[i] * b[i];
+  }
+  return std::sqrt(num / den);
+}
+
+}  // namespace hearth::model::testing

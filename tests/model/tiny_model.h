@@ -1,0 +1,70 @@
+#pragma once
+// Test helpers: a tiny random decoder written as a GGUF by the test itself, and an INDEPENDENT
+// plain double-precision forward pass of the same network (it shares nothing with src/model or
+// src/ops; it only dequantizes the quantized weights with quant's reference to_float, so both
+// sides see the same weight values).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gguf/ggml_type.h"
+#include "gguf/gguf_writer.h"
+
+namespace hearth::model::testing {
+
+struct TinySpec {
+  std::string arch = "llama";  // llama | qwen2 | qwen3
+  int64_t n_embd = 64;
+  int64_t n_layer = 2;
+  int n_head = 4;
+  int n_head_kv = 2;
+  int64_t head_dim = 16;  // written as key_length/value_length when != n_embd / n_head
+  int64_t n_ff = 96;
+  int64_t n_vocab = 80;
+  int64_t n_ctx = 64;
+  float rope_base = 10000.0f;
+  float rms_eps = 1e-5f;
+  bool tied = false;       // no output.weight
+  bool rope_freqs = false; // llama 3 style rope_freqs.weight
+  gguf::GgmlType weight_type = gguf::GgmlType::F32;  // layer matrices
+  gguf::GgmlType embd_type = gguf::GgmlType::F32;    // token_embd
+  gguf::GgmlType output_type = gguf::GgmlType::F32;  // output.weight
+  uint64_t seed = 1;
+  // Load-error tests: a tensor left out, and an edit of the metadata before writing.
+  std::string skip_tensor;
+  std::function<void(gguf::Writer&)> edit;
+};
+
+struct RefTensor {
+  std::vector<int64_t> ne;    // ne[0] = row length
+  std::vector<double> value;  // dequantized
+};
+using RefWeights = std::map<std::string, RefTensor>;
+
+// Returns the GGUF file bytes; fills `weights` with what the file holds, dequantized.
+std::vector<uint8_t> write_tiny_model(const TinySpec& spec, RefWeights* weights);
+
+// Plain double-precision forward, one token at a time, KV in double.
+class RefModel {
+ public:
+  RefModel(const TinySpec& spec, const RefWeights& weights);
+  // Feeds `token` at the next position; returns n_vocab logits.
+  std::vector<double> step(int32_t token);
+
+ private:
+  const RefTensor& w(const std::string& name) const;
+  std::vector<double> matvec(const std::string& name, const std::vector<double>& x) const;
+
+  TinySpec s_;
+  const RefWeights& w_;
+  int64_t pos_ = 0;
+  std::vector<std::vector<double>> k_cache_, v_cache_;  // [layer] -> [pos * kv_width]
+};
+
+// Relative L2 error ||a - b|| / ||b||.
+double rel_error(const float* a, const std::vector<double>& b);
+
+}  // namespace hearth::model::testing
