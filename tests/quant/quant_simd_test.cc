@@ -175,7 +175,7 @@ TEST(QuantSimd, DispatchFollowsTheTierInForce) {
   for (CpuTier tier : available_tiers()) {
     set_cpu_tier(tier);
     EXPECT_EQ(traits(G::Q4_K).vec_dot, traits(G::Q4_K, tier).vec_dot);
-    EXPECT_EQ(traits(G::Q8_0).vec_dot, traits(G::Q8_0, tier).vec_dot);
+    EXPECT_STREQ(traits(G::Q4_K).isa, cpu_tier_name(tier));
   }
   set_cpu_tier(saved);
 }
