@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
 #include <ctime>
 #include <mutex>
 
@@ -17,7 +18,14 @@ bool log_debug_enabled() {
   return enabled;
 }
 
+namespace {
+std::atomic<int> g_min_level{static_cast<int>(LogLevel::debug)};
+}  // namespace
+
+void set_log_level(LogLevel level) { g_min_level = static_cast<int>(level); }
+
 void log_message(LogLevel level, const std::string& message) {
+  if (static_cast<int>(level) < g_min_level) return;
   static std::mutex m;
   static const char* names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
   auto now = std::chrono::system_clock::now();

@@ -9,6 +9,9 @@ enum class LogLevel { debug, info, warn, error };
 
 void log_message(LogLevel level, const std::string& message);
 bool log_debug_enabled();
+// Lines below `level` are dropped (the CLI's in-process server keeps the terminal for answers and
+// shows only warnings). Debug lines still need HEARTH_DEBUG.
+void set_log_level(LogLevel level);
 
 }  // namespace hearth
 
