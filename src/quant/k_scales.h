@@ -2,6 +2,7 @@
 // Packing of the 6-bit sub-block scales of the K-quants, shared by the ref and SIMD kernels.
 
 #include <cstdint>
+#include <cstring>
 
 namespace hearth::quant {
 
@@ -50,6 +51,37 @@ inline void pack_scales_q3_k(const uint8_t biased[16], uint8_t s[12]) {
     else s[j - 8] |= static_cast<uint8_t>(low << 4);
     s[8 + j % 4] |= static_cast<uint8_t>(high << (2 * (j / 4)));
   }
+}
+
+// The same unpacking as whole words, for the SIMD kernels: out_sc[j], out_m[j] for j = 0..7
+// (as 8 bytes each). Tested against unpack_scale_min_k4 on random bytes.
+inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], uint8_t out_m[8]) {
+  uint32_t w0, w1, w2;
+  std::memcpy(&w0, s, 4);
+  std::memcpy(&w1, s + 4, 4);
+  std::memcpy(&w2, s + 8, 4);
+  const uint32_t sc_lo = w0 & 0x3f3f3f3fu, m_lo = w1 & 0x3f3f3f3fu;
+  const uint32_t sc_hi = (w2 & 0x0f0f0f0fu) | (((w0 >> 6) & 0x03030303u) << 4);
+  const uint32_t m_hi = ((w2 >> 4) & 0x0f0f0f0fu) | (((w1 >> 6) & 0x03030303u) << 4);
+  std::memcpy(out_sc, &sc_lo, 4);
+  std::memcpy(out_sc + 4, &sc_hi, 4);
+  std::memcpy(out_m, &m_lo, 4);
+  std::memcpy(out_m + 4, &m_hi, 4);
+}
+
+// unpack_scales_q3_k as whole words, biased: out[j] = scale + 32 in [0, 63].
+inline void unpack_scales_q3_k_biased_all(const uint8_t s[12], uint8_t out[16]) {
+  uint32_t a0, a1, t;
+  std::memcpy(&a0, s, 4);
+  std::memcpy(&a1, s + 4, 4);
+  std::memcpy(&t, s + 8, 4);
+  const uint32_t w[4] = {
+      (a0 & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4),
+      (a1 & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4),
+      ((a0 >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4),
+      ((a1 >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4),
+  };
+  std::memcpy(out, w, 16);
 }
 
 }  // namespace hearth::quant

@@ -5,10 +5,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 
 #include "quant/blocks.h"
 #include "quant/fp16.h"
+#include "quant/k_scales.h"
 #include "quant/type_traits.h"
 #include "quant_test_util.h"
 
@@ -328,6 +330,40 @@ TEST(Traits, TableShape) {
   EXPECT_FALSE(is_supported(G::I8));
   EXPECT_FALSE(is_supported(G::F64));
   EXPECT_FALSE(is_supported(static_cast<G>(99)));
+}
+
+}  // namespace
+}  // namespace hearth::quant
+
+namespace hearth::quant {
+namespace {
+
+// The SIMD kernels unpack K-quant scales as whole words; the per-index functions are the spec.
+TEST(KScales, WordUnpackMatchesSpec) {
+  std::mt19937 rng(21);
+  for (int iter = 0; iter < 5000; ++iter) {
+    uint8_t s[12];
+    for (auto& b : s) b = static_cast<uint8_t>(rng());
+    uint8_t sc[8], m[8];
+    unpack_scale_min_k4_all(s, sc, m);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t a, b;
+      unpack_scale_min_k4(s, j, &a, &b);
+      ASSERT_EQ(sc[j], a);
+      ASSERT_EQ(m[j], b);
+    }
+    int8_t spec[16];
+    uint8_t biased[16];
+    unpack_scales_q3_k(s, spec);
+    unpack_scales_q3_k_biased_all(s, biased);
+    for (int j = 0; j < 16; ++j) ASSERT_EQ(biased[j] - 32, spec[j]);
+    // And packing is the inverse of unpacking.
+    uint8_t packed[12];
+    pack_scale_min_k4(sc, m, packed);
+    EXPECT_EQ(std::memcmp(packed, s, 12), 0);
+    pack_scales_q3_k(biased, packed);
+    EXPECT_EQ(std::memcmp(packed, s, 12), 0);
+  }
 }
 
 }  // namespace

@@ -24,6 +24,14 @@ inline __m256i scale_pair(int a, int b) {
 
 inline __m256i load_bsums(const BlockQ8_K& y) { return load256(&y.bsums[0]); }
 
+// sum_j m[j] * (bsums[2j] + bsums[2j + 1]) for the Q4_K / Q5_K mins: each min byte doubled,
+// widened to int16, one madd against the 16 bsums.
+inline int mins_dot_bsums(const uint8_t m[8], const BlockQ8_K& y) {
+  const __m128i mb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+  const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+  return hsum_i32(_mm256_madd_epi16(load_bsums(y), m16));
+}
+
 inline __m256i mask_low(__m256i v, int shift, int mask) {
   return _mm256_and_si256(_mm256_srli_epi16(v, shift), _mm256_set1_epi8(static_cast<char>(mask)));
 }
@@ -67,11 +75,8 @@ float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(x[i].scales, j, &sc[j], &m[j]);
-    // Mins: sum_j m[j] * (bsums[2j] + bsums[2j + 1]), one madd over the 16 bsums.
-    const __m256i mins16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4], m[4],
-                                             m[5], m[5], m[6], m[6], m[7], m[7]);
-    const int msum = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), mins16));
+    unpack_scale_min_k4_all(x[i].scales, sc, m);
+    const int msum = mins_dot_bsums(m, y[i]);
     __m256i sumi = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
       const __m256i q = load256(x[i].qs + 32 * p);
@@ -97,10 +102,8 @@ float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(x[i].scales, j, &sc[j], &m[j]);
-    const __m256i mins16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4], m[4],
-                                             m[5], m[5], m[6], m[6], m[7], m[7]);
-    const int msum = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), mins16));
+    unpack_scale_min_k4_all(x[i].scales, sc, m);
+    const int msum = mins_dot_bsums(m, y[i]);
     const __m256i qh = load256(x[i].qh);
     __m256i sumi = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
@@ -158,9 +161,9 @@ float dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    int8_t sc[16];
-    unpack_scales_q3_k(x[i].scales, sc);
-    const __m256i sc16 = _mm256_cvtepi8_epi16(load128(sc));
+    uint8_t biased[16];
+    unpack_scales_q3_k_biased_all(x[i].scales, biased);
+    const __m256i sc16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(load128(biased)), _mm256_set1_epi16(32));
     const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
     const __m256i hm = load256(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
@@ -170,7 +173,7 @@ float dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
         const __m256i u = _mm256_or_si256(mask_low(q, 2 * s, 3), _mm256_slli_epi16(mask_low(hm, 4 * h + s, 1), 2));
         const __m256i p = _mm256_maddubs_epi16(u, load256(y[i].qs + 128 * h + 32 * s));
         const int j = 8 * h + 2 * s;
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[j], sc[j + 1])));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(biased[j] - 32, biased[j + 1] - 32)));
       }
     }
     const int isum = hsum_i32(sumi) - 4 * bias;

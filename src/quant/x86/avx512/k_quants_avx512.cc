@@ -22,9 +22,9 @@ inline __m512i and_bytes(__m512i v, int mask) { return _mm512_and_si512(v, _mm51
 
 // sum_j m[j] * (bsums[2j] + bsums[2j + 1]) for the Q4_K / Q5_K mins.
 inline int mins_dot_bsums(const uint8_t m[8], const BlockQ8_K& y) {
-  const __m256i mins16 = _mm256_setr_epi16(m[0], m[0], m[1], m[1], m[2], m[2], m[3], m[3], m[4], m[4], m[5],
-                                           m[5], m[6], m[6], m[7], m[7]);
-  return _mm512_reduce_add_epi32(_mm512_zextsi256_si512(_mm256_madd_epi16(load256(&y.bsums[0]), mins16)));
+  const __m128i mb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+  const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
+  return _mm512_reduce_add_epi32(_mm512_zextsi256_si512(_mm256_madd_epi16(load256(&y.bsums[0]), m16)));
 }
 
 }  // namespace
@@ -55,7 +55,7 @@ float dot_q4_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
   float min_sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(x[i].scales, j, &sc[j], &m[j]);
+    unpack_scale_min_k4_all(x[i].scales, sc, m);
     __m512i sumi = _mm512_setzero_si512();
     for (int p = 0; p < 4; ++p) {
       const __m512i q = and_bytes(_mm512_srlv_epi16(broadcast256(x[i].qs + 32 * p), nibble_shift), 0x0f);
@@ -76,7 +76,7 @@ float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
   float min_sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) unpack_scale_min_k4(x[i].scales, j, &sc[j], &m[j]);
+    unpack_scale_min_k4_all(x[i].scales, sc, m);
     const __m512i qh = broadcast256(x[i].qh);
     __m512i sumi = _mm512_setzero_si512();
     for (int p = 0; p < 4; ++p) {
