@@ -81,7 +81,7 @@ std::string spm_unescape(std::string_view t) {
 // Texts that end a turn in the vocabularies we know, for models whose GGUF names no eot id.
 bool is_end_of_turn_text(std::string_view t) {
   static constexpr std::string_view kTexts[] = {
-      "<|eot_id|>",    "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+      "<|eot_id|>",    "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
       "<|eom_id|>",    "<EOT>",      "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"};
   return std::find(std::begin(kTexts), std::end(kTexts), t) != std::end(kTexts);
 }
