@@ -1,0 +1,373 @@
+#include "engine/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <string>
+
+#include "gguf/gguf_file.h"
+#include "model/vocab_loader.h"
+#include "sample/stop_matcher.h"
+#include "tokenizer/stream_decoder.h"
+#include "util/cpu_features.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace hearth::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t ns_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+}
+
+int env_int(const char* name, int fallback) {
+  const std::string v = env_value(name);
+  if (v.empty()) return fallback;
+  try {
+    size_t used = 0;
+    const int n = std::stoi(v, &used);
+    if (used == v.size()) return n;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorCode::invalid_argument, std::string(name) + "='" + v + "' is not an integer");
+}
+
+// llama.cpp's general.file_type numbering, named as Ollama shows it.
+const char* file_type_name(uint32_t ft) {
+  switch (ft) {
+    case 0: return "F32";
+    case 1: return "F16";
+    case 2: return "Q4_0";
+    case 3: return "Q4_1";
+    case 7: return "Q8_0";
+    case 8: return "Q5_0";
+    case 9: return "Q5_1";
+    case 10: return "Q2_K";
+    case 11: return "Q3_K_S";
+    case 12: return "Q3_K_M";
+    case 13: return "Q3_K_L";
+    case 14: return "Q4_K_S";
+    case 15: return "Q4_K_M";
+    case 16: return "Q5_K_S";
+    case 17: return "Q5_K_M";
+    case 18: return "Q6_K";
+    case 32: return "BF16";
+    default: return "unknown";
+  }
+}
+
+}  // namespace
+
+// One sequence slot: its share of the KV cache and, while a request runs in it, that request's
+// decoding state. Fields other than busy/active/done are touched only by the thread in step()
+// while active, or by the owning complete() call while not active.
+struct Runner::Slot {
+  int id = 0;
+  bool busy = false;    // owned by a complete() call
+  bool active = false;  // step() works on it
+  bool done = false;
+  std::vector<int32_t> cached;  // token at each cache position of this slot
+
+  const CompletionRequest* req = nullptr;
+  std::vector<int32_t> prompt;  // as run (truncated if it did not fit)
+  size_t n_past = 0;            // positions of this request already in the cache
+  bool generating = false;
+  int32_t pending = -1;         // sampled, not yet fed back
+  std::unique_ptr<sample::Sampler> sampler;
+  std::unique_ptr<tokenizer::StreamDecoder> decoder;
+  std::unique_ptr<sample::StopMatcher> stop;
+  CompletionResult result;
+  std::exception_ptr error;
+};
+
+Runner::~Runner() = default;
+
+std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions& opt) {
+  const Clock::time_point t0 = Clock::now();
+  std::unique_ptr<Runner> r(new Runner());
+  gguf::File file = gguf::File::open(path);
+  r->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(model::load_vocab(file));
+  r->model_ = model::load_model(std::move(file));
+  const model::HParams& hp = r->model_->hparams();
+  if (static_cast<int64_t>(r->tokenizer_->n_tokens()) > hp.n_vocab) {
+    throw Error(ErrorCode::corrupt, path + ": the vocabulary has " +
+                                        std::to_string(r->tokenizer_->n_tokens()) +
+                                        " tokens but token_embd.weight only " +
+                                        std::to_string(hp.n_vocab) + " rows");
+  }
+
+  int num_ctx = opt.num_ctx > 0 ? opt.num_ctx : env_int("HEARTH_CONTEXT_LENGTH", 4096);
+  num_ctx = static_cast<int>(std::min<int64_t>(num_ctx, hp.n_ctx_train));
+  r->num_ctx_ = std::max(num_ctx, 4);
+  r->num_batch_ = std::max(opt.num_batch, 1);
+  const int threads = opt.num_thread > 0 ? opt.num_thread : env_int("HEARTH_NUM_THREAD", 0);
+  global_thread_pool(threads > 0 ? threads : cpu_physical_cores());
+
+  const std::string kv_name =
+      opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
+  const int n_seq = std::max(opt.num_parallel, 1);
+  r->cache_ = std::make_unique<model::KvCache>(
+      r->model_->make_cache(r->num_ctx_, n_seq, model::KvCache::parse_type(kv_name)));
+  for (int i = 0; i < n_seq; ++i) {
+    r->slots_.push_back(std::make_unique<Slot>());
+    r->slots_.back()->id = i;
+  }
+  r->load_ns_ = ns_since(t0);
+  return r;
+}
+
+std::string Runner::quantization() const {
+  const gguf::File& f = model_->file();
+  if (f.find("general.file_type") == nullptr) return "unknown";
+  return file_type_name(f.get_u32("general.file_type"));
+}
+
+std::string Runner::chat_template() const {
+  return model_->file().get_string_or("tokenizer.chat_template", "");
+}
+
+std::string Runner::bos_token() const {
+  const int32_t id = vocab().bos;
+  return id < 0 ? std::string() : std::string(tokenizer_->piece(id, true));
+}
+
+std::string Runner::eos_token() const {
+  const int32_t id = vocab().eos;
+  return id < 0 ? std::string() : std::string(tokenizer_->piece(id, true));
+}
+
+std::vector<int32_t> Runner::tokenize(std::string_view text, bool add_special,
+                                      bool parse_special) const {
+  tokenizer::EncodeOptions o;
+  o.add_special = add_special;
+  o.parse_special = parse_special;
+  std::vector<int32_t> ids = tokenizer_->encode(text, o);
+  // A template that writes the BOS text itself, tokenized with add_special, would start with two
+  // BOS tokens; the model was trained with one.
+  const int32_t bos = vocab().bos;
+  if (add_special && bos >= 0 && ids.size() >= 2 && ids[0] == bos && ids[1] == bos) {
+    ids.erase(ids.begin());
+  }
+  return ids;
+}
+
+std::string Runner::detokenize(std::span<const int32_t> tokens) const {
+  return tokenizer_->decode(tokens);
+}
+
+Runner::Slot& Runner::acquire_slot(const std::vector<int32_t>& prompt,
+                                   std::unique_lock<std::mutex>& lock) {
+  for (;;) {
+    Slot* best = nullptr;
+    size_t best_lcp = 0;
+    for (auto& sp : slots_) {
+      Slot& s = *sp;
+      if (s.busy) continue;
+      size_t lcp = 0;
+      while (lcp < s.cached.size() && lcp < prompt.size() && s.cached[lcp] == prompt[lcp]) ++lcp;
+      if (best == nullptr || lcp > best_lcp) {
+        best = &s;
+        best_lcp = lcp;
+      }
+    }
+    if (best != nullptr) {
+      best->busy = true;
+      // At least the last prompt token is evaluated again: its logits start the answer.
+      best->n_past = std::min(best_lcp, prompt.size() - 1);
+      best->cached.resize(best->n_past);
+      return *best;
+    }
+    cv_.wait(lock);
+  }
+}
+
+CompletionResult Runner::complete(const CompletionRequest& req) {
+  if (req.prompt.empty()) throw Error(ErrorCode::invalid_argument, "the prompt has no tokens");
+  for (int32_t t : req.prompt) {
+    if (t < 0 || t >= model_->n_vocab()) {
+      throw Error(ErrorCode::invalid_argument,
+                  "prompt token " + std::to_string(t) + " is outside the vocabulary");
+    }
+  }
+  auto sampler = std::make_unique<sample::Sampler>(req.sampling, num_ctx_);
+
+  // A prompt that does not fit keeps its first num_keep tokens and its end, leaving a quarter of
+  // the context for the answer.
+  std::vector<int32_t> prompt = req.prompt;
+  if (prompt.size() >= static_cast<size_t>(num_ctx_)) {
+    const size_t target = static_cast<size_t>(num_ctx_ - num_ctx_ / 4);
+    const size_t keep = std::min<size_t>(static_cast<size_t>(std::max(req.num_keep, 0)), target / 2);
+    std::vector<int32_t> cut(prompt.begin(), prompt.begin() + static_cast<ptrdiff_t>(keep));
+    cut.insert(cut.end(), prompt.end() - static_cast<ptrdiff_t>(target - keep), prompt.end());
+    prompt = std::move(cut);
+  }
+  for (int32_t t : prompt) sampler->accept(t);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  Slot& s = acquire_slot(prompt, lock);
+  s.req = &req;
+  s.prompt = std::move(prompt);
+  s.generating = false;
+  s.pending = -1;
+  s.sampler = std::move(sampler);
+  s.decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
+  s.stop = std::make_unique<sample::StopMatcher>(req.stop);
+  s.result = CompletionResult();
+  s.result.context = s.prompt;
+  s.error = nullptr;
+  s.done = false;
+  if (req.num_predict == 0) {
+    s.result.done_reason = "length";
+    s.done = true;
+  } else {
+    s.active = true;
+  }
+  while (!s.done) {
+    if (!driving_) {
+      driving_ = true;
+      lock.unlock();
+      step();
+      lock.lock();
+      driving_ = false;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock);
+    }
+  }
+  CompletionResult result = std::move(s.result);
+  std::exception_ptr error = s.error;
+  s.active = false;
+  s.busy = false;
+  s.req = nullptr;
+  s.sampler.reset();
+  s.decoder.reset();
+  s.stop.reset();
+  cv_.notify_all();
+  lock.unlock();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
+bool Runner::emit(Slot& s, const std::string& text) {
+  const std::string safe = s.stop->push(text);
+  if (safe.empty() || !s.req->on_piece) return true;
+  try {
+    return s.req->on_piece(safe);
+  } catch (...) {
+    return false;  // a callback that throws is a client that is gone
+  }
+}
+
+void Runner::finish(Slot& s, const char* reason) {
+  if (std::string(reason) != "cancelled" && !s.stop->stopped()) {
+    // Flush what the decoder and the stop matcher held back.
+    std::string tail = s.stop->push(s.decoder->finish());
+    tail += s.stop->flush();
+    if (!tail.empty() && s.req->on_piece) {
+      try {
+        if (!s.req->on_piece(tail)) reason = "cancelled";
+      } catch (...) {
+        reason = "cancelled";
+      }
+    }
+  }
+  s.result.done_reason = reason;
+  s.active = false;
+}
+
+void Runner::step() {
+  std::vector<Slot*> act;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& sp : slots_) {
+      if (sp->active && !sp->done) act.push_back(sp.get());
+    }
+  }
+  if (act.empty()) return;
+
+  // Decode rows first (one per generating slot), then prompt chunks within the batch budget.
+  batch_.clear();
+  std::vector<Slot*> row_slot;  // the slot of each logits row, in row order
+  std::vector<bool> in_prompt(act.size(), false);
+  int64_t budget = num_batch_;
+  for (Slot* s : act) {
+    if (!s->generating) continue;
+    batch_.add(s->pending, static_cast<int32_t>(s->n_past), s->id, true);
+    s->cached.push_back(s->pending);
+    ++s->n_past;
+    row_slot.push_back(s);
+    --budget;
+  }
+  for (size_t i = 0; i < act.size(); ++i) {
+    Slot* s = act[i];
+    if (s->generating || budget <= 0) continue;
+    in_prompt[i] = true;
+    const size_t n = std::min<size_t>(static_cast<size_t>(budget), s->prompt.size() - s->n_past);
+    for (size_t j = 0; j < n; ++j) {
+      const size_t pos = s->n_past + j;
+      const bool last = pos + 1 == s->prompt.size();
+      batch_.add(s->prompt[pos], static_cast<int32_t>(pos), s->id, last);
+      s->cached.push_back(s->prompt[pos]);
+      if (last) row_slot.push_back(s);
+    }
+    s->n_past += n;
+    s->result.prompt_eval_count += static_cast<int>(n);
+    budget -= static_cast<int64_t>(n);
+  }
+  // Rows were appended decode-first, prompt-second, matching row_slot's order.
+  const int64_t n_vocab = model_->n_vocab();
+  logits_.resize(static_cast<size_t>(batch_.n_logits() * n_vocab));
+  const Clock::time_point t0 = Clock::now();
+  try {
+    model_->forward(batch_, *cache_, logits_.data());
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Slot* s : act) {
+      s->error = std::current_exception();
+      s->active = false;
+      s->done = true;
+    }
+    return;
+  }
+  const int64_t dt = ns_since(t0);
+  for (size_t i = 0; i < act.size(); ++i) {
+    if (act[i]->generating) act[i]->result.eval_ns += dt;
+    if (in_prompt[i]) act[i]->result.prompt_eval_ns += dt;
+  }
+
+  for (size_t row = 0; row < row_slot.size(); ++row) {
+    Slot& s = *row_slot[row];
+    s.generating = true;
+    const int32_t t = s.sampler->sample(
+        std::span<const float>(logits_.data() + row * n_vocab, static_cast<size_t>(n_vocab)));
+    s.sampler->accept(t);
+    if (tokenizer_->is_end_of_generation(t)) {
+      finish(s, "stop");
+      continue;
+    }
+    s.result.context.push_back(t);
+    ++s.result.eval_count;
+    if (!emit(s, s.decoder->push(t))) {
+      finish(s, "cancelled");
+    } else if (s.stop->stopped()) {
+      finish(s, "stop");
+    } else if (s.req->num_predict > 0 && s.result.eval_count >= s.req->num_predict) {
+      finish(s, "length");
+    } else if (s.n_past >= static_cast<size_t>(num_ctx_)) {
+      finish(s, "length");  // no room to feed the token back
+    } else {
+      s.pending = t;
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Slot* s : act) {
+    if (!s->active) s->done = true;
+  }
+}
+
+}  // namespace hearth::engine

@@ -1,0 +1,109 @@
+#pragma once
+// One loaded GGUF model ready to generate: model weights, vocabulary, a KV cache with num_parallel
+// sequence slots, and complete(), which streams generated text through a callback.
+//
+// complete() is thread-safe and batches: up to num_parallel calls run at once, and every forward
+// pass carries one row per generating sequence plus prompt chunks of sequences that are starting
+// (continuous batching). Whichever waiting caller is free runs the next step; callbacks of all
+// sequences are made from that thread, one at a time. A prompt that shares a prefix with what a
+// free slot already holds reuses that part of the cache.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/model.h"
+#include "sample/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::engine {
+
+struct LoadOptions {
+  int num_ctx = 0;       // tokens per sequence; 0: HEARTH_CONTEXT_LENGTH. Capped at the trained context
+  int num_thread = 0;    // 0: HEARTH_NUM_THREAD, else physical cores
+  int num_parallel = 1;  // sequence slots
+  std::string kv_cache_type;  // "f16" | "f32"; empty: HEARTH_KV_CACHE_TYPE (default f16)
+  int num_batch = 512;   // prompt tokens per forward pass
+};
+
+struct CompletionRequest {
+  std::vector<int32_t> prompt;  // token ids (BOS included if wanted); at least one
+  sample::SamplerOptions sampling;
+  int num_predict = -1;  // max generated tokens; < 0: until the context is full
+  std::vector<std::string> stop;
+  int num_keep = 4;      // prompt tokens kept at the start when a too-long prompt is truncated
+  // Each piece of generated text (valid UTF-8, stop strings held back and cut). Returning false
+  // cancels the request (done_reason "cancelled").
+  std::function<bool(std::string_view piece)> on_piece;
+};
+
+struct CompletionResult {
+  std::string done_reason;  // "stop" (EOS/EOT or a stop string), "length", "cancelled"
+  int prompt_eval_count = 0;  // prompt tokens evaluated (a reused prefix is not counted)
+  int64_t prompt_eval_ns = 0;
+  int eval_count = 0;          // tokens generated
+  int64_t eval_ns = 0;
+  std::vector<int32_t> context;  // prompt (as run) + generated tokens
+};
+
+class Runner {
+ public:
+  // Errors: Error(not_found/io/corrupt/unsupported) naming the file and the problem.
+  static std::unique_ptr<Runner> load(const std::string& path, const LoadOptions& options = {});
+  ~Runner();
+
+  // Model facts.
+  const std::string& arch() const { return model_->hparams().arch; }
+  int64_t context_length() const { return model_->hparams().n_ctx_train; }  // trained
+  int num_ctx() const { return num_ctx_; }                                   // per sequence
+  int num_parallel() const { return static_cast<int>(slots_.size()); }
+  int64_t parameter_count() const { return model_->n_params(); }
+  uint64_t file_size() const { return model_->file().file_size(); }
+  uint64_t memory_bytes() const { return file_size() + cache_->bytes(); }
+  int64_t load_ns() const { return load_ns_; }
+  std::string quantization() const;  // "Q4_K_M", "Q8_0", "F16", ... from general.file_type
+  std::string chat_template() const;  // tokenizer.chat_template, or ""
+  std::string bos_token() const;      // text of BOS / EOS, or ""
+  std::string eos_token() const;
+  const tokenizer::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const tokenizer::Vocab& vocab() const { return tokenizer_->vocab(); }
+  const model::Model& model() const { return *model_; }
+
+  // add_special: BOS/EOS as the vocabulary asks; parse_special: control tokens written in text.
+  std::vector<int32_t> tokenize(std::string_view text, bool add_special, bool parse_special) const;
+  std::string detokenize(std::span<const int32_t> tokens) const;
+
+  // Generates until EOS/EOT, a stop string, num_predict, a full context or cancellation.
+  // Error(invalid_argument) for an empty prompt, a token outside the vocabulary or bad options.
+  CompletionResult complete(const CompletionRequest& request);
+
+ private:
+  struct Slot;
+  Runner() = default;
+  Slot& acquire_slot(const std::vector<int32_t>& prompt, std::unique_lock<std::mutex>& lock);
+  void step();  // one forward pass over every active slot; called with mu_ NOT held
+  void finish(Slot& s, const char* reason);
+  bool emit(Slot& s, const std::string& text);
+
+  std::unique_ptr<model::Model> model_;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
+  std::unique_ptr<model::KvCache> cache_;
+  int num_ctx_ = 0;
+  int num_batch_ = 512;
+  int64_t load_ns_ = 0;
+
+  std::mutex mu_;                 // guards slot states and driving_
+  std::condition_variable cv_;    // a slot finished, a step ended, or a slot became free
+  bool driving_ = false;          // a thread is inside step()
+  std::vector<std::unique_ptr<Slot>> slots_;
+  model::Batch batch_;
+  std::vector<float> logits_;
+};
+
+}  // namespace hearth::engine
