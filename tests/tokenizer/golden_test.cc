@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "tokenizer/stream_decoder.h"
 #include "tokenizer/utf8.h"
@@ -128,6 +130,26 @@ TEST_F(GoldenTest, RandomBytesRoundTrip) {
       ASSERT_EQ(streamed, want) << "iteration " << iter;
     }
   }
+}
+
+// encode() is const and keeps no shared scratch: threads sharing one Tokenizer agree with the
+// goldens.
+TEST_F(GoldenTest, ConcurrentEncodesAgree) {
+  const std::vector<GoldenCase> cases = load_goldens("qwen3.json");
+  std::atomic<int> mismatches{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < cases.size(); ++i) {
+        const GoldenCase& c = cases[(i + static_cast<size_t>(t) * 7) % cases.size()];
+        EncodeOptions options;
+        options.parse_special = c.parse_special;
+        if (qwen3_->encode(c.input, options) != c.ids) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST_F(GoldenTest, VocabularyFlags) {
