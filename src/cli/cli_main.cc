@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   add_stop_verb(app);
   add_bench_verb(app);
   add_tokenize_verb(app);
+  add_run_verb(app);
+  add_serve_verb(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {

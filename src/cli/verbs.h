@@ -18,5 +18,7 @@ void add_show_verb(CLI::App& app);
 void add_stop_verb(CLI::App& app);
 void add_bench_verb(CLI::App& app);
 void add_tokenize_verb(CLI::App& app);
+void add_run_verb(CLI::App& app);
+void add_serve_verb(CLI::App& app);
 
 }  // namespace hearth::cli

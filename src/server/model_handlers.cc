@@ -12,6 +12,7 @@
 #include "gguf/gguf_file.h"
 #include "server/generation.h"
 #include "store/atomic_file.h"
+#include "store/create.h"
 #include "store/digest.h"
 #include "store/registry_ops.h"
 #include "util/log.h"
@@ -291,6 +292,103 @@ void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pu
   });
 }
 
+// /api/create: the request is a Modelfile in JSON; the store does the work and reports progress.
+void handle_create(State& s, httplib::Response& res, const Json& body) {
+  std::string name = api::get_model_field(body);
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
+  store::ModelName::parse(name);
+  request_log().model = name;
+  store::CreateSpec spec;
+  spec.from = api::get_string(body, "from");
+  if (auto files = body.find("files"); files != body.end() && !files->is_null()) {
+    if (!files->is_object()) throw Error(ErrorCode::invalid_argument, "invalid value for field \"files\": expected an object");
+    for (auto it = files->begin(); it != files->end(); ++it) {
+      if (!it->is_string()) throw Error(ErrorCode::invalid_argument, "invalid value for field \"files\": expected digests");
+      std::string digest = store::parse_digest(it->get<std::string>());
+      if (!s.store->has_blob(digest)) {
+        throw Error(ErrorCode::invalid_argument, "missing blob " + digest + " (upload it with POST /api/blobs/" + digest + ")");
+      }
+      if (it.key().ends_with(".gguf") || spec.from_path.empty()) spec.from_path = s.store->blob_path(digest);
+    }
+  }
+  if (spec.from.empty() && spec.from_path.empty()) {
+    throw Error(ErrorCode::invalid_argument, "neither 'from' or 'files' was specified");
+  }
+  if (auto a = body.find("adapters"); a != body.end() && a->is_object() && !a->empty()) {
+    throw Error(ErrorCode::unsupported, "adapters are not supported");
+  }
+  if (body.contains("template")) {
+    spec.template_text = api::get_string(body, "template");
+    spec.has_template = true;
+  }
+  if (body.contains("system")) {
+    spec.system = api::get_string(body, "system");
+    spec.has_system = true;
+  }
+  if (auto l = body.find("license"); l != body.end() && !l->is_null()) {
+    if (l->is_string()) spec.licenses.push_back(l->get<std::string>());
+    else if (l->is_array()) {
+      for (const auto& x : *l) {
+        if (!x.is_string()) throw Error(ErrorCode::invalid_argument, "invalid value for field \"license\"");
+        spec.licenses.push_back(x.get<std::string>());
+      }
+    } else {
+      throw Error(ErrorCode::invalid_argument, "invalid value for field \"license\": expected a string or an array");
+    }
+  }
+  if (auto p = body.find("parameters"); p != body.end() && !p->is_null()) {
+    if (!p->is_object()) throw Error(ErrorCode::invalid_argument, "invalid value for field \"parameters\": expected an object");
+    api::Options::parse(*p);  // type check
+    spec.parameters = nlohmann::json::parse(p->dump());
+  }
+  if (auto m = body.find("messages"); m != body.end() && !m->is_null()) {
+    if (!m->is_array()) throw Error(ErrorCode::invalid_argument, "invalid value for field \"messages\": expected an array");
+    for (const auto& x : *m) {
+      api::Message msg = api::parse_message(x);
+      spec.messages.push_back({msg.role, msg.content});
+    }
+  }
+  spec.quantize = api::get_string(body, "quantize");
+  if (spec.quantize.empty()) spec.quantize = api::get_string(body, "quantization");
+  spec.renderer = api::get_string(body, "renderer");
+  spec.parser = api::get_string(body, "parser");
+  spec.requires_version = api::get_string(body, "requires");
+  bool stream = api::get_bool(body, "stream", true);
+  store::RegistryOptions opts = store::default_registry_options();
+  auto progress_json = [](const store::Progress& p) {
+    Json j = Json::object();
+    j["status"] = p.status;
+    if (!p.digest.empty()) j["digest"] = p.digest;
+    if (p.total != 0) j["total"] = p.total;
+    if (p.total != 0 || p.completed != 0) j["completed"] = p.completed;
+    return j;
+  };
+  if (!stream) {
+    Json last;
+    store::create_model(*s.store, name, spec, opts, [&](const store::Progress& p) { last = progress_json(p); });
+    send_json(res, 200, last.is_null() ? Json{{"status", "success"}} : last);
+    return;
+  }
+  res.status = 200;
+  res.set_chunked_content_provider("application/x-ndjson", [&s, name, spec, opts, progress_json](size_t, httplib::DataSink& sink) {
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    store::RegistryOptions o = opts;
+    o.cancel = cancel.get();
+    auto write = [&](const Json& j) {
+      if (cancel->load()) return;
+      std::string l = j.dump() + "\n";
+      if (!sink.write(l.data(), l.size())) cancel->store(true);
+    };
+    try {
+      store::create_model(*s.store, name, spec, o, [&](const store::Progress& p) { write(progress_json(p)); });
+    } catch (const Error& e) {
+      write(Json{{"error", e.what()}});
+    }
+    sink.done();
+    return true;
+  });
+}
+
 template <class Fn>
 auto guarded(const char* route, Fn fn) {
   return [route, fn](const httplib::Request& req, httplib::Response& res) {
@@ -367,6 +465,10 @@ void add_model_routes(State& s) {
   s.http.Post("/api/push", guarded_body("/api/push", [&s](const httplib::Request&, httplib::Response& res,
                                                           const httplib::ContentReader& reader) {
     handle_transfer(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)), false);
+  }));
+  s.http.Post("/api/create", guarded_body("/api/create", [&s](const httplib::Request&, httplib::Response& res,
+                                                              const httplib::ContentReader& reader) {
+    handle_create(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)));
   }));
   s.http.Get("/metrics", guarded("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     res.set_content(s.metrics.render(s.scheduler->queue_depth(), s.scheduler->loaded().size()),

@@ -1,0 +1,114 @@
+#include "fake_backend.h"
+
+#include <chrono>
+#include <thread>
+
+namespace hearth::testing {
+
+FakeBackend::FakeBackend(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec)
+    : world_(std::move(world)) {
+  facts_.arch = "fake";
+  facts_.context_length = 2048;
+  facts_.thinking = world_->thinking;
+  facts_.tools = true;
+  facts_.insert = false;
+  num_ctx_ = std::min(spec.num_ctx, 2048);
+  std::lock_guard<std::mutex> lk(world_->mu);
+  auto it = world_->bytes_by_path.find(spec.model_path);
+  bytes_ = it != world_->bytes_by_path.end() ? it->second : 1000;
+  ++world_->loads;
+}
+
+FakeBackend::~FakeBackend() { ++world_->unloads; }
+
+std::vector<int32_t> FakeBackend::tokenize(std::string_view text, bool add_special) const {
+  std::vector<int32_t> out;
+  if (add_special) out.push_back(256);  // BOS
+  for (unsigned char c : text) out.push_back(c);
+  return out;
+}
+
+std::string FakeBackend::detokenize(std::span<const int32_t> tokens) const {
+  std::string out;
+  for (int32_t t : tokens) {
+    if (t >= 0 && t < 256) out += static_cast<char>(t);
+  }
+  return out;
+}
+
+std::string FakeBackend::render(const engine::RenderRequest& r) const {
+  std::string out;
+  if (!r.template_override.empty()) out += "{tmpl:" + r.template_override + "}";
+  if (!r.tools_json.empty()) out += "[tools]" + r.tools_json + "\n";
+  for (const auto& m : r.messages) {
+    out += "[" + m.role + "]" + m.content;
+    for (const auto& c : m.tool_calls) out += "<call " + c.name + " " + c.arguments_json + ">";
+    out += "\n";
+  }
+  if (r.add_generation_prompt) out += "[assistant]";
+  return out;
+}
+
+engine::CompletionOutcome FakeBackend::complete(const engine::CompletionJob& job) {
+  int now = ++world_->active;
+  int prev = world_->max_active.load();
+  while (now > prev && !world_->max_active.compare_exchange_weak(prev, now)) {
+  }
+  struct Leave {
+    FakeWorld* w;
+    ~Leave() { --w->active; ++w->completes; }
+  } leave{world_.get()};
+  {
+    std::unique_lock<std::mutex> lk(world_->mu);
+    world_->cv.wait(lk, [&] { return !world_->gate_closed; });
+  }
+  engine::CompletionOutcome out;
+  out.prompt_eval_count = static_cast<int>(job.prompt.size());
+  out.prompt_eval_ns = 1000;
+  out.context = job.prompt;
+  std::string reply = world_->reply;
+  size_t pos = 0;
+  int produced = 0;
+  for (;;) {
+    if (job.num_predict >= 0 && produced >= job.num_predict) {
+      out.done_reason = "length";
+      break;
+    }
+    if (!world_->endless && pos >= reply.size()) {
+      out.done_reason = "stop";
+      break;
+    }
+    std::string piece;
+    if (world_->endless) {
+      piece = "tick ";
+    } else {
+      piece = reply.substr(pos, world_->piece_size);
+      pos += piece.size();
+    }
+    if (world_->piece_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(world_->piece_delay_ms));
+    }
+    ++produced;
+    for (unsigned char c : piece) out.context.push_back(c);
+    if (!job.on_piece(piece)) {
+      ++world_->cancels;
+      out.done_reason = "cancelled";
+      break;
+    }
+  }
+  out.eval_count = produced;
+  out.eval_ns = 2000 + produced;
+  return out;
+}
+
+uint64_t FakeLoader::estimate_bytes(const engine::LoadSpec& spec) {
+  std::lock_guard<std::mutex> lk(world_->mu);
+  auto it = world_->bytes_by_path.find(spec.model_path);
+  return it != world_->bytes_by_path.end() ? it->second : 1000;
+}
+
+std::unique_ptr<engine::ModelBackend> FakeLoader::load(const engine::LoadSpec& spec) {
+  return std::make_unique<FakeBackend>(world_, spec);
+}
+
+}  // namespace hearth::testing

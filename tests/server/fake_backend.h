@@ -1,0 +1,71 @@
+#pragma once
+// A ModelBackend that needs no model: one token per byte, a fixed chat format, and a scripted
+// reply streamed in small pieces. Tests hold requests inside complete() with a gate and count
+// loads, unloads, concurrent sequences and cancellations.
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/model_backend.h"
+
+namespace hearth::testing {
+
+struct FakeWorld {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string reply = "Hello from the fake model.";
+  size_t piece_size = 3;
+  bool thinking = false;        // facts().thinking
+  bool endless = false;         // keep generating until cancelled or num_predict
+  bool gate_closed = false;     // complete() waits while true
+  int piece_delay_ms = 0;
+  std::atomic<int> loads{0}, unloads{0}, active{0}, max_active{0}, cancels{0}, completes{0};
+  std::map<std::string, uint64_t> bytes_by_path;  // estimate per model path (default 1000)
+
+  void open_gate() {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      gate_closed = false;
+    }
+    cv.notify_all();
+  }
+};
+
+class FakeBackend : public engine::ModelBackend {
+ public:
+  FakeBackend(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec);
+  ~FakeBackend() override;
+  const engine::ModelFacts& facts() const override { return facts_; }
+  int num_ctx() const override { return num_ctx_; }
+  uint64_t memory_bytes() const override { return bytes_; }
+  std::vector<int32_t> tokenize(std::string_view text, bool add_special) const override;
+  std::string detokenize(std::span<const int32_t> tokens) const override;
+  std::string render(const engine::RenderRequest& request) const override;
+  std::unique_ptr<engine::OutputParser> make_output_parser(const engine::RenderRequest&,
+                                                           std::string_view) const override {
+    return nullptr;
+  }
+  engine::CompletionOutcome complete(const engine::CompletionJob& job) override;
+
+ private:
+  std::shared_ptr<FakeWorld> world_;
+  engine::ModelFacts facts_;
+  int num_ctx_;
+  uint64_t bytes_;
+};
+
+class FakeLoader : public engine::BackendLoader {
+ public:
+  explicit FakeLoader(std::shared_ptr<FakeWorld> world) : world_(std::move(world)) {}
+  uint64_t estimate_bytes(const engine::LoadSpec& spec) override;
+  std::unique_ptr<engine::ModelBackend> load(const engine::LoadSpec& spec) override;
+
+ private:
+  std::shared_ptr<FakeWorld> world_;
+};
+
+}  // namespace hearth::testing

@@ -1,0 +1,46 @@
+#pragma once
+// An in-process server over a temporary store and the fake backend, on a free loopback port.
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/scheduler.h"
+#include "fake_backend.h"
+#include "server/server.h"
+#include "store/store.h"
+
+namespace hearth::testing {
+
+using Json = nlohmann::ordered_json;
+
+// Adds a model NAME whose "GGUF" is `content` (the fake backend never reads it). Returns the
+// blob path. `extra_layers`: media type -> text (template, system, params, ...).
+std::string add_fake_model(store::Store& store, const std::string& name, const std::string& content,
+                           const std::vector<std::pair<std::string, std::string>>& extra_layers = {});
+
+class TestServer {
+ public:
+  explicit TestServer(engine::SchedulerOptions sched = {}, server::ServerConfig config = default_config(),
+                      std::shared_ptr<FakeWorld> world = std::make_shared<FakeWorld>());
+  ~TestServer();
+
+  static server::ServerConfig default_config();
+
+  httplib::Client client() const;
+  // POST with a JSON body.
+  httplib::Result post(const std::string& path, const Json& body) const;
+  std::vector<Json> ndjson(const std::string& body) const;
+
+  std::shared_ptr<FakeWorld> world;
+  std::shared_ptr<engine::Scheduler> scheduler;
+  std::shared_ptr<store::Store> store;
+  std::unique_ptr<server::Server> server;
+  std::string dir;
+  int port = 0;
+};
+
+}  // namespace hearth::testing
