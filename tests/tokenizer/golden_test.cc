@@ -48,13 +48,15 @@ std::vector<GoldenCase> load_goldens(const std::string& file) {
 
 class GoldenTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    qwen3_ = load_tokenizer(testdata("qwen3-tiny-q8_0.gguf")).release();
-    deepseek_v3_ = load_tokenizer(testdata("tokenizer-vectors/ggml-vocab-deepseek-v3.gguf")).release();
+  // Each big vocabulary is loaded once per process, and only by the tests that use it (CTest
+  // runs every test in its own process).
+  static const Tokenizer& qwen3() {
+    static const auto tok = load_tokenizer(testdata("qwen3-tiny-q8_0.gguf"));
+    return *tok;
   }
-  static void TearDownTestSuite() {
-    delete qwen3_;
-    delete deepseek_v3_;
+  static const Tokenizer& deepseek_v3() {
+    static const auto tok = load_tokenizer(testdata("tokenizer-vectors/ggml-vocab-deepseek-v3.gguf"));
+    return *tok;
   }
 
   static void check_goldens(const Tokenizer& tok, const std::string& file) {
@@ -90,17 +92,12 @@ class GoldenTest : public ::testing::Test {
     }
   }
 
-  static Tokenizer* qwen3_;
-  static Tokenizer* deepseek_v3_;
 };
 
-Tokenizer* GoldenTest::qwen3_ = nullptr;
-Tokenizer* GoldenTest::deepseek_v3_ = nullptr;
-
-TEST_F(GoldenTest, Qwen3MatchesReference) { check_goldens(*qwen3_, "qwen3.json"); }
-TEST_F(GoldenTest, DeepSeekV3MatchesReference) { check_goldens(*deepseek_v3_, "deepseek_v3.json"); }
-TEST_F(GoldenTest, Qwen3RoundTrips) { check_round_trips(*qwen3_, "qwen3.json"); }
-TEST_F(GoldenTest, DeepSeekV3RoundTrips) { check_round_trips(*deepseek_v3_, "deepseek_v3.json"); }
+TEST_F(GoldenTest, Qwen3MatchesReference) { check_goldens(qwen3(), "qwen3.json"); }
+TEST_F(GoldenTest, DeepSeekV3MatchesReference) { check_goldens(deepseek_v3(), "deepseek_v3.json"); }
+TEST_F(GoldenTest, Qwen3RoundTrips) { check_round_trips(qwen3(), "qwen3.json"); }
+TEST_F(GoldenTest, DeepSeekV3RoundTrips) { check_round_trips(deepseek_v3(), "deepseek_v3.json"); }
 
 // Random bytes (seeded), biased towards the characters the splitters treat specially: byte-level
 // BPE loses nothing but ill-formed UTF-8, so decoding gives back the sanitized input.
@@ -120,7 +117,7 @@ TEST_F(GoldenTest, RandomBytesRoundTrip) {
       }
     }
     const std::string want = utf8_sanitize(text);
-    for (const Tokenizer* tok : {qwen3_, deepseek_v3_}) {
+    for (const Tokenizer* tok : {&qwen3(), &deepseek_v3()}) {
       const std::vector<TokenId> ids = tok->encode(text);
       ASSERT_EQ(tok->decode(ids), want) << "iteration " << iter;
       StreamDecoder stream(*tok);
@@ -144,7 +141,7 @@ TEST_F(GoldenTest, ConcurrentEncodesAgree) {
         const GoldenCase& c = cases[(i + static_cast<size_t>(t) * 7) % cases.size()];
         EncodeOptions options;
         options.parse_special = c.parse_special;
-        if (qwen3_->encode(c.input, options) != c.ids) ++mismatches;
+        if (qwen3().encode(c.input, options) != c.ids) ++mismatches;
       }
     });
   }
@@ -154,17 +151,17 @@ TEST_F(GoldenTest, ConcurrentEncodesAgree) {
 
 TEST_F(GoldenTest, VocabularyFlags) {
   // Qwen3: no BOS added; <|im_end|> ends generation; <think> is user-defined (always parsed).
-  EXPECT_FALSE(qwen3_->vocab().add_bos);
-  EXPECT_TRUE(qwen3_->is_end_of_generation(151645));
-  EXPECT_TRUE(qwen3_->is_end_of_generation(151643));
-  EXPECT_EQ(qwen3_->encode("<think>"), (std::vector<TokenId>{151667}));
-  EXPECT_EQ(qwen3_->encode("<|im_start|>", {.parse_special = true}), (std::vector<TokenId>{151644}));
-  EXPECT_NE(qwen3_->encode("<|im_start|>"), (std::vector<TokenId>{151644}));
+  EXPECT_FALSE(qwen3().vocab().add_bos);
+  EXPECT_TRUE(qwen3().is_end_of_generation(151645));
+  EXPECT_TRUE(qwen3().is_end_of_generation(151643));
+  EXPECT_EQ(qwen3().encode("<think>"), (std::vector<TokenId>{151667}));
+  EXPECT_EQ(qwen3().encode("<|im_start|>", {.parse_special = true}), (std::vector<TokenId>{151644}));
+  EXPECT_NE(qwen3().encode("<|im_start|>"), (std::vector<TokenId>{151644}));
   // DeepSeek-V3 adds BOS (id 0) when asked.
-  const std::vector<TokenId> ids = deepseek_v3_->encode("Hi", {.add_special = true});
+  const std::vector<TokenId> ids = deepseek_v3().encode("Hi", {.add_special = true});
   ASSERT_FALSE(ids.empty());
   EXPECT_EQ(ids.front(), 0);
-  EXPECT_EQ(deepseek_v3_->decode(ids), "Hi");
+  EXPECT_EQ(deepseek_v3().decode(ids), "Hi");
 }
 
 }  // namespace

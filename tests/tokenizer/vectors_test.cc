@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "tokenizer_test_util.h"
 
 namespace hearth::tokenizer::testing {
@@ -12,6 +14,8 @@ struct VectorSet {
   const char* name;    // tokenizer-vectors/ggml-vocab-<name>.gguf.{inp,out}
   const char* vocab;   // GGUF holding the vocabulary, relative to testdata
 };
+
+void PrintTo(const VectorSet& s, std::ostream* os) { *os << s.name; }
 
 std::vector<std::string> split_cases(const std::string& inp) {
   const std::string sep = "\n__ggml_vocab_test__\n";
