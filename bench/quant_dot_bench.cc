@@ -54,6 +54,37 @@ void bench_matvec(benchmark::State& state, G type, CpuTier tier, int64_t rows) {
                                                  benchmark::Counter::kIsRate);
 }
 
+// A prompt-sized matmul, 64 rows x 16 tokens of 4096, through vec_dot_tile (4 x 4 tiles) or one
+// vec_dot per (row, token): what the tile saves in re-loaded blocks.
+void bench_matmul(benchmark::State& state, G type, CpuTier tier, bool tiled) {
+  const int64_t n = 4096, rows = 64, tokens = 16;
+  const TypeTraits& t = traits(type, tier);
+  const int64_t wb = gguf::row_bytes(type, n), ab = gguf::row_bytes(t.vec_dot_type, n);
+  std::vector<uint8_t> w(static_cast<size_t>(wb * rows)), xq(static_cast<size_t>(ab * tokens));
+  const auto wf = random_floats(n * rows, 4);
+  const auto xf = random_floats(n * tokens, 5);
+  traits(type, CpuTier::ref).from_float(wf.data(), w.data(), n * rows);
+  traits(t.vec_dot_type, tier).from_float(xf.data(), xq.data(), n * tokens);
+  std::vector<float> y(static_cast<size_t>(rows * tokens));
+  for (auto _ : state) {
+    if (tiled) {
+      for (int64_t c = 0; c < tokens; c += kTileCols) {
+        for (int64_t r = 0; r < rows; r += kTileRows) {
+          t.vec_dot_tile(n, w.data() + r * wb, wb, kTileRows, xq.data() + c * ab, ab, kTileCols,
+                         y.data() + c * rows + r, rows);
+        }
+      }
+    } else {
+      for (int64_t c = 0; c < tokens; ++c) {
+        for (int64_t r = 0; r < rows; ++r) y[c * rows + r] = t.vec_dot(n, w.data() + r * wb, xq.data() + c * ab);
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["elems/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n * rows * tokens),
+                                                 benchmark::Counter::kIsRate);
+}
+
 void bench_quantize(benchmark::State& state, G type, CpuTier tier) {
   const int64_t n = 4096;
   const auto x = random_floats(n, 3);
@@ -81,6 +112,13 @@ int register_all() {
           ->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark((base + "/memory").c_str(), bench_matvec, w, tier, memory_rows)
           ->Unit(benchmark::kMillisecond);
+    }
+    for (G w : {G::Q4_K, G::Q6_K, G::Q8_0, G::Q4_0, G::Q5_0}) {
+      const std::string base = std::string("matmul16_") + gguf::type_name(w) + "/" + tname;
+      benchmark::RegisterBenchmark((base + "/tile").c_str(), bench_matmul, w, tier, true)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark((base + "/dots").c_str(), bench_matmul, w, tier, false)
+          ->Unit(benchmark::kMicrosecond);
     }
     for (G a : {G::Q8_0, G::Q8_K, G::Q8_1}) {
       benchmark::RegisterBenchmark((std::string("quantize_") + gguf::type_name(a) + "/" + tname).c_str(),

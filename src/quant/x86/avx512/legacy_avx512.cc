@@ -1,4 +1,5 @@
-// 32-element formats on AVX-512: two blocks per 512-bit register, integer dots by VNNI.
+// 32-element formats on AVX-512: two blocks per 512-bit register, integer dots by VNNI, and
+// tiles of several weight rows x activation columns (quant/x86/tile.h).
 
 #include <immintrin.h>
 
@@ -7,6 +8,7 @@
 #include "quant/blocks.h"
 #include "quant/x86/avx512/avx512_util.h"
 #include "quant/x86/avx512/kernels_avx512.h"
+#include "quant/x86/tile.h"
 
 namespace hearth::quant {
 
@@ -34,26 +36,98 @@ inline uint64_t load_u32(const uint8_t* p) {
   return v;
 }
 
-// Sum over blocks of d_w * d_a * isum; Codes(i, j) gives the weight codes of blocks i and i + 1 as
-// signed bytes, Code1(i) those of one block (the tail).
-template <typename WBlock, typename Codes2, typename Codes1>
-float dot_blocks(int64_t n, const WBlock* x, const BlockQ8_0* y, Codes2 codes2, Codes1 codes1) {
-  __m512 acc = _mm512_setzero_ps();
-  const int64_t nb = n / kQK;
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    const __m512i p = dot_i8(codes2(i), load2x256(y[i].qs, y[i + 1].qs));
-    const __m512 d = set_halves(fp16(x[i].d) * fp16(y[i].d), fp16(x[i + 1].d) * fp16(y[i + 1].d));
-    acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p), acc);
+// Tiles of NR weight rows x NC Q8_0 activation columns over a 32-block format F, two blocks per
+// register: F::codes2(x, i) gives blocks i and i + 1's codes as signed bytes, F::codes1(x, i) one
+// block's (the tail). Each row's |codes| and signs are computed once for all columns.
+template <class F>
+struct LegacyTile {
+  template <int NR, int NC>
+  struct K {
+    static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out,
+                    int64_t os) {
+      using Block = typename F::Block;
+      const Block* x[NR];
+      const BlockQ8_0* y[NC];
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) x[r] = reinterpret_cast<const Block*>(w + r * ws);
+      #pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) y[c] = reinterpret_cast<const BlockQ8_0*>(a + c * as);
+      __m512 acc[NR][NC];
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        #pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) acc[r][c] = _mm512_setzero_ps();
+      }
+      const int64_t nb = n / kQK;
+      int64_t i = 0;
+      for (; i + 2 <= nb; i += 2) {
+        __m512i ax[NR];
+        __mmask64 neg[NR];
+        __m512 dx[NR];
+        #pragma GCC unroll 4
+        for (int r = 0; r < NR; ++r) {
+          const __m512i q = F::codes2(x[r], i);
+          ax[r] = _mm512_abs_epi8(q);
+          neg[r] = _mm512_movepi8_mask(q);
+          dx[r] = set_halves(fp16(x[r][i].d), fp16(x[r][i + 1].d));
+        }
+        #pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) {
+          const __m512i yv = load2x256(y[c][i].qs, y[c][i + 1].qs);
+          const __m512 dy = set_halves(fp16(y[c][i].d), fp16(y[c][i + 1].d));
+          #pragma GCC unroll 4
+          for (int r = 0; r < NR; ++r) {
+            const __m512i sy = _mm512_mask_sub_epi8(yv, neg[r], _mm512_setzero_si512(), yv);
+            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax[r], sy);
+            acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(dx[r], dy), _mm512_cvtepi32_ps(p), acc[r][c]);
+          }
+        }
+      }
+      #pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        #pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) {
+          float sum = _mm512_reduce_add_ps(acc[r][c]);
+          if (i < nb) {
+            const __m512i p = dot_i8(_mm512_zextsi256_si512(F::codes1(x[r], i)),
+                                     _mm512_zextsi256_si512(load256(y[c][i].qs)));
+            sum += fp16(x[r][i].d) * fp16(y[c][i].d) * static_cast<float>(_mm512_mask_reduce_add_epi32(0x00ff, p));
+          }
+          out[c * os + r] = sum;
+        }
+      }
+    }
+  };
+};
+
+struct Q8_0Codes {
+  using Block = BlockQ8_0;
+  static __m512i codes2(const Block* x, int64_t i) { return load2x256(x[i].qs, x[i + 1].qs); }
+  static __m256i codes1(const Block* x, int64_t i) { return load256(x[i].qs); }
+};
+
+struct Q4_0Codes {
+  using Block = BlockQ4_0;
+  static __m512i codes2(const Block* x, int64_t i) {
+    return _mm512_sub_epi8(nibbles2(x[i].qs, x[i + 1].qs), _mm512_set1_epi8(8));
   }
-  float sum = _mm512_reduce_add_ps(acc);
-  if (i < nb) {
-    const __m512i p = dot_i8(_mm512_zextsi256_si512(codes1(i)), _mm512_zextsi256_si512(load256(y[i].qs)));
-    sum += fp16(x[i].d) * fp16(y[i].d) *
-           static_cast<float>(_mm512_mask_reduce_add_epi32(0x00ff, p));
+  static __m256i codes1(const Block* x, int64_t i) { return _mm256_sub_epi8(nibbles(x[i].qs), _mm256_set1_epi8(8)); }
+};
+
+// q - 16 as a signed byte: the nibble where the fifth bit is set, the nibble | 0xf0 where not.
+struct Q5_0Codes {
+  using Block = BlockQ5_0;
+  static __m512i codes2(const Block* x, int64_t i) {
+    const __mmask64 bits = load_u32(x[i].qh) | (load_u32(x[i + 1].qh) << 32);
+    const __m512i nib = nibbles2(x[i].qs, x[i + 1].qs);
+    return _mm512_mask_mov_epi8(_mm512_or_si512(nib, _mm512_set1_epi8(static_cast<char>(0xf0))), bits, nib);
   }
-  return sum;
-}
+  static __m256i codes1(const Block* x, int64_t i) {
+    const __mmask32 bits = static_cast<__mmask32>(load_u32(x[i].qh));
+    const __m256i nib = nibbles(x[i].qs);
+    return _mm256_mask_mov_epi8(_mm256_or_si256(nib, _mm256_set1_epi8(static_cast<char>(0xf0))), bits, nib);
+  }
+};
 
 }  // namespace
 
@@ -74,35 +148,30 @@ void quantize_q8_0_avx512(const float* src, void* dst, int64_t n) {
 }
 
 float dot_q8_0_q8_0_avx512(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  return dot_blocks(
-      n, x, static_cast<const BlockQ8_0*>(a),
-      [x](int64_t i) { return load2x256(x[i].qs, x[i + 1].qs); },
-      [x](int64_t i) { return load256(x[i].qs); });
+  return dot_as_tile<LegacyTile<Q8_0Codes>::K>(n, w, a);
 }
 
 float dot_q4_0_q8_0_avx512(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
-  return dot_blocks(
-      n, x, static_cast<const BlockQ8_0*>(a),
-      [x](int64_t i) { return _mm512_sub_epi8(nibbles2(x[i].qs, x[i + 1].qs), _mm512_set1_epi8(8)); },
-      [x](int64_t i) { return _mm256_sub_epi8(nibbles(x[i].qs), _mm256_set1_epi8(8)); });
+  return dot_as_tile<LegacyTile<Q4_0Codes>::K>(n, w, a);
 }
 
 float dot_q5_0_q8_0_avx512(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_0*>(w);
-  // q - 16 as a signed byte: the nibble where the fifth bit is set, the nibble | 0xf0 where not.
-  auto codes2 = [x](int64_t i) {
-    const __mmask64 bits = load_u32(x[i].qh) | (load_u32(x[i + 1].qh) << 32);
-    const __m512i nib = nibbles2(x[i].qs, x[i + 1].qs);
-    return _mm512_mask_mov_epi8(_mm512_or_si512(nib, _mm512_set1_epi8(static_cast<char>(0xf0))), bits, nib);
-  };
-  auto codes1 = [x](int64_t i) {
-    const __mmask32 bits = static_cast<__mmask32>(load_u32(x[i].qh));
-    const __m256i nib = nibbles(x[i].qs);
-    return _mm256_mask_mov_epi8(_mm256_or_si256(nib, _mm256_set1_epi8(static_cast<char>(0xf0))), bits, nib);
-  };
-  return dot_blocks(n, x, static_cast<const BlockQ8_0*>(a), codes2, codes1);
+  return dot_as_tile<LegacyTile<Q5_0Codes>::K>(n, w, a);
+}
+
+void dot_tile_q8_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                               int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<LegacyTile<Q8_0Codes>::K>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
+}
+
+void dot_tile_q4_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                               int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<LegacyTile<Q4_0Codes>::K>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
+}
+
+void dot_tile_q5_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                               int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<LegacyTile<Q5_0Codes>::K>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
 }
 
 }  // namespace hearth::quant

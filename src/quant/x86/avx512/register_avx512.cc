@@ -5,10 +5,12 @@
 namespace hearth::quant {
 namespace {
 
+using TileFn = void (*)(int64_t, const void*, int64_t, int, const void*, int64_t, int, float*, int64_t);
+
 template <float (*Dot)(int64_t, const void*, const void*)>
-void set_dot(TypeTraits& e) {
+void set_dot(TypeTraits& e, TileFn tile = dot_tile_by_rows<Dot>) {
   e.vec_dot = Dot;
-  e.vec_dot_tile = dot_tile_by_rows<Dot>;
+  e.vec_dot_tile = tile;
   e.isa = "avx512";
 }
 
@@ -26,12 +28,12 @@ void register_avx512_kernels(TypeTraits* table, size_t size) {
   set_dot<dot_bf16_f32_avx512>(at(G::BF16));
   at(G::Q8_0).from_float = quantize_q8_0_avx512;
   at(G::Q8_K).from_float = quantize_q8_k_avx512;
-  set_dot<dot_q8_0_q8_0_avx512>(at(G::Q8_0));
-  set_dot<dot_q4_0_q8_0_avx512>(at(G::Q4_0));
-  set_dot<dot_q5_0_q8_0_avx512>(at(G::Q5_0));
-  set_dot<dot_q4_k_q8_k_avx512>(at(G::Q4_K));
+  set_dot<dot_q8_0_q8_0_avx512>(at(G::Q8_0), dot_tile_q8_0_q8_0_avx512);
+  set_dot<dot_q4_0_q8_0_avx512>(at(G::Q4_0), dot_tile_q4_0_q8_0_avx512);
+  set_dot<dot_q5_0_q8_0_avx512>(at(G::Q5_0), dot_tile_q5_0_q8_0_avx512);
+  set_dot<dot_q4_k_q8_k_avx512>(at(G::Q4_K), dot_tile_q4_k_q8_k_avx512);
   set_dot<dot_q5_k_q8_k_avx512>(at(G::Q5_K));
-  set_dot<dot_q6_k_q8_k_avx512>(at(G::Q6_K));
+  set_dot<dot_q6_k_q8_k_avx512>(at(G::Q6_K), dot_tile_q6_k_q8_k_avx512);
 }
 
 }  // namespace hearth::quant
