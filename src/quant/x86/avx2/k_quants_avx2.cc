@@ -10,6 +10,7 @@
 #include "quant/k_scales.h"
 #include "quant/x86/avx2/avx2_util.h"
 #include "quant/x86/avx2/kernels_avx2.h"
+#include "quant/x86/tile.h"
 
 namespace hearth::quant {
 
@@ -67,31 +68,80 @@ void quantize_q8_k_avx2(const float* src, void* dst, int64_t n) {
   }
 }
 
-float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float min_sum = 0.0f;
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    uint8_t sc[8], m[8];
-    unpack_scale_min_k4_all(x[i].scales, sc, m);
-    const int msum = mins_dot_bsums(m, y[i]);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int p = 0; p < 4; ++p) {
-      const __m256i q = load256(x[i].qs + 32 * p);
-      const __m256i lo = _mm256_and_si256(q, m4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-      const __m256i plo = _mm256_maddubs_epi16(lo, load256(y[i].qs + 64 * p));
-      const __m256i phi = _mm256_maddubs_epi16(hi, load256(y[i].qs + 64 * p + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * p])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * p + 1])));
+// Q4_K tiles: NR rows x NC columns; each row's codes are unpacked once for all columns.
+template <int NR, int NC>
+struct Q4KTile {
+  static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256 acc[NR][NC];
+    float min_sum[NR][NC];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) {
+        acc[r][c] = _mm256_setzero_ps();
+        min_sum[r][c] = 0.0f;
+      }
     }
-    const float d = fp16(x[i].d) * y[i].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    min_sum += fp16(x[i].dmin) * y[i].d * static_cast<float>(msum);
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const BlockQ4_K* x[NR];
+      const BlockQ8_K* y[NC];
+      uint8_t sc[NR][8], m[NR][8];
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        x[r] = reinterpret_cast<const BlockQ4_K*>(w + r * ws) + i;
+        unpack_scale_min_k4_all(x[r]->scales, sc[r], m[r]);
+      }
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) y[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as) + i;
+      __m256i sumi[NR][NC];
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) sumi[r][c] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        __m256i lo[NR], hi[NR];
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; ++r) {
+          const __m256i q = load256(x[r]->qs + 32 * p);
+          lo[r] = _mm256_and_si256(q, m4);
+          hi[r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) {
+          const __m256i ylo = load256(y[c]->qs + 64 * p), yhi = load256(y[c]->qs + 64 * p + 32);
+#pragma GCC unroll 4
+          for (int r = 0; r < NR; ++r) {
+            const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[r], ylo), _mm256_set1_epi16(sc[r][2 * p]));
+            const __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[r], yhi), _mm256_set1_epi16(sc[r][2 * p + 1]));
+            sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_add_epi32(plo, phi));
+          }
+        }
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) {
+          acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[r]->d) * y[c]->d), _mm256_cvtepi32_ps(sumi[r][c]), acc[r][c]);
+          min_sum[r][c] += fp16(x[r]->dmin) * y[c]->d * static_cast<float>(mins_dot_bsums(m[r], *y[c]));
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) out[c * os + r] = hsum(acc[r][c]) - min_sum[r][c];
+    }
   }
-  return hsum(acc) - min_sum;
+};
+
+float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) { return dot_as_tile<Q4KTile>(n, w, a); }
+
+void dot_tile_q4_k_q8_k_avx2(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                             int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<Q4KTile, 2>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
 }
 
 float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {

@@ -7,6 +7,7 @@
 #include "quant/blocks.h"
 #include "quant/x86/avx2/avx2_util.h"
 #include "quant/x86/avx2/kernels_avx2.h"
+#include "quant/x86/tile.h"
 
 namespace hearth::quant {
 
@@ -76,23 +77,56 @@ void quantize_q8_1_avx2(const float* src, void* dst, int64_t n) {
   }
 }
 
-float dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-  const int64_t nb = n / kQK;
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    const __m256i p0 = dot_i8(load256(x[i].qs), load256(y[i].qs));
-    const __m256i p1 = dot_i8(load256(x[i + 1].qs), load256(y[i + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i + 1].d) * fp16(y[i + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+// Q8_0 tiles: NR rows x NC columns, one accumulator per pair; each row's |codes| computed once.
+template <int NR, int NC>
+struct Q8_0Tile {
+  static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
+    const BlockQ8_0* x[NR];
+    const BlockQ8_0* y[NC];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) x[r] = reinterpret_cast<const BlockQ8_0*>(w + r * ws);
+#pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) y[c] = reinterpret_cast<const BlockQ8_0*>(a + c * as);
+    __m256 acc[NR][NC];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_setzero_ps();
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t i = 0; i < n / kQK; ++i) {
+      __m256i q[NR], aq[NR];
+      float dx[NR];
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        q[r] = load256(x[r][i].qs);
+        aq[r] = _mm256_sign_epi8(q[r], q[r]);
+        dx[r] = fp16(x[r][i].d);
+      }
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) {
+        const __m256i yv = load256(y[c][i].qs);
+        const float dy = fp16(y[c][i].d);
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; ++r) {
+          const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(aq[r], _mm256_sign_epi8(yv, q[r])), ones);
+          acc[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(dx[r] * dy), _mm256_cvtepi32_ps(p), acc[r][c]);
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) out[c * os + r] = hsum(acc[r][c]);
+    }
   }
-  for (; i < nb; ++i) {
-    const __m256i p = dot_i8(load256(x[i].qs), load256(y[i].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p), acc0);
-  }
-  return hsum(_mm256_add_ps(acc0, acc1));
+};
+
+float dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) { return dot_as_tile<Q8_0Tile>(n, w, a); }
+
+void dot_tile_q8_0_q8_0_avx2(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                             int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<Q8_0Tile, 2>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
 }
 
 float dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
