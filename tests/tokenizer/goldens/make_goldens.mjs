@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomCases } from './random_cases.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const modules = process.argv[2] ?? '/tmp/tokgold';
@@ -40,7 +41,7 @@ for (const v of vocabs) {
   const normalizer = tok.normalizer?.config?.type ?? 'none';
   tok.normalizer = null;
   const out = [];
-  for (const c of corpus.cases) {
+  for (const c of [...corpus.cases, ...randomCases(150, 777)]) {
     if (c.vocab && c.vocab !== v.name) continue;
     let raw, text;
     if (c.hex !== undefined) {
