@@ -1,6 +1,7 @@
 // Seeded random strings over characters at the classes' edges, for combinations the corpus
-// misses; shared by make_goldens.mjs and make_pretokenizer_goldens.mjs. U+0085 and U+FEFF stay out: JavaScript's \s differs from Unicode White_Space (which the
-// Rust tokenizers and llama.cpp use, and Hearth follows) on exactly those two.
+// misses; shared by make_goldens.mjs and make_pretokenizer_goldens.mjs. U+0085 and U+FEFF stay
+// out: JavaScript's \s differs from Unicode White_Space (which the Rust tokenizers and llama.cpp
+// use, and Hearth follows) on exactly those two.
 const atoms = [' ', '  ', '\t', '\n', '\r', '\r\n', '\u00a0', '\u3000', '\u2028', 'a', 'Z', 'xyz', '\u00e9',
                '\u0301', '\u0345', '7', '42', '1234', '\u0663', '\u00bd', '\u216b', "'", "'s", "'LL", "'re",
                '.', ',', '!?', '$', '\u20ac', '(', '-', '_', '\u{1F600}', '\u200d', '\ufe0f', '\u4e2d', '\u304b',
