@@ -3,13 +3,15 @@
 // the GGUF writer) can use them; the SIMD tiers convert with F16C / AVX-512 instructions instead.
 // Both narrowing conversions round to nearest, ties to even, like the hardware ones, so a value
 // quantized by any tier gets the same bits.
+// `static inline`: files built with AVX flags include this too, and a shared inline definition
+// lets the linker keep whichever file's copy, possibly AVX code, for baseline callers.
 
 #include <bit>
 #include <cstdint>
 
 namespace hearth::quant {
 
-inline float fp16_to_f32(uint16_t h) {
+static inline float fp16_to_f32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1fu;
   const uint32_t mant = h & 0x3ffu;
@@ -22,7 +24,7 @@ inline float fp16_to_f32(uint16_t h) {
   return std::bit_cast<float>(sign | ((exp + 112u) << 23) | (mant << 13));
 }
 
-inline uint16_t f32_to_fp16(float f) {
+static inline uint16_t f32_to_fp16(float f) {
   uint32_t x = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   x &= 0x7fffffffu;
@@ -42,9 +44,9 @@ inline uint16_t f32_to_fp16(float f) {
   return sign | static_cast<uint16_t>(x >> 13);
 }
 
-inline float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
+static inline float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 
-inline uint16_t f32_to_bf16(float f) {
+static inline uint16_t f32_to_bf16(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet nan
   return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);

@@ -1,5 +1,6 @@
 #pragma once
 // Packing of the 6-bit sub-block scales of the K-quants, shared by the ref and SIMD kernels.
+// `static inline` so each ISA's files keep private copies (see fp16.h).
 
 #include <cstdint>
 #include <cstring>
@@ -9,7 +10,7 @@ namespace hearth::quant {
 // Q4_K / Q5_K: 8 (scale, min) pairs of 6 bits in 12 bytes. Pairs 0-3 sit in the low 6 bits of
 // bytes 0-3 (scale) and 4-7 (min); pairs 4-7 keep their low 4 bits in the nibbles of bytes 8-11 and
 // their top 2 bits in the spare top bits of bytes 0-3 (scale) and 4-7 (min).
-inline void unpack_scale_min_k4(const uint8_t* s, int j, uint8_t* sc, uint8_t* m) {
+static inline void unpack_scale_min_k4(const uint8_t* s, int j, uint8_t* sc, uint8_t* m) {
   if (j < 4) {
     *sc = s[j] & 63;
     *m = s[j + 4] & 63;
@@ -19,7 +20,7 @@ inline void unpack_scale_min_k4(const uint8_t* s, int j, uint8_t* sc, uint8_t* m
   }
 }
 
-inline void pack_scale_min_k4(const uint8_t sc[8], const uint8_t m[8], uint8_t s[12]) {
+static inline void pack_scale_min_k4(const uint8_t sc[8], const uint8_t m[8], uint8_t s[12]) {
   for (int j = 0; j < 12; ++j) s[j] = 0;
   for (int j = 0; j < 8; ++j) {
     if (j < 4) {
@@ -34,7 +35,7 @@ inline void pack_scale_min_k4(const uint8_t sc[8], const uint8_t m[8], uint8_t s
 }
 
 // Q3_K: 16 scales of 6 bits (stored biased by 32) in 12 bytes; see BlockQ3_K.
-inline void unpack_scales_q3_k(const uint8_t s[12], int8_t out[16]) {
+static inline void unpack_scales_q3_k(const uint8_t s[12], int8_t out[16]) {
   for (int j = 0; j < 16; ++j) {
     const int low = j < 8 ? (s[j] & 0xf) : (s[j - 8] >> 4);
     const int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
@@ -43,7 +44,7 @@ inline void unpack_scales_q3_k(const uint8_t s[12], int8_t out[16]) {
 }
 
 // `biased[j]` in [0, 63].
-inline void pack_scales_q3_k(const uint8_t biased[16], uint8_t s[12]) {
+static inline void pack_scales_q3_k(const uint8_t biased[16], uint8_t s[12]) {
   for (int j = 0; j < 12; ++j) s[j] = 0;
   for (int j = 0; j < 16; ++j) {
     const uint8_t low = biased[j] & 0xf, high = (biased[j] >> 4) & 3;
@@ -55,7 +56,7 @@ inline void pack_scales_q3_k(const uint8_t biased[16], uint8_t s[12]) {
 
 // The same unpacking as whole words, for the SIMD kernels: out_sc[j], out_m[j] for j = 0..7
 // (as 8 bytes each). Tested against unpack_scale_min_k4 on random bytes.
-inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], uint8_t out_m[8]) {
+static inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], uint8_t out_m[8]) {
   uint32_t w0, w1, w2;
   std::memcpy(&w0, s, 4);
   std::memcpy(&w1, s + 4, 4);
@@ -70,7 +71,7 @@ inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], uint8_t
 }
 
 // unpack_scales_q3_k as whole words, biased: out[j] = scale + 32 in [0, 63].
-inline void unpack_scales_q3_k_biased_all(const uint8_t s[12], uint8_t out[16]) {
+static inline void unpack_scales_q3_k_biased_all(const uint8_t s[12], uint8_t out[16]) {
   uint32_t a0, a1, t;
   std::memcpy(&a0, s, 4);
   std::memcpy(&a1, s + 4, 4);

@@ -6,14 +6,16 @@
 // pair, in the same order of float operations whatever NR and NC are. vec_dot is K<1, 1>, so a
 // tile's results are bit-identical to the single dots: a token's logits do not depend on how the
 // prompt was batched. run_tile covers nr <= 4 rows and nc <= 4 columns.
+// Every K must have internal linkage (an unnamed namespace), and these templates are static: the
+// same name in an avx2 and an avx512 file would otherwise be one symbol, and the linker would
+// keep either ISA's code for both.
 
-#include <algorithm>
 #include <cstdint>
 
 namespace hearth::quant {
 
 template <template <int, int> class K>
-float dot_as_tile(int64_t n, const void* w, const void* a) {
+static float dot_as_tile(int64_t n, const void* w, const void* a) {
   float out;
   K<1, 1>::run(n, static_cast<const uint8_t*>(w), 0, static_cast<const uint8_t*>(a), 0, &out, 0);
   return out;
@@ -21,10 +23,10 @@ float dot_as_tile(int64_t n, const void* w, const void* a) {
 
 // Rows in groups of at most MaxRows.
 template <template <int, int> class K, int NC, int MaxRows>
-void run_rows(int nr, int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out,
+static void run_rows(int nr, int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out,
               int64_t os) {
   for (int r = 0; r < nr; r += MaxRows) {
-    const int rows = std::min(MaxRows, nr - r);
+    const int rows = nr - r < MaxRows ? nr - r : MaxRows;
     const uint8_t* wr = w + r * ws;
     float* o = out + r;
     switch (rows) {
@@ -38,7 +40,7 @@ void run_rows(int nr, int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a,
 
 // Columns in pairs (a pair of columns times four rows is what fits 32 zmm / 16 ymm registers).
 template <template <int, int> class K, int MaxRows = 4>
-void run_tile(int64_t n, const void* w, int64_t w_stride, int nr, const void* act, int64_t act_stride,
+static void run_tile(int64_t n, const void* w, int64_t w_stride, int nr, const void* act, int64_t act_stride,
               int nc, float* out, int64_t out_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);

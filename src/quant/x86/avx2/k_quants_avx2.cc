@@ -69,6 +69,8 @@ void quantize_q8_k_avx2(const float* src, void* dst, int64_t n) {
 }
 
 // Q4_K tiles: NR rows x NC columns; each row's codes are unpacked once for all columns.
+namespace {
+
 template <int NR, int NC>
 struct Q4KTile {
   static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
@@ -136,6 +138,8 @@ struct Q4KTile {
     }
   }
 };
+
+}  // namespace
 
 float dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) { return dot_as_tile<Q4KTile>(n, w, a); }
 

@@ -78,6 +78,8 @@ void quantize_q8_1_avx2(const float* src, void* dst, int64_t n) {
 }
 
 // Q8_0 tiles: NR rows x NC columns, one accumulator per pair; each row's |codes| computed once.
+namespace {
+
 template <int NR, int NC>
 struct Q8_0Tile {
   static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
@@ -121,6 +123,8 @@ struct Q8_0Tile {
     }
   }
 };
+
+}  // namespace
 
 float dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) { return dot_as_tile<Q8_0Tile>(n, w, a); }
 

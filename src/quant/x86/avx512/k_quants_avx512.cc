@@ -50,6 +50,8 @@ void quantize_q8_k_avx512(const float* src, void* dst, int64_t n) {
 
 // Q4_K, NR rows x NC columns: each row's codes and scales are unpacked once per 64 elements and
 // used for every column; each column's activations are loaded once for every row.
+namespace {
+
 template <int NR, int NC>
 struct Q4KTile {
   static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
@@ -115,6 +117,8 @@ struct Q4KTile {
   }
 };
 
+}  // namespace
+
 float dot_q4_k_q8_k_avx512(int64_t n, const void* w, const void* a) { return dot_as_tile<Q4KTile>(n, w, a); }
 
 void dot_tile_q4_k_q8_k_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
@@ -149,6 +153,8 @@ float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
 // Q6_K: per 128-half, ql's 64 bytes give codes for elements 0-63 (low nibbles) and 64-127 (high
 // nibbles) in order; qh's 32 bytes, seen twice, give their top bits at shifts 0|2 and 4|6.
 // Codes u = q + 32 in [0, 63]: sum sc * (u - 32) * y = sum sc * u * y - 32 * sum sc * bsums.
+namespace {
+
 template <int NR, int NC>
 struct Q6KTile {
   static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
@@ -230,6 +236,8 @@ struct Q6KTile {
     }
   }
 };
+
+}  // namespace
 
 float dot_q6_k_q8_k_avx512(int64_t n, const void* w, const void* a) { return dot_as_tile<Q6KTile>(n, w, a); }
 
