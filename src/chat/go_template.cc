@@ -114,7 +114,7 @@ class Parser {
     size_t p = pos_;
     while (p < src_.size() && is_space(src_[p])) ++p;
     if (src_.compare(p, 2, "}}") == 0) return true;
-    return p > pos_ && src_.compare(p, 3, "-}}") == 0;
+    return p > 0 && is_space(src_[p - 1]) && src_.compare(p, 3, "-}}") == 0;
   }
 
   void close_action() {
