@@ -28,6 +28,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_KV_CACHE_TYPE", "OLLAMA_KV_CACHE_TYPE", "f16", "KV cache precision: f16 or f32"},
       {"HEARTH_CPU", nullptr, "", "Pin the CPU kernel tier: ref, avx2 or avx512"},
       {"HEARTH_NUM_THREAD", nullptr, "", "Threads for inference (default: physical cores)"},
+      {"HEARTH_GO_TEMPLATE", "OLLAMA_GO_TEMPLATE", "true", "Prefer a model's Go TEMPLATE over its GGUF chat_template"},
   };
   return vars;
 }
