@@ -79,3 +79,24 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace hearth::tokenizer::testing
+
+namespace hearth::tokenizer::testing {
+namespace {
+
+// stories260K.greedy.txt, case A: llama.cpp's prompt ids for "Once upon a time" (with BOS) and
+// the text of its greedy output ids, on the Llama-2 SentencePiece vocabulary subset.
+TEST(Stories260K, PromptIdsAndOutputTextMatchLlamaCpp) {
+  const std::string ref = read_file(testdata("stories260K.greedy.txt"));
+  auto field = [&](const std::string& key) {
+    const size_t at = ref.find("\n" + key + ": ");
+    EXPECT_NE(at, std::string::npos) << key;
+    const size_t begin = at + key.size() + 3;
+    return ref.substr(begin, ref.find('\n', begin) - begin);
+  };
+  const auto tok = load_tokenizer(testdata("stories260K.gguf"));
+  EXPECT_EQ(ids_to_string(tok->encode("Once upon a time", {.add_special = true})), field("prompt_ids"));
+  EXPECT_EQ(tok->decode(parse_ids(field("output_ids"))), field("output_text"));
+}
+
+}  // namespace
+}  // namespace hearth::tokenizer::testing
