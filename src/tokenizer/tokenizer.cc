@@ -1,6 +1,8 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 
 #include "tokenizer/bpe_encoder.h"
@@ -100,6 +102,10 @@ struct Tokenizer::Impl {
 
   explicit Impl(Vocab v) : vocab(std::move(v)) {
     validate(vocab);
+    // A NaN score would break the merge queue's ordering; such a token merges last.
+    for (float& s : vocab.scores) {
+      if (std::isnan(s)) s = -std::numeric_limits<float>::infinity();
+    }
     const size_t n = vocab.tokens.size();
     index.reserve(n);
     for (size_t i = 0; i < n; ++i) index.try_emplace(vocab.tokens[i], static_cast<TokenId>(i));

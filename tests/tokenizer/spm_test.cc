@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "tokenizer/stream_decoder.h"
@@ -119,6 +120,14 @@ TEST(Spm, RejectsInconsistentVocab) {
   Vocab w = spm_vocab();
   w.bos = 100000;
   EXPECT_THROW(Tokenizer{w}, Error);
+}
+
+TEST(Spm, NanScoresMergeLast) {
+  Vocab v = spm_vocab();
+  v.scores[264] = std::nanf("");  // "he"
+  const Tokenizer tok(std::move(v));
+  // Without "he" first, "ll" and "llo" go first and "hello" can no longer form.
+  EXPECT_EQ(tok.encode("hello"), (std::vector<TokenId>{269, 261, 266}));
 }
 
 TEST(StreamDecoder, HoldsBackSplitCharacters) {
