@@ -7,6 +7,12 @@
 
 namespace hearth::cli {
 
+std::unique_ptr<ApiClient> running_server() {
+  auto client = client_from_env();
+  if (!client->heartbeat()) return nullptr;
+  return client;
+}
+
 std::unique_ptr<Connection> connect(bool allow_in_process) {
   auto client = client_from_env();
   if (client->heartbeat() || !allow_in_process) {

@@ -33,6 +33,11 @@ class Connection {
   std::unique_ptr<ApiClient> client_;
 };
 
+// A client for the server at HEARTH_HOST when one answers HEAD /, else nullptr (verbs that can
+// also work on the store directly use this to prefer the server: its store may be another one,
+// e.g. the service user's).
+std::unique_ptr<ApiClient> running_server();
+
 // The server at HEARTH_HOST, else (when `allow_in_process`) an in-process one, else
 // Error(io, "could not connect to hearth server, run 'hearth serve' to start it").
 std::unique_ptr<Connection> connect(bool allow_in_process);

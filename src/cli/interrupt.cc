@@ -8,6 +8,8 @@ namespace hearth::cli {
 namespace {
 
 std::atomic<unsigned> g_interrupts{0};
+// Scopes nest (the REPL's, then each request's): only the outermost installs and restores.
+int g_depth = 0;
 struct sigaction g_previous;
 
 void on_sigint(int) { g_interrupts.fetch_add(1, std::memory_order_relaxed); }
@@ -17,6 +19,7 @@ void on_sigint(int) { g_interrupts.fetch_add(1, std::memory_order_relaxed); }
 unsigned interrupt_count() { return g_interrupts.load(std::memory_order_relaxed); }
 
 InterruptScope::InterruptScope() {
+  if (g_depth++ > 0) return;
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
@@ -24,7 +27,9 @@ InterruptScope::InterruptScope() {
   sigaction(SIGINT, &sa, &g_previous);
 }
 
-InterruptScope::~InterruptScope() { sigaction(SIGINT, &g_previous, nullptr); }
+InterruptScope::~InterruptScope() {
+  if (--g_depth == 0) sigaction(SIGINT, &g_previous, nullptr);
+}
 
 InterruptWatcher::InterruptWatcher(std::function<void()> on_interrupt)
     : on_interrupt_(std::move(on_interrupt)) {

@@ -10,6 +10,7 @@
 namespace hearth::cli {
 
 // Installs the handler for the lifetime of the object and restores the previous one after.
+// Scopes nest; create and destroy them on the main thread.
 class InterruptScope {
  public:
   InterruptScope();
