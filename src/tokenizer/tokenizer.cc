@@ -17,6 +17,7 @@
 namespace hearth::tokenizer {
 namespace {
 
+constexpr size_t kMaxTextBytes = size_t{1} << 30;
 constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
 enum class PieceKind : uint8_t { text, control, none };
@@ -190,6 +191,11 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, EncodeOptions opti
 
 void Tokenizer::encode(std::string_view raw, EncodeOptions options, std::vector<TokenId>& out) const {
   const Impl& m = *impl_;
+  // Positions inside the encoders are 32-bit.
+  if (raw.size() > kMaxTextBytes) {
+    throw Error(ErrorCode::invalid_argument, "text to tokenize is " + std::to_string(raw.size()) +
+                                                 " bytes; the limit is " + std::to_string(kMaxTextBytes));
+  }
   std::string sanitized;
   std::string_view text = raw;
   if (!utf8_is_valid(raw)) {

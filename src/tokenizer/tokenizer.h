@@ -29,6 +29,7 @@ class Tokenizer {
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
   // Ill-formed UTF-8 in `text` is read as U+FFFD (one per maximal ill-formed subsequence).
+  // Throws Error(invalid_argument) for text over 1 GiB.
   std::vector<TokenId> encode(std::string_view text, EncodeOptions options = {}) const;
   void encode(std::string_view text, EncodeOptions options, std::vector<TokenId>& out) const;
 
