@@ -54,9 +54,9 @@ static inline void pack_scales_q3_k(const uint8_t biased[16], uint8_t s[12]) {
   }
 }
 
-// The same unpacking as whole words, for the SIMD kernels: out_sc[j], out_m[j] for j = 0..7
-// (as 8 bytes each). Tested against unpack_scale_min_k4 on random bytes.
-static inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], uint8_t out_m[8]) {
+// The same unpacking as whole words, for the SIMD kernels: byte j of *sc / *m is scale / min j
+// (j = 0..7). Tested against unpack_scale_min_k4 on random bytes.
+static inline void unpack_scale_min_k4_words(const uint8_t* s, uint64_t* sc, uint64_t* m) {
   uint32_t w0, w1, w2;
   std::memcpy(&w0, s, 4);
   std::memcpy(&w1, s + 4, 4);
@@ -64,24 +64,34 @@ static inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], 
   const uint32_t sc_lo = w0 & 0x3f3f3f3fu, m_lo = w1 & 0x3f3f3f3fu;
   const uint32_t sc_hi = (w2 & 0x0f0f0f0fu) | (((w0 >> 6) & 0x03030303u) << 4);
   const uint32_t m_hi = ((w2 >> 4) & 0x0f0f0f0fu) | (((w1 >> 6) & 0x03030303u) << 4);
-  std::memcpy(out_sc, &sc_lo, 4);
-  std::memcpy(out_sc + 4, &sc_hi, 4);
-  std::memcpy(out_m, &m_lo, 4);
-  std::memcpy(out_m + 4, &m_hi, 4);
+  *sc = sc_lo | (static_cast<uint64_t>(sc_hi) << 32);
+  *m = m_lo | (static_cast<uint64_t>(m_hi) << 32);
 }
 
-// unpack_scales_q3_k as whole words, biased: out[j] = scale + 32 in [0, 63].
-static inline void unpack_scales_q3_k_biased_all(const uint8_t s[12], uint8_t out[16]) {
+static inline int byte_of(uint64_t v, int j) { return static_cast<int>((v >> (8 * j)) & 0xff); }
+
+static inline void unpack_scale_min_k4_all(const uint8_t* s, uint8_t out_sc[8], uint8_t out_m[8]) {
+  uint64_t sc, m;
+  unpack_scale_min_k4_words(s, &sc, &m);
+  std::memcpy(out_sc, &sc, 8);
+  std::memcpy(out_m, &m, 8);
+}
+
+// unpack_scales_q3_k as whole words, biased: byte k of w[j / 4] is scale j + 32, in [0, 63].
+static inline void unpack_scales_q3_k_biased_words(const uint8_t s[12], uint32_t w[4]) {
   uint32_t a0, a1, t;
   std::memcpy(&a0, s, 4);
   std::memcpy(&a1, s + 4, 4);
   std::memcpy(&t, s + 8, 4);
-  const uint32_t w[4] = {
-      (a0 & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4),
-      (a1 & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4),
-      ((a0 >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4),
-      ((a1 >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4),
-  };
+  w[0] = (a0 & 0x0f0f0f0fu) | ((t & 0x03030303u) << 4);
+  w[1] = (a1 & 0x0f0f0f0fu) | (((t >> 2) & 0x03030303u) << 4);
+  w[2] = ((a0 >> 4) & 0x0f0f0f0fu) | (((t >> 4) & 0x03030303u) << 4);
+  w[3] = ((a1 >> 4) & 0x0f0f0f0fu) | (((t >> 6) & 0x03030303u) << 4);
+}
+
+static inline void unpack_scales_q3_k_biased_all(const uint8_t s[12], uint8_t out[16]) {
+  uint32_t w[4];
+  unpack_scales_q3_k_biased_words(s, w);
   std::memcpy(out, w, 16);
 }
 

@@ -27,8 +27,8 @@ inline __m256i load_bsums(const BlockQ8_K& y) { return load256(&y.bsums[0]); }
 
 // sum_j m[j] * (bsums[2j] + bsums[2j + 1]) for the Q4_K / Q5_K mins: each min byte doubled,
 // widened to int16, one madd against the 16 bsums.
-inline int mins_dot_bsums(const uint8_t m[8], const BlockQ8_K& y) {
-  const __m128i mb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+inline int mins_dot_bsums(uint64_t m, const BlockQ8_K& y) {
+  const __m128i mb = _mm_cvtsi64_si128(static_cast<long long>(m));
   const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
   return hsum_i32(_mm256_madd_epi16(load_bsums(y), m16));
 }
@@ -88,11 +88,11 @@ struct Q4KTile {
     for (int64_t i = 0; i < n / kQK_K; ++i) {
       const BlockQ4_K* x[NR];
       const BlockQ8_K* y[NC];
-      uint8_t sc[NR][8], m[NR][8];
+      uint64_t sc[NR], m[NR];
 #pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         x[r] = reinterpret_cast<const BlockQ4_K*>(w + r * ws) + i;
-        unpack_scale_min_k4_all(x[r]->scales, sc[r], m[r]);
+        unpack_scale_min_k4_words(x[r]->scales, &sc[r], &m[r]);
       }
 #pragma GCC unroll 4
       for (int c = 0; c < NC; ++c) y[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as) + i;
@@ -116,8 +116,8 @@ struct Q4KTile {
           const __m256i ylo = load256(y[c]->qs + 64 * p), yhi = load256(y[c]->qs + 64 * p + 32);
 #pragma GCC unroll 4
           for (int r = 0; r < NR; ++r) {
-            const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[r], ylo), _mm256_set1_epi16(sc[r][2 * p]));
-            const __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[r], yhi), _mm256_set1_epi16(sc[r][2 * p + 1]));
+            const __m256i plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[r], ylo), _mm256_set1_epi16(byte_of(sc[r], 2 * p)));
+            const __m256i phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[r], yhi), _mm256_set1_epi16(byte_of(sc[r], 2 * p + 1)));
             sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_add_epi32(plo, phi));
           }
         }
@@ -155,8 +155,8 @@ float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   float min_sum = 0.0f;
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    uint8_t sc[8], m[8];
-    unpack_scale_min_k4_all(x[i].scales, sc, m);
+    uint64_t sc, m;
+    unpack_scale_min_k4_words(x[i].scales, &sc, &m);
     const int msum = mins_dot_bsums(m, y[i]);
     const __m256i qh = load256(x[i].qh);
     __m256i sumi = _mm256_setzero_si256();
@@ -167,8 +167,8 @@ float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
                                          _mm256_slli_epi16(mask_low(qh, 2 * p + 1, 1), 4));
       const __m256i plo = _mm256_maddubs_epi16(lo, load256(y[i].qs + 64 * p));
       const __m256i phi = _mm256_maddubs_epi16(hi, load256(y[i].qs + 64 * p + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * p])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * p + 1])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(byte_of(sc, 2 * p))));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(byte_of(sc, 2 * p + 1))));
     }
     const float d = fp16(x[i].d) * y[i].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
@@ -215,19 +215,27 @@ float dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    uint8_t biased[16];
-    unpack_scales_q3_k_biased_all(x[i].scales, biased);
-    const __m256i sc16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(load128(biased)), _mm256_set1_epi16(32));
+    // Scales built in registers (a 16-byte reload of just-stored bytes would stall the store
+    // forwarding every block).
+    uint32_t words[4];
+    unpack_scales_q3_k_biased_words(x[i].scales, words);
+    const __m128i biased = _mm_setr_epi32(static_cast<int>(words[0]), static_cast<int>(words[1]),
+                                          static_cast<int>(words[2]), static_cast<int>(words[3]));
+    const __m256i sc16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(biased), _mm256_set1_epi16(32));
     const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
     const __m256i hm = load256(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i q = load256(x[i].qs + 32 * h);
+#pragma GCC unroll 4
       for (int s = 0; s < 4; ++s) {
         const __m256i u = _mm256_or_si256(mask_low(q, 2 * s, 3), _mm256_slli_epi16(mask_low(hm, 4 * h + s, 1), 2));
         const __m256i p = _mm256_maddubs_epi16(u, load256(y[i].qs + 128 * h + 32 * s));
         const int j = 8 * h + 2 * s;
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(biased[j] - 32, biased[j + 1] - 32)));
+        const int sa = static_cast<int>((words[j / 4] >> (8 * (j % 4))) & 0xff) - 32;
+        const int sb = static_cast<int>((words[(j + 1) / 4] >> (8 * ((j + 1) % 4))) & 0xff) - 32;
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sa, sb)));
       }
     }
     const int isum = hsum_i32(sumi) - 4 * bias;
@@ -246,8 +254,10 @@ float dot_q2_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
     const __m256i m16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0x0f)));
     const int msum = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), m16));
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i q = load256(x[i].qs + 32 * h);
+#pragma GCC unroll 4
       for (int s = 0; s < 4; ++s) {
         const __m256i p = _mm256_maddubs_epi16(mask_low(q, 2 * s, 3), load256(y[i].qs + 128 * h + 32 * s));
         const int j = 8 * h + 2 * s;

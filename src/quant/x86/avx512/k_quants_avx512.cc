@@ -22,8 +22,8 @@ inline __m512i broadcast256(const void* p) { return _mm512_broadcast_i64x4(load2
 inline __m512i and_bytes(__m512i v, int mask) { return _mm512_and_si512(v, _mm512_set1_epi8(static_cast<char>(mask))); }
 
 // sum_j m[j] * (bsums[2j] + bsums[2j + 1]) for the Q4_K / Q5_K mins.
-inline int mins_dot_bsums(const uint8_t m[8], const BlockQ8_K& y) {
-  const __m128i mb = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+inline int mins_dot_bsums(uint64_t m, const BlockQ8_K& y) {
+  const __m128i mb = _mm_cvtsi64_si128(static_cast<long long>(m));
   const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mb, mb));
   return _mm512_reduce_add_epi32(_mm512_zextsi256_si512(_mm256_madd_epi16(load256(&y.bsums[0]), m16)));
 }
@@ -69,11 +69,11 @@ struct Q4KTile {
     for (int64_t i = 0; i < n / kQK_K; ++i) {
       const BlockQ4_K* x[NR];
       const BlockQ8_K* y[NC];
-      uint8_t sc[NR][8], m[NR][8];
+      uint64_t sc[NR], m[NR];
       #pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         x[r] = reinterpret_cast<const BlockQ4_K*>(w + r * ws) + i;
-        unpack_scale_min_k4_all(x[r]->scales, sc[r], m[r]);
+        unpack_scale_min_k4_words(x[r]->scales, &sc[r], &m[r]);
       }
       #pragma GCC unroll 4
       for (int c = 0; c < NC; ++c) y[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as) + i;
@@ -89,7 +89,7 @@ struct Q4KTile {
         #pragma GCC unroll 4
         for (int r = 0; r < NR; ++r) {
           q[r] = and_bytes(_mm512_srlv_epi16(broadcast256(x[r]->qs + 32 * p), nibble_shift), 0x0f);
-          s[r] = set_halves_i16(sc[r][2 * p], sc[r][2 * p + 1]);
+          s[r] = set_halves_i16(byte_of(sc[r], 2 * p), byte_of(sc[r], 2 * p + 1));
         }
         #pragma GCC unroll 4
         for (int c = 0; c < NC; ++c) {
@@ -133,8 +133,8 @@ float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
   __m512 acc = _mm512_setzero_ps();
   float min_sum = 0.0f;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    uint8_t sc[8], m[8];
-    unpack_scale_min_k4_all(x[i].scales, sc, m);
+    uint64_t sc, m;
+    unpack_scale_min_k4_words(x[i].scales, &sc, &m);
     const __m512i qh = broadcast256(x[i].qh);
     __m512i sumi = _mm512_setzero_si512();
     for (int p = 0; p < 4; ++p) {
@@ -142,7 +142,7 @@ float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a) {
       const __m512i high = and_bytes(_mm512_srlv_epi16(qh, set_halves_i16(2 * p, 2 * p + 1)), 0x01);
       const __m512i q = _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
       const __m512i prod = _mm512_maddubs_epi16(q, load512(y[i].qs + 64 * p));
-      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(prod, set_halves_i16(sc[2 * p], sc[2 * p + 1])));
+      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(prod, set_halves_i16(byte_of(sc, 2 * p), byte_of(sc, 2 * p + 1))));
     }
     acc = _mm512_fmadd_ps(_mm512_set1_ps(fp16(x[i].d) * y[i].d), _mm512_cvtepi32_ps(sumi), acc);
     min_sum += fp16(x[i].dmin) * y[i].d * static_cast<float>(mins_dot_bsums(m, y[i]));
