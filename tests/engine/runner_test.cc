@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -194,6 +195,20 @@ TEST(Runner, CaseBWithF32CacheThroughTheRunner) {
   const CompletionResult res = r->complete(greedy_request({1}, 127));
   // The trained context (128) ends the run; the ids so far match the reference.
   EXPECT_EQ(generated(res, 1), std::vector<int32_t>(expected.begin(), expected.begin() + 127));
+}
+
+TEST(Runner, KvCacheTypeFromTheEnvironment) {
+  const auto expected = read_ids("B", "output_ids");
+  LoadOptions o;
+  o.num_thread = 1;
+  setenv("HEARTH_KV_CACHE_TYPE", "f32", 1);
+  auto r32 = Runner::load(kDir + "/stories260K.gguf", o);
+  unsetenv("HEARTH_KV_CACHE_TYPE");
+  auto r16 = Runner::load(kDir + "/stories260K.gguf", o);
+  // An F32 cache is twice the F16 default.
+  EXPECT_EQ(r32->memory_bytes() - r32->file_size(), 2 * (r16->memory_bytes() - r16->file_size()));
+  const CompletionResult res = r32->complete(greedy_request({1}, 60));
+  EXPECT_EQ(generated(res, 1), std::vector<int32_t>(expected.begin(), expected.begin() + 60));
 }
 
 TEST(Runner, MissingFileIsNotFound) {
