@@ -527,7 +527,7 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
   }
   if (name == "replace") {
     std::string s = v.str();
-    return Value(replace_all(in, s, need_str(in, args.get(0, "old"), "old").c_str(),
+    return Value(replace_all(in, s, need_str(in, args.get(0, "old"), "old"),
                              args.get(1, "new") ? args.get(1, "new")->str() : "", need_int(in, args.get(2, "count"), -1)));
   }
   if (name == "split") {

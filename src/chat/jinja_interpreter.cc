@@ -120,7 +120,10 @@ Interpreter::Flow Interpreter::exec(const Node& n, Frame& frame) {
     case Node::Type::call_block: {
       const Node* block = &n;
       Frame* outer = &frame;
-      Value caller = Value::function("caller", [block, outer](Interpreter& in, CallArgs& args) {
+      // `caller` may be stashed (in a namespace) and called after this block's frame is gone.
+      auto alive = std::make_shared<bool>(true);
+      Value caller = Value::function("caller", [block, outer, alive](Interpreter& in, CallArgs& args) {
+        if (!*alive) in.fail("caller() called outside its call block");
         Frame f;
         f.parent = outer;
         for (size_t i = 0; i < block->params.size(); ++i) {
@@ -137,6 +140,10 @@ Interpreter::Flow Interpreter::exec(const Node& n, Frame& frame) {
       for (size_t i = 1; i < call_expr.args.size(); ++i) args.positional.push_back(eval(*call_expr.args[i], frame));
       for (const auto& [k, e] : call_expr.kwargs) args.keyword.emplace_back(k, eval(*e, frame));
       args.keyword.emplace_back("caller", caller);
+      struct Expire {
+        std::shared_ptr<bool> alive;
+        ~Expire() { *alive = false; }
+      } expire{alive};
       emit(call(fn, args).str());
       return Flow::normal;
     }

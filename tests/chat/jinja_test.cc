@@ -95,6 +95,12 @@ TEST(Jinja, LimitsStopHostileTemplates) {
   EXPECT_THROW(JinjaTemplate::parse(nested), TemplateError);
 }
 
+TEST(Jinja, StashedCallerCannotOutliveItsBlock) {
+  EXPECT_NE(error_of("{% set ns = namespace(c=none) %}{% macro m() %}{% set ns.c = caller %}{% endmacro %}"
+                     "{% call m() %}x{% endcall %}{{ ns.c() }}").find("outside its call block"),
+            std::string::npos);
+}
+
 TEST(Jinja, StrftimeNowUsesTheGivenClock) {
   JinjaRenderOptions opts;
   opts.now = 1736937000;  // 2025-01-15 10:30:00 UTC
