@@ -1,0 +1,99 @@
+#include "engine/model_bench.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "gguf/gguf_file.h"
+#include "model/batch.h"
+#include "model/kv_cache.h"
+
+namespace hearth::engine {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string BenchResult::test_name() const {
+  return n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+}
+
+ModelBench::ModelBench(const std::string& path)
+    : model_(model::load_model(gguf::File::open(path))) {}
+
+uint64_t ModelBench::weight_bytes_per_token() const {
+  uint64_t total = 0;
+  for (const auto& t : model_->file().tensors()) {
+    if (t.name == "token_embd.weight") {
+      total += t.n_bytes / static_cast<uint64_t>(std::max<int64_t>(t.n_rows(), 1));
+    } else {
+      total += t.n_bytes;
+    }
+  }
+  return total;
+}
+
+int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache) {
+  model::Batch batch;
+  const int64_t n_vocab = model_->n_vocab();
+  logits_.resize(static_cast<size_t>(n_vocab));
+  int64_t t0 = now_ns();
+  for (int start = 0; start < n; start += n_batch) {
+    batch.clear();
+    int end = std::min(n, start + n_batch);
+    for (int p = start; p < end; ++p) {
+      rng_ ^= rng_ << 13;
+      rng_ ^= rng_ >> 7;
+      rng_ ^= rng_ << 17;
+      batch.add(static_cast<int32_t>(rng_ % static_cast<uint64_t>(n_vocab)), p, 0, p == end - 1);
+    }
+    model_->forward(batch, cache, logits_.data());
+  }
+  return now_ns() - t0;
+}
+
+int64_t ModelBench::run_gen(int n, model::KvCache& cache) {
+  model::Batch batch;
+  const int64_t n_vocab = model_->n_vocab();
+  logits_.resize(static_cast<size_t>(n_vocab));
+  int64_t t0 = now_ns();
+  for (int p = 0; p < n; ++p) {
+    batch.clear();
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    batch.add(static_cast<int32_t>(rng_ % static_cast<uint64_t>(n_vocab)), p, 0, true);
+    model_->forward(batch, cache, logits_.data());
+  }
+  return now_ns() - t0;
+}
+
+BenchResult ModelBench::run(const BenchSpec& spec) {
+  BenchResult res;
+  res.n_prompt = spec.n_prompt;
+  res.n_gen = spec.n_prompt > 0 ? 0 : spec.n_gen;
+  const int n = spec.n_prompt > 0 ? spec.n_prompt : spec.n_gen;
+  auto cache = model_->make_cache(n, 1, model::KvCache::parse_type(spec.kv_cache_type));
+  for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
+    int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache)
+                                   : run_gen(n, cache);
+    if (r < 0) continue;
+    res.samples_ns.push_back(ns);
+    res.samples_ts.push_back(n / (static_cast<double>(ns) / 1e9));
+  }
+  double sum = 0;
+  for (double v : res.samples_ts) sum += v;
+  res.avg_ts = sum / static_cast<double>(res.samples_ts.size());
+  double var = 0;
+  for (double v : res.samples_ts) var += (v - res.avg_ts) * (v - res.avg_ts);
+  res.stddev_ts = res.samples_ts.size() > 1
+                      ? std::sqrt(var / static_cast<double>(res.samples_ts.size() - 1))
+                      : 0.0;
+  return res;
+}
+
+}  // namespace hearth::engine

@@ -1,0 +1,54 @@
+#pragma once
+// What `hearth bench` measures, in llama-bench's terms: pp<N> (one prompt of N tokens evaluated
+// as batches from an empty cache) and tg<N> (N tokens decoded one at a time), each repeated and
+// reported as tokens/s mean ± standard deviation. Token ids are random, as llama-bench's are:
+// the speed of a forward pass does not depend on them.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+
+namespace hearth::engine {
+
+struct BenchSpec {
+  int n_prompt = 0;  // > 0: a pp test
+  int n_gen = 0;     // > 0: a tg test
+  int reps = 5;
+  int n_batch = 512;
+  std::string kv_cache_type = "f16";
+};
+
+struct BenchResult {
+  int n_prompt = 0, n_gen = 0;
+  std::vector<double> samples_ts;  // tokens/s of each repetition
+  std::vector<int64_t> samples_ns;
+  double avg_ts = 0, stddev_ts = 0;
+  std::string test_name() const;   // "pp512", "tg128"
+};
+
+class ModelBench {
+ public:
+  // Errors as model::load_model.
+  explicit ModelBench(const std::string& path);
+
+  const model::Model& model() const { return *model_; }
+  // Bytes of weights a decode step reads: every tensor but the embedding table, of which it
+  // reads one row per token.
+  uint64_t weight_bytes_per_token() const;
+
+  // One warm-up run, then spec.reps measured runs.
+  BenchResult run(const BenchSpec& spec);
+
+ private:
+  int64_t run_prompt(int n, int n_batch, model::KvCache& cache);
+  int64_t run_gen(int n, model::KvCache& cache);
+
+  std::unique_ptr<model::Model> model_;
+  std::vector<float> logits_;
+  uint64_t rng_ = 0x2545F4914F6CDD1DULL;
+};
+
+}  // namespace hearth::engine
