@@ -23,6 +23,14 @@ inline __m256i scale_pair(int a, int b) {
   return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
 }
 
+// int16 vector of signed byte scales sc8[j] in lanes 0-7 and sc8[j + 1] in lanes 8-15 (one
+// shuffle and one widening, no trip through scalar registers).
+inline __m256i scale_pair_from(__m128i sc8, int j) {
+  const __m128i pick = _mm_add_epi8(_mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                                    _mm_set1_epi8(static_cast<char>(j)));
+  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, pick));
+}
+
 inline __m256i load_bsums(const BlockQ8_K& y) { return load256(&y.bsums[0]); }
 
 // sum_j m[j] * (bsums[2j] + bsums[2j + 1]) for the Q4_K / Q5_K mins: each min byte doubled,
@@ -184,9 +192,11 @@ float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   float sum = 0.0f;
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const __m256i sc16 = _mm256_cvtepi8_epi16(load128(x[i].scales));
+    const __m128i sc8 = load128(x[i].scales);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
     const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
       const __m256i qh = load256(x[i].qh + 32 * h);
       const __m256i l0 = load256(x[i].ql + 64 * h), l1 = load256(x[i].ql + 64 * h + 32);
@@ -197,10 +207,10 @@ float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
           _mm256_or_si256(mask_low(l1, 4, 0x0f), _mm256_slli_epi16(mask_low(qh, 6, 3), 4)),
       };
       const uint8_t* yq = reinterpret_cast<const uint8_t*>(y[i].qs) + 128 * h;
+#pragma GCC unroll 4
       for (int g = 0; g < 4; ++g) {
-        const int s = 8 * h + 2 * g;
         const __m256i p = _mm256_maddubs_epi16(u[g], load256(yq + 32 * g));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[s], x[i].scales[s + 1])));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair_from(sc8, 8 * h + 2 * g)));
       }
     }
     const int isum = hsum_i32(sumi) - 32 * bias;
@@ -221,7 +231,8 @@ float dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
     unpack_scales_q3_k_biased_words(x[i].scales, words);
     const __m128i biased = _mm_setr_epi32(static_cast<int>(words[0]), static_cast<int>(words[1]),
                                           static_cast<int>(words[2]), static_cast<int>(words[3]));
-    const __m256i sc16 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(biased), _mm256_set1_epi16(32));
+    const __m128i sc8 = _mm_sub_epi8(biased, _mm_set1_epi8(32));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
     const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
     const __m256i hm = load256(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
@@ -233,9 +244,7 @@ float dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
         const __m256i u = _mm256_or_si256(mask_low(q, 2 * s, 3), _mm256_slli_epi16(mask_low(hm, 4 * h + s, 1), 2));
         const __m256i p = _mm256_maddubs_epi16(u, load256(y[i].qs + 128 * h + 32 * s));
         const int j = 8 * h + 2 * s;
-        const int sa = static_cast<int>((words[j / 4] >> (8 * (j % 4))) & 0xff) - 32;
-        const int sb = static_cast<int>((words[(j + 1) / 4] >> (8 * ((j + 1) % 4))) & 0xff) - 32;
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sa, sb)));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair_from(sc8, j)));
       }
     }
     const int isum = hsum_i32(sumi) - 4 * bias;
