@@ -107,7 +107,8 @@ if [ "$UNINSTALL" = 1 ]; then
   note "removed $BIN_PATH and $UNIT_PATH"
   if [ "$PURGE" = 1 ]; then
     run_or_plan userdel "$SVC_USER" || true
-    rm -rf "${ROOT:?}$DATA_DIR" "$ROOT/etc/hearth"
+    case "$DATA_DIR" in /|/usr|/usr/*|/etc|/etc/*|/home|/root|/var|/var/lib) die "refusing to delete $DATA_DIR" ;; esac
+    rm -rf -- "$ROOT$DATA_DIR" "$ROOT/etc/hearth"
     note "removed user $SVC_USER, $DATA_DIR and /etc/hearth"
   else
     note "kept $DATA_DIR (models) and user $SVC_USER; --purge removes them"
