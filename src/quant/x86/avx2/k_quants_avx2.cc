@@ -185,38 +185,86 @@ float dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   return hsum(acc) - min_sum;
 }
 
+namespace {
+
 // Q6_K: codes u = q + 32 in [0, 63]; sum sc * (u - 32) * y = sum sc * u * y - 32 * sum sc * bsums.
-float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ6_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
-  const __m256i m4 = _mm256_set1_epi8(0x0f);
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const __m128i sc8 = load128(x[i].scales);
-    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-    const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(y[i]), sc16));
-    __m256i sumi = _mm256_setzero_si256();
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; ++h) {
-      const __m256i qh = load256(x[i].qh + 32 * h);
-      const __m256i l0 = load256(x[i].ql + 64 * h), l1 = load256(x[i].ql + 64 * h + 32);
-      const __m256i u[4] = {
-          _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(mask_low(qh, 0, 3), 4)),
-          _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(mask_low(qh, 2, 3), 4)),
-          _mm256_or_si256(mask_low(l0, 4, 0x0f), _mm256_slli_epi16(mask_low(qh, 4, 3), 4)),
-          _mm256_or_si256(mask_low(l1, 4, 0x0f), _mm256_slli_epi16(mask_low(qh, 6, 3), 4)),
-      };
-      const uint8_t* yq = reinterpret_cast<const uint8_t*>(y[i].qs) + 128 * h;
+// NR rows x NC columns; each row's codes are unpacked once per 128 elements for all columns.
+template <int NR, int NC>
+struct Q6KTile {
+  static void run(int64_t n, const uint8_t* w, int64_t ws, const uint8_t* a, int64_t as, float* out, int64_t os) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    float sum[NR][NC];
 #pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g) {
-        const __m256i p = _mm256_maddubs_epi16(u[g], load256(yq + 32 * g));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair_from(sc8, 8 * h + 2 * g)));
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) sum[r][c] = 0.0f;
+    }
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      const BlockQ6_K* x[NR];
+      const BlockQ8_K* y[NC];
+      __m128i sc8[NR];
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        x[r] = reinterpret_cast<const BlockQ6_K*>(w + r * ws) + i;
+        sc8[r] = load128(x[r]->scales);
+      }
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) y[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as) + i;
+      __m256i sumi[NR][NC];
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) sumi[r][c] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+        for (int g = 0; g < 4; ++g) {
+          __m256i u[NR], sp[NR];
+#pragma GCC unroll 4
+          for (int r = 0; r < NR; ++r) {
+            const __m256i l = load256(x[r]->ql + 64 * h + 32 * (g & 1));
+            const __m256i qh = load256(x[r]->qh + 32 * h);
+            const __m256i low = g < 2 ? _mm256_and_si256(l, m4) : mask_low(l, 4, 0x0f);
+            u[r] = _mm256_or_si256(low, _mm256_slli_epi16(mask_low(qh, 2 * g, 3), 4));
+            sp[r] = scale_pair_from(sc8[r], 8 * h + 2 * g);
+          }
+#pragma GCC unroll 4
+          for (int c = 0; c < NC; ++c) {
+            const __m256i yv = load256(y[c]->qs + 128 * h + 32 * g);
+#pragma GCC unroll 4
+            for (int r = 0; r < NR; ++r) {
+              sumi[r][c] = _mm256_add_epi32(sumi[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(u[r], yv), sp[r]));
+            }
+          }
+        }
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < NR; ++r) {
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8[r]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NC; ++c) {
+          const int bias = hsum_i32(_mm256_madd_epi16(load_bsums(*y[c]), sc16));
+          const int isum = hsum_i32(sumi[r][c]) - 32 * bias;
+          sum[r][c] += fp16(x[r]->d) * y[c]->d * static_cast<float>(isum);
+        }
       }
     }
-    const int isum = hsum_i32(sumi) - 32 * bias;
-    sum += fp16(x[i].d) * y[i].d * static_cast<float>(isum);
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) out[c * os + r] = sum[r][c];
+    }
   }
-  return sum;
+};
+
+}  // namespace
+
+float dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) { return dot_as_tile<Q6KTile>(n, w, a); }
+
+void dot_tile_q6_k_q8_k_avx2(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                             int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<Q6KTile, 2>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
 }
 
 // Q3_K: codes u = q + 4 in [0, 7] (low 2 bits, plus 4 when the hmask bit is set).

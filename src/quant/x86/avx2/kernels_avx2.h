@@ -33,5 +33,7 @@ void dot_tile_q8_0_q8_0_avx2(int64_t n, const void* w, int64_t w_stride, int nr,
                              int64_t act_stride, int nc, float* out, int64_t out_stride);
 void dot_tile_q4_k_q8_k_avx2(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
                              int64_t act_stride, int nc, float* out, int64_t out_stride);
+void dot_tile_q6_k_q8_k_avx2(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                             int64_t act_stride, int nc, float* out, int64_t out_stride);
 
 }  // namespace hearth::quant

@@ -41,7 +41,7 @@ void register_avx2_kernels(TypeTraits* table, size_t size) {
   set_dot<dot_q3_k_q8_k_avx2>(at(G::Q3_K));
   set_dot<dot_q4_k_q8_k_avx2>(at(G::Q4_K), dot_tile_q4_k_q8_k_avx2);
   set_dot<dot_q5_k_q8_k_avx2>(at(G::Q5_K));
-  set_dot<dot_q6_k_q8_k_avx2>(at(G::Q6_K));
+  set_dot<dot_q6_k_q8_k_avx2>(at(G::Q6_K), dot_tile_q6_k_q8_k_avx2);
 }
 
 }  // namespace hearth::quant
