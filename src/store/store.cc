@@ -328,6 +328,13 @@ size_t Store::prune() {
       if (::unlink((blobs_dir() + "/" + f).c_str()) == 0) ++removed;
       continue;
     }
+    if (f.size() > 7 + 64 && f.compare(0, 7, "sha256-") == 0 &&
+        f.compare(7 + 64, 8, "-partial") == 0) {
+      // Download state left behind by a process killed after its blob was renamed into place.
+      std::string d = "sha256:" + f.substr(7, 64);
+      if (is_valid_digest(d) && has_blob(d) && ::unlink((blobs_dir() + "/" + f).c_str()) == 0) ++removed;
+      continue;
+    }
     if (f.size() == 7 + 64 && f.compare(0, 7, "sha256-") == 0) {
       std::string d = "sha256:" + f.substr(7);
       if (is_valid_digest(d)) candidates.push_back(d);
