@@ -1,25 +1,281 @@
-// The BackendLoader the server uses in production. engine::Runner (runner.h) is not in the tree
-// yet; until it is, loading reports that plainly instead of pretending to serve.
-// TODO(server): adapt Runner to ModelBackend here once runner.h lands.
+// The production BackendLoader: engine::Runner behind the ModelBackend interface, with prompts
+// rendered by chat/ (the Modelfile's Go TEMPLATE or the GGUF's Jinja chat_template, as
+// chat::choose_template decides) and output split by chat/'s thinking and tool-call parsers.
 
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "chat/capabilities.h"
+#include "chat/go_template.h"
+#include "chat/jinja_template.h"
+#include "chat/prompt.h"
+#include "chat/thinking.h"
+#include "chat/tool_calls.h"
 #include "engine/model_backend.h"
+#include "engine/runner.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace hearth::engine {
 
 namespace {
 
-class PendingRunnerLoader : public BackendLoader {
+using OJson = nlohmann::ordered_json;
+
+chat::ThinkSetting think_setting(const std::optional<std::string>& think, bool can_think) {
+  chat::ThinkSetting t;
+  if (!think) {
+    t.enabled = can_think;
+    t.level = can_think ? "medium" : "";
+    return t;
+  }
+  t.explicitly_set = true;
+  if (*think == "false") return t;
+  t.enabled = true;
+  t.level = (*think == "true") ? "medium" : (*think == "max" ? "high" : *think);
+  return t;
+}
+
+std::vector<chat::Message> to_chat_messages(const std::vector<PromptMessage>& in) {
+  std::vector<chat::Message> out;
+  out.reserve(in.size());
+  for (const auto& m : in) {
+    chat::Message c;
+    c.role = m.role;
+    c.content = m.content;
+    c.thinking = m.thinking;
+    c.tool_name = m.tool_name;
+    c.tool_call_id = m.tool_call_id;
+    int index = 0;
+    for (const auto& t : m.tool_calls) {
+      chat::ToolCall call;
+      call.id = t.id;
+      call.index = index++;
+      call.name = t.name;
+      OJson args = OJson::parse(t.arguments_json, nullptr, false);
+      call.arguments = args.is_object() ? args : OJson::object();
+      c.tool_calls.push_back(std::move(call));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// chat/'s thinking splitter followed by its tool-call parser over the content part.
+class ChatOutputParser : public OutputParser {
  public:
-  uint64_t estimate_bytes(const LoadSpec&) override { return 0; }
+  ChatOutputParser(std::optional<chat::ThinkingParser> thinking, std::optional<chat::ToolCallParser> tools)
+      : thinking_(std::move(thinking)), tools_(std::move(tools)) {}
+
+  OutputDelta add(std::string_view piece) override {
+    OutputDelta d;
+    if (thinking_) {
+      auto t = thinking_->add(piece);
+      d.thinking = std::move(t.thinking);
+      content(d, t.content, false);
+    } else {
+      content(d, piece, false);
+    }
+    return d;
+  }
+
+  OutputDelta finish() override {
+    OutputDelta d;
+    if (thinking_) {
+      auto t = thinking_->finish();
+      d.thinking = std::move(t.thinking);
+      content(d, t.content, true);
+    } else {
+      content(d, "", true);
+    }
+    return d;
+  }
+
+ private:
+  void content(OutputDelta& d, std::string_view text, bool final) {
+    if (!tools_) {
+      d.content += text;
+      return;
+    }
+    auto o = tools_->add(text);
+    d.content += o.content;
+    take_calls(d, o.calls);
+    if (final) {
+      auto f = tools_->finish();
+      d.content += f.content;
+      take_calls(d, f.calls);
+    }
+  }
+  static void take_calls(OutputDelta& d, const std::vector<chat::ToolCall>& calls) {
+    for (const auto& c : calls) d.tool_calls.push_back({c.id, c.name, c.arguments.dump()});
+  }
+
+  std::optional<chat::ThinkingParser> thinking_;
+  std::optional<chat::ToolCallParser> tools_;
+};
+
+class RunnerBackend : public ModelBackend {
+ public:
+  explicit RunnerBackend(std::unique_ptr<Runner> runner) : runner_(std::move(runner)) {
+    facts_.arch = runner_->arch();
+    facts_.context_length = runner_->context_length();
+    facts_.parameter_count = runner_->parameter_count();
+    facts_.file_size = runner_->file_size();
+    facts_.quantization = runner_->quantization();
+    facts_.chat_template = runner_->chat_template();
+    facts_.bos_token = runner_->bos_token();
+    facts_.eos_token = runner_->eos_token();
+    facts_.thinking = chat::infer_thinking_tags(facts_.chat_template, chat::TemplateKind::jinja).has_value();
+    facts_.tools = chat::template_supports_tools(facts_.chat_template);
+    facts_.insert = false;
+  }
+
+  const ModelFacts& facts() const override { return facts_; }
+  int num_ctx() const override { return runner_->num_ctx(); }
+  uint64_t memory_bytes() const override { return runner_->memory_bytes(); }
+
+  std::vector<int32_t> tokenize(std::string_view text, bool add_special) const override {
+    std::vector<int32_t> t = runner_->tokenize(text, add_special, true);
+    // Jinja templates write bos_token themselves; the vocabulary's add_bos would double it.
+    int32_t bos = runner_->vocab().bos;
+    if (t.size() >= 2 && t[0] == bos && t[1] == bos) t.erase(t.begin());
+    return t;
+  }
+
+  std::string detokenize(std::span<const int32_t> tokens) const override {
+    return runner_->detokenize(tokens);
+  }
+
+  std::string render(const RenderRequest& r) const override {
+    chat::TemplateChoice choice = chat::choose_template("", r.template_override, facts_.chat_template);
+    chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
+    std::vector<chat::ToolDefinition> tools;
+    if (!r.tools_json.empty()) {
+      OJson t = OJson::parse(r.tools_json, nullptr, false);
+      if (t.is_array()) {
+        for (auto& x : t) tools.push_back(x);
+      }
+    }
+    std::vector<chat::Message> messages = to_chat_messages(r.messages);
+    // Ollama strips <think> blocks from earlier assistant turns for the Qwen3 family.
+    if (facts_.arch.rfind("qwen3", 0) == 0) chat::filter_think_tags(messages);
+    try {
+      if (choice.kind == chat::TemplateKind::jinja) {
+        chat::PromptInputs in;
+        in.messages = std::move(messages);
+        in.tools = std::move(tools);
+        in.think = think;
+        in.add_generation_prompt = r.add_generation_prompt;
+        in.bos_token = facts_.bos_token;
+        in.eos_token = facts_.eos_token;
+        chat::JinjaTemplate tmpl = chat::JinjaTemplate::parse(choice.source);
+        return chat::render_jinja_chat(tmpl, choice.source, in);
+      }
+      chat::GoTemplate tmpl = chat::GoTemplate::parse(choice.source);
+      chat::GoTemplateValues v;
+      v.tools = std::move(tools);
+      v.think = think;
+      if (!r.suffix.empty()) {
+        for (const auto& m : messages) {
+          if (m.role == "user") v.prompt = m.content;
+        }
+        v.suffix = r.suffix;
+      }
+      v.messages = std::move(messages);
+      return chat::render_go_template(tmpl, v);
+    } catch (const chat::TemplateRaise&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error(ErrorCode::invalid_argument, std::string("template: ") + e.what());
+    }
+  }
+
+  std::unique_ptr<OutputParser> make_output_parser(const RenderRequest& r, std::string_view prompt) const override {
+    chat::TemplateChoice choice = chat::choose_template("", r.template_override, facts_.chat_template);
+    std::optional<chat::ThinkingParser> thinking;
+    chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
+    if (think.enabled) {
+      auto tags = chat::infer_thinking_tags(choice.source, choice.kind);
+      std::string open = tags ? tags->first : "<think>", close = tags ? tags->second : "</think>";
+      thinking.emplace(open, close, chat::prompt_opens_thinking(prompt, open));
+    }
+    std::optional<chat::ToolCallParser> tools;
+    if (!r.tools_json.empty()) {
+      std::vector<std::string> names;
+      OJson t = OJson::parse(r.tools_json, nullptr, false);
+      if (t.is_array()) {
+        for (const auto& x : t) {
+          if (x.contains("function") && x["function"].contains("name") && x["function"]["name"].is_string()) {
+            names.push_back(x["function"]["name"].get<std::string>());
+          }
+        }
+      }
+      chat::ToolCallFormat format = chat::detect_tool_call_format(choice.source);
+      if (format != chat::ToolCallFormat::none) tools.emplace(format, std::move(names));
+    }
+    return std::make_unique<ChatOutputParser>(std::move(thinking), std::move(tools));
+  }
+
+  CompletionOutcome complete(const CompletionJob& job) override {
+    CompletionRequest req;
+    req.prompt = job.prompt;
+    req.sampling.temperature = job.sampling.temperature;
+    req.sampling.top_k = job.sampling.top_k;
+    req.sampling.top_p = job.sampling.top_p;
+    req.sampling.min_p = job.sampling.min_p;
+    req.sampling.typical_p = job.sampling.typical_p;
+    req.sampling.repeat_penalty = job.sampling.repeat_penalty;
+    req.sampling.repeat_last_n = job.sampling.repeat_last_n;
+    req.sampling.presence_penalty = job.sampling.presence_penalty;
+    req.sampling.frequency_penalty = job.sampling.frequency_penalty;
+    req.sampling.seed = job.sampling.seed;
+    req.num_predict = job.num_predict;
+    req.stop = job.stop;
+    req.num_keep = job.num_keep;
+    req.on_piece = job.on_piece;
+    if (!job.format.empty()) {
+      HEARTH_LOG_DEBUG("format constraints are not enforced by this engine yet; generating freely");
+    }
+    CompletionResult r = runner_->complete(req);
+    CompletionOutcome out;
+    out.done_reason = r.done_reason;
+    out.prompt_eval_count = r.prompt_eval_count;
+    out.prompt_eval_ns = r.prompt_eval_ns;
+    out.eval_count = r.eval_count;
+    out.eval_ns = r.eval_ns;
+    out.context = std::move(r.context);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<Runner> runner_;
+  ModelFacts facts_;
+};
+
+class RunnerLoader : public BackendLoader {
+ public:
+  uint64_t estimate_bytes(const LoadSpec& spec) override {
+    // The weights dominate; the KV cache is added once loaded (Runner::memory_bytes).
+    struct stat st {};
+    return stat(spec.model_path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
   std::unique_ptr<ModelBackend> load(const LoadSpec& spec) override {
-    throw Error(ErrorCode::unsupported,
-                "cannot load " + spec.name + ": this build has no inference engine (engine::Runner)");
+    LoadOptions o;
+    o.num_ctx = spec.num_ctx;
+    o.num_parallel = spec.num_parallel;
+    o.num_thread = spec.num_thread;
+    o.kv_cache_type = spec.kv_cache_type;
+    try {
+      return std::make_unique<RunnerBackend>(Runner::load(spec.model_path, o));
+    } catch (const Error& e) {
+      throw e.with_context("loading " + spec.name);
+    }
   }
 };
 
 }  // namespace
 
-std::unique_ptr<BackendLoader> make_runner_loader() { return std::make_unique<PendingRunnerLoader>(); }
+std::unique_ptr<BackendLoader> make_runner_loader() { return std::make_unique<RunnerLoader>(); }
 
 }  // namespace hearth::engine

@@ -1,0 +1,119 @@
+// engine::Scheduler directly, over the fake loader.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "engine/scheduler.h"
+#include "fake_backend.h"
+#include "util/error.h"
+
+namespace hearth::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+engine::LoadSpec spec(const std::string& name, int num_ctx = 512) {
+  engine::LoadSpec s;
+  s.name = name;
+  s.model_path = "/models/" + name;
+  s.num_ctx = num_ctx;
+  return s;
+}
+
+class FailingLoader : public engine::BackendLoader {
+ public:
+  uint64_t estimate_bytes(const engine::LoadSpec&) override { return 1; }
+  std::unique_ptr<engine::ModelBackend> load(const engine::LoadSpec&) override {
+    throw Error(ErrorCode::corrupt, "bad file");
+  }
+};
+
+TEST(Scheduler, ReloadsWhenLoadOptionsChange) {
+  auto world = std::make_shared<FakeWorld>();
+  engine::Scheduler s({}, std::make_shared<FakeLoader>(world));
+  { auto l = s.acquire(spec("m", 512), std::nullopt, nullptr); EXPECT_EQ(l.backend().num_ctx(), 512); }
+  { auto l = s.acquire(spec("m", 512), std::nullopt, nullptr); }
+  EXPECT_EQ(world->loads.load(), 1);
+  { auto l = s.acquire(spec("m", 1024), std::nullopt, nullptr); EXPECT_EQ(l.backend().num_ctx(), 1024); }
+  EXPECT_EQ(world->loads.load(), 2);
+  EXPECT_EQ(world->unloads.load(), 1);
+}
+
+TEST(Scheduler, LoadFailureLeavesNothingBehind) {
+  engine::Scheduler s({}, std::make_shared<FailingLoader>());
+  EXPECT_THROW(s.acquire(spec("m"), std::nullopt, nullptr), Error);
+  EXPECT_TRUE(s.loaded().empty());
+  EXPECT_EQ(s.queue_depth(), 0u);
+}
+
+TEST(Scheduler, ExplicitUnloadWaitsForRunningRequest) {
+  auto world = std::make_shared<FakeWorld>();
+  engine::Scheduler s({}, std::make_shared<FakeLoader>(world));
+  auto lease = s.acquire(spec("m"), std::nullopt, nullptr);
+  EXPECT_TRUE(s.unload("m"));
+  EXPECT_EQ(world->unloads.load(), 0);  // never under a running request
+  EXPECT_EQ(s.loaded().size(), 1u);
+  lease.release();
+  EXPECT_EQ(world->unloads.load(), 1);
+  EXPECT_FALSE(s.unload("m"));
+}
+
+TEST(Scheduler, BusyModelsAreNotEvictedAndWaitersProceedLater) {
+  auto world = std::make_shared<FakeWorld>();
+  engine::SchedulerOptions o;
+  o.max_loaded = 1;
+  engine::Scheduler s(o, std::make_shared<FakeLoader>(world));
+  auto a = s.acquire(spec("a"), std::nullopt, nullptr);
+  auto b = std::async(std::launch::async, [&] {
+    auto l = s.acquire(spec("b"), std::nullopt, nullptr);
+    return l.backend().num_ctx();
+  });
+  for (int i = 0; i < 500 && s.queue_depth() == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(s.queue_depth(), 1u);
+  EXPECT_EQ(world->unloads.load(), 0);  // "a" is busy: it stays
+  a.release();
+  EXPECT_EQ(b.get(), 512);
+  EXPECT_EQ(world->unloads.load(), 1);
+  ASSERT_EQ(s.loaded().size(), 1u);
+  EXPECT_EQ(s.loaded()[0].name, "b");
+}
+
+TEST(Scheduler, CancelledWaiterLeavesTheQueue) {
+  auto world = std::make_shared<FakeWorld>();
+  engine::Scheduler s({}, std::make_shared<FakeLoader>(world));
+  auto a = s.acquire(spec("a"), std::nullopt, nullptr);
+  std::atomic<bool> gone{false};
+  auto waiter = std::async(std::launch::async, [&] {
+    try {
+      s.acquire(spec("a"), std::nullopt, [&] { return gone.load(); });
+      return std::string("acquired");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  });
+  for (int i = 0; i < 500 && s.queue_depth() == 0; ++i) std::this_thread::sleep_for(10ms);
+  gone = true;
+  EXPECT_EQ(waiter.get(), "request canceled");
+  EXPECT_EQ(s.queue_depth(), 0u);
+}
+
+TEST(Scheduler, ZeroQueueRejectsAtOnce) {
+  auto world = std::make_shared<FakeWorld>();
+  engine::SchedulerOptions o;
+  o.max_queue = 0;
+  engine::Scheduler s(o, std::make_shared<FakeLoader>(world));
+  auto a = s.acquire(spec("a"), std::nullopt, nullptr);
+  try {
+    s.acquire(spec("a"), std::nullopt, nullptr);
+    FAIL() << "expected 503";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::resource_exhausted);
+    EXPECT_STREQ(e.what(), engine::kServerBusyMessage);
+  }
+}
+
+}  // namespace
+}  // namespace hearth::testing
