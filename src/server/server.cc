@@ -3,6 +3,8 @@
 
 #include "server/server.h"
 
+#include <unistd.h>
+
 #include <regex>
 
 #include "server/server_state.h"
@@ -196,6 +198,17 @@ engine::SchedulerOptions scheduler_options_from_env() {
   engine::SchedulerOptions o;
   o.max_loaded = static_cast<size_t>(std::max(env_int("HEARTH_MAX_LOADED_MODELS", 3), 1));
   o.max_queue = static_cast<size_t>(std::max(env_int("HEARTH_MAX_QUEUE", 512), 0));
+  // Memory budget: HEARTH_MAX_MEMORY bytes, else 80% of physical memory (Ollama's share of free
+  // memory it lets a new model's prediction take before evicting).
+  std::string mem = env_value("HEARTH_MAX_MEMORY");
+  uint64_t budget = 0;
+  if (!mem.empty()) {
+    budget = std::strtoull(mem.c_str(), nullptr, 10);
+  } else {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    if (pages > 0 && page > 0) budget = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 10 * 8;
+  }
+  o.memory_budget = budget;
   std::string ka = env_value("HEARTH_KEEP_ALIVE");
   try {
     o.default_keep_alive = engine::parse_keep_alive(ka, true);
