@@ -129,8 +129,13 @@ void Writer::add_tensor_view(std::string name, GgmlType type, std::vector<int64_
   add(std::move(name), type, std::move(ne), data, n_bytes, false);
 }
 
+void Writer::add_tensor_generated(std::string name, GgmlType type, std::vector<int64_t> ne,
+                                  size_t n_bytes, Producer produce) {
+  add(std::move(name), type, std::move(ne), nullptr, n_bytes, false, std::move(produce));
+}
+
 void Writer::add(std::string name, GgmlType type, std::vector<int64_t> ne, const void* data,
-                 size_t n_bytes, bool copy) {
+                 size_t n_bytes, bool copy, Producer produce) {
   auto bad = [&](const std::string& why) {
     throw Error(ErrorCode::invalid_argument, "tensor '" + name + "': " + why);
   };
@@ -152,12 +157,12 @@ void Writer::add(std::string name, GgmlType type, std::vector<int64_t> ne, const
   if (n_bytes != expect) {
     bad("has " + std::to_string(n_bytes) + " bytes, its shape needs " + std::to_string(expect));
   }
-  Tensor t{std::move(name), type, std::move(ne), {}, nullptr, n_bytes};
-  if (copy) {
+  Tensor t{std::move(name), type, std::move(ne), {}, nullptr, n_bytes, std::move(produce)};
+  if (!t.produce && copy) {
     const auto* p = static_cast<const uint8_t*>(data);
     t.owned.assign(p, p + n_bytes);
     t.data = t.owned.data();
-  } else {
+  } else if (!t.produce) {
     t.data = static_cast<const uint8_t*>(data);
   }
   tensors_.push_back(std::move(t));
@@ -193,7 +198,13 @@ std::vector<uint8_t> Writer::to_bytes() const {
   const uint64_t align = alignment();
   std::vector<uint8_t> buf = header();
   for (const Tensor& t : tensors_) {
-    buf.insert(buf.end(), t.data, t.data + t.n_bytes);
+    if (t.produce) {
+      size_t at = buf.size();
+      buf.resize(at + t.n_bytes);
+      t.produce(buf.data() + at);
+    } else {
+      buf.insert(buf.end(), t.data, t.data + t.n_bytes);
+    }
     buf.resize(align_up(buf.size(), align), 0);
   }
   return buf;
@@ -213,8 +224,15 @@ void Writer::write(const std::string& path) const {
     ::fchmod(fd, 0644);
     write_all(fd, head.data(), head.size(), tmp);
     static const uint8_t kZeros[64] = {};
+    std::vector<uint8_t> made;
     for (const Tensor& t : tensors_) {
-      write_all(fd, t.data, t.n_bytes, tmp);
+      if (t.produce) {
+        made.resize(t.n_bytes);
+        t.produce(made.data());
+        write_all(fd, made.data(), t.n_bytes, tmp);
+      } else {
+        write_all(fd, t.data, t.n_bytes, tmp);
+      }
       uint64_t pad = align_up(t.n_bytes, align) - t.n_bytes;
       while (pad > 0) {
         size_t n = static_cast<size_t>(std::min<uint64_t>(pad, sizeof kZeros));

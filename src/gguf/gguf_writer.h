@@ -4,6 +4,7 @@
 // reader never sees a half-written model.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -54,6 +55,13 @@ class Writer {
   void add_tensor_view(std::string name, GgmlType type, std::vector<int64_t> ne, const void* data,
                        size_t n_bytes);
 
+  // Same, with the bytes made on demand: write()/to_bytes() call produce(dst) with n_bytes of
+  // space once per call, in tensor order, so a quantizer need not hold the whole output model
+  // in memory. produce may throw; write() then removes its temp file and rethrows.
+  using Producer = std::function<void(uint8_t* dst)>;
+  void add_tensor_generated(std::string name, GgmlType type, std::vector<int64_t> ne,
+                            size_t n_bytes, Producer produce);
+
   const std::vector<std::pair<std::string, Value>>& metadata() const { return metadata_; }
   size_t tensor_count() const { return tensors_.size(); }
 
@@ -69,9 +77,10 @@ class Writer {
     std::vector<uint8_t> owned;
     const uint8_t* data;
     size_t n_bytes;
+    Producer produce;  // set instead of data for add_tensor_generated
   };
   void add(std::string name, GgmlType type, std::vector<int64_t> ne, const void* data,
-           size_t n_bytes, bool copy);
+           size_t n_bytes, bool copy, Producer produce = nullptr);
   uint64_t alignment() const;
   std::vector<uint8_t> header() const;  // everything before the data section, padded
 

@@ -246,6 +246,43 @@ TEST(GgufWriter, RejectsBadTensors) {
   EXPECT_EQ(w.tensor_count(), 2u);
 }
 
+TEST(GgufWriter, GeneratedTensorsAreProducedAtWriteTime) {
+  TempDir dir;
+  Writer w;
+  int calls = 0;
+  w.add_tensor_generated("g", GgmlType::F32, {3}, 12, [&](uint8_t* dst) {
+    ++calls;
+    const float v[3] = {1, 2, 3};
+    std::memcpy(dst, v, 12);
+  });
+  std::vector<uint8_t> a = {9, 9, 9, 9};
+  w.add_tensor("h", GgmlType::I8, {4}, a.data(), 4);
+  EXPECT_EQ(calls, 0);
+  fs::path path = dir.path() / "g.gguf";
+  w.write(path.string());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(read_bytes(path), w.to_bytes());
+  File f = File::open(path.string());
+  float v[3];
+  std::memcpy(v, f.tensor("g").data, 12);
+  EXPECT_EQ(v[2], 3.0f);
+  EXPECT_EQ(f.tensor("h").data[3], 9);
+  // A producer that fails leaves neither the target nor a temp file behind.
+  Writer bad;
+  bad.add_tensor_generated("x", GgmlType::F32, {1}, 4, [](uint8_t*) {
+    throw Error(ErrorCode::cancelled, "stop");
+  });
+  fs::path bad_path = dir.path() / "bad.gguf";
+  EXPECT_EQ(code_of([&] { bad.write(bad_path.string()); }), ErrorCode::cancelled);
+  EXPECT_FALSE(fs::exists(bad_path));
+  size_t n_files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    (void)e;
+    ++n_files;
+  }
+  EXPECT_EQ(n_files, 1u);
+}
+
 class GgufGetters : public ::testing::Test {
  protected:
   GgufGetters()
