@@ -20,6 +20,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The thread pool is one per process and not reentrant, and resizing it replaces it: forward
+// passes of all runners (several models may be loaded) and pool resizes take turns here. They
+// would compete for the same cores anyway.
+std::mutex& compute_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 int64_t ns_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
 }
@@ -105,7 +113,10 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   r->num_ctx_ = std::max(num_ctx, 4);
   r->num_batch_ = std::max(opt.num_batch, 1);
   const int threads = opt.num_thread > 0 ? opt.num_thread : env_int("HEARTH_NUM_THREAD", 0);
-  global_thread_pool(threads > 0 ? threads : cpu_physical_cores());
+  {
+    std::lock_guard<std::mutex> lock(compute_mutex());
+    global_thread_pool(threads > 0 ? threads : cpu_physical_cores());
+  }
 
   const std::string kv_name =
       opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
@@ -323,6 +334,7 @@ void Runner::step() {
   logits_.resize(static_cast<size_t>(batch_.n_logits() * n_vocab));
   const Clock::time_point t0 = Clock::now();
   try {
+    std::lock_guard<std::mutex> lock(compute_mutex());
     model_->forward(batch_, *cache_, logits_.data());
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu_);
