@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/connect.h"
 #include "cli/verbs.h"
 #include "store/store.h"
 
@@ -15,6 +16,10 @@ void add_cp_verb(CLI::App& app) {
   cmd->add_option("SOURCE", *src, "Source model")->required();
   cmd->add_option("DESTINATION", *dst, "Destination model")->required();
   cmd->callback([src, dst] {
+    if (auto client = running_server()) {
+      client->post("/api/copy", {{"source", *src}, {"destination", *dst}});
+      return (void)std::printf("copied '%s' to '%s'\n", src->c_str(), dst->c_str());
+    }
     store::Store st = store::Store::open_default();
     st.copy(*src, *dst);
     std::printf("copied '%s' to '%s'\n", src->c_str(), dst->c_str());

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "cli/store_progress.h"
+#include "cli/connect.h"
+#include "cli/transfer.h"
 #include "cli/verbs.h"
 #include "store/atomic_file.h"
 #include "store/create.h"
@@ -34,6 +36,9 @@ void add_create_verb(CLI::App& app) {
     store::CreateSpec spec = store::build_create_spec(mf, dir, &warnings);
     for (const auto& w : warnings) std::printf("warning: %s\n", w.c_str());
     spec.quantize = *quantize;
+    if (auto client = running_server()) {
+      return create_with_progress(*client, create_request(*client, *model, spec));
+    }
     store::Store st = store::Store::open_default();
     StoreProgressPrinter printer;
     printer(store::Progress{"gathering model components", "", 0, 0});

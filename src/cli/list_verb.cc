@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "cli/store_progress.h"
+#include "cli/connect.h"
+#include "cli/run_session.h"
 #include "cli/verbs.h"
 #include "store/store.h"
 
@@ -78,6 +80,7 @@ void add_list_verb(CLI::App& app) {
   auto prefix = std::make_shared<std::string>();
   cmd->add_option("PREFIX", *prefix, "Only models whose name starts with this");
   cmd->callback([prefix] {
+    if (auto client = running_server()) return (void)std::fputs(list_table(*client, *prefix).c_str(), stdout);
     store::Store st = store::Store::open_default();
     std::vector<std::vector<std::string>> rows = {{"NAME", "ID", "SIZE", "MODIFIED"}};
     for (const auto& e : st.list()) {

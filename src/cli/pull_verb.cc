@@ -4,6 +4,8 @@
 #include <string>
 
 #include "cli/store_progress.h"
+#include "cli/connect.h"
+#include "cli/transfer.h"
 #include "cli/verbs.h"
 #include "store/registry_ops.h"
 
@@ -16,6 +18,7 @@ void add_pull_verb(CLI::App& app) {
   cmd->add_option("MODEL", *model, "Model name")->required();
   cmd->add_flag("--insecure", *insecure, "Use an insecure registry");
   cmd->callback([model, insecure] {
+    if (auto client = running_server()) return pull_with_progress(*client, *model, *insecure);
     store::Store st = store::Store::open_default();
     store::RegistryOptions opts = store::default_registry_options();
     opts.insecure = *insecure;

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/connect.h"
+#include "util/error.h"
 #include "cli/verbs.h"
 #include "store/store.h"
 
@@ -14,6 +16,17 @@ void add_rm_verb(CLI::App& app) {
   auto models = std::make_shared<std::vector<std::string>>();
   cmd->add_option("MODEL", *models, "Model names")->required();
   cmd->callback([models] {
+    if (auto client = running_server()) {
+      for (const auto& m : *models) {
+        try {  // unload first, as Ollama does; a model that is not loaded is fine
+          client->post("/api/generate", {{"model", m}, {"keep_alive", 0}});
+        } catch (const Error&) {
+        }
+        client->del("/api/delete", {{"model", m}});
+        std::printf("deleted '%s'\n", m.c_str());
+      }
+      return;
+    }
     store::Store st = store::Store::open_default();
     for (const auto& m : *models) {
       st.remove(m);
