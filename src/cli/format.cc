@@ -34,8 +34,7 @@ std::string human_bytes(int64_t b) {
 
 namespace {
 
-std::string human_duration(std::chrono::nanoseconds d) {
-  const double secs = std::chrono::duration<double>(d).count();
+std::string human_duration(double secs) {
   const int64_t seconds = static_cast<int64_t>(secs);
   if (seconds < 1) return "Less than a second";
   if (seconds == 1) return "1 second";
@@ -67,11 +66,13 @@ std::string fraction(uint64_t frac, uint64_t unit) {
 std::string human_time(std::chrono::system_clock::time_point t,
                        std::chrono::system_clock::time_point now, const std::string& zero_value) {
   if (t.time_since_epoch().count() == 0) return zero_value;
-  const auto delta = std::chrono::duration_cast<std::chrono::nanoseconds>(now - t);
-  if (std::chrono::duration_cast<std::chrono::hours>(delta).count() / 24 / 365 < -20) {
-    return "Forever";
-  }
-  if (delta.count() < 0) return human_duration(-delta) + " from now";
+  // In seconds: a nanosecond difference overflows for "Forever" (a keep_alive of -1 sets
+  // expires_at centuries ahead).
+  using std::chrono::duration;
+  const double delta = duration<double>(now.time_since_epoch()).count() -
+                       duration<double>(t.time_since_epoch()).count();
+  if (static_cast<int64_t>(delta / 3600) / 24 / 365 < -20) return "Forever";
+  if (delta < 0) return human_duration(-delta) + " from now";
   return human_duration(delta) + " ago";
 }
 

@@ -110,14 +110,15 @@ void add_run_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_flag("--insecure", f.insecure, "Use an insecure registry");
   cmd.add_flag("--nowordwrap", f.nowordwrap, "Don't wrap words to the next line automatically");
   cmd.add_option("--format", f.format, "Response format (e.g. json)");
-  cmd.add_option_function<std::string>(
-         "--think", [&f](const std::string& v) { f.think = v; },
-         "Enable thinking mode: true/false or high/medium/low/max")
-      ->expected(0, 1)
-      ->default_str("");
+  // A flag with an optional "=value" (Ollama's NoOptDefVal): a bare --think never takes the
+  // prompt that follows it as its value.
+  cmd.add_flag("--think{true}", f.think,
+               "Enable thinking mode: true/false or high/medium/low/max");
   cmd.add_flag("--hidethinking", f.hidethinking, "Hide thinking output (if provided)");
   cmd.add_flag("--raw", f.raw, "Send the prompt without the chat template");
-  cmd.add_option("-p,--parameter", f.params, "Set a parameter, name=value (repeatable)");
+  // One value per -p, so the prompt after the last one stays the prompt.
+  cmd.add_option("-p,--parameter", f.params, "Set a parameter, name=value (repeatable)")
+      ->allow_extra_args(false);
 }
 
 Json ApiReplBackend::show(const Json& request) { return client_.post("/api/show", request); }
@@ -157,7 +158,7 @@ std::string list_table(ApiClient& client, const std::string& prefix) {
 void run_model(ApiClient& client, const RunFlags& flags) {
   Json options = parse_param_flags(flags.params);
   Json think;
-  if (flags.think) think = think_value(*flags.think);
+  if (!flags.think.empty()) think = think_value(flags.think);
   if (!flags.format.empty() && flags.format != "json") {
     throw Error(ErrorCode::invalid_argument, "invalid format: \"" + flags.format + "\"");
   }

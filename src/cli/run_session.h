@@ -19,7 +19,7 @@ struct RunFlags {
   std::vector<std::string> prompt;
   std::string keepalive;
   std::string format;
-  std::optional<std::string> think;  // set when --think was given ("" for bare --think)
+  std::string think;  // "" unless --think was given ("true" for a bare --think)
   bool verbose = false;
   bool insecure = false;
   bool nowordwrap = false;

@@ -101,9 +101,9 @@ TEST(Ps, TableFromApiReply) {
          {"context_length", 2048},
          {"expires_at", "2026-11-28T09:59:00Z"}}}}};
   EXPECT_EQ(ps_table(ps, "", now),
-            "NAME            ID              SIZE      PROCESSOR    CONTEXT    UNTIL\n"
-            "qwen3:latest    0123456789ab    5 GB      100% CPU     4096       4 minutes from now\n"
-            "old:latest      fedcba987654    1 MB      100% CPU     2048       Stopping...\n");
+            "NAME            ID              SIZE    PROCESSOR    CONTEXT    UNTIL\n"
+            "qwen3:latest    0123456789ab    5 GB    100% CPU     4096       4 minutes from now\n"
+            "old:latest      fedcba987654    1 MB    100% CPU     2048       Stopping...\n");
   EXPECT_EQ(ps_table(ps, "old", now).find("qwen3"), std::string::npos);
 }
 

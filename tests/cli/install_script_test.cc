@@ -27,6 +27,7 @@ struct InstallFixture : ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/hearth-install-XXXXXX";
     root = mkdtemp(tmpl);
+    chmod(root.c_str(), 0755);  // it stands for "/", which everyone may enter
   }
   void TearDown() override { fs::remove_all(root); }
   int install(const std::string& args) {
