@@ -170,7 +170,8 @@ TEST_F(ServeE2E, ImportListShowCopyDelete) {
   auto r = c.Get("/api/tags");
   ASSERT_TRUE(r);
   bool found = false;
-  for (const auto& m : Json::parse(r->body)["models"]) found |= m["name"] == "stories:latest";
+  Json tags = Json::parse(r->body);
+  for (const auto& m : tags["models"]) found = found || m["name"] == "stories:latest";
   EXPECT_TRUE(found) << r->body;
 
   r = post("/api/show", {{"model", "stories"}});
