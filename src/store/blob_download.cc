@@ -208,6 +208,7 @@ void BlobDownload::download_part(Part& p, int fd) {
 
 void BlobDownload::run(const std::function<void(uint64_t)>& progress) {
   if (layer_.size == 0) return;
+  make_dirs(store_.blobs_dir());
   if (!load_state()) {
     remove_state_files();
     plan_parts();

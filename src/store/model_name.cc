@@ -60,7 +60,9 @@ bool ModelName::try_parse(std::string_view text, ModelName* out) {
     return true;
   };
   if (cut(&n.model)) {
-    if (cut(&n.ns)) {
+    bool has_host = cut(&n.ns);
+    if (n.ns.empty()) return false;  // "a//b"
+    if (has_host) {
       std::string_view host = s;
       if (auto scheme = host.find("://"); scheme != std::string_view::npos) {
         host = host.substr(scheme + 3);
@@ -68,8 +70,6 @@ bool ModelName::try_parse(std::string_view text, ModelName* out) {
       n.host = std::string(host);
       n.host_given = true;
       if (n.host.empty()) return false;
-    } else if (n.ns.empty()) {
-      return false;
     }
   }
   if (n.host.empty()) n.host = kDefaultHost;
