@@ -155,8 +155,9 @@ void Sampler::filter(std::vector<Candidate>& c) const {
   softmax(c, opts_.temperature);
 }
 
-std::vector<Candidate> Sampler::distribution(std::span<const float> logits) const {
-  if (logits.empty()) return {};
+void Sampler::compute(std::span<const float> logits, std::vector<Candidate>& c) const {
+  c.clear();
+  if (logits.empty()) return;
   scratch_.assign(logits.begin(), logits.end());
   for (float& l : scratch_) {
     if (std::isnan(l)) l = -std::numeric_limits<float>::infinity();
@@ -167,16 +168,23 @@ std::vector<Candidate> Sampler::distribution(std::span<const float> logits) cons
     for (size_t i = 1; i < scratch_.size(); ++i) {
       if (scratch_[i] > scratch_[best]) best = i;
     }
-    return {Candidate{static_cast<int32_t>(best), scratch_[best], 1.0f}};
+    c.push_back(Candidate{static_cast<int32_t>(best), scratch_[best], 1.0f});
+    return;
   }
-  std::vector<Candidate> c(scratch_.size());
+  c.resize(scratch_.size());
   for (size_t i = 0; i < c.size(); ++i) c[i] = {static_cast<int32_t>(i), scratch_[i], 0.0f};
   filter(c);
+}
+
+std::vector<Candidate> Sampler::distribution(std::span<const float> logits) const {
+  std::vector<Candidate> c;
+  compute(logits, c);
   return c;
 }
 
 int32_t Sampler::sample(std::span<const float> logits) {
-  std::vector<Candidate> c = distribution(logits);
+  std::vector<Candidate>& c = candidates_;
+  compute(logits, c);
   if (c.empty()) return 0;
   if (greedy() || c.size() == 1) return c[0].id;
   // Inverse-CDF draw in candidate order; one RNG step per sampled token.

@@ -60,6 +60,7 @@ class Sampler {
 
  private:
   void filter(std::vector<Candidate>& c) const;
+  void compute(std::span<const float> logits, std::vector<Candidate>& c) const;
 
   SamplerOptions opts_;
   int window_ = 0;  // resolved repeat_last_n
@@ -67,6 +68,7 @@ class Sampler {
   Rng rng_;
   std::deque<int32_t> history_;  // the last window_ tokens
   mutable std::vector<float> scratch_;
+  std::vector<Candidate> candidates_;  // reused by sample(): no per-token allocation
 };
 
 }  // namespace hearth::sample
