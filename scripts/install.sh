@@ -94,8 +94,15 @@ have_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2
 
 if [ "$UNINSTALL" = 1 ]; then
   # The data dir the installed unit uses, unless given.
-  if [ "$DATA_DIR_GIVEN" = 0 ] && [ -f "$ROOT$UNIT_PATH" ]; then
-    DATA_DIR=$(sed -n 's/^WorkingDirectory=//p' "$ROOT$UNIT_PATH" | head -1)
+  # (or, once the unit is gone, the service user's home).
+  if [ "$DATA_DIR_GIVEN" = 0 ]; then
+    if [ -f "$ROOT$UNIT_PATH" ]; then
+      DATA_DIR=$(sed -n 's/^WorkingDirectory=//p' "$ROOT$UNIT_PATH" | head -1)
+    elif [ -n "$ROOT" ] && [ -f "$ROOT/etc/hearth/passwd.plan" ]; then
+      DATA_DIR=$(cut -d: -f6 "$ROOT/etc/hearth/passwd.plan")
+    elif [ -z "$ROOT" ] && getent passwd "$SVC_USER" >/dev/null; then
+      DATA_DIR=$(getent passwd "$SVC_USER" | cut -d: -f6)
+    fi
   fi
   if [ -n "$ROOT" ]; then mkdir -p "$(dirname "$PLAN")"; : > "$PLAN"; fi
   if [ -n "$ROOT" ] || have_systemd; then

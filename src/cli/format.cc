@@ -141,7 +141,9 @@ std::chrono::system_clock::time_point parse_rfc3339(const std::string& s) {
   tm.tm_hour = hh;
   tm.tm_min = mm;
   tm.tm_sec = ss;
-  const time_t base = timegm(&tm);
+  // Clamped below the year 2262, where nanoseconds since 1970 overflow: later times (a keep_alive
+  // of -1) all mean "Forever".
+  const time_t base = std::min<time_t>(timegm(&tm), 9'000'000'000);
   size_t i = static_cast<size_t>(consumed);
   int64_t frac_ns = 0;
   if (i < s.size() && s[i] == '.') {
