@@ -1,0 +1,119 @@
+// The bearer-token challenge, redirects and error mapping, against a small fake registry
+// (cpp-httplib) on loopback.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+#include "store/digest.h"
+#include "store/registry_ops.h"
+#include "store_test_util.h"
+#include "util/error.h"
+
+namespace hearth::store {
+namespace {
+
+class FakeRegistry {
+ public:
+  FakeRegistry() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeRegistry() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(RegistryAuth, BearerChallengeThenRedirectedBlob) {
+  FakeRegistry reg;
+  testing::TempDir dir;
+  const std::string blob = "weights";
+  const std::string cfg = "{}";
+  Manifest m;
+  m.config = {kConfigMediaType, sha256_digest(cfg), cfg.size(), "", ""};
+  m.layers.push_back({kMediaModel, sha256_digest(blob), blob.size(), "", ""});
+  const std::string manifest = m.to_json();
+  std::atomic<int> token_requests{0};
+  std::string scope_seen;
+  auto authorized = [](const httplib::Request& r) { return r.get_header_value("Authorization") == "Bearer t0k"; };
+  auto challenge = [&](httplib::Response& res) {
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"http://" + reg.host() +
+                                           "/token\",service=\"fake\",scope=\"repository:library/m:pull\"");
+  };
+  reg.server().Get("/token", [&](const httplib::Request& r, httplib::Response& res) {
+    ++token_requests;
+    scope_seen = r.get_param_value("scope");
+    res.set_content(R"({"token":"t0k"})", "application/json");
+  });
+  reg.server().Get("/v2/library/m/manifests/latest", [&](const httplib::Request& r, httplib::Response& res) {
+    if (!authorized(r)) return challenge(res);
+    res.set_content(manifest, kManifestMediaType);
+  });
+  reg.server().Get(R"(/v2/library/m/blobs/(sha256:[0-9a-f]+))", [&](const httplib::Request& r, httplib::Response& res) {
+    if (!authorized(r)) return challenge(res);
+    res.status = 307;  // as a registry sends blobs to its CDN
+    res.set_header("Location", "/cdn/" + r.matches[1].str());
+  });
+  reg.server().Get(R"(/cdn/(sha256:[0-9a-f]+))", [&](const httplib::Request& r, httplib::Response& res) {
+    std::string body = r.matches[1].str() == m.config.digest ? cfg : blob;
+    // Honour the Range header (httplib does it for set_content).
+    res.set_content(body, "application/octet-stream");
+  });
+  Store s(dir.path());
+  RegistryOptions o;
+  o.insecure = true;
+  pull_model(s, reg.host() + "/library/m", o, nullptr);
+  EXPECT_EQ(token_requests.load(), 1);
+  EXPECT_EQ(scope_seen, "repository:library/m:pull");
+  EXPECT_EQ(s.read_blob(m.layers[0].digest), blob);
+  EXPECT_EQ(testing::read_all(s.manifest_path(ModelName::parse(reg.host() + "/library/m"))), manifest);
+}
+
+TEST(RegistryAuth, ErrorsAreClear) {
+  FakeRegistry reg;
+  testing::TempDir dir;
+  reg.server().Get("/v2/library/denied/manifests/latest", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 401;
+    res.set_content(R"({"errors":[{"code":"UNAUTHORIZED"}]})", "application/json");
+  });
+  reg.server().Get("/v2/library/foreign/manifests/latest", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"http://evil.example/token\",service=\"x\"");
+  });
+  reg.server().Get("/v2/library/broken/manifests/latest", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content("bad request", "text/plain");
+  });
+  reg.server().Get("/v2/library/garbage/manifests/latest", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("not a manifest", "text/plain");
+  });
+  Store s(dir.path());
+  RegistryOptions o;
+  o.insecure = true;
+  auto err = [&](const std::string& model) {
+    try {
+      pull_model(s, reg.host() + "/library/" + model, o, nullptr);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(err("denied").rfind("pull model manifest: unauthorized: 401", 0), 0u) << err("denied");
+  EXPECT_NE(err("foreign").find("does not match registry host"), std::string::npos) << err("foreign");
+  EXPECT_EQ(err("broken"), "pull model manifest: 400: bad request");
+  EXPECT_EQ(err("garbage"), "pull model manifest: manifest: invalid JSON");
+  EXPECT_TRUE(s.manifest_names().empty());
+}
+
+}  // namespace
+}  // namespace hearth::store

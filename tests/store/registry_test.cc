@@ -1,0 +1,195 @@
+// Pull and push against a real registry (Debian's docker-registry) on loopback, started by the
+// test, with a proxy that cuts connections to exercise resume.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "store/digest.h"
+#include "store/registry_ops.h"
+#include "store_test_util.h"
+#include "util/error.h"
+
+namespace hearth::store {
+namespace {
+
+using testing::LocalRegistry;
+using testing::put_stories_model;
+using testing::read_all;
+using testing::TcpProxy;
+using testing::TempDir;
+using testing::write_all;
+
+RegistryOptions fast_options() {
+  RegistryOptions o;
+  o.insecure = true;
+  o.min_part_size = 64 * 1024;  // the 1.2 MB model becomes many parts
+  o.max_parts = 4;
+  o.retry_base = std::chrono::milliseconds(10);
+  o.progress_interval = std::chrono::milliseconds(5);
+  return o;
+}
+
+std::vector<std::string> partial_files(const Store& s) {
+  std::vector<std::string> out;
+  if (!std::filesystem::exists(s.blobs_dir())) return out;
+  for (const auto& e : std::filesystem::directory_iterator(s.blobs_dir())) {
+    std::string n = e.path().filename().string();
+    if (n.find("-partial") != std::string::npos) out.push_back(n);
+  }
+  return out;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_ = std::make_unique<LocalRegistry>();
+    name_ = registry_->host() + "/library/stories:260k";
+    Store src(src_dir_.path());
+    raw_ = put_stories_model(src, name_);
+    push_model(src, name_, fast_options(), nullptr);
+  }
+  std::unique_ptr<LocalRegistry> registry_;
+  TempDir src_dir_, dst_dir_;
+  std::string name_, raw_;
+};
+
+TEST_F(RegistryTest, PushDeletePullRoundTrip) {
+  Store src(src_dir_.path());
+  Manifest m = Manifest::parse(raw_);
+  // Pushing again skips every blob the registry has.
+  std::vector<Progress> events;
+  push_model(src, name_, fast_options(), [&](const Progress& p) { events.push_back(p); });
+  EXPECT_EQ(events.front().status, "retrieving manifest");
+  EXPECT_EQ(events.back().status, "success");
+
+  src.remove(name_);
+  for (const auto& d : m.blob_digests()) EXPECT_FALSE(src.has_blob(d));
+
+  events.clear();
+  pull_model(src, name_, fast_options(), [&](const Progress& p) { events.push_back(p); });
+  EXPECT_EQ(read_all(src.manifest_path(ModelName::parse(name_))), raw_);  // byte for byte
+  for (const auto& l : m.layers) {
+    EXPECT_EQ(sha256_file(src.blob_path(l.digest)), l.digest);
+  }
+  EXPECT_TRUE(partial_files(src).empty());
+  // Status stream as Ollama's.
+  std::vector<std::string> statuses;
+  for (const auto& e : events) {
+    if (statuses.empty() || statuses.back() != e.status) statuses.push_back(e.status);
+  }
+  ASSERT_GE(statuses.size(), 6u);
+  EXPECT_EQ(statuses.front(), "pulling manifest");
+  EXPECT_EQ(statuses[1], "pulling " + m.layers[0].digest.substr(7, 12));
+  EXPECT_EQ(statuses[statuses.size() - 3], "verifying sha256 digest");
+  EXPECT_EQ(statuses[statuses.size() - 2], "writing manifest");
+  EXPECT_EQ(statuses.back(), "success");
+  uint64_t last_done = 0;
+  for (const auto& e : events) {
+    if (e.digest == m.layers[0].digest) {
+      EXPECT_EQ(e.total, m.layers[0].size);
+      EXPECT_GE(e.completed, last_done);
+      last_done = e.completed;
+    }
+  }
+  EXPECT_EQ(last_done, m.layers[0].size);
+
+  // A fresh store pulls the same model and lists it with the same digest.
+  Store dst(dst_dir_.path());
+  pull_model(dst, name_, fast_options(), nullptr);
+  auto list = dst.list();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].digest, sha256_digest(raw_).substr(7));
+}
+
+TEST_F(RegistryTest, ResumesAfterTheConnectionIsCut) {
+  TcpProxy proxy(registry_->port());
+  // Push the model under the proxy's host name too, so names match the URL we pull from.
+  Store src(src_dir_.path());
+  std::string via = proxy.host() + "/library/stories:260k";
+  src.copy(name_, via);
+  push_model(src, via, fast_options(), nullptr);
+
+  Store dst(dst_dir_.path());
+  RegistryOptions o = fast_options();
+  o.max_retries = 0;  // the first cut ends this pull
+  proxy.cut_after_bytes = 150 * 1024;
+  proxy.cuts_left = 1000;
+  try {
+    pull_model(dst, via, o, nullptr);
+    FAIL() << "pull survived a cut connection without retries";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::io) << e.what();
+  }
+  EXPECT_FALSE(dst.resolve(ModelName::parse(via)).has_value());
+  EXPECT_FALSE(partial_files(dst).empty());  // state kept beside the partial blob
+
+  // With retries the same cutting proxy cannot stop the pull: each part resumes where it stopped.
+  uint64_t before = proxy.bytes_from_server;
+  pull_model(dst, via, fast_options(), nullptr);
+  uint64_t moved = proxy.bytes_from_server - before;
+  Manifest m = Manifest::parse(raw_);
+  EXPECT_LT(moved, m.total_size() + 64 * 1024) << "resume re-downloaded what it had";
+  EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(via))), raw_);
+  for (const auto& d : m.blob_digests()) EXPECT_EQ(sha256_file(dst.blob_path(d)), d);
+  EXPECT_TRUE(partial_files(dst).empty());
+}
+
+TEST_F(RegistryTest, RefusesACorruptBlob) {
+  Manifest m = Manifest::parse(raw_);
+  std::string path = registry_->blob_data_path(m.layers[0].digest);
+  std::string data = read_all(path);
+  ASSERT_EQ(data.size(), m.layers[0].size);
+  data[data.size() / 2] ^= 0x5a;
+  write_all(path, data);
+  Store dst(dst_dir_.path());
+  try {
+    pull_model(dst, name_, fast_options(), nullptr);
+    FAIL() << "corrupt blob accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::corrupt);
+    EXPECT_NE(std::string(e.what()).find("digest mismatch, file must be downloaded again: want " +
+                                         m.layers[0].digest),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(dst.has_blob(m.layers[0].digest));
+  EXPECT_FALSE(dst.resolve(ModelName::parse(name_)).has_value());
+  EXPECT_TRUE(partial_files(dst).empty());  // bad data is not kept for a resume
+}
+
+TEST_F(RegistryTest, MissingModelAndBadNames) {
+  Store dst(dst_dir_.path());
+  try {
+    pull_model(dst, registry_->host() + "/library/nothing:here", fast_options(), nullptr);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_found);
+    EXPECT_STREQ(e.what(), "pull model manifest: file does not exist");
+  }
+  EXPECT_THROW(pull_model(dst, "bad name", fast_options(), nullptr), Error);
+  // Nothing listens on this port: a transport error, not a hang.
+  RegistryOptions o = fast_options();
+  o.max_retries = 0;
+  EXPECT_THROW(pull_model(dst, "127.0.0.1:" + std::to_string(testing::free_port()) + "/library/x:y", o, nullptr), Error);
+}
+
+TEST_F(RegistryTest, ConcurrentPullsOfOneModel) {
+  Store dst(dst_dir_.path());
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 3; ++i) {
+    ts.emplace_back([&] {
+      Store s(dst_dir_.path());
+      pull_model(s, name_, fast_options(), nullptr);
+      ++ok;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 3);
+  EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(name_))), raw_);
+  EXPECT_TRUE(partial_files(dst).empty());
+}
+
+}  // namespace
+}  // namespace hearth::store

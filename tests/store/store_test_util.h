@@ -1,0 +1,79 @@
+#pragma once
+// Helpers for the store tests: temp dirs, a docker-registry started on a free loopback port, a
+// TCP proxy that can cut or throttle connections, and small models put straight into a store.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/store.h"
+
+namespace hearth::store::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+int free_port();
+std::string read_all(const std::string& path);
+void write_all(const std::string& path, const std::string& data);
+
+// /usr/bin/docker-registry with filesystem storage in a temp dir, on 127.0.0.1:<free port>.
+class LocalRegistry {
+ public:
+  LocalRegistry();
+  ~LocalRegistry();
+  int port() const { return port_; }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The registry's data file for a blob (to corrupt it).
+  std::string blob_data_path(const std::string& digest) const;
+
+ private:
+  TempDir dir_;
+  int port_ = 0;
+  int pid_ = -1;
+};
+
+// Forwards 127.0.0.1:port() to 127.0.0.1:target. Each connection is cut after
+// `cut_after_bytes` bytes from the server (0 = never) while `cuts_left` > 0; `bytes_per_sec`
+// (0 = unlimited) throttles the server-to-client direction.
+class TcpProxy {
+ public:
+  explicit TcpProxy(int target_port);
+  ~TcpProxy();
+  int port() const { return port_; }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::atomic<uint64_t> cut_after_bytes{0};
+  std::atomic<int> cuts_left{0};
+  std::atomic<uint64_t> bytes_per_sec{0};
+  std::atomic<uint64_t> bytes_from_server{0};
+
+ private:
+  void accept_loop();
+  void relay(int client);
+  int target_;
+  int port_ = 0;
+  int listen_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;
+  std::vector<int> open_fds_;
+  std::mutex mu_;
+};
+
+// Puts testdata/stories260K.gguf, a template, params and a config into the store under `name`
+// (no create: the store alone). Returns the manifest text.
+std::string put_stories_model(Store& store, const std::string& name);
+
+std::string testdata(const std::string& file);
+
+}  // namespace hearth::store::testing
