@@ -193,7 +193,7 @@ void TcpProxy::relay(int client) {
     char buf[16384];
     for (;;) {
       ssize_t n = ::read(client, buf, sizeof buf);
-      if (n <= 0 || ::write(server, buf, static_cast<size_t>(n)) != n) break;
+      if (n <= 0 || ::send(server, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     ::shutdown(server, SHUT_WR);
   });
@@ -208,11 +208,11 @@ void TcpProxy::relay(int client) {
     size_t len = static_cast<size_t>(n);
     if (cut && sent + len >= cut_after_bytes) {
       len = static_cast<size_t>(cut_after_bytes - sent);
-      if (len > 0 && ::write(client, buf, len) < 0) break;
+      if (len > 0 && ::send(client, buf, len, MSG_NOSIGNAL) < 0) break;
       bytes_from_server += len;
       break;  // drop the connection mid-response
     }
-    if (::write(client, buf, len) != static_cast<ssize_t>(len)) break;
+    if (::send(client, buf, len, MSG_NOSIGNAL) != static_cast<ssize_t>(len)) break;
     sent += len;
     bytes_from_server += len;
     uint64_t rate = bytes_per_sec.load();
