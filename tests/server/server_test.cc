@@ -676,13 +676,17 @@ TEST_F(ServerTest, OpenAICompletionsAndModels) {
 TEST_F(ServerTest, MetricsInPrometheusFormat) {
   ASSERT_EQ(ts->post("/api/generate", {{"model", "fake"}, {"prompt", "x"}, {"stream", false}})->status, 200);
   auto c = ts->client();
-  auto r = c.Get("/metrics");
-  ASSERT_TRUE(r);
-  EXPECT_NE(r->body.find("hearth_requests_total{method=\"POST\",path=\"/api/generate\",status=\"200\"} 1"),
-            std::string::npos) << r->body;
-  EXPECT_NE(r->body.find("hearth_generated_tokens_total 9"), std::string::npos) << r->body;
-  EXPECT_NE(r->body.find("hearth_loaded_models 1"), std::string::npos);
-  EXPECT_NE(r->body.find("hearth_queue_depth 0"), std::string::npos);
+  // A request is counted when its access-log line is written, just after its response: poll.
+  std::string body;
+  EXPECT_TRUE(eventually([&] {
+    auto res = c.Get("/metrics");
+    body = res ? res->body : "";
+    return body.find("hearth_requests_total{method=\"POST\",path=\"/api/generate\",status=\"200\"} 1") !=
+           std::string::npos;
+  }));
+  EXPECT_NE(body.find("hearth_generated_tokens_total 9"), std::string::npos) << body;
+  EXPECT_NE(body.find("hearth_loaded_models 1"), std::string::npos);
+  EXPECT_NE(body.find("hearth_queue_depth 0"), std::string::npos);
 }
 
 TEST_F(ServerTest, ContextOverflowTruncatesOrFails) {
