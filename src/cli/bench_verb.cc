@@ -1,113 +1,160 @@
-// `hearth bench MODEL`: measures prompt processing and generation speed through the API (so it
-// measures what a client sees, server or in-process), over several runs with greedy sampling.
-#include <algorithm>
-#include <cstdio>
+// `hearth bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [-o md|json] [--memory]`: prompt
+// processing and generation speed measured in-process, printed like llama-bench (markdown table,
+// or a JSON array with llama-bench's field names so scripts written for it read ours). With
+// --memory it first measures this machine's read bandwidth and shows decode speed as a fraction
+// of the bandwidth limit (weight bytes read per token / bandwidth).
+#include <nlohmann/json.hpp>
 
-#include "cli/connect.h"
-#include "cli/format.h"
-#include "cli/verb_text.h"
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/run_local.h"
 #include "cli/verbs.h"
+#include "engine/model_bench.h"
+#include "store/manifest.h"
+#include "store/store.h"
+#include "util/cpu_features.h"
 #include "util/error.h"
+#include "util/memory_bandwidth.h"
+#include "util/thread_pool.h"
 
 namespace hearth::cli {
 namespace {
 
 struct BenchFlags {
   std::string model;
-  int prompt_words = 128;
-  int num_predict = 64;
-  int runs = 3;
-  bool json = false;
+  std::vector<int> n_prompt{512};
+  std::vector<int> n_gen{128};
+  std::vector<int> threads;
+  int reps = 5;
+  int n_batch = 512;
+  std::string output = "md";
+  bool memory = false;
 };
 
-struct RunResult {
-  int64_t prompt_tokens = 0, prompt_ns = 0, gen_tokens = 0, gen_ns = 0, load_ns = 0;
-  double prompt_rate() const { return prompt_ns > 0 ? prompt_tokens / (prompt_ns / 1e9) : 0; }
-  double gen_rate() const { return gen_ns > 0 ? gen_tokens / (gen_ns / 1e9) : 0; }
-};
+std::string model_path(const std::string& model) {
+  if (is_gguf_path(model)) return model;
+  store::Store st = store::Store::open_default();
+  const store::Manifest m = st.read_manifest(st.resolve_existing(model));
+  const store::Layer* layer = m.find_layer(store::kMediaModel);
+  if (layer == nullptr) throw Error(ErrorCode::not_found, "model '" + model + "' has no GGUF layer");
+  return st.blob_path(layer->digest);
+}
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+std::string human_size(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+std::string human_params(int64_t n) {
+  char buf[32];
+  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.2f B", n / 1e9);
+  else std::snprintf(buf, sizeof buf, "%.2f M", n / 1e6);
+  return buf;
+}
+
+void run_bench(const BenchFlags& f) {
+  const std::string path = model_path(f.model);
+  std::vector<int> threads = f.threads;
+  if (threads.empty()) threads.push_back(cpu_physical_cores());
+
+  engine::ModelBench bench(path);
+  const auto& file = bench.model().file();
+  const std::string arch = bench.model().hparams().arch;
+  std::string ftype = "?";
+  if (file.find("general.file_type") != nullptr) {
+    static const char* kNames[] = {"F32", "F16", "Q4_0", "Q4_1", "", "", "", "Q8_0", "Q5_0",
+                                   "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S",
+                                   "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"};
+    uint32_t ft = file.get_u32("general.file_type");
+    if (ft < sizeof(kNames) / sizeof(kNames[0])) ftype = kNames[ft];
+    if (ft == 32) ftype = "BF16";
+  }
+  const uint64_t per_token = bench.weight_bytes_per_token();
+
+  nlohmann::json out = nlohmann::json::array();
+  const bool md = f.output != "json";
+  if (md) {
+    std::printf("| model | size | params | backend | threads | test | t/s |%s\n",
+                f.memory ? " % of bandwidth |" : "");
+    std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: |%s\n", f.memory ? " ---: |" : "");
+  }
+  for (int t : threads) {
+    global_thread_pool(t);
+    double bw_gbps = 0;
+    if (f.memory) {
+      BandwidthResult bw = measure_read_bandwidth(size_t{1} << 30, 5, t);
+      bw_gbps = bw.best_gbps;
+      std::fprintf(stderr, "memory read bandwidth, %d thread(s): %.1f GB/s (best of 5, 1 GiB)\n",
+                   t, bw_gbps);
+    }
+    std::vector<engine::BenchSpec> specs;
+    for (int p : f.n_prompt) if (p > 0) specs.push_back({p, 0, f.reps, f.n_batch});
+    for (int g : f.n_gen) if (g > 0) specs.push_back({0, g, f.reps, f.n_batch});
+    for (const auto& spec : specs) {
+      engine::BenchResult r = bench.run(spec);
+      std::string limit;
+      double fraction = 0;
+      if (spec.n_gen > 0 && bw_gbps > 0) {
+        fraction = r.avg_ts * static_cast<double>(per_token) / (bw_gbps * 1e9);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, " %.0f%% |", fraction * 100);
+        limit = buf;
+      } else if (f.memory) {
+        limit = " |";
+      }
+      if (md) {
+        std::printf("| %s %s %s | %s | %s | CPU (%s) | %d | %s | %.2f ± %.2f |%s\n", arch.c_str(),
+                    human_params(bench.model().n_params()).c_str(), ftype.c_str(),
+                    human_size(file.file_size()).c_str(),
+                    human_params(bench.model().n_params()).c_str(), cpu_tier_name(cpu_tier()), t,
+                    r.test_name().c_str(), r.avg_ts, r.stddev_ts, limit.c_str());
+        std::fflush(stdout);
+      } else {
+        nlohmann::json j = {{"model_filename", path},
+                            {"model_type", arch + " " + ftype},
+                            {"model_size", file.file_size()},
+                            {"model_n_params", bench.model().n_params()},
+                            {"backends", "CPU"},
+                            {"cpu_tier", cpu_tier_name(cpu_tier())},
+                            {"n_threads", t},
+                            {"n_batch", f.n_batch},
+                            {"n_prompt", r.n_prompt},
+                            {"n_gen", r.n_gen},
+                            {"avg_ns", static_cast<int64_t>(1e9 * (r.n_prompt + r.n_gen) / r.avg_ts)},
+                            {"samples_ns", r.samples_ns},
+                            {"avg_ts", r.avg_ts},
+                            {"stddev_ts", r.stddev_ts},
+                            {"samples_ts", r.samples_ts}};
+        if (bw_gbps > 0) {
+          j["bandwidth_gbps"] = bw_gbps;
+          if (spec.n_gen > 0) j["bandwidth_fraction"] = fraction;
+        }
+        out.push_back(j);
+      }
+    }
+  }
+  if (!md) std::printf("%s\n", out.dump(2).c_str());
 }
 
 }  // namespace
 
-std::string bench_prompt(int run, int words) {
-  // Each run starts differently so the server's prompt-prefix cache cannot skip the work.
-  static const char* kWords[] = {"the", "river", "carried", "small", "boats", "past",
-                                 "old",  "stone", "houses",  "while", "birds", "sang"};
-  std::string p = "Run " + std::to_string(run) + ":";
-  for (int i = 0; i < words; ++i) p += std::string(" ") + kWords[(i * 7 + run) % 12];
-  return p;
-}
-
 void add_bench_verb(CLI::App& app) {
   auto f = std::make_shared<BenchFlags>();
-  auto* cmd = app.add_subcommand("bench", "Measure prompt and generation speed of a model");
-  cmd->add_option("model", f->model, "Model name")->required();
-  cmd->add_option("--prompt-words", f->prompt_words, "Words in the prompt")
-      ->check(CLI::Range(1, 100000));
-  cmd->add_option("-n,--num-predict", f->num_predict, "Tokens to generate per run")
-      ->check(CLI::Range(1, 100000));
-  cmd->add_option("--runs", f->runs, "Number of runs")->check(CLI::Range(1, 1000));
-  cmd->add_flag("--json", f->json, "Print the results as JSON");
-  cmd->callback([f] {
-    auto conn = connect(true);
-    std::vector<RunResult> results;
-    for (int r = 0; r < f->runs; ++r) {
-      Json req = {{"model", f->model},
-                  {"prompt", bench_prompt(r, f->prompt_words)},
-                  {"raw", true},
-                  {"stream", false},
-                  {"options", {{"temperature", 0}, {"seed", 42}, {"num_predict", f->num_predict}}}};
-      const Json resp = conn->client().post("/api/generate", req);
-      RunResult x;
-      x.prompt_tokens = resp.value("prompt_eval_count", int64_t{0});
-      x.prompt_ns = resp.value("prompt_eval_duration", int64_t{0});
-      x.gen_tokens = resp.value("eval_count", int64_t{0});
-      x.gen_ns = resp.value("eval_duration", int64_t{0});
-      x.load_ns = resp.value("load_duration", int64_t{0});
-      results.push_back(x);
-    }
-    std::vector<double> pr, gr;
-    for (const auto& x : results) {
-      pr.push_back(x.prompt_rate());
-      gr.push_back(x.gen_rate());
-    }
-    if (f->json) {
-      Json out = {{"model", f->model}, {"runs", Json::array()}};
-      for (const auto& x : results) {
-        out["runs"].push_back({{"prompt_tokens", x.prompt_tokens},
-                               {"prompt_tokens_per_s", x.prompt_rate()},
-                               {"eval_tokens", x.gen_tokens},
-                               {"eval_tokens_per_s", x.gen_rate()},
-                               {"load_duration", x.load_ns}});
-      }
-      out["median_prompt_tokens_per_s"] = median(pr);
-      out["median_eval_tokens_per_s"] = median(gr);
-      std::printf("%s\n", out.dump(2).c_str());
-      return;
-    }
-    std::vector<std::vector<std::string>> rows;
-    char a[32], b[32];
-    for (size_t i = 0; i < results.size(); ++i) {
-      std::snprintf(a, sizeof a, "%.2f", results[i].prompt_rate());
-      std::snprintf(b, sizeof b, "%.2f", results[i].gen_rate());
-      rows.push_back({std::to_string(i + 1), std::to_string(results[i].prompt_tokens), a,
-                      std::to_string(results[i].gen_tokens), b,
-                      go_duration(results[i].load_ns)});
-    }
-    std::snprintf(a, sizeof a, "%.2f", median(pr));
-    std::snprintf(b, sizeof b, "%.2f", median(gr));
-    rows.push_back({"median", "", a, "", b, ""});
-    std::fputs(format_table({"RUN", "PROMPT TOKENS", "PROMPT TOKENS/S", "EVAL TOKENS",
-                             "EVAL TOKENS/S", "LOAD"},
-                            rows)
-                   .c_str(),
-               stdout);
-  });
+  auto* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed");
+  cmd->add_option("model", f->model, "GGUF file or model name")->required();
+  cmd->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths to test (0 skips)")->delimiter(',');
+  cmd->add_option("-n,--n-gen", f->n_gen, "Generation lengths to test (0 skips)")->delimiter(',');
+  cmd->add_option("-t,--threads", f->threads, "Thread counts (default: physical cores)")->delimiter(',');
+  cmd->add_option("-r,--repetitions", f->reps, "Repetitions of each test")->check(CLI::Range(1, 1000));
+  cmd->add_option("-b,--batch-size", f->n_batch, "Prompt tokens per forward pass")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("-o,--output", f->output, "Output format: md or json")->check(CLI::IsMember({"md", "json"}));
+  cmd->add_flag("--memory", f->memory, "Measure memory bandwidth and show decode as a fraction of it");
+  cmd->callback([f] { run_bench(*f); });
 }
 
 }  // namespace hearth::cli

@@ -17,8 +17,6 @@ std::string ps_table(const Json& ps, const std::string& prefix,
 // `hearth show`: one field (`only` = license, modelfile, parameters, system, template) or the
 // default view when `only` is empty.
 std::string show_text(const Json& resp, const std::string& only, bool verbose);
-// The prompt of one `hearth bench` run.
-std::string bench_prompt(int run, int words);
 // `hearth -v` lines given the server's version ("" when no server answered).
 std::string version_text(const std::string& server_version, bool connected);
 
