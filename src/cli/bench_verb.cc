@@ -15,6 +15,7 @@
 #include "cli/verbs.h"
 #include "engine/model_bench.h"
 #include "store/manifest.h"
+#include "store/quantize.h"
 #include "store/store.h"
 #include "util/cpu_features.h"
 #include "util/error.h"
@@ -65,15 +66,9 @@ void run_bench(const BenchFlags& f) {
   engine::ModelBench bench(path);
   const auto& file = bench.model().file();
   const std::string arch = bench.model().hparams().arch;
-  std::string ftype = "?";
-  if (file.find("general.file_type") != nullptr) {
-    static const char* kNames[] = {"F32", "F16", "Q4_0", "Q4_1", "", "", "", "Q8_0", "Q5_0",
-                                   "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S",
-                                   "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"};
-    uint32_t ft = file.get_u32("general.file_type");
-    if (ft < sizeof(kNames) / sizeof(kNames[0])) ftype = kNames[ft];
-    if (ft == 32) ftype = "BF16";
-  }
+  const std::string ftype = file.find("general.file_type") != nullptr
+                                ? store::file_type_name(file.get_u32("general.file_type"))
+                                : "?";
   const uint64_t per_token = bench.weight_bytes_per_token();
 
   nlohmann::json out = nlohmann::json::array();

@@ -16,6 +16,14 @@ int64_t now_ns() {
       .count();
 }
 
+// xorshift64: random token ids, as llama-bench uses; a forward pass's cost does not depend on them.
+int32_t next_token(uint64_t& state, int64_t n_vocab) {
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return static_cast<int32_t>(state % static_cast<uint64_t>(n_vocab));
+}
+
 }  // namespace
 
 std::string BenchResult::test_name() const {
@@ -46,10 +54,7 @@ int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache) {
     batch.clear();
     int end = std::min(n, start + n_batch);
     for (int p = start; p < end; ++p) {
-      rng_ ^= rng_ << 13;
-      rng_ ^= rng_ >> 7;
-      rng_ ^= rng_ << 17;
-      batch.add(static_cast<int32_t>(rng_ % static_cast<uint64_t>(n_vocab)), p, 0, p == end - 1);
+      batch.add(next_token(rng_, n_vocab), p, 0, p == end - 1);
     }
     model_->forward(batch, cache, logits_.data());
   }
@@ -63,10 +68,7 @@ int64_t ModelBench::run_gen(int n, model::KvCache& cache) {
   int64_t t0 = now_ns();
   for (int p = 0; p < n; ++p) {
     batch.clear();
-    rng_ ^= rng_ << 13;
-    rng_ ^= rng_ >> 7;
-    rng_ ^= rng_ << 17;
-    batch.add(static_cast<int32_t>(rng_ % static_cast<uint64_t>(n_vocab)), p, 0, true);
+    batch.add(next_token(rng_, n_vocab), p, 0, true);
     model_->forward(batch, cache, logits_.data());
   }
   return now_ns() - t0;

@@ -1,0 +1,50 @@
+// `hearth bench` on a real model: the JSON carries llama-bench's field names and one entry per
+// test, with as many samples as repetitions.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+std::string run_stdout(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+TEST(BenchVerb, JsonHasLlamaBenchFields) {
+  const std::string model = std::string(HEARTH_TESTDATA_DIR) + "/stories260K.gguf";
+  const std::string out = run_stdout(std::string(HEARTH_EXE) + " bench '" + model +
+                                     "' -p 16 -n 8 -r 3 -t 1 -o json 2>/dev/null");
+  const nlohmann::json j = nlohmann::json::parse(out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["n_prompt"], 16);
+  EXPECT_EQ(j[0]["n_gen"], 0);
+  EXPECT_EQ(j[1]["n_prompt"], 0);
+  EXPECT_EQ(j[1]["n_gen"], 8);
+  for (const auto& r : j) {
+    EXPECT_EQ(r["n_threads"], 1);
+    EXPECT_EQ(r["model_filename"], model);
+    EXPECT_GT(r["model_size"].get<uint64_t>(), 1000000u);
+    ASSERT_EQ(r["samples_ts"].size(), 3u);
+    EXPECT_GT(r["avg_ts"].get<double>(), 0.0);
+    EXPECT_GE(r["stddev_ts"].get<double>(), 0.0);
+  }
+}
+
+TEST(BenchVerb, MissingModelFailsClearly) {
+  const std::string out = run_stdout(std::string(HEARTH_EXE) +
+                                     " bench /nonexistent/model.gguf -p 8 -n 0 -r 1 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("/nonexistent/model.gguf"), std::string::npos) << out;
+  EXPECT_EQ(out.find("rc=0"), std::string::npos) << out;
+}
+
+}  // namespace
