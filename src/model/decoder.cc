@@ -138,6 +138,10 @@ void Decoder::forward_impl(const Batch& batch, KvCache& cache, float* logits) {
     ++m;
   }
   if (m == 0) return;
+  if (hidden_only_) {  // forward_hidden: the normed state is the answer
+    be_.rmsnorm(x, output_norm_.data(), m, n_embd, hp_.rms_eps, logits);
+    return;
+  }
   be_.rmsnorm(x, output_norm_.data(), m, n_embd, hp_.rms_eps, xn);
   be_.matmul(output_, xn, m, logits);
 }

@@ -37,4 +37,13 @@ void Model::forward(const Batch& batch, KvCache& cache, float* logits) {
   forward_impl(batch, cache, logits);
 }
 
+void Model::forward_hidden(const Batch& batch, KvCache& cache, float* hidden) {
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{hidden_only_};
+  hidden_only_ = true;
+  forward(batch, cache, hidden);
+}
+
 }  // namespace hearth::model

@@ -34,6 +34,11 @@ class Model {
   // or a sequence id outside [0, cache.n_seq()); nothing is computed then.
   void forward(const Batch& batch, KvCache& cache, float* logits);
 
+  // The same pass, but writes the final normed hidden state (the input of the output matrix,
+  // [batch.n_logits(), n_embd]) of the rows whose want_logits is set instead of their logits:
+  // what embeddings pool. Same errors as forward.
+  void forward_hidden(const Batch& batch, KvCache& cache, float* hidden);
+
  protected:
   Model(gguf::File file, const ops::Backend& backend) : file_(std::move(file)), be_(backend) {}
   virtual void forward_impl(const Batch& batch, KvCache& cache, float* logits) = 0;
@@ -41,6 +46,9 @@ class Model {
   gguf::File file_;
   const ops::Backend& be_;
   HParams hp_;
+  // Set by forward_hidden for the duration of one forward_impl: stop after the output norm and
+  // write its rows to `logits` (which then holds n_embd floats per row).
+  bool hidden_only_ = false;
 };
 
 // Loads the architecture named by general.architecture. Errors name the file and what is wrong
