@@ -107,6 +107,12 @@ struct CompletionOutcome {
   std::vector<int32_t> context;  // prompt + generated tokens
 };
 
+struct EmbedOutcome {
+  std::vector<std::vector<float>> vectors;  // one per input, pooled, NOT normalized
+  int prompt_eval_count = 0;
+  int64_t prompt_eval_ns = 0;
+};
+
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
@@ -132,6 +138,11 @@ class ModelBackend {
   // Thread-safe: up to num_parallel calls run at once. Never throws for a cancelled callback;
   // throws hearth::Error for a job it cannot run.
   virtual CompletionOutcome complete(const CompletionJob& job) = 0;
+
+  // Pooled embeddings of whole inputs (token ids, each 1..num_ctx long), computed apart from the
+  // running sequences. Thread-safe. Error(invalid_argument) for a bad input; the default, for
+  // backends without embeddings, is Error(unsupported).
+  virtual EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs);
 };
 
 // What to load: the scheduler's key is `name`; any other difference forces a reload.

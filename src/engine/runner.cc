@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "engine/compute_lock.h"
 #include "gguf/gguf_file.h"
 #include "model/vocab_loader.h"
 #include "sample/stop_matcher.h"
@@ -19,14 +20,6 @@ namespace hearth::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The thread pool is one per process and not reentrant, and resizing it replaces it: forward
-// passes of all runners (several models may be loaded) and pool resizes take turns here. They
-// would compete for the same cores anyway.
-std::mutex& compute_mutex() {
-  static std::mutex m;
-  return m;
-}
 
 int64_t ns_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
@@ -69,6 +62,14 @@ const char* file_type_name(uint32_t ft) {
 }
 
 }  // namespace
+
+// The thread pool is one per process and not reentrant, and resizing it replaces it: forward
+// passes of all runners (several models may be loaded) and pool resizes take turns here. They
+// would compete for the same cores anyway.
+std::mutex& compute_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 // One sequence slot: its share of the KV cache and, while a request runs in it, that request's
 // decoding state. Fields other than busy/active/done are touched only by the thread in step()

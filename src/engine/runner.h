@@ -43,6 +43,17 @@ struct CompletionRequest {
   std::function<bool(std::string_view piece)> on_piece;
 };
 
+// How an embedding is pooled from the final normed hidden states of an input's tokens
+// (<arch>.pooling_type: 0 none, 1 mean, 2 cls, 3 last). A decoder LLM without the key pools as
+// `none`, which takes the last token's state, as Ollama's runner does (runner_embed.cc).
+enum class Pooling { none, mean, cls, last };
+
+struct EmbedResult {
+  std::vector<std::vector<float>> vectors;  // one per input, n_embd each, not normalized
+  int prompt_eval_count = 0;                // tokens evaluated over all inputs
+  int64_t prompt_eval_ns = 0;
+};
+
 struct CompletionResult {
   std::string done_reason;  // "stop" (EOS/EOT or a stop string), "length", "cancelled"
   int prompt_eval_count = 0;  // prompt tokens evaluated (a reused prefix is not counted)
@@ -82,6 +93,14 @@ class Runner {
   // Generates until EOS/EOT, a stop string, num_predict, a full context or cancellation.
   // Error(invalid_argument) for an empty prompt, a token outside the vocabulary or bad options.
   CompletionResult complete(const CompletionRequest& request);
+
+  // Embeddings (runner_embed.cc): each input (token ids, 1..num_ctx of them) runs in a scratch
+  // KV cache of its own, so running sequences and cached prefixes are untouched; forward passes
+  // take turns with complete()'s. Error(invalid_argument) for an empty or too long input or a
+  // token outside the vocabulary; Error(unsupported) for a pooling type it cannot do.
+  EmbedResult embed(const std::vector<std::vector<int32_t>>& inputs);
+  Pooling pooling() const;
+  int64_t embedding_length() const { return model_->hparams().n_embd; }
 
  private:
   struct Slot;

@@ -248,6 +248,15 @@ class RunnerBackend : public ModelBackend {
     return out;
   }
 
+  EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs) override {
+    EmbedResult r = runner_->embed(inputs);
+    EmbedOutcome out;
+    out.vectors = std::move(r.vectors);
+    out.prompt_eval_count = r.prompt_eval_count;
+    out.prompt_eval_ns = r.prompt_eval_ns;
+    return out;
+  }
+
  private:
   std::unique_ptr<Runner> runner_;
   ModelFacts facts_;
@@ -275,6 +284,10 @@ class RunnerLoader : public BackendLoader {
 };
 
 }  // namespace
+
+EmbedOutcome ModelBackend::embed(const std::vector<std::vector<int32_t>>&) {
+  throw Error(ErrorCode::unsupported, "this model does not support embeddings");
+}
 
 std::unique_ptr<BackendLoader> make_runner_loader() { return std::make_unique<RunnerLoader>(); }
 
