@@ -30,6 +30,8 @@ const std::vector<RouteRule>& route_rules() {
     add("/api/version", {"GET"});
     add("/api/generate", {"POST"});
     add("/api/chat", {"POST"});
+    add("/api/embed", {"POST"});
+    add("/api/embeddings", {"POST"});
     add("/api/tags", {"GET"});
     add("/api/show", {"POST"});
     add("/api/ps", {"GET"});
@@ -41,6 +43,7 @@ const std::vector<RouteRule>& route_rules() {
     add("/api/blobs/[^/]+", {"HEAD", "POST"});
     add("/v1/chat/completions", {"POST"});
     add("/v1/completions", {"POST"});
+    add("/v1/embeddings", {"POST"});
     add("/v1/models", {"GET"});
     add("/v1/models/.+", {"GET"});
     add("/metrics", {"GET"});
@@ -246,6 +249,7 @@ Server::Server(ServerConfig config, std::shared_ptr<engine::Scheduler> scheduler
   add_model_routes(s);
   add_generate_routes(s);
   add_openai_routes(s);
+  add_embed_routes(s);
 }
 
 Server::~Server() { stop(); }

@@ -67,5 +67,6 @@ engine::LoadSpec load_spec_for(const State& s, const ResolvedModel& m, const api
 void add_generate_routes(State& s);
 void add_openai_routes(State& s);
 void add_model_routes(State& s);
+void add_embed_routes(State& s);  // embed_handlers.cc
 
 }  // namespace hearth::server

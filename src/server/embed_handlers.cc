@@ -1,0 +1,159 @@
+// /api/embed, /api/embeddings (legacy) and /v1/embeddings: texts are tokenized with the model's
+// special tokens, fitted to num_ctx, and embedded by the backend apart from the chat sequences
+// (engine/runner_embed.cc); vectors are L2-normalized here except on the legacy route.
+
+#include "api/embed.h"
+#include "api/openai.h"
+#include "server/generation.h"
+
+namespace hearth::server {
+
+namespace {
+
+using api::Json;
+
+struct Embedded {
+  std::vector<std::vector<float>> vectors;  // as the backend pooled them
+  int prompt_eval_count = 0;
+  int64_t total_ns = 0, load_ns = 0;
+};
+
+int64_t ns_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+// Resolves and leases the model (loading it when needed), fits every input to the context and
+// embeds them in one backend call. No inputs: only the load.
+Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedRequest& r) {
+  const auto started = std::chrono::steady_clock::now();
+  if (r.model.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
+  ResolvedModel m = resolve_model(s, r.model);
+  request_log().model = m.display;
+  api::Options opts = m.params;
+  opts.overlay(r.options);
+  ConnectionProbe probe = probe_for(req);
+  engine::Scheduler::Lease lease =
+      s.scheduler->acquire(load_spec_for(s, m, opts), r.keep_alive, [&probe] { return !probe.alive(); });
+  Embedded out;
+  out.load_ns = static_cast<int64_t>(lease.load_seconds() * 1e9);
+  if (r.inputs.empty()) {
+    out.total_ns = ns_since(started);
+    return out;
+  }
+  engine::ModelBackend& backend = lease.backend();
+  const size_t num_ctx = static_cast<size_t>(backend.num_ctx());
+  std::vector<std::vector<int32_t>> tokens;
+  tokens.reserve(r.inputs.size());
+  for (const api::EmbedInput& in : r.inputs) {
+    std::vector<int32_t> t = in.tokens ? *in.tokens : backend.tokenize(in.text, true);
+    if (t.empty()) throw Error(ErrorCode::invalid_argument, "invalid input: it has no tokens");
+    if (t.size() > num_ctx) {
+      if (!r.truncate) {
+        throw Error(ErrorCode::invalid_argument, "the input length exceeds the context length");
+      }
+      t.resize(num_ctx);  // the head (with BOS) is kept, as Ollama keeps the first tokens
+    }
+    tokens.push_back(std::move(t));
+  }
+  engine::EmbedOutcome e = backend.embed(tokens);
+  s.metrics.count_tokens(e.prompt_eval_count, e.prompt_eval_ns, 0, 0);
+  request_log().prompt_tokens = e.prompt_eval_count;
+  out.vectors = std::move(e.vectors);
+  out.prompt_eval_count = e.prompt_eval_count;
+  out.total_ns = ns_since(started);
+  return out;
+}
+
+void handle_embed(State& s, const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& reader) {
+  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+  api::EmbedRequest r = api::parse_embed_request(body);
+  Embedded e = run_embed(s, req, r);
+  Json j = Json::object();
+  j["model"] = r.model;
+  Json vectors = Json::array();
+  for (auto& v : e.vectors) vectors.push_back(api::embed_vector(std::move(v), r.dimensions));
+  j["embeddings"] = std::move(vectors);
+  if (!r.inputs.empty()) {
+    j["total_duration"] = e.total_ns;
+    j["load_duration"] = e.load_ns;
+    j["prompt_eval_count"] = e.prompt_eval_count;
+  }
+  send_json(res, 200, j);
+}
+
+void handle_legacy_embeddings(State& s, const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& reader) {
+  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+  api::EmbedRequest r = api::parse_legacy_embeddings_request(body);
+  Embedded e = run_embed(s, req, r);
+  Json j = Json::object();
+  Json v = Json::array();
+  if (!e.vectors.empty()) {
+    for (float x : e.vectors.front()) v.push_back(static_cast<double>(x));
+  }
+  j["embedding"] = std::move(v);
+  send_json(res, 200, j);
+}
+
+void handle_openai_embeddings(State& s, const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& reader) {
+  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+  api::OpenAIEmbedRequest r = api::parse_openai_embed(body);
+  Embedded e = run_embed(s, req, r.embed);
+  Json data = Json::array();
+  for (size_t i = 0; i < e.vectors.size(); ++i) {
+    std::vector<float> v = api::embed_vector(std::move(e.vectors[i]), r.embed.dimensions);
+    Json item = Json::object();
+    item["object"] = "embedding";
+    if (r.base64) item["embedding"] = api::base64_f32(v);
+    else item["embedding"] = v;
+    item["index"] = i;
+    data.push_back(std::move(item));
+  }
+  Json j = Json::object();
+  j["object"] = "list";
+  j["data"] = std::move(data);
+  j["model"] = r.embed.model;
+  Json usage = Json::object();
+  usage["prompt_tokens"] = e.prompt_eval_count;
+  usage["total_tokens"] = e.prompt_eval_count;
+  j["usage"] = std::move(usage);
+  send_json(res, 200, j);
+}
+
+}  // namespace
+
+void add_embed_routes(State& s) {
+  s.http.Post("/api/embed", [&s](const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
+    request_log().route = "/api/embed";
+    try {
+      handle_embed(s, req, res, reader);
+    } catch (const Error& e) {
+      send_error(res, e);
+    }
+  });
+  s.http.Post("/api/embeddings", [&s](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& reader) {
+    request_log().route = "/api/embeddings";
+    try {
+      handle_legacy_embeddings(s, req, res, reader);
+    } catch (const Error& e) {
+      send_error(res, e);
+    }
+  });
+  s.http.Post("/v1/embeddings", [&s](const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader) {
+    request_log().route = "/v1/embeddings";
+    try {
+      handle_openai_embeddings(s, req, res, reader);
+    } catch (const Error& e) {
+      const int status = status_for(e.code());
+      send_json(res, status, api::openai_error(status, e.what()));
+    }
+  });
+}
+
+}  // namespace hearth::server
