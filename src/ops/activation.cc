@@ -1,14 +1,49 @@
 #include "ops/activation.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+
+#include "ops/activation_kernels.h"
+#include "ops/activation_simd.h"
+#include "util/thread_pool.h"
 
 namespace hearth::ops {
 
+namespace {
+
+// Element-wise work below this many elements stays on the calling thread (a decode step's
+// vectors); above it, contiguous chunks go to the pool. Each element is computed the same way
+// in any chunk, so the split never changes results.
+constexpr int64_t kParallelElems = 1 << 15;
+constexpr int64_t kChunkElems = 1 << 13;
+
+ActivationKernels build_kernels(CpuTier tier) {
+  ActivationKernels k;
+  fill_activation_kernels<ScalarSimd>(k);
+  if (tier >= CpuTier::avx2) register_activation_avx2(k);
+  if (tier >= CpuTier::avx512) register_activation_avx512(k);
+  return k;
+}
+
+}  // namespace
+
+const ActivationKernels& activation_kernels(CpuTier tier) {
+  static const std::array<ActivationKernels, 3> tables = {
+      build_kernels(CpuTier::ref), build_kernels(std::min(CpuTier::avx2, cpu_max_tier())),
+      build_kernels(cpu_max_tier())};
+  return tables[static_cast<int>(std::min(tier, cpu_max_tier()))];
+}
+
 void swiglu(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  const ActivationKernels& k = activation_kernels(cpu_tier());
+  if (n < kParallelElems) {
+    k.swiglu(gate, up, n, out);
+    return;
   }
+  global_thread_pool().parallel_for(n, kChunkElems, [&](int64_t b, int64_t e, int) {
+    k.swiglu(gate + b, up + b, e - b, out + b);
+  });
 }
 
 void swiglu_ref(const float* gate, const float* up, int64_t n, float* out) {
@@ -16,6 +51,10 @@ void swiglu_ref(const float* gate, const float* up, int64_t n, float* out) {
     const double g = gate[i];
     out[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * static_cast<double>(up[i]));
   }
+}
+
+void exp_approx(const float* x, int64_t n, float* out) {
+  activation_kernels(cpu_tier()).exp_row(x, n, out);
 }
 
 void softmax(float* x, int64_t n) {
@@ -44,11 +83,26 @@ void softmax_ref(const float* x, int64_t n, double* out) {
 }
 
 void add_inplace(float* y, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+  const ActivationKernels& k = activation_kernels(cpu_tier());
+  if (n < kParallelElems) {
+    k.add(y, x, n);
+    return;
+  }
+  global_thread_pool().parallel_for(n, kChunkElems, [&](int64_t b, int64_t e, int) {
+    k.add(y + b, x + b, e - b);
+  });
 }
 
 void add_bias_rows(float* x, const float* b, int64_t n_rows, int64_t n) {
-  for (int64_t r = 0; r < n_rows; ++r) add_inplace(x + r * n, b, n);
+  const ActivationKernels& k = activation_kernels(cpu_tier());
+  if (n_rows * n < kParallelElems) {
+    for (int64_t r = 0; r < n_rows; ++r) k.add(x + r * n, b, n);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, kChunkElems / std::max<int64_t>(n, 1));
+  global_thread_pool().parallel_for(n_rows, grain, [&](int64_t rb, int64_t re, int) {
+    for (int64_t r = rb; r < re; ++r) k.add(x + r * n, b, n);
+  });
 }
 
 }  // namespace hearth::ops

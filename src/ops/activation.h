@@ -1,13 +1,20 @@
 #pragma once
-// Element-wise activations and vector helpers used between matmuls.
+// Element-wise activations and vector helpers used between matmuls. The fast versions run the
+// kernels of the CPU tier in force (activation_kernels.h) and split big inputs over the global
+// thread pool (call them from outside pool tasks); each element is computed the same way in any
+// split, so results do not depend on the thread count.
 
 #include <cstdint>
 
 namespace hearth::ops {
 
 // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)). out may alias gate or up.
+// The vector tiers use their own e^x (activation_simd.h: about 2 ulp).
 void swiglu(const float* gate, const float* up, int64_t n, float* out);
 void swiglu_ref(const float* gate, const float* up, int64_t n, float* out);
+
+// out[i] = e^x[i] with the tier's kernel (what attention's softmax and swiglu use); for tests.
+void exp_approx(const float* x, int64_t n, float* out);
 
 // Numerically stable softmax in place over n values (max subtracted; sum kept in double).
 void softmax(float* x, int64_t n);

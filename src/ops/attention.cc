@@ -1,9 +1,14 @@
 #include "ops/attention.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
-#include "ops/activation.h"
+#include "ops/activation_simd.h"
+#include "ops/attention_kernels.h"
+#include "ops/attention_tile.h"
 #include "quant/fp16.h"
 #include "util/thread_pool.h"
 
@@ -11,68 +16,168 @@ namespace hearth::ops {
 
 namespace {
 
+// A tile aims at this many query vectors (rows x the heads of one KV head): enough to reuse each
+// converted K/V block many times, few enough that the diagonal block of a prompt wastes little.
+constexpr int kTileQueries = 48;
+constexpr int kMaxTileRows = 16;
+// A lone query row (decode) over more than 2 x kSplitKeys keys is split into chunks of this many
+// keys, merged afterwards in chunk order: long contexts then use every thread even with few KV
+// heads. The split depends only on n_kv, never on the thread count.
+constexpr int64_t kSplitKeys = 512;
+
+struct Tile {
+  int64_t first_row = 0;
+  int n_q = 0;
+  int kv_head = 0;
+  int64_t key_begin = 0, key_end = 0;
+  int64_t part = -1;  // offset of its split state in the partials buffer, or -1
+};
+
+AttentionKernels build_kernels(CpuTier tier) {
+  AttentionKernels k;
+  k.attend = attend_tile<ScalarSimd>;
+  if (tier >= CpuTier::avx2) register_attention_avx2(k);
+  if (tier >= CpuTier::avx512) register_attention_avx512(k);
+  return k;
+}
+
 // Reads element i of a KV row of either cache type.
 inline float kv_at(const void* base, gguf::GgmlType type, int64_t i) {
   if (type == gguf::GgmlType::F32) return static_cast<const float*>(base)[i];
   return quant::fp16_to_f32(static_cast<const uint16_t*>(base)[i]);
 }
 
-inline const void* kv_offset(const void* base, gguf::GgmlType type, int64_t elems) {
-  const int64_t size = type == gguf::GgmlType::F32 ? 4 : 2;
-  return static_cast<const uint8_t*>(base) + elems * size;
-}
-
-void attend_one_head(const AttentionShape& s, const AttentionRow& r, int h,
-                     std::vector<float>& scores) {
+// Combines the chunks [first, first + n) of one split row and KV head, in chunk order.
+void merge_split(const AttentionShape& s, const AttentionRow& row, int kv_head, const Tile* tiles,
+                 int64_t n, const float* parts) {
   const int group = s.n_head / s.n_head_kv;
-  const int kvh = h / group;
-  const float* q = r.q + h * s.head_dim_k;
-  scores.resize(static_cast<size_t>(r.n_kv));
-  for (int64_t p = 0; p < r.n_kv; ++p) {
-    const void* k = kv_offset(r.k, s.kv_type, p * s.k_stride + kvh * s.head_dim_k);
-    float dot = 0.0f;
-    if (s.kv_type == gguf::GgmlType::F32) {
-      const float* kf = static_cast<const float*>(k);
-      for (int64_t i = 0; i < s.head_dim_k; ++i) dot += q[i] * kf[i];
-    } else {
-      const uint16_t* kh = static_cast<const uint16_t*>(k);
-      for (int64_t i = 0; i < s.head_dim_k; ++i) dot += q[i] * quant::fp16_to_f32(kh[i]);
+  const int64_t dv = s.head_dim_v;
+  for (int g = 0; g < group; ++g) {
+    float mx = -INFINITY;
+    for (int64_t c = 0; c < n; ++c) {
+      mx = std::max(mx, parts[tiles[c].part + group * dv + g]);
     }
-    scores[p] = dot * s.scale;
-  }
-  softmax(scores.data(), r.n_kv);
-  float* out = r.out + h * s.head_dim_v;
-  for (int64_t i = 0; i < s.head_dim_v; ++i) out[i] = 0.0f;
-  for (int64_t p = 0; p < r.n_kv; ++p) {
-    const void* v = kv_offset(r.v, s.kv_type, p * s.v_stride + kvh * s.head_dim_v);
-    const float w = scores[p];
-    if (s.kv_type == gguf::GgmlType::F32) {
-      const float* vf = static_cast<const float*>(v);
-      for (int64_t i = 0; i < s.head_dim_v; ++i) out[i] += w * vf[i];
-    } else {
-      const uint16_t* vh = static_cast<const uint16_t*>(v);
-      for (int64_t i = 0; i < s.head_dim_v; ++i) out[i] += w * quant::fp16_to_f32(vh[i]);
+    float* out = row.out + (static_cast<int64_t>(kv_head) * group + g) * dv;
+    std::fill(out, out + dv, 0.0f);
+    float sum = 0.0f;
+    for (int64_t c = 0; c < n; ++c) {
+      const float* o = parts + tiles[c].part;
+      const float m = o[group * dv + g];
+      if (m == -INFINITY) continue;
+      const float w = std::exp(m - mx);
+      sum += o[group * dv + group + g] * w;
+      for (int64_t d = 0; d < dv; ++d) out[d] += o[g * dv + d] * w;
     }
+    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (int64_t d = 0; d < dv; ++d) out[d] *= inv;
   }
 }
 
 }  // namespace
 
+const AttentionKernels& attention_kernels(CpuTier tier) {
+  static const std::array<AttentionKernels, 3> tables = {
+      build_kernels(CpuTier::ref), build_kernels(std::min(CpuTier::avx2, cpu_max_tier())),
+      build_kernels(cpu_max_tier())};
+  return tables[static_cast<int>(std::min(tier, cpu_max_tier()))];
+}
+
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows) {
-  const int64_t n_tasks = n_rows * shape.n_head;
-  static thread_local std::vector<float> scores;
-  auto fn = [&](int64_t task, int) {
-    const AttentionRow& r = rows[task / shape.n_head];
-    attend_one_head(shape, r, static_cast<int>(task % shape.n_head), scores);
-  };
-  // Small work runs on the calling thread (same results: each head is computed the same way).
+  if (n_rows <= 0) return;
+  const AttentionKernels& kern = attention_kernels(cpu_tier());
+  const int group = shape.n_head / shape.n_head_kv;
+  const int block_rows = std::clamp(kTileQueries / group, 1, kMaxTileRows);
+  const int64_t part_size = group * (shape.head_dim_v + 2);
+
+  // Tiles: runs of consecutive rows of one sequence (same k and v), per KV head.
+  static thread_local std::vector<Tile> tiles_tl;
+  static thread_local std::vector<int64_t> order_tl;
+  static thread_local std::vector<float> parts_tl;
+  std::vector<Tile>& tiles = tiles_tl;
+  tiles.clear();
+  int64_t part_floats = 0;
+  bool any_split = false;
+  for (int64_t r = 0; r < n_rows;) {
+    int n_q = 1;
+    int64_t max_kv = rows[r].n_kv;
+    while (r + n_q < n_rows && n_q < block_rows && rows[r + n_q].k == rows[r].k &&
+           rows[r + n_q].v == rows[r].v) {
+      max_kv = std::max(max_kv, rows[r + n_q].n_kv);
+      ++n_q;
+    }
+    for (int h = 0; h < shape.n_head_kv; ++h) {
+      if (n_q == 1 && max_kv > 2 * kSplitKeys) {
+        any_split = true;
+        for (int64_t kb = 0; kb < max_kv; kb += kSplitKeys) {
+          tiles.push_back({r, 1, h, kb, std::min(kb + kSplitKeys, max_kv), part_floats});
+          part_floats += part_size;
+        }
+      } else {
+        tiles.push_back({r, n_q, h, 0, std::max<int64_t>(max_kv, 0), -1});
+      }
+    }
+    r += n_q;
+  }
+  std::vector<float>& parts = parts_tl;
+  if (static_cast<int64_t>(parts.size()) < part_floats) parts.resize(static_cast<size_t>(part_floats));
+
+  // Biggest tiles first, so the pool's last tasks are small ones.
+  std::vector<int64_t>& order = order_tl;
+  order.resize(tiles.size());
   int64_t work = 0;
-  for (int64_t t = 0; t < n_rows; ++t) work += rows[t].n_kv;
+  for (size_t i = 0; i < tiles.size(); ++i) {
+    order[i] = static_cast<int64_t>(i);
+    work += tiles[i].n_q * (tiles[i].key_end - tiles[i].key_begin);
+  }
+  const Tile* tl = tiles.data();
+  std::stable_sort(order.begin(), order.end(), [tl](int64_t a, int64_t b) {
+    return tl[a].n_q * (tl[a].key_end - tl[a].key_begin) > tl[b].n_q * (tl[b].key_end - tl[b].key_begin);
+  });
+  const int64_t* ord = order.data();
+  float* pp = parts.data();
+  auto run_tile = [&shape, rows, tl, ord, pp, &kern, group](int64_t task, int) {
+    const Tile& t = tl[ord[task]];
+    static thread_local std::vector<float> scratch_tl;
+    std::vector<float>& scratch = scratch_tl;
+    const size_t need = static_cast<size_t>(attention_scratch_floats(shape, t.n_q)) + 16;
+    if (scratch.size() < need) scratch.resize(need);
+    AttentionTile at;
+    at.scratch = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
+    at.shape = &shape;
+    at.rows = rows + t.first_row;
+    at.n_q = t.n_q;
+    at.kv_head = t.kv_head;
+    at.key_begin = t.key_begin;
+    at.key_end = t.key_end;
+    if (t.part >= 0) {
+      at.part_o = pp + t.part;
+      at.part_m = at.part_o + group * shape.head_dim_v;
+      at.part_l = at.part_m + group;
+    }
+    kern.attend(at);
+  };
+  // Small work runs on the calling thread (same results: each tile is computed the same way).
   work *= shape.n_head * (shape.head_dim_k + shape.head_dim_v);
+  const int64_t n_tiles = static_cast<int64_t>(tiles.size());
   if (work < 16384) {
-    for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
+    for (int64_t i = 0; i < n_tiles; ++i) run_tile(i, 0);
   } else {
-    global_thread_pool().run(n_tasks, fn);
+    global_thread_pool().run(n_tiles, run_tile);
+  }
+
+  if (!any_split) return;
+  for (int64_t i = 0; i < n_tiles;) {
+    if (tiles[i].part < 0) {
+      ++i;
+      continue;
+    }
+    int64_t n = 1;
+    while (i + n < n_tiles && tiles[i + n].part >= 0 && tiles[i + n].first_row == tiles[i].first_row &&
+           tiles[i + n].kv_head == tiles[i].kv_head) {
+      ++n;
+    }
+    merge_split(shape, rows[tiles[i].first_row], tiles[i].kv_head, tl + i, n, parts.data());
+    i += n;
   }
 }
 

@@ -2,8 +2,11 @@
 // Causal multi-head attention of a batch of query rows over a KV cache, with grouped-query heads
 // (n_head a multiple of n_head_kv: query head h reads KV head h / (n_head / n_head_kv)). Each row
 // names its own sequence's K/V and how many positions it sees, so rows of different sequences and
-// positions mix freely in one call (continuous batching). Work splits by (row, head); each output
-// is computed by one thread in a fixed order, so results do not depend on the thread count.
+// positions mix freely in one call (continuous batching). Consecutive rows of one sequence are
+// processed in tiles with all the query heads of one KV head, so each K/V block is read once for
+// all of them (attention_kernels.h); a lone row over a long context is split into fixed chunks of
+// keys merged in order. Work splits by tile; each output is computed in a fixed order that
+// depends only on the rows, never on the thread count.
 
 #include <cstdint>
 
@@ -30,7 +33,8 @@ struct AttentionRow {
   float* out = nullptr;      // [n_head, head_dim_v]
 };
 
-// Threaded over the global thread pool.
+// Threaded over the global thread pool (call it from outside pool tasks). A row with n_kv = 0
+// gets zeros.
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows);
 
 // The specification: one thread, scores, softmax and weighted sum in double.

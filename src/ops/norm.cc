@@ -1,21 +1,23 @@
 #include "ops/norm.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "ops/activation_kernels.h"
+#include "util/thread_pool.h"
 
 namespace hearth::ops {
 
 void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* out) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const float* xr = x + r * n;
-    float* o = out + r * n;
-    double ss = 0.0;
-    for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(xr[i]) * xr[i];
-    const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(n) + eps));
-    if (w != nullptr) {
-      for (int64_t i = 0; i < n; ++i) o[i] = xr[i] * scale * w[i];
-    } else {
-      for (int64_t i = 0; i < n; ++i) o[i] = xr[i] * scale;
-    }
+  const ActivationKernels& k = activation_kernels(cpu_tier());
+  auto rows = [&](int64_t b, int64_t e, int) {
+    for (int64_t r = b; r < e; ++r) k.rmsnorm_row(x + r * n, w, n, eps, out + r * n);
+  };
+  // Rows are independent: the split never changes results.
+  if (n_rows == 1 || n_rows * n < (1 << 15)) {
+    rows(0, n_rows, 0);
+  } else {
+    global_thread_pool().parallel_for(n_rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1)), rows);
   }
 }
 

@@ -6,7 +6,9 @@
 
 namespace hearth::ops {
 
-// x, out: [n_rows, n]; w: [n] (may be null: no scale). out may alias x.
+// x, out: [n_rows, n]; w: [n] (may be null: no scale). out may alias x. Runs the tier's vector
+// kernel (activation_kernels.h); many rows are split over the global thread pool (one row never
+// is, so a pool task may call it for one row).
 void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps, float* out);
 
 // The specification: everything in double, one row at a time.

@@ -1,7 +1,8 @@
 #pragma once
 // Rotary position embedding over the heads of one token: each pair of dimensions (i, i') of a head
 // is rotated by the angle pos * theta_i. Angles are computed in double, once per token, so every
-// head and every thread count sees the same cos/sin.
+// head and every thread count sees the same cos/sin; the rotation runs the tier's vector kernel
+// (activation_kernels.h).
 
 #include <cstdint>
 
@@ -31,6 +32,13 @@ void rope_angles(const RopeParams& p, int64_t pos, float* cos_sin);
 
 // x: [n_heads, head_dim], rotated in place at position pos.
 void rope(float* x, int n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);
+
+// x: [n_tok, n_heads * head_dim], token t rotated at pos[t]. The cos/sin of the batch's positions
+// are kept per thread and reused while the parameters and positions stay the same (every layer
+// of a forward pass, q and k alike). Splits big batches over the global thread pool (call it
+// from outside pool tasks); results do not depend on the thread count.
+void rope_batch(float* x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
+                const RopeParams& p);
 
 // The specification: angles and rotation in double, straight from the definition.
 void rope_ref(float* x, int n_heads, int64_t head_dim, int64_t pos, const RopeParams& p);

@@ -1,0 +1,175 @@
+// The model's non-matmul ops at the Qwen2 1.5B shape (hidden 1536, 12 query heads of 128, 2 KV
+// heads, FFN 8960, F16 KV cache), through cpu_backend() (the calls the model makes), per CPU tier
+// and thread count. One iteration is one layer's call: multiply by 28 layers for a token or a
+// prompt.
+//   nice build-<you>/bench/hearth_bench --benchmark_filter='^ops_'
+// Names: ops_<op>/<case>/<tier>/threads:<n>.
+
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ops/backend.h"
+#include "quant/fp16.h"
+#include "util/cpu_features.h"
+#include "util/thread_pool.h"
+
+namespace hearth::ops {
+namespace {
+
+constexpr int64_t kEmbd = 1536;
+constexpr int kHead = 12;
+constexpr int kHeadKv = 2;
+constexpr int64_t kHeadDim = 128;
+constexpr int64_t kFf = 8960;
+
+std::vector<float> random_floats(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = dist(rng);
+  return x;
+}
+
+// Pins the tier and the pool size for one benchmark; restores the tier after.
+struct Setup {
+  Setup(CpuTier tier, int threads) : saved(cpu_tier()) {
+    set_cpu_tier(tier);
+    global_thread_pool(threads);
+  }
+  ~Setup() { set_cpu_tier(saved); }
+  CpuTier saved;
+};
+
+// Attention of `n_rows` query rows of one sequence whose last row sits at position n_ctx - 1
+// (decode: n_rows = 1; prompt: n_rows = n_ctx, a causal triangle).
+void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
+                     int64_t n_rows) {
+  Setup setup(tier, threads);
+  AttentionShape s;
+  s.n_head = kHead;
+  s.n_head_kv = kHeadKv;
+  s.head_dim_k = s.head_dim_v = kHeadDim;
+  s.k_stride = s.v_stride = kHeadKv * kHeadDim;
+  s.kv_type = gguf::GgmlType::F16;
+  s.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
+  const auto kf = random_floats(n_ctx * s.k_stride, 1, 2.0f);
+  const auto vf = random_floats(n_ctx * s.v_stride, 2);
+  std::vector<uint16_t> k(kf.size()), v(vf.size());
+  for (size_t i = 0; i < kf.size(); ++i) k[i] = quant::f32_to_fp16(kf[i]);
+  for (size_t i = 0; i < vf.size(); ++i) v[i] = quant::f32_to_fp16(vf[i]);
+  const auto q = random_floats(n_rows * kHead * kHeadDim, 3);
+  std::vector<float> out(static_cast<size_t>(n_rows * kHead * kHeadDim));
+  std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    rows[r] = {q.data() + r * kHead * kHeadDim, k.data(), v.data(), n_ctx - n_rows + r + 1,
+               out.data() + r * kHead * kHeadDim};
+  }
+  for (auto _ : state) {
+    cpu_backend().attention(s, rows.data(), n_rows);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  int64_t pairs = 0;
+  for (const auto& r : rows) pairs += r.n_kv;
+  state.counters["head_keys/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * pairs * kHead), benchmark::Counter::kIsRate);
+}
+
+void bench_rmsnorm(benchmark::State& state, CpuTier tier, int threads, int64_t n_rows) {
+  Setup setup(tier, threads);
+  const auto x = random_floats(n_rows * kEmbd, 4), w = random_floats(kEmbd, 5);
+  std::vector<float> out(x.size());
+  for (auto _ : state) {
+    cpu_backend().rmsnorm(x.data(), w.data(), n_rows, kEmbd, 1e-6f, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * n_rows * kEmbd * 8);
+}
+
+// Q and K of one layer (12 + 2 heads) for n_tok tokens, NeoX mode as qwen2.
+void bench_rope(benchmark::State& state, CpuTier tier, int threads, int64_t n_tok) {
+  Setup setup(tier, threads);
+  RopeParams p;
+  p.mode = RopeMode::neox;
+  p.n_dims = kHeadDim;
+  p.freq_base = 1000000.0f;
+  auto q = random_floats(n_tok * kHead * kHeadDim, 6), k = random_floats(n_tok * kHeadKv * kHeadDim, 7);
+  std::vector<int32_t> pos(static_cast<size_t>(n_tok));
+  for (int64_t t = 0; t < n_tok; ++t) pos[t] = static_cast<int32_t>(300 + t);
+  for (auto _ : state) {
+    cpu_backend().rope(q.data(), n_tok, kHead, kHeadDim, pos.data(), p);
+    cpu_backend().rope(k.data(), n_tok, kHeadKv, kHeadDim, pos.data(), p);
+    benchmark::DoNotOptimize(q.data());
+  }
+}
+
+void bench_swiglu(benchmark::State& state, CpuTier tier, int threads, int64_t n_tok) {
+  Setup setup(tier, threads);
+  const auto g = random_floats(n_tok * kFf, 8, 3.0f), u = random_floats(n_tok * kFf, 9);
+  std::vector<float> out(g.size());
+  for (auto _ : state) {
+    cpu_backend().swiglu(g.data(), u.data(), n_tok * kFf, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n_tok * kFf);
+}
+
+void bench_add(benchmark::State& state, CpuTier tier, int threads, int64_t n_tok) {
+  Setup setup(tier, threads);
+  auto y = random_floats(n_tok * kEmbd, 10);
+  const auto x = random_floats(n_tok * kEmbd, 11, 1e-6f);
+  for (auto _ : state) {
+    cpu_backend().add(y.data(), x.data(), n_tok * kEmbd);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n_tok * kEmbd);
+}
+
+void bench_add_bias(benchmark::State& state, CpuTier tier, int threads, int64_t n_tok) {
+  Setup setup(tier, threads);
+  auto x = random_floats(n_tok * kEmbd, 12);
+  const auto b = random_floats(kEmbd, 13, 1e-6f);
+  for (auto _ : state) {
+    cpu_backend().add_bias(x.data(), b.data(), n_tok, kEmbd);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n_tok * kEmbd);
+}
+
+int register_all() {
+  for (int ti = 0; ti <= static_cast<int>(cpu_max_tier()); ++ti) {
+    const auto tier = static_cast<CpuTier>(ti);
+    const std::string tn = cpu_tier_name(tier);
+    for (int threads : {1, 2}) {
+      const std::string tail = "/" + tn + "/threads:" + std::to_string(threads);
+      auto reg = [&](const std::string& name, auto fn, auto... args) {
+        benchmark::RegisterBenchmark(("ops_" + name + tail).c_str(), fn, tier, threads, args...)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      };
+      reg("attention/decode_ctx512", bench_attention, int64_t{512}, int64_t{1});
+      reg("attention/decode_ctx4096", bench_attention, int64_t{4096}, int64_t{1});
+      reg("attention/prompt512", bench_attention, int64_t{512}, int64_t{512});
+      reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
+      reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
+      reg("rope/decode", bench_rope, int64_t{1});
+      reg("rope/prompt512", bench_rope, int64_t{512});
+      reg("swiglu/decode", bench_swiglu, int64_t{1});
+      reg("swiglu/prompt512", bench_swiglu, int64_t{512});
+      reg("add/decode", bench_add, int64_t{1});
+      reg("add/prompt512", bench_add, int64_t{512});
+      reg("add_bias/decode", bench_add_bias, int64_t{1});
+      reg("add_bias/prompt512", bench_add_bias, int64_t{512});
+    }
+  }
+  return 0;
+}
+
+const int kRegistered = register_all();
+
+}  // namespace
+}  // namespace hearth::ops

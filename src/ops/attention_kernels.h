@@ -1,0 +1,59 @@
+#pragma once
+// The per-tier kernel of attention (attention.cc splits the work, the kernel does the math).
+// One tile is a block of query rows of one sequence times the query heads that share one KV
+// head, over a range of that sequence's keys: K/V rows are converted to float once per block of
+// kAttnKeyBlock keys and reused by every query of the tile (GQA heads and prompt rows alike);
+// softmax is online (running max and sum per query, one pass over the keys). The algorithm is
+// written once (attention_tile.h) and compiled per tier: ref (scalar, baseline x86-64), avx2,
+// avx512; attention_kernels(cpu_tier()) picks one (HEARTH_CPU pins it).
+
+#include <cstdint>
+
+#include "ops/attention.h"
+#include "util/cpu_features.h"
+
+namespace hearth::ops {
+
+// Keys per block of the tiled kernel: K and V blocks of 64 x 128 floats stay in L1/L2 while every
+// query of the tile reads them.
+inline constexpr int64_t kAttnKeyBlock = 64;
+
+struct AttentionTile {
+  const AttentionShape* shape = nullptr;
+  const AttentionRow* rows = nullptr;  // n_q rows sharing one sequence's k and v
+  int n_q = 0;
+  int kv_head = 0;
+  // Keys [key_begin, key_end) of the sequence; each row still sees only its [0, n_kv).
+  int64_t key_begin = 0, key_end = 0;
+  // A split of the keys writes its unnormalized state here (queries m = row * group + g, group =
+  // n_head / n_head_kv): o [n_q * group, head_dim_v], running max m and sum l [n_q * group].
+  // Null: the tile covers all keys and writes the normalized output to rows[i].out.
+  float* part_o = nullptr;
+  float* part_m = nullptr;
+  float* part_l = nullptr;
+  // Working memory of the kernel: attention_scratch_floats(shape, n_q) floats, 64-byte aligned.
+  // The caller owns it (the tier files allocate nothing: a std::vector instantiated there could
+  // give baseline callers its AVX copy).
+  float* scratch = nullptr;
+};
+
+// Scratch floats a tile needs: Q [q, dk], K [block, dk], V [block, dv], S [q, block], O [q, dv],
+// 3 [q], with q = n_q * group and head sizes rounded up to the widest vector (16 floats).
+static inline int64_t attention_scratch_floats(const AttentionShape& s, int n_q) {
+  const int64_t q = static_cast<int64_t>(n_q) * (s.n_head / s.n_head_kv);
+  const int64_t dk = (s.head_dim_k + 15) / 16 * 16, dv = (s.head_dim_v + 15) / 16 * 16;
+  return q * dk + kAttnKeyBlock * (dk + dv) + q * kAttnKeyBlock + q * dv + 3 * q;
+}
+
+struct AttentionKernels {
+  const char* isa = "ref";
+  void (*attend)(const AttentionTile& tile) = nullptr;
+};
+
+const AttentionKernels& attention_kernels(CpuTier tier);
+
+// Tier entry points (x86/avx2, x86/avx512): overwrite what they have a faster version of.
+void register_attention_avx2(AttentionKernels& k);
+void register_attention_avx512(AttentionKernels& k);
+
+}  // namespace hearth::ops

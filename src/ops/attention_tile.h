@@ -1,0 +1,257 @@
+#pragma once
+// The attention tile (see attention_kernels.h) written once over a vector type S (ScalarSimd in
+// activation_simd.h, Avx2, Avx512): included by the file of each tier, which instantiates
+// attend_tile<S>. Everything here is `static` so each tier's copy keeps its own symbols.
+//
+// Per block of kAttnKeyBlock keys:
+//   K, V rows of the block -> float scratch (F16 converted once, rows padded with zeros to a
+//   whole number of vectors so no kernel has a tail);
+//   S[m][j] = (scale q_m) . k_j for every query m of the tile, in register tiles of
+//   kScoreRows queries x 4 keys (dot products along the head dimension, reduced 4 at a time);
+//   per query: mask keys >= its n_kv, new max, P = exp(S - max), sum, rescale its output;
+//   O[m] += sum_j P[m][j] v_j in register tiles of kAccRows queries x kAccVecs vectors.
+// Every output element is computed by one tile in a fixed order, whatever the thread count.
+// No allocation here (the caller passes the scratch), and no std:: container: a template
+// instantiated in a tier's file could be shared with baseline callers by the linker.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "ops/attention_kernels.h"
+
+namespace hearth::ops {
+
+static inline int64_t attn_round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// Rows [first, first + n) of one KV head as floats, each padded with zeros to dpad.
+template <class S>
+static void attn_load_rows(const void* base, bool f16, int64_t stride, int64_t offset,
+                           int64_t first, int64_t n, int64_t d, int64_t dpad, float* dst) {
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t e = (first + j) * stride + offset;
+    float* o = dst + j * dpad;
+    if (f16) {
+      S::f16_to_f32(static_cast<const uint16_t*>(base) + e, d, o);
+    } else {
+      std::memcpy(o, static_cast<const float*>(base) + e, static_cast<size_t>(d) * sizeof(float));
+    }
+    for (int64_t i = d; i < dpad; ++i) o[i] = 0.0f;
+  }
+}
+
+// s[r][j..j+4) = q_r . k_{j..j+4} for MR query rows and nk4 (a multiple of 4) keys.
+template <class S, int MR>
+static void attn_scores_rows(const float* q, int64_t dpad, const float* k, int64_t nk4, float* s,
+                             int64_t s_stride) {
+  using V = typename S::V;
+  for (int64_t j = 0; j < nk4; j += 4) {
+    V acc[MR][4];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) acc[r][c] = S::zero();
+    }
+    const float* kj = k + j * dpad;
+    for (int64_t d = 0; d < dpad; d += S::kLanes) {
+      V kv[4];
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) kv[c] = S::load(kj + c * dpad + d);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const V qv = S::load(q + r * dpad + d);
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) acc[r][c] = S::fma(qv, kv[c], acc[r][c]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) S::hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3], s + r * s_stride + j);
+  }
+}
+
+template <class S>
+static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const float* k, int64_t nk4,
+                        float* s, int64_t s_stride) {
+  constexpr int R = S::kScoreRows;
+  int64_t m = 0;
+  for (; m + R <= n_q; m += R) {
+    attn_scores_rows<S, R>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
+  }
+  const int rest = static_cast<int>(n_q - m);
+  if (rest == 0) return;
+  // Remainders: one instantiation per count below R.
+  if constexpr (R > 1) {
+    if (rest == 1) return attn_scores_rows<S, 1>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
+  }
+  if constexpr (R > 2) {
+    if (rest == 2) return attn_scores_rows<S, 2>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
+  }
+  if constexpr (R > 3) {
+    if (rest == 3) return attn_scores_rows<S, 3>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
+  }
+}
+
+// o[r][d0 .. d0 + NV * lanes) += sum_j p[r][j] v_j[same dims], for MR rows.
+template <class S, int MR, int NV>
+static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, const float* v,
+                                 int64_t dvpad, float* o, int64_t d0) {
+  using V = typename S::V;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+    for (int c = 0; c < NV; ++c) acc[r][c] = S::load(o + r * dvpad + d0 + c * S::kLanes);
+  }
+  for (int64_t j = 0; j < nk; ++j) {
+    V pr[MR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) pr[r] = S::set1(p[r * p_stride + j]);
+    const float* vj = v + j * dvpad + d0;
+#pragma GCC unroll 16
+    for (int c = 0; c < NV; ++c) {
+      const V vv = S::load(vj + c * S::kLanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) acc[r][c] = S::fma(pr[r], vv, acc[r][c]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+    for (int c = 0; c < NV; ++c) S::store(o + r * dvpad + d0 + c * S::kLanes, acc[r][c]);
+  }
+}
+
+// Chunks of up to kAccVecs vectors along the head dimension for MR rows.
+template <class S, int MR, int NV = S::kAccVecs>
+static void attn_accumulate_rows(const float* p, int64_t p_stride, int64_t nk, const float* v,
+                                 int64_t dvpad, float* o, int64_t d0, int64_t nvec) {
+  if constexpr (NV >= 1) {
+    for (; nvec >= NV; nvec -= NV, d0 += NV * S::kLanes) {
+      attn_accumulate_tile<S, MR, NV>(p, p_stride, nk, v, dvpad, o, d0);
+    }
+    if constexpr (NV > 1) {
+      if (nvec > 0) attn_accumulate_rows<S, MR, NV - 1>(p, p_stride, nk, v, dvpad, o, d0, nvec);
+    }
+  }
+}
+
+template <class S>
+static void attn_accumulate(const float* p, int64_t p_stride, int64_t n_q, int64_t nk,
+                            const float* v, int64_t dvpad, float* o) {
+  constexpr int R = S::kAccRows;
+  const int64_t nvec = dvpad / S::kLanes;
+  int64_t m = 0;
+  for (; m + R <= n_q; m += R) {
+    attn_accumulate_rows<S, R>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
+  }
+  const int rest = static_cast<int>(n_q - m);
+  if constexpr (R > 1) {
+    if (rest == 1) attn_accumulate_rows<S, 1>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
+  }
+  if constexpr (R > 2) {
+    if (rest == 2) attn_accumulate_rows<S, 2>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
+  }
+  if constexpr (R > 3) {
+    if (rest == 3) attn_accumulate_rows<S, 3>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
+  }
+}
+
+template <class S>
+static void attend_tile(const AttentionTile& t) {
+  using V = typename S::V;
+  constexpr int64_t L = S::kLanes;
+  constexpr int64_t kB = kAttnKeyBlock;
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const AttentionShape& sh = *t.shape;
+  const int group = sh.n_head / sh.n_head_kv;
+  const int64_t n_q = static_cast<int64_t>(t.n_q) * group;
+  const int64_t dk = sh.head_dim_k, dv = sh.head_dim_v;
+  const int64_t dkp = attn_round_up(dk, L), dvp = attn_round_up(dv, L);
+  const bool f16 = sh.kv_type == gguf::GgmlType::F16;
+
+  // Scratch (attention_scratch_floats): Q [n_q, dkp], K [kB, dkp], V [kB, dvp], S/P [n_q, kB],
+  // O [n_q, dvp], max, sum.
+  float* q = t.scratch;
+  float* kbuf = q + n_q * dkp;
+  float* vbuf = kbuf + kB * dkp;
+  float* s = vbuf + kB * dvp;
+  float* o = s + n_q * kB;
+  float* mx = o + n_q * dvp;
+  float* sum = mx + n_q;
+  int64_t max_kv = 0;
+  for (int i = 0; i < t.n_q; ++i) max_kv = std::max(max_kv, t.rows[i].n_kv);
+
+  for (int i = 0; i < t.n_q; ++i) {
+    for (int g = 0; g < group; ++g) {
+      const int64_t m = static_cast<int64_t>(i) * group + g;
+      const float* src = t.rows[i].q + (static_cast<int64_t>(t.kv_head) * group + g) * dk;
+      float* dst = q + m * dkp;
+      for (int64_t d = 0; d < dk; ++d) dst[d] = src[d] * sh.scale;
+      for (int64_t d = dk; d < dkp; ++d) dst[d] = 0.0f;
+      mx[m] = kNegInf;
+      sum[m] = 0.0f;
+    }
+  }
+  std::fill(o, o + n_q * dvp, 0.0f);
+
+  const int64_t end = std::min(t.key_end, max_kv);
+  for (int64_t kb = t.key_begin; kb < end; kb += kB) {
+    const int64_t nk = std::min(kB, end - kb);
+    const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
+    attn_load_rows<S>(t.rows[0].k, f16, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
+    std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
+    attn_load_rows<S>(t.rows[0].v, f16, sh.v_stride, t.kv_head * dv, kb, nk, dv, dvp, vbuf);
+    attn_scores<S>(q, n_q, dkp, kbuf, nk4, s, kB);
+
+    for (int64_t m = 0; m < n_q; ++m) {
+      float* sr = s + m * kB;
+      const int64_t valid = std::clamp<int64_t>(t.rows[m / group].n_kv - kb, 0, nk);
+      if (valid == 0) {  // this row's keys ended before the block
+        std::fill(sr, sr + nkv, 0.0f);
+        continue;
+      }
+      for (int64_t j = valid; j < nkv; ++j) sr[j] = kNegInf;
+      V vmax = S::set1(kNegInf);
+      for (int64_t j = 0; j < nkv; j += L) vmax = S::max(vmax, S::load(sr + j));
+      const float new_max = std::max(mx[m], S::hmax(vmax));
+      const V nm = S::set1(new_max);
+      V vsum = S::zero();
+      for (int64_t j = 0; j < nkv; j += L) {
+        const V pj = S::exp(S::sub(S::load(sr + j), nm));
+        S::store(sr + j, pj);
+        vsum = S::add(vsum, pj);
+      }
+      if (mx[m] != new_max) {
+        // The first block has mx = -inf: alpha = 0 and o is still zero.
+        const float alpha = std::exp(mx[m] - new_max);
+        const V va = S::set1(alpha);
+        float* om = o + m * dvp;
+        for (int64_t d = 0; d < dvp; d += L) S::store(om + d, S::mul(S::load(om + d), va));
+        sum[m] *= alpha;
+        mx[m] = new_max;
+      }
+      sum[m] += S::hsum(vsum);
+    }
+    attn_accumulate<S>(s, kB, n_q, nk, vbuf, dvp, o);
+  }
+
+  for (int i = 0; i < t.n_q; ++i) {
+    for (int g = 0; g < group; ++g) {
+      const int64_t m = static_cast<int64_t>(i) * group + g;
+      const float* om = o + m * dvp;
+      if (t.part_o != nullptr) {
+        std::memcpy(t.part_o + m * dv, om, static_cast<size_t>(dv) * sizeof(float));
+        t.part_m[m] = mx[m];
+        t.part_l[m] = sum[m];
+        continue;
+      }
+      float* out = t.rows[i].out + (static_cast<int64_t>(t.kv_head) * group + g) * dv;
+      const float inv = sum[m] > 0.0f ? 1.0f / sum[m] : 0.0f;  // no keys: zeros
+      for (int64_t d = 0; d < dv; ++d) out[d] = om[d] * inv;
+    }
+  }
+}
+
+}  // namespace hearth::ops
