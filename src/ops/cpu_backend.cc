@@ -22,27 +22,15 @@ class CpuBackend final : public Backend {
     for (int64_t i = 0; i < n; ++i) dequantize_row(w, ids[i], out + i * w.n_cols);
   }
 
+  // rmsnorm, rope_batch, attention, swiglu and the adds split big batches over the pool themselves.
   void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps,
                float* out) const override {
-    if (n_rows == 1) {
-      ops::rmsnorm(x, w, 1, n, eps, out);
-      return;
-    }
-    global_thread_pool().run(n_rows, [&](int64_t r, int) {
-      ops::rmsnorm(x + r * n, w, 1, n, eps, out + r * n);
-    });
+    ops::rmsnorm(x, w, n_rows, n, eps, out);
   }
 
   void rope(float* x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
             const RopeParams& p) const override {
-    const int64_t stride = n_heads * head_dim;
-    if (n_tok == 1) {
-      ops::rope(x, n_heads, head_dim, pos[0], p);
-      return;
-    }
-    global_thread_pool().run(n_tok, [&](int64_t t, int) {
-      ops::rope(x + t * stride, n_heads, head_dim, pos[t], p);
-    });
+    ops::rope_batch(x, n_tok, n_heads, head_dim, pos, p);
   }
 
   void attention(const AttentionShape& shape, const AttentionRow* rows,
