@@ -486,4 +486,10 @@ const TensorInfo& File::tensor(std::string_view name) const {
   return *t;
 }
 
+void File::release_pages(const uint8_t* p, size_t n) const {
+  const uint8_t* base = map_.data();
+  if (base == nullptr || p < base || p + n > base + map_.size()) return;
+  map_.release(static_cast<size_t>(p - base), n);
+}
+
 }  // namespace hearth::gguf

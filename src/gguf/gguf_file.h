@@ -85,6 +85,10 @@ class File {
   const TensorInfo* find_tensor(std::string_view name) const;          // nullptr if absent
   const TensorInfo& tensor(std::string_view name) const;               // throws not_found
 
+  // Releases the resident pages of [p, p + n) when they belong to this file's map (a no-op for
+  // from_memory files): the caller copied those bytes and will rarely read them again.
+  void release_pages(const uint8_t* p, size_t n) const;
+
  private:
   File() = default;
   void parse();

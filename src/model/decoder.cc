@@ -56,6 +56,21 @@ Decoder::Decoder(gguf::File file, const ops::Backend& backend, HParams hp,
     l.up = w.matrix(blk(il, "ffn_up.weight"), n_embd, hp_.n_ff);
     l.down = w.matrix(blk(il, "ffn_down.weight"), hp_.n_ff, n_embd);
   }
+  // tok_embd_ stays as the file has it (get_rows reads single rows); output_ is its own copy of the
+  // view, so a tied output matrix may still be repacked.
+  // Rows the backend copied are not read from the map again (but for the few embedding rows a
+  // tied output's lookups fault back in): release them, so resident memory counts them once.
+  auto prepare = [&](ops::Matrix& m) {
+    const uint8_t* rows = m.data;
+    if (auto owner = be_.prepare(m)) {
+      prepared_.push_back(std::move(owner));
+      file_.release_pages(rows, static_cast<size_t>(m.n_rows * m.row_bytes));
+    }
+  };
+  for (Layer& l : layers_) {
+    for (ops::Matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) prepare(*m);
+  }
+  prepare(output_);
 }
 
 void Decoder::forward_impl(const Batch& batch, KvCache& cache, float* logits) {
@@ -92,9 +107,8 @@ void Decoder::forward_impl(const Batch& batch, KvCache& cache, float* logits) {
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const Layer& l = layers_[static_cast<size_t>(il)];
     be_.rmsnorm(x, l.attn_norm.data(), n, n_embd, hp_.rms_eps, xn);
-    be_.matmul(l.wq, xn, n, q);
-    be_.matmul(l.wk, xn, n, k);
-    be_.matmul(l.wv, xn, n, v);
+    const ops::MatmulOut qkv[] = {{&l.wq, q}, {&l.wk, k}, {&l.wv, v}};
+    be_.matmul_many(qkv, 3, xn, n);
     if (!l.bq.empty()) be_.add_bias(q, l.bq.data(), n, hp_.q_width());
     if (!l.bk.empty()) be_.add_bias(k, l.bk.data(), n, hp_.k_width());
     if (!l.bv.empty()) be_.add_bias(v, l.bv.data(), n, hp_.v_width());
@@ -123,8 +137,8 @@ void Decoder::forward_impl(const Batch& batch, KvCache& cache, float* logits) {
     be_.add(x, o, n * n_embd);
 
     be_.rmsnorm(x, l.ffn_norm.data(), n, n_embd, hp_.rms_eps, xn);
-    be_.matmul(l.gate, xn, n, gate);
-    be_.matmul(l.up, xn, n, up);
+    const ops::MatmulOut gate_up[] = {{&l.gate, gate}, {&l.up, up}};
+    be_.matmul_many(gate_up, 2, xn, n);
     be_.swiglu(gate, up, n * hp_.n_ff, gate);
     be_.matmul(l.down, gate, n, o);
     be_.add(x, o, n * n_embd);

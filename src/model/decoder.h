@@ -6,6 +6,7 @@
 // options below and the RoPE mode; this file does the math once for all of them.
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/model.h"
@@ -38,6 +39,7 @@ class Decoder final : public Model {
   ops::Matrix tok_embd_, output_;
   std::vector<float> output_norm_, rope_freqs_;
   std::vector<Layer> layers_;
+  std::vector<std::shared_ptr<void>> prepared_;  // what the backend made of the matrices at load
   // Scratch, sized by the largest batch seen: [n_tok, width] each.
   std::vector<float> x_, xn_, q_, k_, v_, att_, o_, gate_, up_;
   std::vector<ops::AttentionRow> rows_;

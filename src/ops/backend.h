@@ -5,8 +5,10 @@
 // The CPU backend forwards to the free functions of ops/ (each with its _ref specification).
 
 #include <cstdint>
+#include <memory>
 
 #include "ops/attention.h"
+#include "ops/matmul.h"
 #include "ops/matrix.h"
 #include "ops/rope.h"
 
@@ -19,6 +21,11 @@ class Backend {
 
   // y [n_tok, w.n_rows] = x [n_tok, w.n_cols] W^T
   virtual void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) const = 0;
+  // Several matmuls of the same x (one pass; see ops/matmul.h).
+  virtual void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok) const = 0;
+  // Called once per weight matrix at load: the backend may move or repack it (w then describes
+  // the new copy) and returns what owns that copy, to be kept as long as w is used.
+  virtual std::shared_ptr<void> prepare(Matrix& w) const = 0;
   // out [n, w.n_cols] = rows ids[0..n) of w, as float (embedding lookup)
   virtual void get_rows(const Matrix& w, const int32_t* ids, int64_t n, float* out) const = 0;
   // x, out [n_rows, n]; w [n] or null

@@ -18,6 +18,12 @@ class CpuBackend final : public Backend {
     ops::matmul(w, x, n_tok, y);
   }
 
+  void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok) const override {
+    ops::matmul_many(outs, count, x, n_tok);
+  }
+
+  std::shared_ptr<void> prepare(Matrix& w) const override { return pack_matrix(w); }
+
   void get_rows(const Matrix& w, const int32_t* ids, int64_t n, float* out) const override {
     for (int64_t i = 0; i < n; ++i) dequantize_row(w, ids[i], out + i * w.n_cols);
   }

@@ -4,16 +4,22 @@
 #include <functional>
 #include <vector>
 
+#include "quant/packed.h"
 #include "quant/type_traits.h"
+#include "util/check.h"
 #include "util/thread_pool.h"
 
 namespace hearth::ops {
 
 namespace {
-// Rows per task: small enough to balance a decode step's matvec over the threads, large enough
-// that the per-task overhead stays far below the work.
-constexpr int64_t kRowsPerTask = 16;
+// Rows per task: one panel; small enough to balance a decode step's matvec over the threads,
+// large enough that the per-task overhead stays far below the work.
+constexpr int64_t kRowsPerTask = quant::kPanelRows;
 static_assert(kRowsPerTask % quant::kTileRows == 0, "tiles must not straddle tasks");
+// Prompt columns per task: the activations of one column block stay in L2 while the panels of
+// every task stream past them. A multiple of 4 (the kernels' column step), so chunking inside a
+// task does not depend on where the block starts.
+constexpr int64_t kColsPerTask = 64;
 // Below this many multiply-adds a fork-join costs more than the work: run on the calling thread.
 // Every output is computed the same way either way, so this does not change results.
 constexpr int64_t kMinParallelWork = 16384;
@@ -25,6 +31,55 @@ void run_tasks(int64_t n_tasks, int64_t work, const std::function<void(int64_t, 
     global_thread_pool().run(n_tasks, fn);
   }
 }
+
+// How one matrix's activations are laid out: the row format its kernels read.
+struct ActFormat {
+  void (*quantize)(const float*, void*, int64_t) = nullptr;
+  int64_t row_bytes = 0;
+};
+
+ActFormat act_format(const Matrix& w) {
+  if (w.panels != nullptr) return {w.panels->quantize_act, w.panels->act_row_bytes(w.n_cols)};
+  const quant::TypeTraits& at = quant::traits(quant::traits(w.type).vec_dot_type);
+  return {at.from_float, w.n_cols / at.block_elems * at.block_bytes};
+}
+
+// Rows [r0, r1) of one output for n_tok activation rows, through the row kernels.
+void rows_unpacked(const Matrix& w, const uint8_t* xq, int64_t act_row_bytes, int64_t n_tok, int64_t r0,
+                   int64_t r1, float* y) {
+  const quant::TypeTraits& wt = quant::traits(w.type);
+  if (wt.vec_dot_tile != nullptr) {
+    // Tiles of kTileRows weight rows x kTileCols tokens: each weight block is loaded once per
+    // tile instead of once per token. Tile boundaries depend only on the shapes, and a tile gives
+    // the same bits as the row dots.
+    for (int64_t t = 0; t < n_tok; t += quant::kTileCols) {
+      const int nc = static_cast<int>(std::min<int64_t>(quant::kTileCols, n_tok - t));
+      for (int64_t r = r0; r < r1; r += quant::kTileRows) {
+        const int nr = static_cast<int>(std::min<int64_t>(quant::kTileRows, r1 - r));
+        wt.vec_dot_tile(w.n_cols, w.row(r), w.row_bytes, nr, xq + t * act_row_bytes, act_row_bytes, nc,
+                        y + t * w.n_rows + r, w.n_rows);
+      }
+    }
+    return;
+  }
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const uint8_t* a = xq + t * act_row_bytes;
+    float* yt = y + t * w.n_rows;
+    for (int64_t r = r0; r < r1; ++r) yt[r] = wt.vec_dot(w.n_cols, w.row(r), a);
+  }
+}
+
+// A task list over several outputs: task k of output i covers one row group and one column block.
+struct Job {
+  const Matrix* w;
+  float* y;
+  int format;  // index into the activation buffers
+  const uint8_t* xq;
+  int64_t act_row_bytes;
+  int64_t n_row_groups;
+  int64_t first_task;
+};
+
 }  // namespace
 
 bool matmul_supports(gguf::GgmlType type) {
@@ -34,45 +89,66 @@ bool matmul_supports(gguf::GgmlType type) {
          quant::traits(t.vec_dot_type).from_float != nullptr;
 }
 
-void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) {
-  const quant::TypeTraits& wt = quant::traits(w.type);
-  const quant::TypeTraits& at = quant::traits(wt.vec_dot_type);
-  const int64_t act_row_bytes = w.n_cols / at.block_elems * at.block_bytes;
-  static thread_local std::vector<uint8_t> act;
-  act.resize(static_cast<size_t>(act_row_bytes * n_tok));
-  uint8_t* xq = act.data();
-  if (n_tok == 1) {
-    at.from_float(x, xq, w.n_cols);
-  } else {
-    run_tasks(n_tok, n_tok * w.n_cols, [&](int64_t t, int) {
-      at.from_float(x + t * w.n_cols, xq + t * act_row_bytes, w.n_cols);
-    });
-  }
-  const int64_t n_tasks = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
-  const auto vec_dot = wt.vec_dot;
-  const auto tile = wt.vec_dot_tile;
-  run_tasks(n_tasks, w.n_rows * w.n_cols * n_tok, [&](int64_t task, int) {
-    const int64_t r0 = task * kRowsPerTask;
-    const int64_t r1 = std::min(w.n_rows, r0 + kRowsPerTask);
-    if (tile != nullptr && n_tok > 1) {
-      // Tiles of kTileRows weight rows x kTileCols tokens: each weight block is loaded once per
-      // tile instead of once per token. Tile boundaries depend only on the shapes.
-      for (int64_t t = 0; t < n_tok; t += quant::kTileCols) {
-        const int nc = static_cast<int>(std::min<int64_t>(quant::kTileCols, n_tok - t));
-        for (int64_t r = r0; r < r1; r += quant::kTileRows) {
-          const int nr = static_cast<int>(std::min<int64_t>(quant::kTileRows, r1 - r));
-          tile(w.n_cols, w.row(r), w.row_bytes, nr, xq + t * act_row_bytes, act_row_bytes, nc,
-               y + t * w.n_rows + r, w.n_rows);
-        }
-      }
-      return;
+void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok) {
+  if (count <= 0 || n_tok <= 0) return;
+  const int64_t n_cols = outs[0].w->n_cols;
+  // Activations quantized once per distinct row format (q, k and v usually share one).
+  static thread_local std::vector<uint8_t> act[4];
+  ActFormat formats[4];
+  int n_formats = 0;
+  std::vector<Job> jobs(static_cast<size_t>(count));
+  const int64_t col_blocks = (n_tok + kColsPerTask - 1) / kColsPerTask;
+  int64_t n_tasks = 0, work = 0;
+  for (int i = 0; i < count; ++i) {
+    const Matrix& w = *outs[i].w;
+    const ActFormat f = act_format(w);
+    int k = 0;
+    while (k < n_formats && formats[k].quantize != f.quantize) ++k;
+    if (k == n_formats) {
+      HEARTH_CHECK(n_formats < 4);  // three activation formats exist
+      formats[n_formats++] = f;
     }
-    for (int64_t t = 0; t < n_tok; ++t) {
-      const uint8_t* a = xq + t * act_row_bytes;
-      float* yt = y + t * w.n_rows;
-      for (int64_t r = r0; r < r1; ++r) yt[r] = vec_dot(w.n_cols, w.row(r), a);
+    Job& j = jobs[static_cast<size_t>(i)];
+    j.w = &w;
+    j.y = outs[i].y;
+    j.act_row_bytes = f.row_bytes;
+    j.format = k;
+    j.n_row_groups = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
+    j.first_task = n_tasks;
+    n_tasks += j.n_row_groups * col_blocks;
+    work += w.n_rows * w.n_cols * n_tok;
+  }
+  for (int k = 0; k < n_formats; ++k) {
+    act[k].resize(static_cast<size_t>(formats[k].row_bytes * n_tok));
+    uint8_t* xq = act[k].data();
+    const ActFormat f = formats[k];
+    run_tasks(n_tok, n_tok * n_cols, [&](int64_t t, int) { f.quantize(x + t * n_cols, xq + t * f.row_bytes, n_cols); });
+  }
+  for (Job& j : jobs) j.xq = act[j.format].data();
+
+  run_tasks(n_tasks, work, [&](int64_t task, int) {
+    size_t i = 0;
+    while (i + 1 < jobs.size() && jobs[i + 1].first_task <= task) ++i;
+    const Job& j = jobs[i];
+    const Matrix& w = *j.w;
+    const int64_t local = task - j.first_task;
+    // Column-block-major: the threads work through one block of activations together.
+    const int64_t cb = local / j.n_row_groups, group = local % j.n_row_groups;
+    const int64_t c0 = cb * kColsPerTask, c1 = std::min(n_tok, c0 + kColsPerTask);
+    const int64_t r0 = group * kRowsPerTask, r1 = std::min(w.n_rows, r0 + kRowsPerTask);
+    const uint8_t* xq = j.xq + c0 * j.act_row_bytes;
+    if (w.packed != nullptr) {
+      w.panels->gemm(w.n_cols, w.packed + r0 * w.row_bytes, xq, j.act_row_bytes, static_cast<int>(c1 - c0),
+                     j.y + c0 * w.n_rows + r0, w.n_rows);
+    } else {
+      rows_unpacked(w, xq, j.act_row_bytes, c1 - c0, r0, r1, j.y + c0 * w.n_rows);
     }
   });
+}
+
+void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) {
+  const MatmulOut out{&w, y};
+  matmul_many(&out, 1, x, n_tok);
 }
 
 void matmul_ref(const Matrix& w, const float* x, int64_t n_tok, float* y) {

@@ -7,6 +7,7 @@
 // each weight row is read once per batch.
 
 #include <cstdint>
+#include <memory>
 
 #include "ops/matrix.h"
 
@@ -14,12 +15,27 @@ namespace hearth::ops {
 
 void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y);
 
+// Several products of the same input (q, k, v; gate, up) in one pass over the thread pool: the
+// input is quantized once per activation format, and one fork-join serves them all. All w share
+// n_cols; each y [n_tok, w->n_rows].
+struct MatmulOut {
+  const Matrix* w;
+  float* y;
+};
+void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok);
+
 // The specification: weights dequantized to float, activations NOT quantized, sums in double.
 // It differs from matmul by the activation quantization error (tests bound it per type).
 void matmul_ref(const Matrix& w, const float* x, int64_t n_tok, float* y);
 
 // One row of W as floats (embedding lookup): out [n_cols].
 void dequantize_row(const Matrix& w, int64_t row, float* out);
+
+// Repacks w into 16-row panels (quant/packed.h) when this CPU has panel kernels for its type, the
+// row count is a multiple of 16, and HEARTH_REPACK is not 0: sets w.packed and w.panels and returns
+// the owner of the new memory (keep it while w is used), else returns null and leaves w as is.
+// Panels take as many bytes as the rows (the caller may release the rows' pages).
+std::shared_ptr<void> pack_matrix(Matrix& w);
 
 // Whether matmul can run this weight type.
 bool matmul_supports(gguf::GgmlType type);

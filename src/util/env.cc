@@ -28,6 +28,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_MAX_MEMORY", nullptr, "", "Memory budget for loaded models in bytes (default: 80% of RAM)"},
       {"HEARTH_KV_CACHE_TYPE", "OLLAMA_KV_CACHE_TYPE", "f16", "KV cache precision: f16 or f32"},
       {"HEARTH_CPU", nullptr, "", "Pin the CPU kernel tier: ref, avx2 or avx512"},
+      {"HEARTH_REPACK", nullptr, "1", "Repack weights into 16-row panels at load (0: use the file's rows)"},
       {"HEARTH_NUM_THREAD", nullptr, "", "Threads for inference (default: physical cores)"},
       {"HEARTH_GO_TEMPLATE", "OLLAMA_GO_TEMPLATE", "true", "Prefer a model's Go TEMPLATE over its GGUF chat_template"},
   };

@@ -26,6 +26,9 @@ class MappedFile {
 
   // Asks the kernel to read the range ahead (MADV_WILLNEED); a hint only.
   void prefetch(size_t offset, size_t length) const;
+  // Drops the whole pages inside the range from this process's resident memory (MADV_DONTNEED);
+  // a later read faults them back in from the file. For data copied elsewhere (repacked weights).
+  void release(size_t offset, size_t length) const;
 
  private:
   void reset();

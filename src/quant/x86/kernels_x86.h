@@ -12,4 +12,8 @@ namespace hearth::quant {
 void register_avx2_kernels(TypeTraits* table, size_t size);
 void register_avx512_kernels(TypeTraits* table, size_t size);
 
+struct PackedKernels;
+// Sets the avx512 panel gemms (quant/packed.h) of the entries of a table of n.
+void register_avx512_panels(PackedKernels* table, int n);
+
 }  // namespace hearth::quant

@@ -1,0 +1,225 @@
+#include "quant/packed.h"
+
+#include <cstring>
+#include <vector>
+
+#include "quant/ref/k_unpack.h"
+#include "quant/ref/kernels_ref.h"
+#include "quant/type_traits.h"
+#include "quant/x86/kernels_x86.h"
+
+namespace hearth::quant {
+namespace {
+
+constexpr int R = kPanelRows;
+
+template <class B>
+const B& block_at(const uint8_t* rows, int64_t row_bytes, int r, int64_t i) {
+  return reinterpret_cast<const B*>(rows + r * row_bytes)[i];
+}
+template <class B>
+B& block_at(uint8_t* rows, int64_t row_bytes, int r, int64_t i) {
+  return reinterpret_cast<B*>(rows + r * row_bytes)[i];
+}
+
+// Q8_0 --------------------------------------------------------------------------------------
+
+void pack_q8_0(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
+  auto* p = reinterpret_cast<PanelQ8_0*>(panel);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    for (int r = 0; r < R; ++r) {
+      const auto& b = block_at<BlockQ8_0>(rows, row_bytes, r, i);
+      p[i].d[r] = b.d;
+      for (int e = 0; e < kQK; ++e) p[i].qs[e / 4][r][e % 4] = static_cast<uint8_t>(b.qs[e] + 128);
+    }
+  }
+}
+
+void unpack_q8_0(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t row_bytes) {
+  const auto* p = reinterpret_cast<const PanelQ8_0*>(panel);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    for (int r = 0; r < R; ++r) {
+      auto& b = block_at<BlockQ8_0>(rows, row_bytes, r, i);
+      b.d = p[i].d[r];
+      for (int e = 0; e < kQK; ++e) b.qs[e] = static_cast<int8_t>(p[i].qs[e / 4][r][e % 4] - 128);
+    }
+  }
+}
+
+int64_t act_q8_0_row_bytes(int64_t n) { return n / kQK * static_cast<int64_t>(sizeof(ActQ8_0)); }
+
+void quantize_act_q8_0(const float* src, void* dst, int64_t n) {
+  const auto from_float = traits(GgmlType::Q8_0).from_float;
+  auto* a = static_cast<ActQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    BlockQ8_0 b;
+    from_float(src + i * kQK, &b, kQK);
+    a[i].d = b.d;
+    int sum = 0;
+    for (int e = 0; e < kQK; ++e) sum += b.qs[e];
+    a[i].sum = static_cast<int16_t>(sum);
+    std::memcpy(a[i].qs, b.qs, kQK);
+  }
+}
+
+// Q4_K --------------------------------------------------------------------------------------
+
+void pack_q4_k(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
+  auto* p = reinterpret_cast<PanelQ4_K*>(panel);
+  uint8_t q[kQK_K];
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    for (int r = 0; r < R; ++r) {
+      const auto& b = block_at<BlockQ4_K>(rows, row_bytes, r, i);
+      p[i].d[r] = b.d;
+      p[i].dmin[r] = b.dmin;
+      for (int k = 0; k < 12; ++k) p[i].scales[k][r] = b.scales[k];
+      unpack_q4_k(b, q);
+      for (int j = 0; j < 8; ++j) {
+        for (int v = 0; v < 4; ++v) {
+          for (int e = 0; e < 4; ++e) {
+            p[i].qs[j][v][r][e] =
+                static_cast<uint8_t>(q[32 * j + 4 * v + e] | (q[32 * j + 16 + 4 * v + e] << 4));
+          }
+        }
+      }
+    }
+  }
+}
+
+void unpack_q4_k_panel(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t row_bytes) {
+  const auto* p = reinterpret_cast<const PanelQ4_K*>(panel);
+  uint8_t q[kQK_K];
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    for (int r = 0; r < R; ++r) {
+      auto& b = block_at<BlockQ4_K>(rows, row_bytes, r, i);
+      b.d = p[i].d[r];
+      b.dmin = p[i].dmin[r];
+      for (int k = 0; k < 12; ++k) b.scales[k] = p[i].scales[k][r];
+      for (int j = 0; j < 8; ++j) {
+        for (int v = 0; v < 4; ++v) {
+          for (int e = 0; e < 4; ++e) {
+            const uint8_t c = p[i].qs[j][v][r][e];
+            q[32 * j + 4 * v + e] = c & 0xf;
+            q[32 * j + 16 + 4 * v + e] = c >> 4;
+          }
+        }
+      }
+      pack_q4_k(q, &b);
+    }
+  }
+}
+
+// Q6_K --------------------------------------------------------------------------------------
+
+void pack_q6_k(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
+  auto* p = reinterpret_cast<PanelQ6_K*>(panel);
+  int8_t q[kQK_K];
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    for (int r = 0; r < R; ++r) {
+      const auto& b = block_at<BlockQ6_K>(rows, row_bytes, r, i);
+      p[i].d[r] = b.d;
+      unpack_q6_k(b, q);
+      for (int j = 0; j < 16; ++j) {
+        p[i].scales[j][r] = b.scales[j];
+        auto u = [&](int g, int e) { return static_cast<uint8_t>(q[16 * j + 4 * g + e] + 32); };
+        for (int e = 0; e < 4; ++e) {
+          for (int v = 0; v < 2; ++v) {
+            p[i].ql[j][v][r][e] = static_cast<uint8_t>((u(v, e) & 0xf) | ((u(v + 2, e) & 0xf) << 4));
+          }
+          uint8_t h = 0;
+          for (int g = 0; g < 4; ++g) h = static_cast<uint8_t>(h | ((u(g, e) >> 4) << (2 * g)));
+          p[i].qh[j][r][e] = h;
+        }
+      }
+    }
+  }
+}
+
+void unpack_q6_k_panel(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t row_bytes) {
+  const auto* p = reinterpret_cast<const PanelQ6_K*>(panel);
+  int8_t q[kQK_K];
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    for (int r = 0; r < R; ++r) {
+      auto& b = block_at<BlockQ6_K>(rows, row_bytes, r, i);
+      b.d = p[i].d[r];
+      for (int j = 0; j < 16; ++j) {
+        b.scales[j] = p[i].scales[j][r];
+        for (int e = 0; e < 4; ++e) {
+          const uint8_t h = p[i].qh[j][r][e];
+          for (int g = 0; g < 4; ++g) {
+            const uint8_t low = (p[i].ql[j][g & 1][r][e] >> (4 * (g >> 1))) & 0xf;
+            const int u = low | (((h >> (2 * g)) & 3) << 4);
+            q[16 * j + 4 * g + e] = static_cast<int8_t>(u - 32);
+          }
+        }
+      }
+      pack_q6_k(q, &b);
+    }
+  }
+}
+
+// The specification: unpack the panel to rows and take the ref row dots.
+template <GgmlType T>
+void gemm_ref(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t act_stride, int nc,
+              float* out, int64_t out_stride) {
+  const TypeTraits& t = traits(T, CpuTier::ref);
+  const int64_t row_bytes = n / t.block_elems * t.block_bytes;
+  std::vector<uint8_t> rows(static_cast<size_t>(row_bytes * R));
+  const PackedKernels* pk = packed_kernels(T, CpuTier::ref);
+  pk->unpack(panel, n, rows.data(), row_bytes);
+  std::vector<BlockQ8_0> a8(static_cast<size_t>(n / kQK));
+  for (int c = 0; c < nc; ++c) {
+    const uint8_t* a = act + c * act_stride;
+    if constexpr (T == GgmlType::Q8_0) {
+      const auto* s = reinterpret_cast<const ActQ8_0*>(a);
+      for (int64_t i = 0; i < n / kQK; ++i) {
+        a8[i].d = s[i].d;
+        std::memcpy(a8[i].qs, s[i].qs, kQK);
+      }
+      a = reinterpret_cast<const uint8_t*>(a8.data());
+    }
+    for (int r = 0; r < R; ++r) out[c * out_stride + r] = t.vec_dot(n, rows.data() + r * row_bytes, a);
+  }
+}
+
+int64_t act_q8_k_row_bytes(int64_t n) { return n / kQK_K * static_cast<int64_t>(sizeof(BlockQ8_K)); }
+void quantize_act_q8_k(const float* src, void* dst, int64_t n) { traits(GgmlType::Q8_K).from_float(src, dst, n); }
+
+struct Tables {
+  PackedKernels ref[3], avx512[3];
+};
+
+Tables make_tables() {
+  Tables t;
+  t.ref[0] = {GgmlType::Q8_0, "ref", act_q8_0_row_bytes, quantize_act_q8_0, pack_q8_0, unpack_q8_0,
+              gemm_ref<GgmlType::Q8_0>};
+  t.ref[1] = {GgmlType::Q4_K, "ref", act_q8_k_row_bytes, quantize_act_q8_k, pack_q4_k, unpack_q4_k_panel,
+              gemm_ref<GgmlType::Q4_K>};
+  t.ref[2] = {GgmlType::Q6_K, "ref", act_q8_k_row_bytes, quantize_act_q8_k, pack_q6_k, unpack_q6_k_panel,
+              gemm_ref<GgmlType::Q6_K>};
+  for (int i = 0; i < 3; ++i) t.avx512[i] = t.ref[i];
+  register_avx512_panels(t.avx512, 3);
+  return t;
+}
+
+}  // namespace
+
+const PackedKernels* packed_kernels(GgmlType t, CpuTier tier) {
+  static const Tables tables = make_tables();
+  if (tier > cpu_max_tier()) tier = cpu_max_tier();
+  // Panels pay only where the SIMD kernels exist; the avx2 tier keeps the row kernels.
+  const PackedKernels* table = tier == CpuTier::ref ? tables.ref : tier == CpuTier::avx512 ? tables.avx512 : nullptr;
+  if (table == nullptr) return nullptr;
+  for (int i = 0; i < 3; ++i) {
+    if (table[i].type == t) return &table[i];
+  }
+  return nullptr;
+}
+
+const PackedKernels* packed_kernels(GgmlType t) {
+  // The ref tier's panel gemm is a specification (it allocates): never the kernel in force.
+  if (cpu_tier() != CpuTier::avx512) return nullptr;
+  return packed_kernels(t, CpuTier::avx512);
+}
+
+}  // namespace hearth::quant

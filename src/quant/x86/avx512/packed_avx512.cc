@@ -1,0 +1,196 @@
+// Panel gemms on AVX-512 VNNI (layouts in quant/packed.h): the 16 int32 lanes of a register are 16
+// weight rows, so each 4-element group of activations is broadcast once and multiplies 16 rows in
+// one vpdpbusd; scales of 16 rows are one vector and nothing is summed horizontally. Up to four
+// activation columns share each unpacked weight register (prompt batches); a decode step is one
+// column.
+
+// Panel members are packed arrays read with unaligned loads; GCC 12's intrinsics headers warn about
+// their own placeholders (see avx512_util.h).
+#pragma GCC diagnostic ignored "-Waddress-of-packed-member"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "quant/packed.h"
+#include "quant/x86/avx512/avx512_util.h"
+#include "quant/x86/kernels_x86.h"
+
+namespace hearth::quant {
+
+using namespace avx512;
+
+namespace {
+
+inline __m512i bcast4(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+inline __m512 fp16x16(const uint16_t* d) { return _mm512_cvtph_ps(load256(d)); }
+
+template <class A>
+const A& act_block(const uint8_t* act, int64_t stride, int c, int64_t i) {
+  return reinterpret_cast<const A*>(act + c * stride)[i];
+}
+
+template <int NC>
+void q8_0_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
+  const auto* p = reinterpret_cast<const PanelQ8_0*>(panel);
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    __m512i w[8];
+    #pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) w[g] = load512(p[i].qs[g]);
+    const __m512 dw = fp16x16(p[i].d);
+    #pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      const ActQ8_0& y = act_block<ActQ8_0>(act, as, c, i);
+      // Codes are stored plus 128: start from -128 * sum(y).
+      __m512i s = _mm512_set1_epi32(-128 * y.sum);
+      #pragma GCC unroll 8
+      for (int g = 0; g < 8; ++g) s = _mm512_dpbusd_epi32(s, w[g], bcast4(y.qs + 4 * g));
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(fp16(y.d))), acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
+}
+
+template <int NC>
+void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
+  const auto* p = reinterpret_cast<const PanelQ4_K*>(panel);
+  const __m512i m4 = _mm512_set1_epi8(0x0f), m3f = _mm512_set1_epi8(0x3f), m30 = _mm512_set1_epi8(0x30);
+  // [j][row]: the scales / mins of sub-block j of the 16 rows.
+  alignas(64) uint8_t sc_bytes[128], mins[128];
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const PanelQ4_K& b = p[i];
+    // k_scales.h's 6-bit unpacking, for 16 rows x 4 sub-blocks per register.
+    const __m512i z0 = load512(b.scales[0]), z1 = load512(b.scales[4]), z2 = load512(b.scales[8]);
+    _mm512_store_si512(sc_bytes, _mm512_and_si512(z0, m3f));
+    _mm512_store_si512(mins, _mm512_and_si512(z1, m3f));
+    _mm512_store_si512(sc_bytes + 64, _mm512_or_si512(_mm512_and_si512(z2, m4),
+                                                      _mm512_and_si512(_mm512_srli_epi16(z0, 2), m30)));
+    _mm512_store_si512(mins + 64, _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(z2, 4), m4),
+                                                  _mm512_and_si512(_mm512_srli_epi16(z1, 2), m30)));
+
+    __m512i sumi[NC], summ[NC];
+    for (int c = 0; c < NC; ++c) sumi[c] = summ[c] = _mm512_setzero_si512();
+    #pragma GCC unroll 1
+    for (int j = 0; j < 8; ++j) {
+      __m512i q[8];
+      #pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) {
+        const __m512i raw = load512(b.qs[j][v]);
+        q[v] = _mm512_and_si512(raw, m4);
+        q[v + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+      }
+      const __m512i sc = _mm512_cvtepu8_epi32(load128(sc_bytes + 16 * j));
+      const __m512i mn32 = _mm512_cvtepu8_epi32(load128(mins + 16 * j));
+      const __m512i mn = _mm512_or_si512(mn32, _mm512_slli_epi32(mn32, 16));  // (m, m) int16 pairs
+      #pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) {
+        const BlockQ8_K& y = act_block<BlockQ8_K>(act, as, c, i);
+        const int8_t* yq = y.qs + 32 * j;
+        __m512i s = _mm512_setzero_si512();
+        #pragma GCC unroll 8
+        for (int g = 0; g < 8; ++g) s = _mm512_dpbusd_epi32(s, q[g], bcast4(yq + 4 * g));
+        sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(s, sc));
+        summ[c] = _mm512_dpwssd_epi32(summ[c], mn, bcast4(&y.bsums[2 * j]));
+      }
+    }
+    const __m512 dw = fp16x16(b.d), dmw = fp16x16(b.dmin);
+    #pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      const __m512 dy = _mm512_set1_ps(act_block<BlockQ8_K>(act, as, c, i).d);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(dw, dy), acc[c]);
+      acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ[c]), _mm512_mul_ps(dmw, dy), acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
+}
+
+template <int NC>
+void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
+  const auto* p = reinterpret_cast<const PanelQ6_K*>(panel);
+  const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const PanelQ6_K& b = p[i];
+    __m512i sumi[NC];
+    for (int c = 0; c < NC; ++c) sumi[c] = _mm512_setzero_si512();
+    #pragma GCC unroll 1
+    for (int j = 0; j < 16; ++j) {
+      const __m512i l0 = load512(b.ql[j][0]), l1 = load512(b.ql[j][1]), h = load512(b.qh[j]);
+      __m512i q[4];
+      q[0] = _mm512_or_si512(_mm512_and_si512(l0, m4), _mm512_and_si512(_mm512_slli_epi16(h, 4), m30));
+      q[1] = _mm512_or_si512(_mm512_and_si512(l1, m4), _mm512_and_si512(_mm512_slli_epi16(h, 2), m30));
+      q[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4), _mm512_and_si512(h, m30));
+      q[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
+                             _mm512_and_si512(_mm512_srli_epi16(h, 2), m30));
+      const __m512i sc = _mm512_cvtepi8_epi32(load128(b.scales[j]));
+      #pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) {
+        const BlockQ8_K& y = act_block<BlockQ8_K>(act, as, c, i);
+        const int8_t* yq = y.qs + 16 * j;
+        // Codes are q + 32: start from -32 * sum(y) over the sub-block.
+        __m512i s = _mm512_set1_epi32(-32 * static_cast<int32_t>(y.bsums[j]));
+        #pragma GCC unroll 4
+        for (int g = 0; g < 4; ++g) s = _mm512_dpbusd_epi32(s, q[g], bcast4(yq + 4 * g));
+        sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(s, sc));
+      }
+    }
+    const __m512 dw = fp16x16(b.d);
+    #pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      const __m512 dy = _mm512_set1_ps(act_block<BlockQ8_K>(act, as, c, i).d);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi[c]), _mm512_mul_ps(dw, dy), acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
+}
+
+using ColsFn = void (*)(int64_t, const uint8_t*, const uint8_t*, int64_t, float*, int64_t);
+
+// Columns four at a time, then the rest.
+template <ColsFn F4, ColsFn F3, ColsFn F2, ColsFn F1>
+void gemm_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, int nc, float* out,
+               int64_t os) {
+  int c = 0;
+  for (; c + 4 <= nc; c += 4) F4(n, panel, act + c * as, as, out + c * os, os);
+  switch (nc - c) {
+    case 3: F3(n, panel, act + c * as, as, out + c * os, os); break;
+    case 2: F2(n, panel, act + c * as, as, out + c * os, os); break;
+    case 1: F1(n, panel, act + c * as, as, out + c * os, os); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void register_avx512_panels(PackedKernels* table, int n) {
+  for (int i = 0; i < n; ++i) {
+    PackedKernels& k = table[i];
+    switch (k.type) {
+      case GgmlType::Q8_0:
+        k.gemm = gemm_cols<q8_0_cols<4>, q8_0_cols<3>, q8_0_cols<2>, q8_0_cols<1>>;
+        break;
+      case GgmlType::Q4_K:
+        k.gemm = gemm_cols<q4_k_cols<4>, q4_k_cols<3>, q4_k_cols<2>, q4_k_cols<1>>;
+        break;
+      case GgmlType::Q6_K:
+        k.gemm = gemm_cols<q6_k_cols<4>, q6_k_cols<3>, q6_k_cols<2>, q6_k_cols<1>>;
+        break;
+      default: continue;
+    }
+    k.isa = "avx512";
+  }
+}
+
+}  // namespace hearth::quant

@@ -1,0 +1,109 @@
+// matmul over repacked weights (pack_matrix) against matmul over the file's rows, and matmul_many
+// against separate matmuls; results independent of the thread count.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "ops/matmul.h"
+#include "quant/packed.h"
+#include "quant/type_traits.h"
+#include "util/thread_pool.h"
+
+namespace hearth::ops {
+namespace {
+
+using gguf::GgmlType;
+
+std::vector<float> normal(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  Matrix m;
+};
+
+Weights make(GgmlType t, int64_t n_cols, int64_t n_rows, uint32_t seed) {
+  const quant::TypeTraits& tr = quant::traits(t);
+  Weights w;
+  const auto src = normal(n_rows * n_cols, seed);
+  w.bytes.resize(static_cast<size_t>(n_rows * n_cols / tr.block_elems * tr.block_bytes));
+  tr.from_float(src.data(), w.bytes.data(), n_rows * n_cols);
+  w.m = Matrix{t, n_cols, n_rows, n_cols / tr.block_elems * tr.block_bytes, w.bytes.data()};
+  return w;
+}
+
+// Same integer sums, float accumulation in another order: the difference is a few roundings of
+// the largest partial sums; 1e-5 of the largest |y| bounds it with a wide margin for these sizes.
+constexpr double kBound = 1e-5;
+
+TEST(MatmulPacked, MatchesTheRowKernelsForEveryThreadCount) {
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+    if (quant::packed_kernels(t) == nullptr) GTEST_SKIP() << "no panel kernels on this CPU tier";
+    const int64_t n_cols = 512, n_rows = 48;
+    Weights rows = make(t, n_cols, n_rows, 5);
+    Matrix packed = rows.m;
+    auto owner = pack_matrix(packed);
+    ASSERT_NE(owner, nullptr);
+    ASSERT_NE(packed.packed, nullptr);
+    for (int64_t n_tok : {1, 3, 6, 70, 133}) {
+      const auto x = normal(n_tok * n_cols, 9);
+      std::vector<float> want(static_cast<size_t>(n_tok * n_rows)), y(want.size()), first;
+      global_thread_pool(1);
+      matmul(rows.m, x.data(), n_tok, want.data());
+      double scale = 0;
+      for (float v : want) scale = std::max(scale, std::fabs(static_cast<double>(v)));
+      for (int threads : {1, 2, 3}) {
+        global_thread_pool(threads);
+        std::fill(y.begin(), y.end(), NAN);
+        matmul(packed, x.data(), n_tok, y.data());
+        for (size_t i = 0; i < y.size(); ++i) {
+          ASSERT_NEAR(y[i], want[i], kBound * scale) << gguf::type_name(t) << " n_tok " << n_tok << " i " << i;
+        }
+        if (first.empty()) first = y;
+        EXPECT_EQ(y, first) << gguf::type_name(t) << " threads " << threads;
+      }
+    }
+  }
+  global_thread_pool(1);
+}
+
+TEST(MatmulPacked, RowCountsNotAMultipleOfThePanelStayUnpacked) {
+  Weights w = make(GgmlType::Q4_K, 256, 45, 1);
+  EXPECT_EQ(pack_matrix(w.m), nullptr);
+  EXPECT_EQ(w.m.packed, nullptr);
+}
+
+TEST(MatmulPacked, ManyEqualsOneAtATime) {
+  // Mixed: packed Q4_K, unpacked Q4_K (45 rows), packed Q6_K: three activation buffers.
+  const int64_t n_cols = 768;
+  Weights a = make(GgmlType::Q4_K, n_cols, 64, 1), b = make(GgmlType::Q4_K, n_cols, 45, 2),
+          c = make(GgmlType::Q6_K, n_cols, 32, 3);
+  auto oa = pack_matrix(a.m), oc = pack_matrix(c.m);
+  for (int64_t n_tok : {1, 7}) {
+    const auto x = normal(n_tok * n_cols, 4);
+    std::vector<float> ya(static_cast<size_t>(64 * n_tok)), yb(static_cast<size_t>(45 * n_tok)),
+        yc(static_cast<size_t>(32 * n_tok));
+    const MatmulOut outs[] = {{&a.m, ya.data()}, {&b.m, yb.data()}, {&c.m, yc.data()}};
+    global_thread_pool(2);
+    matmul_many(outs, 3, x.data(), n_tok);
+    for (const MatmulOut& o : outs) {
+      std::vector<float> one(static_cast<size_t>(o.w->n_rows * n_tok));
+      matmul(*o.w, x.data(), n_tok, one.data());
+      EXPECT_EQ(std::vector<float>(o.y, o.y + one.size()), one) << o.w->n_rows << " rows, n_tok " << n_tok;
+    }
+  }
+  global_thread_pool(1);
+}
+
+}  // namespace
+}  // namespace hearth::ops
