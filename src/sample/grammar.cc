@@ -1,0 +1,684 @@
+#include "sample/grammar.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/check.h"
+#include "util/error.h"
+
+namespace hearth::sample {
+
+namespace {
+
+using Frame = GrammarMatcher::Frame;
+static_assert(sizeof(Frame) == 24, "frames are compared with memcmp: no padding");
+
+constexpr uint32_t kDocument = UINT32_MAX;
+
+// Phases of each frame kind.
+enum : uint8_t { kDocBefore = 0, kDocAfter = 1 };
+enum : uint8_t {
+  kObjOpen = 0,
+  kObjFirst,       // after '{'
+  kObjKey,         // inside a declared key literal; b = property, c = bytes matched
+  kObjAfterKey,    // before ':'; b = property
+  kObjAfterExtraKey,
+  kObjBeforeValue,  // after ':'; b = property
+  kObjBeforeExtraValue,
+  kObjAfterValue,  // before ',' or '}'
+  kObjBeforeKey,   // after ','
+};
+enum : uint8_t { kArrOpen = 0, kArrFirst, kArrAfterItem, kArrBeforeItem };
+enum : uint8_t { kStrOpen = 0, kStrBody, kStrUtf8, kStrEsc, kStrHex, kStrLowSlash, kStrLowU };
+enum : uint8_t {
+  kNumStart = 0,
+  kNumMinus,
+  kNumZero,  // terminal
+  kNumInt,   // terminal
+  kNumFrac0,
+  kNumFrac,  // terminal
+  kNumExp0,
+  kNumExpSign,
+  kNumExp,   // terminal
+};
+
+// Escape flags in a kStrHex frame's b.
+constexpr uint32_t kHexLowRequired = 1, kHexFirstD = 2, kHexHigh = 4;
+
+// Two exponent digits keep every number finite as a double (strict parsers reject overflow).
+constexpr int kIntDigits = 16, kFracDigits = 16, kExpDigits = 2;
+
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull, kFnvPrime = 0x100000001b3ull;
+
+uint64_t fnv(std::string_view bytes) {
+  uint64_t h = kFnvBasis;
+  for (char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * kFnvPrime;
+  return h;
+}
+
+enum class Step { reject, consume, consume_pop, pop, push, key_fork };
+
+bool is_ws(uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
+bool is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
+int hex_value(uint8_t b) {
+  if (b >= '0' && b <= '9') return b - '0';
+  if (b >= 'a' && b <= 'f') return b - 'a' + 10;
+  if (b >= 'A' && b <= 'F') return b - 'A' + 10;
+  return -1;
+}
+
+Frame make_frame(uint32_t node, const GrammarNode* n) {
+  Frame f{};
+  f.node = node;
+  if (n != nullptr && n->kind == GrammarNodeKind::literals) {
+    f.a = 0;
+    f.b = static_cast<uint32_t>(n->literals.size());
+  }
+  return f;
+}
+
+// Whitespace in a gap: consumed while under the bound.
+Step gap(Frame& f) {
+  if (f.ws >= kMaxGrammarWhitespace) return Step::reject;
+  ++f.ws;
+  return Step::consume;
+}
+
+void set_phase(Frame& f, uint8_t phase) {
+  f.phase = phase;
+  f.ws = 0;
+}
+
+bool optional_from(const GrammarNode& n, uint32_t next) {
+  for (size_t j = next; j < n.properties.size(); ++j) {
+    if (n.properties[j].required) return false;
+  }
+  return true;
+}
+
+bool key_possible(const GrammarNode& n, uint32_t next) {
+  return next < n.properties.size() || n.extra >= 0;
+}
+
+Step step_object(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
+  switch (f.phase) {
+    case kObjOpen:
+      if (b != '{') return Step::reject;
+      set_phase(f, kObjFirst);
+      f.a = 0;
+      return Step::consume;
+    case kObjFirst:
+    case kObjAfterValue:
+      if (is_ws(b)) return gap(f);
+      if (b == '}') return optional_from(n, f.a) ? Step::consume_pop : Step::reject;
+      if (f.phase == kObjFirst && b == '"') return key_possible(n, f.a) ? Step::key_fork : Step::reject;
+      if (f.phase == kObjAfterValue && b == ',' && key_possible(n, f.a)) {
+        set_phase(f, kObjBeforeKey);
+        return Step::consume;
+      }
+      return Step::reject;
+    case kObjBeforeKey:
+      if (is_ws(b)) return gap(f);
+      return b == '"' ? Step::key_fork : Step::reject;
+    case kObjKey: {
+      const std::string& key = n.properties[f.b].key;
+      if (static_cast<uint8_t>(key[f.c]) != b) return Step::reject;
+      if (++f.c == key.size()) set_phase(f, kObjAfterKey);
+      return Step::consume;
+    }
+    case kObjAfterKey:
+    case kObjAfterExtraKey:
+      if (is_ws(b)) return gap(f);
+      if (b != ':') return Step::reject;
+      set_phase(f, f.phase == kObjAfterKey ? kObjBeforeValue : kObjBeforeExtraValue);
+      return Step::consume;
+    case kObjBeforeValue:
+      if (is_ws(b)) return gap(f);
+      child = static_cast<uint32_t>(n.properties[f.b].node);
+      f.a = f.b + 1;
+      set_phase(f, kObjAfterValue);
+      return Step::push;
+    case kObjBeforeExtraValue:
+      if (is_ws(b)) return gap(f);
+      child = static_cast<uint32_t>(n.extra);
+      // Additional properties come after the declared ones (so a key is read one way only).
+      f.a = static_cast<uint32_t>(n.properties.size());
+      set_phase(f, kObjAfterValue);
+      return Step::push;
+  }
+  return Step::reject;
+}
+
+Step step_array(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
+  switch (f.phase) {
+    case kArrOpen:
+      if (b != '[') return Step::reject;
+      set_phase(f, kArrFirst);
+      f.a = 0;
+      return Step::consume;
+    case kArrFirst:
+      if (is_ws(b)) return gap(f);
+      if (b == ']') return n.min_items == 0 ? Step::consume_pop : Step::reject;
+      if (n.max_items == 0) return Step::reject;
+      f.a = 1;
+      set_phase(f, kArrAfterItem);
+      child = static_cast<uint32_t>(n.items);
+      return Step::push;
+    case kArrAfterItem:
+      if (is_ws(b)) return gap(f);
+      if (b == ']') return f.a >= n.min_items ? Step::consume_pop : Step::reject;
+      if (b == ',' && f.a < n.max_items) {
+        set_phase(f, kArrBeforeItem);
+        return Step::consume;
+      }
+      return Step::reject;
+    case kArrBeforeItem:
+      if (is_ws(b)) return gap(f);
+      ++f.a;
+      set_phase(f, kArrAfterItem);
+      child = static_cast<uint32_t>(n.items);
+      return Step::push;
+  }
+  return Step::reject;
+}
+
+Step step_string(const GrammarNode& n, Frame& f, uint8_t b) {
+  switch (f.phase) {
+    case kStrOpen:
+      if (b != '"') return Step::reject;
+      f.phase = kStrBody;
+      f.a = 0;
+      return Step::consume;
+    case kStrBody: {
+      if (b == '"') return f.a >= n.min_length ? Step::consume_pop : Step::reject;
+      if (f.a >= n.max_length || b < 0x20) return Step::reject;
+      if (b == '\\') {
+        f.phase = kStrEsc;
+        return Step::consume;
+      }
+      if (b < 0x80) {
+        ++f.a;
+        return Step::consume;
+      }
+      // A UTF-8 lead byte: the continuation count and the range of the next byte (RFC 3629,
+      // which also excludes overlong forms and surrogates).
+      uint32_t lo = 0x80, hi = 0xBF;
+      uint16_t more;
+      if (b >= 0xC2 && b <= 0xDF) {
+        more = 1;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        more = 2;
+        if (b == 0xE0) lo = 0xA0;
+        if (b == 0xED) hi = 0x9F;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        more = 3;
+        if (b == 0xF0) lo = 0x90;
+        if (b == 0xF4) hi = 0x8F;
+      } else {
+        return Step::reject;
+      }
+      ++f.a;
+      f.phase = kStrUtf8;
+      f.c = more;
+      f.b = lo | (hi << 8);
+      return Step::consume;
+    }
+    case kStrUtf8:
+      if (b < (f.b & 0xFF) || b > (f.b >> 8)) return Step::reject;
+      f.b = 0x80 | (0xBF << 8);
+      if (--f.c == 0) f.phase = kStrBody;
+      return Step::consume;
+    case kStrEsc:
+      switch (b) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+          ++f.a;
+          f.phase = kStrBody;
+          return Step::consume;
+        case 'u':
+          ++f.a;
+          f.phase = kStrHex;
+          f.c = 0;
+          f.b = 0;
+          return Step::consume;
+        default:
+          return Step::reject;
+      }
+    case kStrHex: {
+      const int h = hex_value(b);
+      if (h < 0) return Step::reject;
+      if (f.c == 0) {
+        if (h == 0xD) f.b |= kHexFirstD;
+        else if (f.b & kHexLowRequired) return Step::reject;
+      } else if (f.c == 1 && (f.b & kHexFirstD)) {
+        const bool low = h >= 0xC;
+        if (low != ((f.b & kHexLowRequired) != 0)) return Step::reject;  // lone or doubled half
+        if (!low && h >= 8) f.b |= kHexHigh;
+      }
+      if (++f.c == 4) f.phase = (f.b & kHexHigh) ? kStrLowSlash : kStrBody;
+      return Step::consume;
+    }
+    case kStrLowSlash:
+      if (b != '\\') return Step::reject;
+      f.phase = kStrLowU;
+      return Step::consume;
+    case kStrLowU:
+      if (b != 'u') return Step::reject;
+      f.phase = kStrHex;
+      f.c = 0;
+      f.b = kHexLowRequired;
+      return Step::consume;
+  }
+  return Step::reject;
+}
+
+Step step_number(const GrammarNode& n, Frame& f, uint8_t b) {
+  auto to = [&](uint8_t phase, uint16_t digits) {
+    f.phase = phase;
+    f.c = digits;
+    return Step::consume;
+  };
+  switch (f.phase) {
+    case kNumStart:
+      if (b == '-') return to(kNumMinus, 0);
+      [[fallthrough]];
+    case kNumMinus:
+      if (b == '0') return to(kNumZero, 1);
+      if (b >= '1' && b <= '9') return to(kNumInt, 1);
+      return Step::reject;
+    case kNumInt:
+      if (is_digit(b) && f.c < kIntDigits) return to(kNumInt, static_cast<uint16_t>(f.c + 1));
+      [[fallthrough]];
+    case kNumZero:
+      if (!n.integer && b == '.') return to(kNumFrac0, 0);
+      if (!n.integer && (b == 'e' || b == 'E')) return to(kNumExp0, 0);
+      return Step::pop;
+    case kNumFrac0:
+      return is_digit(b) ? to(kNumFrac, 1) : Step::reject;
+    case kNumFrac:
+      if (is_digit(b) && f.c < kFracDigits) return to(kNumFrac, static_cast<uint16_t>(f.c + 1));
+      if (b == 'e' || b == 'E') return to(kNumExp0, 0);
+      return Step::pop;
+    case kNumExp0:
+      if (b == '+' || b == '-') return to(kNumExpSign, 0);
+      [[fallthrough]];
+    case kNumExpSign:
+      return is_digit(b) ? to(kNumExp, 1) : Step::reject;
+    case kNumExp:
+      if (is_digit(b) && f.c < kExpDigits) return to(kNumExp, static_cast<uint16_t>(f.c + 1));
+      return Step::pop;
+  }
+  return Step::reject;
+}
+
+// Literal sets: [a, b) is the range of sorted literals that share the c bytes read so far.
+Step step_literals(const GrammarNode& n, Frame& f, uint8_t b) {
+  const auto& lits = n.literals;
+  const size_t pos = f.c;
+  size_t lo = f.a;
+  const bool terminal = lits[lo].size() == pos;
+  if (terminal) ++lo;  // a complete literal sorts first among those sharing its prefix
+  while (lo < f.b && static_cast<uint8_t>(lits[lo][pos]) < b) ++lo;
+  size_t hi = lo;
+  while (hi < f.b && static_cast<uint8_t>(lits[hi][pos]) == b) ++hi;
+  if (lo == hi) return terminal ? Step::pop : Step::reject;
+  f.a = static_cast<uint32_t>(lo);
+  f.b = static_cast<uint32_t>(hi);
+  f.c = static_cast<uint16_t>(pos + 1);
+  if (hi - lo == 1 && lits[lo].size() == pos + 1) return Step::consume_pop;
+  return Step::consume;
+}
+
+bool terminal_scalar(const Grammar& g, const Frame& f) {
+  if (f.node == kDocument) return false;
+  const GrammarNode& n = g.node(static_cast<int32_t>(f.node));
+  if (n.kind == GrammarNodeKind::number) {
+    return f.phase == kNumZero || f.phase == kNumInt || f.phase == kNumFrac || f.phase == kNumExp;
+  }
+  if (n.kind == GrammarNodeKind::literals) return n.literals[f.a].size() == f.c;
+  return false;
+}
+
+struct Scratch {
+  std::vector<Frame> work;
+  std::vector<Frame> out_frames;
+  std::vector<uint32_t> out_ends;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+void emit(const std::vector<Frame>& w, Scratch& s) {
+  if (s.out_ends.size() >= kMaxGrammarThreads) return;
+  s.out_frames.insert(s.out_frames.end(), w.begin(), w.end());
+  s.out_ends.push_back(static_cast<uint32_t>(s.out_frames.size()));
+}
+
+void advance(const Grammar& g, std::vector<Frame>& w, uint8_t b, Scratch& s);
+
+// Pushes node `child` (a choice forks into each alternative that can start with b) and lets it
+// read b. The frame below is left as it was.
+void push_child(const Grammar& g, std::vector<Frame>& w, uint32_t child, uint8_t b, Scratch& s) {
+  if (w.size() >= kMaxGrammarDepth) return;
+  const GrammarNode& n = g.node(static_cast<int32_t>(child));
+  const size_t keep = w.size();
+  if (n.kind == GrammarNodeKind::choice) {
+    for (int32_t alt : n.alternatives) {
+      const GrammarNode& an = g.node(alt);
+      if (!an.first[b]) continue;
+      w.push_back(make_frame(static_cast<uint32_t>(alt), &an));
+      advance(g, w, b, s);
+      w.resize(keep);
+    }
+    return;
+  }
+  if (!n.first[b]) return;
+  w.push_back(make_frame(child, &n));
+  advance(g, w, b, s);
+  w.resize(keep);
+}
+
+// Feeds b to the stack w (top last) and emits every resulting stack. w may be clobbered.
+void advance(const Grammar& g, std::vector<Frame>& w, uint8_t b, Scratch& s) {
+  while (!w.empty()) {
+    Frame& f = w.back();
+    uint32_t child = 0;
+    Step r = Step::reject;
+    if (f.node == kDocument) {
+      if (is_ws(b)) {
+        r = gap(f);
+      } else if (f.phase == kDocBefore) {
+        set_phase(f, kDocAfter);
+        child = static_cast<uint32_t>(g.root());
+        r = Step::push;
+      }
+    } else {
+      const GrammarNode& n = g.node(static_cast<int32_t>(f.node));
+      switch (n.kind) {
+        case GrammarNodeKind::object: r = step_object(n, f, b, child); break;
+        case GrammarNodeKind::array: r = step_array(n, f, b, child); break;
+        case GrammarNodeKind::string:
+          if (n.excluded.empty()) {
+            r = step_string(n, f, b);
+          } else {
+            // An additional key: track the hash of its bytes; it may not close as a declared key.
+            const uint64_t h = f.h ^ kFnvBasis;
+            const bool closing = f.phase == kStrBody && b == '"';
+            if (closing && std::binary_search(n.excluded.begin(), n.excluded.end(), h)) {
+              r = Step::reject;
+            } else {
+              const bool body = f.phase != kStrOpen && !closing;
+              r = step_string(n, f, b);
+              if (r == Step::consume && body) f.h = ((h ^ b) * kFnvPrime) ^ kFnvBasis;
+            }
+          }
+          break;
+        case GrammarNodeKind::number: r = step_number(n, f, b); break;
+        case GrammarNodeKind::literals: r = step_literals(n, f, b); break;
+        default: r = Step::reject; break;
+      }
+      if (r == Step::key_fork) {
+        // One reading per property this key could be (up to the first required one), and one
+        // for an additional property. The '"' is read here.
+        const Frame base = f;
+        for (size_t j = base.a; j < n.properties.size(); ++j) {
+          Frame& k = w.back();
+          k = base;
+          set_phase(k, kObjKey);
+          k.b = static_cast<uint32_t>(j);
+          k.c = 1;
+          emit(w, s);
+          if (n.properties[j].required) break;
+        }
+        if (n.extra >= 0 && optional_from(n, base.a) && w.size() < kMaxGrammarDepth) {
+          Frame& k = w.back();
+          k = base;
+          set_phase(k, kObjAfterExtraKey);
+          Frame key = make_frame(static_cast<uint32_t>(n.extra_key), nullptr);
+          key.phase = kStrBody;
+          w.push_back(key);
+          emit(w, s);
+        }
+        return;
+      }
+    }
+    switch (r) {
+      case Step::reject:
+      case Step::key_fork:
+        return;
+      case Step::consume:
+        emit(w, s);
+        return;
+      case Step::consume_pop:
+        w.pop_back();
+        emit(w, s);
+        return;
+      case Step::pop:
+        w.pop_back();
+        continue;
+      case Step::push:
+        push_child(g, w, child, b, s);
+        return;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- Grammar ----
+
+int32_t Grammar::add(GrammarNode node) {
+  nodes_.push_back(std::move(node));
+  return static_cast<int32_t>(nodes_.size() - 1);
+}
+
+int32_t Grammar::resolve(int32_t id) const {
+  // Follows aliases; a chain longer than the node count is a cycle.
+  for (size_t hops = 0; hops <= nodes_.size(); ++hops) {
+    const GrammarNode& n = nodes_[static_cast<size_t>(id)];
+    if (n.kind != GrammarNodeKind::alias) return id;
+    id = n.alternatives[0];
+  }
+  throw Error(ErrorCode::invalid_argument, "invalid JSON schema: a $ref chain loops without a value");
+}
+
+void Grammar::finalize(int32_t root) {
+  GrammarNode str;
+  str.kind = GrammarNodeKind::string;
+  any_string_ = add(std::move(str));
+
+  const size_t n_built = nodes_.size();
+  for (size_t i = 0; i < n_built; ++i) {
+    GrammarNode& n = nodes_[i];
+    if (n.kind != GrammarNodeKind::object || n.extra < 0) continue;
+    if (n.properties.empty()) {
+      n.extra_key = any_string_;
+      continue;
+    }
+    GrammarNode key;
+    key.kind = GrammarNodeKind::string;
+    for (const GrammarProperty& p : n.properties) {
+      key.excluded.push_back(fnv(std::string_view(p.key).substr(1, p.key.size() - 2)));
+    }
+    std::sort(key.excluded.begin(), key.excluded.end());
+    const int32_t id = add(std::move(key));
+    nodes_[i].extra_key = id;  // add() may have moved the nodes
+  }
+
+  for (GrammarNode& n : nodes_) {
+    for (GrammarProperty& p : n.properties) p.node = resolve(p.node);
+    if (n.extra >= 0) n.extra = resolve(n.extra);
+    if (n.items >= 0) n.items = resolve(n.items);
+    if (n.kind == GrammarNodeKind::literals) {
+      std::sort(n.literals.begin(), n.literals.end());
+      n.literals.erase(std::unique(n.literals.begin(), n.literals.end()), n.literals.end());
+      // An empty literal cannot be read; it is not valid JSON anyway.
+      if (!n.literals.empty() && n.literals[0].empty()) n.literals.erase(n.literals.begin());
+      if (n.literals.empty()) n.kind = GrammarNodeKind::never;
+    }
+  }
+  root_ = resolve(root);
+
+  // Flatten choices: alternatives become the leaf nodes they reach through choices and aliases
+  // (a choice that reaches itself contributes nothing more the second time).
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].kind != GrammarNodeKind::choice) continue;
+    std::vector<int32_t> leaves, stack(nodes_[i].alternatives.rbegin(), nodes_[i].alternatives.rend());
+    std::vector<bool> seen(nodes_.size(), false);
+    seen[i] = true;
+    while (!stack.empty()) {
+      int32_t id = resolve(stack.back());
+      stack.pop_back();
+      if (seen[static_cast<size_t>(id)]) continue;
+      seen[static_cast<size_t>(id)] = true;
+      const GrammarNode& a = nodes_[static_cast<size_t>(id)];
+      if (a.kind == GrammarNodeKind::choice) {
+        stack.insert(stack.end(), a.alternatives.rbegin(), a.alternatives.rend());
+      } else if (a.kind != GrammarNodeKind::never) {
+        leaves.push_back(id);
+      }
+    }
+    nodes_[i].alternatives = std::move(leaves);
+  }
+
+  for (GrammarNode& n : nodes_) {
+    n.first.reset();
+    switch (n.kind) {
+      case GrammarNodeKind::object: n.first.set('{'); break;
+      case GrammarNodeKind::array: n.first.set('['); break;
+      case GrammarNodeKind::string: n.first.set('"'); break;
+      case GrammarNodeKind::number:
+        n.first.set('-');
+        for (int c = '0'; c <= '9'; ++c) n.first.set(static_cast<size_t>(c));
+        break;
+      case GrammarNodeKind::literals:
+        for (const std::string& l : n.literals) n.first.set(static_cast<uint8_t>(l[0]));
+        break;
+      default: break;
+    }
+  }
+  for (GrammarNode& n : nodes_) {
+    if (n.kind != GrammarNodeKind::choice) continue;
+    for (int32_t a : n.alternatives) n.first |= nodes_[static_cast<size_t>(a)].first;
+  }
+  for (const GrammarNode& n : nodes_) {
+    for (const GrammarProperty& p : n.properties) {
+      if (p.key.size() < 2 || p.key.size() > UINT16_MAX) {
+        throw Error(ErrorCode::invalid_argument, "a property name in the schema is too long");
+      }
+    }
+    for (const std::string& l : n.literals) {
+      if (l.size() >= UINT16_MAX) {
+        throw Error(ErrorCode::invalid_argument, "an enum or const value in the schema is too long");
+      }
+    }
+  }
+}
+
+// ---- GrammarMatcher ----
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar) : grammar_(std::move(grammar)) {
+  HEARTH_CHECK(grammar_ != nullptr && grammar_->root() >= 0);
+  Frame doc{};
+  doc.node = kDocument;
+  doc.phase = kDocBefore;
+  frames_.push_back(doc);
+  ends_.push_back(1);
+}
+
+bool GrammarMatcher::accept(uint8_t byte) {
+  Scratch& s = scratch();
+  s.out_frames.clear();
+  s.out_ends.clear();
+  uint32_t begin = 0;
+  for (uint32_t end : ends_) {
+    s.work.assign(frames_.begin() + begin, frames_.begin() + end);
+    advance(*grammar_, s.work, byte, s);
+    begin = end;
+  }
+  if (s.out_ends.empty()) return false;
+  if (s.out_ends.size() > 1) {
+    // Drop readings identical to an earlier one (anyOf branches that converged).
+    size_t kept = 0, write = 0;
+    uint32_t rb = 0;
+    for (size_t t = 0; t < s.out_ends.size(); ++t) {
+      const uint32_t re = s.out_ends[t];
+      const uint32_t len = re - rb;
+      bool dup = false;
+      uint32_t kb = 0;
+      for (size_t k = 0; k < kept && !dup; ++k) {
+        const uint32_t ke = s.out_ends[k];
+        dup = ke - kb == len &&
+              std::memcmp(&s.out_frames[kb], &s.out_frames[rb], len * sizeof(Frame)) == 0;
+        kb = ke;
+      }
+      if (!dup) {
+        if (write != rb) std::memmove(&s.out_frames[write], &s.out_frames[rb], len * sizeof(Frame));
+        write += len;
+        s.out_ends[kept++] = static_cast<uint32_t>(write);
+      }
+      rb = re;
+    }
+    s.out_frames.resize(write);
+    s.out_ends.resize(kept);
+  }
+  frames_.swap(s.out_frames);
+  ends_.swap(s.out_ends);
+  return true;
+}
+
+bool GrammarMatcher::accept(std::string_view bytes) {
+  GrammarMatcher copy(*this);
+  for (char c : bytes) {
+    if (!copy.accept(static_cast<uint8_t>(c))) return false;
+  }
+  frames_.swap(copy.frames_);
+  ends_.swap(copy.ends_);
+  return true;
+}
+
+bool GrammarMatcher::accepts(std::string_view bytes) const {
+  GrammarMatcher copy(*this);
+  for (char c : bytes) {
+    if (!copy.accept(static_cast<uint8_t>(c))) return false;
+  }
+  return true;
+}
+
+bool GrammarMatcher::is_complete() const {
+  uint32_t begin = 0;
+  for (uint32_t end : ends_) {
+    const Frame& bottom = frames_[begin];
+    const uint32_t depth = end - begin;
+    if (bottom.phase == kDocAfter &&
+        (depth == 1 || (depth == 2 && terminal_scalar(*grammar_, frames_[begin + 1])))) {
+      return true;
+    }
+    begin = end;
+  }
+  return false;
+}
+
+bool GrammarMatcher::is_closed() const {
+  uint32_t begin = 0;
+  for (uint32_t end : ends_) {
+    if (end - begin != 1 || frames_[begin].phase != kDocAfter) return false;
+    begin = end;
+  }
+  return true;
+}
+
+int64_t GrammarMatcher::string_room() const {
+  int64_t room = -1;
+  for (uint32_t end : ends_) {
+    const Frame& top = frames_[end - 1];
+    if (top.node == kDocument || top.phase != kStrBody) continue;
+    const GrammarNode& n = grammar_->node(static_cast<int32_t>(top.node));
+    if (n.kind != GrammarNodeKind::string) continue;
+    room = std::max<int64_t>(room, static_cast<int64_t>(n.max_length) - top.a);
+  }
+  return room;
+}
+
+}  // namespace hearth::sample
