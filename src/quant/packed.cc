@@ -24,13 +24,22 @@ B& block_at(uint8_t* rows, int64_t row_bytes, int r, int64_t i) {
 
 // Q8_0 --------------------------------------------------------------------------------------
 
+uint32_t load_u32(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+void store_u32(void* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+// The pack functions run once per weight at load (a whole model's bytes): they move 4-byte groups
+// as words rather than single codes.
 void pack_q8_0(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
   auto* p = reinterpret_cast<PanelQ8_0*>(panel);
   for (int64_t i = 0; i < n / kQK; ++i) {
     for (int r = 0; r < R; ++r) {
       const auto& b = block_at<BlockQ8_0>(rows, row_bytes, r, i);
       p[i].d[r] = b.d;
-      for (int e = 0; e < kQK; ++e) p[i].qs[e / 4][r][e % 4] = static_cast<uint8_t>(b.qs[e] + 128);
+      for (int g = 0; g < 8; ++g) store_u32(p[i].qs[g][r], load_u32(b.qs + 4 * g) ^ 0x80808080u);
     }
   }
 }
@@ -66,20 +75,20 @@ void quantize_act_q8_0(const float* src, void* dst, int64_t n) {
 
 void pack_q4_k(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
   auto* p = reinterpret_cast<PanelQ4_K*>(panel);
-  uint8_t q[kQK_K];
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     for (int r = 0; r < R; ++r) {
       const auto& b = block_at<BlockQ4_K>(rows, row_bytes, r, i);
       p[i].d[r] = b.d;
       p[i].dmin[r] = b.dmin;
       for (int k = 0; k < 12; ++k) p[i].scales[k][r] = b.scales[k];
-      unpack_q4_k(b, q);
+      // Code 32j + x (x < 32) is nibble j % 2 of qs[32 (j / 2) + x] (k_unpack.h).
       for (int j = 0; j < 8; ++j) {
+        const uint8_t* src = b.qs + 32 * (j / 2);
+        const int shift = 4 * (j % 2);
         for (int v = 0; v < 4; ++v) {
-          for (int e = 0; e < 4; ++e) {
-            p[i].qs[j][v][r][e] =
-                static_cast<uint8_t>(q[32 * j + 4 * v + e] | (q[32 * j + 16 + 4 * v + e] << 4));
-          }
+          const uint32_t lo = (load_u32(src + 4 * v) >> shift) & 0x0f0f0f0fu;
+          const uint32_t hi = (load_u32(src + 16 + 4 * v) >> shift) & 0x0f0f0f0fu;
+          store_u32(p[i].qs[j][v][r], lo | (hi << 4));
         }
       }
     }
@@ -113,23 +122,26 @@ void unpack_q4_k_panel(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t r
 
 void pack_q6_k(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
   auto* p = reinterpret_cast<PanelQ6_K*>(panel);
-  int8_t q[kQK_K];
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     for (int r = 0; r < R; ++r) {
       const auto& b = block_at<BlockQ6_K>(rows, row_bytes, r, i);
       p[i].d[r] = b.d;
-      unpack_q6_k(b, q);
       for (int j = 0; j < 16; ++j) {
         p[i].scales[j][r] = b.scales[j];
-        auto u = [&](int g, int e) { return static_cast<uint8_t>(q[16 * j + 4 * g + e] + 32); };
-        for (int e = 0; e < 4; ++e) {
-          for (int v = 0; v < 2; ++v) {
-            p[i].ql[j][v][r][e] = static_cast<uint8_t>((u(v, e) & 0xf) | ((u(v + 2, e) & 0xf) << 4));
-          }
-          uint8_t h = 0;
-          for (int g = 0; g < 4; ++g) h = static_cast<uint8_t>(h | ((u(g, e) >> 4) << (2 * g)));
-          p[i].qh[j][r][e] = h;
+        // Codes 16j .. 16j + 15 (k_unpack.h): half h = j / 8, group of 32 gq = (j % 8) / 2, from
+        // byte 16 (j % 2) of that group on: low nibbles in ql, top bits in qh.
+        const int h = j / 8, gq = (j % 8) / 2, l0 = 16 * (j % 2);
+        const uint8_t* ql = b.ql + 64 * h + 32 * (gq & 1) + l0;
+        const uint8_t* qh = b.qh + 32 * h + l0;
+        uint32_t u[4];  // the 4 codes of group g, one per byte
+        for (int g = 0; g < 4; ++g) {
+          u[g] = ((load_u32(ql + 4 * g) >> (4 * (gq >> 1))) & 0x0f0f0f0fu) |
+                 (((load_u32(qh + 4 * g) >> (2 * gq)) & 0x03030303u) << 4);
         }
+        for (int v = 0; v < 2; ++v) store_u32(p[i].ql[j][v][r], (u[v] & 0x0f0f0f0fu) | ((u[v + 2] & 0x0f0f0f0fu) << 4));
+        uint32_t top = 0;
+        for (int g = 0; g < 4; ++g) top |= ((u[g] >> 4) & 0x03030303u) << (2 * g);
+        store_u32(p[i].qh[j][r], top);
       }
     }
   }
