@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <map>
+#include <memory>
 
 #include "gguf/gguf_writer.h"
 #include "quant/type_traits.h"
+#include "util/cpu_features.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -215,6 +218,36 @@ GgmlType recipe_type(RecipeState& qs, GgmlType t, const gguf::TensorInfo& tensor
   return t;
 }
 
+// Source rows per slice: progress is reported (on the calling thread) after each slice, about
+// every 32 MiB of source.
+constexpr int64_t kSliceBytes = int64_t{32} << 20;
+
+// Re-quantizes all rows of `t` into `dst` (row_bytes(nt, ne[0]) * n_rows bytes). Each row is
+// quantized on its own, so the bytes do not depend on how rows are split across threads.
+void quantize_rows(const gguf::TensorInfo& t, GgmlType nt, uint8_t* dst, ThreadPool& pool,
+                   const std::function<void(uint64_t)>& report) {
+  const int64_t n_row = t.ne[0];
+  const int64_t rows = t.n_rows();
+  const int64_t in_row = gguf::row_bytes(t.type, n_row);
+  const int64_t out_row = gguf::row_bytes(nt, n_row);
+  const quant::TypeTraits& from = quant::traits(t.type);
+  const quant::TypeTraits& to = quant::traits(nt);
+  std::vector<std::vector<float>> bufs(static_cast<size_t>(pool.size()),
+                                       std::vector<float>(static_cast<size_t>(n_row)));
+  const int64_t slice = std::max<int64_t>(1, kSliceBytes / std::max<int64_t>(1, in_row));
+  for (int64_t s0 = 0; s0 < rows; s0 += slice) {
+    const int64_t s1 = std::min(rows, s0 + slice);
+    pool.parallel_for(s1 - s0, 4, [&](int64_t begin, int64_t end, int thread) {
+      float* buf = bufs[static_cast<size_t>(thread)].data();
+      for (int64_t r = s0 + begin; r < s0 + end; ++r) {
+        from.to_float(t.data + r * in_row, buf, n_row);
+        to.from_float(buf, dst + r * out_row, n_row);
+      }
+    });
+    report(static_cast<uint64_t>((s1 - s0) * in_row));
+  }
+}
+
 }  // namespace
 
 std::string file_type_name(uint32_t file_type) {
@@ -275,7 +308,7 @@ std::vector<GgmlType> plan_quantization(const gguf::File& src, FileType ftype) {
 }
 
 void quantize_gguf(const gguf::File& src, FileType ftype, const std::string& out_path,
-                   const std::function<void(uint64_t, uint64_t)>& progress) {
+                   const std::function<void(uint64_t, uint64_t)>& progress, int n_threads) {
   std::vector<GgmlType> plan = plan_quantization(src, ftype);
   gguf::Writer w;
   for (const auto& [key, value] : src.metadata()) {
@@ -286,34 +319,32 @@ void quantize_gguf(const gguf::File& src, FileType ftype, const std::string& out
   w.set_u32("general.quantization_version", 2);
   w.set_u32("general.file_type", static_cast<uint32_t>(ftype));
 
-  uint64_t total = 0, done = 0;
+  uint64_t total = 0;
   for (const auto& t : src.tensors()) total += t.n_bytes;
-  ThreadPool& pool = global_thread_pool();
+  // A pool of our own, not the process-wide one: that pool is not reentrant, and in the server a
+  // create runs while loaded models compute on it.
+  auto pool = std::make_shared<ThreadPool>(n_threads > 0 ? n_threads : cpu_physical_cores());
+  auto done = std::make_shared<uint64_t>(0);
+  auto report = [progress, done, total](uint64_t bytes) {
+    *done += bytes;
+    if (progress) progress(*done, total);
+  };
+  // Every tensor is produced while write() streams the file, so memory holds about one output
+  // tensor (the writer's buffer) plus a row of floats per thread.
   for (size_t i : recipe_order(src)) {
-    const auto& t = src.tensors()[i];
+    const gguf::TensorInfo& t = src.tensors()[i];
     std::vector<int64_t> ne(t.ne, t.ne + t.n_dims);
-    GgmlType nt = plan[i];
-    if (nt == t.type) {
-      w.add_tensor_view(t.name, t.type, ne, t.data, t.n_bytes);
-    } else {
-      const int64_t n_row = t.ne[0];
-      const int64_t rows = t.n_rows();
-      const int64_t in_row = gguf::row_bytes(t.type, n_row);
-      const int64_t out_row = gguf::row_bytes(nt, n_row);
-      std::vector<uint8_t> out(static_cast<size_t>(out_row * rows));
-      const quant::TypeTraits& from = quant::traits(t.type);
-      const quant::TypeTraits& to = quant::traits(nt);
-      pool.parallel_for(rows, 16, [&](int64_t begin, int64_t end, int) {
-        std::vector<float> buf(static_cast<size_t>(n_row));
-        for (int64_t r = begin; r < end; ++r) {
-          from.to_float(t.data + r * in_row, buf.data(), n_row);
-          to.from_float(buf.data(), out.data() + r * out_row, n_row);
-        }
-      });
-      w.add_tensor(t.name, nt, ne, out.data(), out.size());
-    }
-    done += t.n_bytes;
-    if (progress) progress(done, total);
+    const GgmlType nt = plan[i];
+    const size_t out_bytes =
+        nt == t.type ? t.n_bytes : static_cast<size_t>(gguf::row_bytes(nt, t.ne[0]) * t.n_rows());
+    w.add_tensor_generated(t.name, nt, ne, out_bytes, [&t, nt, pool, report](uint8_t* dst) {
+      if (nt == t.type) {
+        std::memcpy(dst, t.data, t.n_bytes);
+        report(t.n_bytes);
+        return;
+      }
+      quantize_rows(t, nt, dst, *pool, report);
+    });
   }
   w.write(out_path);
 }

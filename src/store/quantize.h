@@ -37,8 +37,12 @@ std::vector<gguf::GgmlType> plan_quantization(const gguf::File& src, FileType ft
 
 // Writes the re-quantized model to `out_path` (atomically). Metadata is copied, with
 // general.file_type and general.quantization_version set; tensors are written in llama.cpp's
-// order (by layer, then name). progress(done, total) counts source tensor bytes.
+// order (by layer, then name). progress(done, total) counts source tensor bytes; it is called on
+// the calling thread and may throw to cancel (the temp file is removed). Tensors are quantized
+// while the file is written (memory: about one output tensor), rows in parallel on n_threads
+// threads (0 = physical cores) of a pool of its own; the bytes do not depend on n_threads.
 void quantize_gguf(const gguf::File& src, FileType ftype, const std::string& out_path,
-                   const std::function<void(uint64_t done, uint64_t total)>& progress);
+                   const std::function<void(uint64_t done, uint64_t total)>& progress,
+                   int n_threads = 0);
 
 }  // namespace hearth::store

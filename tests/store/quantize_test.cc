@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include "gguf/gguf_writer.h"
@@ -144,6 +145,40 @@ TEST(Quantize, Q4KMAndQ8_0RecipesWriteLoadableFiles) {
     if (n == "blk.4.attn_v.weight" || n == "blk.1.ffn_down.weight") {
       EXPECT_EQ(s[i], GgmlType::Q4_K) << n;
     }
+  }
+}
+
+// Rows are quantized in parallel while the file streams out; the bytes must not depend on how
+// many threads share the rows.
+TEST(Quantize, OutputDoesNotDependOnTheThreadCount) {
+  testing::TempDir dir;
+  std::vector<uint8_t> bytes = make_f32_llama(2);
+  gguf::File src = gguf::File::from_memory(bytes.data(), bytes.size(), "f32");
+  std::string one;
+  for (int threads : {1, 2, 3}) {
+    const std::string out = dir.path() + "/q" + std::to_string(threads) + ".gguf";
+    uint64_t last = 0, total = 0;
+    quantize_gguf(src, FileType::MOSTLY_Q4_K_M, out, [&](uint64_t done, uint64_t t) {
+      last = done;
+      total = t;
+    }, threads);
+    EXPECT_EQ(last, total);
+    if (threads == 1) {
+      one = testing::read_all(out);
+      ASSERT_FALSE(one.empty());
+    } else {
+      EXPECT_TRUE(testing::read_all(out) == one) << threads << " threads";
+    }
+  }
+  // A progress callback that throws cancels the job and leaves no file behind.
+  const std::string out = dir.path() + "/cancelled.gguf";
+  EXPECT_THROW(quantize_gguf(src, FileType::MOSTLY_Q8_0, out, [](uint64_t done, uint64_t) {
+                 if (done > 0) throw Error(ErrorCode::cancelled, "cancelled");
+               }),
+               Error);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
 }
 
