@@ -112,37 +112,11 @@ void handle_ps(State& s, httplib::Response& res) {
 
 void handle_blob_upload(State& s, const httplib::Request& req, httplib::Response& res,
                         const httplib::ContentReader& reader) {
-  std::string digest = store::parse_digest(std::string(req.matches[1]));
-  if (s.store->has_blob(digest)) {
-    reader([](const char*, size_t) { return true; });  // drain
-    res.status = 200;
-    return;
-  }
-  std::string target = s.store->blob_path(digest);
-  store::make_dirs(s.store->blobs_dir());
-  std::string temp = store::temp_path_for(target);
-  std::ofstream out(temp, std::ios::binary);
-  if (!out) throw Error(ErrorCode::io, "cannot write " + temp);
-  store::Sha256 hasher;
-  bool ok = reader([&](const char* data, size_t n) {
-    hasher.update(data, n);
-    out.write(data, static_cast<std::streamsize>(n));
-    return static_cast<bool>(out);
+  // The store holds its gc lock for the whole upload, so a concurrent delete cannot collect it.
+  bool existed = s.store->receive_blob(std::string(req.matches[1]), [&](const store::Store::BlobSink& sink) {
+    return reader(sink);
   });
-  out.close();
-  if (!ok || !out) {
-    unlink(temp.c_str());
-    throw Error(ErrorCode::io, "writing blob " + digest + " failed");
-  }
-  std::string got = hasher.finish();
-  if (got != digest) {
-    unlink(temp.c_str());
-    throw Error(ErrorCode::invalid_argument,
-                "digest mismatch, expected \"" + digest + "\", got \"" + got + "\"");
-  }
-  store::fsync_path(temp);
-  store::rename_durable(temp, target);
-  res.status = 201;
+  res.status = existed ? 200 : 201;
 }
 
 // Pull and push stream the store's progress events as NDJSON.

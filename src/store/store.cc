@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,55 @@ std::string Store::adopt_temp_file(const std::string& tmp, uint64_t* size, bool*
     ::unlink(tmp.c_str());
     throw;
   }
+}
+
+bool Store::receive_blob(std::string_view digest_text, const BlobReader& read) {
+  const std::string digest = parse_digest(digest_text);
+  FileLock gc = lock_gc_shared();
+  const std::string target = blob_path(digest);
+  if (path_exists(target)) {
+    read([](const char*, size_t) { return true; });
+    return true;
+  }
+  make_dirs(blobs_dir());
+  const std::string tmp = temp_path_for(target);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(ErrorCode::io, "cannot write " + tmp + ": " + std::strerror(errno));
+  try {
+    Sha256 hasher;
+    std::string write_error;
+    const bool ok = read([&](const char* data, size_t n) {
+      hasher.update(data, n);
+      while (n > 0) {
+        ssize_t w = ::write(fd, data, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+          write_error = std::strerror(errno);
+          return false;
+        }
+        data += w;
+        n -= static_cast<size_t>(w);
+      }
+      return true;
+    });
+    if (!write_error.empty()) throw Error(ErrorCode::io, "writing " + tmp + ": " + write_error);
+    if (!ok) throw Error(ErrorCode::io, "receiving blob " + digest + ": the upload broke off");
+    if (::fsync(fd) != 0) throw Error(ErrorCode::io, "fsync " + tmp + ": " + std::strerror(errno));
+    const int rc = ::close(fd);
+    fd = -1;
+    if (rc != 0) throw Error(ErrorCode::io, "writing " + tmp + ": " + std::strerror(errno));
+    const std::string got = hasher.finish();
+    if (got != digest) {
+      throw Error(ErrorCode::invalid_argument,
+                  "digest mismatch, expected \"" + digest + "\", got \"" + got + "\"");
+    }
+    rename_durable(tmp, target);
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  return false;
 }
 
 std::string Store::import_blob_file(const std::string& src, uint64_t* size, bool* existed) {

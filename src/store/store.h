@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,16 @@ class Store {
   // digest; the caller holds lock_gc_shared() from the file's creation on.
   std::string adopt_temp_file(const std::string& tmp, uint64_t* size = nullptr,
                               bool* existed = nullptr);
+  // Receives a blob whose digest the sender names (POST /api/blobs/:digest): read(sink) feeds the
+  // body to sink(data, n) chunk by chunk and returns false if the transfer broke (sink returns
+  // false to stop it). Holds the shared gc lock from the existence check to the rename, so blob
+  // GC can neither delete the temp file nor collect the blob half-way. Returns true if the blob
+  // was already present (the body is drained, not stored). Throws Error(invalid_argument) when
+  // the bytes do not hash to `digest`, Error(io) when writing fails or the transfer broke; no
+  // temp file is left behind either way.
+  using BlobSink = std::function<bool(const char* data, size_t n)>;
+  using BlobReader = std::function<bool(const BlobSink& sink)>;
+  bool receive_blob(std::string_view digest, const BlobReader& read);
   // Reads a small blob (template, params, ...). Throws not_found / resource_exhausted.
   std::string read_blob(std::string_view digest, uint64_t max_bytes = kMaxManifestBytes) const;
 

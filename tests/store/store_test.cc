@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "store/digest.h"
@@ -202,6 +203,75 @@ TEST(Store, ModelLockSerialisesAcrossThreads) {
   EXPECT_TRUE(lb.held());
   FileLock lb2 = s.lock_model(b);  // a different model proceeds
   EXPECT_TRUE(lb2.held());
+}
+
+size_t count_temp_files(const Store& s) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(s.blobs_dir())) {
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// POST /api/blobs/:digest: the upload holds the shared gc lock from start to rename, so a delete
+// that runs meanwhile defers its blob GC instead of racing the upload.
+TEST(Store, ReceiveBlobHoldsTheGcLockForTheWholeUpload) {
+  TempDir dir;
+  Store s(dir.path());
+  put_stories_model(s, "stories:a");
+  const std::string body(100000, 'x');
+  const std::string digest = sha256_digest(body);
+  std::promise<void> halfway, go;
+  std::shared_future<void> go_f = go.get_future().share();
+  bool existed = true;
+  std::thread upload([&] {
+    existed = s.receive_blob(digest, [&](const Store::BlobSink& sink) {
+      if (!sink(body.data(), 50000)) return false;
+      halfway.set_value();
+      go_f.wait();
+      return sink(body.data() + 50000, 50000);
+    });
+  });
+  halfway.get_future().wait();
+  EXPECT_FALSE(FileLock::try_acquire(s.root() + "/.locks/gc", FileLock::Mode::exclusive).held());
+  EXPECT_EQ(count_temp_files(s), 1u);
+  s.remove("stories:a");
+  EXPECT_EQ(count_blobs(s) - count_temp_files(s), 4u);  // deferred: the upload is a writer
+  go.set_value();
+  upload.join();
+  EXPECT_FALSE(existed);
+  EXPECT_EQ(s.read_blob(digest, body.size()), body);
+  EXPECT_EQ(count_temp_files(s), 0u);
+  EXPECT_TRUE(FileLock::try_acquire(s.root() + "/.locks/gc", FileLock::Mode::exclusive).held());
+
+  // Present already: drained, reported as existing.
+  size_t drained = 0;
+  EXPECT_TRUE(s.receive_blob(digest, [&](const Store::BlobSink& sink) {
+    drained += body.size();
+    return sink(body.data(), body.size());
+  }));
+  EXPECT_EQ(drained, body.size());
+
+  // Wrong bytes and a broken transfer leave nothing behind and release the lock.
+  const std::string other = sha256_digest("other");
+  try {
+    s.receive_blob(other, [&](const Store::BlobSink& sink) { return sink("not other", 9); });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("digest mismatch"), std::string::npos);
+  }
+  try {
+    s.receive_blob(other, [&](const Store::BlobSink& sink) { return sink("oth", 3) && false; });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::io);
+  }
+  EXPECT_FALSE(s.has_blob(other));
+  EXPECT_EQ(count_temp_files(s), 0u);
+  EXPECT_THROW(s.receive_blob("sha256:../x", [](const Store::BlobSink&) { return true; }), Error);
+  EXPECT_TRUE(FileLock::try_acquire(s.root() + "/.locks/gc", FileLock::Mode::exclusive).held());
+  EXPECT_EQ(s.prune(), 5u);  // the 4 deferred blobs and the unreferenced upload
 }
 
 TEST(Store, RejectsHostileDigestsAndManifests) {
