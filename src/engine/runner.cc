@@ -8,6 +8,7 @@
 #include "engine/compute_lock.h"
 #include "gguf/gguf_file.h"
 #include "model/vocab_loader.h"
+#include "sample/json_schema.h"
 #include "sample/stop_matcher.h"
 #include "tokenizer/stream_decoder.h"
 #include "util/cpu_features.h"
@@ -89,6 +90,8 @@ struct Runner::Slot {
   std::unique_ptr<sample::Sampler> sampler;
   std::unique_ptr<tokenizer::StreamDecoder> decoder;
   std::unique_ptr<sample::StopMatcher> stop;
+  std::unique_ptr<sample::GrammarMatcher> grammar;  // the request's format, if any
+  sample::GrammarScratch grammar_scratch;
   CompletionResult result;
   std::exception_ptr error;
 };
@@ -206,6 +209,11 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
     }
   }
   auto sampler = std::make_unique<sample::Sampler>(req.sampling, num_ctx_);
+  std::unique_ptr<sample::GrammarMatcher> grammar;
+  if (auto g = sample::grammar_for_format(req.format)) {
+    grammar = std::make_unique<sample::GrammarMatcher>(std::move(g));
+    grammar_vocab();
+  }
 
   // A prompt that does not fit keeps its first num_keep tokens and its end, leaving a quarter of
   // the context for the answer.
@@ -228,6 +236,7 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
   s.sampler = std::move(sampler);
   s.decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
   s.stop = std::make_unique<sample::StopMatcher>(req.stop);
+  s.grammar = std::move(grammar);
   s.result = CompletionResult();
   s.result.context = s.prompt;
   s.error = nullptr;
@@ -258,10 +267,26 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
   s.sampler.reset();
   s.decoder.reset();
   s.stop.reset();
+  s.grammar.reset();
+  s.grammar_scratch.levels.clear();  // they hold the grammar
   cv_.notify_all();
   lock.unlock();
   if (error) std::rethrow_exception(error);
   return result;
+}
+
+const sample::GrammarVocab& Runner::grammar_vocab() {
+  std::call_once(grammar_vocab_once_, [this] {
+    std::vector<std::string> pieces(tokenizer_->n_tokens());
+    std::vector<int32_t> eog;
+    for (size_t id = 0; id < pieces.size(); ++id) {
+      const auto t = static_cast<int32_t>(id);
+      pieces[id] = std::string(tokenizer_->piece(t));  // control tokens: empty, never allowed
+      if (tokenizer_->is_end_of_generation(t)) eog.push_back(t);
+    }
+    grammar_vocab_ = std::make_unique<sample::GrammarVocab>(pieces, eog, static_cast<size_t>(model_->n_vocab()));
+  });
+  return *grammar_vocab_;
 }
 
 bool Runner::emit(Slot& s, const std::string& text) {
@@ -355,8 +380,18 @@ void Runner::step() {
   for (size_t row = 0; row < row_slot.size(); ++row) {
     Slot& s = *row_slot[row];
     s.generating = true;
-    const int32_t t = s.sampler->sample(
-        std::span<const float>(logits_.data() + row * n_vocab, static_cast<size_t>(n_vocab)));
+    const std::span<const float> row_logits(logits_.data() + row * n_vocab, static_cast<size_t>(n_vocab));
+    int32_t t;
+    if (s.grammar) {
+      t = sample::sample_with_grammar(*s.sampler, *s.grammar, *grammar_vocab_, row_logits, s.grammar_scratch);
+      if (t < 0) {  // the vocabulary cannot continue the document
+        finish(s, "stop");
+        continue;
+      }
+      if (!grammar_vocab_->is_end_of_generation(t)) s.grammar->accept(grammar_vocab_->piece(t));
+    } else {
+      t = s.sampler->sample(row_logits);
+    }
     s.sampler->accept(t);
     if (tokenizer_->is_end_of_generation(t)) {
       finish(s, "stop");
@@ -368,6 +403,8 @@ void Runner::step() {
       finish(s, "cancelled");
     } else if (s.stop->stopped()) {
       finish(s, "stop");
+    } else if (s.grammar && s.grammar->is_closed()) {
+      finish(s, "stop");  // the document is complete: only whitespace could follow
     } else if (s.req->num_predict > 0 && s.result.eval_count >= s.req->num_predict) {
       finish(s, "length");
     } else if (s.n_past >= static_cast<size_t>(num_ctx_)) {

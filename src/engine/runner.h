@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "sample/grammar_sampler.h"
 #include "sample/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -38,6 +39,9 @@ struct CompletionRequest {
   int num_predict = -1;  // max generated tokens; < 0: until the context is full
   std::vector<std::string> stop;
   int num_keep = 4;      // prompt tokens kept at the start when a too-long prompt is truncated
+  // "" free text; "json" or a JSON schema's text: the output is constrained to such a document
+  // (sample/json_schema.h) and generation stops once it is closed.
+  std::string format;
   // Each piece of generated text (valid UTF-8, stop strings held back and cut). Returning false
   // cancels the request (done_reason "cancelled").
   std::function<bool(std::string_view piece)> on_piece;
@@ -109,6 +113,7 @@ class Runner {
   void step();  // one forward pass over every active slot; called with mu_ NOT held
   void finish(Slot& s, const char* reason);
   bool emit(Slot& s, const std::string& text);
+  const sample::GrammarVocab& grammar_vocab();  // built on first use
 
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
@@ -123,6 +128,8 @@ class Runner {
   std::vector<std::unique_ptr<Slot>> slots_;
   model::Batch batch_;
   std::vector<float> logits_;
+  std::once_flag grammar_vocab_once_;
+  std::unique_ptr<sample::GrammarVocab> grammar_vocab_;
 };
 
 }  // namespace hearth::engine

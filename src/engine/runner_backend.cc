@@ -234,9 +234,7 @@ class RunnerBackend : public ModelBackend {
     req.stop = job.stop;
     req.num_keep = job.num_keep;
     req.on_piece = job.on_piece;
-    if (!job.format.empty()) {
-      HEARTH_LOG_DEBUG("format constraints are not enforced by this engine yet; generating freely");
-    }
+    req.format = job.format;
     CompletionResult r = runner_->complete(req);
     CompletionOutcome out;
     out.done_reason = r.done_reason;
