@@ -147,7 +147,10 @@ OpenAIChatRequest parse_openai_chat(const Json& b) {
       auto js = it->find("json_schema");
       if (js != it->end() && js->is_object()) {
         auto schema = js->find("schema");
-        if (schema != js->end() && schema->is_object()) r.format = *schema;
+        if (schema != js->end() && schema->is_object()) {
+          validate_format(*schema);  // a schema the grammar cannot use is a 400, as on /api/chat
+          r.format = *schema;
+        }
       }
     }
   }

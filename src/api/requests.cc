@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/scheduler.h"
+#include "sample/json_schema.h"
 #include "util/error.h"
 
 namespace hearth::api {
@@ -157,7 +158,16 @@ std::optional<std::string> parse_think_field(const Json& v) {
 void validate_format(const Json& v) {
   if (v.is_null()) return;
   if (v.is_string() && (v.get<std::string>().empty() || v.get<std::string>() == "json")) return;
-  if (v.is_object()) return;
+  if (v.is_object()) {
+    // A schema the grammar compiler cannot use (wrong keyword types, unknown types, dangling
+    // $ref) is the client's error.
+    try {
+      sample::json_schema_grammar(v.dump());
+    } catch (const Error& e) {
+      throw Error(ErrorCode::invalid_argument, std::string("invalid format: ") + e.what());
+    }
+    return;
+  }
   throw Error(ErrorCode::invalid_argument,
               "invalid format: " + v.dump() + "; expected \"json\" or a valid JSON Schema object");
 }
