@@ -32,6 +32,26 @@ inline __m512i bcast4(const void* p) {
 
 inline __m512 fp16x16(const uint16_t* d) { return _mm512_cvtph_ps(load256(d)); }
 
+// init + sum over g < G of vpdpbusd(w[g], 4 bytes of y at 4g broadcast), in K independent chains:
+// vpdpbusd takes several cycles, and one chain of G would leave the units idle (decode has one
+// column, so nothing else to interleave).
+template <int G, int K>
+inline __m512i dot_groups(__m512i init, const __m512i* w, const int8_t* y) {
+  __m512i s[K];
+  s[0] = init;
+  #pragma GCC unroll 4
+  for (int k = 1; k < K; ++k) s[k] = _mm512_setzero_si512();
+  #pragma GCC unroll 8
+  for (int g = 0; g < G; ++g) s[g % K] = _mm512_dpbusd_epi32(s[g % K], w[g], bcast4(y + 4 * g));
+  #pragma GCC unroll 4
+  for (int k = 1; k < K; ++k) s[0] = _mm512_add_epi32(s[0], s[k]);
+  return s[0];
+}
+
+// Chains per column: four when alone, two when four columns interleave.
+template <int NC>
+inline constexpr int kChains = NC == 1 ? 4 : 2;
+
 template <class A>
 const A& act_block(const uint8_t* act, int64_t stride, int c, int64_t i) {
   return reinterpret_cast<const A*>(act + c * stride)[i];
@@ -51,9 +71,7 @@ void q8_0_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
     for (int c = 0; c < NC; ++c) {
       const ActQ8_0& y = act_block<ActQ8_0>(act, as, c, i);
       // Codes are stored plus 128: start from -128 * sum(y).
-      __m512i s = _mm512_set1_epi32(-128 * y.sum);
-      #pragma GCC unroll 8
-      for (int g = 0; g < 8; ++g) s = _mm512_dpbusd_epi32(s, w[g], bcast4(y.qs + 4 * g));
+      const __m512i s = dot_groups<8, kChains<NC>>(_mm512_set1_epi32(-128 * y.sum), w, y.qs);
       acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(fp16(y.d))), acc[c]);
     }
   }
@@ -96,10 +114,7 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
       #pragma GCC unroll 4
       for (int c = 0; c < NC; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(act, as, c, i);
-        const int8_t* yq = y.qs + 32 * j;
-        __m512i s = _mm512_setzero_si512();
-        #pragma GCC unroll 8
-        for (int g = 0; g < 8; ++g) s = _mm512_dpbusd_epi32(s, q[g], bcast4(yq + 4 * g));
+        const __m512i s = dot_groups<8, kChains<NC>>(_mm512_setzero_si512(), q, y.qs + 32 * j);
         sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(s, sc));
         summ[c] = _mm512_dpwssd_epi32(summ[c], mn, bcast4(&y.bsums[2 * j]));
       }
@@ -138,11 +153,9 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
       #pragma GCC unroll 4
       for (int c = 0; c < NC; ++c) {
         const BlockQ8_K& y = act_block<BlockQ8_K>(act, as, c, i);
-        const int8_t* yq = y.qs + 16 * j;
         // Codes are q + 32: start from -32 * sum(y) over the sub-block.
-        __m512i s = _mm512_set1_epi32(-32 * static_cast<int32_t>(y.bsums[j]));
-        #pragma GCC unroll 4
-        for (int g = 0; g < 4; ++g) s = _mm512_dpbusd_epi32(s, q[g], bcast4(yq + 4 * g));
+        const __m512i s =
+            dot_groups<4, kChains<NC>>(_mm512_set1_epi32(-32 * static_cast<int32_t>(y.bsums[j])), q, y.qs + 16 * j);
         sumi[c] = _mm512_add_epi32(sumi[c], _mm512_mullo_epi32(s, sc));
       }
     }

@@ -1,0 +1,105 @@
+// Panel gemms (quant/packed.h) against the row kernels, one thread, weights held in L2 (compute
+// bound): 16 panels of 4096 columns, times 1 activation column (decode) or 64 (a prompt block).
+// Counter MAC/s = weight elements x columns per second.
+//   build/bench/hearth_bench --benchmark_filter='panel|rows'
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "quant/packed.h"
+#include "quant/type_traits.h"
+
+namespace hearth::quant {
+namespace {
+
+using G = GgmlType;
+
+constexpr int64_t kCols = 4096, kPanels = 16, kRows = kPanels * kPanelRows;
+
+struct Data {
+  std::vector<uint8_t> rows, panels, act_rows, act_panel;
+  int64_t row_bytes = 0, act_row_bytes = 0, act_panel_bytes = 0;
+};
+
+Data make(G type, int n_tok) {
+  const TypeTraits& t = traits(type);
+  const PackedKernels* pk = packed_kernels(type);
+  Data d;
+  d.row_bytes = kCols / t.block_elems * t.block_bytes;
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> w(static_cast<size_t>(kCols * kRows)), x(static_cast<size_t>(kCols * n_tok));
+  for (auto& v : w) v = dist(rng);
+  for (auto& v : x) v = dist(rng);
+  d.rows.resize(static_cast<size_t>(d.row_bytes * kRows));
+  t.from_float(w.data(), d.rows.data(), kCols * kRows);
+  d.panels.resize(d.rows.size());
+  for (int64_t p = 0; p < kPanels; ++p) {
+    pk->pack(d.rows.data() + p * kPanelRows * d.row_bytes, d.row_bytes, kCols, d.panels.data() + p * kPanelRows * d.row_bytes);
+  }
+  const TypeTraits& at = traits(t.vec_dot_type);
+  d.act_row_bytes = kCols / at.block_elems * at.block_bytes;
+  d.act_rows.resize(static_cast<size_t>(d.act_row_bytes * n_tok));
+  d.act_panel_bytes = pk->act_row_bytes(kCols);
+  d.act_panel.resize(static_cast<size_t>(d.act_panel_bytes * n_tok));
+  for (int c = 0; c < n_tok; ++c) {
+    at.from_float(x.data() + c * kCols, d.act_rows.data() + c * d.act_row_bytes, kCols);
+    pk->quantize_act(x.data() + c * kCols, d.act_panel.data() + c * d.act_panel_bytes, kCols);
+  }
+  return d;
+}
+
+void panel(benchmark::State& state, G type, int n_tok) {
+  if (packed_kernels(type) == nullptr) {
+    state.SkipWithError("no panel kernels on this CPU");
+    return;
+  }
+  const Data d = make(type, n_tok);
+  const PackedKernels* pk = packed_kernels(type);
+  std::vector<float> y(static_cast<size_t>(kRows * n_tok));
+  for (auto _ : state) {
+    for (int64_t p = 0; p < kPanels; ++p) {
+      pk->gemm(kCols, d.panels.data() + p * kPanelRows * d.row_bytes, d.act_panel.data(), d.act_panel_bytes, n_tok,
+               y.data() + p * kPanelRows, kRows);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kCols * kRows * n_tok),
+                                               benchmark::Counter::kIsRate);
+}
+
+void rows(benchmark::State& state, G type, int n_tok) {
+  const Data d = make(type, n_tok);
+  const TypeTraits& t = traits(type);
+  std::vector<float> y(static_cast<size_t>(kRows * n_tok));
+  for (auto _ : state) {
+    for (int64_t c = 0; c < n_tok; c += kTileCols) {
+      for (int64_t r = 0; r < kRows; r += kTileRows) {
+        t.vec_dot_tile(kCols, d.rows.data() + r * d.row_bytes, d.row_bytes, kTileRows,
+                       d.act_rows.data() + c * d.act_row_bytes, d.act_row_bytes,
+                       static_cast<int>(std::min<int64_t>(kTileCols, n_tok - c)), y.data() + c * kRows + r, kRows);
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kCols * kRows * n_tok),
+                                               benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(panel, q4_K_x1, G::Q4_K, 1);
+BENCHMARK_CAPTURE(panel, q4_K_x64, G::Q4_K, 64);
+BENCHMARK_CAPTURE(rows, q4_K_x1, G::Q4_K, 1);
+BENCHMARK_CAPTURE(rows, q4_K_x64, G::Q4_K, 64);
+BENCHMARK_CAPTURE(panel, q6_K_x1, G::Q6_K, 1);
+BENCHMARK_CAPTURE(panel, q6_K_x64, G::Q6_K, 64);
+BENCHMARK_CAPTURE(rows, q6_K_x1, G::Q6_K, 1);
+BENCHMARK_CAPTURE(rows, q6_K_x64, G::Q6_K, 64);
+BENCHMARK_CAPTURE(panel, q8_0_x1, G::Q8_0, 1);
+BENCHMARK_CAPTURE(panel, q8_0_x64, G::Q8_0, 64);
+BENCHMARK_CAPTURE(rows, q8_0_x1, G::Q8_0, 1);
+BENCHMARK_CAPTURE(rows, q8_0_x64, G::Q8_0, 64);
+
+}  // namespace
+}  // namespace hearth::quant
