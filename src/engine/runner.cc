@@ -103,7 +103,12 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   std::unique_ptr<Runner> r(new Runner());
   gguf::File file = gguf::File::open(path);
   r->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(model::load_vocab(file));
-  r->model_ = model::load_model(std::move(file));
+  {
+    // Loading repacks weights on the shared thread pool (ops::pack_matrix): take turns with the
+    // forward passes of models already loaded.
+    std::lock_guard<std::mutex> lock(compute_mutex());
+    r->model_ = model::load_model(std::move(file));
+  }
   const model::HParams& hp = r->model_->hparams();
   if (static_cast<int64_t>(r->tokenizer_->n_tokens()) > hp.n_vocab) {
     throw Error(ErrorCode::corrupt, path + ": the vocabulary has " +
