@@ -2,7 +2,8 @@
 // /api/chat clients. Each client asks for T tokens (num_predict=T, temperature 0) with its own
 // short prompt; the tool prints aggregate generated tokens/s, per-client tokens/s, time to first
 // token, and the HTTP overhead per token: the client's wall time between its first and last token
-// minus the eval_duration the server reports for the same tokens, divided by their count.
+// minus the eval_duration the server reports for the same tokens (and, second figure, the whole
+// request's wall time minus prompt_eval_duration + eval_duration), per generated token.
 //
 //   serve-bench --host 127.0.0.1:11434 --model NAME --clients 4 --tokens 128 [--prompt TEXT]
 //
@@ -205,7 +206,7 @@ int main(int argc, char** argv) {
   int failed = 0;
   int64_t total_tokens = 0;
   double first_start = 1e300, last_end = 0;
-  std::vector<double> ttft, client_tps, server_tps, overhead_ms;
+  std::vector<double> ttft, client_tps, server_tps, overhead_ms, request_overhead_ms;
   Json per = Json::array();
   for (int i = 0; i < clients; ++i) {
     const ClientResult& r = results[static_cast<size_t>(i)];
@@ -225,10 +226,23 @@ int main(int argc, char** argv) {
     const int after_first = std::max(r.eval_count - 1, 0);
     const double ctps = gen_wall > 0 ? after_first / gen_wall : 0.0;
     const double stps = r.eval_ns > 0 ? r.eval_count / (r.eval_ns * 1e-9) : 0.0;
+    // Streaming overhead: the client's wall time between its first and last token minus the
+    // server's eval_duration, which covers exactly the forward passes that made tokens 2..n: the
+    // rest is sampling, detokenization, one NDJSON chunk per token and the HTTP transfer (with
+    // several clients, also the other clients' callbacks). It can come out slightly negative when
+    // the output parser holds the first piece back (a partial "<think>" tag).
     const double ovh = after_first > 0 ? (gen_wall - r.eval_ns * 1e-9) / after_first * 1e3 : 0.0;
+    // Whole request: client wall minus the server's prompt_eval + eval durations, per token. This
+    // adds the request parsing, template and tokenization, and time spent waiting for a forward
+    // pass that had already started without this request (queueing behind another prompt).
+    const double request_wall = r.t_end - r.t_start;
+    const double req_ovh = r.eval_count > 0
+                               ? (request_wall - (r.prompt_eval_ns + r.eval_ns) * 1e-9) / r.eval_count * 1e3
+                               : 0.0;
     client_tps.push_back(ctps);
     server_tps.push_back(stps);
     overhead_ms.push_back(ovh);
+    request_overhead_ms.push_back(req_ovh);
     per.push_back({{"client", i},
                    {"prompt_tokens", r.prompt_eval_count},
                    {"eval_count", r.eval_count},
@@ -236,7 +250,8 @@ int main(int argc, char** argv) {
                    {"ttft_ms", tt * 1e3},
                    {"client_tokens_per_s", ctps},
                    {"server_tokens_per_s", stps},
-                   {"overhead_ms_per_token", ovh}});
+                   {"overhead_ms_per_token", ovh},
+                   {"request_overhead_ms_per_token", req_ovh}});
   }
   const double wall = last_end > first_start ? last_end - first_start : 0.0;
   const double agg = wall > 0 ? static_cast<double>(total_tokens) / wall : 0.0;
@@ -254,26 +269,28 @@ int main(int argc, char** argv) {
                 {"ttft_max_ms", ttft_max * 1e3},
                 {"client_tokens_per_s_mean", mean(client_tps)},
                 {"overhead_ms_per_token_mean", mean(overhead_ms)},
+                {"request_overhead_ms_per_token_mean", mean(request_overhead_ms)},
                 {"per_client", per}};
     std::printf("%s\n", out.dump(2).c_str());
     return failed == 0 ? 0 : 1;
   }
   std::printf("serve-bench: model=%s host=%s:%d clients=%d tokens=%d\n", model.c_str(), hp.host.c_str(),
               hp.port, clients, tokens);
-  std::printf("%6s %10s %8s %8s %10s %12s %12s %14s\n", "client", "prompt_tok", "gen_tok", "done",
-              "ttft_ms", "client_t/s", "server_t/s", "overhead_ms/t");
+  std::printf("%6s %10s %8s %8s %10s %12s %12s %14s %14s\n", "client", "prompt_tok", "gen_tok", "done",
+              "ttft_ms", "client_t/s", "server_t/s", "stream_ovh_ms", "request_ovh_ms");
   for (const auto& p : per) {
-    std::printf("%6d %10d %8d %8s %10.1f %12.2f %12.2f %14.3f\n", p["client"].get<int>(),
+    std::printf("%6d %10d %8d %8s %10.1f %12.2f %12.2f %14.3f %14.3f\n", p["client"].get<int>(),
                 p["prompt_tokens"].get<int>(), p["eval_count"].get<int>(),
                 p["done_reason"].get<std::string>().c_str(), p["ttft_ms"].get<double>(),
                 p["client_tokens_per_s"].get<double>(), p["server_tokens_per_s"].get<double>(),
-                p["overhead_ms_per_token"].get<double>());
+                p["overhead_ms_per_token"].get<double>(), p["request_overhead_ms_per_token"].get<double>());
   }
   std::printf("aggregate: %lld tokens in %.2f s = %.2f tokens/s (%d failed)\n",
               static_cast<long long>(total_tokens), wall, agg, failed);
   std::printf("per client: mean %.2f tokens/s (client-side, after the first token)\n", mean(client_tps));
   std::printf("time to first token: mean %.1f ms, max %.1f ms\n", mean(ttft) * 1e3, ttft_max * 1e3);
-  std::printf("HTTP overhead per token: mean %.3f ms (client wall between first and last token minus server eval_duration)\n",
-              mean(overhead_ms));
+  std::printf("HTTP overhead per token: mean %.3f ms streaming (client wall first->last token minus server eval_duration),\n"
+              "  %.3f ms whole request (client wall minus server prompt_eval+eval duration, incl. queueing)\n",
+              mean(overhead_ms), mean(request_overhead_ms));
   return failed == 0 ? 0 : 1;
 }
