@@ -71,6 +71,16 @@ static void attn_scores_rows(const float* q, int64_t dpad, const float* k, int64
   }
 }
 
+// The last `rest` (< kScoreRows) rows: one instantiation per count.
+template <class S, int R>
+static void attn_scores_rest(int rest, const float* q, int64_t dpad, const float* k, int64_t nk4,
+                             float* s, int64_t s_stride) {
+  if constexpr (R >= 1) {
+    if (rest == R) return attn_scores_rows<S, R>(q, dpad, k, nk4, s, s_stride);
+    attn_scores_rest<S, R - 1>(rest, q, dpad, k, nk4, s, s_stride);
+  }
+}
+
 template <class S>
 static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const float* k, int64_t nk4,
                         float* s, int64_t s_stride) {
@@ -79,18 +89,8 @@ static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const float* 
   for (; m + R <= n_q; m += R) {
     attn_scores_rows<S, R>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
   }
-  const int rest = static_cast<int>(n_q - m);
-  if (rest == 0) return;
-  // Remainders: one instantiation per count below R.
-  if constexpr (R > 1) {
-    if (rest == 1) return attn_scores_rows<S, 1>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
-  }
-  if constexpr (R > 2) {
-    if (rest == 2) return attn_scores_rows<S, 2>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
-  }
-  if constexpr (R > 3) {
-    if (rest == 3) return attn_scores_rows<S, 3>(q + m * dpad, dpad, k, nk4, s + m * s_stride, s_stride);
-  }
+  attn_scores_rest<S, R - 1>(static_cast<int>(n_q - m), q + m * dpad, dpad, k, nk4,
+                             s + m * s_stride, s_stride);
 }
 
 // o[r][d0 .. d0 + NV * lanes) += sum_j p[r][j] v_j[same dims], for MR rows.
@@ -137,6 +137,16 @@ static void attn_accumulate_rows(const float* p, int64_t p_stride, int64_t nk, c
   }
 }
 
+// The last `rest` (< kAccRows) rows: one instantiation per count.
+template <class S, int R>
+static void attn_accumulate_rest(int rest, const float* p, int64_t p_stride, int64_t nk,
+                                 const float* v, int64_t dvpad, float* o, int64_t nvec) {
+  if constexpr (R >= 1) {
+    if (rest == R) return attn_accumulate_rows<S, R>(p, p_stride, nk, v, dvpad, o, 0, nvec);
+    attn_accumulate_rest<S, R - 1>(rest, p, p_stride, nk, v, dvpad, o, nvec);
+  }
+}
+
 template <class S>
 static void attn_accumulate(const float* p, int64_t p_stride, int64_t n_q, int64_t nk,
                             const float* v, int64_t dvpad, float* o) {
@@ -146,16 +156,8 @@ static void attn_accumulate(const float* p, int64_t p_stride, int64_t n_q, int64
   for (; m + R <= n_q; m += R) {
     attn_accumulate_rows<S, R>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
   }
-  const int rest = static_cast<int>(n_q - m);
-  if constexpr (R > 1) {
-    if (rest == 1) attn_accumulate_rows<S, 1>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
-  }
-  if constexpr (R > 2) {
-    if (rest == 2) attn_accumulate_rows<S, 2>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
-  }
-  if constexpr (R > 3) {
-    if (rest == 3) attn_accumulate_rows<S, 3>(p + m * p_stride, p_stride, nk, v, dvpad, o + m * dvpad, 0, nvec);
-  }
+  attn_accumulate_rest<S, R - 1>(static_cast<int>(n_q - m), p + m * p_stride, p_stride, nk, v,
+                                 dvpad, o + m * dvpad, nvec);
 }
 
 template <class S>
