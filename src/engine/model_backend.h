@@ -93,6 +93,7 @@ struct CompletionJob {
   std::vector<std::string> stop;
   int num_keep = 4;
   std::string format;           // "" (free), "json", or a JSON schema (serialized)
+  bool thinking = false;        // thinking is on: a format constrains only the answer after it
   // Called with each decoded piece of text (stop strings already held back and removed).
   // Returning false cancels the sequence at once and frees its slot (the client is gone).
   std::function<bool(std::string_view piece)> on_piece;

@@ -91,6 +91,8 @@ struct Runner::Slot {
   std::unique_ptr<tokenizer::StreamDecoder> decoder;
   std::unique_ptr<sample::StopMatcher> stop;
   std::unique_ptr<sample::GrammarMatcher> grammar;  // the request's format, if any
+  bool grammar_waiting = false;  // not yet: the output has not reached req->format_after
+  std::string grammar_tail;      // the last output bytes, to find format_after across tokens
   sample::GrammarScratch grammar_scratch;
   CompletionResult result;
   std::exception_ptr error;
@@ -242,6 +244,8 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
   s.decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
   s.stop = std::make_unique<sample::StopMatcher>(req.stop);
   s.grammar = std::move(grammar);
+  s.grammar_waiting = s.grammar != nullptr && !req.format_after.empty();
+  s.grammar_tail.clear();
   s.result = CompletionResult();
   s.result.context = s.prompt;
   s.error = nullptr;
@@ -292,6 +296,24 @@ const sample::GrammarVocab& Runner::grammar_vocab() {
     grammar_vocab_ = std::make_unique<sample::GrammarVocab>(pieces, eog, static_cast<size_t>(model_->n_vocab()));
   });
   return *grammar_vocab_;
+}
+
+// Before the text that starts the constrained part (a thinking close tag): look for it in the
+// output so far; the bytes after it are the start of the document.
+void Runner::wait_for_format(Slot& s, std::string_view piece) {
+  const std::string& tag = s.req->format_after;
+  s.grammar_tail += piece;
+  const size_t at = s.grammar_tail.find(tag);
+  if (at == std::string::npos) {
+    if (s.grammar_tail.size() > tag.size()) s.grammar_tail.erase(0, s.grammar_tail.size() - tag.size());
+    return;
+  }
+  s.grammar_waiting = false;
+  // Whatever the same token put after the tag is taken as far as the grammar allows it.
+  for (size_t i = at + tag.size(); i < s.grammar_tail.size(); ++i) {
+    if (!s.grammar->accept(static_cast<uint8_t>(s.grammar_tail[i]))) break;
+  }
+  s.grammar_tail.clear();
 }
 
 bool Runner::emit(Slot& s, const std::string& text) {
@@ -387,7 +409,10 @@ void Runner::step() {
     s.generating = true;
     const std::span<const float> row_logits(logits_.data() + row * n_vocab, static_cast<size_t>(n_vocab));
     int32_t t;
-    if (s.grammar) {
+    if (s.grammar && s.grammar_waiting) {
+      t = s.sampler->sample(row_logits);
+      wait_for_format(s, grammar_vocab_->piece(t));
+    } else if (s.grammar) {
       t = sample::sample_with_grammar(*s.sampler, *s.grammar, *grammar_vocab_, row_logits, s.grammar_scratch);
       if (t < 0) {  // the vocabulary cannot continue the document
         finish(s, "stop");
@@ -408,7 +433,7 @@ void Runner::step() {
       finish(s, "cancelled");
     } else if (s.stop->stopped()) {
       finish(s, "stop");
-    } else if (s.grammar && s.grammar->is_closed()) {
+    } else if (s.grammar && !s.grammar_waiting && s.grammar->is_closed()) {
       finish(s, "stop");  // the document is complete: only whitespace could follow
     } else if (s.req->num_predict > 0 && s.result.eval_count >= s.req->num_predict) {
       finish(s, "length");

@@ -42,6 +42,9 @@ struct CompletionRequest {
   // "" free text; "json" or a JSON schema's text: the output is constrained to such a document
   // (sample/json_schema.h) and generation stops once it is closed.
   std::string format;
+  // With a format: the output is free until it contains this text, and constrained after it
+  // (the thinking close tag when the prompt opened thinking: Ollama constrains only the answer).
+  std::string format_after;
   // Each piece of generated text (valid UTF-8, stop strings held back and cut). Returning false
   // cancels the request (done_reason "cancelled").
   std::function<bool(std::string_view piece)> on_piece;
@@ -114,6 +117,7 @@ class Runner {
   void finish(Slot& s, const char* reason);
   bool emit(Slot& s, const std::string& text);
   const sample::GrammarVocab& grammar_vocab();  // built on first use
+  void wait_for_format(Slot& s, std::string_view piece);
 
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;

@@ -235,6 +235,16 @@ class RunnerBackend : public ModelBackend {
     req.num_keep = job.num_keep;
     req.on_piece = job.on_piece;
     req.format = job.format;
+    if (!req.format.empty() && job.thinking && facts_.thinking && !job.prompt.empty()) {
+      // Thinking on and a prompt that opens it: the thinking stays free and the answer after the
+      // close tag is constrained, as Ollama does (it reruns with the thinking prefilled). A model
+      // that would open thinking itself is constrained from its first token (no thinking).
+      auto tags = chat::infer_thinking_tags(facts_.chat_template, chat::TemplateKind::jinja);
+      const std::string open = tags ? tags->first : "<think>", close = tags ? tags->second : "</think>";
+      const size_t n = std::min<size_t>(job.prompt.size(), 16);
+      const std::string tail = runner_->detokenize(std::span<const int32_t>(job.prompt).last(n));
+      if (chat::prompt_opens_thinking(tail, open)) req.format_after = close;
+    }
     CompletionResult r = runner_->complete(req);
     CompletionOutcome out;
     out.done_reason = r.done_reason;

@@ -196,6 +196,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   run->job.num_keep = opts.num_keep.value_or(4);
   if (c.format.is_string()) run->job.format = c.format.get<std::string>();
   else if (c.format.is_object()) run->job.format = c.format.dump();
+  run->job.thinking = !c.raw && facts.thinking && render.think && *render.think != "false";
   run->want_context = c.is_generate && !c.raw;
 
   run->parser = c.raw ? nullptr : backend.make_output_parser(render, run->prompt);

@@ -36,8 +36,9 @@ class GrammarRunnerTest : public ::testing::Test {
     CompletionResult result;
   };
 
-  static Out run(const std::string& format, int64_t seed, int num_predict) {
+  static Out run(const std::string& format, int64_t seed, int num_predict, const std::string& after = "") {
     CompletionRequest r;
+    r.format_after = after;
     r.prompt = runner_->tokenize("Answer in JSON: who are you?", true, false);
     r.format = format;
     r.sampling.seed = seed;
@@ -101,6 +102,26 @@ TEST_F(GrammarRunnerTest, JsonFormatOutputParses) {
     EXPECT_TRUE(doc.is_object() || doc.is_array()) << o.text;
   }
   EXPECT_GE(finished, 1);
+}
+
+// format_after (the thinking close tag in practice) leaves the output free until that text has
+// been generated. Here the "tag" is the first token a free run with the same seed produces, so
+// the constrained run must start with it and continue with a matching document.
+TEST_F(GrammarRunnerTest, FormatAfterLeavesTheStartFree) {
+  const std::string schema = R"({"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]})";
+  const Out free = run("", 11, 1);
+  ASSERT_EQ(free.result.eval_count, 1);
+  const std::string tag = free.text;
+  ASSERT_FALSE(tag.empty());
+  const Out o = run(schema, 11, 400, tag);
+  ASSERT_EQ(o.text.substr(0, tag.size()), tag) << o.text;
+  EXPECT_EQ(o.result.done_reason, "stop") << o.text;
+  OJson doc = OJson::parse(o.text.substr(tag.size()), nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << o.text;
+  EXPECT_TRUE(doc["n"].is_number_integer()) << o.text;
+  // Without format_after the same seed cannot produce that first token unless it is JSON.
+  sample::GrammarMatcher m(sample::json_schema_grammar(schema));
+  if (!m.accepts(tag)) EXPECT_NE(run(schema, 11, 1).text, tag);
 }
 
 TEST_F(GrammarRunnerTest, TooSmallABudgetJustStops) {
