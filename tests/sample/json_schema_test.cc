@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "sample/rng.h"
 #include "util/error.h"
 
 namespace hearth::sample {
@@ -177,6 +178,48 @@ TEST(JsonSchema, FormatSelectsTheGrammar) {
   ASSERT_NE(g, nullptr);
   EXPECT_TRUE(matches(g, "true"));
   EXPECT_FALSE(matches(json_grammar(), "true"));
+}
+
+// Untrusted schemas and bytes: mutated schemas either compile or throw Error, and random bytes
+// through whatever compiled never crash nor grow the alternatives past their cap.
+TEST(JsonSchema, MutatedSchemasAndRandomBytesOnlyEverThrowError) {
+  const std::vector<std::string> seeds = {
+      R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"anyOf":[{"type":"string"},{"$ref":"#"}]}},"required":["a"]})",
+      R"({"$defs":{"n":{"type":"array","items":{"$ref":"#/$defs/n"},"maxItems":2}},"$ref":"#/$defs/n"})",
+      R"({"enum":["a","ab",1,[1,{"x":null}]],"const":"q"})",
+      R"({"anyOf":[{"type":"object","properties":{"k":{}}},{"type":"object","properties":{"k":{},"l":{}}},{"type":"object","additionalProperties":true}]})",
+      R"({"type":["string","number","null"],"minLength":1,"maxLength":3})"};
+  const std::string alphabet = "{}[]\":,0123456789-aeutrsflnbk#/$ \xC3";
+  Rng rng(99);
+  int compiled = 0, rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = seeds[rng.next_u64() % seeds.size()];
+    for (int k = 0, n = 1 + static_cast<int>(rng.next_u64() % 3); k < n; ++k) {
+      const size_t pos = rng.next_u64() % (s.size() + 1);
+      const char c = alphabet[rng.next_u64() % alphabet.size()];
+      switch (rng.next_u64() % 3) {
+        case 0: if (pos < s.size()) s.erase(pos, 1); break;
+        case 1: s.insert(pos, 1, c); break;
+        default: if (pos < s.size()) s[pos] = c; break;
+      }
+    }
+    std::shared_ptr<const Grammar> g;
+    try {
+      g = json_schema_grammar(s);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+      ++rejected;
+      continue;
+    }
+    ++compiled;
+    GrammarMatcher m(g);
+    for (int b = 0; b < 200; ++b) {
+      m.accept(static_cast<uint8_t>(alphabet[rng.next_u64() % alphabet.size()]));
+      ASSERT_LE(m.thread_count(), kMaxGrammarThreads);
+    }
+  }
+  EXPECT_GT(compiled, 500);
+  EXPECT_GT(rejected, 500);
 }
 
 }  // namespace
