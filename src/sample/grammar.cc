@@ -96,6 +96,15 @@ bool optional_from(const GrammarNode& n, uint32_t next) {
   return true;
 }
 
+// The last property a key read at cursor `next` can be: optional ones may be skipped, a required
+// one may not.
+size_t last_candidate(const GrammarNode& n, uint32_t next) {
+  for (size_t j = next; j < n.properties.size(); ++j) {
+    if (n.properties[j].required) return j;
+  }
+  return n.properties.size() - 1;
+}
+
 bool key_possible(const GrammarNode& n, uint32_t next) {
   return next < n.properties.size() || n.extra >= 0;
 }
@@ -121,9 +130,25 @@ Step step_object(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
       if (is_ws(b)) return gap(f);
       return b == '"' ? Step::key_fork : Step::reject;
     case kObjKey: {
+      // b is the first property (from the cursor a up to the first required one) whose key
+      // starts with the c bytes read; a byte it does not continue moves b to the next property
+      // sharing those bytes that does. Keys are whole JSON strings, so a complete key is no
+      // other key's prefix.
       const std::string& key = n.properties[f.b].key;
-      if (static_cast<uint8_t>(key[f.c]) != b) return Step::reject;
-      if (++f.c == key.size()) set_phase(f, kObjAfterKey);
+      if (static_cast<uint8_t>(key[f.c]) != b) {
+        const size_t last = last_candidate(n, f.a);
+        size_t j = f.b + 1;
+        for (; j <= last; ++j) {
+          const std::string& other = n.properties[j].key;
+          if (other.size() > f.c && static_cast<uint8_t>(other[f.c]) == b &&
+              other.compare(0, f.c, key, 0, f.c) == 0) {
+            break;
+          }
+        }
+        if (j > last) return Step::reject;
+        f.b = static_cast<uint32_t>(j);
+      }
+      if (++f.c == n.properties[f.b].key.size()) set_phase(f, kObjAfterKey);
       return Step::consume;
     }
     case kObjAfterKey:
@@ -419,17 +444,16 @@ void advance(const Grammar& g, std::vector<Frame>& w, uint8_t b, Scratch& s) {
         default: r = Step::reject; break;
       }
       if (r == Step::key_fork) {
-        // One reading per property this key could be (up to the first required one), and one
-        // for an additional property. The '"' is read here.
+        // Two readings: a declared property (which one is settled byte by byte in kObjKey)
+        // and an additional property. The '"' is read here.
         const Frame base = f;
-        for (size_t j = base.a; j < n.properties.size(); ++j) {
+        if (base.a < n.properties.size()) {
           Frame& k = w.back();
           k = base;
           set_phase(k, kObjKey);
-          k.b = static_cast<uint32_t>(j);
+          k.b = base.a;
           k.c = 1;
           emit(w, s);
-          if (n.properties[j].required) break;
         }
         if (n.extra >= 0 && optional_from(n, base.a) && w.size() < kMaxGrammarDepth) {
           Frame& k = w.back();

@@ -5,7 +5,8 @@
 //
 // The matcher is a pushdown automaton with alternatives: a small set of parse stacks ("threads",
 // one per still-possible reading of the bytes so far: anyOf branches, an object key that could
-// be one of several properties). Each stack frame is 24 bytes, so copying a matcher is a couple
+// be a declared or an additional property; which declared property a key is, is settled byte by
+// byte within one frame). Each stack frame is 24 bytes, so copying a matcher is a couple
 // of memcpys, which is what token masking does for every candidate token.
 //
 // Bounds, so that untrusted schemas and endless models cannot exhaust memory or loop:

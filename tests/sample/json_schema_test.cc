@@ -43,6 +43,24 @@ TEST(JsonSchema, PropertiesInSchemaOrderRequiredAndOptional) {
          {R"({"c":1,"a":1})", R"({"d":1})", R"({"a":1,"a":2})"}});
 }
 
+TEST(JsonSchema, ManyOptionalPropertiesSharingPrefixes) {
+  // More optional properties than the matcher follows alternatives at once, with shared
+  // prefixes: any one of them can be chosen, in order.
+  std::string schema = R"({"type":"object","properties":{)";
+  for (int i = 0; i < 200; ++i) {
+    schema += (i ? ",\"p" : "\"p") + std::to_string(i) + "\":{\"type\":\"integer\"}";
+  }
+  schema += R"(,"p":{"type":"boolean"}},"required":["p"]})";
+  auto g = json_schema_grammar(schema);
+  EXPECT_TRUE(matches(g, R"({"p":true})"));
+  EXPECT_TRUE(matches(g, R"({"p199":1,"p":false})"));
+  EXPECT_TRUE(matches(g, R"({"p1":1,"p10":2,"p100":3,"p199":4,"p":true})"));
+  EXPECT_FALSE(matches(g, R"({"p10":2,"p1":1,"p":true})"));
+  EXPECT_FALSE(matches(g, R"({"p200":1,"p":true})"));
+  EXPECT_FALSE(matches(g, R"({"p1":1})"));
+  EXPECT_FALSE(matches(g, R"({"p":true,"p1":1})"));
+}
+
 TEST(JsonSchema, AdditionalProperties) {
   check({R"({"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true})",
          {R"({"a":1,"zz":[1,{"q":null}]})", R"({"x":"y"})", "{}"},
