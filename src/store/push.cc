@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -22,8 +23,37 @@ std::string absolute_location(const RegistryClient& c, const std::string& loc) {
 
 bool transient(long s) { return s == 408 || s == 429 || s >= 500; }
 
-// One attempt at uploading a blob: POST to open an upload, then a single PUT with the data and
-// the digest. Returns false on a transient failure.
+std::string next_location(const RegistryClient& c, const HttpResponse& r) {
+  std::string loc = r.header("docker-upload-location");
+  if (loc.empty()) loc = r.header("location");
+  if (loc.empty()) throw Error(ErrorCode::corrupt, "registry gave no upload location");
+  return absolute_location(c, loc);
+}
+
+std::string with_digest(std::string loc, const std::string& digest) {
+  return loc + (loc.find('?') == std::string::npos ? "?" : "&") + "digest=" + url_escape(digest);
+}
+
+// Sends bytes [offset, offset + n) of the blob file as the request body.
+void file_body(HttpRequest& req, int fd, uint64_t offset, uint64_t n,
+               const std::function<void(uint64_t)>& progress) {
+  req.body_size = n;
+  req.read_body = [fd, offset, n, progress, sent = uint64_t{0}](char* buf, size_t max) mutable -> size_t {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(max, n - sent));
+    if (want == 0) return 0;
+    ssize_t got = ::pread(fd, buf, want, static_cast<off_t>(offset + sent));
+    if (got <= 0) return 0;
+    sent += static_cast<uint64_t>(got);
+    if (progress) progress(offset + sent);
+    return static_cast<size_t>(got);
+  };
+}
+
+// One attempt at uploading a blob: POST to open an upload, then either a single PUT with the data
+// and the digest, or (blobs over push_chunk_size) PATCH chunks and a closing PUT. Returns false
+// on a transient failure; the caller then starts a fresh upload. (A broken chunk cannot be
+// resumed in place: docker-registry keeps the bytes that arrived, so the upload's state token no
+// longer matches and it answers BLOB_UPLOAD_INVALID to the status request and the next PATCH.)
 bool upload_blob(RegistryClient& client, Store& store, const Layer& l,
                  const std::function<void(uint64_t)>& progress) {
   HttpRequest post;
@@ -32,36 +62,53 @@ bool upload_blob(RegistryClient& client, Store& store, const Layer& l,
   HttpResponse r = client.send(std::move(post));
   if (transient(r.status)) return false;
   if (r.status != 202) RegistryClient::throw_for_status(r, "pushing " + l.digest);
-  std::string loc = r.header("docker-upload-location");
-  if (loc.empty()) loc = r.header("location");
-  if (loc.empty()) throw Error(ErrorCode::corrupt, "registry gave no upload location");
-  loc = absolute_location(client, loc);
-  loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + url_escape(l.digest);
+  std::string loc = next_location(client, r);
 
   std::string path = store.blob_path(l.digest);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(ErrorCode::not_found, "blob " + l.digest + " is missing from the store");
-  uint64_t sent = 0;
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+
+  const RegistryOptions& o = client.options();
+  const uint64_t chunk = o.push_chunk_size;
+  if (chunk == 0 || l.size <= chunk) {
+    HttpRequest put;
+    put.method = "PUT";
+    put.url = with_digest(loc, l.digest);
+    put.headers.push_back("Content-Type: application/octet-stream");
+    file_body(put, fd, 0, l.size, progress);
+    HttpResponse pr = client.send(std::move(put));
+    if (transient(pr.status)) return false;
+    if (pr.status != 201 && pr.status != 204 && pr.status != 200) {
+      RegistryClient::throw_for_status(pr, "pushing " + l.digest);
+    }
+    return true;
+  }
+
+  for (uint64_t offset = 0; offset < l.size;) {
+    const uint64_t n = std::min(chunk, l.size - offset);
+    HttpRequest patch;
+    patch.method = "PATCH";
+    patch.url = loc;
+    patch.headers.push_back("Content-Type: application/octet-stream");
+    patch.headers.push_back("Content-Range: " + std::to_string(offset) + "-" +
+                            std::to_string(offset + n - 1));
+    file_body(patch, fd, offset, n, progress);
+    HttpResponse pr = client.send(std::move(patch));
+    if (transient(pr.status)) return false;
+    if (pr.status != 202) RegistryClient::throw_for_status(pr, "pushing " + l.digest);
+    loc = next_location(client, pr);
+    offset += n;
+  }
   HttpRequest put;
   put.method = "PUT";
-  put.url = loc;
+  put.url = with_digest(loc, l.digest);
   put.headers.push_back("Content-Type: application/octet-stream");
-  put.body_size = l.size;
-  put.read_body = [&](char* buf, size_t n) -> size_t {
-    ssize_t got = ::read(fd, buf, n);
-    if (got <= 0) return 0;
-    sent += static_cast<uint64_t>(got);
-    if (progress) progress(sent);
-    return static_cast<size_t>(got);
-  };
-  HttpResponse pr;
-  try {
-    pr = client.send(std::move(put));
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
+  put.body_size = 0;
+  HttpResponse pr = client.send(std::move(put));
   if (transient(pr.status)) return false;
   if (pr.status != 201 && pr.status != 204 && pr.status != 200) {
     RegistryClient::throw_for_status(pr, "pushing " + l.digest);

@@ -37,6 +37,10 @@ struct RegistryOptions {
   long low_speed_time_s = 30;                            // restart a part stalled this long
   const std::atomic<bool>* cancel = nullptr;
   bool prune_unused = true;  // "removing unused layers" after a re-pull (HEARTH_NOPRUNE)
+  // Push: blobs larger than this go up as PATCH chunks of this size (no request body is larger;
+  // a failed chunk restarts the blob's upload, like a failed PUT); smaller ones in one PUT.
+  // 0: always one PUT.
+  uint64_t push_chunk_size = 64u << 20;
 };
 
 class RegistryClient {

@@ -102,6 +102,35 @@ TEST_F(RegistryTest, PushDeletePullRoundTrip) {
   EXPECT_EQ(list[0].digest, sha256_digest(raw_).substr(7));
 }
 
+// Blobs over push_chunk_size go up as PATCH chunks; a chunk whose connection breaks restarts that
+// blob's upload, and the pulled model is byte for byte the pushed one.
+TEST_F(RegistryTest, ChunkedPushResumesABrokenChunk) {
+  TcpProxy proxy(registry_->port());
+  const std::string name = proxy.host() + "/library/chunked:v1";
+  TempDir src_dir, dst_dir;
+  Store src(src_dir.path());
+  const std::string raw = put_stories_model(src, name);
+  const Manifest m = Manifest::parse(raw);
+  RegistryOptions o = fast_options();
+  o.push_chunk_size = 200 * 1000;  // the 1.1 MB weights blob: 6 chunks, the rest one PUT each
+  proxy.cut_upload_after_bytes = 100 * 1000;  // each request has its own connection: this is
+                                              // inside the first chunk's body
+  proxy.upload_cuts_left = 1;
+  uint64_t last = 0;
+  push_model(src, name, o, [&](const Progress& p) {
+    if (p.digest == m.layers[0].digest) last = p.completed;
+  });
+  EXPECT_EQ(proxy.upload_cuts_left.load(), 0);
+  EXPECT_EQ(proxy.patch_requests.load(), 7);  // the cut one, then all 6 chunks again
+  EXPECT_EQ(proxy.post_requests.load(), 5);   // one upload per blob, and the restarted one
+  EXPECT_EQ(last, m.layers[0].size);
+
+  Store dst(dst_dir.path());
+  pull_model(dst, name, fast_options(), nullptr);
+  EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(name))), raw);
+  for (const auto& l : m.layers) EXPECT_EQ(sha256_file(dst.blob_path(l.digest)), l.digest);
+}
+
 TEST_F(RegistryTest, ResumesAfterTheConnectionIsCut) {
   TcpProxy proxy(registry_->port());
   // Push the model under the proxy's host name too, so names match the URL we pull from.

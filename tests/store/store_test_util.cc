@@ -193,9 +193,28 @@ void TcpProxy::relay(int client) {
   std::atomic<bool> done{false};
   std::thread up([&] {
     char buf[16384];
+    uint64_t up_bytes = 0;
+    std::string tail;  // the end of the previous read, so a request line split by reads counts
     for (;;) {
       ssize_t n = ::read(client, buf, sizeof buf);
-      if (n <= 0 || ::send(server, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
+      if (n <= 0) break;
+      std::string seen = tail + std::string(buf, static_cast<size_t>(n));
+      for (size_t at = seen.find(" /v2/"); at != std::string::npos; at = seen.find(" /v2/", at + 1)) {
+        if (at + 5 <= tail.size()) continue;  // counted with the previous read
+        if (at >= 5 && seen.compare(at - 5, 5, "PATCH") == 0) ++patch_requests;
+        if (at >= 4 && seen.compare(at - 4, 4, "POST") == 0) ++post_requests;
+      }
+      tail = seen.substr(seen.size() > 16 ? seen.size() - 16 : 0);
+      up_bytes += static_cast<uint64_t>(n);
+      const uint64_t limit = cut_upload_after_bytes.load();
+      int left = upload_cuts_left.load();
+      if (limit > 0 && up_bytes >= limit && left > 0 &&
+          upload_cuts_left.compare_exchange_strong(left, left - 1)) {
+        ::shutdown(client, SHUT_RDWR);  // the request body breaks off mid-way
+        ::shutdown(server, SHUT_RDWR);
+        break;
+      }
+      if (::send(server, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     ::shutdown(server, SHUT_WR);
   });

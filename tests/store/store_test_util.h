@@ -56,6 +56,12 @@ class TcpProxy {
   std::atomic<int> cuts_left{0};
   std::atomic<uint64_t> bytes_per_sec{0};
   std::atomic<uint64_t> bytes_from_server{0};
+  // Client-to-server direction: PATCH and POST requests to /v2/ seen, and `upload_cuts_left`
+  // connections cut once they have carried `cut_upload_after_bytes` bytes.
+  std::atomic<int> patch_requests{0};
+  std::atomic<int> post_requests{0};
+  std::atomic<uint64_t> cut_upload_after_bytes{0};
+  std::atomic<int> upload_cuts_left{0};
 
  private:
   void accept_loop();
