@@ -5,6 +5,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -87,6 +88,32 @@ void rows(benchmark::State& state, G type, int n_tok) {
   state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(state.iterations() * kCols * kRows * n_tok),
                                                benchmark::Counter::kIsRate);
 }
+
+// Decode from memory: 256 MiB of panels (far beyond the caches), one column; bytes/s is the
+// figure to compare with the machine's read bandwidth.
+void panel_memory(benchmark::State& state, G type) {
+  const PackedKernels* pk = packed_kernels(type);
+  if (pk == nullptr) {
+    state.SkipWithError("no panel kernels on this CPU");
+    return;
+  }
+  const Data d = make(type, 1);
+  const int64_t panel_bytes = kPanelRows * d.row_bytes;
+  const int64_t copies = (int64_t{256} << 20) / static_cast<int64_t>(d.panels.size());
+  std::vector<uint8_t> big(static_cast<size_t>(copies) * d.panels.size());
+  for (int64_t c = 0; c < copies; ++c) std::copy(d.panels.begin(), d.panels.end(), big.begin() + c * d.panels.size());
+  const int64_t n_panels = static_cast<int64_t>(big.size()) / panel_bytes;
+  std::vector<float> y(static_cast<size_t>(n_panels * kPanelRows));
+  for (auto _ : state) {
+    for (int64_t p = 0; p < n_panels; ++p) {
+      pk->gemm(kCols, big.data() + p * panel_bytes, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(big.size()));
+}
+BENCHMARK_CAPTURE(panel_memory, q4_K, G::Q4_K)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(panel_memory, q8_0, G::Q8_0)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_CAPTURE(panel, q4_K_x1, G::Q4_K, 1);
 BENCHMARK_CAPTURE(panel, q4_K_x64, G::Q4_K, 64);

@@ -1,6 +1,7 @@
 #include "util/thread_pool.h"
 
 #include <memory>
+#include <thread>
 
 #include "util/cpu_features.h"
 
@@ -15,6 +16,7 @@ namespace hearth {
 
 namespace {
 constexpr int kSpinIterations = 20000;
+constexpr int kWaitSpins = 2000;
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
@@ -75,7 +77,15 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& f
   }
   wake_.notify_all();
   work(0);
-  while (pending_workers_.load(std::memory_order_acquire) != 0) HEARTH_PAUSE();
+  // A worker still holding a task may have lost its core to another process: after a short spin,
+  // yield so it can finish on this one instead of waiting out a scheduler tick.
+  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kWaitSpins) {
+      HEARTH_PAUSE();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
 }
 

@@ -12,6 +12,7 @@
 
 #include <immintrin.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "quant/packed.h"
@@ -52,6 +53,16 @@ inline __m512i dot_groups(__m512i init, const __m512i* w, const int8_t* y) {
 template <int NC>
 inline constexpr int kChains = NC == 1 ? 4 : 2;
 
+// A decode step streams every panel from memory once: ask for the lines a few KiB ahead, which the
+// hardware prefetchers (bounded by 4 KiB pages) do not always fetch in time.
+static const bool kPrefetch = getenv("HEARTH_PREFETCH") == nullptr || getenv("HEARTH_PREFETCH")[0] != '0';
+static const bool kPrefetchQ8 = getenv("HEARTH_PREFETCH_Q8") != nullptr && getenv("HEARTH_PREFETCH_Q8")[0] == '1';
+constexpr int64_t kPrefetchBytes = 4096;
+inline void prefetch_ahead(const void* block, size_t bytes) {
+  const char* p = static_cast<const char*>(block) + kPrefetchBytes;
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+}
+
 template <class A>
 const A& act_block(const uint8_t* act, int64_t stride, int c, int64_t i) {
   return reinterpret_cast<const A*>(act + c * stride)[i];
@@ -63,6 +74,7 @@ void q8_0_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   __m512 acc[NC];
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    if (NC == 1 && kPrefetchQ8) prefetch_ahead(&p[i], sizeof(PanelQ8_0));
     __m512i w[8];
     #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) w[g] = load512(p[i].qs[g]);
@@ -88,6 +100,7 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ4_K& b = p[i];
+    if (NC == 1 && kPrefetch) prefetch_ahead(&b, sizeof(PanelQ4_K));
     // k_scales.h's 6-bit unpacking, for 16 rows x 4 sub-blocks per register.
     const __m512i z0 = load512(b.scales[0]), z1 = load512(b.scales[4]), z2 = load512(b.scales[8]);
     _mm512_store_si512(sc_bytes, _mm512_and_si512(z0, m3f));
@@ -138,6 +151,7 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ6_K& b = p[i];
+    if (NC == 1 && kPrefetch) prefetch_ahead(&b, sizeof(PanelQ6_K));
     __m512i sumi[NC];
     for (int c = 0; c < NC; ++c) sumi[c] = _mm512_setzero_si512();
     #pragma GCC unroll 1
