@@ -53,7 +53,7 @@ void file_body(HttpRequest& req, int fd, uint64_t offset, uint64_t n,
 // and the digest, or (blobs over push_chunk_size) PATCH chunks and a closing PUT. Returns false
 // on a transient failure; the caller then starts a fresh upload. (A broken chunk cannot be
 // resumed in place: docker-registry keeps the bytes that arrived, so the upload's state token no
-// longer matches and it answers BLOB_UPLOAD_INVALID to the status request and the next PATCH.)
+// longer matches and it answers BLOB_UPLOAD_INVALID to a status request.)
 bool upload_blob(RegistryClient& client, Store& store, const Layer& l,
                  const std::function<void(uint64_t)>& progress) {
   HttpRequest post;
