@@ -121,7 +121,9 @@ TEST_F(GrammarRunnerTest, FormatAfterLeavesTheStartFree) {
   EXPECT_TRUE(doc["n"].is_number_integer()) << o.text;
   // Without format_after the same seed cannot produce that first token unless it is JSON.
   sample::GrammarMatcher m(sample::json_schema_grammar(schema));
-  if (!m.accepts(tag)) EXPECT_NE(run(schema, 11, 1).text, tag);
+  if (!m.accepts(tag)) {
+    EXPECT_NE(run(schema, 11, 1).text, tag);
+  }
 }
 
 TEST_F(GrammarRunnerTest, TooSmallABudgetJustStops) {
