@@ -23,6 +23,9 @@ constexpr int64_t kColsPerTask = 64;
 // Below this many multiply-adds a fork-join costs more than the work: run on the calling thread.
 // Every output is computed the same way either way, so this does not change results.
 constexpr int64_t kMinParallelWork = 16384;
+// Tasks per thread a decode matmul aims at: enough to balance, few enough to keep the shared task
+// counter quiet.
+constexpr int64_t kTasksPerThread = 24;
 
 void run_tasks(int64_t n_tasks, int64_t work, const std::function<void(int64_t, int)>& fn) {
   if (work < kMinParallelWork) {
@@ -76,6 +79,7 @@ struct Job {
   int format;  // index into the activation buffers
   const uint8_t* xq;
   int64_t act_row_bytes;
+  int64_t rows_per_task;  // a multiple of kRowsPerTask
   int64_t n_row_groups;
   int64_t first_task;
 };
@@ -113,10 +117,21 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     j.y = outs[i].y;
     j.act_row_bytes = f.row_bytes;
     j.format = k;
-    j.n_row_groups = (w.n_rows + kRowsPerTask - 1) / kRowsPerTask;
+    j.rows_per_task = kRowsPerTask;
+    work += w.n_rows * w.n_cols * n_tok;
+  }
+  // Decode has one column block: group panels so that each thread takes a few dozen tasks, not
+  // hundreds (every task is an atomic increment on a line the threads share). Grouping never
+  // changes how a row is computed, so results stay independent of the thread count.
+  int64_t panels = 0;
+  for (const Job& j : jobs) panels += (j.w->n_rows + kRowsPerTask - 1) / kRowsPerTask;
+  const int64_t target = static_cast<int64_t>(global_thread_pool().size()) * kTasksPerThread;
+  const int64_t group = col_blocks * panels > target ? std::max<int64_t>(1, panels / target) : 1;
+  for (Job& j : jobs) {
+    j.rows_per_task = kRowsPerTask * (col_blocks == 1 ? group : 1);
+    j.n_row_groups = (j.w->n_rows + j.rows_per_task - 1) / j.rows_per_task;
     j.first_task = n_tasks;
     n_tasks += j.n_row_groups * col_blocks;
-    work += w.n_rows * w.n_cols * n_tok;
   }
   for (int k = 0; k < n_formats; ++k) {
     act[k].resize(static_cast<size_t>(formats[k].row_bytes * n_tok));
@@ -135,11 +150,13 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     // Column-block-major: the threads work through one block of activations together.
     const int64_t cb = local / j.n_row_groups, group = local % j.n_row_groups;
     const int64_t c0 = cb * kColsPerTask, c1 = std::min(n_tok, c0 + kColsPerTask);
-    const int64_t r0 = group * kRowsPerTask, r1 = std::min(w.n_rows, r0 + kRowsPerTask);
+    const int64_t r0 = group * j.rows_per_task, r1 = std::min(w.n_rows, r0 + j.rows_per_task);
     const uint8_t* xq = j.xq + c0 * j.act_row_bytes;
     if (w.packed != nullptr) {
-      w.panels->gemm(w.n_cols, w.packed + r0 * w.row_bytes, xq, j.act_row_bytes, static_cast<int>(c1 - c0),
-                     j.y + c0 * w.n_rows + r0, w.n_rows);
+      for (int64_t r = r0; r < r1; r += kRowsPerTask) {
+        w.panels->gemm(w.n_cols, w.packed + r * w.row_bytes, xq, j.act_row_bytes, static_cast<int>(c1 - c0),
+                       j.y + c0 * w.n_rows + r, w.n_rows);
+      }
     } else {
       rows_unpacked(w, xq, j.act_row_bytes, c1 - c0, r0, r1, j.y + c0 * w.n_rows);
     }
