@@ -42,7 +42,10 @@ RunSettings settings_from_params(const std::vector<std::string>& params) {
   RunSettings s;
   sample::SamplerOptions& o = s.request.sampling;
   const Json options = parse_param_flags(params);
-  for (const auto& [name, v] : options.items()) {
+  for (const auto& item : options.items()) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+    const std::string& name = item.key();
+    const Json& v = item.value();
     auto num = [&]() -> double {
       if (!v.is_number()) {
         throw Error(ErrorCode::invalid_argument, "parameter '" + name + "' must be a number");
