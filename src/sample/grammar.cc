@@ -5,6 +5,7 @@
 
 #include "util/check.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 namespace hearth::sample {
 
@@ -227,25 +228,13 @@ Step step_string(const GrammarNode& n, Frame& f, uint8_t b) {
       }
       // A UTF-8 lead byte: the continuation count and the range of the next byte (RFC 3629,
       // which also excludes overlong forms and surrogates).
-      uint32_t lo = 0x80, hi = 0xBF;
-      uint16_t more;
-      if (b >= 0xC2 && b <= 0xDF) {
-        more = 1;
-      } else if (b >= 0xE0 && b <= 0xEF) {
-        more = 2;
-        if (b == 0xE0) lo = 0xA0;
-        if (b == 0xED) hi = 0x9F;
-      } else if (b >= 0xF0 && b <= 0xF4) {
-        more = 3;
-        if (b == 0xF0) lo = 0x90;
-        if (b == 0xF4) hi = 0x8F;
-      } else {
-        return Step::reject;
-      }
+      int more;
+      uint8_t lo, hi;
+      if (!utf8_lead(b, &more, &lo, &hi)) return Step::reject;
       ++f.a;
       f.phase = kStrUtf8;
-      f.c = more;
-      f.b = lo | (hi << 8);
+      f.c = static_cast<decltype(f.c)>(more);
+      f.b = static_cast<decltype(f.b)>(lo | (hi << 8));
       return Step::consume;
     }
     case kStrUtf8:

@@ -4,6 +4,8 @@
 #include <limits>
 #include <numeric>
 
+#include "util/utf8.h"
+
 namespace hearth::sample {
 
 namespace {
@@ -20,29 +22,17 @@ int32_t plain_code_points(std::string_view p) {
       ++n;
       continue;
     }
-    size_t more;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) {
-      more = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      more = 2;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      more = 3;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      return -1;
-    }
-    if (i + more >= p.size()) return -1;  // ends inside the character
-    for (size_t k = 1; k <= more; ++k) {
+    int more;
+    uint8_t lo, hi;
+    if (!utf8_lead(b, &more, &lo, &hi)) return -1;
+    if (i + static_cast<size_t>(more) >= p.size()) return -1;  // ends inside the character
+    for (size_t k = 1; k <= static_cast<size_t>(more); ++k) {
       const uint8_t c = static_cast<uint8_t>(p[i + k]);
       if (c < lo || c > hi) return -1;
       lo = 0x80;
       hi = 0xBF;
     }
-    i += more + 1;
+    i += static_cast<size_t>(more) + 1;
     ++n;
   }
   return n;
