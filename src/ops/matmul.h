@@ -1,10 +1,10 @@
 #pragma once
 // y = x W^T for a batch of activation rows: x [n_tok, n_cols] (f32), W [n_rows, n_cols] (any
-// supported GGUF type), y [n_tok, n_rows]. Each activation row is quantized ONCE to the weight
-// type's vec_dot_type, then every output is one vec_dot of a weight row with an activation row.
-// Output rows are split across the global thread pool (never a reduction), so y does not depend
-// on the thread count. Decode is n_tok = 1 (matvec); prompt processing passes the whole batch so
-// each weight row is read once per batch.
+// supported GGUF type), y [n_tok, n_rows]. Each activation row is quantized ONCE to the format the
+// weight's kernels read (the panel kernels' when W is packed, else vec_dot_type); every output is
+// then computed by exactly one kernel call. Output rows are split across the global thread pool
+// (never a reduction), so y does not depend on the thread count. Decode is n_tok = 1 (matvec);
+// prompt processing passes the whole batch so each weight row is read once per 64 tokens.
 
 #include <cstdint>
 #include <memory>
