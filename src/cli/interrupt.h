@@ -22,6 +22,13 @@ class InterruptScope {
 // How many SIGINTs arrived since start (the handler only increments it).
 unsigned interrupt_count();
 
+// A descriptor that becomes readable when a SIGINT arrives (the handler also writes a byte to a
+// pipe), so a reader can wait on it beside stdin: a signal that lands just before a blocking read
+// starts would otherwise leave that read waiting for a key. -1 before the first InterruptScope.
+// Call drain_interrupt_fd() after it wakes you.
+int interrupt_fd();
+void drain_interrupt_fd();
+
 // While alive, calls `on_interrupt` (from its own thread) once when a new SIGINT arrives.
 class InterruptWatcher {
  public:

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <histedit.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,22 +41,31 @@ void note_interrupt(EditLine* el, EditorState* st) {
   st->interrupted = true;
 }
 
-// Reads one character for libedit. Ctrl+C arrives either as SIGINT (ISIG on: read() fails with
-// EINTR) or as a 0x03 byte (ISIG off in edit mode); both end the line as an interrupt, which
-// libedit's own reader would swallow by retrying the read.
+// Reads one character for libedit. Ctrl+C arrives either as SIGINT (ISIG on) or as a 0x03 byte
+// (ISIG off in edit mode); both end the line as an interrupt, which libedit's own reader would
+// swallow by retrying the read. The signal can land before read() starts (while libedit sets up
+// the terminal, as a fast typist or a test sends it), so the reader waits on stdin and the
+// handler's pipe together instead of trusting read() to fail with EINTR.
 int read_char(EditLine* el, wchar_t* out) {
   EditorState* st = state_of(el);
   for (;;) {
+    if (interrupt_count() != st->seen_interrupts) {
+      st->seen_interrupts = interrupt_count();
+      drain_interrupt_fd();
+      note_interrupt(el, st);
+      return 0;
+    }
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
+    const int nfds = fds[1].fd >= 0 ? 2 : 1;
+    if (poll(fds, nfds, -1) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (nfds == 2 && (fds[1].revents & POLLIN) != 0) drain_interrupt_fd();
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     char c;
     ssize_t n = read(STDIN_FILENO, &c, 1);
-    if (n < 0 && errno == EINTR) {
-      if (interrupt_count() != st->seen_interrupts) {
-        st->seen_interrupts = interrupt_count();
-        note_interrupt(el, st);
-        return 0;
-      }
-      continue;
-    }
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) return n < 0 ? -1 : 0;
     if (c == '\x03') {
       note_interrupt(el, st);
@@ -142,6 +152,8 @@ void run_repl_on_terminal(Repl& repl) {
     repl.set_width(terminal_width());
     if (repl.handle_line(line) == Repl::Status::exit) break;
     std::fflush(stdout);
+    // A Ctrl+C during the answer was the request's (it stopped it), not the next prompt's.
+    st.seen_interrupts = interrupt_count();
   }
   el_end(el);
   history_wend(hist);
