@@ -1,4 +1,4 @@
-// `hearth bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [-o md|json] [--memory]`: prompt
+// `hearth bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--parallel N] [-o md|json] [--memory]`: prompt
 // processing and generation speed measured in-process, printed like llama-bench (markdown table,
 // or a JSON array with llama-bench's field names so scripts written for it read ours). With
 // --memory it first measures this machine's read bandwidth and shows decode speed as a fraction
@@ -32,6 +32,7 @@ struct BenchFlags {
   std::vector<int> threads;
   int reps = 5;
   int n_batch = 512;
+  std::vector<int> n_parallel{1};
   std::string output = "md";
   bool memory = false;
 };
@@ -89,13 +90,21 @@ void run_bench(const BenchFlags& f) {
     }
     std::vector<engine::BenchSpec> specs;
     for (int p : f.n_prompt) if (p > 0) specs.push_back({p, 0, f.reps, f.n_batch});
-    for (int g : f.n_gen) if (g > 0) specs.push_back({0, g, f.reps, f.n_batch});
+    for (int g : f.n_gen) {
+      if (g <= 0) continue;
+      for (int np : f.n_parallel) {
+        engine::BenchSpec s{0, g, f.reps, f.n_batch};
+        s.n_parallel = np;
+        specs.push_back(s);
+      }
+    }
     for (const auto& spec : specs) {
       engine::BenchResult r = bench.run(spec);
       std::string limit;
       double fraction = 0;
       if (spec.n_gen > 0 && bw_gbps > 0) {
-        fraction = r.avg_ts * static_cast<double>(per_token) / (bw_gbps * 1e9);
+        // Weights are read once per step, whatever the number of sequences in it.
+        fraction = r.avg_ts / r.n_parallel * static_cast<double>(per_token) / (bw_gbps * 1e9);
         char buf[32];
         std::snprintf(buf, sizeof buf, " %.0f%% |", fraction * 100);
         limit = buf;
@@ -120,7 +129,8 @@ void run_bench(const BenchFlags& f) {
                             {"n_batch", f.n_batch},
                             {"n_prompt", r.n_prompt},
                             {"n_gen", r.n_gen},
-                            {"avg_ns", static_cast<int64_t>(1e9 * (r.n_prompt + r.n_gen) / r.avg_ts)},
+                            {"n_parallel", r.n_parallel},
+                            {"avg_ns", r.avg_ns()},
                             {"samples_ns", r.samples_ns},
                             {"avg_ts", r.avg_ts},
                             {"stddev_ts", r.stddev_ts},
@@ -147,6 +157,10 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_option("-t,--threads", f->threads, "Thread counts (default: physical cores)")->delimiter(',');
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions of each test")->check(CLI::Range(1, 1000));
   cmd->add_option("-b,--batch-size", f->n_batch, "Prompt tokens per forward pass")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--parallel", f->n_parallel,
+                  "Sequences decoded at once in tg tests (one row each per step; t/s counts all)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 64));
   cmd->add_option("-o,--output", f->output, "Output format: md or json")->check(CLI::IsMember({"md", "json"}));
   cmd->add_flag("--memory", f->memory, "Measure memory bandwidth and show decode as a fraction of it");
   cmd->callback([f] { run_bench(*f); });

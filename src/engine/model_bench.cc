@@ -26,8 +26,18 @@ int32_t next_token(uint64_t& state, int64_t n_vocab) {
 
 }  // namespace
 
+int64_t BenchResult::avg_ns() const {
+  if (samples_ns.empty()) return 0;
+  int64_t sum = 0;
+  for (int64_t v : samples_ns) sum += v;
+  return sum / static_cast<int64_t>(samples_ns.size());
+}
+
 std::string BenchResult::test_name() const {
-  return n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+  if (n_prompt > 0) return "pp" + std::to_string(n_prompt);
+  std::string name = "tg" + std::to_string(n_gen);
+  if (n_parallel > 1) name += " x" + std::to_string(n_parallel);
+  return name;
 }
 
 ModelBench::ModelBench(const std::string& path)
@@ -61,14 +71,14 @@ int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache) {
   return now_ns() - t0;
 }
 
-int64_t ModelBench::run_gen(int n, model::KvCache& cache) {
+int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache) {
   model::Batch batch;
   const int64_t n_vocab = model_->n_vocab();
-  logits_.resize(static_cast<size_t>(n_vocab));
+  logits_.resize(static_cast<size_t>(n_vocab * n_parallel));
   int64_t t0 = now_ns();
   for (int p = 0; p < n; ++p) {
     batch.clear();
-    batch.add(next_token(rng_, n_vocab), p, 0, true);
+    for (int s = 0; s < n_parallel; ++s) batch.add(next_token(rng_, n_vocab), p, s, true);
     model_->forward(batch, cache, logits_.data());
   }
   return now_ns() - t0;
@@ -78,14 +88,16 @@ BenchResult ModelBench::run(const BenchSpec& spec) {
   BenchResult res;
   res.n_prompt = spec.n_prompt;
   res.n_gen = spec.n_prompt > 0 ? 0 : spec.n_gen;
+  const int n_par = spec.n_prompt > 0 ? 1 : std::max(spec.n_parallel, 1);
+  res.n_parallel = n_par;
   const int n = spec.n_prompt > 0 ? spec.n_prompt : spec.n_gen;
-  auto cache = model_->make_cache(n, 1, model::KvCache::parse_type(spec.kv_cache_type));
+  auto cache = model_->make_cache(n, n_par, model::KvCache::parse_type(spec.kv_cache_type));
   for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
     int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache)
-                                   : run_gen(n, cache);
+                                   : run_gen(n, n_par, cache);
     if (r < 0) continue;
     res.samples_ns.push_back(ns);
-    res.samples_ts.push_back(n / (static_cast<double>(ns) / 1e9));
+    res.samples_ts.push_back(static_cast<double>(n) * n_par / (static_cast<double>(ns) / 1e9));
   }
   double sum = 0;
   for (double v : res.samples_ts) sum += v;

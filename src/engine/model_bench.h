@@ -18,15 +18,19 @@ struct BenchSpec {
   int n_gen = 0;     // > 0: a tg test
   int reps = 5;
   int n_batch = 512;
+  // A tg test with n_parallel > 1 decodes that many sequences at once, one row each per forward
+  // pass (what a server step with that many running chats does); tokens/s counts all of them.
+  int n_parallel = 1;
   std::string kv_cache_type = "f16";
 };
 
 struct BenchResult {
-  int n_prompt = 0, n_gen = 0;
+  int n_prompt = 0, n_gen = 0, n_parallel = 1;
   std::vector<double> samples_ts;  // tokens/s of each repetition
   std::vector<int64_t> samples_ns;
   double avg_ts = 0, stddev_ts = 0;
-  std::string test_name() const;   // "pp512", "tg128"
+  int64_t avg_ns() const;  // mean of samples_ns, as llama-bench reports it
+  std::string test_name() const;   // "pp512", "tg128", "tg128 x4"
 };
 
 class ModelBench {
@@ -44,7 +48,7 @@ class ModelBench {
 
  private:
   int64_t run_prompt(int n, int n_batch, model::KvCache& cache);
-  int64_t run_gen(int n, model::KvCache& cache);
+  int64_t run_gen(int n, int n_parallel, model::KvCache& cache);
 
   std::unique_ptr<model::Model> model_;
   std::vector<float> logits_;

@@ -40,6 +40,33 @@ TEST(BenchVerb, JsonHasLlamaBenchFields) {
   }
 }
 
+TEST(BenchVerb, ParallelDecodeEntries) {
+  const std::string model = std::string(HEARTH_TESTDATA_DIR) + "/stories260K.gguf";
+  const std::string out = run_stdout(std::string(HEARTH_EXE) + " bench '" + model +
+                                     "' -p 0 -n 8 --parallel 1,3 -r 2 -t 1 -o json 2>/dev/null");
+  const nlohmann::json j = nlohmann::json::parse(out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["n_parallel"], 1);
+  EXPECT_EQ(j[1]["n_parallel"], 3);
+  for (const auto& r : j) {
+    EXPECT_EQ(r["n_gen"], 8);
+    ASSERT_EQ(r["samples_ts"].size(), 2u);
+    ASSERT_EQ(r["samples_ns"].size(), 2u);
+    // Each sample's rate counts every sequence's tokens: n_gen x n_parallel in samples_ns.
+    const double tokens = 8.0 * r["n_parallel"].get<int>();
+    for (int k = 0; k < 2; ++k) {
+      const double ns = r["samples_ns"][k].get<double>();
+      EXPECT_NEAR(r["samples_ts"][k].get<double>(), tokens / ns * 1e9, 1e-6 * tokens / ns * 1e9);
+    }
+    EXPECT_EQ(r["avg_ns"].get<int64_t>(),
+              (r["samples_ns"][0].get<int64_t>() + r["samples_ns"][1].get<int64_t>()) / 2);
+  }
+  const std::string md = run_stdout(std::string(HEARTH_EXE) + " bench '" + model +
+                                    "' -p 0 -n 4 --parallel 2 -r 1 -t 1 2>/dev/null");
+  EXPECT_NE(md.find("tg4 x2"), std::string::npos) << md;
+}
+
 TEST(BenchVerb, MissingModelFailsClearly) {
   const std::string out = run_stdout(std::string(HEARTH_EXE) +
                                      " bench /nonexistent/model.gguf -p 8 -n 0 -r 1 2>&1; echo rc=$?");
