@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 
 #include "util/error.h"
 
@@ -96,6 +97,42 @@ TEST(Sampler, TopK) {
   // Ties at the cut keep the lower id.
   o.top_k = 2;
   expect_distribution(Sampler(o).distribution(std::vector<float>{0, 1, 1, 1}), {{1, 0.5}, {2, 0.5}});
+}
+
+// Top-k selects in one pass over the vocabulary; the reference sorts a candidate per entry.
+TEST(Sampler, TopKMatchesAFullSortOnRandomLogits) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const size_t n = 1 + rng() % 3000;
+    std::vector<float> l(n);
+    // Few distinct values, so ties at the cut are common; a few NaN and -inf too.
+    for (float& x : l) {
+      const uint32_t r = rng() % 100;
+      x = r < 3 ? std::numeric_limits<float>::quiet_NaN()
+                : r < 6 ? -std::numeric_limits<float>::infinity() : static_cast<float>(rng() % 40) * 0.25f;
+    }
+    SamplerOptions o = plain();
+    o.top_k = 1 + static_cast<int>(rng() % 60);
+    std::vector<std::pair<float, int32_t>> ref;
+    for (size_t i = 0; i < n; ++i) {
+      ref.push_back({std::isnan(l[i]) ? -std::numeric_limits<float>::infinity() : l[i], static_cast<int32_t>(i)});
+    }
+    std::sort(ref.begin(), ref.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    const size_t k = std::min(n, static_cast<size_t>(o.top_k));
+    const std::vector<Candidate> got = Sampler(o).distribution(l);
+    if (ref[0].first == -std::numeric_limits<float>::infinity()) {
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_EQ(got[0].id, ref[0].second);
+      continue;
+    }
+    ASSERT_EQ(got.size(), k) << "trial " << trial;
+    for (size_t i = 0; i < k; ++i) {
+      ASSERT_EQ(got[i].id, ref[i].second) << "trial " << trial << " rank " << i;
+      ASSERT_EQ(got[i].logit, ref[i].first);
+    }
+  }
 }
 
 TEST(Sampler, TopP) {
