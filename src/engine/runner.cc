@@ -260,10 +260,13 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
     if (!driving_) {
       driving_ = true;
       lock.unlock();
-      step();
+      const bool finished = step();
       lock.lock();
       driving_ = false;
-      cv_.notify_all();
+      // Waiters need waking only when a sequence ended (theirs, or the driver's, whose thread
+      // leaves and hands the driving over). Waking all of them after every step put three idle
+      // threads on the two cores the step's thread pool spins on, once per token.
+      if (finished) cv_.notify_all();
     } else {
       cv_.wait(lock);
     }
@@ -343,7 +346,7 @@ void Runner::finish(Slot& s, const char* reason) {
   s.active = false;
 }
 
-void Runner::step() {
+bool Runner::step() {
   std::vector<Slot*> act;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -351,7 +354,7 @@ void Runner::step() {
       if (sp->active && !sp->done) act.push_back(sp.get());
     }
   }
-  if (act.empty()) return;
+  if (act.empty()) return false;
 
   // Decode rows first (one per generating slot), then prompt chunks within the batch budget.
   batch_.clear();
@@ -396,7 +399,7 @@ void Runner::step() {
       s->active = false;
       s->done = true;
     }
-    return;
+    return true;
   }
   const int64_t dt = ns_since(t0);
   for (size_t i = 0; i < act.size(); ++i) {
@@ -445,9 +448,14 @@ void Runner::step() {
   }
 
   std::lock_guard<std::mutex> lock(mu_);
+  bool finished = false;
   for (Slot* s : act) {
-    if (!s->active) s->done = true;
+    if (!s->active) {
+      s->done = true;
+      finished = true;
+    }
   }
+  return finished;
 }
 
 }  // namespace hearth::engine

@@ -113,7 +113,8 @@ class Runner {
   struct Slot;
   Runner() = default;
   Slot& acquire_slot(const std::vector<int32_t>& prompt, std::unique_lock<std::mutex>& lock);
-  void step();  // one forward pass over every active slot; called with mu_ NOT held
+  // One forward pass over every active slot; called with mu_ NOT held. True when a slot finished.
+  bool step();
   void finish(Slot& s, const char* reason);
   bool emit(Slot& s, const std::string& text);
   const sample::GrammarVocab& grammar_vocab();  // built on first use
@@ -127,7 +128,7 @@ class Runner {
   int64_t load_ns_ = 0;
 
   std::mutex mu_;                 // guards slot states and driving_
-  std::condition_variable cv_;    // a slot finished, a step ended, or a slot became free
+  std::condition_variable cv_;    // a slot finished or became free, or the driver left
   bool driving_ = false;          // a thread is inside step()
   std::vector<std::unique_ptr<Slot>> slots_;
   model::Batch batch_;

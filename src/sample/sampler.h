@@ -49,6 +49,7 @@ class Sampler {
 
   // The steps of sample(), exposed for tests and for logprobs:
   // penalties applied in place to a copy of the logits...
+  bool penalizes() const;  // some penalty is on and there is history to apply it to
   void apply_penalties(std::span<float> logits) const;
   // ...and the final distribution the draw is made from (sorted by logit, ties by id,
   // probabilities summing to 1). A greedy sampler returns the argmax alone with p = 1.

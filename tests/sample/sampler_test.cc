@@ -99,6 +99,32 @@ TEST(Sampler, TopK) {
   expect_distribution(Sampler(o).distribution(std::vector<float>{0, 1, 1, 1}), {{1, 0.5}, {2, 0.5}});
 }
 
+// Greedy: the first index of the largest logit, NaN ignored, index 0 when nothing beats -inf.
+TEST(Sampler, GreedyMatchesAScalarArgmaxOnRandomLogits) {
+  std::mt19937 rng(11);
+  SamplerOptions o = plain();
+  o.temperature = 0.0f;
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = 1 + rng() % 200;
+    std::vector<float> l(n);
+    const bool all_bad = trial % 10 == 0;
+    for (float& x : l) {
+      const uint32_t r = rng() % 100;
+      x = r < 10 || all_bad ? (r % 2 ? std::numeric_limits<float>::quiet_NaN() : -std::numeric_limits<float>::infinity())
+                            : static_cast<float>(rng() % 8);
+    }
+    size_t want = 0;
+    float best = -std::numeric_limits<float>::infinity();
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isnan(l[i]) && l[i] > best) {
+        best = l[i];
+        want = i;
+      }
+    }
+    EXPECT_EQ(Sampler(o).sample(l), static_cast<int32_t>(want)) << "trial " << trial;
+  }
+}
+
 // Top-k selects in one pass over the vocabulary; the reference sorts a candidate per entry.
 TEST(Sampler, TopKMatchesAFullSortOnRandomLogits) {
   std::mt19937 rng(7);
