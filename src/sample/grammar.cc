@@ -175,6 +175,11 @@ Step step_object(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
   return Step::reject;
 }
 
+// The node item `index` (0-based) must match: a tuple position, else `items` (-1: none).
+int32_t item_node(const GrammarNode& n, uint32_t index) {
+  return index < n.prefix.size() ? n.prefix[index] : n.items;
+}
+
 Step step_array(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
   switch (f.phase) {
     case kArrOpen:
@@ -185,10 +190,10 @@ Step step_array(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
     case kArrFirst:
       if (is_ws(b)) return gap(f);
       if (b == ']') return n.min_items == 0 ? Step::consume_pop : Step::reject;
-      if (n.max_items == 0) return Step::reject;
+      if (n.max_items == 0 || item_node(n, 0) < 0) return Step::reject;
       f.a = 1;
       set_phase(f, kArrAfterItem);
-      child = static_cast<uint32_t>(n.items);
+      child = static_cast<uint32_t>(item_node(n, 0));
       return Step::push;
     case kArrAfterItem:
       if (is_ws(b)) return gap(f);
@@ -200,9 +205,10 @@ Step step_array(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
       return Step::reject;
     case kArrBeforeItem:
       if (is_ws(b)) return gap(f);
+      if (item_node(n, f.a) < 0) return Step::reject;
+      child = static_cast<uint32_t>(item_node(n, f.a));
       ++f.a;
       set_phase(f, kArrAfterItem);
-      child = static_cast<uint32_t>(n.items);
       return Step::push;
   }
   return Step::reject;
@@ -324,6 +330,142 @@ Step step_number(const GrammarNode& n, Frame& f, uint8_t b) {
   return Step::reject;
 }
 
+// In a string with a pattern, after a byte that leaves a character partly read (a UTF-8 lead or
+// continuation byte, a backslash, some digits of a \u escape or of a surrogate pair): whether
+// some character those bytes can still become lets the pattern go on. `acc` holds the bits read.
+bool pending_char_possible(const GrammarNode& n, const Frame& f, uint32_t state, uint32_t acc) {
+  const Regex& re = *n.pattern;
+  auto ok = [&](uint32_t lo, uint32_t hi) {
+    return re.step_possible(state, lo, hi, f.a, n.min_length, n.max_length);
+  };
+  switch (f.phase) {
+    case kStrUtf8: {
+      // The next byte lies in [f.b & 0xFF, f.b >> 8]; f.c bytes are still to come.
+      const int rest = 6 * (f.c - 1);
+      const uint32_t lo = ((acc << 6) | (f.b & 0x3Fu)) << rest;
+      const uint32_t hi = (((acc << 6) | ((f.b >> 8) & 0x3Fu)) << rest) | ((1u << rest) - 1);
+      return ok(lo, hi);
+    }
+    case kStrEsc:  // \u can still spell any character
+      return ok(0, 0xD7FF) || ok(0xE000, 0x10FFFF);
+    case kStrHex: {
+      const int shift = 4 * (4 - f.c);
+      if (f.b & kHexLowRequired) {  // the low half of a pair: acc = high half, then low digits
+        const uint32_t high = acc >> (4 * f.c), part = acc & ((1u << (4 * f.c)) - 1);
+        const uint32_t lo = std::max<uint32_t>(part << shift, 0xDC00);
+        const uint32_t hi = std::min<uint32_t>((part << shift) | ((1u << shift) - 1), 0xDFFF);
+        const uint32_t base = 0x10000 + ((high - 0xD800) << 10);
+        return lo <= hi && ok(base + lo - 0xDC00, base + hi - 0xDC00);
+      }
+      // A first escape: a character outside the surrogates, or the high half of a pair.
+      const uint32_t lo = acc << shift, hi = (acc << shift) | ((1u << shift) - 1);
+      if (ok(lo, std::min<uint32_t>(hi, 0xD7FF)) || ok(std::max<uint32_t>(lo, 0xE000), hi)) return true;
+      if (lo > 0xDBFF || hi < 0xD800) return false;
+      const uint32_t h0 = std::max<uint32_t>(lo, 0xD800), h1 = std::min<uint32_t>(hi, 0xDBFF);
+      return ok(0x10000 + ((h0 - 0xD800) << 10), 0x10000 + ((h1 - 0xD800) << 10) + 0x3FF);
+    }
+    case kStrLowSlash:
+    case kStrLowU: {  // a high half read: any low half may follow
+      const uint32_t base = 0x10000 + ((acc - 0xD800) << 10);
+      return ok(base, base + 0x3FF);
+    }
+    default:
+      return true;
+  }
+}
+
+// A string with a pattern: step_string checks the JSON, and each character it completes (a
+// UTF-8 sequence or an escape, decoded) moves the pattern's DFA. The closing quote needs an
+// accepting state; a character after which no match fits the length bounds is refused.
+Step step_pattern_string(const GrammarNode& n, Frame& f, uint8_t b) {
+  const Regex& re = *n.pattern;
+  uint32_t state = static_cast<uint32_t>(f.h);
+  uint32_t acc = static_cast<uint32_t>(f.h >> 32);
+  const uint8_t phase = f.phase;
+  if (phase == kStrBody && b == '"' && !re.accepting(state)) return Step::reject;
+  const Step r = step_string(n, f, b);
+  if (r != Step::consume) return r;
+  int64_t cp = -1;
+  switch (phase) {
+    case kStrBody:
+      if (b < 0x80) {
+        if (b != '\\') cp = b;
+      } else {
+        acc = b & (0x3Fu >> f.c);  // the lead byte's payload; f.c continuation bytes follow
+      }
+      break;
+    case kStrUtf8:
+      acc = (acc << 6) | (b & 0x3Fu);
+      if (f.phase == kStrBody) cp = acc;
+      break;
+    case kStrEsc:
+      switch (b) {
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u': acc = 0; break;
+        default: cp = b; break;  // " \ /
+      }
+      break;
+    case kStrHex:
+      // A surrogate pair accumulates both halves: 0xD83DDE00 for the escapes of U+1F600.
+      acc = (acc << 4) | static_cast<uint32_t>(hex_value(b));
+      if (f.phase == kStrBody) {
+        cp = acc > 0xFFFF ? 0x10000 + (((acc >> 16) - 0xD800) << 10) + ((acc & 0xFFFF) - 0xDC00) : acc;
+      }
+      break;
+    default:  // kStrOpen, and the "\u" between surrogate halves
+      break;
+  }
+  if (cp >= 0) {
+    state = re.next(state, static_cast<uint32_t>(cp));
+    if (state == Regex::kDead || !re.fits(state, f.a, n.min_length, n.max_length)) return Step::reject;
+    acc = 0;
+  } else if (!pending_char_possible(n, f, state, acc)) {
+    return Step::reject;
+  }
+  f.h = (static_cast<uint64_t>(acc) << 32) | state;
+  return Step::consume;
+}
+
+int64_t bounded_value(const Frame& f) {
+  return f.b ? -static_cast<int64_t>(f.h) : static_cast<int64_t>(f.h);
+}
+
+bool in_bounds(const GrammarNode& n, const Frame& f) {
+  const int64_t v = bounded_value(f);
+  return v >= n.min_value && v <= n.max_value;
+}
+
+// Whether some integer that starts with the digits read so far (magnitude `mag`, `digits` of
+// them) is within the bounds: mag itself, or mag followed by k more digits, which spans
+// [mag * 10^k, mag * 10^k + 10^k - 1] (no more digits after a leading 0).
+bool int_reachable(const GrammarNode& n, bool negative, uint64_t mag, int digits) {
+  uint64_t lo = mag, span = 1;
+  for (int d = digits;; ++d) {
+    const int64_t a = static_cast<int64_t>(lo), z = static_cast<int64_t>(lo + span - 1);
+    const int64_t vmin = negative ? -z : a, vmax = negative ? -a : z;
+    if (vmin <= n.max_value && vmax >= n.min_value) return true;
+    if (mag == 0 || d >= kIntDigits) return false;
+    lo *= 10;
+    span *= 10;
+  }
+}
+
+Step step_bounded_int(const GrammarNode& n, Frame& f, uint8_t b) {
+  const Step r = step_number(n, f, b);
+  if (r == Step::pop) return in_bounds(n, f) ? Step::pop : Step::reject;
+  if (r != Step::consume) return r;
+  if (f.phase == kNumMinus) {
+    f.b = 1;
+    return n.min_value < 0 ? Step::consume : Step::reject;
+  }
+  f.h = f.h * 10 + (b - '0');
+  return int_reachable(n, f.b != 0, f.h, f.c) ? Step::consume : Step::reject;
+}
+
 // Literal sets: [a, b) is the range of sorted literals that share the c bytes read so far.
 Step step_literals(const GrammarNode& n, Frame& f, uint8_t b) {
   const auto& lits = n.literals;
@@ -346,6 +488,7 @@ bool terminal_scalar(const Grammar& g, const Frame& f) {
   if (f.node == kDocument) return false;
   const GrammarNode& n = g.node(static_cast<int32_t>(f.node));
   if (n.kind == GrammarNodeKind::number) {
+    if (n.bounded && !in_bounds(n, f)) return false;
     return f.phase == kNumZero || f.phase == kNumInt || f.phase == kNumFrac || f.phase == kNumExp;
   }
   if (n.kind == GrammarNodeKind::literals) return n.literals[f.a].size() == f.c;
@@ -413,7 +556,9 @@ void advance(const Grammar& g, std::vector<Frame>& w, uint8_t b, Scratch& s) {
         case GrammarNodeKind::object: r = step_object(n, f, b, child); break;
         case GrammarNodeKind::array: r = step_array(n, f, b, child); break;
         case GrammarNodeKind::string:
-          if (n.excluded.empty()) {
+          if (n.pattern) {
+            r = step_pattern_string(n, f, b);
+          } else if (n.excluded.empty()) {
             r = step_string(n, f, b);
           } else {
             // An additional key: track the hash of its bytes; it may not close as a declared key.
@@ -428,7 +573,7 @@ void advance(const Grammar& g, std::vector<Frame>& w, uint8_t b, Scratch& s) {
             }
           }
           break;
-        case GrammarNodeKind::number: r = step_number(n, f, b); break;
+        case GrammarNodeKind::number: r = n.bounded ? step_bounded_int(n, f, b) : step_number(n, f, b); break;
         case GrammarNodeKind::literals: r = step_literals(n, f, b); break;
         default: r = Step::reject; break;
       }
@@ -523,6 +668,7 @@ void Grammar::finalize(int32_t root) {
     for (GrammarProperty& p : n.properties) p.node = resolve(p.node);
     if (n.extra >= 0) n.extra = resolve(n.extra);
     if (n.items >= 0) n.items = resolve(n.items);
+    for (int32_t& p : n.prefix) p = resolve(p);
     if (n.kind == GrammarNodeKind::literals) {
       std::sort(n.literals.begin(), n.literals.end());
       n.literals.erase(std::unique(n.literals.begin(), n.literals.end()), n.literals.end());
@@ -688,7 +834,7 @@ int64_t GrammarMatcher::string_room() const {
     const Frame& top = frames_[end - 1];
     if (top.node == kDocument || top.phase != kStrBody) continue;
     const GrammarNode& n = grammar_->node(static_cast<int32_t>(top.node));
-    if (n.kind != GrammarNodeKind::string) continue;
+    if (n.kind != GrammarNodeKind::string || n.pattern) continue;  // a pattern needs every character
     room = std::max<int64_t>(room, static_cast<int64_t>(n.max_length) - top.a);
   }
   return room;

@@ -16,6 +16,9 @@
 //    grammars) and 2 exponent digits (so that every number is finite as a double);
 //  - nesting deeper than kMaxGrammarDepth values is rejected;
 //  - at most kMaxGrammarThreads alternatives are followed at once (the rest are dropped).
+// Strings with a pattern are checked character by character against its DFA (regex.h) and may
+// not stop where the pattern cannot match; bounded integers may not take a digit after which no
+// in-range integer can be finished (maximum 25: "3" may end, but not go on to "30").
 // Additional property keys may not spell a declared key (compared as written: an escaped
 // spelling of a declared name is not caught). Strings must be valid UTF-8 with valid escapes (surrogate escapes must pair), so every complete
 // document parses with any strict JSON parser.
@@ -26,6 +29,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "sample/regex.h"
 
 namespace hearth::sample {
 
@@ -56,15 +61,22 @@ struct GrammarNode {
   std::vector<GrammarProperty> properties;  // emitted in this order; optional ones may be skipped
   int32_t extra = -1;                       // value node of additional properties; -1: none allowed
   int32_t extra_key = -1;                   // string node for their keys (set by finalize)
-  // array
+  // array: item i < prefix.size() matches prefix[i] (a tuple), later ones `items` (-1: none)
   int32_t items = -1;
+  std::vector<int32_t> prefix;
   uint32_t min_items = 0, max_items = UINT32_MAX;
   // string (code points; an escape counts as one)
   uint32_t min_length = 0, max_length = UINT32_MAX;
+  // string: the decoded characters (an escape stands for its character) must match this;
+  // nullptr: any. The compiler makes sure the start state can reach a match within the lengths.
+  std::shared_ptr<const Regex> pattern;
   // Hashes of strings this one must not be (the declared keys, for additional keys), sorted.
   std::vector<uint64_t> excluded;
   // number
   bool integer = false;
+  // integer only: the value must lie in [min_value, max_value] (both within 16 digits)
+  bool bounded = false;
+  int64_t min_value = 0, max_value = 0;
   // literals: sorted and unique after finalize()
   std::vector<std::string> literals;
   // choice: the alternatives; alias: alternatives[0] is the target
@@ -115,7 +127,8 @@ class GrammarMatcher {
   bool is_closed() const;
 
   // The largest number of further code points some reading can put in the string it is in the
-  // middle of (at a character boundary); -1 when no reading is inside a string body. Used by
+  // middle of (at a character boundary); -1 when no reading is inside a string body (strings
+  // with a pattern do not count: their characters must be fed one by one). Used by
   // token masking: a token of plain characters that fits is accepted without being fed.
   int64_t string_room() const;
 
@@ -129,7 +142,9 @@ class GrammarMatcher {
     uint16_t c;     // per kind: key bytes matched, digits, continuation bytes, literal position
     uint8_t phase;
     uint8_t ws;     // whitespace bytes in the current gap
-    uint64_t h;     // strings with exclusions: hash of the bytes so far (FNV-1a, xor basis)
+    uint64_t h;     // strings with exclusions: hash of the bytes so far (FNV-1a, xor basis);
+                    // with a pattern: DFA state (low half), character being decoded (high half);
+                    // bounded integers: the magnitude so far (b = 1 after a minus sign)
   };
 
  private:

@@ -1,5 +1,6 @@
 #include "sample/json_schema.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/log.h"
 
 namespace hearth::sample {
 
@@ -186,7 +188,7 @@ class Compiler {
     for (const char* k : {"properties", "additionalProperties", "required"}) {
       if (s.contains(k)) return compile_type(s, "object", where, depth);
     }
-    for (const char* k : {"items", "minItems", "maxItems"}) {
+    for (const char* k : {"items", "prefixItems", "minItems", "maxItems"}) {
       if (s.contains(k)) return compile_type(s, "array", where, depth);
     }
     for (const char* k : {"minLength", "maxLength", "pattern"}) {
@@ -201,20 +203,40 @@ class Compiler {
       auto props = s.find("properties");
       return compile_object(s, props != s.end() ? &*props : nullptr, required_names(s, where), where, depth);
     } else if (type == "array") {
-      n.kind = GrammarNodeKind::array;
-      auto items = s.find("items");
-      n.items = items == s.end() || items->is_array() ? any() : compile(*items, child(where, "items"), depth + 1);
-      n.min_items = count(s, "minItems", 0, where);
-      n.max_items = count(s, "maxItems", UINT32_MAX, where);
-      if (n.min_items > n.max_items) bad(where, "minItems is larger than maxItems");
+      return compile_array(s, where, depth);
     } else if (type == "string") {
       n.kind = GrammarNodeKind::string;
       n.min_length = count(s, "minLength", 0, where);
       n.max_length = count(s, "maxLength", UINT32_MAX, where);
       if (n.min_length > n.max_length) bad(where, "minLength is larger than maxLength");
+      if (auto p = s.find("pattern"); p != s.end()) {
+        if (!p->is_string()) bad(where, "'pattern' must be a string");
+        std::string why;
+        n.pattern = Regex::compile(p->get<std::string>(), &why);
+        if (!n.pattern) {
+          // As llama.cpp's converter degrades: the pattern is not enforced.
+          HEARTH_LOG_DEBUG("json schema: pattern at '" + where + "' is not enforced (" + why + ")");
+        } else {
+          const Regex& re = *n.pattern;
+          const uint32_t most = re.max_remaining(re.start());
+          if (re.empty() || re.min_remaining(re.start()) > n.max_length ||
+              (most != Regex::kUnbounded && most < n.min_length)) {
+            return add_kind(GrammarNodeKind::never);  // no string can satisfy it
+          }
+        }
+      }
     } else if (type == "number" || type == "integer") {
       n.kind = GrammarNodeKind::number;
       n.integer = type == "integer";
+      // Bounds are checked for their type either way, and enforced on integers only: llama.cpp's
+      // converter ignores them on numbers too.
+      Bounds b = bounds(s, where);
+      if (n.integer && b.any) {
+        if (b.lo > b.hi) return add_kind(GrammarNodeKind::never);
+        n.bounded = true;
+        n.min_value = b.lo;
+        n.max_value = b.hi;
+      }
     } else if (type == "boolean") {
       n.kind = GrammarNodeKind::literals;
       n.literals = {"true", "false"};
@@ -223,6 +245,93 @@ class Compiler {
       n.literals = {"null"};
     } else {
       bad(where, "unknown type '" + type + "'");
+    }
+    return g_->add(std::move(n));
+  }
+
+  // Integer bounds from minimum/maximum/exclusiveMinimum/exclusiveMaximum (numbers, or draft 4's
+  // booleans that make minimum/maximum exclusive), clamped to the 16 digits integers may have.
+  struct Bounds {
+    bool any = false;
+    int64_t lo = -kMaxInt, hi = kMaxInt;
+  };
+  static constexpr int64_t kMaxInt = 9999999999999999;  // 16 digits
+
+  static Bounds bounds(const Json& s, const std::string& where) {
+    Bounds b;
+    auto flag = [&](const char* key) {
+      auto it = s.find(key);
+      return it != s.end() && it->is_boolean() && it->get<bool>();
+    };
+    // The least integer >= v (exclusive: > v), or the greatest <= v (exclusive: < v), clamped.
+    auto integer_bound = [&](const char* key, bool upper, bool exclusive, int64_t& out) {
+      auto it = s.find(key);
+      if (it == s.end() || it->is_boolean()) return;
+      if (!it->is_number()) bad(where, std::string("'") + key + "' must be a number");
+      b.any = true;
+      int64_t v;
+      if (it->is_number_unsigned()) {
+        v = static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), kMaxInt + 1));
+        if (exclusive) v += upper ? -1 : 1;
+      } else if (it->is_number_integer()) {
+        v = std::clamp<int64_t>(it->get<int64_t>(), -kMaxInt - 1, kMaxInt + 1);
+        if (exclusive) v += upper ? -1 : 1;
+      } else {
+        const double d = std::clamp(it->get<double>(), -1e17, 1e17);
+        if (std::isnan(d)) bad(where, std::string("'") + key + "' must be a number");
+        double r = upper ? std::floor(d) : std::ceil(d);
+        if (exclusive && r == d) r += upper ? -1 : 1;
+        v = static_cast<int64_t>(r);
+      }
+      out = upper ? std::min(out, v) : std::max(out, v);
+    };
+    integer_bound("minimum", false, flag("exclusiveMinimum"), b.lo);
+    integer_bound("exclusiveMinimum", false, true, b.lo);
+    integer_bound("maximum", true, flag("exclusiveMaximum"), b.hi);
+    integer_bound("exclusiveMaximum", true, true, b.hi);
+    return b;
+  }
+
+  // Arrays: items, or a tuple (prefixItems, or draft 2019's items array with additionalItems)
+  // followed by `items` / `additionalItems` (absent: any value; false: nothing more).
+  int32_t compile_array(const Json& s, const std::string& where, int depth) {
+    GrammarNode n;
+    n.kind = GrammarNodeKind::array;
+    auto items = s.find("items");
+    const Json* tuple = nullptr;
+    const char* rest_key = "items";
+    std::string tuple_where;
+    if (auto p = s.find("prefixItems"); p != s.end()) {
+      if (!p->is_array()) bad(where, "'prefixItems' must be an array");
+      tuple = &*p;
+      tuple_where = child(where, "prefixItems");
+    } else if (items != s.end() && items->is_array()) {
+      tuple = &*items;
+      tuple_where = child(where, "items");
+      rest_key = "additionalItems";
+    }
+    if (tuple != nullptr) {
+      for (size_t i = 0; i < tuple->size(); ++i) {
+        n.prefix.push_back(compile((*tuple)[i], child(tuple_where, std::to_string(i)), depth + 1));
+      }
+    }
+    auto rest = s.find(rest_key);
+    if (rest == s.end()) {
+      n.items = any();
+    } else if (rest->is_boolean()) {
+      n.items = rest->get<bool>() ? any() : -1;
+    } else {
+      n.items = compile(*rest, child(where, rest_key), depth + 1);
+    }
+    n.max_items = count(s, "maxItems", UINT32_MAX, where);
+    // A tuple is generated whole unless minItems says otherwise, as llama.cpp's converter
+    // (which always emits every position) does; shorter arrays would be valid too.
+    const uint32_t tuple_len = static_cast<uint32_t>(std::min<size_t>(n.prefix.size(), UINT32_MAX - 1));
+    n.min_items = count(s, "minItems", std::min(tuple_len, n.max_items), where);
+    if (n.min_items > n.max_items) bad(where, "minItems is larger than maxItems");
+    if (n.items < 0) {
+      n.max_items = std::min(n.max_items, tuple_len);
+      if (n.min_items > n.max_items) return add_kind(GrammarNodeKind::never);
     }
     return g_->add(std::move(n));
   }

@@ -8,10 +8,21 @@
 // is given, as in llama.cpp's converter, and any otherwise; additional properties come after the
 // declared ones), items, minItems/maxItems, enum, const, anyOf/oneOf, allOf (object properties
 // merged), local $ref ("#", "#/$defs/x", "#/definitions/x", any JSON pointer) including
-// recursion, string minLength/maxLength. Ignored, as llama.cpp and Ollama ignore keywords they do
-// not convert: pattern and format (any string is accepted), minimum/maximum, prefixItems,
-// uniqueItems, and every other keyword. Keys of additional properties are not checked against
-// the declared names.
+// recursion, string minLength/maxLength, and:
+//  - pattern (regex.h's subset, matched on the decoded characters: a JSON escape counts as the
+//    character it stands for; unanchored patterns may match anywhere, as JSON schema says). A
+//    pattern outside the subset is not enforced (any string), logged at debug, as llama.cpp's
+//    converter degrades. With minLength/maxLength too, both hold (the converter drops the
+//    lengths);
+//  - minimum/maximum/exclusiveMinimum/exclusiveMaximum on integers, exactly: no digit is taken
+//    after which no in-range integer can be finished (draft 4's boolean exclusive forms too;
+//    fractional bounds round inwards; an empty range matches nothing);
+//  - prefixItems (and draft 2019's items array with additionalItems): tuple positions, then
+//    `items` for the rest (false: none). The whole tuple is emitted unless minItems is smaller,
+//    as the converter (which always emits every position) does.
+// Ignored, as llama.cpp and Ollama ignore keywords they do not convert: format (any string),
+// minimum/maximum on non-integer numbers (the converter ignores them there too), uniqueItems
+// (not enforced by the converter either), and every other keyword.
 
 #include <memory>
 #include <string_view>

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,20 @@ const GrammarVocab& fake_vocab() {
 }
 
 // ---- an independent validator for the schema subset the tests use ----
+
+// UTF-8 -> code points in a wstring (32-bit on Linux), for std::wregex.
+std::wstring wide(const std::string& s) {
+  std::wstring out;
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    const int more = b < 0x80 ? 0 : b < 0xE0 ? 1 : b < 0xF0 ? 2 : 3;
+    uint32_t cp = more == 0 ? b : b & (0x3Fu >> more);
+    for (int k = 1; k <= more; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0x3Fu);
+    out.push_back(static_cast<wchar_t>(cp));
+    i += static_cast<size_t>(more) + 1;
+  }
+  return out;
+}
 
 size_t code_points(const std::string& s) {
   size_t n = 0;
@@ -123,15 +138,29 @@ bool valid(const OJson& v, const OJson& s, const OJson& root) {
   }
   if (v.is_array()) {
     if (v.size() < s.value("minItems", 0u) || v.size() > s.value("maxItems", 1u << 30)) return false;
-    if (s.contains("items")) {
-      for (const OJson& x : v) {
-        if (!valid(x, s["items"], root)) return false;
+    const OJson prefix = s.value("prefixItems", OJson::array());
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i < prefix.size()) {
+        if (!valid(v[i], prefix[i], root)) return false;
+      } else if (s.contains("items") && !valid(v[i], s["items"], root)) {
+        return false;
       }
     }
   }
   if (v.is_string()) {
     const size_t n = code_points(v.get<std::string>());
     if (n < s.value("minLength", 0u) || n > s.value("maxLength", 1u << 30)) return false;
+    if (s.contains("pattern") &&
+        !std::regex_search(wide(v.get<std::string>()), std::wregex(wide(s["pattern"].get<std::string>())))) {
+      return false;
+    }
+  }
+  if (v.is_number_integer() || v.is_number_unsigned()) {
+    const double x = v.get<double>();
+    if (s.contains("minimum") && x < s["minimum"].get<double>()) return false;
+    if (s.contains("maximum") && x > s["maximum"].get<double>()) return false;
+    if (s.contains("exclusiveMinimum") && x <= s["exclusiveMinimum"].get<double>()) return false;
+    if (s.contains("exclusiveMaximum") && x >= s["exclusiveMaximum"].get<double>()) return false;
   }
   return true;
 }
@@ -143,6 +172,14 @@ TEST(GrammarValidator, ChecksWhatTheTestsRelyOn) {
   EXPECT_FALSE(valid(OJson::parse(R"({"a":1,"b":"xyz"})"), s, s));
   EXPECT_FALSE(valid(OJson::parse(R"({"a":1.5})"), s, s));
   EXPECT_FALSE(valid(OJson::parse(R"({"a":1,"c":1})"), s, s));
+  const OJson k = OJson::parse(R"({"type":"object","properties":{"n":{"type":"integer","minimum":3,"exclusiveMaximum":9},
+      "p":{"type":"string","pattern":"^[a-c]+$"},"t":{"prefixItems":[{"type":"integer"}],"items":{"type":"string"}}}})");
+  EXPECT_TRUE(valid(OJson::parse(R"({"n":3,"p":"abc","t":[1,"x"]})"), k, k));
+  EXPECT_FALSE(valid(OJson::parse(R"({"n":2})"), k, k));
+  EXPECT_FALSE(valid(OJson::parse(R"({"n":9})"), k, k));
+  EXPECT_FALSE(valid(OJson::parse(R"({"p":"abd"})"), k, k));
+  EXPECT_FALSE(valid(OJson::parse(R"({"t":["x"]})"), k, k));
+  EXPECT_FALSE(valid(OJson::parse(R"({"t":[1,2]})"), k, k));
 }
 
 // ---- masks ----
@@ -176,6 +213,13 @@ TEST(GrammarMask, EqualsTheTokenByTokenCheck) {
       "name":{"type":"string","maxLength":3},"tags":{"type":"array","items":{"enum":["red","green"]},"maxItems":2}},
       "additionalProperties":{"type":"integer"}})"),
                       "{\"name\":\"ab\",\"tags\":[\"red\"],\"extra\":12}");
+}
+
+TEST(GrammarMask, EqualsTheTokenByTokenCheckWithPatternsAndBounds) {
+  compare_masks_along(json_schema_grammar(R"({"type":"object","properties":{
+      "id":{"type":"string","pattern":"^[a-c]{2}-\\d+$","maxLength":6},"n":{"type":"integer","minimum":-3,"maximum":250},
+      "t":{"prefixItems":[{"type":"boolean"},{"type":"string","pattern":"e"}],"items":false}}})"),
+                      "{\"id\":\"ab-12\",\"n\":-3,\"t\":[true,\"\\u00e9e\"]}");
 }
 
 TEST(GrammarMask, EndOfGenerationOnlyWhenComplete) {
@@ -272,6 +316,31 @@ TEST(GrammarSampling, SchemaOutputAlwaysParsesAndMatches) {
     ASSERT_FALSE(doc.is_discarded()) << "seed " << seed << ": " << r.text;
     EXPECT_TRUE(valid(doc, schema, schema)) << "seed " << seed << ": " << r.text;
   }
+}
+
+// Patterns, integer bounds and tuples: every finished document satisfies them.
+TEST(GrammarSampling, PatternsBoundsAndTuplesHold) {
+  const char* schema_text = R"({"type":"object","properties":{
+      "phone":{"type":"string","pattern":"^[0-9]{3}-[0-9]{4}$"},
+      "word":{"type":"string","pattern":"^[a-z]+(-[a-z]+)?$","maxLength":7},
+      "has_e":{"type":"string","pattern":"e","maxLength":4},
+      "age":{"type":"integer","minimum":18,"maximum":99},
+      "neg":{"type":"integer","exclusiveMinimum":-20,"exclusiveMaximum":-3},
+      "big":{"type":"integer","minimum":1000},
+      "pair":{"type":"array","prefixItems":[{"type":"integer","maximum":5},{"enum":["red","green"]}],"items":false}},
+      "required":["phone","word","has_e","age","neg","big","pair"]})";
+  auto g = json_schema_grammar(schema_text);
+  const OJson schema = OJson::parse(schema_text);
+  int finished = 0;
+  for (uint64_t seed = 1; seed <= 120; ++seed) {
+    RunResult r = sample_document(g, seed, 3000);
+    if (!r.finished) continue;
+    ++finished;
+    OJson doc = OJson::parse(r.text, nullptr, false);
+    ASSERT_FALSE(doc.is_discarded()) << "seed " << seed << ": " << r.text;
+    EXPECT_TRUE(valid(doc, schema, schema)) << "seed " << seed << ": " << r.text;
+  }
+  EXPECT_GT(finished, 100);
 }
 
 TEST(GrammarSampling, RecursiveSchemaOutputMatches) {
