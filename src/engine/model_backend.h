@@ -142,8 +142,10 @@ class ModelBackend {
 
   // Pooled embeddings of whole inputs (token ids, each 1..num_ctx long), computed apart from the
   // running sequences. Thread-safe. Error(invalid_argument) for a bad input; the default, for
-  // backends without embeddings, is Error(unsupported).
-  virtual EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs);
+  // backends without embeddings, is Error(unsupported). `cancelled` (may be empty) is polled
+  // between units of work (forward passes); once it says true, embed throws Error(cancelled).
+  virtual EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs,
+                             const std::function<bool()>& cancelled = {});
 };
 
 // What to load: the scheduler's key is `name`; any other difference forces a reload.

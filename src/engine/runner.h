@@ -105,7 +105,10 @@ class Runner {
   // KV cache of its own, so running sequences and cached prefixes are untouched; forward passes
   // take turns with complete()'s. Error(invalid_argument) for an empty or too long input or a
   // token outside the vocabulary; Error(unsupported) for a pooling type it cannot do.
-  EmbedResult embed(const std::vector<std::vector<int32_t>>& inputs);
+  // `cancelled` (optional) is asked before every forward pass; true stops the work there with
+  // Error(cancelled), so a client that hung up stops costing compute.
+  EmbedResult embed(const std::vector<std::vector<int32_t>>& inputs,
+                    const std::function<bool()>& cancelled = nullptr);
   Pooling pooling() const;
   int64_t embedding_length() const { return model_->hparams().n_embd; }
 

@@ -256,8 +256,9 @@ class RunnerBackend : public ModelBackend {
     return out;
   }
 
-  EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs) override {
-    EmbedResult r = runner_->embed(inputs);
+  EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs,
+                     const std::function<bool()>& cancelled) override {
+    EmbedResult r = runner_->embed(inputs, cancelled);
     EmbedOutcome out;
     out.vectors = std::move(r.vectors);
     out.prompt_eval_count = r.prompt_eval_count;
@@ -293,7 +294,7 @@ class RunnerLoader : public BackendLoader {
 
 }  // namespace
 
-EmbedOutcome ModelBackend::embed(const std::vector<std::vector<int32_t>>&) {
+EmbedOutcome ModelBackend::embed(const std::vector<std::vector<int32_t>>&, const std::function<bool()>&) {
   throw Error(ErrorCode::unsupported, "this model does not support embeddings");
 }
 

@@ -6,6 +6,7 @@
 // longest input, holds at most num_batch positions (an input longer than that is a group of its
 // own); each group's rows go through the model in passes of at most num_batch rows. Rows of
 // different sequences in one pass never see each other (attention reads only its own sequence).
+// A cancel check before each pass lets a request whose client left stop between passes.
 
 #include <algorithm>
 #include <chrono>
@@ -55,7 +56,8 @@ Pooling Runner::pooling() const {
   }
 }
 
-EmbedResult Runner::embed(const std::vector<std::vector<int32_t>>& inputs) {
+EmbedResult Runner::embed(const std::vector<std::vector<int32_t>>& inputs,
+                          const std::function<bool()>& cancelled) {
   const Pooling pool = pooling();
   for (const auto& in : inputs) {
     if (in.empty()) throw Error(ErrorCode::invalid_argument, "an input has no tokens");
@@ -97,6 +99,7 @@ EmbedResult Runner::embed(const std::vector<std::vector<int32_t>>& inputs) {
     std::vector<std::vector<double>> acc(static_cast<size_t>(n_seq),
                                          std::vector<double>(static_cast<size_t>(n_embd), 0.0));
     for (size_t r0 = 0; r0 < rows.size(); r0 += budget) {
+      if (cancelled && cancelled()) throw Error(ErrorCode::cancelled, "request canceled");
       const size_t r1 = std::min(rows.size(), r0 + budget);
       batch.clear();
       for (size_t r = r0; r < r1; ++r) {

@@ -56,7 +56,9 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
     }
     tokens.push_back(std::move(t));
   }
-  engine::EmbedOutcome e = backend.embed(tokens);
+  // A client that hangs up stops the work at the next forward pass (Error(cancelled), 499),
+  // which frees the model for others.
+  engine::EmbedOutcome e = backend.embed(tokens, [&probe] { return !probe.alive(); });
   s.metrics.count_tokens(e.prompt_eval_count, e.prompt_eval_ns, 0, 0);
   request_log().prompt_tokens = e.prompt_eval_count;
   out.vectors = std::move(e.vectors);

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "util/error.h"
+
 namespace hearth::testing {
 
 FakeBackend::FakeBackend(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec)
@@ -98,6 +100,24 @@ engine::CompletionOutcome FakeBackend::complete(const engine::CompletionJob& job
   }
   out.eval_count = produced;
   out.eval_ns = 2000 + produced;
+  return out;
+}
+
+engine::EmbedOutcome FakeBackend::embed(const std::vector<std::vector<int32_t>>& inputs,
+                                        const std::function<bool()>& cancelled) {
+  engine::EmbedOutcome out;
+  for (const auto& in : inputs) {
+    if (cancelled && cancelled()) {
+      ++world_->embed_cancels;
+      throw Error(ErrorCode::cancelled, "request canceled");
+    }
+    if (world_->embed_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(world_->embed_delay_ms));
+    }
+    out.vectors.push_back({static_cast<float>(in.size()), static_cast<float>(in.back()), 1.0f, 0.5f});
+    out.prompt_eval_count += static_cast<int>(in.size());
+    ++world_->embed_inputs;
+  }
   return out;
 }
 

@@ -23,6 +23,8 @@ struct FakeWorld {
   bool endless = false;         // keep generating until cancelled or num_predict
   bool gate_closed = false;     // complete() waits while true
   int piece_delay_ms = 0;
+  int embed_delay_ms = 0;       // embed() takes this long per input
+  std::atomic<int> embed_inputs{0}, embed_cancels{0};  // inputs embedded; embed calls cancelled
   std::atomic<int> loads{0}, unloads{0}, active{0}, max_active{0}, cancels{0}, completes{0};
   std::map<std::string, uint64_t> bytes_by_path;  // estimate per model path (default 1000)
 
@@ -50,6 +52,9 @@ class FakeBackend : public engine::ModelBackend {
     return nullptr;
   }
   engine::CompletionOutcome complete(const engine::CompletionJob& job) override;
+  // One input at a time, asking `cancelled` before each: a 4-float vector per input.
+  engine::EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs,
+                             const std::function<bool()>& cancelled) override;
 
  private:
   std::shared_ptr<FakeWorld> world_;
