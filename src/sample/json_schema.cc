@@ -21,6 +21,24 @@ using Json = nlohmann::ordered_json;
 
 constexpr int kMaxSchemaDepth = 64;
 
+// The string formats llama.cpp's converter enforces, as patterns; nullptr for the others (not
+// enforced). A schema's own pattern wins over its format, as in the converter.
+const char* format_pattern(const std::string& format) {
+  if (format == "date") return "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+  if (format == "time") {
+    return "^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+  }
+  if (format == "date-time") {
+    return "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T"
+           "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+  }
+  if (format == "uuid" || (format.size() == 5 && format.compare(0, 4, "uuid") == 0 && format[4] >= '1' &&
+                           format[4] <= '5')) {
+    return "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+  }
+  return nullptr;
+}
+
 [[noreturn]] void bad(const std::string& where, const std::string& what) {
   throw Error(ErrorCode::invalid_argument,
               "invalid JSON schema: " + what + (where.empty() ? "" : " at '" + where + "'"));
@@ -194,6 +212,9 @@ class Compiler {
     for (const char* k : {"minLength", "maxLength", "pattern"}) {
       if (s.contains(k)) return compile_type(s, "string", where, depth);
     }
+    if (auto f = s.find("format"); f != s.end() && f->is_string() && format_pattern(f->get<std::string>())) {
+      return compile_type(s, "string", where, depth);  // as the converter reads a type-less uuid/date
+    }
     return any();
   }
 
@@ -209,10 +230,16 @@ class Compiler {
       n.min_length = count(s, "minLength", 0, where);
       n.max_length = count(s, "maxLength", UINT32_MAX, where);
       if (n.min_length > n.max_length) bad(where, "minLength is larger than maxLength");
+      const char* pattern = nullptr;
       if (auto p = s.find("pattern"); p != s.end()) {
         if (!p->is_string()) bad(where, "'pattern' must be a string");
+        pattern = p->get_ref<const std::string&>().c_str();
+      } else if (auto f = s.find("format"); f != s.end() && f->is_string()) {
+        pattern = format_pattern(f->get<std::string>());
+      }
+      if (pattern != nullptr) {
         std::string why;
-        n.pattern = Regex::compile(p->get<std::string>(), &why);
+        n.pattern = Regex::compile(pattern, &why);
         if (!n.pattern) {
           // As llama.cpp's converter degrades: the pattern is not enforced.
           HEARTH_LOG_DEBUG("json schema: pattern at '" + where + "' is not enforced (" + why + ")");

@@ -20,7 +20,9 @@
 //  - prefixItems (and draft 2019's items array with additionalItems): tuple positions, then
 //    `items` for the rest (false: none). The whole tuple is emitted unless minItems is smaller,
 //    as the converter (which always emits every position) does.
-// Ignored, as llama.cpp and Ollama ignore keywords they do not convert: format (any string),
+//  - format date, time, date-time and uuid (uuid1..uuid5), as the converter's patterns for them
+//    (a schema's own pattern wins); other formats are not enforced.
+// Ignored, as llama.cpp and Ollama ignore keywords they do not convert: other formats,
 // minimum/maximum on non-integer numbers (the converter ignores them there too), uniqueItems
 // (not enforced by the converter either), and every other keyword.
 

@@ -98,9 +98,23 @@ TEST(JsonSchemaPattern, UnsupportedPatternsAreIgnored) {
   // A backreference, a lookahead: any string is accepted, as llama.cpp's converter degrades.
   check(R"({"type":"string","pattern":"^(a)\\1$"})", {R"("zz")", R"("aa")"}, {"1"});
   check(R"({"type":"string","pattern":"^(?=x)y$"})", {R"("anything")"}, {});
-  // format is not enforced.
-  check(R"({"type":"string","format":"date"})", {R"("not a date")"}, {"1"});
+  // Formats the converter does not know are not enforced.
+  check(R"({"type":"string","format":"email"})", {R"("not an email")"}, {"1"});
   EXPECT_THROW(json_schema_grammar(R"({"type":"string","pattern":5})"), Error);
+}
+
+TEST(JsonSchemaPattern, FormatsTheConverterEnforces) {
+  check(R"({"type":"string","format":"date"})", {R"("2024-02-29")", R"("1999-12-31")"},
+        {R"("2024-13-01")", R"("2024-1-01")", R"("not a date")", R"("2024-02-32")"});
+  check(R"({"type":"string","format":"time"})", {R"("23:59:59Z")", R"("08:00:00.123+02:00")"},
+        {R"("24:00:00Z")", R"("08:00:00")", R"("8:00:00Z")"});
+  check(R"({"type":"string","format":"date-time"})", {R"("2024-02-29T12:30:00Z")"},
+        {R"("2024-02-29 12:30:00Z")", R"("2024-02-29")"});
+  check(R"({"type":"string","format":"uuid"})", {R"("123e4567-e89b-12d3-a456-426614174000")"},
+        {R"("123e4567e89b12d3a456426614174000")", R"("123e4567-e89b-12d3-a456-42661417400g")"});
+  check(R"({"format":"uuid4"})", {R"("123e4567-e89b-42d3-a456-426614174000")"}, {R"("x")"});
+  // A pattern wins over the format.
+  check(R"({"type":"string","format":"date","pattern":"^x$"})", {R"("x")"}, {R"("2024-02-29")"});
 }
 
 TEST(JsonSchemaBounds, IntegerBoundsAreExact) {
