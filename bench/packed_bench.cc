@@ -61,8 +61,9 @@ void panel(benchmark::State& state, G type, int n_tok) {
   const PackedKernels* pk = packed_kernels(type);
   std::vector<float> y(static_cast<size_t>(kRows * n_tok));
   for (auto _ : state) {
-    for (int64_t p = 0; p < kPanels; ++p) {
-      pk->gemm(kCols, d.panels.data() + p * kPanelRows * d.row_bytes, d.act_panel.data(), d.act_panel_bytes, n_tok,
+    // Two panels per call, as a matmul task takes them.
+    for (int64_t p = 0; p < kPanels; p += 2) {
+      pk->gemm(kCols, d.panels.data() + p * kPanelRows * d.row_bytes, 2, d.act_panel.data(), d.act_panel_bytes, n_tok,
                y.data() + p * kPanelRows, kRows);
     }
     benchmark::DoNotOptimize(y.data());
@@ -106,7 +107,7 @@ void panel_memory(benchmark::State& state, G type) {
   std::vector<float> y(static_cast<size_t>(n_panels * kPanelRows));
   for (auto _ : state) {
     for (int64_t p = 0; p < n_panels; ++p) {
-      pk->gemm(kCols, big.data() + p * panel_bytes, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
+      pk->gemm(kCols, big.data() + p * panel_bytes, 1, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
     }
     benchmark::DoNotOptimize(y.data());
   }

@@ -128,7 +128,8 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
   const int64_t target = static_cast<int64_t>(global_thread_pool().size()) * kTasksPerThread;
   const int64_t group = col_blocks * panels > target ? std::max<int64_t>(1, panels / target) : 1;
   for (Job& j : jobs) {
-    j.rows_per_task = kRowsPerTask * (col_blocks == 1 ? group : 1);
+    // Prompt tasks take two panels: kernels can share each activation load between them.
+    j.rows_per_task = kRowsPerTask * (col_blocks == 1 ? group : 2);
     j.n_row_groups = (j.w->n_rows + j.rows_per_task - 1) / j.rows_per_task;
     j.first_task = n_tasks;
     n_tasks += j.n_row_groups * col_blocks;
@@ -153,10 +154,8 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     const int64_t r0 = group * j.rows_per_task, r1 = std::min(w.n_rows, r0 + j.rows_per_task);
     const uint8_t* xq = j.xq + c0 * j.act_row_bytes;
     if (w.packed != nullptr) {
-      for (int64_t r = r0; r < r1; r += kRowsPerTask) {
-        w.panels->gemm(w.n_cols, w.packed + r * w.row_bytes, xq, j.act_row_bytes, static_cast<int>(c1 - c0),
-                       j.y + c0 * w.n_rows + r, w.n_rows);
-      }
+      w.panels->gemm(w.n_cols, w.packed + r0 * w.row_bytes, static_cast<int>((r1 - r0) / kRowsPerTask), xq,
+                     j.act_row_bytes, static_cast<int>(c1 - c0), j.y + c0 * w.n_rows + r0, w.n_rows);
     } else {
       rows_unpacked(w, xq, j.act_row_bytes, c1 - c0, r0, r1, j.y + c0 * w.n_rows);
     }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "quant/fp16.h"
 #include "quant/ref/k_unpack.h"
 #include "quant/ref/kernels_ref.h"
 #include "quant/type_traits.h"
@@ -63,10 +64,10 @@ void quantize_act_q8_0(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i) {
     BlockQ8_0 b;
     from_float(src + i * kQK, &b, kQK);
-    a[i].d = b.d;
-    int sum = 0;
+    a[i].d = fp16_to_f32(b.d);
+    int32_t sum = 0;
     for (int e = 0; e < kQK; ++e) sum += b.qs[e];
-    a[i].sum = static_cast<int16_t>(sum);
+    a[i].neg128_sum = -128 * sum;
     std::memcpy(a[i].qs, b.qs, kQK);
   }
 }
@@ -172,8 +173,8 @@ void unpack_q6_k_panel(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t r
 
 // The specification: unpack the panel to rows and take the ref row dots.
 template <GgmlType T>
-void gemm_ref(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t act_stride, int nc,
-              float* out, int64_t out_stride) {
+void gemm_ref_one(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t act_stride, int nc,
+                  float* out, int64_t out_stride) {
   const TypeTraits& t = traits(T, CpuTier::ref);
   const int64_t row_bytes = n / t.block_elems * t.block_bytes;
   std::vector<uint8_t> rows(static_cast<size_t>(row_bytes * R));
@@ -185,12 +186,22 @@ void gemm_ref(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t act_s
     if constexpr (T == GgmlType::Q8_0) {
       const auto* s = reinterpret_cast<const ActQ8_0*>(a);
       for (int64_t i = 0; i < n / kQK; ++i) {
-        a8[i].d = s[i].d;
+        a8[i].d = f32_to_fp16(s[i].d);  // exact: d came from an fp16
         std::memcpy(a8[i].qs, s[i].qs, kQK);
       }
       a = reinterpret_cast<const uint8_t*>(a8.data());
     }
     for (int r = 0; r < R; ++r) out[c * out_stride + r] = t.vec_dot(n, rows.data() + r * row_bytes, a);
+  }
+}
+
+template <GgmlType T>
+void gemm_ref(int64_t n, const uint8_t* panels, int n_panels, const uint8_t* act, int64_t act_stride,
+              int nc, float* out, int64_t out_stride) {
+  const TypeTraits& t = traits(T, CpuTier::ref);
+  const int64_t panel_bytes = n / t.block_elems * t.block_bytes * R;
+  for (int p = 0; p < n_panels; ++p) {
+    gemm_ref_one<T>(n, panels + p * panel_bytes, act, act_stride, nc, out + p * R, out_stride);
   }
 }
 

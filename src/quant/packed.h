@@ -10,7 +10,7 @@
 // scale bit, and so gives the same integer sums as the row kernels; only float rounding order differs.
 //
 // Formats with panels: Q8_0, Q4_K, Q6_K (see the Panel* structs). Activation formats: Q8_K for the
-// K-quants, ActQ8_0 (Q8_0 plus the block's integer sum) for Q8_0.
+// K-quants, ActQ8_0 (Q8_0 with a float scale and the block's code sum) for Q8_0.
 
 #include <cstdint>
 
@@ -32,13 +32,15 @@ struct HEARTH_PACKED PanelQ8_0 {
 };
 static_assert(sizeof(PanelQ8_0) == kPanelRows * sizeof(BlockQ8_0));
 
-// Q8_0 activations with the block's code sum (exactly quantize_q8_0's d and codes).
+// Q8_0 activations as the kernels want them: quantize_q8_0's codes, its fp16 scale widened to
+// float (exactly), and -128 times the block's code sum (the correction for the weights' +128), so a
+// kernel broadcasts both from memory instead of converting them per block and column.
 struct HEARTH_PACKED ActQ8_0 {
-  uint16_t d;
-  int16_t sum;
+  float d;
+  int32_t neg128_sum;
   int8_t qs[kQK];
 };
-static_assert(sizeof(ActQ8_0) == 36);
+static_assert(sizeof(ActQ8_0) == 40);
 
 // One super-block of 16 Q4_K rows. scales[k][r] = byte k of row r's 12 packed scale bytes.
 // qs[j][v][r][i]: sub-block j (32 elements); low nibble = code 32j + 4v + i, high nibble = code
@@ -71,9 +73,11 @@ struct PackedKernels {
   // kPanelRows rows (row_bytes apart) -> one panel of kPanelRows * row_bytes bytes, and back.
   void (*pack)(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) = nullptr;
   void (*unpack)(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t row_bytes) = nullptr;
-  // out[c * out_stride + r] = row r of the panel . activation row c, for r < kPanelRows, c < nc.
-  void (*gemm)(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t act_stride, int nc,
-               float* out, int64_t out_stride) = nullptr;
+  // out[c * out_stride + kPanelRows * p + r] = row r of panel p . activation row c, for p < n_panels
+  // (consecutive panels of kPanelRows * row_bytes(n) bytes), r < kPanelRows, c < nc. Several panels
+  // per call let a kernel reuse each activation load for more rows.
+  void (*gemm)(int64_t n, const uint8_t* panels, int n_panels, const uint8_t* act, int64_t act_stride,
+               int nc, float* out, int64_t out_stride) = nullptr;
 };
 
 // Panel kernels of the tier in force for type t, or null (no panels for this type or CPU).

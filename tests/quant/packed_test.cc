@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "quant/blocks.h"
+#include "quant/fp16.h"
 #include "quant/type_traits.h"
 #include "quant_test_util.h"
 
@@ -79,35 +80,47 @@ TEST(Packed, GemmMatchesRefRowDots) {
       for (int64_t blocks : {1, 3, 7}) {
         const int64_t n = blocks * (t == GgmlType::Q8_0 ? 256 : tr.block_elems);
         const int64_t row_bytes = n / tr.block_elems * tr.block_bytes;
-        const auto rows = random_rows(t, n, static_cast<uint32_t>(blocks));
-        // Misaligned on purpose: panels and activations may sit anywhere.
-        std::vector<uint8_t> panel_buf(rows.size() + 3);
-        uint8_t* panel = panel_buf.data() + 3;
-        pk->pack(rows.data(), row_bytes, n, panel);
-        for (int nc : {1, 2, 3, 4, 5, 9}) {
-          const int64_t act_bytes = pk->act_row_bytes(n);
-          std::vector<uint8_t> act_buf(static_cast<size_t>(act_bytes * nc + 5));
-          uint8_t* act = act_buf.data() + 5;
-          std::vector<std::vector<float>> xs;
-          for (int c = 0; c < nc; ++c) {
-            xs.push_back(random_normal(n, 1.0f, static_cast<uint32_t>(100 + c)));
-            pk->quantize_act(xs.back().data(), act + c * act_bytes, n);
+        const int64_t panel_bytes = row_bytes * kPanelRows;
+        // 1-3 panels per call: kernels may take panels in pairs and must handle an odd one.
+        for (int n_panels : {1, 2, 3}) {
+          std::vector<std::vector<uint8_t>> rows;
+          // Misaligned on purpose: panels and activations may sit anywhere.
+          std::vector<uint8_t> panel_buf(static_cast<size_t>(panel_bytes * n_panels + 3));
+          uint8_t* panel = panel_buf.data() + 3;
+          for (int p = 0; p < n_panels; ++p) {
+            rows.push_back(random_rows(t, n, static_cast<uint32_t>(blocks * 10 + p)));
+            pk->pack(rows.back().data(), row_bytes, n, panel + p * panel_bytes);
           }
-          std::vector<float> out(static_cast<size_t>(nc * 19), -1.0f);
-          pk->gemm(n, panel, act, act_bytes, nc, out.data(), 19);
-          std::vector<float> want(static_cast<size_t>(nc * 19), -1.0f);
-          packed_kernels(t, CpuTier::ref)->gemm(n, panel, act, act_bytes, nc, want.data(), 19);
-          for (int c = 0; c < nc; ++c) {
-            for (int r = 0; r < kPanelRows; ++r) {
-              std::vector<uint8_t> one(rows.begin() + r * row_bytes, rows.begin() + (r + 1) * row_bytes);
-              const auto w = testing::dequantize(t, one, n);
-              const double scale = testing::abs_dot_double(w, xs[static_cast<size_t>(c)]);
-              EXPECT_NEAR(out[c * 19 + r], want[c * 19 + r], 1e-5 * scale + 1e-30)
-                  << cpu_tier_name(tier) << " " << gguf::type_name(t) << " n=" << n << " nc=" << nc
-                  << " c=" << c << " r=" << r;
+          const int64_t os = kPanelRows * n_panels + 3;
+          for (int nc : {1, 2, 3, 4, 5, 9}) {
+            const int64_t act_bytes = pk->act_row_bytes(n);
+            std::vector<uint8_t> act_buf(static_cast<size_t>(act_bytes * nc + 5));
+            uint8_t* act = act_buf.data() + 5;
+            std::vector<std::vector<float>> xs;
+            for (int c = 0; c < nc; ++c) {
+              xs.push_back(random_normal(n, 1.0f, static_cast<uint32_t>(100 + c)));
+              pk->quantize_act(xs.back().data(), act + c * act_bytes, n);
             }
-            // Outside the 16 rows of each column nothing is written.
-            for (int r = kPanelRows; r < 19; ++r) EXPECT_EQ(out[c * 19 + r], -1.0f);
+            std::vector<float> out(static_cast<size_t>(nc * os), -1.0f);
+            pk->gemm(n, panel, n_panels, act, act_bytes, nc, out.data(), os);
+            std::vector<float> want(static_cast<size_t>(nc * os), -1.0f);
+            packed_kernels(t, CpuTier::ref)->gemm(n, panel, n_panels, act, act_bytes, nc, want.data(), os);
+            for (int c = 0; c < nc; ++c) {
+              for (int p = 0; p < n_panels; ++p) {
+                for (int r = 0; r < kPanelRows; ++r) {
+                  const auto& src = rows[static_cast<size_t>(p)];
+                  std::vector<uint8_t> one(src.begin() + r * row_bytes, src.begin() + (r + 1) * row_bytes);
+                  const auto w = testing::dequantize(t, one, n);
+                  const double scale = testing::abs_dot_double(w, xs[static_cast<size_t>(c)]);
+                  const int64_t at = c * os + p * kPanelRows + r;
+                  EXPECT_NEAR(out[at], want[at], 1e-5 * scale + 1e-30)
+                      << cpu_tier_name(tier) << " " << gguf::type_name(t) << " n=" << n << " panels=" << n_panels
+                      << " nc=" << nc << " c=" << c << " p=" << p << " r=" << r;
+                }
+              }
+              // Outside the rows of the panels nothing is written.
+              for (int64_t r = kPanelRows * n_panels; r < os; ++r) EXPECT_EQ(out[c * os + r], -1.0f);
+            }
           }
         }
       }
@@ -130,7 +143,7 @@ TEST(Packed, RefGemmIsTheRowDot) {
     pk->quantize_act(x.data(), act.data(), n);
     const auto xq = testing::quantize(tr.vec_dot_type, x);  // the row kernels' activation bytes
     float out[kPanelRows];
-    pk->gemm(n, panel.data(), act.data(), 0, 1, out, 0);
+    pk->gemm(n, panel.data(), 1, act.data(), 0, 1, out, 0);
     for (int r = 0; r < kPanelRows; ++r) {
       EXPECT_EQ(out[r], tr.vec_dot(n, rows.data() + r * row_bytes, xq.data())) << gguf::type_name(t) << " r=" << r;
     }
@@ -145,13 +158,13 @@ TEST(Packed, ActQ8_0IsQ8_0PlusTheCodeSum) {
   for (int i = 0; i < 3; ++i) {
     BlockQ8_0 b;
     std::memcpy(&b, q.data() + i * sizeof(BlockQ8_0), sizeof b);
-    EXPECT_EQ(a[i].d, b.d);
+    EXPECT_EQ(a[i].d, fp16_to_f32(b.d));
     int sum = 0;
     for (int e = 0; e < kQK; ++e) {
       EXPECT_EQ(a[i].qs[e], b.qs[e]);
       sum += b.qs[e];
     }
-    EXPECT_EQ(a[i].sum, sum);
+    EXPECT_EQ(a[i].neg128_sum, -128 * sum);
   }
 }
 

@@ -32,6 +32,14 @@ inline __m512i bcast4(const void* p) {
 
 inline __m512 fp16x16(const uint16_t* d) { return _mm512_cvtph_ps(load256(d)); }
 
+// acc + vpdpbusd(w, the 4 bytes at p broadcast). GCC 12 does not fold the broadcast into the
+// instruction's memory operand ({1to16}), and the separate vpbroadcastd per vpdpbusd costs issue
+// slots the kernels are bound by.
+inline __m512i dpbusd_bcast(__m512i acc, __m512i w, const int8_t* p) {
+  asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*reinterpret_cast<const int32_t*>(p)));
+  return acc;
+}
+
 // init + sum over g < G of vpdpbusd(w[g], 4 bytes of y at 4g broadcast), in K independent chains:
 // vpdpbusd takes several cycles, and one chain of G would leave the units idle (decode has one
 // column, so nothing else to interleave).
@@ -42,7 +50,7 @@ inline __m512i dot_groups(__m512i init, const __m512i* w, const int8_t* y) {
   #pragma GCC unroll 4
   for (int k = 1; k < K; ++k) s[k] = _mm512_setzero_si512();
   #pragma GCC unroll 8
-  for (int g = 0; g < G; ++g) s[g % K] = _mm512_dpbusd_epi32(s[g % K], w[g], bcast4(y + 4 * g));
+  for (int g = 0; g < G; ++g) s[g % K] = dpbusd_bcast(s[g % K], w[g], y + 4 * g);
   #pragma GCC unroll 4
   for (int k = 1; k < K; ++k) s[0] = _mm512_add_epi32(s[0], s[k]);
   return s[0];
@@ -57,8 +65,7 @@ inline constexpr int kChains = NC == 1 ? 4 : 2;
 // shape, 2 threads, tg64: Q4_K_M 22.1 -> 26.4 t/s with it; Q8_0 24-27 without, 22-24 with, so its
 // lighter one-column kernel leaves it to the hardware. With 2-4 columns (a server step decoding
 // several chats; `hearth bench --parallel 4`) the heavier kernels need it most: Q4_K_M tg32 x4 87 ->
-// 156 t/s, x2 53 -> 87; Q8_0 x4 68 -> 75. Prompt batches re-read each panel from cache for every
-// group of 4 columns, where the hint costs little (pp512 unchanged within noise).
+// 156 t/s, x2 53 -> 87; Q8_0 x4 68 -> 75. Only when the panel is read once (PF, see gemm_cols).
 constexpr bool kPrefetch = true;
 constexpr bool kPrefetchQ8 = false;
 constexpr int64_t kPrefetchBytes = 4096;
@@ -72,13 +79,13 @@ const A& act_block(const uint8_t* act, int64_t stride, int c, int64_t i) {
   return reinterpret_cast<const A*>(act + c * stride)[i];
 }
 
-template <int NC>
+template <int NC, bool PF>
 void q8_0_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
   const auto* p = reinterpret_cast<const PanelQ8_0*>(panel);
   __m512 acc[NC];
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
-    if (NC > 1 || kPrefetchQ8) prefetch_ahead(&p[i], sizeof(PanelQ8_0));
+    if (PF && (NC > 1 || kPrefetchQ8)) prefetch_ahead(&p[i], sizeof(PanelQ8_0));
     __m512i w[8];
     #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) w[g] = load512(p[i].qs[g]);
@@ -87,14 +94,57 @@ void q8_0_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
     for (int c = 0; c < NC; ++c) {
       const ActQ8_0& y = act_block<ActQ8_0>(act, as, c, i);
       // Codes are stored plus 128: start from -128 * sum(y).
-      const __m512i s = dot_groups<8, kChains<NC>>(_mm512_set1_epi32(-128 * y.sum), w, y.qs);
-      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(fp16(y.d))), acc[c]);
+      const __m512i s = dot_groups<8, kChains<NC>>(_mm512_set1_epi32(y.neg128_sum), w, y.qs);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(y.d)), acc[c]);
     }
   }
   for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
 }
 
+// Two consecutive panels (32 rows) x NC columns, for prompt batches: each activation group is
+// broadcast once into a register and feeds both panels' vpdpbusd, so a block needs 2 weight loads
+// and NC broadcasts per group for 2 * NC multiply-adds, where one panel needs 1 + NC for NC (the
+// loads, not the multiplies, bound these kernels: Q8_0 x64 kernel 3.0 vs 2.4-2.9 G vpdpbusd/s).
+// Integer sums and float steps are those of q8_0_cols, so both give the same bits.
 template <int NC>
+void q8_0_pair_cols(int64_t n, const uint8_t* panel0, int64_t panel_bytes, const uint8_t* act, int64_t as,
+                    float* out, int64_t os) {
+  const auto* p0 = reinterpret_cast<const PanelQ8_0*>(panel0);
+  const auto* p1 = reinterpret_cast<const PanelQ8_0*>(panel0 + panel_bytes);
+  __m512 acc[2][NC];
+  for (int c = 0; c < NC; ++c) acc[0][c] = acc[1][c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    __m512i s[2][NC];
+    #pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      // Codes are stored plus 128: start from -128 * sum(y).
+      s[0][c] = s[1][c] = _mm512_set1_epi32(act_block<ActQ8_0>(act, as, c, i).neg128_sum);
+    }
+    #pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      const __m512i w0 = load512(p0[i].qs[g]), w1 = load512(p1[i].qs[g]);
+      #pragma GCC unroll 4
+      for (int c = 0; c < NC; ++c) {
+        const __m512i y = bcast4(act_block<ActQ8_0>(act, as, c, i).qs + 4 * g);
+        s[0][c] = _mm512_dpbusd_epi32(s[0][c], w0, y);
+        s[1][c] = _mm512_dpbusd_epi32(s[1][c], w1, y);
+      }
+    }
+    const __m512 d0 = fp16x16(p0[i].d), d1 = fp16x16(p1[i].d);
+    #pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      const __m512 dy = _mm512_set1_ps(act_block<ActQ8_0>(act, as, c, i).d);
+      acc[0][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[0][c]), _mm512_mul_ps(d0, dy), acc[0][c]);
+      acc[1][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[1][c]), _mm512_mul_ps(d1, dy), acc[1][c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) {
+    _mm512_storeu_ps(out + c * os, acc[0][c]);
+    _mm512_storeu_ps(out + c * os + kPanelRows, acc[1][c]);
+  }
+}
+
+template <int NC, bool PF>
 void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
   const auto* p = reinterpret_cast<const PanelQ4_K*>(panel);
   const __m512i m4 = _mm512_set1_epi8(0x0f), m3f = _mm512_set1_epi8(0x3f), m30 = _mm512_set1_epi8(0x30);
@@ -104,7 +154,7 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ4_K& b = p[i];
-    if (kPrefetch) prefetch_ahead(&b, sizeof(PanelQ4_K));
+    if (PF && kPrefetch) prefetch_ahead(&b, sizeof(PanelQ4_K));
     // k_scales.h's 6-bit unpacking, for 16 rows x 4 sub-blocks per register.
     const __m512i z0 = load512(b.scales[0]), z1 = load512(b.scales[4]), z2 = load512(b.scales[8]);
     _mm512_store_si512(sc_bytes, _mm512_and_si512(z0, m3f));
@@ -147,7 +197,7 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
 }
 
-template <int NC>
+template <int NC, bool PF>
 void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
   const auto* p = reinterpret_cast<const PanelQ6_K*>(panel);
   const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
@@ -155,7 +205,7 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ6_K& b = p[i];
-    if (kPrefetch) prefetch_ahead(&b, sizeof(PanelQ6_K));
+    if (PF && kPrefetch) prefetch_ahead(&b, sizeof(PanelQ6_K));
     __m512i sumi[NC];
     for (int c = 0; c < NC; ++c) sumi[c] = _mm512_setzero_si512();
     #pragma GCC unroll 1
@@ -187,21 +237,81 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
 }
 
-using ColsFn = void (*)(int64_t, const uint8_t*, const uint8_t*, int64_t, float*, int64_t);
 
-// Columns four at a time, then the rest.
-template <ColsFn F4, ColsFn F3, ColsFn F2, ColsFn F1>
+// Columns four at a time, then the rest. `stream`: the call has at most 4 columns, so the panel is
+// read once, from memory (a decode step): prefetch ahead. With more, each panel is re-read from
+// cache for every group of 4 columns, where the prefetch instructions only cost issue slots (Q8_0
+// x64 kernel: 159 G MAC/s with them, 226 without).
+template <template <int, bool> class K>
 void gemm_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, int nc, float* out,
-               int64_t os) {
+               int64_t os, bool stream) {
+  if (stream) {
+    switch (nc) {
+      case 4: K<4, true>::run(n, panel, act, as, out, os); break;
+      case 3: K<3, true>::run(n, panel, act, as, out, os); break;
+      case 2: K<2, true>::run(n, panel, act, as, out, os); break;
+      case 1: K<1, true>::run(n, panel, act, as, out, os); break;
+      default: break;
+    }
+    return;
+  }
   int c = 0;
-  for (; c + 4 <= nc; c += 4) F4(n, panel, act + c * as, as, out + c * os, os);
+  for (; c + 4 <= nc; c += 4) K<4, false>::run(n, panel, act + c * as, as, out + c * os, os);
   switch (nc - c) {
-    case 3: F3(n, panel, act + c * as, as, out + c * os, os); break;
-    case 2: F2(n, panel, act + c * as, as, out + c * os, os); break;
-    case 1: F1(n, panel, act + c * as, as, out + c * os, os); break;
+    case 3: K<3, false>::run(n, panel, act + c * as, as, out + c * os, os); break;
+    case 2: K<2, false>::run(n, panel, act + c * as, as, out + c * os, os); break;
+    case 1: K<1, false>::run(n, panel, act + c * as, as, out + c * os, os); break;
     default: break;
   }
 }
+
+using PairFn = void (*)(int64_t, const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t);
+
+// n_panels consecutive panels of `Panel` blocks (kElems elements each). A prompt batch takes the
+// panels two at a time through `Pair` (4 columns per pass) where the format has one.
+template <template <int, bool> class K, class Panel, int64_t kElems, PairFn Pair = nullptr>
+void gemm_panels(int64_t n, const uint8_t* panels, int n_panels, const uint8_t* act, int64_t as, int nc,
+                 float* out, int64_t os) {
+  const int64_t panel_bytes = n / kElems * static_cast<int64_t>(sizeof(Panel));
+  const bool stream = nc <= 4;
+  int p = 0;
+  if constexpr (Pair != nullptr) {
+    if (!stream) {
+      for (; p + 2 <= n_panels; p += 2) {
+        const uint8_t* pp = panels + p * panel_bytes;
+        float* o = out + p * kPanelRows;
+        int c = 0;
+        for (; c + 4 <= nc; c += 4) Pair(n, pp, panel_bytes, act + c * as, as, o + c * os, os);
+        if (c < nc) {
+          gemm_cols<K>(n, pp, act + c * as, as, nc - c, o + c * os, os, false);
+          gemm_cols<K>(n, pp + panel_bytes, act + c * as, as, nc - c, o + c * os + kPanelRows, os, false);
+        }
+      }
+    }
+  }
+  for (; p < n_panels; ++p) {
+    gemm_cols<K>(n, panels + p * panel_bytes, act, as, nc, out + p * kPanelRows, os, stream);
+  }
+}
+
+template <int NC, bool PF>
+struct Q8_0Cols {
+  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+    q8_0_cols<NC, PF>(n, p, a, as, o, os);
+  }
+};
+template <int NC, bool PF>
+struct Q4_KCols {
+  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+    q4_k_cols<NC, PF>(n, p, a, as, o, os);
+  }
+};
+template <int NC, bool PF>
+struct Q6_KCols {
+  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+    q6_k_cols<NC, PF>(n, p, a, as, o, os);
+  }
+};
 
 }  // namespace
 
@@ -210,13 +320,13 @@ void register_avx512_panels(PackedKernels* table, int n) {
     PackedKernels& k = table[i];
     switch (k.type) {
       case GgmlType::Q8_0:
-        k.gemm = gemm_cols<q8_0_cols<4>, q8_0_cols<3>, q8_0_cols<2>, q8_0_cols<1>>;
+        k.gemm = gemm_panels<Q8_0Cols, PanelQ8_0, kQK, q8_0_pair_cols<4>>;
         break;
       case GgmlType::Q4_K:
-        k.gemm = gemm_cols<q4_k_cols<4>, q4_k_cols<3>, q4_k_cols<2>, q4_k_cols<1>>;
+        k.gemm = gemm_panels<Q4_KCols, PanelQ4_K, kQK_K>;
         break;
       case GgmlType::Q6_K:
-        k.gemm = gemm_cols<q6_k_cols<4>, q6_k_cols<3>, q6_k_cols<2>, q6_k_cols<1>>;
+        k.gemm = gemm_panels<Q6_KCols, PanelQ6_K, kQK_K>;
         break;
       default: continue;
     }
