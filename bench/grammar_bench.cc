@@ -114,6 +114,63 @@ void BM_GrammarCheckToken(benchmark::State& st) {
 }
 BENCHMARK(BM_GrammarCheckToken)->Unit(benchmark::kNanosecond);
 
+// Patterns and bounds: the same schema with them (arg 1) and without (arg 0: what the matcher
+// did before they were enforced), in the middle of a patterned string and of a bounded integer.
+const char* kPatternSchema = R"({"type":"object","properties":{
+  "name":{"type":"string","pattern":"^[A-Z][a-z]+( [A-Z][a-z]+)*$"},
+  "phone":{"type":"string","pattern":"^[0-9]{3}-[0-9]{4}$"},
+  "age":{"type":"integer","minimum":0,"maximum":120}},"required":["name","phone","age"]})";
+const char* kPlainSchema = R"({"type":"object","properties":{
+  "name":{"type":"string"},"phone":{"type":"string"},"age":{"type":"integer"}},"required":["name","phone","age"]})";
+const char* kPatternStates[] = {
+    "{\"name\": \"Ali",                                // inside a patterned name
+    "{\"name\": \"Ali Baba\", \"phone\": \"555-",     // inside a digits pattern
+    "{\"name\": \"Ali Baba\", \"phone\": \"555-1234\", \"age\": 1",  // a bounded integer
+};
+
+void BM_GrammarCheckTokenPattern(benchmark::State& st) {
+  const GrammarVocab* v = qwen_vocab();
+  if (v == nullptr) {
+    st.SkipWithError("qwen2-tiny-q8_0.gguf not found (set HEARTH_TESTDATA)");
+    return;
+  }
+  const bool enforced = st.range(1) != 0;
+  GrammarMatcher m(json_schema_grammar(enforced ? kPatternSchema : kPlainSchema));
+  m.accept(std::string_view(kPatternStates[st.range(0)]));
+  std::vector<int32_t> ids;
+  for (int32_t id = 1000; id < 152000 && ids.size() < 64; id += 997) {
+    if (!v->piece(id).empty()) ids.push_back(id);
+  }
+  size_t i = 0, ok = 0;
+  for (auto _ : st) {
+    ok += v->allows(m, ids[i++ % ids.size()]);
+  }
+  benchmark::DoNotOptimize(ok);
+  st.SetLabel(std::string(enforced ? "enforced" : "ignored") + " after '" + kPatternStates[st.range(0)] + "'");
+}
+BENCHMARK(BM_GrammarCheckTokenPattern)->ArgsProduct({{0, 1, 2}, {0, 1}})->Unit(benchmark::kNanosecond);
+
+void BM_GrammarMaskPattern(benchmark::State& st) {
+  const GrammarVocab* v = qwen_vocab();
+  if (v == nullptr) {
+    st.SkipWithError("qwen2-tiny-q8_0.gguf not found (set HEARTH_TESTDATA)");
+    return;
+  }
+  const bool enforced = st.range(1) != 0;
+  GrammarMatcher m(json_schema_grammar(enforced ? kPatternSchema : kPlainSchema));
+  m.accept(std::string_view(kPatternStates[st.range(0)]));
+  GrammarScratch scratch;
+  std::vector<uint8_t> allowed;
+  size_t n = 0;
+  for (auto _ : st) {
+    n = v->mask(m, allowed, scratch);
+    benchmark::DoNotOptimize(allowed.data());
+  }
+  st.counters["allowed"] = static_cast<double>(n);
+  st.SetLabel(std::string(enforced ? "enforced" : "ignored") + " after '" + kPatternStates[st.range(0)] + "'");
+}
+BENCHMARK(BM_GrammarMaskPattern)->ArgsProduct({{0, 1, 2}, {0, 1}})->Unit(benchmark::kMicrosecond);
+
 void BM_GrammarVocabBuild(benchmark::State& st) {
   const Pieces* p = qwen_pieces();
   if (p == nullptr) {

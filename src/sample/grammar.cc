@@ -828,6 +828,16 @@ bool GrammarMatcher::is_closed() const {
   return true;
 }
 
+bool GrammarMatcher::pattern_spot(PatternSpot* out) const {
+  if (ends_.size() != 1) return false;
+  const Frame& top = frames_[ends_[0] - 1];
+  if (top.node == kDocument || top.phase != kStrBody) return false;
+  const GrammarNode& n = grammar_->node(static_cast<int32_t>(top.node));
+  if (n.kind != GrammarNodeKind::string || !n.pattern) return false;
+  *out = PatternSpot{n.pattern.get(), static_cast<uint32_t>(top.h), top.a, n.min_length, n.max_length};
+  return true;
+}
+
 int64_t GrammarMatcher::string_room() const {
   int64_t room = -1;
   for (uint32_t end : ends_) {

@@ -132,6 +132,17 @@ class GrammarMatcher {
   // token masking: a token of plain characters that fits is accepted without being fed.
   int64_t string_room() const;
 
+  // Where the matcher is when its only reading sits in the body of a string with a pattern, at a
+  // character boundary: there a token of plain characters can be checked by walking the
+  // pattern's DFA alone (token masking does). False in every other state.
+  struct PatternSpot {
+    const Regex* regex;
+    uint32_t state;  // DFA state
+    uint32_t count;  // code points in the string so far
+    uint32_t min_length, max_length;
+  };
+  bool pattern_spot(PatternSpot* out) const;
+
   const std::shared_ptr<const Grammar>& grammar() const { return grammar_; }
   size_t thread_count() const { return ends_.size(); }
 

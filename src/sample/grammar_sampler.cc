@@ -97,18 +97,69 @@ size_t GrammarVocab::mask(const GrammarMatcher& m, std::vector<uint8_t>& allowed
   if (levels.size() < max_len_ + 1) levels.resize(max_len_ + 1, m);
   levels[0] = m;
   const int64_t room = m.string_room();
+  GrammarMatcher::PatternSpot spot{};
+  const bool walk = m.pattern_spot(&spot);
+  std::vector<GrammarScratch::PatternLevel>& pl = scratch.pattern_levels;
+  if (walk) {
+    if (pl.size() < max_len_ + 1) pl.resize(max_len_ + 1);
+    pl[0] = {spot.state, 0, spot.count, 0};
+  }
   size_t valid = 0;                                 // levels[0..valid] hold the current prefix
+  size_t pvalid = 0;                                // pl[0..pvalid] too
   size_t dead = std::numeric_limits<size_t>::max();  // the prefix of this length is rejected
   for (size_t i = 0; i < order_.size(); ++i) {
     const int32_t id = order_[i];
     const size_t shared = lcp_[i];
+    // Skipped tokens share at least `dead` bytes, and valid/pvalid were cut to it when it was set,
+    // so the levels still hold what every token since the last walked one shares.
     if (dead <= shared) continue;  // extends a rejected prefix
     dead = std::numeric_limits<size_t>::max();
     valid = std::min(valid, shared);
+    pvalid = std::min(pvalid, shared);
     const int32_t cps = plain_cps_[static_cast<size_t>(id)];
     if (cps >= 0 && cps <= room) {
       allowed[static_cast<size_t>(id)] = 1;
       ++n_allowed;
+      continue;
+    }
+    if (cps >= 0 && walk) {
+      // Plain characters in a patterned string: only the DFA and the length bounds decide (a
+      // character the DFA refuses rejects every token sharing the bytes up to it).
+      const Regex& re = *spot.regex;
+      const std::string_view p = piece(id);
+      bool ok = true;
+      for (size_t d = pvalid; d < p.size(); ++d) {
+        GrammarScratch::PatternLevel l = pl[d];
+        const uint8_t b = static_cast<uint8_t>(p[d]);
+        int64_t cp = -1;
+        if (l.more > 0) {
+          l.acc = (l.acc << 6) | (b & 0x3Fu);
+          if (--l.more == 0) cp = l.acc;
+        } else if (b < 0x80) {
+          cp = b;
+          ++l.count;
+        } else {
+          uint8_t lo, hi;
+          utf8_lead(b, &l.more, &lo, &hi);  // a valid lead: the piece is plain text
+          l.acc = b & (0x3Fu >> l.more);
+          ++l.count;
+        }
+        if (cp >= 0) {
+          l.state = re.next(l.state, static_cast<uint32_t>(cp));
+          if (l.state == Regex::kDead || !re.fits(l.state, l.count, spot.min_length, spot.max_length)) {
+            dead = d + 1;
+            valid = std::min(valid, dead);
+            ok = false;
+            break;
+          }
+        }
+        pl[d + 1] = l;
+        pvalid = d + 1;
+      }
+      if (ok) {
+        allowed[static_cast<size_t>(id)] = 1;
+        ++n_allowed;
+      }
       continue;
     }
     const std::string_view p = piece(id);
@@ -117,6 +168,7 @@ size_t GrammarVocab::mask(const GrammarMatcher& m, std::vector<uint8_t>& allowed
       levels[d + 1] = levels[d];
       if (!levels[d + 1].accept(static_cast<uint8_t>(p[d]))) {
         dead = d + 1;
+        pvalid = std::min(pvalid, dead);
         ok = false;
         break;
       }

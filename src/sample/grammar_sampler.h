@@ -7,7 +7,7 @@
 // the full mask and resample from the allowed tokens. The mask walks the vocabulary sorted by
 // bytes, so tokens sharing a prefix share the work of feeding it and a rejected prefix rejects
 // all its extensions at once; inside a string, tokens of plain characters are accepted by
-// counting alone.
+// counting alone, and inside a string with a pattern by walking the pattern's DFA alone.
 
 #include <cstdint>
 #include <span>
@@ -25,6 +25,12 @@ struct GrammarScratch {
   std::vector<uint8_t> allowed;
   std::vector<float> logits;
   std::vector<GrammarMatcher> levels;  // matcher after each prefix length of the current token
+  // Inside a patterned string: the pattern's DFA after each prefix length of the current token.
+  struct PatternLevel {
+    uint32_t state, acc, count;
+    int more;  // continuation bytes still to come in the current character
+  };
+  std::vector<PatternLevel> pattern_levels;
 };
 
 // The bytes of every token of one vocabulary, precomputed once and shared (immutable).
