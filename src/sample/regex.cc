@@ -11,7 +11,9 @@ namespace hearth::sample {
 namespace {
 
 constexpr uint32_t kMaxCp = 0x10FFFF;
-constexpr size_t kMaxNfaStates = 20000;
+constexpr size_t kMaxNfaStates = 10000;
+constexpr size_t kMaxSubsetEntries = size_t{1} << 20;  // NFA states over all DFA states' sets
+constexpr size_t kMaxClosureSteps = size_t{1} << 22;   // work bound for one pattern (~30 ms)
 constexpr uint32_t kMaxRepeat = 1000;
 constexpr size_t kMaxGroupDepth = 100;
 constexpr size_t kMaxTableEntries = size_t{1} << 20;  // DFA states x character classes
@@ -452,10 +454,12 @@ class RegexBuilder {
 
     std::vector<uint32_t> mark(st.size(), 0);
     uint32_t stamp = 0;
+    size_t steps = 0;
     auto closure = [&](std::vector<uint32_t> seeds, bool caret, bool dollar) {
       ++stamp;
       std::vector<uint32_t> out, stack = std::move(seeds);
       while (!stack.empty()) {
+        if (++steps > kMaxClosureSteps) throw Unsupported{"the pattern is too complex to compile"};
         const uint32_t u = stack.back();
         stack.pop_back();
         if (mark[u] == stamp) continue;
@@ -473,9 +477,12 @@ class RegexBuilder {
     std::map<std::vector<uint32_t>, uint32_t> ids;
     std::vector<uint32_t> trans;
     std::vector<uint32_t> targets;
+    size_t subset_entries = dstates[0].size();
     for (size_t d = 0; d < dstates.size(); ++d) {
       for (size_t k = 0; k < n_classes; ++k) {
         targets.clear();
+        steps += dstates[d].size();
+        if (steps > kMaxClosureSteps) throw Unsupported{"the pattern is too complex to compile"};
         for (uint32_t u : dstates[d]) {
           if (st[u].set >= 0 && member[static_cast<size_t>(st[u].set)][k]) targets.push_back(st[u].to);
         }
@@ -486,7 +493,9 @@ class RegexBuilder {
         std::vector<uint32_t> t = closure(targets, false, false);
         auto [it, fresh] = ids.emplace(std::move(t), static_cast<uint32_t>(dstates.size()));
         if (fresh) {
-          if (dstates.size() >= kMaxRegexStates || (dstates.size() + 1) * n_classes > kMaxTableEntries) {
+          subset_entries += it->first.size();
+          if (dstates.size() >= kMaxRegexStates || (dstates.size() + 1) * n_classes > kMaxTableEntries ||
+              subset_entries > kMaxSubsetEntries) {
             throw Unsupported{"the pattern needs more than " + std::to_string(kMaxRegexStates) + " states"};
           }
           dstates.push_back(it->first);

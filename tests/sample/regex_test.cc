@@ -189,6 +189,38 @@ TEST(Regex, LengthBoundsOfCompletions) {
   EXPECT_FALSE(never->matches(std::string_view("a")));
 }
 
+// Random patterns (untrusted input): compile never crashes; whatever compiles and std::regex
+// also takes must agree with it on random strings.
+TEST(Regex, RandomPatternsCompileSafelyAndAgree) {
+  const std::vector<std::string> atoms = {"a", "b", "c", ".", "\\d", "\\w", "\\s", "\\W", "[ab]", "[^a]", "[a-c]",
+                                          "(", ")", "|", "*", "+", "?", "{1,2}", "{2}", "{0,}", "^", "$", "\\.",
+                                          "[", "]", "-", "\\", "(?:", "{", "}", "\xC3\xA9", "[\\d\\s]", "\\u00e9"};
+  const std::u32string alphabet = U"abc.1 -_\u00e9x";
+  Rng rng(5);
+  int compiled = 0, compared = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string p;
+    for (int k = 0, n = 1 + static_cast<int>(rng.next_u64() % 8); k < n; ++k) p += atoms[rng.next_u64() % atoms.size()];
+    auto re = Regex::compile(p);
+    if (!re) continue;
+    ++compiled;
+    std::wregex ref;
+    try {
+      ref = std::wregex(wide(decode(p)), std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      continue;
+    }
+    ++compared;
+    for (int s = 0; s < 30; ++s) {
+      std::u32string text;
+      for (size_t k = 0, n = rng.next_u64() % 7; k < n; ++k) text += alphabet[rng.next_u64() % alphabet.size()];
+      ASSERT_EQ(re->matches(std::u32string_view(text)), std::regex_search(wide(text), ref)) << "pattern " << p;
+    }
+  }
+  EXPECT_GT(compiled, 500);
+  EXPECT_GT(compared, 500);
+}
+
 TEST(Regex, UnsupportedPatternsAreRefusedWithAReason) {
   for (const char* p : {"(a)\\1", "(?=a)b", "(?!a)b", "(?<n>a)", "\\bword", "a{2,1}", "a**", "*a", "(a", "a)",
                         "[a", "\\p{L}", "a{1001}", "\\k", "\\c", "[\\d-z]", "\\ud83d", "\\01", "a{", "a\\",
