@@ -1,5 +1,6 @@
 #include "util/thread_pool.h"
 
+#include <algorithm>
 #include <memory>
 #include <thread>
 
@@ -17,7 +18,17 @@ namespace hearth {
 namespace {
 constexpr int kSpinIterations = 20000;
 constexpr int kWaitSpins = 2000;
+constexpr int kCountBits = 22;
+constexpr int kGenBits = 64 - 2 * kCountBits;
+constexpr uint64_t kCountMask = (uint64_t{1} << kCountBits) - 1;
+constexpr int64_t kMaxTasks = static_cast<int64_t>(kCountMask);
+
+uint64_t pack(uint64_t job, uint64_t count, uint64_t next) {
+  return (job << (2 * kCountBits)) | (count << kCountBits) | next;
 }
+uint64_t count_of(uint64_t c) { return (c >> kCountBits) & kCountMask; }
+uint64_t next_of(uint64_t c) { return c & kCountMask; }
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
   for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
@@ -35,9 +46,14 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::work(int thread) {
   for (;;) {
-    int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (task >= n_tasks_) break;
-    (*job_)(task, thread);
+    uint64_t c = claims_.load(std::memory_order_acquire);
+    do {
+      if (next_of(c) >= count_of(c)) return;
+    } while (!claims_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire));
+    // The claim succeeded on this job's word, so run() has published job_ for it and cannot
+    // replace it before this task is counted done.
+    (*job_)(static_cast<int64_t>(next_of(c)), thread);
+    done_.fetch_add(1, std::memory_order_release);
   }
 }
 
@@ -57,7 +73,6 @@ void ThreadPool::worker_loop(int thread) {
     seen = gen;
     if (stop_.load()) return;
     work(thread);
-    pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -67,19 +82,30 @@ void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& f
     for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
     return;
   }
+  if (n_tasks <= kMaxTasks) {
+    run_chunk(n_tasks, fn);
+    return;
+  }
+  for (int64_t base = 0; base < n_tasks; base += kMaxTasks) {
+    const std::function<void(int64_t, int)> shifted = [&](int64_t t, int thread) { fn(base + t, thread); };
+    run_chunk(std::min(kMaxTasks, n_tasks - base), shifted);
+  }
+}
+
+void ThreadPool::run_chunk(int64_t n_tasks, const std::function<void(int64_t, int)>& fn) {
   job_ = &fn;
-  n_tasks_ = n_tasks;
-  next_task_.store(0, std::memory_order_relaxed);
-  pending_workers_.store(n_threads_ - 1, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  job_number_ = (job_number_ + 1) & ((uint64_t{1} << kGenBits) - 1);
+  claims_.store(pack(job_number_, static_cast<uint64_t>(n_tasks), 0), std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   wake_.notify_all();
   work(0);
-  // A worker still holding a task may have lost its core to another process: after a short spin,
-  // yield so it can finish on this one instead of waiting out a scheduler tick.
-  for (int spin = 0; pending_workers_.load(std::memory_order_acquire) != 0; ++spin) {
+  // Only tasks already claimed can be outstanding. Their worker may have lost its core to another
+  // process: after a short spin, yield so it can finish on this one.
+  for (int spin = 0; done_.load(std::memory_order_acquire) != n_tasks; ++spin) {
     if (spin < kWaitSpins) {
       HEARTH_PAUSE();
     } else {

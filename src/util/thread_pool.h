@@ -3,6 +3,11 @@
 // calling thread, and returns when all are done. Workers spin briefly between jobs (a decode step
 // issues hundreds of small jobs), then sleep. Callers split by rows, never by reductions, so
 // results do not depend on the thread count.
+//
+// A job ends when its tasks are done, not when every worker has looked at it: a worker that lost
+// its core to another process (a browser, a compiler) and wakes late finds nothing left and costs
+// nothing, so a busy machine degrades the pool towards one thread instead of stalling every one of
+// a decode step's few hundred jobs for a scheduler tick.
 
 #include <atomic>
 #include <condition_variable>
@@ -36,13 +41,18 @@ class ThreadPool {
   void worker_loop(int thread);
   void work(int thread);
 
+  void run_chunk(int64_t n_tasks, const std::function<void(int64_t, int)>& fn);
+
   int n_threads_;
   std::vector<std::thread> workers_;
+  // The current job: written by run() only while no task of it can be claimed.
   const std::function<void(int64_t, int)>* job_ = nullptr;
-  int64_t n_tasks_ = 0;
-  std::atomic<int64_t> next_task_{0};
-  std::atomic<int> pending_workers_{0};
-  std::atomic<uint64_t> generation_{0};
+  // Claims: job number (kGenBits) | task count (kCountBits) | next task (kCountBits), one word, so
+  // a claim (compare-exchange) can only take a task of the job it read the count of.
+  std::atomic<uint64_t> claims_{0};
+  uint64_t job_number_ = 0;
+  std::atomic<int64_t> done_{0};       // tasks of the current job finished
+  std::atomic<uint64_t> generation_{0};  // bumped per job: wakes spinning or sleeping workers
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 #include <vector>
 
 namespace hearth {
@@ -20,6 +21,43 @@ TEST(ThreadPool, RunsEveryTaskOnce) {
       for (auto& h : hits) ASSERT_EQ(h.load(), 1);
     }
   }
+}
+
+// Many short jobs back to back: workers often wake after a job is already finished and must take
+// no task of it, nor of the next job twice.
+TEST(ThreadPool, BackToBackShortJobsRunEachTaskOnce) {
+  ThreadPool pool(3);
+  std::vector<std::atomic<int>> hits(64);
+  for (int rep = 0; rep < 3000; ++rep) {
+    const int n = rep % 7 == 0 ? 0 : 1 + rep % 61;
+    for (auto& h : hits) h.store(0);
+    pool.run(n, [&](int64_t i, int t) {
+      ASSERT_GE(t, 0);
+      ASSERT_LT(t, 3);
+      hits[i].fetch_add(1);
+    });
+    for (int i = 0; i < 64; ++i) ASSERT_EQ(hits[i].load(), i < n ? 1 : 0) << "rep " << rep << " task " << i;
+  }
+}
+
+// The caller finishes a job alone when the workers are busy elsewhere (here: stuck in the first
+// task of the job until the caller has done all the others).
+TEST(ThreadPool, CallerFinishesTheTasksWorkersDoNotClaim) {
+  ThreadPool pool(2);
+  std::atomic<int> done{0};
+  std::atomic<int> caller_tasks{0};
+  const auto caller = std::this_thread::get_id();
+  pool.run(100, [&](int64_t, int) {
+    if (std::this_thread::get_id() == caller) {
+      caller_tasks.fetch_add(1);
+    } else {
+      // A worker that got a task waits until the caller has run the rest (as if preempted).
+      while (done.load() < 99) std::this_thread::yield();
+    }
+    done.fetch_add(1);
+  });
+  EXPECT_EQ(done.load(), 100);
+  EXPECT_GE(caller_tasks.load(), 99);
 }
 
 TEST(ThreadPool, ParallelForCoversRangeInChunks) {
