@@ -16,16 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Polls `pred` for up to 10 s (a bound for a stuck server, not a timing assertion).
-template <class Pred>
-bool eventually(Pred pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
 Json many_inputs(int n) {
   Json inputs = Json::array();
   for (int i = 0; i < n; ++i) inputs.push_back("input " + std::to_string(i));

@@ -17,16 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Polls `pred` for up to 10 s (a bound for a stuck server, not a timing assertion).
-template <class Pred>
-bool eventually(Pred pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override { start({}); }

@@ -3,8 +3,10 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -42,5 +44,15 @@ class TestServer {
   std::string dir;
   int port = 0;
 };
+
+// Polls `pred` for up to 10 s (a bound for a stuck server, not a timing assertion).
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 1000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
 
 }  // namespace hearth::testing
