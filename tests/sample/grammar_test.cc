@@ -12,20 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grammar_test_util.h"
 #include "sample/json_schema.h"
 #include "sample/rng.h"
 
 namespace hearth::sample {
 namespace {
-
-// Every byte accepted and the document complete.
-bool matches(const std::shared_ptr<const Grammar>& g, std::string_view text) {
-  GrammarMatcher m(g);
-  for (char c : text) {
-    if (!m.accept(static_cast<uint8_t>(c))) return false;
-  }
-  return m.is_complete();
-}
 
 // Every byte accepted (the document may be unfinished).
 bool prefix_ok(const std::shared_ptr<const Grammar>& g, std::string_view text) {

@@ -9,19 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "grammar_test_util.h"
 #include "sample/json_schema.h"
 #include "util/error.h"
 
 namespace hearth::sample {
 namespace {
-
-bool matches(const std::shared_ptr<const Grammar>& g, std::string_view text) {
-  GrammarMatcher m(g);
-  for (char c : text) {
-    if (!m.accept(static_cast<uint8_t>(c))) return false;
-  }
-  return m.is_complete();
-}
 
 // How many bytes of `text` the matcher takes before refusing one.
 size_t accepted_prefix(const std::shared_ptr<const Grammar>& g, std::string_view text) {

@@ -7,19 +7,12 @@
 
 #include <string>
 
+#include "grammar_test_util.h"
 #include "sample/rng.h"
 #include "util/error.h"
 
 namespace hearth::sample {
 namespace {
-
-bool matches(const std::shared_ptr<const Grammar>& g, std::string_view text) {
-  GrammarMatcher m(g);
-  for (char c : text) {
-    if (!m.accept(static_cast<uint8_t>(c))) return false;
-  }
-  return m.is_complete();
-}
 
 struct Case {
   const char* schema;
