@@ -36,12 +36,13 @@ std::shared_ptr<void> pack_matrix(Matrix& w) {
   if (pk == nullptr || w.n_rows % quant::kPanelRows != 0 || w.packed != nullptr) return nullptr;
   if (env_value("HEARTH_REPACK") == "0") return nullptr;
   const size_t bytes = static_cast<size_t>(w.n_rows * w.row_bytes);
-  // Huge pages where the kernel gives them: a decode step streams every byte, and 4 KiB pages
-  // would cost a TLB miss per page.
+  // No MADV_HUGEPAGE: asking for 2 MiB pages made one-thread decode slower and less steady here
+  // (alternating runs, `hearth bench FILE -p 0 -n 64 -r 2 -t 1`: Q8_0 13.4-14.2 vs 13.4-17.5 t/s
+  // with 4 KiB pages, Q4_K_M 19.8-21.6 vs 25.1-25.8), with prompts and two threads unchanged. The
+  // system's THP setting still applies.
   const size_t align = bytes >= kHugePage ? kHugePage : 64;
   void* mem = std::aligned_alloc(align, (bytes + align - 1) / align * align);
   if (mem == nullptr) return nullptr;  // keep the rows: slower, not wrong
-  if (align == kHugePage) madvise(mem, bytes, MADV_HUGEPAGE);
   auto* dst = static_cast<uint8_t*>(mem);
   const int64_t panel_bytes = quant::kPanelRows * w.row_bytes;
   const int64_t n_panels = w.n_rows / quant::kPanelRows;
