@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -128,15 +129,28 @@ const char* kPatternStates[] = {
     "{\"name\": \"Ali Baba\", \"phone\": \"555-1234\", \"age\": 1",  // a bounded integer
 };
 
-void BM_GrammarCheckTokenPattern(benchmark::State& st) {
+// The vocabulary and a matcher at state st.range(0) of the patterned schema (st.range(1) != 0) or
+// of the same schema without its patterns and bounds; null vocabulary: the benchmark is skipped.
+const GrammarVocab* pattern_setup(benchmark::State& st, std::optional<GrammarMatcher>* m) {
   const GrammarVocab* v = qwen_vocab();
   if (v == nullptr) {
     st.SkipWithError("qwen2-tiny-q8_0.gguf not found (set HEARTH_TESTDATA)");
-    return;
+    return nullptr;
   }
-  const bool enforced = st.range(1) != 0;
-  GrammarMatcher m(json_schema_grammar(enforced ? kPatternSchema : kPlainSchema));
-  m.accept(std::string_view(kPatternStates[st.range(0)]));
+  m->emplace(json_schema_grammar(st.range(1) != 0 ? kPatternSchema : kPlainSchema));
+  (*m)->accept(std::string_view(kPatternStates[st.range(0)]));
+  return v;
+}
+
+std::string pattern_label(const benchmark::State& st) {
+  return std::string(st.range(1) != 0 ? "enforced" : "ignored") + " after '" + kPatternStates[st.range(0)] + "'";
+}
+
+void BM_GrammarCheckTokenPattern(benchmark::State& st) {
+  std::optional<GrammarMatcher> mo;
+  const GrammarVocab* v = pattern_setup(st, &mo);
+  if (v == nullptr) return;
+  GrammarMatcher& m = *mo;
   std::vector<int32_t> ids;
   for (int32_t id = 1000; id < 152000 && ids.size() < 64; id += 997) {
     if (!v->piece(id).empty()) ids.push_back(id);
@@ -146,19 +160,15 @@ void BM_GrammarCheckTokenPattern(benchmark::State& st) {
     ok += v->allows(m, ids[i++ % ids.size()]);
   }
   benchmark::DoNotOptimize(ok);
-  st.SetLabel(std::string(enforced ? "enforced" : "ignored") + " after '" + kPatternStates[st.range(0)] + "'");
+  st.SetLabel(pattern_label(st));
 }
 BENCHMARK(BM_GrammarCheckTokenPattern)->ArgsProduct({{0, 1, 2}, {0, 1}})->Unit(benchmark::kNanosecond);
 
 void BM_GrammarMaskPattern(benchmark::State& st) {
-  const GrammarVocab* v = qwen_vocab();
-  if (v == nullptr) {
-    st.SkipWithError("qwen2-tiny-q8_0.gguf not found (set HEARTH_TESTDATA)");
-    return;
-  }
-  const bool enforced = st.range(1) != 0;
-  GrammarMatcher m(json_schema_grammar(enforced ? kPatternSchema : kPlainSchema));
-  m.accept(std::string_view(kPatternStates[st.range(0)]));
+  std::optional<GrammarMatcher> mo;
+  const GrammarVocab* v = pattern_setup(st, &mo);
+  if (v == nullptr) return;
+  GrammarMatcher& m = *mo;
   GrammarScratch scratch;
   std::vector<uint8_t> allowed;
   size_t n = 0;
@@ -167,7 +177,7 @@ void BM_GrammarMaskPattern(benchmark::State& st) {
     benchmark::DoNotOptimize(allowed.data());
   }
   st.counters["allowed"] = static_cast<double>(n);
-  st.SetLabel(std::string(enforced ? "enforced" : "ignored") + " after '" + kPatternStates[st.range(0)] + "'");
+  st.SetLabel(pattern_label(st));
 }
 BENCHMARK(BM_GrammarMaskPattern)->ArgsProduct({{0, 1, 2}, {0, 1}})->Unit(benchmark::kMicrosecond);
 

@@ -296,6 +296,26 @@ RunResult sample_document(const std::shared_ptr<const Grammar>& g, uint64_t seed
   return r;
 }
 
+// Samples a document per seed (1..seeds) under the schema; every finished one must parse and pass
+// the independent validator. The fast mask is compared with the token-by-token check along the
+// first `mask_checks` documents. Returns how many finished.
+int sample_and_validate(const char* schema_text, uint64_t seeds, uint64_t mask_checks = 0) {
+  auto g = json_schema_grammar(schema_text);
+  const OJson schema = OJson::parse(schema_text);
+  int finished = 0;
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    RunResult r = sample_document(g, seed, 3000);
+    if (!r.finished) continue;
+    ++finished;
+    OJson doc = OJson::parse(r.text, nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << "seed " << seed << ": " << r.text;
+    if (doc.is_discarded()) continue;
+    EXPECT_TRUE(valid(doc, schema, schema)) << "seed " << seed << ": " << r.text;
+    if (seed <= mask_checks) compare_masks_along(g, r.text);
+  }
+  return finished;
+}
+
 TEST(GrammarSampling, SchemaOutputAlwaysParsesAndMatches) {
   const char* schema_text = R"({"type":"object","properties":{
       "name":{"type":"string","minLength":1,"maxLength":8},
@@ -307,15 +327,7 @@ TEST(GrammarSampling, SchemaOutputAlwaysParsesAndMatches) {
                        {"type":"object","properties":{"x":{"type":"integer"}},"required":["x"]}]}},
       "required":["name","tags"],
       "additionalProperties":{"type":"string","maxLength":3}})";
-  auto g = json_schema_grammar(schema_text);
-  const OJson schema = OJson::parse(schema_text);
-  for (uint64_t seed = 1; seed <= 150; ++seed) {
-    RunResult r = sample_document(g, seed, 3000);
-    ASSERT_TRUE(r.finished) << "seed " << seed << ": " << r.text;
-    OJson doc = OJson::parse(r.text, nullptr, false);
-    ASSERT_FALSE(doc.is_discarded()) << "seed " << seed << ": " << r.text;
-    EXPECT_TRUE(valid(doc, schema, schema)) << "seed " << seed << ": " << r.text;
-  }
+  EXPECT_EQ(sample_and_validate(schema_text, 150), 150);  // every document finishes
 }
 
 // Patterns, integer bounds and tuples: every finished document satisfies them.
@@ -330,39 +342,16 @@ TEST(GrammarSampling, PatternsBoundsAndTuplesHold) {
       "uni":{"type":"string","pattern":"^[\u00e9\u20aca-c]{2,3}$"},
       "pair":{"type":"array","prefixItems":[{"type":"integer","maximum":5},{"enum":["red","green"]}],"items":false}},
       "required":["phone","word","has_e","age","neg","big","uni","pair"]})";
-  auto g = json_schema_grammar(schema_text);
-  const OJson schema = OJson::parse(schema_text);
-  int finished = 0;
-  for (uint64_t seed = 1; seed <= 120; ++seed) {
-    RunResult r = sample_document(g, seed, 3000);
-    if (!r.finished) continue;
-    ++finished;
-    OJson doc = OJson::parse(r.text, nullptr, false);
-    ASSERT_FALSE(doc.is_discarded()) << "seed " << seed << ": " << r.text;
-    EXPECT_TRUE(valid(doc, schema, schema)) << "seed " << seed << ": " << r.text;
-    // The fast mask (the DFA walk inside patterned strings) equals the token-by-token check
-    // at every byte of a few of the documents.
-    if (seed <= 4) compare_masks_along(g, r.text);
-  }
-  EXPECT_GT(finished, 100);
+  // The fast mask (the DFA walk inside patterned strings) equals the token-by-token check at
+  // every byte of the first 4 documents.
+  EXPECT_GT(sample_and_validate(schema_text, 120, 4), 100);
 }
 
 TEST(GrammarSampling, RecursiveSchemaOutputMatches) {
   const char* schema_text = R"({"$defs":{"node":{"type":"object","properties":{
       "v":{"type":"integer"},"kids":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":2}},
       "required":["v"]}},"$ref":"#/$defs/node"})";
-  auto g = json_schema_grammar(schema_text);
-  const OJson schema = OJson::parse(schema_text);
-  int finished = 0;
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
-    RunResult r = sample_document(g, seed, 3000);
-    if (!r.finished) continue;
-    ++finished;
-    OJson doc = OJson::parse(r.text, nullptr, false);
-    ASSERT_FALSE(doc.is_discarded()) << "seed " << seed << ": " << r.text;
-    EXPECT_TRUE(valid(doc, schema, schema)) << "seed " << seed << ": " << r.text;
-  }
-  EXPECT_GT(finished, 30);
+  EXPECT_GT(sample_and_validate(schema_text, 60), 30);
 }
 
 TEST(GrammarSampling, JsonFormatOutputParses) {
