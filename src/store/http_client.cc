@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "util/error.h"
@@ -77,6 +79,23 @@ int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return (r->cancel != nullptr && r->cancel->load()) ? 1 : 0;
 }
 
+const char* env_value(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+// What Go's client (and so Ollama) honours beyond libcurl's defaults: SSL_CERT_FILE / SSL_CERT_DIR
+// replace the system CA store, and HTTP_PROXY in capitals serves http:// URLs (libcurl reads only
+// the lower-case http_proxy, against httpoxy, which concerns CGI servers, not this client).
+// HTTPS_PROXY / https_proxy / NO_PROXY are libcurl's own.
+void set_environment_options(CURL* h, const std::string& url) {
+  if (const char* f = env_value("SSL_CERT_FILE")) curl_easy_setopt(h, CURLOPT_CAINFO, f);
+  if (const char* d = env_value("SSL_CERT_DIR")) curl_easy_setopt(h, CURLOPT_CAPATH, d);
+  if (url.rfind("http://", 0) == 0 && env_value("http_proxy") == nullptr) {
+    if (const char* p = env_value("HTTP_PROXY")) curl_easy_setopt(h, CURLOPT_PROXY, p);
+  }
+}
+
 }  // namespace
 
 std::string url_escape(const std::string& s) {
@@ -122,6 +141,9 @@ HttpResponse http_perform(const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_XFERINFODATA, &req);
   curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "identity");
+  char detail[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+  set_environment_options(h, req.url);
   if (req.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (req.method != "GET") {
@@ -153,7 +175,9 @@ HttpResponse http_perform(const HttpRequest& req) {
       throw Error(ErrorCode::resource_exhausted, req.url + ": response body is too large");
     }
     if (rc == CURLE_ABORTED_BY_CALLBACK) throw Error(ErrorCode::cancelled, "cancelled");
-    throw Error(ErrorCode::io, req.method + " " + req.url + ": " + curl_easy_strerror(rc));
+    // The error buffer says which certificate or host failed; curl_easy_strerror only the class.
+    throw Error(ErrorCode::io, req.method + " " + req.url + ": " +
+                                   (detail[0] != '\0' ? detail : curl_easy_strerror(rc)));
   }
   return resp;
 }

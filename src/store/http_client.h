@@ -1,8 +1,9 @@
 #pragma once
 // A thin synchronous HTTP client over libcurl for the registry code: one request per call, its
 // own easy handle (so threads can run requests in parallel), redirects followed (at most 10),
-// proxies from the usual environment variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), bodies
-// streamed in and out through callbacks.
+// proxies from the usual environment variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), CA store
+// from SSL_CERT_FILE / SSL_CERT_DIR when set (as Go's client, so Ollama, does), bodies streamed in
+// and out through callbacks.
 
 #include <atomic>
 #include <cstdint>

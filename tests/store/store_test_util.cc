@@ -92,13 +92,24 @@ int connect_to(int port) {
 
 }  // namespace
 
-LocalRegistry::LocalRegistry() {
+TlsFiles make_self_signed_cert(const std::string& dir, const std::string& dns_name) {
+  TlsFiles f{dir + "/cert.pem", dir + "/key.pem"};
+  // An EC key: RSA key generation would cost the test most of a second.
+  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                          "-subj /CN=" + dns_name + " -addext subjectAltName=DNS:" + dns_name +
+                          " -keyout '" + f.key + "' -out '" + f.cert + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
+  return f;
+}
+
+LocalRegistry::LocalRegistry(const TlsFiles* tls) {
   for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
     port_ = free_port();
     std::string cfg = dir_.path() + "/config.yml";
+    std::string http = "http:\n  addr: 127.0.0.1:" + std::to_string(port_) + "\n";
+    if (tls != nullptr) http += "  tls:\n    certificate: " + tls->cert + "\n    key: " + tls->key + "\n";
     write_all(cfg, "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: " +
-                       dir_.path() + "/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:" +
-                       std::to_string(port_) + "\n");
+                       dir_.path() + "/data\n  delete:\n    enabled: true\n" + http);
     pid_t pid = ::fork();
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a test that crashed
@@ -179,6 +190,34 @@ void TcpProxy::accept_loop() {
   }
 }
 
+std::vector<std::string> TcpProxy::connect_targets() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return connect_targets_;
+}
+
+// Reads the CONNECT request head byte by byte (so nothing of the tunnelled stream is consumed).
+bool TcpProxy::accept_connect(int client) {
+  std::string head;
+  char c;
+  while (head.size() < 8192 && head.find("\r\n\r\n") == std::string::npos) {
+    if (::read(client, &c, 1) != 1) return false;
+    head.push_back(c);
+  }
+  if (head.rfind("CONNECT ", 0) != 0) {
+    const char kNo[] = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n";
+    ::send(client, kNo, sizeof kNo - 1, MSG_NOSIGNAL);
+    return false;
+  }
+  const size_t end = head.find(' ', 8);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    connect_targets_.push_back(head.substr(8, end == std::string::npos ? std::string::npos : end - 8));
+  }
+  ++connect_requests;
+  const char kOk[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+  return ::send(client, kOk, sizeof kOk - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof kOk - 1);
+}
+
 void TcpProxy::relay(int client) {
   int server = connect_to(target_);
   if (server < 0) {
@@ -189,6 +228,14 @@ void TcpProxy::relay(int client) {
     std::lock_guard<std::mutex> lk(mu_);
     open_fds_.push_back(client);
     open_fds_.push_back(server);
+  }
+  if (http_connect && !accept_connect(client)) {
+    std::lock_guard<std::mutex> lk(mu_);
+    std::erase(open_fds_, client);
+    std::erase(open_fds_, server);
+    ::close(client);
+    ::close(server);
+    return;
   }
   std::atomic<bool> done{false};
   std::thread up([&] {
@@ -280,6 +327,23 @@ std::string put_stories_model(Store& store, const std::string& name) {
   std::string raw = m.to_json();
   store.write_manifest(ModelName::parse(name), raw);
   return raw;
+}
+
+}  // namespace hearth::store::testing
+
+namespace hearth::store::testing {
+
+CliRun run_hearth(const std::string& models, const std::string& logs, const std::string& args,
+                  const std::string& env) {
+  const std::string cmd = env + " HEARTH_MODELS='" + models + "' OLLAMA_MODELS= HEARTH_NUM_THREAD=1 " +
+                          "HEARTH_HOST=127.0.0.1:" + std::to_string(free_port()) + " '" + HEARTH_EXE +
+                          "' " + args + " </dev/null >" + logs + "/out 2>" + logs + "/err";
+  const int rc = std::system(cmd.c_str());
+  CliRun r;
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = read_all(logs + "/out");
+  r.err = read_all(logs + "/err");
+  return r;
 }
 
 }  // namespace hearth::store::testing

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,10 +28,19 @@ int free_port();
 std::string read_all(const std::string& path);
 void write_all(const std::string& path, const std::string& data);
 
-// /usr/bin/docker-registry with filesystem storage in a temp dir, on 127.0.0.1:<free port>.
+// A self-signed certificate and its key for `dns_name` (subjectAltName), made by the openssl
+// command in `dir`; the certificate file doubles as the CA file a client trusts.
+struct TlsFiles {
+  std::string cert, key;
+};
+TlsFiles make_self_signed_cert(const std::string& dir, const std::string& dns_name);
+
+// /usr/bin/docker-registry with filesystem storage in a temp dir, on 127.0.0.1:<free port>;
+// HTTPS with `tls` when given.
 class LocalRegistry {
  public:
-  LocalRegistry();
+  LocalRegistry() : LocalRegistry(nullptr) {}
+  explicit LocalRegistry(const TlsFiles* tls);
   ~LocalRegistry();
   int port() const { return port_; }
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -62,8 +72,14 @@ class TcpProxy {
   std::atomic<int> post_requests{0};
   std::atomic<uint64_t> cut_upload_after_bytes{0};
   std::atomic<int> upload_cuts_left{0};
+  // Acts as an HTTPS proxy: each connection must open with `CONNECT host:port`, answered 200,
+  // then tunnelled to the target (whatever host it names). Set before clients connect.
+  std::atomic<bool> http_connect{false};
+  std::atomic<int> connect_requests{0};
+  std::vector<std::string> connect_targets() const;
 
  private:
+  bool accept_connect(int client);
   void accept_loop();
   void relay(int client);
   int target_;
@@ -73,7 +89,8 @@ class TcpProxy {
   std::thread acceptor_;
   std::vector<std::thread> workers_;
   std::vector<int> open_fds_;
-  std::mutex mu_;
+  std::vector<std::string> connect_targets_;
+  mutable std::mutex mu_;
 };
 
 // Puts testdata/stories260K.gguf, a template, params and a config into the store under `name`
@@ -81,5 +98,15 @@ class TcpProxy {
 std::string put_stories_model(Store& store, const std::string& name);
 
 std::string testdata(const std::string& file);
+
+// `hearth <args>` (the built binary, through sh) with the store `models`, `env` prepended
+// ("NAME=value ..."), stdin from /dev/null, and HEARTH_HOST on a port where nothing listens, so a
+// server someone runs on the default port is never used. Output files go to `logs`.
+struct CliRun {
+  int status = -1;
+  std::string out, err;
+};
+CliRun run_hearth(const std::string& models, const std::string& logs, const std::string& args,
+                  const std::string& env = "");
 
 }  // namespace hearth::store::testing
