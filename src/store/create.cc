@@ -1,7 +1,9 @@
 #include "store/create.h"
 
+#include <optional>
 #include <set>
 
+#include "chat/go_template.h"
 #include "gguf/gguf_file.h"
 #include "store/atomic_file.h"
 #include "store/model_details.h"
@@ -34,7 +36,30 @@ void create_model(Store& store, std::string_view text, const CreateSpec& spec,
   }
   std::optional<FileType> qtype;
   if (!spec.quantize.empty()) qtype = parse_quantization_type(spec.quantize);
+  if (spec.has_template) {
+    // Ollama parses a new TEMPLATE before storing it ("template error: ..."); checked before any
+    // import or quantization, so a typo costs nothing.
+    try {
+      chat::GoTemplate::parse(spec.template_text);
+    } catch (const Error& e) {
+      throw Error(ErrorCode::invalid_argument, std::string("template error: ") + e.what());
+    }
+  }
 
+  // A base model that is not here is pulled first, under its own name's lock, before this
+  // name's lock is taken (create X FROM X would otherwise wait on itself).
+  std::optional<ModelName> base;
+  if (spec.from_path.empty()) {
+    ModelName base_req = ModelName::parse(spec.from);
+    base = store.resolve(base_req);
+    if (!base) {
+      pull_model(store, spec.from, pull_options, progress);
+      base = store.resolve(base_req);
+      if (!base) throw Error(ErrorCode::not_found, "model '" + spec.from + "' not found");
+    }
+  }
+  // Operations on one name run one after another, for their whole length.
+  FileLock model_lock = store.lock_model(name);
   FileLock gc = store.lock_gc_shared();
   std::vector<Layer> layers;
   ModelConfig config;
@@ -92,13 +117,6 @@ void create_model(Store& store, std::string_view text, const CreateSpec& spec,
       add_layer(std::move(l), existed);
     }
   } else {
-    ModelName base_req = ModelName::parse(spec.from);
-    auto base = store.resolve(base_req);
-    if (!base) {
-      pull_model(store, spec.from, pull_options, progress);
-      base = store.resolve(base_req);
-      if (!base) throw Error(ErrorCode::not_found, "model '" + spec.from + "' not found");
-    }
     Manifest bm = store.read_manifest(*base);
     try {
       config = ModelConfig::parse(store.read_blob(bm.config.digest));
@@ -156,16 +174,13 @@ void create_model(Store& store, std::string_view text, const CreateSpec& spec,
 
   emit("writing manifest");
   std::vector<std::string> old_digests;
-  {
-    FileLock lock = store.lock_model(name);
-    if (auto existing = store.resolve(name); existing && existing->key() == name.key()) {
-      try {
-        old_digests = store.read_manifest(*existing).blob_digests();
-      } catch (const Error&) {
-      }
+  if (auto existing = store.resolve(name); existing && existing->key() == name.key()) {
+    try {
+      old_digests = store.read_manifest(*existing).blob_digests();
+    } catch (const Error&) {
     }
-    store.write_manifest(name, m.to_json());
   }
+  store.write_manifest(name, m.to_json());
   gc.release();
   std::set<std::string> now;
   for (const auto& d : m.blob_digests()) now.insert(d);

@@ -1,5 +1,6 @@
 #include "store/model_details.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -8,22 +9,16 @@
 namespace hearth::store {
 
 std::string human_number(uint64_t b) {
-  auto place = [](double n) {
+  // Whole numbers drop their decimals; otherwise one for billions, two for millions.
+  auto scaled = [](double n, int decimals, const char* unit) {
     char buf[64];
-    if (n >= 100) {
-      std::snprintf(buf, sizeof buf, "%.0f", n);
-    } else if (n >= 10) {
-      std::snprintf(buf, sizeof buf, "%.1f", n);
-    } else {
-      std::snprintf(buf, sizeof buf, "%.2f", n);
-    }
+    std::snprintf(buf, sizeof buf, "%.*f%s", n == std::floor(n) ? 0 : decimals, n, unit);
     return std::string(buf);
   };
   const double x = static_cast<double>(b);
-  if (b >= 1'000'000'000'000ull) return place(x / 1e12) + "T";
-  if (b >= 1'000'000'000ull) return place(x / 1e9) + "B";
-  if (b >= 1'000'000ull) return place(x / 1e6) + "M";
-  if (b >= 1'000ull) return place(x / 1e3) + "K";
+  if (b >= 1'000'000'000ull) return scaled(x / 1e9, 1, "B");
+  if (b >= 1'000'000ull) return scaled(x / 1e6, 2, "M");
+  if (b >= 1'000ull) return scaled(x / 1e3, 0, "K");
   return std::to_string(b);
 }
 

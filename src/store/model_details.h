@@ -24,7 +24,8 @@ struct GgufDetails {
 
 GgufDetails read_gguf_details(const gguf::File& f);
 
-// Ollama's format.HumanNumber: 7615616512 -> "7.62B", 494032768 -> "494M", 260000 -> "260K".
+// Ollama's format.HumanNumber: 7615616512 -> "7.6B", 494032768 -> "494.03M", 8000000000 -> "8B",
+// 260000 -> "260K" (what `ollama show` prints as parameters and /api/tags as parameter_size).
 std::string human_number(uint64_t n);
 
 // A config blob describing the GGUF.

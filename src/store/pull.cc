@@ -30,6 +30,9 @@ void pull_model(Store& store, std::string_view text, const RegistryOptions& opts
   };
   ModelName name = ModelName::parse(text);
   RegistryClient client(name, opts);
+  // Operations on one name run one after another, for their whole length (a second pull of the
+  // same model then finds every blob in place).
+  FileLock model_lock = store.lock_model(name);
 
   emit("pulling manifest");
   HttpRequest req;
@@ -81,17 +84,14 @@ void pull_model(Store& store, std::string_view text, const RegistryOptions& opts
 
   emit("writing manifest");
   std::vector<std::string> old_digests;
-  {
-    FileLock lock = store.lock_model(name);
-    if (auto existing = store.resolve(name); existing && existing->key() == name.key()) {
-      try {
-        old_digests = store.read_manifest(*existing).blob_digests();
-      } catch (const Error&) {
-        // An unreadable old manifest is simply replaced.
-      }
+  if (auto existing = store.resolve(name); existing && existing->key() == name.key()) {
+    try {
+      old_digests = store.read_manifest(*existing).blob_digests();
+    } catch (const Error&) {
+      // An unreadable old manifest is simply replaced.
     }
-    store.write_manifest(name, raw);
   }
+  store.write_manifest(name, raw);
   blob_locks.clear();
   gc.release();
 

@@ -126,6 +126,8 @@ void push_model(Store& store, std::string_view text, const RegistryOptions& opts
   };
   ModelName name = store.resolve_existing(text);
   RegistryClient client(name, opts);
+  // Held for the whole push: a `rm` of this model waits instead of deleting blobs mid-upload.
+  FileLock model_lock = store.lock_model(name);
   emit("retrieving manifest");
   std::string raw;
   Manifest m = store.read_manifest(name, &raw);

@@ -108,6 +108,7 @@ struct RecipeState {
   int n_layer = 0;
   int n_expert = 1;
   int n_gqa = 1;
+  bool is_70b = false;  // llama.cpp's LLM_TYPE_70B: attn_v gets Q5_K instead of Q3_K/Q4_K
   bool has_output = false;
   int n_attention_wv = 0;
   int i_attention_wv = 0;
@@ -140,6 +141,7 @@ GgmlType recipe_type(RecipeState& qs, GgmlType t, const gguf::TensorInfo& tensor
     } else if (f == FileType::MOSTLY_Q4_K_S && qs.i_attention_wv < 4) {
       t = GgmlType::Q5_K;
     }
+    if (qs.is_70b && (t == GgmlType::Q3_K || t == GgmlType::Q4_K)) t = GgmlType::Q5_K;
     if (qs.n_expert == 8) t = GgmlType::Q8_0;
     ++qs.i_attention_wv;
   } else if (contains(name, "attn_k.weight")) {
@@ -265,7 +267,11 @@ FileType parse_quantization_type(std::string_view text) {
   for (const auto& i : kFtypes) {
     if (u == i.name) return i.ftype;
   }
-  throw Error(ErrorCode::invalid_argument, "unsupported quantization type " + std::string(text));
+  // Ollama's text, with our list (Ollama's is F32, F16, Q4_K_S, Q4_K_M, Q8_0).
+  std::string names;
+  for (const auto& i : kFtypes) names += (names.empty() ? "" : ", ") + std::string(i.name);
+  throw Error(ErrorCode::invalid_argument,
+              "unsupported quantization type " + std::string(text) + " - supported types are " + names);
 }
 
 std::vector<GgmlType> plan_quantization(const gguf::File& src, FileType ftype) {
@@ -278,6 +284,10 @@ std::vector<GgmlType> plan_quantization(const gguf::File& src, FileType ftype) {
   uint32_t n_head = src.get_u32_or(a + ".attention.head_count", 0);
   uint32_t n_head_kv = src.get_u32_or(a + ".attention.head_count_kv", n_head);
   qs.n_gqa = (n_head_kv > 0 && n_head > 0) ? static_cast<int>(n_head / n_head_kv) : 1;
+  // The 80-layer models llama.cpp's loader names 70B (a llama without GQA is its 65B; an
+  // 8-expert llama is not sized by layers).
+  qs.is_70b = qs.n_layer == 80 && ((a == "llama" && qs.n_expert != 8 && n_head != n_head_kv) ||
+                                   a == "deci" || a == "qwen2" || a == "olmo");
   for (const auto& t : src.tensors()) {
     if (contains(t.name, "attn_v.weight") || contains(t.name, "attn_qkv.weight") ||
         contains(t.name, "attn_kv_b.weight")) {

@@ -27,7 +27,8 @@ enum class FileType : uint32_t {
 std::string file_type_name(uint32_t file_type);
 
 // Accepts the names above case-insensitively, plus "q4_K" (= Q4_K_M), "q5_K" (= Q5_K_M),
-// "q3_K" (= Q3_K_M). Throws Error(invalid_argument, "unsupported quantization type X").
+// "q3_K" (= Q3_K_M). Throws Error(invalid_argument, "unsupported quantization type X - supported
+// types are ...").
 FileType parse_quantization_type(std::string_view text);
 
 // The type each tensor gets (file order), by the recipe. Tensors that stay as they are keep their

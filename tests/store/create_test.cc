@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "gguf/gguf_file.h"
 #include "store/digest.h"
@@ -67,8 +73,13 @@ TEST(Create, FromGgufPathMakesLayersAndConfig) {
   EXPECT_EQ(e.config.model_families, std::vector<std::string>{"llama"});
   EXPECT_EQ(e.config.model_type, human_number(d.parameter_count));
   EXPECT_EQ(e.config.file_type, "F32");
-  EXPECT_EQ(human_number(7615616512ull), "7.62B");
-  EXPECT_EQ(human_number(494032768ull), "494M");
+  EXPECT_EQ(human_number(7615616512ull), "7.6B");
+  EXPECT_EQ(human_number(494032768ull), "494.03M");
+  EXPECT_EQ(human_number(8'000'000'000ull), "8B");
+  EXPECT_EQ(human_number(70'553'706'496ull), "70.6B");
+  EXPECT_EQ(human_number(1'777'088'000ull), "1.8B");
+  EXPECT_EQ(human_number(2'000'000ull), "2M");
+  EXPECT_EQ(human_number(1'500ull), "2K");
   EXPECT_EQ(human_number(260000ull), "260K");
   EXPECT_EQ(human_number(12ull), "12");
 
@@ -129,6 +140,61 @@ TEST(Create, QuantizeFromF32) {
   EXPECT_FALSE(s.resolve(ModelName::parse("stories:q4")).has_value());
 }
 
+// Operations on one name run one after another for their whole length; other names go on. The
+// first create is held inside (after its locks, at "parsing GGUF"); a second create of the same
+// name must not report anything until the first has finished, while a create of another name
+// completes meanwhile.
+TEST(Create, OneNameAtATimeOtherNamesProceed) {
+  TempDir dir;
+  const CreateSpec spec = spec_of("FROM stories260K.gguf\n");
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  std::vector<std::string> log;
+  auto note = [&](const std::string& s) {
+    std::lock_guard<std::mutex> lk(mu);
+    log.push_back(s);
+  };
+  std::thread first([&] {
+    Store s(dir.path());
+    create_model(s, "same:x", spec, RegistryOptions(), [&](const Progress& p) {
+      note("first " + p.status);
+      if (p.status != "parsing GGUF") return;
+      std::unique_lock<std::mutex> lk(mu);
+      inside = true;
+      cv.notify_all();
+      cv.wait(lk, [&] { return release; });
+    });
+  });
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return inside; }));
+  }
+  std::thread second([&] {
+    Store s(dir.path());
+    create_model(s, "same:x", spec, RegistryOptions(), [&](const Progress& p) { note("second " + p.status); });
+  });
+  auto other = std::async(std::launch::async, [&] {
+    Store s(dir.path());
+    return run_create(s, "other:x", spec).back();
+  });
+  ASSERT_EQ(other.wait_for(std::chrono::seconds(30)), std::future_status::ready) << "another name waited";
+  EXPECT_EQ(other.get(), "success");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // room for a wrong second to start
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    for (const auto& l : log) EXPECT_EQ(l.rfind("second ", 0), std::string::npos) << l;
+    release = true;
+    cv.notify_all();
+  }
+  first.join();
+  second.join();
+  const auto done = std::find(log.begin(), log.end(), "first success");
+  ASSERT_NE(done, log.end());
+  for (auto it = log.begin(); it != done; ++it) EXPECT_EQ(it->rfind("second ", 0), std::string::npos) << *it;
+  EXPECT_EQ(log.back(), "second success");
+}
+
 TEST(Create, Errors) {
   TempDir dir;
   Store s(dir.path());
@@ -146,7 +212,16 @@ TEST(Create, Errors) {
   EXPECT_EQ(err("bad name", spec_of("FROM stories260K.gguf\n")), "invalid model name");
   CreateSpec q = spec_of("FROM stories260K.gguf\n");
   q.quantize = "q1_X";
-  EXPECT_EQ(err("x", q), "unsupported quantization type q1_X");
+  EXPECT_EQ(err("x", q),
+            "unsupported quantization type q1_X - supported types are F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, "
+            "Q8_0, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K");
+  // A TEMPLATE that does not parse is refused before anything is stored (Ollama: "template error").
+  const std::string bad = err("x", spec_of("FROM stories260K.gguf\nTEMPLATE \"{{ .Prompt \"\n"));
+  EXPECT_EQ(bad.rfind("template error: ", 0), 0u) << bad;
+  EXPECT_NE(bad.find("line 1"), std::string::npos) << bad;
+  EXPECT_EQ(err("x", spec_of("FROM stories260K.gguf\nTEMPLATE \"{{ if .System }}{{ .System }}\"\n")).rfind("template error: ", 0), 0u);
+  EXPECT_EQ(err("x", spec_of("FROM stories260K.gguf\nTEMPLATE \"{{ .System }} {{ .Prompt }}\"\n")), "");
+  s.remove("x");
   // A base model that is neither local nor pullable (nothing listens there).
   RegistryOptions o;
   o.insecure = true;

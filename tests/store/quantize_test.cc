@@ -200,3 +200,65 @@ TEST(Quantize, RefusesQuantizedSourcesAndUnknownTypes) {
 
 }  // namespace
 }  // namespace hearth::store
+
+namespace hearth::store {
+namespace {
+
+// Only the tensors the attn_v rule looks at, one row each: plan_quantization reads shapes only.
+std::vector<uint8_t> make_attention_only(const std::string& arch, int n_layer, int n_head, int n_head_kv) {
+  gguf::Writer w;
+  w.set_string("general.architecture", arch);
+  w.set_u32(arch + ".block_count", static_cast<uint32_t>(n_layer));
+  w.set_u32(arch + ".attention.head_count", static_cast<uint32_t>(n_head));
+  w.set_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(n_head_kv));
+  std::vector<float> row(256, 0.01f);
+  for (int l = 0; l < n_layer; ++l) {
+    for (const char* m : {"attn_q", "attn_v"}) {
+      w.add_tensor("blk." + std::to_string(l) + "." + m + ".weight", GgmlType::F32, {256, 1}, row.data(),
+                   row.size() * sizeof(float));
+    }
+  }
+  w.add_tensor("output.weight", GgmlType::F32, {256, 1}, row.data(), row.size() * sizeof(float));
+  return w.to_bytes();
+}
+
+std::vector<GgmlType> plan_for(const std::string& arch, int n_layer, int n_head, int n_head_kv, FileType f) {
+  std::vector<uint8_t> bytes = make_attention_only(arch, n_layer, n_head, n_head_kv);
+  gguf::File file = gguf::File::from_memory(bytes.data(), bytes.size(), "attention only");
+  return plan_quantization(file, f);
+}
+
+// llama.cpp's loader calls an 80-layer llama with GQA (and qwen2, deci, olmo at 80 layers) 70B,
+// and its recipe then gives attn_v Q5_K wherever the plain rule gave Q3_K or Q4_K. Checked
+// against the same shape without GQA (llama.cpp's 65B), which keeps the plain rule.
+TEST(Quantize, SeventyBAttentionValuesGetQ5K) {
+  for (FileType f : {FileType::MOSTLY_Q4_K_M, FileType::MOSTLY_Q4_K_S, FileType::MOSTLY_Q3_K_M,
+                     FileType::MOSTLY_Q3_K_S, FileType::MOSTLY_Q2_K}) {
+    const auto plain = plan_for("llama", 80, 8, 8, f);
+    int bumped = 0;
+    for (const char* arch : {"llama", "qwen2"}) {
+      const auto big = plan_for(arch, 80, 8, 1, f);
+      ASSERT_EQ(big.size(), plain.size());
+      for (size_t i = 0; i < plain.size(); ++i) {
+        const bool attn_v = i % 2 == 1 && i + 1 < plain.size();
+        const bool low = plain[i] == GgmlType::Q3_K || plain[i] == GgmlType::Q4_K;
+        if (attn_v && low) {
+          EXPECT_EQ(big[i], GgmlType::Q5_K) << arch << " tensor " << i;
+          ++bumped;
+        } else if (f != FileType::MOSTLY_Q2_K) {  // Q2_K's attn_v also depends on GQA itself
+          EXPECT_EQ(big[i], plain[i]) << arch << " tensor " << i;
+        }
+      }
+    }
+    if (f == FileType::MOSTLY_Q4_K_M) {
+      EXPECT_GT(bumped, 0);
+    }
+    // One layer fewer is not 70B: GQA alone changes nothing (but Q2_K's own GQA rule).
+    if (f != FileType::MOSTLY_Q2_K) {
+      EXPECT_EQ(plan_for("llama", 79, 8, 1, f), plan_for("llama", 79, 8, 8, f));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hearth::store
