@@ -173,7 +173,8 @@ Modelfile Modelfile::parse(std::string_view text) {
           keep = 0;
           break;
         }
-        throw Error(ErrorCode::invalid_argument, "unexpected EOF");
+        // Ollama wraps io.ErrUnexpectedEOF with what it had read of the name so far.
+        throw Error(ErrorCode::invalid_argument, "unexpected EOF: " + buf);
       case St::message:
         if (is_alpha(r)) break;
         if (is_space(r)) {
@@ -181,7 +182,7 @@ Modelfile Modelfile::parse(std::string_view text) {
           keep = 0;
           break;
         }
-        throw Error(ErrorCode::invalid_argument, "unexpected EOF");
+        throw Error(ErrorCode::invalid_argument, "unexpected EOF: " + buf);
       case St::comment:
         keep = 0;
         if (is_newline(r)) next = St::nil;

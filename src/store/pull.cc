@@ -29,6 +29,10 @@ void pull_model(Store& store, std::string_view text, const RegistryOptions& opts
     if (progress) progress(Progress{status, digest, total, completed});
   };
   ModelName name = ModelName::parse(text);
+  // A name may carry a scheme (Ollama's ParseName keeps it); http:// needs --insecure.
+  if (text.rfind("http://", 0) == 0 && !opts.insecure) {
+    throw Error(ErrorCode::invalid_argument, "insecure protocol http");
+  }
   RegistryClient client(name, opts);
   // Operations on one name run one after another, for their whole length (a second pull of the
   // same model then finds every blob in place).

@@ -76,7 +76,8 @@ TEST(Modelfile, Errors) {
   EXPECT_EQ(error_of("FROM m\nPARAMETER\n"), "(line 3): command must be one of \"from\", \"license\", "
             "\"template\", \"system\", \"adapter\", \"draft\", \"renderer\", \"parser\", \"parameter\", "
             "\"message\", or \"requires\"");
-  EXPECT_EQ(error_of("FROM m\nPARAMETER temp-x 1\n"), "unexpected EOF");
+  EXPECT_EQ(error_of("FROM m\nPARAMETER temp-x 1\n"), "unexpected EOF: temp");
+  EXPECT_EQ(error_of("FROM m\nMESSAGE us3r hi\n"), "unexpected EOF: us");
   EXPECT_EQ(error_of("FROM"), "unexpected EOF");
 }
 

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "store/create.h"
 #include "store/digest.h"
+#include "store/modelfile.h"
 #include "store/registry_ops.h"
 #include "store_test_util.h"
 #include "util/error.h"
@@ -199,6 +201,19 @@ TEST_F(RegistryTest, MissingModelAndBadNames) {
     EXPECT_STREQ(e.what(), "pull model manifest: file does not exist");
   }
   EXPECT_THROW(pull_model(dst, "bad name", fast_options(), nullptr), Error);
+  // An http:// name needs insecure (Ollama's errInsecureProtocol); with it, it pulls.
+  RegistryOptions secure = fast_options();
+  secure.insecure = false;
+  const std::string http_name = "http://" + name_;
+  try {
+    pull_model(dst, http_name, secure, nullptr);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "insecure protocol http");
+  }
+  EXPECT_TRUE(dst.manifest_names().empty());
+  pull_model(dst, http_name, fast_options(), nullptr);
+  EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(name_))), raw_);
   // Nothing listens on this port: a transport error, not a hang.
   RegistryOptions o = fast_options();
   o.max_retries = 0;
@@ -220,6 +235,34 @@ TEST_F(RegistryTest, ConcurrentPullsOfOneModel) {
   EXPECT_EQ(ok.load(), 3);
   EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(name_))), raw_);
   EXPECT_TRUE(partial_files(dst).empty());
+}
+
+// A model made FROM another one on the same registry host shares its weights layer (the layer
+// remembers where it came from): the push mounts that blob from the base repository instead of
+// uploading it again, and the registry then serves the derived model whole.
+TEST(RegistryMount, PushOfADerivedModelMountsTheBaseWeights) {
+  LocalRegistry registry;
+  TcpProxy proxy(registry.port());
+  TempDir src_dir, dst_dir;
+  Store src(src_dir.path());
+  const std::string base = proxy.host() + "/library/stories:260k";
+  put_stories_model(src, base);
+  push_model(src, base, fast_options(), nullptr);
+  const std::string derived = proxy.host() + "/team/derived:v1";
+  create_model(src, derived, build_create_spec(Modelfile::parse("FROM " + base + "\nSYSTEM be brief\n"), "/"),
+               fast_options(), nullptr);
+  const uint64_t sent_before = proxy.bytes_to_server.load();
+  push_model(src, derived, fast_options(), nullptr);
+  const uint64_t sent = proxy.bytes_to_server.load() - sent_before;
+  EXPECT_LT(sent, 100'000u) << "the 1.2 MB weights went up again";
+
+  Store dst(dst_dir.path());
+  pull_model(dst, derived, fast_options(), nullptr);
+  std::string pushed, pulled;
+  src.read_manifest(ModelName::parse(derived), &pushed);
+  dst.read_manifest(ModelName::parse(derived), &pulled);
+  EXPECT_EQ(pulled, pushed);
+  for (const auto& d : Manifest::parse(pulled).blob_digests()) EXPECT_EQ(sha256_file(dst.blob_path(d)), d);
 }
 
 }  // namespace

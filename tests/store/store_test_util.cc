@@ -262,6 +262,7 @@ void TcpProxy::relay(int client) {
         break;
       }
       if (::send(server, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
+      bytes_to_server += static_cast<uint64_t>(n);
     }
     ::shutdown(server, SHUT_WR);
   });

@@ -69,6 +69,7 @@ class TcpProxy {
   // Client-to-server direction: PATCH and POST requests to /v2/ seen, and `upload_cuts_left`
   // connections cut once they have carried `cut_upload_after_bytes` bytes.
   std::atomic<int> patch_requests{0};
+  std::atomic<uint64_t> bytes_to_server{0};
   std::atomic<int> post_requests{0};
   std::atomic<uint64_t> cut_upload_after_bytes{0};
   std::atomic<int> upload_cuts_left{0};
