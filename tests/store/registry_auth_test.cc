@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "store/digest.h"
 #include "store/registry_ops.h"
@@ -113,6 +115,81 @@ TEST(RegistryAuth, ErrorsAreClear) {
   EXPECT_EQ(err("broken"), "pull model manifest: 400: bad request");
   EXPECT_EQ(err("garbage"), "pull model manifest: manifest: invalid JSON");
   EXPECT_TRUE(s.manifest_names().empty());
+}
+
+// Blobs sent to a CDN on another host (a 307 with an absolute URL), which answers 503, 429 and
+// 502 before it serves: the pull retries with backoff and completes, and the registry's bearer
+// token never reaches the other host. A CDN that keeps failing ends the pull with the status
+// after max_retries, and no model is written.
+TEST(RegistryAuth, TransientStatusesAreRetriedAndTheCdnGetsNoToken) {
+  FakeRegistry reg, cdn;
+  testing::TempDir dir;
+  const std::string blob(200'000, 'w');
+  const std::string cfg = "{}";
+  Manifest m;
+  m.config = {kConfigMediaType, sha256_digest(cfg), cfg.size(), "", ""};
+  m.layers.push_back({kMediaModel, sha256_digest(blob), blob.size(), "", ""});
+  const std::string manifest = m.to_json();
+  auto authorized = [](const httplib::Request& r) { return r.get_header_value("Authorization") == "Bearer t0k"; };
+  reg.server().Get("/token", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"token":"t0k"})", "application/json");
+  });
+  auto challenge = [&](httplib::Response& res) {
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"http://" + reg.host() + "/token\",service=\"fake\"");
+  };
+  reg.server().Get(R"(/v2/library/(\w+)/manifests/latest)", [&](const httplib::Request& r, httplib::Response& res) {
+    if (!authorized(r)) return challenge(res);
+    res.set_content(manifest, kManifestMediaType);
+  });
+  reg.server().Get(R"(/v2/library/(\w+)/blobs/(sha256:[0-9a-f]+))", [&](const httplib::Request& r, httplib::Response& res) {
+    if (!authorized(r)) return challenge(res);
+    res.status = 307;
+    res.set_header("Location", "http://" + cdn.host() + "/" + r.matches[1].str() + "/" + r.matches[2].str());
+  });
+  std::mutex mu;
+  std::vector<int> answers;  // status of every CDN answer, in order
+  int tokens_seen = 0;
+  int failures_left = 3;
+  cdn.server().Get(R"(/(\w+)/(sha256:[0-9a-f]+))", [&](const httplib::Request& r, httplib::Response& res) {
+    std::lock_guard<std::mutex> lk(mu);
+    if (r.has_header("Authorization")) ++tokens_seen;
+    const bool always_down = r.matches[1].str() == "down";
+    if (always_down || failures_left > 0) {
+      static const int kStatuses[] = {503, 429, 502};
+      res.status = kStatuses[answers.size() % 3];
+      if (!always_down) --failures_left;
+      answers.push_back(res.status);
+      return;
+    }
+    answers.push_back(200);
+    res.set_content(r.matches[2].str() == m.config.digest ? cfg : blob, "application/octet-stream");
+  });
+  Store s(dir.path());
+  RegistryOptions o;
+  o.insecure = true;
+  o.retry_base = std::chrono::milliseconds(1);
+  o.max_retries = 4;
+  pull_model(s, reg.host() + "/library/m", o, nullptr);
+  EXPECT_EQ(s.read_blob(m.layers[0].digest), blob);
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    ASSERT_GE(answers.size(), 5u);  // 3 failures, then the two blobs
+    EXPECT_EQ(answers[0], 503);
+    EXPECT_EQ(answers[1], 429);
+    EXPECT_EQ(answers[2], 502);
+    EXPECT_EQ(tokens_seen, 0);
+  }
+
+  testing::TempDir dir2;
+  Store s2(dir2.path());
+  try {
+    pull_model(s2, reg.host() + "/library/down", o, nullptr);
+    FAIL() << "a CDN that never answers 200 must fail the pull";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("giving up after 4 retries"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(s2.manifest_names().empty());
 }
 
 }  // namespace

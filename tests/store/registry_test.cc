@@ -2,6 +2,7 @@
 // test, with a proxy that cuts connections to exercise resume.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -235,6 +236,25 @@ TEST_F(RegistryTest, ConcurrentPullsOfOneModel) {
   EXPECT_EQ(ok.load(), 3);
   EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(name_))), raw_);
   EXPECT_TRUE(partial_files(dst).empty());
+}
+
+// FROM a model this store does not have: create pulls it first (its statuses come first), then
+// builds the new model on its layers.
+TEST_F(RegistryTest, CreateFromAModelItPullsFirst) {
+  Store dst(dst_dir_.path());
+  std::vector<std::string> statuses;
+  create_model(dst, "mine:v1", build_create_spec(Modelfile::parse("FROM " + name_ + "\nSYSTEM be brief\n"), "/"),
+               fast_options(), [&](const Progress& p) { statuses.push_back(p.status); });
+  ASSERT_FALSE(statuses.empty());
+  EXPECT_EQ(statuses.front(), "pulling manifest");
+  EXPECT_EQ(statuses.back(), "success");
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), "success"), 2);  // the pull's, then create's
+  EXPECT_EQ(read_all(dst.manifest_path(ModelName::parse(name_))), raw_);
+  const Manifest base = Manifest::parse(raw_), mine = dst.read_manifest(ModelName::parse("mine:v1"));
+  EXPECT_EQ(mine.layers.front().digest, base.layers.front().digest);  // the same weights blob
+  bool has_system = false;
+  for (const auto& l : mine.layers) has_system |= l.media_type == kMediaSystem && dst.read_blob(l.digest) == "be brief";
+  EXPECT_TRUE(has_system);
 }
 
 // A model made FROM another one on the same registry host shares its weights layer (the layer
