@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "server/server_state.h"
+#include "store/file_lock.h"
 #include "util/env.h"
 #include "util/log.h"
 
@@ -183,6 +184,27 @@ int env_int(const char* name, int fallback) {
   }
 }
 
+// Ollama deletes the blobs no manifest references when it starts (unless OLLAMA_NOPRUNE), so a
+// crashed pull or a hand-deleted manifest does not leak disk. A pull or create running in another
+// process holds the store's shared gc lock; rather than wait for it (prune would), start-up skips
+// the prune and leaves it to the next start.
+void prune_unused_blobs(store::Store& st) {
+  if (env_flag("HEARTH_NOPRUNE")) return;
+  try {
+    {
+      store::FileLock probe = store::FileLock::try_acquire(st.root() + "/.locks/gc", store::FileLock::Mode::exclusive);
+      if (!probe.held()) {
+        HEARTH_LOG_INFO("not pruning unused blobs: a pull or create is running");
+        return;
+      }
+    }
+    size_t removed = st.prune();
+    if (removed > 0) HEARTH_LOG_INFO("pruned " + std::to_string(removed) + " unused blob files from " + st.blobs_dir());
+  } catch (const Error& e) {
+    HEARTH_LOG_WARN(std::string("pruning unused blobs: ") + e.what());
+  }
+}
+
 }  // namespace
 
 ServerConfig ServerConfig::from_env() {
@@ -264,6 +286,7 @@ int Server::bind() {
   if (port_ <= 0) {
     throw Error(ErrorCode::io, "listen tcp " + s.config.bind.display() + ": bind: address already in use or unavailable");
   }
+  prune_unused_blobs(*s.store);
   return port_;
 }
 

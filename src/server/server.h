@@ -43,7 +43,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds the configured address (port 0: any free port) and returns the port.
+  // Binds the configured address (port 0: any free port) and returns the port. Then, as Ollama
+  // does at start-up, prunes the store's unreferenced blobs and dead temp files unless
+  // HEARTH_NOPRUNE is set.
   // Throws Error(io) when the address cannot be bound.
   int bind();
   // Serves until stop(). bind() first.

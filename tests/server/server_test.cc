@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <future>
@@ -525,6 +526,33 @@ TEST_F(ServerTest, TagsShowCopyDelete) {
   r = c.Delete("/api/delete", Json{{"model", "alias:v2"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+}
+
+// Ollama prunes at start-up (unless OLLAMA_NOPRUNE): blobs no manifest names and the temp files
+// of writers that died are deleted; every blob a model uses stays.
+TEST_F(ServerTest, StartUpPrunesUnusedBlobsUnlessNoPrune) {
+  std::string orphan = ts->store->put_blob("bytes no manifest names");
+  std::string dead_temp = ts->store->blobs_dir() + "/sha256-abc.tmp-1-2";
+  std::ofstream(dead_temp) << "junk";
+  unsetenv("OLLAMA_NOPRUNE");
+  setenv("HEARTH_NOPRUNE", "1", 1);
+  ts->restart();
+  EXPECT_TRUE(ts->store->has_blob(orphan));
+  EXPECT_TRUE(std::filesystem::exists(dead_temp));
+
+  setenv("OLLAMA_NOPRUNE", "true", 1);  // the fallback name works too
+  unsetenv("HEARTH_NOPRUNE");
+  ts->restart();
+  EXPECT_TRUE(ts->store->has_blob(orphan));
+
+  unsetenv("OLLAMA_NOPRUNE");
+  ts->restart();
+  EXPECT_FALSE(ts->store->has_blob(orphan));
+  EXPECT_FALSE(std::filesystem::exists(dead_temp));
+  EXPECT_TRUE(std::filesystem::exists(model_path));
+  auto r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", "hi"}, {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
 }
 
 TEST_F(ServerTest, BlobsHeadAndUpload) {

@@ -35,14 +35,20 @@ server::ServerConfig TestServer::default_config() {
   return c;
 }
 
-TestServer::TestServer(engine::SchedulerOptions sched, server::ServerConfig config,
+TestServer::TestServer(engine::SchedulerOptions sched, server::ServerConfig config_in,
                        std::shared_ptr<FakeWorld> w)
-    : world(std::move(w)) {
+    : world(std::move(w)), config(std::move(config_in)) {
   char tmpl[] = "/tmp/hearth-server-test-XXXXXX";
   dir = mkdtemp(tmpl);
   store = std::make_shared<store::Store>(dir + "/models");
   scheduler = std::make_shared<engine::Scheduler>(sched, std::make_shared<FakeLoader>(world));
   config.bind.port = 0;
+  server = std::make_unique<server::Server>(config, scheduler, store);
+  port = server->start_background();
+}
+
+void TestServer::restart() {
+  server->stop();
   server = std::make_unique<server::Server>(config, scheduler, store);
   port = server->start_background();
 }

@@ -32,6 +32,10 @@ class TestServer {
 
   static server::ServerConfig default_config();
 
+  // Stops the server and starts a new one over the same store and scheduler (start-up work such
+  // as the blob prune runs again).
+  void restart();
+
   httplib::Client client() const;
   // POST with a JSON body.
   httplib::Result post(const std::string& path, const Json& body) const;
@@ -42,6 +46,7 @@ class TestServer {
   std::shared_ptr<store::Store> store;
   std::unique_ptr<server::Server> server;
   std::string dir;
+  server::ServerConfig config;
   int port = 0;
 };
 
