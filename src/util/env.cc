@@ -45,25 +45,42 @@ const EnvVar& find_var(const char* name) {
   std::abort();
 }
 
-const char* raw_value(const EnvVar& v) {
-  const char* s = std::getenv(v.name);
-  if ((s == nullptr || *s == '\0') && v.ollama_name != nullptr) s = std::getenv(v.ollama_name);
-  return (s != nullptr && *s != '\0') ? s : nullptr;
+// As Ollama's envconfig.Var: surrounding white space, then quotes (' or "), are dropped, so
+// OLLAMA_HOST="0.0.0.0" pasted from a shell profile or a systemd unit still works.
+std::string trimmed(const char* s) {
+  std::string v = s != nullptr ? s : "";
+  const char* kSpace = " \t\n\r\v\f";
+  v.erase(0, v.find_first_not_of(kSpace) == std::string::npos ? v.size() : v.find_first_not_of(kSpace));
+  v.erase(v.find_last_not_of(kSpace) + 1);
+  v.erase(0, v.find_first_not_of("\"'") == std::string::npos ? v.size() : v.find_first_not_of("\"'"));
+  v.erase(v.find_last_not_of("\"'") + 1);
+  return v;
+}
+
+// The HEARTH_* value when it is non-empty after trimming, else the OLLAMA_* one; empty if neither.
+std::string raw_value(const EnvVar& v) {
+  std::string s = trimmed(std::getenv(v.name));
+  if (s.empty() && v.ollama_name != nullptr) s = trimmed(std::getenv(v.ollama_name));
+  return s;
 }
 }  // namespace
 
 std::string env_value(const char* name) {
   const EnvVar& v = find_var(name);
-  const char* s = raw_value(v);
-  return s != nullptr ? std::string(s) : std::string(v.default_value);
+  std::string s = raw_value(v);
+  return !s.empty() ? s : std::string(v.default_value);
 }
 
-bool env_is_set(const char* name) { return raw_value(find_var(name)) != nullptr; }
+bool env_is_set(const char* name) { return !raw_value(find_var(name)).empty(); }
 
 bool env_flag(const char* name) {
-  std::string v = env_value(name);
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v == "1" || v == "true" || v == "yes" || v == "on";
+  const std::string v = raw_value(find_var(name));
+  if (v.empty()) return false;
+  // Go's strconv.ParseBool; anything else that is set counts as true, as in Ollama's Bool.
+  for (const char* f : {"0", "f", "F", "false", "FALSE", "False"}) {
+    if (v == f) return false;
+  }
+  return true;
 }
 
 }  // namespace hearth

@@ -17,14 +17,15 @@ struct EnvVar {
 
 const std::vector<EnvVar>& env_vars();
 
-// The value in force: HEARTH_*, else OLLAMA_*, else the declared default. Aborts (a bug) when
-// `name` is not declared in env.cc.
+// The value in force: HEARTH_*, else OLLAMA_*, else the declared default, with white space and
+// then quotes trimmed as Ollama trims them. Aborts (a bug) when `name` is not declared in env.cc.
 std::string env_value(const char* name);
 
 // True when HEARTH_* or its OLLAMA_* fallback is set to a non-empty value.
 bool env_is_set(const char* name);
 
-// Parses a boolean the way Ollama does ("1", "true", "yes" -> true).
+// A boolean the way Ollama reads one: unset or empty is false; 0, f, F, false, FALSE, False are
+// false; anything else set ("1", "true", "yes", ...) is true.
 bool env_flag(const char* name);
 
 }  // namespace hearth

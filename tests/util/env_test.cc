@@ -21,6 +21,29 @@ TEST(Env, HearthWinsThenOllamaThenDefault) {
   unsetenv("OLLAMA_KEEP_ALIVE");
 }
 
+// Ollama's envconfig: values lose surrounding white space and quotes; a set boolean is true
+// unless Go's ParseBool reads it as false.
+TEST(Env, TrimmedAsOllamaAndBooleansAsGo) {
+  unsetenv("HEARTH_HOST");
+  setenv("OLLAMA_HOST", "  \"0.0.0.0:11434\" ", 1);
+  EXPECT_EQ(env_value("HEARTH_HOST"), "0.0.0.0:11434");
+  setenv("HEARTH_HOST", " '' ", 1);  // empty after trimming: the fallback applies
+  EXPECT_EQ(env_value("HEARTH_HOST"), "0.0.0.0:11434");
+  unsetenv("HEARTH_HOST");
+  unsetenv("OLLAMA_HOST");
+  unsetenv("OLLAMA_NOPRUNE");
+  for (const char* v : {"1", "true", "TRUE", "t", "yes", "on", " 1 ", "\"1\"", "anything"}) {
+    setenv("HEARTH_NOPRUNE", v, 1);
+    EXPECT_TRUE(env_flag("HEARTH_NOPRUNE")) << v;
+  }
+  for (const char* v : {"0", "f", "F", "false", "FALSE", "False", "", "  ", "'false'"}) {
+    setenv("HEARTH_NOPRUNE", v, 1);
+    EXPECT_FALSE(env_flag("HEARTH_NOPRUNE")) << v;
+  }
+  unsetenv("HEARTH_NOPRUNE");
+  EXPECT_FALSE(env_flag("HEARTH_NOPRUNE"));
+}
+
 TEST(CpuFeatures, TierParsingAndPinning) {
   CpuTier t;
   EXPECT_TRUE(parse_cpu_tier("avx2", &t));
