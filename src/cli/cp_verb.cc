@@ -1,11 +1,12 @@
 // `hearth cp SOURCE DESTINATION`: a second name for a model (the manifest is copied, blobs shared).
+// Always through the API (the in-process server when none runs), so the errors are the server's:
+// `model "x" not found`, `source "x" is invalid`, as Ollama prints them.
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "cli/connect.h"
 #include "cli/verbs.h"
-#include "store/store.h"
 
 namespace hearth::cli {
 
@@ -16,12 +17,8 @@ void add_cp_verb(CLI::App& app) {
   cmd->add_option("SOURCE", *src, "Source model")->required();
   cmd->add_option("DESTINATION", *dst, "Destination model")->required();
   cmd->callback([src, dst] {
-    if (auto client = running_server()) {
-      client->post("/api/copy", {{"source", *src}, {"destination", *dst}});
-      return (void)std::printf("copied '%s' to '%s'\n", src->c_str(), dst->c_str());
-    }
-    store::Store st = store::Store::open_default();
-    st.copy(*src, *dst);
+    auto conn = connect(true);
+    conn->client().post("/api/copy", {{"source", *src}, {"destination", *dst}});
     std::printf("copied '%s' to '%s'\n", src->c_str(), dst->c_str());
   });
 }

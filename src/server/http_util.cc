@@ -1,6 +1,8 @@
+#include <cstdio>
 #include <fstream>
 
 #include "server/server_state.h"
+#include "util/utf8.h"
 
 namespace hearth::server {
 
@@ -41,6 +43,54 @@ void send_error(httplib::Response& res, const Error& e) {
     status = 413;
   }
   send_error(res, status, e.what());
+}
+
+std::string go_quote(std::string_view s) {
+  std::string out = "\"";
+  auto hex = [&](const char* format, unsigned v) {
+    char buf[12];
+    std::snprintf(buf, sizeof buf, format, v);
+    out += buf;
+  };
+  for (size_t i = 0; i < s.size();) {
+    auto b = static_cast<uint8_t>(s[i]);
+    int more = 0;
+    uint8_t lo = 0, hi = 0;
+    if (b >= 0x80) {
+      bool ok = utf8_lead(b, &more, &lo, &hi) && i + more < s.size();
+      for (int k = 1; ok && k <= more; ++k) {
+        auto c = static_cast<uint8_t>(s[i + k]);
+        ok = c >= (k == 1 ? lo : 0x80) && c <= (k == 1 ? hi : 0xBF);
+      }
+      if (!ok) {
+        hex("\\x%02x", b);
+        ++i;
+      } else if (b == 0xC2 && static_cast<uint8_t>(s[i + 1]) < 0xA0) {
+        hex("\\u%04x", static_cast<uint8_t>(s[i + 1]));  // C1 controls U+0080-U+009F
+        i += 2;
+      } else {
+        out.append(s.substr(i, more + 1));
+        i += more + 1;
+      }
+      continue;
+    }
+    switch (b) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\v': out += "\\v"; break;
+      default:
+        if (b < 0x20 || b == 0x7f) hex("\\x%02x", b);
+        else out += static_cast<char>(b);
+    }
+    ++i;
+  }
+  return out + "\"";
 }
 
 std::string read_body(const httplib::ContentReader& reader, size_t max_bytes) {

@@ -119,6 +119,26 @@ void handle_blob_upload(State& s, const httplib::Request& req, httplib::Response
   res.status = existed ? 200 : 201;
 }
 
+// /api/copy with Ollama's texts: `source "x" is invalid` / `destination "x" is invalid` (400) and
+// `model "x" not found` (404), each naming the request's own spelling in Go's %q.
+void handle_copy(State& s, httplib::Response& res, const Json& body) {
+  std::string src = api::get_string(body, "source"), dst = api::get_string(body, "destination");
+  store::ModelName parsed;
+  if (!store::ModelName::try_parse(src, &parsed)) {
+    throw Error(ErrorCode::invalid_argument, "source " + go_quote(src) + " is invalid");
+  }
+  if (!store::ModelName::try_parse(dst, &parsed)) {
+    throw Error(ErrorCode::invalid_argument, "destination " + go_quote(dst) + " is invalid");
+  }
+  try {
+    s.store->copy(src, dst);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::not_found) throw;
+    throw Error(ErrorCode::not_found, "model " + go_quote(src) + " not found");
+  }
+  res.status = 200;
+}
+
 // Pull and push stream the store's progress events as NDJSON.
 void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pull) {
   std::string name = api::get_model_field(body);
@@ -310,13 +330,7 @@ void add_model_routes(State& s) {
   }));
   s.http.Post("/api/copy", guarded_body("/api/copy", [&s](const httplib::Request&, httplib::Response& res,
                                                           const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    std::string src = api::get_string(body, "source"), dst = api::get_string(body, "destination");
-    if (src.empty() || dst.empty()) throw Error(ErrorCode::invalid_argument, "source and destination are required");
-    store::ModelName::parse(src);
-    store::ModelName::parse(dst);
-    s.store->copy(src, dst);
-    res.status = 200;
+    handle_copy(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)));
   }));
   s.http.Delete("/api/delete", guarded_body("/api/delete", [&s](const httplib::Request&, httplib::Response& res,
                                                                 const httplib::ContentReader& reader) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "api/requests.h"
 #include "engine/scheduler.h"
@@ -58,6 +59,11 @@ struct ResolvedModel {
   api::Options params;
   std::vector<api::Message> messages;
 };
+// Go's %q (strconv.Quote) of `s`, for error texts Ollama builds with it: escapes for quotes,
+// backslashes and control characters; \xNN for bytes that are not UTF-8; other characters as is
+// (Go also escapes the few non-printable characters above U+009F; model names never hold them).
+std::string go_quote(std::string_view s);
+
 // Throws Error(invalid_argument) "invalid model name" or Error(not_found) "model 'X' not found".
 ResolvedModel resolve_model(State& s, const std::string& name);
 

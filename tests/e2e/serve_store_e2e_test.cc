@@ -58,5 +58,28 @@ TEST(ServeStoreE2E, StartUpPrunesUnusedBlobsUnlessNoPrune) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// Without a server `hearth cp` runs the in-process server and prints Ollama's texts.
+TEST(CliStoreE2E, CopyErrorsWithoutServer) {
+  TempDir dir;
+  const std::string models = dir.path() + "/models";
+  store::Store st(models);
+  store::testing::put_stories_model(st, "stories:260k");
+
+  auto run = store::testing::run_hearth(models, dir.path(), "cp nope x");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.err.find("Error: model \"nope\" not found\n"), std::string::npos) << run.err;
+  run = store::testing::run_hearth(models, dir.path(), "cp 'bad name!' x");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.err.find("Error: source \"bad name!\" is invalid\n"), std::string::npos) << run.err;
+  run = store::testing::run_hearth(models, dir.path(), "cp stories:260k 'x y'");
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.err.find("Error: destination \"x y\" is invalid\n"), std::string::npos) << run.err;
+  run = store::testing::run_hearth(models, dir.path(), "cp Stories:260K tale:1");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "copied 'Stories:260K' to 'tale:1'\n");
+  EXPECT_EQ(st.read_manifest(store::ModelName::parse("tale:1")).to_json(),
+            st.read_manifest(store::ModelName::parse("stories:260k")).to_json());
+}
+
 }  // namespace
 }  // namespace hearth::testing

@@ -519,6 +519,22 @@ TEST_F(ServerTest, TagsShowCopyDelete) {
   r = ts->post("/api/copy", {{"source", "nope"}, {"destination", "x"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, R"({"error":"model \"nope\" not found"})");  // Go's %q of the request's name
+  r = ts->post("/api/copy", {{"source", "Nope:Tag"}, {"destination", "x"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body)["error"], "model \"Nope:Tag\" not found");
+  r = ts->post("/api/copy", {{"source", "bad name\t\"q\""}, {"destination", "x"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Json::parse(r->body)["error"], R"(source "bad name\t\"q\"" is invalid)");
+  r = ts->post("/api/copy", {{"source", "fake"}, {"destination", "x y"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Json::parse(r->body)["error"], R"(destination "x y" is invalid)");
+  r = ts->post("/api/copy", Json::object());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Json::parse(r->body)["error"], R"(source "" is invalid)");
 
   r = c.Delete("/api/delete", Json{{"model", "alias:v2"}}.dump(), "application/json");
   ASSERT_TRUE(r);
