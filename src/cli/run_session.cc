@@ -141,18 +141,24 @@ bool ApiReplBackend::chat(const Json& request, const std::function<bool(const Js
   return cancellable_stream(client_, "/api/chat", request, on_chunk);
 }
 
-std::string list_table(ApiClient& client, const std::string& prefix) {
-  Json tags = client.get("/api/tags");
+std::string list_table(const std::vector<ListRow>& models, const std::string& prefix) {
   std::vector<std::vector<std::string>> rows;
   const auto now = std::chrono::system_clock::now();
-  for (const auto& m : tags.value("models", Json::array())) {
-    const std::string name = m.value("name", "");
-    if (!prefix.empty() && lower(name).rfind(lower(prefix), 0) != 0) continue;
-    const std::string digest = m.value("digest", "");
-    rows.push_back({name, digest.substr(0, 12), human_bytes(m.value("size", int64_t{0})),
-                    human_time(parse_rfc3339(m.value("modified_at", "")), now, "Never")});
+  for (const auto& m : models) {
+    if (!prefix.empty() && lower(m.name).rfind(lower(prefix), 0) != 0) continue;
+    rows.push_back({m.name, m.digest.substr(0, 12), human_bytes(m.size), human_time(m.modified, now, "Never")});
   }
   return format_table({"NAME", "ID", "SIZE", "MODIFIED"}, rows);
+}
+
+std::string list_table(ApiClient& client, const std::string& prefix) {
+  Json tags = client.get("/api/tags");
+  std::vector<ListRow> models;
+  for (const auto& m : tags.value("models", Json::array())) {
+    models.push_back({m.value("name", ""), m.value("digest", ""), m.value("size", int64_t{0}),
+                      parse_rfc3339(m.value("modified_at", ""))});
+  }
+  return list_table(models, prefix);
 }
 
 void run_model(ApiClient& client, const RunFlags& flags) {

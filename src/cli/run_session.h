@@ -3,6 +3,8 @@
 // either answers once (a prompt argument, piped stdin, or stdout not a terminal: only the answer
 // is printed) or opens the interactive chat (Repl on the terminal).
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,7 +57,17 @@ class ApiReplBackend : public ReplBackend {
   ApiClient& client_;
 };
 
-// `hearth list` / `/list` table from GET /api/tags (optionally only names starting with a prefix).
+// One line of `hearth list`.
+struct ListRow {
+  std::string name;    // display name
+  std::string digest;  // manifest sha256 hex
+  int64_t size = 0;
+  std::chrono::system_clock::time_point modified;
+};
+// The `hearth list` table: only names starting with `prefix`, compared case-insensitively as
+// Ollama's ListHandler does.
+std::string list_table(const std::vector<ListRow>& models, const std::string& prefix);
+// `hearth list` / `/list` table from GET /api/tags.
 std::string list_table(ApiClient& client, const std::string& prefix = {});
 
 }  // namespace hearth::cli

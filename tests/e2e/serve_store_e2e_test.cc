@@ -81,5 +81,21 @@ TEST(CliStoreE2E, CopyErrorsWithoutServer) {
             st.read_manifest(store::ModelName::parse("stories:260k")).to_json());
 }
 
+// Without a server `hearth ls PREFIX` reads the store and, as Ollama, ignores case.
+TEST(CliStoreE2E, ListPrefixIgnoresCaseWithoutServer) {
+  TempDir dir;
+  const std::string models = dir.path() + "/models";
+  store::Store st(models);
+  store::testing::put_stories_model(st, "stories:260k");
+  st.copy("stories:260k", "tale:1");
+  auto run = store::testing::run_hearth(models, dir.path(), "ls STOR");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.out.find("stories:260k"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("tale:1"), std::string::npos) << run.out;
+  run = store::testing::run_hearth(models, dir.path(), "ls Tale");
+  EXPECT_NE(run.out.find("tale:1"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("stories"), std::string::npos) << run.out;
+}
+
 }  // namespace
 }  // namespace hearth::testing
