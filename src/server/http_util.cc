@@ -127,7 +127,13 @@ ResolvedModel resolve_model(State& s, const std::string& name) {
     const store::Layer* l = man.find_layer(media);
     return l != nullptr ? s.store->read_blob(l->digest) : std::string();
   };
-  m.template_text = text_layer(store::kMediaTemplate);
+  // Old Ollama stores keep the template in a legacy "prompt" layer; as in Ollama's GetModel,
+  // either media type is the template, the later layer winning.
+  for (const auto& l : man.layers) {
+    if (l.media_type == store::kMediaTemplate || l.media_type == store::kMediaPrompt) {
+      m.template_text = s.store->read_blob(l.digest);
+    }
+  }
   m.system = text_layer(store::kMediaSystem);
   m.license = text_layer(store::kMediaLicense);
   std::string params = text_layer(store::kMediaParams);

@@ -127,6 +127,22 @@ TEST_F(ServerTest, ModelfileSystemAndParamsApply) {
   EXPECT_EQ(j["done_reason"], "length");
 }
 
+// Stores written by old Ollama versions keep the template in a layer of the legacy media type
+// application/vnd.ollama.image.prompt; generation must use it like a template layer.
+TEST_F(ServerTest, LegacyPromptLayerIsTheTemplate) {
+  add_fake_model(*ts->store, "old:v1", "FAKE-GGUF-C", {{store::kMediaPrompt, "LEGACY {{ .Prompt }}"}});
+  auto r = ts->post("/api/generate", {{"model", "old:v1"}, {"prompt", "hi"}, {"_debug_render_only", true}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["_debug_info"]["rendered_template"], "{tmpl:LEGACY {{ .Prompt }}}[user]hi\n[assistant]");
+  // As in Ollama's GetModel, the later of the two layers wins.
+  add_fake_model(*ts->store, "both:v1", "FAKE-GGUF-C",
+                 {{store::kMediaPrompt, "LEGACY"}, {store::kMediaTemplate, "NEW {{ .Prompt }}"}});
+  r = ts->post("/api/generate", {{"model", "both:v1"}, {"prompt", "hi"}, {"_debug_render_only", true}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body)["_debug_info"]["rendered_template"], "{tmpl:NEW {{ .Prompt }}}[user]hi\n[assistant]");
+}
+
 TEST_F(ServerTest, ChatSplitsThinkingAndToolCalls) {
   ts->world->thinking = true;
   ts->world->reply = "  <think>let me see</think>\n\nSunny. <tool_call>{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}</tool_call>";
