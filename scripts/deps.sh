@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libcpp-httplib-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libssl-dev libedit-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-jinja2 docker-registry tmux curl openssl  # openssl: test certificates
+  python3 python3-jinja2 docker-registry tmux curl openssl openssh-client  # test certificates, ssh-keygen
   systemd  # systemd-analyze verifies the unit scripts/install.sh writes
 )
 missing=()

@@ -75,10 +75,10 @@ void rename_durable(const std::string& from, const std::string& to) {
   fsync_path(parent_of(to));
 }
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
+void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode) {
   make_dirs(parent_of(path));
   std::string tmp = temp_path_for(path);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) throw io_error("creating", tmp, errno);
   try {
     write_all(fd, bytes.data(), bytes.size(), tmp);

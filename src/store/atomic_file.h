@@ -13,7 +13,7 @@ namespace hearth::store {
 void make_dirs(const std::string& dir);
 
 // Writes `bytes` to `path` atomically (see above).
-void write_file_atomic(const std::string& path, std::string_view bytes);
+void write_file_atomic(const std::string& path, std::string_view bytes, unsigned mode = 0644);
 
 // Renames `from` to `to` (same filesystem), then fsyncs `to`'s directory.
 void rename_durable(const std::string& from, const std::string& to);

@@ -2,7 +2,8 @@
 // Docker Registry v2 requests for one repository (ollama-compat.md section 7): URL building
 // (https, or http with `insecure`), the User-Agent, and the bearer-token challenge: on a 401 with
 // `WWW-Authenticate: Bearer realm=...,service=...,scope=...` the token is fetched from the realm
-// (which must be on the registry's host) and the request is retried once with it.
+// (which must be on the registry's host; the request is signed with the user's ed25519 key, as
+// Ollama signs it) and the request is retried once with it.
 
 #include <atomic>
 #include <chrono>
@@ -41,6 +42,9 @@ struct RegistryOptions {
   // a failed chunk restarts the blob's upload, like a failed PUT); smaller ones in one PUT.
   // 0: always one PUT.
   uint64_t push_chunk_size = 64u << 20;
+  // The ed25519 key that signs token requests (signing_key.h); empty: ~/.hearth/id_ed25519,
+  // made on first use when missing (Ollama makes its own at first start).
+  std::string signing_key_path;
 };
 
 class RegistryClient {
