@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 
 #include "api/wire.h"
 #include "server/generation.h"
@@ -139,35 +140,30 @@ void handle_copy(State& s, httplib::Response& res, const Json& body) {
   res.status = 200;
 }
 
-// Pull and push stream the store's progress events as NDJSON.
-void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pull) {
-  std::string name = api::get_model_field(body);
-  if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-  store::ModelName::parse(name);  // 400 before any output
-  request_log().model = name;
-  bool stream = api::get_bool(body, "stream", true);
-  store::RegistryOptions opts = store::default_registry_options();
-  opts.insecure = api::get_bool(body, "insecure", false);
-  auto progress_json = [](const store::Progress& p) {
-    Json j = Json::object();
-    j["status"] = p.status;
-    if (!p.digest.empty()) j["digest"] = p.digest;
-    if (p.total != 0) j["total"] = p.total;
-    if (p.total != 0 || p.completed != 0) j["completed"] = p.completed;
-    return j;
-  };
-  auto run = [&s, name, pull](store::RegistryOptions o, const store::ProgressFn& fn) {
-    if (pull) store::pull_model(*s.store, name, o, fn);
-    else store::push_model(*s.store, name, o, fn);
-  };
+// Ollama's ProgressResponse: digest, total and completed are omitempty, so a zero is left out
+// (`{"status":"pulling manifest"}`; a layer with nothing done yet has total but no completed).
+Json progress_json(const store::Progress& p) {
+  Json j = Json::object();
+  j["status"] = p.status;
+  if (!p.digest.empty()) j["digest"] = p.digest;
+  if (p.total != 0) j["total"] = p.total;
+  if (p.completed != 0) j["completed"] = p.completed;
+  return j;
+}
+
+using ProgressJob = std::function<void(const store::RegistryOptions&, const store::ProgressFn&)>;
+
+// Runs a pull, push or create and answers as Ollama's streamResponse (NDJSON; an error is a last
+// {"error"} line) or, with "stream":false, its waitForStream: the last progress object.
+void respond_progress(httplib::Response& res, bool stream, const store::RegistryOptions& opts, ProgressJob job) {
   if (!stream) {
-    Json last;
-    run(opts, [&](const store::Progress& p) { last = progress_json(p); });
-    send_json(res, 200, last.is_null() ? Json{{"status", "success"}} : last);
+    Json last = Json{{"status", "success"}};
+    job(opts, [&](const store::Progress& p) { last = progress_json(p); });
+    send_json(res, 200, last);
     return;
   }
   res.status = 200;
-  res.set_chunked_content_provider("application/x-ndjson", [run, opts, progress_json](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("application/x-ndjson", [job, opts](size_t, httplib::DataSink& sink) {
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     store::RegistryOptions o = opts;
     o.cancel = cancel.get();
@@ -177,13 +173,28 @@ void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pu
       if (!sink.write(l.data(), l.size())) cancel->store(true);
     };
     try {
-      run(o, [&](const store::Progress& p) { write(progress_json(p)); });
+      job(o, [&](const store::Progress& p) { write(progress_json(p)); });
     } catch (const Error& e) {
       write(Json{{"error", e.what()}});
     }
     sink.done();
     return true;
   });
+}
+
+// Pull and push stream the store's progress events.
+void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pull) {
+  std::string name = api::get_model_field(body);
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
+  store::ModelName::parse(name);  // 400 before any output
+  request_log().model = name;
+  store::RegistryOptions opts = store::default_registry_options();
+  opts.insecure = api::get_bool(body, "insecure", false);
+  auto job = [&s, name, pull](const store::RegistryOptions& o, const store::ProgressFn& fn) {
+    if (pull) store::pull_model(*s.store, name, o, fn);
+    else store::push_model(*s.store, name, o, fn);
+  };
+  respond_progress(res, api::get_bool(body, "stream", true), opts, job);
 }
 
 // /api/create: the request is a Modelfile in JSON; the store does the work and reports progress.
@@ -247,40 +258,10 @@ void handle_create(State& s, httplib::Response& res, const Json& body) {
   spec.renderer = api::get_string(body, "renderer");
   spec.parser = api::get_string(body, "parser");
   spec.requires_version = api::get_string(body, "requires");
-  bool stream = api::get_bool(body, "stream", true);
-  store::RegistryOptions opts = store::default_registry_options();
-  auto progress_json = [](const store::Progress& p) {
-    Json j = Json::object();
-    j["status"] = p.status;
-    if (!p.digest.empty()) j["digest"] = p.digest;
-    if (p.total != 0) j["total"] = p.total;
-    if (p.total != 0 || p.completed != 0) j["completed"] = p.completed;
-    return j;
+  auto job = [&s, name, spec](const store::RegistryOptions& o, const store::ProgressFn& fn) {
+    store::create_model(*s.store, name, spec, o, fn);
   };
-  if (!stream) {
-    Json last;
-    store::create_model(*s.store, name, spec, opts, [&](const store::Progress& p) { last = progress_json(p); });
-    send_json(res, 200, last.is_null() ? Json{{"status", "success"}} : last);
-    return;
-  }
-  res.status = 200;
-  res.set_chunked_content_provider("application/x-ndjson", [&s, name, spec, opts, progress_json](size_t, httplib::DataSink& sink) {
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    store::RegistryOptions o = opts;
-    o.cancel = cancel.get();
-    auto write = [&](const Json& j) {
-      if (cancel->load()) return;
-      std::string l = j.dump() + "\n";
-      if (!sink.write(l.data(), l.size())) cancel->store(true);
-    };
-    try {
-      store::create_model(*s.store, name, spec, o, [&](const store::Progress& p) { write(progress_json(p)); });
-    } catch (const Error& e) {
-      write(Json{{"error", e.what()}});
-    }
-    sink.done();
-    return true;
-  });
+  respond_progress(res, api::get_bool(body, "stream", true), store::default_registry_options(), job);
 }
 
 template <class Fn>

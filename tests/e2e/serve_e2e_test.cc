@@ -18,11 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve_process.h"
 #include "store/digest.h"
 
 namespace {
 
 using Json = nlohmann::ordered_json;
+using hearth::testing::ndjson;
 using namespace std::chrono_literals;
 
 int free_port() {
@@ -44,16 +46,6 @@ std::string read_file(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::vector<Json> ndjson(const std::string& body) {
-  std::vector<Json> out;
-  std::istringstream in(body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) out.push_back(Json::parse(line));
-  }
-  return out;
 }
 
 class ServeE2E : public ::testing::Test {

@@ -14,6 +14,16 @@
 
 namespace hearth::testing {
 
+std::vector<nlohmann::ordered_json> ndjson(const std::string& body) {
+  std::vector<nlohmann::ordered_json> out;
+  std::istringstream in(body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::ordered_json::parse(line));
+  }
+  return out;
+}
+
 ServeProcess::ServeProcess(const std::string& models, const std::string& log,
                            const std::vector<std::pair<std::string, std::string>>& env)
     : log_(log), port_(store::testing::free_port()) {

@@ -9,7 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace hearth::testing {
+
+// The objects of an NDJSON body, one a line.
+std::vector<nlohmann::ordered_json> ndjson(const std::string& body);
 
 class ServeProcess {
  public:

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +55,127 @@ TEST(ServeStoreE2E, StartUpPrunesUnusedBlobsUnlessNoPrune) {
   auto r = serve.client().Post("/api/show", Json{{"model", "stories:260k"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
+}
+
+class ServePullE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_ = std::make_unique<LocalRegistry>();
+    name_ = registry_->host() + "/library/stories:260k";
+    store::Store src(src_dir_.path());
+    raw_ = store::testing::put_stories_model(src, name_);
+    store::RegistryOptions o;
+    o.insecure = true;
+    store::push_model(src, name_, o, nullptr);
+    serve_ = std::make_unique<ServeProcess>(dir_.path() + "/models", dir_.path() + "/serve.log");
+    ASSERT_TRUE(serve_->up()) << serve_->log_text();
+  }
+  httplib::Result post(const std::string& path, const Json& body) {
+    return serve_->client().Post(path.c_str(), body.dump(), "application/json");
+  }
+  TempDir src_dir_, dir_;
+  std::unique_ptr<LocalRegistry> registry_;
+  std::unique_ptr<ServeProcess> serve_;
+  std::string name_, raw_;
+};
+
+// POST /api/pull streams Ollama's statuses, with Go's omitempty on total/completed.
+TEST_F(ServePullE2E, PullStreamsOllamaStatusesThenListsTheModel) {
+  auto r = post("/api/pull", {{"model", name_}, {"insecure", true}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson");
+  std::vector<Json> lines = ndjson(r->body);
+  ASSERT_GE(lines.size(), 5u) << r->body;
+  EXPECT_EQ(lines.front().dump(), R"({"status":"pulling manifest"})");
+  const size_t n = lines.size();
+  EXPECT_EQ(lines[n - 3].dump(), R"({"status":"verifying sha256 digest"})");
+  EXPECT_EQ(lines[n - 2].dump(), R"({"status":"writing manifest"})");
+  EXPECT_EQ(lines[n - 1].dump(), R"({"status":"success"})");
+
+  store::Manifest m = store::Manifest::parse(raw_);
+  std::vector<store::Layer> layers = m.layers;
+  layers.push_back(m.config);
+  std::map<std::string, std::vector<Json>> per_digest;
+  for (size_t i = 1; i + 3 < n; ++i) {
+    const Json& l = lines[i];
+    ASSERT_TRUE(l.contains("digest")) << l.dump();
+    per_digest[l["digest"]].push_back(l);
+  }
+  ASSERT_EQ(per_digest.size(), layers.size()) << r->body;
+  for (const auto& layer : layers) {
+    const auto& events = per_digest[layer.digest];
+    ASSERT_FALSE(events.empty()) << layer.digest;
+    const std::string status = "pulling " + std::string(store::digest_hex(layer.digest).substr(0, 12));
+    for (const auto& e : events) {
+      EXPECT_EQ(e["status"], status);
+      EXPECT_EQ(e["total"], layer.size);
+      // omitempty: a zero completed is left out, never sent as 0.
+      EXPECT_TRUE(!e.contains("completed") || e["completed"].get<uint64_t>() > 0) << e.dump();
+    }
+    EXPECT_FALSE(events.front().contains("completed")) << events.front().dump();  // nothing done yet
+    EXPECT_EQ(events.back()["completed"], layer.size);
+  }
+
+  bool listed = false;
+  auto tags = serve_->client().Get("/api/tags");
+  ASSERT_TRUE(tags);
+  const Json listing = Json::parse(tags->body);
+  for (const auto& t : listing["models"]) {
+    if (t["name"] == name_) {
+      listed = true;
+      EXPECT_EQ(t["digest"], std::string(store::digest_hex(store::sha256_digest(raw_))));
+    }
+  }
+  EXPECT_TRUE(listed) << tags->body;
+}
+
+// POST /api/blobs/:digest, then /api/create from that blob with quantize q8_0: the model is
+// created and answers /api/generate.
+TEST(ServeCreateE2E, QuantizedCreateFromUploadedBlobGenerates) {
+  TempDir dir;
+  ServeProcess serve(dir.path() + "/models", dir.path() + "/serve.log");
+  ASSERT_TRUE(serve.up()) << serve.log_text();
+  const std::string bytes = store::testing::read_all(store::testing::testdata("stories260K.gguf"));
+  ASSERT_FALSE(bytes.empty());
+  const std::string digest = store::sha256_digest(bytes);
+  auto c = serve.client();
+  auto r = c.Post(("/api/blobs/" + digest).c_str(), bytes, "application/octet-stream");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 201) << r->body;
+
+  r = c.Post("/api/create",
+             Json{{"model", "tiny:q8"}, {"files", {{"stories260K.gguf", digest}}}, {"quantize", "q8_0"}}.dump(),
+             "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  std::vector<Json> lines = ndjson(r->body);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().dump(), R"({"status":"success"})") << r->body;
+  bool quantizing = false;
+  for (const auto& l : lines) {
+    ASSERT_FALSE(l.contains("error")) << r->body;
+    EXPECT_TRUE(!l.contains("completed") || l["completed"].get<uint64_t>() > 0) << l.dump();
+    quantizing = quantizing || l["status"] == "quantizing F32 model to Q8_0";
+  }
+  EXPECT_TRUE(quantizing) << r->body;
+
+  r = c.Post("/api/show", Json{{"model", "tiny:q8"}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["details"]["quantization_level"], "Q8_0");
+
+  r = c.Post("/api/generate",
+             Json{{"model", "tiny:q8"}, {"prompt", "Once upon a time"}, {"raw", true}, {"stream", false},
+                  {"options", {{"num_predict", 4}, {"temperature", 0}}}}
+                 .dump(),
+             "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json j = Json::parse(r->body);
+  EXPECT_EQ(j["done"], true);
+  EXPECT_EQ(j["eval_count"], 4);
+  EXPECT_FALSE(j["response"].get<std::string>().empty());
 }
 
 // Without a server `hearth cp` runs the in-process server and prints Ollama's texts.
