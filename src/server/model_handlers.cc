@@ -154,11 +154,18 @@ Json progress_json(const store::Progress& p) {
 using ProgressJob = std::function<void(const store::RegistryOptions&, const store::ProgressFn&)>;
 
 // Runs a pull, push or create and answers as Ollama's streamResponse (NDJSON; an error is a last
-// {"error"} line) or, with "stream":false, its waitForStream: the last progress object.
-void respond_progress(httplib::Response& res, bool stream, const store::RegistryOptions& opts, ProgressJob job) {
+// {"error"} line) or, with "stream":false, its waitForStream: the last progress object, or the
+// error alone with `error_status` (pull and push: always 500; create: the error's own status).
+void respond_progress(httplib::Response& res, bool stream, const store::RegistryOptions& opts,
+                      ProgressJob job, int error_status) {
   if (!stream) {
     Json last = Json{{"status", "success"}};
-    job(opts, [&](const store::Progress& p) { last = progress_json(p); });
+    try {
+      job(opts, [&](const store::Progress& p) { last = progress_json(p); });
+    } catch (const Error& e) {
+      send_error(res, error_status != 0 ? error_status : status_for(e.code()), e.what());
+      return;
+    }
     send_json(res, 200, last);
     return;
   }
@@ -194,7 +201,7 @@ void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pu
     if (pull) store::pull_model(*s.store, name, o, fn);
     else store::push_model(*s.store, name, o, fn);
   };
-  respond_progress(res, api::get_bool(body, "stream", true), opts, job);
+  respond_progress(res, api::get_bool(body, "stream", true), opts, job, 500);
 }
 
 // /api/create: the request is a Modelfile in JSON; the store does the work and reports progress.
@@ -261,7 +268,7 @@ void handle_create(State& s, httplib::Response& res, const Json& body) {
   auto job = [&s, name, spec](const store::RegistryOptions& o, const store::ProgressFn& fn) {
     store::create_model(*s.store, name, spec, o, fn);
   };
-  respond_progress(res, api::get_bool(body, "stream", true), store::default_registry_options(), job);
+  respond_progress(res, api::get_bool(body, "stream", true), store::default_registry_options(), job, 0);
 }
 
 template <class Fn>

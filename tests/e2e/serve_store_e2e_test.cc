@@ -130,6 +130,28 @@ TEST_F(ServePullE2E, PullStreamsOllamaStatusesThenListsTheModel) {
   EXPECT_TRUE(listed) << tags->body;
 }
 
+// Ollama's waitForStream answers a failed non-streaming pull with 500 and the error alone; the
+// stream form ends with an {"error"} line after a 200.
+TEST_F(ServePullE2E, MissingModelFailsWith500WhenNotStreaming) {
+  const std::string missing = registry_->host() + "/library/nope:1";
+  auto r = post("/api/pull", {{"model", missing}, {"insecure", true}, {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body, R"({"error":"pull model manifest: file does not exist"})");
+  r = post("/api/pull", {{"model", missing}, {"insecure", true}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::vector<Json> lines = ndjson(r->body);
+  ASSERT_EQ(lines.size(), 2u) << r->body;
+  EXPECT_EQ(lines[0].dump(), R"({"status":"pulling manifest"})");
+  EXPECT_EQ(lines[1].dump(), R"({"error":"pull model manifest: file does not exist"})");
+
+  r = post("/api/pull", {{"model", name_}, {"insecure", true}, {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"status":"success"})");
+}
+
 // POST /api/blobs/:digest, then /api/create from that blob with quantize q8_0: the model is
 // created and answers /api/generate.
 TEST(ServeCreateE2E, QuantizedCreateFromUploadedBlobGenerates) {
