@@ -68,6 +68,7 @@ void add_serve_verb(CLI::App& app) {
       "      HEARTH_MAX_QUEUE           Maximum number of queued requests\n"
       "      HEARTH_MODELS              The path to the models directory\n"
       "      HEARTH_NUM_PARALLEL        Maximum number of parallel requests\n"
+      "      HEARTH_NOPRUNE             Do not prune model blobs on startup\n"
       "      HEARTH_ORIGINS             A comma separated list of allowed origins\n"
       "      HEARTH_CONTEXT_LENGTH      Context length to use unless otherwise specified (default 4096)\n"
       "      HEARTH_API_KEY             Require Authorization: Bearer <key> on every request but GET /\n"

@@ -57,6 +57,15 @@ TEST(ServeStoreE2E, StartUpPrunesUnusedBlobsUnlessNoPrune) {
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
+// `hearth serve --help` lists the variable among the server's, as `ollama serve --help` does.
+TEST(ServeStoreE2E, ServeHelpListsNoPrune) {
+  TempDir dir;
+  auto run = store::testing::run_hearth(dir.path() + "/models", dir.path(), "serve --help");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.out.find("HEARTH_NOPRUNE             Do not prune model blobs on startup\n"), std::string::npos)
+      << run.out;
+}
+
 class ServePullE2E : public ::testing::Test {
  protected:
   void SetUp() override {
