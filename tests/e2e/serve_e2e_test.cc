@@ -3,21 +3,17 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "../store/store_test_util.h"
 #include "serve_process.h"
 #include "store/digest.h"
 
@@ -25,73 +21,28 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using hearth::testing::ndjson;
-using namespace std::chrono_literals;
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return hearth::store::testing::read_all(path); }
 
 class ServeE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     char tmpl[] = "/tmp/hearth-e2e-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    port_ = free_port();
-    log_ = dir_ + "/serve.log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::string host = "127.0.0.1:" + std::to_string(port_);
-      setenv("HEARTH_HOST", host.c_str(), 1);
-      setenv("HEARTH_MODELS", (dir_ + "/models").c_str(), 1);
-      setenv("HEARTH_KEEP_ALIVE", "5m", 1);
-      unsetenv("HEARTH_API_KEY");
-      unsetenv("OLLAMA_HOST");
-      FILE* f = freopen(log_.c_str(), "w", stderr);
-      (void)f;
-      execl(HEARTH_EXE, HEARTH_EXE, "serve", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    httplib::Client c("127.0.0.1", port_);
-    for (int i = 0; i < 500; ++i) {
-      if (auto r = c.Get("/"); r && r->status == 200) return;
-      std::this_thread::sleep_for(20ms);
-    }
-    ADD_FAILURE() << "hearth serve did not come up:\n" << read_file(log_);
+    serve_ = std::make_unique<hearth::testing::ServeProcess>(dir_ + "/models", dir_ + "/serve.log",
+                                                            std::vector<std::pair<std::string, std::string>>{
+                                                                {"HEARTH_KEEP_ALIVE", "5m"}});
+    if (!serve_->up()) ADD_FAILURE() << "hearth serve did not come up:\n" << serve_->log_text();
   }
 
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status)) << "serve did not exit cleanly on SIGTERM";
-    }
+    EXPECT_TRUE(serve_->stop()) << "serve did not exit cleanly on SIGTERM";
+    serve_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 
-  static httplib::Client client() {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(120, 0);
-    return c;
-  }
+  static httplib::Client client() { return serve_->client(); }
 
   static httplib::Result post(const std::string& path, const Json& body) {
     return client().Post(path.c_str(), body.dump(), "application/json");
@@ -121,14 +72,12 @@ class ServeE2E : public ::testing::Test {
     return r && r->status == 200;
   }
 
-  static std::string dir_, log_;
-  static int port_;
-  static pid_t pid_;
+  static std::string dir_;
+  static std::unique_ptr<hearth::testing::ServeProcess> serve_;
 };
 
-std::string ServeE2E::dir_, ServeE2E::log_;
-int ServeE2E::port_ = 0;
-pid_t ServeE2E::pid_ = -1;
+std::string ServeE2E::dir_;
+std::unique_ptr<hearth::testing::ServeProcess> ServeE2E::serve_;
 
 TEST_F(ServeE2E, LivenessVersionAndRouting) {
   auto c = client();

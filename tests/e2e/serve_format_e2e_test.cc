@@ -5,22 +5,19 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "../store/store_test_util.h"
 #include "sample/json_schema.h"
+#include "serve_process.h"
 #include "store/digest.h"
 
 namespace {
@@ -28,25 +25,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 using namespace std::chrono_literals;
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return hearth::store::testing::read_all(path); }
 
 const char* kSchema = R"({"type":"object","properties":{
     "city":{"type":"string","maxLength":10},
@@ -72,28 +51,8 @@ class ServeFormatE2E : public ::testing::Test {
   static void SetUpTestSuite() {
     char tmpl[] = "/tmp/hearth-format-e2e-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    port_ = free_port();
-    log_ = dir_ + "/serve.log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      const std::string host = "127.0.0.1:" + std::to_string(port_);
-      setenv("HEARTH_HOST", host.c_str(), 1);
-      setenv("HEARTH_MODELS", (dir_ + "/models").c_str(), 1);
-      unsetenv("HEARTH_API_KEY");
-      unsetenv("OLLAMA_HOST");
-      FILE* f = freopen(log_.c_str(), "w", stderr);
-      (void)f;
-      execl(HEARTH_EXE, HEARTH_EXE, "serve", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    httplib::Client c("127.0.0.1", port_);
-    bool up = false;
-    for (int i = 0; i < 500 && !up; ++i) {
-      auto r = c.Get("/");
-      up = r && r->status == 200;
-      if (!up) std::this_thread::sleep_for(20ms);
-    }
-    ASSERT_TRUE(up) << "hearth serve did not come up:\n" << read_file(log_);
+    serve_ = std::make_unique<hearth::testing::ServeProcess>(dir_ + "/models", dir_ + "/serve.log");
+    ASSERT_TRUE(serve_->up()) << "hearth serve did not come up:\n" << serve_->log_text();
 
     const std::string file = "qwen2-tiny-q8_0.gguf";
     const std::string bytes = read_file(std::string(HEARTH_TESTDATA_DIR) + "/" + file);
@@ -106,33 +65,23 @@ class ServeFormatE2E : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
+    serve_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 
-  static httplib::Client client() {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(120, 0);
-    return c;
-  }
+  static httplib::Client client() { return serve_->client(); }
 
   static httplib::Result post(const std::string& path, const Json& body) {
     return client().Post(path.c_str(), body.dump(), "application/json");
   }
 
-  static std::string dir_, log_;
-  static int port_;
-  static pid_t pid_;
+  static std::string dir_;
+  static std::unique_ptr<hearth::testing::ServeProcess> serve_;
 };
 
-std::string ServeFormatE2E::dir_, ServeFormatE2E::log_;
-int ServeFormatE2E::port_ = 0;
-pid_t ServeFormatE2E::pid_ = -1;
+std::string ServeFormatE2E::dir_;
+std::unique_ptr<hearth::testing::ServeProcess> ServeFormatE2E::serve_;
 
 TEST_F(ServeFormatE2E, ChatWithASchemaReturnsMatchingJson) {
   Json msgs = Json::array({{{"role", "user"}, {"content", "Describe a city as JSON."}}});
