@@ -191,15 +191,12 @@ int env_int(const char* name, int fallback) {
 void prune_unused_blobs(store::Store& st) {
   if (env_flag("HEARTH_NOPRUNE")) return;
   try {
-    {
-      store::FileLock probe = store::FileLock::try_acquire(st.root() + "/.locks/gc", store::FileLock::Mode::exclusive);
-      if (!probe.held()) {
-        HEARTH_LOG_INFO("not pruning unused blobs: a pull or create is running");
-        return;
-      }
+    const std::optional<size_t> removed = st.try_prune();
+    if (!removed) {
+      HEARTH_LOG_INFO("not pruning unused blobs: a pull or create is running");
+      return;
     }
-    size_t removed = st.prune();
-    if (removed > 0) HEARTH_LOG_INFO("pruned " + std::to_string(removed) + " unused blob files from " + st.blobs_dir());
+    if (*removed > 0) HEARTH_LOG_INFO("pruned " + std::to_string(*removed) + " unused blob files from " + st.blobs_dir());
   } catch (const Error& e) {
     HEARTH_LOG_WARN(std::string("pruning unused blobs: ") + e.what());
   }

@@ -370,6 +370,16 @@ size_t Store::remove_unreferenced(const std::vector<std::string>& candidates) {
 
 size_t Store::prune() {
   FileLock gc = FileLock::acquire(lock_dir() + "/gc", FileLock::Mode::exclusive);
+  return prune_locked();
+}
+
+std::optional<size_t> Store::try_prune() {
+  FileLock gc = FileLock::try_acquire(lock_dir() + "/gc", FileLock::Mode::exclusive);
+  if (!gc.held()) return std::nullopt;
+  return prune_locked();
+}
+
+size_t Store::prune_locked() {
   std::vector<std::string> candidates;
   size_t removed = 0;
   for (const auto& f : list_dir(blobs_dir(), false)) {

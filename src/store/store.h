@@ -102,6 +102,9 @@ class Store {
   // Deletes blobs no manifest references, plus stale temp files. Returns how many were removed.
   // Waits for running pulls/creates. Partial downloads (-partial*) are kept for resume.
   size_t prune();
+  // The same, but nullopt at once, removing nothing, when a pull or create (in any process)
+  // holds the gc lock: what start-up wants, rather than waiting for someone's long download.
+  std::optional<size_t> try_prune();
 
   // Locks (see the header comment).
   FileLock lock_model(const ModelName& name) const;
@@ -112,6 +115,7 @@ class Store {
   std::vector<ModelName> manifest_names() const;
 
  private:
+  size_t prune_locked();  // the caller holds the gc lock exclusively
   std::string lock_dir() const { return root_ + "/.locks"; }
   // Blob digests referenced by any manifest (unreadable manifests make this throw, so that a
   // damaged store never loses blobs to GC).
