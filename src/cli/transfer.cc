@@ -6,6 +6,7 @@
 
 #include "cli/progress.h"
 #include "cli/repl_terminal.h"
+#include "store/create.h"
 #include "store/digest.h"
 #include "util/error.h"
 
@@ -44,6 +45,8 @@ void create_with_progress(ApiClient& client, const Json& request) {
 }
 
 Json create_request(ApiClient& client, const std::string& model, const store::CreateSpec& spec) {
+  // Refused before any blob is uploaded, in the words create_model uses.
+  if (!spec.adapters.empty()) throw Error(ErrorCode::unsupported, store::kAdaptersUnsupported);
   Json req = {{"model", model}};
   if (!spec.from_path.empty()) {
     const std::string digest = store::sha256_file(spec.from_path);
@@ -56,7 +59,6 @@ Json create_request(ApiClient& client, const std::string& model, const store::Cr
   } else {
     req["from"] = spec.from;
   }
-  if (!spec.adapters.empty()) throw Error(ErrorCode::unsupported, "adapters are not supported");
   if (spec.has_template) req["template"] = spec.template_text;
   if (spec.has_system) req["system"] = spec.system;
   if (!spec.licenses.empty()) req["license"] = spec.licenses;

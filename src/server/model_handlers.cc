@@ -227,7 +227,7 @@ void handle_create(State& s, httplib::Response& res, const Json& body) {
     throw Error(ErrorCode::invalid_argument, "neither 'from' or 'files' was specified");
   }
   if (auto a = body.find("adapters"); a != body.end() && a->is_object() && !a->empty()) {
-    throw Error(ErrorCode::unsupported, "adapters are not supported");
+    throw Error(ErrorCode::unsupported, store::kAdaptersUnsupported);
   }
   if (body.contains("template")) {
     spec.template_text = api::get_string(body, "template");

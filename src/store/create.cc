@@ -29,7 +29,7 @@ void create_model(Store& store, std::string_view text, const CreateSpec& spec,
   };
   ModelName name = ModelName::parse(text);
   if (!spec.adapters.empty()) {
-    throw Error(ErrorCode::unsupported, "ADAPTER (LoRA) models are not supported yet");
+    throw Error(ErrorCode::unsupported, kAdaptersUnsupported);
   }
   if (spec.from.empty() && spec.from_path.empty()) {
     throw Error(ErrorCode::invalid_argument, "neither 'from' or 'files' was specified");

@@ -15,6 +15,9 @@
 
 namespace hearth::store {
 
+// The one text for ADAPTER / "adapters", whichever path a create takes (library, API, CLI).
+inline constexpr char kAdaptersUnsupported[] = "ADAPTER (LoRA) models are not supported yet";
+
 void create_model(Store& store, std::string_view name, const CreateSpec& spec,
                   const RegistryOptions& pull_options, const ProgressFn& progress);
 

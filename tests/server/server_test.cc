@@ -558,6 +558,13 @@ TEST_F(ServerTest, TagsShowCopyDelete) {
   r = c.Delete("/api/delete", Json{{"model", "alias:v2"}}.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
+
+  // Adapters are refused in the words a Modelfile's ADAPTER gets (store::create_model's).
+  r = ts->post("/api/create", {{"model", "with-lora"}, {"from", "fake"}, {"adapters", {{"a.gguf", "sha256:" + std::string(64, '0')}}},
+                               {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->status, 200);
+  EXPECT_EQ(Json::parse(r->body)["error"], "ADAPTER (LoRA) models are not supported yet") << r->body;
 }
 
 // Ollama prunes at start-up (unless OLLAMA_NOPRUNE): blobs no manifest names and the temp files
