@@ -66,8 +66,6 @@ inline constexpr int kChains = NC == 1 ? 4 : 2;
 // lighter one-column kernel leaves it to the hardware. With 2-4 columns (a server step decoding
 // several chats; `hearth bench --parallel 4`) the heavier kernels need it most: Q4_K_M tg32 x4 87 ->
 // 156 t/s, x2 53 -> 87; Q8_0 x4 68 -> 75. Only when the panel is read once (PF, see gemm_cols).
-constexpr bool kPrefetch = true;
-constexpr bool kPrefetchQ8 = false;
 constexpr int64_t kPrefetchBytes = 4096;
 inline void prefetch_ahead(const void* block, size_t bytes) {
   const char* p = static_cast<const char*>(block) + kPrefetchBytes;
@@ -85,7 +83,7 @@ void q8_0_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   __m512 acc[NC];
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
-    if (PF && (NC > 1 || kPrefetchQ8)) prefetch_ahead(&p[i], sizeof(PanelQ8_0));
+    if (PF && NC > 1) prefetch_ahead(&p[i], sizeof(PanelQ8_0));
     __m512i w[8];
     #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) w[g] = load512(p[i].qs[g]);
@@ -154,7 +152,7 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ4_K& b = p[i];
-    if (PF && kPrefetch) prefetch_ahead(&b, sizeof(PanelQ4_K));
+    if (PF) prefetch_ahead(&b, sizeof(PanelQ4_K));
     // k_scales.h's 6-bit unpacking, for 16 rows x 4 sub-blocks per register.
     const __m512i z0 = load512(b.scales[0]), z1 = load512(b.scales[4]), z2 = load512(b.scales[8]);
     _mm512_store_si512(sc_bytes, _mm512_and_si512(z0, m3f));
@@ -205,7 +203,7 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ6_K& b = p[i];
-    if (PF && kPrefetch) prefetch_ahead(&b, sizeof(PanelQ6_K));
+    if (PF) prefetch_ahead(&b, sizeof(PanelQ6_K));
     __m512i sumi[NC];
     for (int c = 0; c < NC; ++c) sumi[c] = _mm512_setzero_si512();
     #pragma GCC unroll 1
