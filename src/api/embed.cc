@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "api/requests.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 namespace hearth::api {
@@ -128,27 +129,13 @@ std::vector<float> embed_vector(std::vector<float> v, int dimensions) {
 }
 
 std::string base64_f32(const std::vector<float>& v) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes(v.size() * 4, '\0');
   for (size_t i = 0; i < v.size(); ++i) {
     uint32_t u = 0;
     std::memcpy(&u, &v[i], 4);
     for (int k = 0; k < 4; ++k) bytes[i * 4 + static_cast<size_t>(k)] = static_cast<char>((u >> (8 * k)) & 0xff);
   }
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const uint32_t b0 = static_cast<uint8_t>(bytes[i]);
-    const uint32_t b1 = i + 1 < bytes.size() ? static_cast<uint8_t>(bytes[i + 1]) : 0;
-    const uint32_t b2 = i + 2 < bytes.size() ? static_cast<uint8_t>(bytes[i + 2]) : 0;
-    const uint32_t n = (b0 << 16) | (b1 << 8) | b2;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-  }
-  return out;
+  return base64_encode(bytes);
 }
 
 }  // namespace hearth::api
