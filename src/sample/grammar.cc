@@ -3,70 +3,15 @@
 #include <algorithm>
 #include <cstring>
 
+#include "sample/grammar_steps.h"
 #include "util/check.h"
-#include "util/error.h"
 #include "util/utf8.h"
 
 namespace hearth::sample {
 
+using namespace grammar_internal;
+
 namespace {
-
-using Frame = GrammarMatcher::Frame;
-static_assert(sizeof(Frame) == 24, "frames are compared with memcmp: no padding");
-
-constexpr uint32_t kDocument = UINT32_MAX;
-
-// Phases of each frame kind.
-enum : uint8_t { kDocBefore = 0, kDocAfter = 1 };
-enum : uint8_t {
-  kObjOpen = 0,
-  kObjFirst,       // after '{'
-  kObjKey,         // inside a declared key literal; b = property, c = bytes matched
-  kObjAfterKey,    // before ':'; b = property
-  kObjAfterExtraKey,
-  kObjBeforeValue,  // after ':'; b = property
-  kObjBeforeExtraValue,
-  kObjAfterValue,  // before ',' or '}'
-  kObjBeforeKey,   // after ','
-};
-enum : uint8_t { kArrOpen = 0, kArrFirst, kArrAfterItem, kArrBeforeItem };
-enum : uint8_t { kStrOpen = 0, kStrBody, kStrUtf8, kStrEsc, kStrHex, kStrLowSlash, kStrLowU };
-enum : uint8_t {
-  kNumStart = 0,
-  kNumMinus,
-  kNumZero,  // terminal
-  kNumInt,   // terminal
-  kNumFrac0,
-  kNumFrac,  // terminal
-  kNumExp0,
-  kNumExpSign,
-  kNumExp,   // terminal
-};
-
-// Escape flags in a kStrHex frame's b.
-constexpr uint32_t kHexLowRequired = 1, kHexFirstD = 2, kHexHigh = 4;
-
-// Two exponent digits keep every number finite as a double (strict parsers reject overflow).
-constexpr int kIntDigits = 16, kFracDigits = 16, kExpDigits = 2;
-
-constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull, kFnvPrime = 0x100000001b3ull;
-
-uint64_t fnv(std::string_view bytes) {
-  uint64_t h = kFnvBasis;
-  for (char c : bytes) h = (h ^ static_cast<uint8_t>(c)) * kFnvPrime;
-  return h;
-}
-
-enum class Step { reject, consume, consume_pop, pop, push, key_fork };
-
-bool is_ws(uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r'; }
-bool is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
-int hex_value(uint8_t b) {
-  if (b >= '0' && b <= '9') return b - '0';
-  if (b >= 'a' && b <= 'f') return b - 'a' + 10;
-  if (b >= 'A' && b <= 'F') return b - 'A' + 10;
-  return -1;
-}
 
 Frame make_frame(uint32_t node, const GrammarNode* n) {
   Frame f{};
@@ -214,6 +159,10 @@ Step step_array(const GrammarNode& n, Frame& f, uint8_t b, uint32_t& child) {
   return Step::reject;
 }
 
+}  // namespace
+
+namespace grammar_internal {
+
 Step step_string(const GrammarNode& n, Frame& f, uint8_t b) {
   switch (f.phase) {
     case kStrOpen:
@@ -330,141 +279,9 @@ Step step_number(const GrammarNode& n, Frame& f, uint8_t b) {
   return Step::reject;
 }
 
-// In a string with a pattern, after a byte that leaves a character partly read (a UTF-8 lead or
-// continuation byte, a backslash, some digits of a \u escape or of a surrogate pair): whether
-// some character those bytes can still become lets the pattern go on. `acc` holds the bits read.
-bool pending_char_possible(const GrammarNode& n, const Frame& f, uint32_t state, uint32_t acc) {
-  const Regex& re = *n.pattern;
-  auto ok = [&](uint32_t lo, uint32_t hi) {
-    return re.step_possible(state, lo, hi, f.a, n.min_length, n.max_length);
-  };
-  switch (f.phase) {
-    case kStrUtf8: {
-      // The next byte lies in [f.b & 0xFF, f.b >> 8]; f.c bytes are still to come.
-      const int rest = 6 * (f.c - 1);
-      const uint32_t lo = ((acc << 6) | (f.b & 0x3Fu)) << rest;
-      const uint32_t hi = (((acc << 6) | ((f.b >> 8) & 0x3Fu)) << rest) | ((1u << rest) - 1);
-      return ok(lo, hi);
-    }
-    case kStrEsc:  // \u can still spell any character
-      return ok(0, 0xD7FF) || ok(0xE000, 0x10FFFF);
-    case kStrHex: {
-      const int shift = 4 * (4 - f.c);
-      if (f.b & kHexLowRequired) {  // the low half of a pair: acc = high half, then low digits
-        const uint32_t high = acc >> (4 * f.c), part = acc & ((1u << (4 * f.c)) - 1);
-        const uint32_t lo = std::max<uint32_t>(part << shift, 0xDC00);
-        const uint32_t hi = std::min<uint32_t>((part << shift) | ((1u << shift) - 1), 0xDFFF);
-        const uint32_t base = 0x10000 + ((high - 0xD800) << 10);
-        return lo <= hi && ok(base + lo - 0xDC00, base + hi - 0xDC00);
-      }
-      // A first escape: a character outside the surrogates, or the high half of a pair.
-      const uint32_t lo = acc << shift, hi = (acc << shift) | ((1u << shift) - 1);
-      if (ok(lo, std::min<uint32_t>(hi, 0xD7FF)) || ok(std::max<uint32_t>(lo, 0xE000), hi)) return true;
-      if (lo > 0xDBFF || hi < 0xD800) return false;
-      const uint32_t h0 = std::max<uint32_t>(lo, 0xD800), h1 = std::min<uint32_t>(hi, 0xDBFF);
-      return ok(0x10000 + ((h0 - 0xD800) << 10), 0x10000 + ((h1 - 0xD800) << 10) + 0x3FF);
-    }
-    case kStrLowSlash:
-    case kStrLowU: {  // a high half read: any low half may follow
-      const uint32_t base = 0x10000 + ((acc - 0xD800) << 10);
-      return ok(base, base + 0x3FF);
-    }
-    default:
-      return true;
-  }
-}
+}  // namespace grammar_internal
 
-// A string with a pattern: step_string checks the JSON, and each character it completes (a
-// UTF-8 sequence or an escape, decoded) moves the pattern's DFA. The closing quote needs an
-// accepting state; a character after which no match fits the length bounds is refused.
-Step step_pattern_string(const GrammarNode& n, Frame& f, uint8_t b) {
-  const Regex& re = *n.pattern;
-  uint32_t state = static_cast<uint32_t>(f.h);
-  uint32_t acc = static_cast<uint32_t>(f.h >> 32);
-  const uint8_t phase = f.phase;
-  if (phase == kStrBody && b == '"' && !re.accepting(state)) return Step::reject;
-  const Step r = step_string(n, f, b);
-  if (r != Step::consume) return r;
-  int64_t cp = -1;
-  switch (phase) {
-    case kStrBody:
-      if (b < 0x80) {
-        if (b != '\\') cp = b;
-      } else {
-        acc = b & (0x3Fu >> f.c);  // the lead byte's payload; f.c continuation bytes follow
-      }
-      break;
-    case kStrUtf8:
-      acc = (acc << 6) | (b & 0x3Fu);
-      if (f.phase == kStrBody) cp = acc;
-      break;
-    case kStrEsc:
-      switch (b) {
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
-        case 'u': acc = 0; break;
-        default: cp = b; break;  // " \ /
-      }
-      break;
-    case kStrHex:
-      // A surrogate pair accumulates both halves: 0xD83DDE00 for the escapes of U+1F600.
-      acc = (acc << 4) | static_cast<uint32_t>(hex_value(b));
-      if (f.phase == kStrBody) {
-        cp = acc > 0xFFFF ? 0x10000 + (((acc >> 16) - 0xD800) << 10) + ((acc & 0xFFFF) - 0xDC00) : acc;
-      }
-      break;
-    default:  // kStrOpen, and the "\u" between surrogate halves
-      break;
-  }
-  if (cp >= 0) {
-    state = re.next(state, static_cast<uint32_t>(cp));
-    if (state == Regex::kDead || !re.fits(state, f.a, n.min_length, n.max_length)) return Step::reject;
-    acc = 0;
-  } else if (!pending_char_possible(n, f, state, acc)) {
-    return Step::reject;
-  }
-  f.h = (static_cast<uint64_t>(acc) << 32) | state;
-  return Step::consume;
-}
-
-int64_t bounded_value(const Frame& f) {
-  return f.b ? -static_cast<int64_t>(f.h) : static_cast<int64_t>(f.h);
-}
-
-bool in_bounds(const GrammarNode& n, const Frame& f) {
-  const int64_t v = bounded_value(f);
-  return v >= n.min_value && v <= n.max_value;
-}
-
-// Whether some integer that starts with the digits read so far (magnitude `mag`, `digits` of
-// them) is within the bounds: mag itself, or mag followed by k more digits, which spans
-// [mag * 10^k, mag * 10^k + 10^k - 1] (no more digits after a leading 0).
-bool int_reachable(const GrammarNode& n, bool negative, uint64_t mag, int digits) {
-  uint64_t lo = mag, span = 1;
-  for (int d = digits;; ++d) {
-    const int64_t a = static_cast<int64_t>(lo), z = static_cast<int64_t>(lo + span - 1);
-    const int64_t vmin = negative ? -z : a, vmax = negative ? -a : z;
-    if (vmin <= n.max_value && vmax >= n.min_value) return true;
-    if (mag == 0 || d >= kIntDigits) return false;
-    lo *= 10;
-    span *= 10;
-  }
-}
-
-Step step_bounded_int(const GrammarNode& n, Frame& f, uint8_t b) {
-  const Step r = step_number(n, f, b);
-  if (r == Step::pop) return in_bounds(n, f) ? Step::pop : Step::reject;
-  if (r != Step::consume) return r;
-  if (f.phase == kNumMinus) {
-    f.b = 1;
-    return n.min_value < 0 ? Step::consume : Step::reject;
-  }
-  f.h = f.h * 10 + (b - '0');
-  return int_reachable(n, f.b != 0, f.h, f.c) ? Step::consume : Step::reject;
-}
+namespace {
 
 // Literal sets: [a, b) is the range of sorted literals that share the c bytes read so far.
 Step step_literals(const GrammarNode& n, Frame& f, uint8_t b) {
@@ -623,117 +440,6 @@ void advance(const Grammar& g, std::vector<Frame>& w, uint8_t b, Scratch& s) {
 }
 
 }  // namespace
-
-// ---- Grammar ----
-
-int32_t Grammar::add(GrammarNode node) {
-  nodes_.push_back(std::move(node));
-  return static_cast<int32_t>(nodes_.size() - 1);
-}
-
-int32_t Grammar::resolve(int32_t id) const {
-  // Follows aliases; a chain longer than the node count is a cycle.
-  for (size_t hops = 0; hops <= nodes_.size(); ++hops) {
-    const GrammarNode& n = nodes_[static_cast<size_t>(id)];
-    if (n.kind != GrammarNodeKind::alias) return id;
-    id = n.alternatives[0];
-  }
-  throw Error(ErrorCode::invalid_argument, "invalid JSON schema: a $ref chain loops without a value");
-}
-
-void Grammar::finalize(int32_t root) {
-  GrammarNode str;
-  str.kind = GrammarNodeKind::string;
-  any_string_ = add(std::move(str));
-
-  const size_t n_built = nodes_.size();
-  for (size_t i = 0; i < n_built; ++i) {
-    GrammarNode& n = nodes_[i];
-    if (n.kind != GrammarNodeKind::object || n.extra < 0) continue;
-    if (n.properties.empty()) {
-      n.extra_key = any_string_;
-      continue;
-    }
-    GrammarNode key;
-    key.kind = GrammarNodeKind::string;
-    for (const GrammarProperty& p : n.properties) {
-      key.excluded.push_back(fnv(std::string_view(p.key).substr(1, p.key.size() - 2)));
-    }
-    std::sort(key.excluded.begin(), key.excluded.end());
-    const int32_t id = add(std::move(key));
-    nodes_[i].extra_key = id;  // add() may have moved the nodes
-  }
-
-  for (GrammarNode& n : nodes_) {
-    for (GrammarProperty& p : n.properties) p.node = resolve(p.node);
-    if (n.extra >= 0) n.extra = resolve(n.extra);
-    if (n.items >= 0) n.items = resolve(n.items);
-    for (int32_t& p : n.prefix) p = resolve(p);
-    if (n.kind == GrammarNodeKind::literals) {
-      std::sort(n.literals.begin(), n.literals.end());
-      n.literals.erase(std::unique(n.literals.begin(), n.literals.end()), n.literals.end());
-      // An empty literal cannot be read; it is not valid JSON anyway.
-      if (!n.literals.empty() && n.literals[0].empty()) n.literals.erase(n.literals.begin());
-      if (n.literals.empty()) n.kind = GrammarNodeKind::never;
-    }
-  }
-  root_ = resolve(root);
-
-  // Flatten choices: alternatives become the leaf nodes they reach through choices and aliases
-  // (a choice that reaches itself contributes nothing more the second time).
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].kind != GrammarNodeKind::choice) continue;
-    std::vector<int32_t> leaves, stack(nodes_[i].alternatives.rbegin(), nodes_[i].alternatives.rend());
-    std::vector<bool> seen(nodes_.size(), false);
-    seen[i] = true;
-    while (!stack.empty()) {
-      int32_t id = resolve(stack.back());
-      stack.pop_back();
-      if (seen[static_cast<size_t>(id)]) continue;
-      seen[static_cast<size_t>(id)] = true;
-      const GrammarNode& a = nodes_[static_cast<size_t>(id)];
-      if (a.kind == GrammarNodeKind::choice) {
-        stack.insert(stack.end(), a.alternatives.rbegin(), a.alternatives.rend());
-      } else if (a.kind != GrammarNodeKind::never) {
-        leaves.push_back(id);
-      }
-    }
-    nodes_[i].alternatives = std::move(leaves);
-  }
-
-  for (GrammarNode& n : nodes_) {
-    n.first.reset();
-    switch (n.kind) {
-      case GrammarNodeKind::object: n.first.set('{'); break;
-      case GrammarNodeKind::array: n.first.set('['); break;
-      case GrammarNodeKind::string: n.first.set('"'); break;
-      case GrammarNodeKind::number:
-        n.first.set('-');
-        for (int c = '0'; c <= '9'; ++c) n.first.set(static_cast<size_t>(c));
-        break;
-      case GrammarNodeKind::literals:
-        for (const std::string& l : n.literals) n.first.set(static_cast<uint8_t>(l[0]));
-        break;
-      default: break;
-    }
-  }
-  for (GrammarNode& n : nodes_) {
-    if (n.kind != GrammarNodeKind::choice) continue;
-    for (int32_t a : n.alternatives) n.first |= nodes_[static_cast<size_t>(a)].first;
-  }
-  for (const GrammarNode& n : nodes_) {
-    for (const GrammarProperty& p : n.properties) {
-      if (p.key.size() < 2 || p.key.size() > UINT16_MAX) {
-        throw Error(ErrorCode::invalid_argument, "a property name in the schema is too long");
-      }
-    }
-    for (const std::string& l : n.literals) {
-      if (l.size() >= UINT16_MAX) {
-        throw Error(ErrorCode::invalid_argument, "an enum or const value in the schema is too long");
-      }
-    }
-  }
-}
 
 // ---- GrammarMatcher ----
 
