@@ -74,6 +74,20 @@ GrammarMatcher state(int i, const std::shared_ptr<const Grammar>& g) {
   return m;
 }
 
+// Times the single-token check over a few ordinary word tokens, as a model inside a string would
+// pick them.
+void check_tokens(benchmark::State& st, const GrammarVocab& v, GrammarMatcher& m) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 1000; id < 152000 && ids.size() < 64; id += 997) {
+    if (!v.piece(id).empty()) ids.push_back(id);
+  }
+  size_t i = 0, ok = 0;
+  for (auto _ : st) {
+    ok += v.allows(m, ids[i++ % ids.size()]);
+  }
+  benchmark::DoNotOptimize(ok);
+}
+
 void BM_GrammarMask(benchmark::State& st) {
   const GrammarVocab* v = qwen_vocab();
   if (v == nullptr) {
@@ -102,16 +116,7 @@ void BM_GrammarCheckToken(benchmark::State& st) {
     return;
   }
   GrammarMatcher m = state(1, json_schema_grammar(kSchema));
-  // A few ordinary word tokens, as a model inside a string would pick.
-  std::vector<int32_t> ids;
-  for (int32_t id = 1000; id < 152000 && ids.size() < 64; id += 997) {
-    if (!v->piece(id).empty()) ids.push_back(id);
-  }
-  size_t i = 0, ok = 0;
-  for (auto _ : st) {
-    ok += v->allows(m, ids[i++ % ids.size()]);
-  }
-  benchmark::DoNotOptimize(ok);
+  check_tokens(st, *v, m);
 }
 BENCHMARK(BM_GrammarCheckToken)->Unit(benchmark::kNanosecond);
 
@@ -151,15 +156,7 @@ void BM_GrammarCheckTokenPattern(benchmark::State& st) {
   const GrammarVocab* v = pattern_setup(st, &mo);
   if (v == nullptr) return;
   GrammarMatcher& m = *mo;
-  std::vector<int32_t> ids;
-  for (int32_t id = 1000; id < 152000 && ids.size() < 64; id += 997) {
-    if (!v->piece(id).empty()) ids.push_back(id);
-  }
-  size_t i = 0, ok = 0;
-  for (auto _ : st) {
-    ok += v->allows(m, ids[i++ % ids.size()]);
-  }
-  benchmark::DoNotOptimize(ok);
+  check_tokens(st, *v, m);
   st.SetLabel(pattern_label(st));
 }
 BENCHMARK(BM_GrammarCheckTokenPattern)->ArgsProduct({{0, 1, 2}, {0, 1}})->Unit(benchmark::kNanosecond);

@@ -71,6 +71,11 @@ int read_char(EditLine* el, wchar_t* out) {
       note_interrupt(el, st);
       return 0;
     }
+    // libedit prints the prompt before it takes the terminal out of canonical mode, so a Ctrl+D
+    // typed right after the prompt can land in canonical mode, where the kernel stores the EOF as
+    // a NUL byte, which is what reading then gives in raw mode. Take NUL as the Ctrl+D it was
+    // (Ctrl+@ / Ctrl+Space, the only keys that send NUL, mean nothing at a chat prompt).
+    if (c == '\0') c = '\x04';
     wchar_t wc;
     size_t r = std::mbrtowc(&wc, &c, 1, &st->mb);
     if (r == static_cast<size_t>(-2)) continue;  // more bytes of this character to come

@@ -74,6 +74,16 @@ TEST_F(CliFixture, InteractiveChatStreamsThinksAndShowsVerboseStats) {
   EXPECT_EQ(server.chats[0]["think"], true);  // a thinking model thinks by default
 }
 
+// A Ctrl+D typed before the line editor has the terminal in raw mode (type-ahead, or a key
+// pressed the moment the prompt shows: libedit prints the prompt first) reaches the kernel in
+// canonical mode, which keeps it as a NUL byte; raw mode then reads that NUL. It must still
+// leave. Typed here right after the start, long before the first prompt.
+TEST_F(CliFixture, CtrlDTypedBeforeRawModeStillLeaves) {
+  PtyProcess p({HEARTH_EXE, "run", "m"}, env());
+  p.type("\x04");
+  EXPECT_EQ(p.wait(20), 0) << p.output();
+}
+
 TEST_F(CliFixture, CtrlCStopsTheAnswerAndTheSessionGoesOn) {
   PtyProcess p({HEARTH_EXE, "run", "m"}, env());
   ASSERT_TRUE(p.expect(">>> ")) << p.output();
