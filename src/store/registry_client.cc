@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,64 @@ std::string strip_port(const std::string& host) {
   return c == std::string::npos ? host : host.substr(0, c);
 }
 
+// The token request URL as Go's url.Values.Encode writes it (keys sorted; the realm's own
+// parameters kept; one scope per space-separated scope), with a random nonce: the exact URL sent
+// is the one signed.
+std::string token_request_url(const std::string& realm, const std::string& service, const std::string& scope) {
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string base = realm;
+  if (const size_t q = realm.find('?'); q != std::string::npos) {
+    base = realm.substr(0, q);
+    const std::string rest = realm.substr(q + 1);
+    for (size_t at = 0; at <= rest.size();) {
+      const size_t amp = std::min(rest.find('&', at), rest.size());
+      const std::string pair = rest.substr(at, amp - at);
+      if (!pair.empty()) {
+        const size_t eq = pair.find('=');
+        query.emplace_back(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
+      }
+      at = amp + 1;
+    }
+  }
+  query.emplace_back("service", url_escape(service));
+  for (size_t at = 0; at <= scope.size();) {
+    const size_t sp = std::min(scope.find(' ', at), scope.size());
+    query.emplace_back("scope", url_escape(scope.substr(at, sp - at)));
+    at = sp + 1;
+  }
+  query.emplace_back("ts", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count()));
+  std::string nonce(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16) != 1) {
+    throw Error(ErrorCode::internal, "OpenSSL gave no random bytes");
+  }
+  query.emplace_back("nonce", base64_encode(nonce, Base64::raw_url));
+  std::stable_sort(query.begin(), query.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string url = base;
+  for (size_t i = 0; i < query.size(); ++i) url += (i == 0 ? "?" : "&") + query[i].first + "=" + query[i].second;
+  return url;
+}
+
+// The key that signs token requests, made on first use. A key that cannot be read or made (no
+// writable home, a damaged file) is logged and the request goes unsigned: anonymous tokens still
+// work that way, where Ollama would fail the pull.
+std::optional<SigningKey> signing_key(const std::string& configured) {
+  const std::string path = configured.empty() ? default_signing_key_path() : configured;
+  try {
+    bool created = false;
+    SigningKey key = SigningKey::load_or_create(path, &created);
+    if (created) {
+      HEARTH_LOG_INFO("no signing key at " + path + "; made a new one. Your new public key is: " +
+                      key.public_key_line());
+    }
+    return key;
+  } catch (const Error& e) {
+    HEARTH_LOG_WARN(std::string("token request sent unsigned: ") + e.what());
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 std::string registry_user_agent() { return "hearth/0.1.0 (amd64 linux)"; }
@@ -105,54 +164,13 @@ bool RegistryClient::fetch_token(const std::string& challenge) {
                 "unauthorized: auth realm host " + host_of(realm) + " does not match registry host " +
                     name_.host);
   }
-  // The query as Go's url.Values.Encode writes it (keys sorted; the realm's own parameters
-  // kept), with a random nonce; the exact URL sent is the one signed.
-  std::vector<std::pair<std::string, std::string>> query;
-  std::string base = realm;
-  if (const size_t q = realm.find('?'); q != std::string::npos) {
-    base = realm.substr(0, q);
-    std::string rest = realm.substr(q + 1);
-    for (size_t at = 0; at <= rest.size();) {
-      const size_t amp = std::min(rest.find('&', at), rest.size());
-      const std::string pair = rest.substr(at, amp - at);
-      if (!pair.empty()) {
-        const size_t eq = pair.find('=');
-        query.emplace_back(pair.substr(0, eq), eq == std::string::npos ? "" : pair.substr(eq + 1));
-      }
-      at = amp + 1;
-    }
-  }
-  query.emplace_back("service", url_escape(kv["service"]));
-  for (size_t at = 0; at <= kv["scope"].size();) {
-    const std::string& scope = kv["scope"];
-    const size_t sp = std::min(scope.find(' ', at), scope.size());
-    query.emplace_back("scope", url_escape(scope.substr(at, sp - at)));
-    at = sp + 1;
-  }
-  query.emplace_back("ts", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count()));
-  std::string nonce(16, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), 16) != 1) {
-    throw Error(ErrorCode::internal, "OpenSSL gave no random bytes");
-  }
-  query.emplace_back("nonce", base64_encode(nonce, Base64::raw_url));
-  std::stable_sort(query.begin(), query.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string url = base;
-  for (size_t i = 0; i < query.size(); ++i) {
-    url += (i == 0 ? "?" : "&") + query[i].first + "=" + query[i].second;
-  }
-  const std::string key_path = opts_.signing_key_path.empty() ? default_signing_key_path() : opts_.signing_key_path;
-  bool created = false;
-  const SigningKey key = SigningKey::load_or_create(key_path, &created);
-  if (created) {
-    HEARTH_LOG_INFO("no signing key at " + key_path + "; made a new one. Your new public key is: " +
-                    key.public_key_line());
-  }
+  const std::string url = token_request_url(realm, kv["service"], kv["scope"]);
   HttpRequest tr;
   tr.url = url;
   tr.headers.push_back("User-Agent: " + registry_user_agent());
-  tr.headers.push_back("Authorization: " + key.authorization(token_request_signing_data(url)));
+  if (const auto key = signing_key(opts_.signing_key_path)) {
+    tr.headers.push_back("Authorization: " + key->authorization(token_request_signing_data(url)));
+  }
   tr.cancel = opts_.cancel;
   HttpResponse r = http_perform(tr);
   if (r.status != 200) return false;

@@ -57,9 +57,11 @@ TEST(RegistryAuth, BearerChallengeThenRedirectedBlob) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"http://" + reg.host() +
                                            "/token\",service=\"fake\",scope=\"repository:library/m:pull\"");
   };
+  std::string token_auth_seen;
   reg.server().Get("/token", [&](const httplib::Request& r, httplib::Response& res) {
     ++token_requests;
     scope_seen = r.get_param_value("scope");
+    token_auth_seen = r.get_header_value("Authorization");
     res.set_content(R"({"token":"t0k"})", "application/json");
   });
   reg.server().Get("/v2/library/m/manifests/latest", [&](const httplib::Request& r, httplib::Response& res) {
@@ -85,6 +87,17 @@ TEST(RegistryAuth, BearerChallengeThenRedirectedBlob) {
   EXPECT_EQ(scope_seen, "repository:library/m:pull");
   EXPECT_EQ(s.read_blob(m.layers[0].digest), blob);
   EXPECT_EQ(testing::read_all(s.manifest_path(ModelName::parse(reg.host() + "/library/m"))), manifest);
+  EXPECT_FALSE(token_auth_seen.empty());  // signed
+
+  // No key can be made there (/dev/null is no directory): the token request goes unsigned and
+  // this registry, which hands out anonymous tokens, still serves the pull.
+  testing::TempDir dir2;
+  Store s2(dir2.path());
+  o.signing_key_path = "/dev/null/id_ed25519";
+  pull_model(s2, reg.host() + "/library/m", o, nullptr);
+  EXPECT_EQ(s2.read_blob(m.layers[0].digest), blob);
+  EXPECT_EQ(token_requests.load(), 2);
+  EXPECT_EQ(token_auth_seen, "");
 }
 
 TEST(RegistryAuth, ErrorsAreClear) {
