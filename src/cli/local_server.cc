@@ -26,6 +26,7 @@ class InProcessServer final : public LocalServer {
     config.bind.scheme = "http";
     config.bind.host = "127.0.0.1";
     config.bind.port = 0;
+    config.prune_on_start = false;  // one command's server: no store-wide scan each time
     auto store = std::make_shared<store::Store>(store::Store::default_root());
     std::shared_ptr<engine::BackendLoader> loader = engine::make_runner_loader();
     auto scheduler =

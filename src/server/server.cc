@@ -8,7 +8,6 @@
 #include <regex>
 
 #include "server/server_state.h"
-#include "store/file_lock.h"
 #include "util/env.h"
 #include "util/log.h"
 
@@ -283,7 +282,7 @@ int Server::bind() {
   if (port_ <= 0) {
     throw Error(ErrorCode::io, "listen tcp " + s.config.bind.display() + ": bind: address already in use or unavailable");
   }
-  prune_unused_blobs(*s.store);
+  if (s.config.prune_on_start) prune_unused_blobs(*s.store);
   return port_;
 }
 

@@ -30,6 +30,10 @@ struct ServerConfig {
   int num_thread = 0;
   std::string kv_cache_type = "f16";
   size_t http_threads = 64;          // connections served at once (streams hold one each)
+  // Prune unreferenced blobs at bind() (HEARTH_NOPRUNE still wins). The CLI's stand-in server,
+  // which lives for one command, turns it off: pruning is `hearth serve`'s start-up work, as it
+  // is only `ollama serve`'s.
+  bool prune_on_start = true;
 
   // From HEARTH_* (OLLAMA_*) variables.
   static ServerConfig from_env();
@@ -45,7 +49,7 @@ class Server {
 
   // Binds the configured address (port 0: any free port) and returns the port. Then, as Ollama
   // does at start-up, prunes the store's unreferenced blobs and dead temp files unless
-  // HEARTH_NOPRUNE is set.
+  // HEARTH_NOPRUNE is set or config.prune_on_start is off.
   // Throws Error(io) when the address cannot be bound.
   int bind();
   // Serves until stop(). bind() first.

@@ -233,6 +233,20 @@ TEST(CliStoreE2E, CopyErrorsWithoutServer) {
 }
 
 // Without a server `hearth ls PREFIX` reads the store and, as Ollama, ignores case.
+// Only `hearth serve` prunes: a verb run without a server (its own server, one command long) does
+// not scan the store and leaves an orphan blob for the next `hearth serve`.
+TEST(CliStoreE2E, VerbsWithoutServerDoNotPrune) {
+  TempDir dir;
+  const std::string models = dir.path() + "/models";
+  store::Store st(models);
+  store::testing::put_stories_model(st, "stories:260k");
+  const std::string orphan = st.put_blob("no manifest names these bytes");
+  auto run = store::testing::run_hearth(models, dir.path(), "cp stories:260k tale:1");
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("running in-process"), std::string::npos) << run.err;  // its own server ran
+  EXPECT_TRUE(st.has_blob(orphan));
+}
+
 TEST(CliStoreE2E, ListPrefixIgnoresCaseWithoutServer) {
   TempDir dir;
   const std::string models = dir.path() + "/models";
