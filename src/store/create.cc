@@ -1,7 +1,6 @@
 #include "store/create.h"
 
 #include <optional>
-#include <set>
 
 #include "chat/go_template.h"
 #include "gguf/gguf_file.h"
@@ -173,21 +172,8 @@ void create_model(Store& store, std::string_view text, const CreateSpec& spec,
   m.layers = layers;
 
   emit("writing manifest");
-  std::vector<std::string> old_digests;
-  if (auto existing = store.resolve(name); existing && existing->key() == name.key()) {
-    try {
-      old_digests = store.read_manifest(*existing).blob_digests();
-    } catch (const Error&) {
-    }
-  }
-  store.write_manifest(name, m.to_json());
+  const std::vector<std::string> unused = store.replace_manifest(name, m.to_json());
   gc.release();
-  std::set<std::string> now;
-  for (const auto& d : m.blob_digests()) now.insert(d);
-  std::vector<std::string> unused;
-  for (const auto& d : old_digests) {
-    if (now.count(d) == 0) unused.push_back(d);
-  }
   if (!unused.empty()) store.remove_blobs_if_unreferenced(unused);
   emit("success");
 }

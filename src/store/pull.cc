@@ -29,10 +29,7 @@ void pull_model(Store& store, std::string_view text, const RegistryOptions& opts
     if (progress) progress(Progress{status, digest, total, completed});
   };
   ModelName name = ModelName::parse(text);
-  // A name may carry a scheme (Ollama's ParseName keeps it); http:// needs --insecure.
-  if (text.rfind("http://", 0) == 0 && !opts.insecure) {
-    throw Error(ErrorCode::invalid_argument, "insecure protocol http");
-  }
+  check_name_scheme(text, opts);
   RegistryClient client(name, opts);
   // Operations on one name run one after another, for their whole length (a second pull of the
   // same model then finds every blob in place).
@@ -87,23 +84,10 @@ void pull_model(Store& store, std::string_view text, const RegistryOptions& opts
   for (auto& dl : downloaded) dl->finish();
 
   emit("writing manifest");
-  std::vector<std::string> old_digests;
-  if (auto existing = store.resolve(name); existing && existing->key() == name.key()) {
-    try {
-      old_digests = store.read_manifest(*existing).blob_digests();
-    } catch (const Error&) {
-      // An unreadable old manifest is simply replaced.
-    }
-  }
-  store.write_manifest(name, raw);
+  const std::vector<std::string> unused = store.replace_manifest(name, raw);
   blob_locks.clear();
   gc.release();
 
-  std::vector<std::string> unused;
-  std::set<std::string> now(seen.begin(), seen.end());
-  for (const auto& d : old_digests) {
-    if (now.count(d) == 0) unused.push_back(d);
-  }
   if (opts.prune_unused && !unused.empty()) {
     emit("removing unused layers");
     store.remove_blobs_if_unreferenced(unused);

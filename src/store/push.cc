@@ -129,9 +129,7 @@ void push_model(Store& store, std::string_view text, const RegistryOptions& opts
   // Held for the whole push: a `rm` of this model waits instead of deleting blobs mid-upload.
   FileLock model_lock = store.lock_model(name);
   emit("retrieving manifest");
-  if (text.rfind("http://", 0) == 0 && !opts.insecure) {
-    throw Error(ErrorCode::invalid_argument, "insecure protocol http");  // as Ollama's PushModel
-  }
+  check_name_scheme(text, opts);  // after "retrieving manifest", as Ollama's PushModel
   std::string raw;
   Manifest m = store.read_manifest(name, &raw);
   std::vector<Layer> layers = m.layers;

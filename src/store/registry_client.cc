@@ -122,6 +122,12 @@ std::optional<SigningKey> signing_key(const std::string& configured) {
 
 }  // namespace
 
+void check_name_scheme(std::string_view text, const RegistryOptions& opts) {
+  if (text.rfind("http://", 0) == 0 && !opts.insecure) {
+    throw Error(ErrorCode::invalid_argument, "insecure protocol http");
+  }
+}
+
 std::string registry_user_agent() { return "hearth/0.1.0 (amd64 linux)"; }
 
 RegistryClient::RegistryClient(ModelName name, RegistryOptions opts)

@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "store/http_client.h"
 #include "store/model_name.h"
@@ -46,6 +47,10 @@ struct RegistryOptions {
   // made on first use when missing (Ollama makes its own at first start).
   std::string signing_key_path;
 };
+
+// A name may carry a scheme (Ollama's ParseName keeps it): `http://host/...` is refused unless
+// opts.insecure, with Ollama's "insecure protocol http".
+void check_name_scheme(std::string_view text, const RegistryOptions& opts);
 
 class RegistryClient {
  public:

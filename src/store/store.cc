@@ -242,6 +242,24 @@ Manifest Store::read_manifest(const ModelName& name, std::string* raw) const {
   return m;
 }
 
+std::vector<std::string> Store::replace_manifest(const ModelName& name, std::string_view raw) {
+  std::vector<std::string> old;
+  if (auto existing = resolve(name); existing && existing->key() == name.key()) {
+    try {
+      old = read_manifest(*existing).blob_digests();
+    } catch (const Error&) {
+    }
+  }
+  write_manifest(name, raw);
+  const std::vector<std::string> kept = Manifest::parse(raw).blob_digests();
+  const std::set<std::string> now(kept.begin(), kept.end());
+  std::vector<std::string> unused;
+  for (const auto& d : old) {
+    if (now.count(d) == 0) unused.push_back(d);
+  }
+  return unused;
+}
+
 void Store::write_manifest(const ModelName& name, std::string_view raw) {
   Manifest m = Manifest::parse(raw);
   for (const Layer* l : [&] {

@@ -86,6 +86,10 @@ class Store {
   // Atomically writes the manifest bytes as given (byte-for-byte), after checking that it parses
   // and that every blob it names is present with the size it claims. Keeps an existing casing.
   void write_manifest(const ModelName& name, std::string_view raw);
+  // write_manifest over this very name's previous manifest (a re-pull or re-create); returns the
+  // blobs the previous manifest named and the new one does not, for remove_blobs_if_unreferenced.
+  // An unreadable previous manifest is simply replaced.
+  std::vector<std::string> replace_manifest(const ModelName& name, std::string_view raw);
 
   ModelEntry entry(const ModelName& name) const;
   // Every model, newest first. Unreadable manifests are skipped with a warning.
