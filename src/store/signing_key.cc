@@ -1,6 +1,5 @@
 #include "store/signing_key.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
@@ -9,9 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "store/atomic_file.h"
 #include "store/digest.h"
@@ -106,11 +103,9 @@ SigningKey SigningKey::generate() {
 }
 
 SigningKey SigningKey::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::not_found, path + ": no such key file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  // not_found when missing; an OpenSSH ed25519 key is ~400 bytes, so anything past 64 KiB is
+  // not one.
+  const std::string text = read_file(path, 64 << 10);
   const size_t b = text.find(kBegin), e = text.find(kEnd);
   if (b == std::string::npos || e == std::string::npos || e < b) {
     throw Error(ErrorCode::corrupt, path + ": not an OpenSSH private key");
