@@ -1,5 +1,5 @@
 // The model's non-matmul ops at the Qwen2 1.5B shape (hidden 1536, 12 query heads of 128, 2 KV
-// heads, FFN 8960, F16 KV cache), through cpu_backend() (the calls the model makes), per CPU tier
+// heads, FFN 8960, F16 KV cache), through the CPU kernels the "cpu" backend calls, per CPU tier
 // and thread count. One iteration is one layer's call: multiply by 28 layers for a token or a
 // prompt.
 //   nice build-<you>/bench/hearth_bench --benchmark_filter='^ops_'
@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "ops/backend.h"
+#include "ops/activation.h"
+#include "ops/attention.h"
+#include "ops/norm.h"
+#include "ops/rope.h"
 #include "quant/fp16.h"
 #include "util/cpu_features.h"
 #include "util/thread_pool.h"
@@ -69,7 +72,7 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
                out.data() + r * kHead * kHeadDim};
   }
   for (auto _ : state) {
-    cpu_backend().attention(s, rows.data(), n_rows);
+    attention(s, rows.data(), n_rows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -84,7 +87,7 @@ void bench_rmsnorm(benchmark::State& state, CpuTier tier, int threads, int64_t n
   const auto x = random_floats(n_rows * kEmbd, 4), w = random_floats(kEmbd, 5);
   std::vector<float> out(x.size());
   for (auto _ : state) {
-    cpu_backend().rmsnorm(x.data(), w.data(), n_rows, kEmbd, 1e-6f, out.data());
+    rmsnorm(x.data(), w.data(), n_rows, kEmbd, 1e-6f, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * n_rows * kEmbd * 8);
@@ -101,8 +104,8 @@ void bench_rope(benchmark::State& state, CpuTier tier, int threads, int64_t n_to
   std::vector<int32_t> pos(static_cast<size_t>(n_tok));
   for (int64_t t = 0; t < n_tok; ++t) pos[t] = static_cast<int32_t>(300 + t);
   for (auto _ : state) {
-    cpu_backend().rope(q.data(), n_tok, kHead, kHeadDim, pos.data(), p);
-    cpu_backend().rope(k.data(), n_tok, kHeadKv, kHeadDim, pos.data(), p);
+    rope_batch(q.data(), n_tok, kHead, kHeadDim, pos.data(), p);
+    rope_batch(k.data(), n_tok, kHeadKv, kHeadDim, pos.data(), p);
     benchmark::DoNotOptimize(q.data());
   }
 }
@@ -112,7 +115,7 @@ void bench_swiglu(benchmark::State& state, CpuTier tier, int threads, int64_t n_
   const auto g = random_floats(n_tok * kFf, 8, 3.0f), u = random_floats(n_tok * kFf, 9);
   std::vector<float> out(g.size());
   for (auto _ : state) {
-    cpu_backend().swiglu(g.data(), u.data(), n_tok * kFf, out.data());
+    swiglu(g.data(), u.data(), n_tok * kFf, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations() * n_tok * kFf);
@@ -123,7 +126,7 @@ void bench_add(benchmark::State& state, CpuTier tier, int threads, int64_t n_tok
   auto y = random_floats(n_tok * kEmbd, 10);
   const auto x = random_floats(n_tok * kEmbd, 11, 1e-6f);
   for (auto _ : state) {
-    cpu_backend().add(y.data(), x.data(), n_tok * kEmbd);
+    add_inplace(y.data(), x.data(), n_tok * kEmbd);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetItemsProcessed(state.iterations() * n_tok * kEmbd);
@@ -134,7 +137,7 @@ void bench_add_bias(benchmark::State& state, CpuTier tier, int threads, int64_t 
   auto x = random_floats(n_tok * kEmbd, 12);
   const auto b = random_floats(kEmbd, 13, 1e-6f);
   for (auto _ : state) {
-    cpu_backend().add_bias(x.data(), b.data(), n_tok, kEmbd);
+    add_bias_rows(x.data(), b.data(), n_tok, kEmbd);
     benchmark::DoNotOptimize(x.data());
   }
   state.SetItemsProcessed(state.iterations() * n_tok * kEmbd);

@@ -1,14 +1,22 @@
 #pragma once
-// One factory per architecture (one file each); registry.cc maps general.architecture to them.
+// One function per architecture (one file each): reads the file's hyperparameters into `hp` and
+// says, layer by layer, which blocks the model is made of. registry.cc maps general.architecture
+// to them; Model (model.h) binds and runs what they describe.
 
-#include <memory>
-
-#include "model/model.h"
+#include "gguf/gguf_file.h"
+#include "model/hparams.h"
+#include "model/layer_spec.h"
 
 namespace hearth::model {
 
-std::unique_ptr<Model> make_llama(gguf::File file, const ops::Backend& backend);
-std::unique_ptr<Model> make_qwen2(gguf::File file, const ops::Backend& backend);
-std::unique_ptr<Model> make_qwen3(gguf::File file, const ops::Backend& backend);
+using ArchitectureFn = ModelSpec (*)(const gguf::File& file, HParams& hp);
+
+ModelSpec llama_spec(const gguf::File& file, HParams& hp);
+ModelSpec qwen2_spec(const gguf::File& file, HParams& hp);
+ModelSpec qwen3_spec(const gguf::File& file, HParams& hp);
+
+// Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
+// starting point of the llama family's specs).
+ModelSpec uniform_decoder_spec(const HParams& hp);
 
 }  // namespace hearth::model

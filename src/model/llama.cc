@@ -3,16 +3,15 @@
 // files may carry rope_freqs.weight (per-frequency divisors); biases are used if a file has them.
 
 #include "model/architectures.h"
-#include "model/decoder.h"
 
 namespace hearth::model {
 
-std::unique_ptr<Model> make_llama(gguf::File file, const ops::Backend& backend) {
-  HParams hp = read_hparams(file, "llama", ops::RopeMode::normal);
-  DecoderOptions opt;
-  opt.optional_bias = true;
-  opt.rope_freqs = true;
-  return std::make_unique<Decoder>(std::move(file), backend, std::move(hp), opt);
+ModelSpec llama_spec(const gguf::File& file, HParams& hp) {
+  hp = read_hparams(file, "llama", ops::RopeMode::normal);
+  ModelSpec m = uniform_decoder_spec(hp);
+  for (LayerSpec& l : m.layers) l.attention.qkv_bias = Bias::if_present;
+  m.rope_freqs = RopeFreqs::if_present;
+  return m;
 }
 
 }  // namespace hearth::model

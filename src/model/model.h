@@ -1,7 +1,9 @@
 #pragma once
-// A loaded model: hyperparameters, bound weights, and a forward pass over a Batch that reads and
-// extends a KvCache. load_model() picks the architecture from general.architecture through the
-// registry (registry.cc). The model owns its gguf::File (weights point into its memory map).
+// A loaded model: hyperparameters, the blocks its architecture's spec names (bound to tensors on
+// the backends that run them), and a forward pass over a Batch that reads and extends a KvCache.
+// load_model() picks the architecture from general.architecture through the registry
+// (registry.cc) and places the layers on backends as Placement says. The model owns its
+// gguf::File (weights kept as views point into its memory map) and its backends.
 
 #include <cstdint>
 #include <memory>
@@ -10,23 +12,42 @@
 
 #include "gguf/gguf_file.h"
 #include "model/batch.h"
+#include "model/blocks.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
+#include "model/layer_spec.h"
 #include "ops/backend.h"
 
 namespace hearth::model {
 
+// Which backend runs which layers (ops::make_backend names). The last n_offload layers and the
+// output head run on offload_backend, the rest on `backend`, as Ollama's num_gpu offloads the
+// last layers to a GPU; n_offload >= n_layer puts the whole model there.
+struct Placement {
+  std::string backend = "cpu";
+  std::string offload_backend;
+  int n_offload = 0;
+};
+
 class Model {
  public:
-  virtual ~Model() = default;
+  // Binds every tensor; errors name the file and the tensor.
+  Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& placement);
+  ~Model();
 
   const HParams& hparams() const { return hp_; }
+  const ModelSpec& spec() const { return spec_; }
   const gguf::File& file() const { return file_; }
   int64_t n_vocab() const { return hp_.n_vocab; }
   int64_t n_params() const;  // elements over all tensors
+  // The backend of each layer, then the output head's: "cpu", "cpu-ref", ...
+  std::vector<std::string> layer_backends() const;
+  // Bytes the backends hold for the weights they copied (repacked, uploaded).
+  uint64_t backend_weight_bytes() const { return weight_bytes_; }
 
-  // A cache for n_seq sequences of n_ctx positions in this model's shape.
-  KvCache make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type) const;
+  // A cache for n_seq sequences of n_ctx positions, each layer's on its layer's backend.
+  // Error(resource_exhausted) when it cannot be allocated.
+  KvCache make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type);
 
   // Runs the batch: stores every row's key/value in `cache`, and writes n_vocab logits for each
   // row whose want_logits is set, in row order, to logits ([batch.n_logits(), n_vocab]).
@@ -39,21 +60,38 @@ class Model {
   // what embeddings pool. Same errors as forward.
   void forward_hidden(const Batch& batch, KvCache& cache, float* hidden);
 
- protected:
-  Model(gguf::File file, const ops::Backend& backend) : file_(std::move(file)), be_(backend) {}
-  virtual void forward_impl(const Batch& batch, KvCache& cache, float* logits) = 0;
+ private:
+  struct Layer {
+    ops::Backend* backend = nullptr;
+    Scratch* scratch = nullptr;
+    ops::Tensor attn_norm, ffn_norm, post_attn_norm, post_ffn_norm;
+    std::unique_ptr<AttentionBlock> attention;
+    std::unique_ptr<FfnBlock> ffn;
+  };
+
+  void run(const Batch& batch, KvCache& cache, float* out, bool hidden_only);
+  // The residual stream's first n rows, from the scratch of `from` to that of `to`.
+  const ops::Tensor& move_rows(Scratch& from, Scratch& to, int64_t n);
 
   gguf::File file_;
-  const ops::Backend& be_;
   HParams hp_;
-  // Set by forward_hidden for the duration of one forward_impl: stop after the output norm and
-  // write its rows to `logits` (which then holds n_embd floats per row).
-  bool hidden_only_ = false;
+  ModelSpec spec_;
+  // Declared before what they own, so they are destroyed after it.
+  std::vector<std::unique_ptr<ops::Backend>> backends_;
+  std::vector<std::unique_ptr<Scratch>> scratch_;  // one per backend
+  std::vector<Layer> layers_;
+  ops::Backend* head_ = nullptr;  // output norm and matrix
+  Scratch* head_scratch_ = nullptr;
+  ops::Tensor tok_embd_, output_norm_, output_;
+  std::vector<float> rope_freqs_;
+  uint64_t weight_bytes_ = 0;
+  std::vector<int32_t> wanted_;   // rows that want logits
+  std::vector<float> transfer_;   // host staging between backends
 };
 
 // Loads the architecture named by general.architecture. Errors name the file and what is wrong
-// (unknown architecture, missing key or tensor, wrong shape).
-std::unique_ptr<Model> load_model(gguf::File file, const ops::Backend& backend = ops::cpu_backend());
+// (unknown architecture, missing key or tensor, wrong shape, unknown backend).
+std::unique_ptr<Model> load_model(gguf::File file, const Placement& placement = {});
 
 // The architectures load_model knows.
 std::vector<std::string> supported_architectures();

@@ -2,15 +2,14 @@
 // (rotated halves), and q/k/v projections with biases.
 
 #include "model/architectures.h"
-#include "model/decoder.h"
 
 namespace hearth::model {
 
-std::unique_ptr<Model> make_qwen2(gguf::File file, const ops::Backend& backend) {
-  HParams hp = read_hparams(file, "qwen2", ops::RopeMode::neox);
-  DecoderOptions opt;
-  opt.qkv_bias = true;
-  return std::make_unique<Decoder>(std::move(file), backend, std::move(hp), opt);
+ModelSpec qwen2_spec(const gguf::File& file, HParams& hp) {
+  hp = read_hparams(file, "qwen2", ops::RopeMode::neox);
+  ModelSpec m = uniform_decoder_spec(hp);
+  for (LayerSpec& l : m.layers) l.attention.qkv_bias = Bias::required;
+  return m;
 }
 
 }  // namespace hearth::model

@@ -3,15 +3,14 @@
 // head_dim comes from attention.key_length (it need not be n_embd / n_head).
 
 #include "model/architectures.h"
-#include "model/decoder.h"
 
 namespace hearth::model {
 
-std::unique_ptr<Model> make_qwen3(gguf::File file, const ops::Backend& backend) {
-  HParams hp = read_hparams(file, "qwen3", ops::RopeMode::neox);
-  DecoderOptions opt;
-  opt.qk_norm = true;
-  return std::make_unique<Decoder>(std::move(file), backend, std::move(hp), opt);
+ModelSpec qwen3_spec(const gguf::File& file, HParams& hp) {
+  hp = read_hparams(file, "qwen3", ops::RopeMode::neox);
+  ModelSpec m = uniform_decoder_spec(hp);
+  for (LayerSpec& l : m.layers) l.attention.qk_norm = QkNorm::per_head_rms;
+  return m;
 }
 
 }  // namespace hearth::model

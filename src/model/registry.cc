@@ -1,4 +1,4 @@
-// general.architecture -> factory. An explicit table (not self-registration from static
+// general.architecture -> its spec function. An explicit table (not self-registration from static
 // initializers, which a static library link would silently drop).
 
 #include <string>
@@ -14,16 +14,31 @@ namespace {
 
 struct Entry {
   const char* arch;
-  std::unique_ptr<Model> (*make)(gguf::File, const ops::Backend&);
+  ArchitectureFn spec;
 };
 
 constexpr Entry kArchitectures[] = {
-    {"llama", make_llama},
-    {"qwen2", make_qwen2},
-    {"qwen3", make_qwen3},
+    {"llama", llama_spec},
+    {"qwen2", qwen2_spec},
+    {"qwen3", qwen3_spec},
 };
 
 }  // namespace
+
+ModelSpec uniform_decoder_spec(const HParams& hp) {
+  ModelSpec m;
+  m.n_embd = hp.n_embd;
+  m.rms_eps = hp.rms_eps;
+  LayerSpec l;
+  l.attention.n_head = hp.n_head;
+  l.attention.n_head_kv = hp.n_head_kv;
+  l.attention.head_dim_k = hp.head_dim_k;
+  l.attention.head_dim_v = hp.head_dim_v;
+  l.attention.rope = hp.rope;
+  l.ffn.n_ff = hp.n_ff;
+  m.layers.assign(static_cast<size_t>(hp.n_layer), l);
+  return m;
+}
 
 std::vector<std::string> supported_architectures() {
   std::vector<std::string> out;
@@ -31,10 +46,13 @@ std::vector<std::string> supported_architectures() {
   return out;
 }
 
-std::unique_ptr<Model> load_model(gguf::File file, const ops::Backend& backend) {
+std::unique_ptr<Model> load_model(gguf::File file, const Placement& placement) {
   const std::string arch = file.get_string("general.architecture");
   for (const Entry& e : kArchitectures) {
-    if (arch == e.arch) return e.make(std::move(file), backend);
+    if (arch != e.arch) continue;
+    HParams hp;
+    ModelSpec spec = e.spec(file, hp);
+    return std::make_unique<Model>(std::move(file), std::move(hp), std::move(spec), placement);
   }
   std::string known;
   for (const Entry& e : kArchitectures) known += std::string(known.empty() ? "" : ", ") + e.arch;

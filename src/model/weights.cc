@@ -7,12 +7,14 @@
 namespace hearth::model {
 
 namespace {
-std::string shape(int64_t a, int64_t b) {
-  return "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
+std::string shape(const int64_t ne[3]) {
+  std::string s = "[" + std::to_string(ne[0]) + ", " + std::to_string(ne[1]);
+  if (ne[2] != 1) s += ", " + std::to_string(ne[2]);
+  return s + "]";
 }
 }  // namespace
 
-const gguf::TensorInfo& WeightBinder::tensor(const std::string& name) const {
+const gguf::TensorInfo& WeightLoader::tensor(const std::string& name) const {
   const gguf::TensorInfo* t = file_.find_tensor(name);
   if (t == nullptr) {
     throw Error(ErrorCode::corrupt, file_.path() + ": missing tensor '" + name + "'");
@@ -20,11 +22,14 @@ const gguf::TensorInfo& WeightBinder::tensor(const std::string& name) const {
   return *t;
 }
 
-ops::Matrix WeightBinder::matrix(const std::string& name, int64_t n_cols, int64_t n_rows) const {
+ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, const int64_t ne[3],
+                                 Use use) const {
   const gguf::TensorInfo& t = tensor(name);
-  if (t.n_dims > 2 || t.ne[0] != n_cols || t.n_rows() != n_rows) {
+  const bool same = t.ne[0] == ne[0] && t.ne[1] == ne[1] && (t.n_dims < 3 ? 1 : t.ne[2]) == ne[2] &&
+                    t.n_dims <= (ne[2] == 1 ? 2 : 3);
+  if (!same) {
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' has shape " +
-                                        t.shape_string() + ", expected " + shape(n_cols, n_rows));
+                                        t.shape_string() + ", expected " + shape(ne));
   }
   if (!ops::matmul_supports(t.type)) {
     throw Error(ErrorCode::unsupported, file_.path() + ": tensor '" + name + "' has type " +
@@ -32,24 +37,34 @@ ops::Matrix WeightBinder::matrix(const std::string& name, int64_t n_cols, int64_
                                             ", which Hearth cannot compute with");
   }
   const quant::TypeTraits& tr = quant::traits(t.type);
-  if (n_cols % tr.block_elems != 0) {
+  if (ne[0] % tr.block_elems != 0) {
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' rows of " +
-                                        std::to_string(n_cols) + " are not whole " +
+                                        std::to_string(ne[0]) + " are not whole " +
                                         gguf::type_name(t.type) + " blocks");
   }
-  ops::Matrix m;
-  m.type = t.type;
-  m.n_cols = n_cols;
-  m.n_rows = n_rows;
-  m.row_bytes = n_cols / tr.block_elems * tr.block_bytes;
-  if (static_cast<uint64_t>(m.row_bytes * n_rows) > t.n_bytes) {
+  const int64_t row_bytes = ne[0] / tr.block_elems * tr.block_bytes;
+  const uint64_t bytes = static_cast<uint64_t>(row_bytes * ne[1] * ne[2]);
+  if (bytes > t.n_bytes) {
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' data is truncated");
   }
-  m.data = t.data;
-  return m;
+  ops::Backend::Upload up = be.upload_weight(t.type, ne, row_bytes, t.data, use);
+  if (up.copied) file_.release_pages(t.data, static_cast<size_t>(bytes));
+  return up.tensor;
 }
 
-std::vector<float> WeightBinder::vector(const std::string& name, int64_t n) const {
+ops::Tensor WeightLoader::matrix(ops::Backend& be, const std::string& name, int64_t n_cols,
+                                 int64_t n_rows, Use use) const {
+  const int64_t ne[3] = {n_cols, n_rows, 1};
+  return upload(be, name, ne, use);
+}
+
+ops::Tensor WeightLoader::stack(ops::Backend& be, const std::string& name, int64_t n_cols,
+                                int64_t n_rows, int64_t n_mats) const {
+  const int64_t ne[3] = {n_cols, n_rows, n_mats};
+  return upload(be, name, ne, Use::matmul);
+}
+
+std::vector<float> WeightLoader::host_vector(const std::string& name, int64_t n) const {
   const gguf::TensorInfo& t = tensor(name);
   if (t.n_elements() != n || t.ne[0] != n) {
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' has shape " +
@@ -65,9 +80,11 @@ std::vector<float> WeightBinder::vector(const std::string& name, int64_t n) cons
   return out;
 }
 
-std::vector<float> WeightBinder::vector_or_empty(const std::string& name, int64_t n) const {
-  if (!has(name)) return {};
-  return vector(name, n);
+ops::Tensor WeightLoader::vector(ops::Backend& be, const std::string& name, int64_t n,
+                                 bool optional) const {
+  if (optional && !has(name)) return {};
+  const std::vector<float> v = host_vector(name, n);
+  return be.upload_f32(v.data(), n, 1);
 }
 
 }  // namespace hearth::model

@@ -106,3 +106,67 @@ void add_bias_rows(float* x, const float* b, int64_t n_rows, int64_t n) {
 }
 
 }  // namespace hearth::ops
+
+namespace hearth::ops {
+
+namespace {
+
+// Plain float loops (no tier kernels yet: Gemma's GeGLU and soft-capping are not hot enough to
+// have earned them), split like the others.
+template <class F>
+void elementwise(int64_t n, F f) {
+  if (n < kParallelElems) {
+    f(0, n);
+    return;
+  }
+  global_thread_pool().parallel_for(n, kChunkElems, [&](int64_t b, int64_t e, int) { f(b, e); });
+}
+
+// GELU, tanh approximation (what GGML's gelu and PyTorch's gelu(approximate="tanh") compute).
+template <class T>
+T gelu_of(T x) {
+  const T c = static_cast<T>(0.7978845608028654);  // sqrt(2 / pi)
+  return static_cast<T>(0.5) * x * (static_cast<T>(1) + std::tanh(c * (x + static_cast<T>(0.044715) * x * x * x)));
+}
+
+}  // namespace
+
+void gelu(const float* x, int64_t n, float* out) {
+  elementwise(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = gelu_of(x[i]);
+  });
+}
+
+void gelu_ref(const float* x, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(gelu_of<double>(x[i]));
+}
+
+void geglu(const float* gate, const float* up, int64_t n, float* out) {
+  elementwise(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = gelu_of(gate[i]) * up[i];
+  });
+}
+
+void geglu_ref(const float* gate, const float* up, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(gelu_of<double>(gate[i]) * up[i]);
+}
+
+void scale(float* x, float s, int64_t n) {
+  elementwise(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) x[i] *= s;
+  });
+}
+
+void softcap(float* x, float cap, int64_t n) {
+  elementwise(n, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) x[i] = cap * std::tanh(x[i] / cap);
+  });
+}
+
+void softcap_ref(float* x, float cap, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(cap * std::tanh(static_cast<double>(x[i]) / cap));
+  }
+}
+
+}  // namespace hearth::ops

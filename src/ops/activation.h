@@ -20,6 +20,18 @@ void exp_approx(const float* x, int64_t n, float* out);
 void softmax(float* x, int64_t n);
 void softmax_ref(const float* x, int64_t n, double* out);
 
+// GELU (tanh approximation) and GeGLU: out[i] = gelu(gate[i]) * up[i]. out may alias an input.
+void gelu(const float* x, int64_t n, float* out);
+void gelu_ref(const float* x, int64_t n, float* out);
+void geglu(const float* gate, const float* up, int64_t n, float* out);
+void geglu_ref(const float* gate, const float* up, int64_t n, float* out);
+
+// x[i] *= s (exact in any split: one rounding per element, so it is its own specification).
+void scale(float* x, float s, int64_t n);
+// x[i] = cap * tanh(x[i] / cap)
+void softcap(float* x, float cap, int64_t n);
+void softcap_ref(float* x, float cap, int64_t n);
+
 // y[i] += x[i]
 void add_inplace(float* y, const float* x, int64_t n);
 // rows of x ([n_rows, n]) each get b ([n]) added.

@@ -100,6 +100,7 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
   for (int64_t r = 0; r < n_rows;) {
     int n_q = 1;
     int64_t max_kv = rows[r].n_kv;
+    const int64_t first_key = rows[r].kv_start / kSplitKeys * kSplitKeys;
     while (r + n_q < n_rows && n_q < block_rows && rows[r + n_q].k == rows[r].k &&
            rows[r + n_q].v == rows[r].v) {
       max_kv = std::max(max_kv, rows[r + n_q].n_kv);
@@ -108,7 +109,7 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
     for (int h = 0; h < shape.n_head_kv; ++h) {
       if (n_q == 1 && max_kv > 2 * kSplitKeys) {
         any_split = true;
-        for (int64_t kb = 0; kb < max_kv; kb += kSplitKeys) {
+        for (int64_t kb = first_key; kb < max_kv; kb += kSplitKeys) {
           tiles.push_back({r, 1, h, kb, std::min(kb + kSplitKeys, max_kv), part_floats});
           part_floats += part_size;
         }
@@ -188,27 +189,29 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
     std::vector<double> scores(static_cast<size_t>(r.n_kv));
     for (int h = 0; h < s.n_head; ++h) {
       const int kvh = h / group;
+      const int64_t first = std::max<int64_t>(r.kv_start, 0);
       double m = -INFINITY;
-      for (int64_t p = 0; p < r.n_kv; ++p) {
+      for (int64_t p = first; p < r.n_kv; ++p) {
         double dot = 0.0;
         for (int64_t i = 0; i < s.head_dim_k; ++i) {
           dot += static_cast<double>(r.q[h * s.head_dim_k + i]) *
                  kv_at(r.k, s.kv_type, p * s.k_stride + kvh * s.head_dim_k + i);
         }
         scores[p] = dot * s.scale;
+        if (s.softcap > 0.0f) scores[p] = s.softcap * std::tanh(scores[p] / s.softcap);
         m = scores[p] > m ? scores[p] : m;
       }
       double sum = 0.0;
-      for (int64_t p = 0; p < r.n_kv; ++p) {
+      for (int64_t p = first; p < r.n_kv; ++p) {
         scores[p] = std::exp(scores[p] - m);
         sum += scores[p];
       }
       for (int64_t i = 0; i < s.head_dim_v; ++i) {
         double acc = 0.0;
-        for (int64_t p = 0; p < r.n_kv; ++p) {
+        for (int64_t p = first; p < r.n_kv; ++p) {
           acc += scores[p] * kv_at(r.v, s.kv_type, p * s.v_stride + kvh * s.head_dim_v + i);
         }
-        r.out[h * s.head_dim_v + i] = static_cast<float>(acc / sum);
+        r.out[h * s.head_dim_v + i] = sum > 0.0 ? static_cast<float>(acc / sum) : 0.0f;
       }
     }
   }

@@ -23,18 +23,24 @@ struct AttentionShape {
   int64_t v_stride = 0;  // elements between positions in V
   gguf::GgmlType kv_type = gguf::GgmlType::F16;  // F16 or F32
   float scale = 1.0f;    // applied to q.k (usually 1 / sqrt(head_dim_k))
+  // Scores become softcap * tanh(score / softcap) when > 0 (Gemma 2's attention soft-capping).
+  float softcap = 0.0f;
+  // Sliding-window layers: a row at position p sees [p - window + 1, p]; 0 = every position.
+  // Read by Backend::attention, which sets each row's kv_start from it.
+  int64_t window = 0;
 };
 
 struct AttentionRow {
   const float* q = nullptr;  // [n_head, head_dim_k]
   const void* k = nullptr;   // this sequence's K at position 0: [n_kv, k_stride] of kv_type
   const void* v = nullptr;   // this sequence's V at position 0: [n_kv, v_stride] of kv_type
-  int64_t n_kv = 0;          // attend to positions [0, n_kv)
+  int64_t n_kv = 0;          // attend to positions [kv_start, n_kv)
   float* out = nullptr;      // [n_head, head_dim_v]
+  int64_t kv_start = 0;
 };
 
-// Threaded over the global thread pool (call it from outside pool tasks). A row with n_kv = 0
-// gets zeros.
+// Threaded over the global thread pool (call it from outside pool tasks). A row with no
+// position to see (kv_start >= n_kv) gets zeros.
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows);
 
 // The specification: one thread, scores, softmax and weighted sum in double.

@@ -8,7 +8,7 @@
 //   whole number of vectors so no kernel has a tail);
 //   S[m][j] = (scale q_m) . k_j for every query m of the tile, in register tiles of
 //   kScoreRows queries x 4 keys (dot products along the head dimension, reduced 4 at a time);
-//   per query: mask keys >= its n_kv, new max, P = exp(S - max), sum, rescale its output;
+//   per query: mask keys outside [kv_start, n_kv) (soft-cap the rest when asked), new max, P = exp(S - max), sum, rescale its output;
 //   O[m] += sum_j P[m][j] v_j in register tiles of kAccRows queries x kAccVecs vectors.
 // Every output element is computed by one tile in a fixed order, whatever the thread count.
 // No allocation here (the caller passes the scratch), and no std:: container: a template
@@ -182,8 +182,11 @@ static void attend_tile(const AttentionTile& t) {
   float* o = s + n_q * kB;
   float* mx = o + n_q * dvp;
   float* sum = mx + n_q;
-  int64_t max_kv = 0;
-  for (int i = 0; i < t.n_q; ++i) max_kv = std::max(max_kv, t.rows[i].n_kv);
+  int64_t max_kv = 0, min_start = std::numeric_limits<int64_t>::max();
+  for (int i = 0; i < t.n_q; ++i) {
+    max_kv = std::max(max_kv, t.rows[i].n_kv);
+    min_start = std::min(min_start, t.rows[i].kv_start);
+  }
 
   for (int i = 0; i < t.n_q; ++i) {
     for (int g = 0; g < group; ++g) {
@@ -199,7 +202,9 @@ static void attend_tile(const AttentionTile& t) {
   std::fill(o, o + n_q * dvp, 0.0f);
 
   const int64_t end = std::min(t.key_end, max_kv);
-  for (int64_t kb = t.key_begin; kb < end; kb += kB) {
+  // Blocks before every row's window are skipped (block boundaries stay multiples of kB).
+  const int64_t begin = std::max(t.key_begin, min_start / kB * kB);
+  for (int64_t kb = begin; kb < end; kb += kB) {
     const int64_t nk = std::min(kB, end - kb);
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
     attn_load_rows<S>(t.rows[0].k, f16, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
@@ -209,12 +214,18 @@ static void attend_tile(const AttentionTile& t) {
 
     for (int64_t m = 0; m < n_q; ++m) {
       float* sr = s + m * kB;
-      const int64_t valid = std::clamp<int64_t>(t.rows[m / group].n_kv - kb, 0, nk);
-      if (valid == 0) {  // this row's keys ended before the block
+      const AttentionRow& row = t.rows[m / group];
+      const int64_t valid = std::clamp<int64_t>(row.n_kv - kb, 0, nk);
+      const int64_t first = std::clamp<int64_t>(row.kv_start - kb, 0, nk);
+      if (valid <= first) {  // none of this row's keys is in the block
         std::fill(sr, sr + nkv, 0.0f);
         continue;
       }
+      for (int64_t j = 0; j < first; ++j) sr[j] = kNegInf;
       for (int64_t j = valid; j < nkv; ++j) sr[j] = kNegInf;
+      if (sh.softcap > 0.0f) {
+        for (int64_t j = first; j < valid; ++j) sr[j] = sh.softcap * std::tanh(sr[j] / sh.softcap);
+      }
       V vmax = S::set1(kNegInf);
       for (int64_t j = 0; j < nkv; j += L) vmax = S::max(vmax, S::load(sr + j));
       const float new_max = std::max(mx[m], S::hmax(vmax));

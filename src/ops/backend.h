@@ -1,50 +1,127 @@
 #pragma once
-// The compute backend the model code runs on. model/ calls only these operations, with shapes in
-// elements, so another backend (e.g. CUDA with weights resident in device memory, where a Matrix's
-// data would be a device pointer bound at load) can be added without touching the model's math.
-// The CPU backend forwards to the free functions of ops/ (each with its _ref specification).
+// The seam between the model code and the compute backends. A Backend owns memory (weights
+// uploaded from the mapped model file, constants, activations, KV caches), hands it out as
+// Tensors, and runs operations on its own tensors. Model code passes tensors, shapes and small
+// host parameter arrays (token ids, positions, sequence ids), never pointers into a tensor, so a
+// device backend can keep everything resident and record a whole forward pass before it runs:
+// work may be queued until read() (the one point where results come back to the host).
+//
+// Tensors of activations are addressed as flat arrays: an operation names the row count and
+// width it works on (an allocation may be larger than one batch needs). Every operation has a
+// plain scalar specification in ops/ (`*_ref`), and make_backend("cpu-ref") runs those, so tests
+// can check any backend against it. One Backend instance per loaded model (or per part of a model
+// placed on it); operations of one instance are called from one thread at a time.
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "ops/attention.h"
-#include "ops/matmul.h"
-#include "ops/matrix.h"
+#include "ops/moe.h"
 #include "ops/rope.h"
+#include "ops/tensor.h"
 
 namespace hearth::ops {
+
+// Where each activation row belongs: its sequence and position (host arrays of n values).
+struct SeqRows {
+  const int32_t* pos = nullptr;
+  const int32_t* seq = nullptr;
+  int64_t n = 0;
+};
+
+// One layer's cache as an attention block lays it out: sequence s, position p is row
+// s * n_ctx + p of k and of v (v may be empty for caches that hold one latent per position).
+struct KvView {
+  Tensor k, v;
+  int64_t n_ctx = 0;
+};
+
+struct MatmulJob {
+  const Tensor* w;
+  const Tensor* y;
+};
 
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual const char* name() const = 0;
+  virtual std::string name() const = 0;
 
+  // ---- memory
+  struct Upload {
+    Tensor tensor;
+    bool copied = false;  // the backend made its own copy: the file's pages are not read again
+  };
+  // What a weight is read by: matmul (the backend may repack it for its kernels) or get_rows
+  // (single rows looked up: an embedding table, kept as the file has it).
+  enum class WeightUse { matmul, lookup };
+  // A weight from the model file's bytes (`ne` as the file has it; `row_bytes` per row). The
+  // bytes must stay valid while the tensor lives unless `copied`.
+  virtual Upload upload_weight(gguf::GgmlType type, const int64_t ne[3], int64_t row_bytes,
+                               const uint8_t* data, WeightUse use) = 0;
+  // F32 [n_rows, n_cols] copied from host values (norm weights, biases, expert biases).
+  virtual Tensor upload_f32(const float* values, int64_t n_cols, int64_t n_rows) = 0;
+  // Uninitialised [n_rows, n_cols] of F32, F16 or I32. Error(resource_exhausted) when the memory
+  // cannot be had.
+  virtual Tensor alloc(gguf::GgmlType type, int64_t n_cols, int64_t n_rows) = 0;
+  // Frees t's storage and empties t.
+  virtual void release(Tensor& t) = 0;
+  // Bytes of storage this backend holds (copies and allocations; views of the file are not).
+  virtual uint64_t bytes() const = 0;
+  // The first n floats of an F32 tensor to the host, after all queued work; and back.
+  virtual void read(const Tensor& t, int64_t n, float* dst) = 0;
+  virtual void write(const Tensor& t, int64_t n, const float* src) = 0;
+
+  // ---- operations (shapes in elements; tensors must come from this backend)
   // y [n_tok, w.n_rows] = x [n_tok, w.n_cols] W^T
-  virtual void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) const = 0;
-  // Several matmuls of the same x (one pass; see ops/matmul.h).
-  virtual void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok) const = 0;
-  // Called once per weight matrix at load: the backend may move or repack it (w then describes
-  // the new copy) and returns what owns that copy, to be kept as long as w is used.
-  virtual std::shared_ptr<void> prepare(Matrix& w) const = 0;
-  // out [n, w.n_cols] = rows ids[0..n) of w, as float (embedding lookup)
-  virtual void get_rows(const Matrix& w, const int32_t* ids, int64_t n, float* out) const = 0;
-  // x, out [n_rows, n]; w [n] or null
-  virtual void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps,
-                       float* out) const = 0;
-  // x [n_tok, n_heads * head_dim]; token t rotated at pos[t]
-  virtual void rope(float* x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
-                    const RopeParams& p) const = 0;
-  virtual void attention(const AttentionShape& shape, const AttentionRow* rows,
-                         int64_t n_rows) const = 0;
-  // out = silu(gate) * up, n elements
-  virtual void swiglu(const float* gate, const float* up, int64_t n, float* out) const = 0;
-  // y += x, n elements
-  virtual void add(float* y, const float* x, int64_t n) const = 0;
+  virtual void matmul(const Tensor& w, const Tensor& x, int64_t n_tok, const Tensor& y) = 0;
+  // Several products of the same x (q, k, v; gate, up) in one pass.
+  virtual void matmul_many(const MatmulJob* jobs, int count, const Tensor& x, int64_t n_tok) = 0;
+  // Products with the experts each token chose (ops/moe.h): w [n_expert, rows, cols] stacked,
+  // ids I32 [n_tok, k]; x [n_tok, cols] (every slot reads its token's row) or, with x_per_slot,
+  // [n_tok * k, cols]; y [n_tok * k, rows].
+  virtual void matmul_id(const Tensor& w, const Tensor& x, bool x_per_slot, const Tensor& ids,
+                         int64_t n_tok, int k, const Tensor& y) = 0;
+  // Router: logits [n_tok, n_expert] -> ids I32 [n_tok, k] and weights F32 [n_tok, k].
+  // selection_bias [n_expert] (may be empty) only changes which experts are chosen.
+  virtual void topk_gating(const Tensor& logits, const Tensor& selection_bias, int64_t n_tok,
+                           int64_t n_expert, const GatingParams& p, const Tensor& ids,
+                           const Tensor& weights) = 0;
+  // out [n_tok, n] = sum over slots j of weights[t, j] * e[t * k + j, :]
+  virtual void weighted_sum(const Tensor& e, const Tensor& weights, int64_t n_tok, int k,
+                            int64_t n, const Tensor& out) = 0;
+  // out [n, table.n_cols] = rows ids[0..n) of table (embedding lookup; any weight type or F32)
+  virtual void get_rows(const Tensor& table, const int32_t* ids, int64_t n, const Tensor& out) = 0;
+  // out [n_rows, n] = rmsnorm of x's rows, times w [n] unless w is empty. out may be x.
+  virtual void rmsnorm(const Tensor& x, const Tensor& w, int64_t n_rows, int64_t n, float eps,
+                       const Tensor& out) = 0;
+  // x [n_tok, n_heads * head_dim] rotated in place, token t at pos[t]
+  virtual void rope(const Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim,
+                    const int32_t* pos, const RopeParams& p) = 0;
+  // Writes row t of k and v ([rows.n, width]) to the cache rows of (seq[t], pos[t]).
+  virtual void store_kv(const KvView& cache, const Tensor& k, const Tensor& v,
+                        const SeqRows& rows) = 0;
+  // out [rows.n, n_head * head_dim_v]: row t attends over its own sequence's cache, positions
+  // [max(0, pos[t] - window + 1) or 0, pos[t]] (shape.window, 0 = all).
+  virtual void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
+                         const SeqRows& rows, const Tensor& out) = 0;
+  // Cache rows [src, src + n) -> [dst, dst + n) of t (prefix sharing between sequences).
+  virtual void copy_rows(const Tensor& t, int64_t src, int64_t dst, int64_t n) = 0;
+  // Element-wise over n values; out may alias an input.
+  virtual void swiglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) = 0;
+  virtual void geglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) = 0;
+  virtual void gelu(const Tensor& x, int64_t n, const Tensor& out) = 0;
+  virtual void add(const Tensor& y, const Tensor& x, int64_t n) = 0;  // y += x
   // x [n_rows, n] += b [n] per row
-  virtual void add_bias(float* x, const float* b, int64_t n_rows, int64_t n) const = 0;
+  virtual void add_bias(const Tensor& x, const Tensor& b, int64_t n_rows, int64_t n) = 0;
+  virtual void scale(const Tensor& x, float s, int64_t n) = 0;  // x *= s
+  // x = cap * tanh(x / cap) (Gemma's logit soft-capping)
+  virtual void softcap(const Tensor& x, float cap, int64_t n) = 0;
 };
 
-// The process-wide CPU backend (threads: global_thread_pool()).
-const Backend& cpu_backend();
+// "cpu": the fast CPU kernels (threads: global_thread_pool(); repacks weights into panels where
+// the CPU has panel kernels). "cpu-ref": the scalar specifications, one thread (tests; slow).
+// Error(invalid_argument) names the known backends for any other name.
+std::unique_ptr<Backend> make_backend(const std::string& name);
 
 }  // namespace hearth::ops

@@ -1,65 +1,288 @@
-// The CPU backend: the free functions of ops/ behind the Backend interface.
+// The CPU backends behind the seam: "cpu" runs the fast kernels of ops/ (weights repacked into
+// panels where the CPU has panel kernels), "cpu-ref" their scalar specifications. A tensor's
+// handle is a CpuTensor: a Matrix view of its rows (the mapped file's, or memory it owns).
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <unordered_map>
+#include <vector>
 
 #include "ops/activation.h"
 #include "ops/backend.h"
 #include "ops/matmul.h"
 #include "ops/norm.h"
-#include "util/thread_pool.h"
+#include "quant/fp16.h"
+#include "quant/packed.h"
+#include "quant/type_traits.h"
+#include "util/check.h"
+#include "util/error.h"
 
 namespace hearth::ops {
 
 namespace {
 
+struct CpuTensor {
+  const void* owner = nullptr;
+  Matrix m;  // all rows of the tensor (a stack's matrices one after another)
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> memory;  // rows this backend allocated
+  std::shared_ptr<void> panels;           // what pack_matrix made
+  uint64_t bytes = 0;                     // memory + panels
+};
+
 class CpuBackend final : public Backend {
  public:
-  const char* name() const override { return "cpu"; }
+  explicit CpuBackend(bool reference) : ref_(reference) {}
 
-  void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) const override {
-    ops::matmul(w, x, n_tok, y);
+  std::string name() const override { return ref_ ? "cpu-ref" : "cpu"; }
+
+  Upload upload_weight(gguf::GgmlType type, const int64_t ne[3], int64_t row_bytes,
+                       const uint8_t* data, WeightUse use) override {
+    auto r = std::make_unique<CpuTensor>();
+    r->m.type = type;
+    r->m.n_cols = ne[0];
+    r->m.n_rows = ne[1] * ne[2];
+    r->m.row_bytes = row_bytes;
+    r->m.data = data;
+    Upload up;
+    // A stack is packed as one matrix only when each of its matrices is whole panels, so that an
+    // expert's panels start where its rows do (expert_matrix).
+    if (!ref_ && use == WeightUse::matmul && ne[1] % quant::kPanelRows == 0) {
+      if ((r->panels = pack_matrix(r->m))) {
+        r->bytes = static_cast<uint64_t>(r->m.n_rows * row_bytes);
+        up.copied = true;
+      }
+    }
+    up.tensor = keep(std::move(r), type, ne[0], ne[1], ne[2]);
+    return up;
   }
 
-  void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok) const override {
-    ops::matmul_many(outs, count, x, n_tok);
+  Tensor upload_f32(const float* values, int64_t n_cols, int64_t n_rows) override {
+    Tensor t = alloc(gguf::GgmlType::F32, n_cols, n_rows);
+    write(t, n_cols * n_rows, values);
+    return t;
   }
 
-  std::shared_ptr<void> prepare(Matrix& w) const override { return pack_matrix(w); }
-
-  void get_rows(const Matrix& w, const int32_t* ids, int64_t n, float* out) const override {
-    for (int64_t i = 0; i < n; ++i) dequantize_row(w, ids[i], out + i * w.n_cols);
+  Tensor alloc(gguf::GgmlType type, int64_t n_cols, int64_t n_rows) override {
+    HEARTH_CHECK(type == gguf::GgmlType::F32 || type == gguf::GgmlType::F16 ||
+                 type == gguf::GgmlType::I32);
+    HEARTH_CHECK(n_cols > 0 && n_rows > 0);
+    const int64_t elem = type == gguf::GgmlType::F16 ? 2 : 4;
+    const unsigned __int128 want = static_cast<unsigned __int128>(n_cols) * n_rows * elem;
+    auto r = std::make_unique<CpuTensor>();
+    const uint64_t bytes = want > (static_cast<unsigned __int128>(1) << 46) ? 0 : static_cast<uint64_t>(want);
+    void* p = bytes == 0 ? nullptr : std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (p == nullptr) {
+      throw Error(ErrorCode::resource_exhausted,
+                  "cannot allocate " + std::to_string(static_cast<uint64_t>(want >> 20)) +
+                      " MiB of CPU memory");
+    }
+    r->memory.reset(static_cast<uint8_t*>(p));
+    r->bytes = bytes;
+    r->m.type = type;
+    r->m.n_cols = n_cols;
+    r->m.n_rows = n_rows;
+    r->m.row_bytes = n_cols * elem;
+    r->m.data = r->memory.get();
+    return keep(std::move(r), type, n_cols, n_rows, 1);
   }
 
-  // rmsnorm, rope_batch, attention, swiglu and the adds split big batches over the pool themselves.
-  void rmsnorm(const float* x, const float* w, int64_t n_rows, int64_t n, float eps,
-               float* out) const override {
-    ops::rmsnorm(x, w, n_rows, n, eps, out);
+  void release(Tensor& t) override {
+    if (t.empty()) return;
+    auto it = records_.find(rec(t));
+    HEARTH_CHECK(it != records_.end());
+    bytes_ -= it->second->bytes;
+    records_.erase(it);
+    t = Tensor{};
   }
 
-  void rope(float* x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
-            const RopeParams& p) const override {
-    ops::rope_batch(x, n_tok, n_heads, head_dim, pos, p);
+  uint64_t bytes() const override { return bytes_; }
+
+  void read(const Tensor& t, int64_t n, float* dst) override {
+    std::memcpy(dst, f32(t), static_cast<size_t>(n) * sizeof(float));
+  }
+  void write(const Tensor& t, int64_t n, const float* src) override {
+    std::memcpy(f32(t), src, static_cast<size_t>(n) * sizeof(float));
   }
 
-  void attention(const AttentionShape& shape, const AttentionRow* rows,
-                 int64_t n_rows) const override {
-    ops::attention(shape, rows, n_rows);
+  void matmul(const Tensor& w, const Tensor& x, int64_t n_tok, const Tensor& y) override {
+    (ref_ ? matmul_ref : ops::matmul)(mat(w), f32(x), n_tok, f32(y));
   }
 
-  void swiglu(const float* gate, const float* up, int64_t n, float* out) const override {
-    ops::swiglu(gate, up, n, out);
+  void matmul_many(const MatmulJob* jobs, int count, const Tensor& x, int64_t n_tok) override {
+    if (ref_) {
+      for (int i = 0; i < count; ++i) matmul(*jobs[i].w, x, n_tok, *jobs[i].y);
+      return;
+    }
+    MatmulOut outs[8];
+    HEARTH_CHECK(count <= 8);
+    for (int i = 0; i < count; ++i) outs[i] = {&mat(*jobs[i].w), f32(*jobs[i].y)};
+    ops::matmul_many(outs, count, f32(x), n_tok);
   }
 
-  void add(float* y, const float* x, int64_t n) const override { add_inplace(y, x, n); }
-
-  void add_bias(float* x, const float* b, int64_t n_rows, int64_t n) const override {
-    add_bias_rows(x, b, n_rows, n);
+  void matmul_id(const Tensor& w, const Tensor& x, bool x_per_slot, const Tensor& ids,
+                 int64_t n_tok, int k, const Tensor& y) override {
+    (ref_ ? matmul_id_ref : ops::matmul_id)(mat(w), w.n_rows(), f32(x), x_per_slot, i32(ids),
+                                            n_tok, k, f32(y));
   }
+
+  void topk_gating(const Tensor& logits, const Tensor& selection_bias, int64_t n_tok,
+                   int64_t n_expert, const GatingParams& p, const Tensor& ids,
+                   const Tensor& weights) override {
+    const float* bias = selection_bias.empty() ? nullptr : f32(selection_bias);
+    (ref_ ? topk_gating_ref : ops::topk_gating)(f32(logits), bias, n_tok, n_expert, p, i32(ids),
+                                                f32(weights));
+  }
+
+  void weighted_sum(const Tensor& e, const Tensor& weights, int64_t n_tok, int k, int64_t n,
+                    const Tensor& out) override {
+    ops::weighted_sum(f32(e), f32(weights), n_tok, k, n, f32(out));
+  }
+
+  void get_rows(const Tensor& table, const int32_t* ids, int64_t n, const Tensor& out) override {
+    const Matrix& m = mat(table);
+    float* o = f32(out);
+    for (int64_t i = 0; i < n; ++i) dequantize_row(m, ids[i], o + i * m.n_cols);
+  }
+
+  void rmsnorm(const Tensor& x, const Tensor& w, int64_t n_rows, int64_t n, float eps,
+               const Tensor& out) override {
+    const float* wf = w.empty() ? nullptr : f32(w);
+    (ref_ ? rmsnorm_ref : ops::rmsnorm)(f32(x), wf, n_rows, n, eps, f32(out));
+  }
+
+  void rope(const Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
+            const RopeParams& p) override {
+    float* xf = f32(x);
+    if (!ref_) return rope_batch(xf, n_tok, n_heads, head_dim, pos, p);
+    for (int64_t t = 0; t < n_tok; ++t) rope_ref(xf + t * n_heads * head_dim, n_heads, head_dim, pos[t], p);
+  }
+
+  void store_kv(const KvView& cache, const Tensor& k, const Tensor& v,
+                const SeqRows& rows) override {
+    store_rows(cache.k, k, cache.n_ctx, rows);
+    if (!cache.v.empty()) store_rows(cache.v, v, cache.n_ctx, rows);
+  }
+
+  void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
+                 const SeqRows& rows, const Tensor& out) override {
+    AttentionShape s = shape;
+    s.kv_type = cache.k.type;
+    s.k_stride = cache.k.n_cols();
+    s.v_stride = cache.v.n_cols();
+    const Matrix& km = mat(cache.k);
+    const Matrix& vm = mat(cache.v);
+    const float* qf = f32(q);
+    float* of = f32(out);
+    const int64_t q_width = s.n_head * s.head_dim_k, o_width = s.n_head * s.head_dim_v;
+    rows_.resize(static_cast<size_t>(rows.n));
+    for (int64_t t = 0; t < rows.n; ++t) {
+      AttentionRow& r = rows_[static_cast<size_t>(t)];
+      const int64_t base = static_cast<int64_t>(rows.seq[t]) * cache.n_ctx;
+      r.q = qf + t * q_width;
+      r.k = km.row(base);
+      r.v = vm.row(base);
+      r.n_kv = rows.pos[t] + 1;
+      r.kv_start = s.window > 0 ? std::max<int64_t>(0, rows.pos[t] - s.window + 1) : 0;
+      r.out = of + t * o_width;
+    }
+    (ref_ ? attention_ref : ops::attention)(s, rows_.data(), rows.n);
+  }
+
+  void copy_rows(const Tensor& t, int64_t src, int64_t dst, int64_t n) override {
+    const Matrix& m = mat(t);
+    HEARTH_CHECK(src >= 0 && dst >= 0 && src + n <= m.n_rows && dst + n <= m.n_rows);
+    std::memmove(const_cast<uint8_t*>(m.row(dst)), m.row(src), static_cast<size_t>(n * m.row_bytes));
+  }
+
+  void swiglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) override {
+    (ref_ ? swiglu_ref : ops::swiglu)(f32(gate), f32(up), n, f32(out));
+  }
+  void geglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) override {
+    (ref_ ? geglu_ref : ops::geglu)(f32(gate), f32(up), n, f32(out));
+  }
+  void gelu(const Tensor& x, int64_t n, const Tensor& out) override {
+    (ref_ ? gelu_ref : ops::gelu)(f32(x), n, f32(out));
+  }
+  void add(const Tensor& y, const Tensor& x, int64_t n) override {
+    if (!ref_) return add_inplace(f32(y), f32(x), n);
+    float* yf = f32(y);
+    const float* xf = f32(x);
+    for (int64_t i = 0; i < n; ++i) yf[i] += xf[i];
+  }
+  void add_bias(const Tensor& x, const Tensor& b, int64_t n_rows, int64_t n) override {
+    add_bias_rows(f32(x), f32(b), n_rows, n);
+  }
+  void scale(const Tensor& x, float s, int64_t n) override { ops::scale(f32(x), s, n); }
+  void softcap(const Tensor& x, float cap, int64_t n) override {
+    (ref_ ? softcap_ref : ops::softcap)(f32(x), cap, n);
+  }
+
+ private:
+  Tensor keep(std::unique_ptr<CpuTensor> r, gguf::GgmlType type, int64_t n_cols, int64_t n_rows,
+              int64_t n_mats) {
+    r->owner = this;
+    Tensor t;
+    t.type = type;
+    t.ne[0] = n_cols;
+    t.ne[1] = n_rows;
+    t.ne[2] = n_mats;
+    t.row_bytes = r->m.row_bytes;
+    t.handle = r.get();
+    bytes_ += r->bytes;
+    records_.emplace(r.get(), std::move(r));
+    return t;
+  }
+
+  CpuTensor* rec(const Tensor& t) const {
+    auto* r = static_cast<CpuTensor*>(t.handle);
+    HEARTH_CHECK(r != nullptr && r->owner == this);  // a tensor of another backend is a bug
+    return r;
+  }
+  const Matrix& mat(const Tensor& t) const { return rec(t)->m; }
+  float* f32(const Tensor& t) const {
+    const Matrix& m = mat(t);
+    HEARTH_CHECK(m.type == gguf::GgmlType::F32);
+    return reinterpret_cast<float*>(const_cast<uint8_t*>(m.data));
+  }
+  int32_t* i32(const Tensor& t) const {
+    const Matrix& m = mat(t);
+    HEARTH_CHECK(m.type == gguf::GgmlType::I32);
+    return reinterpret_cast<int32_t*>(const_cast<uint8_t*>(m.data));
+  }
+
+  void store_rows(const Tensor& cache, const Tensor& x, int64_t n_ctx, const SeqRows& rows) {
+    const Matrix& c = mat(cache);
+    const float* xf = f32(x);
+    const int64_t w = c.n_cols;
+    for (int64_t t = 0; t < rows.n; ++t) {
+      const int64_t r = static_cast<int64_t>(rows.seq[t]) * n_ctx + rows.pos[t];
+      HEARTH_CHECK(r >= 0 && r < c.n_rows);
+      auto* dst = const_cast<uint8_t*>(c.row(r));
+      if (c.type == gguf::GgmlType::F32) {
+        std::memcpy(dst, xf + t * w, static_cast<size_t>(w) * sizeof(float));
+      } else {
+        quant::f32_to_fp16_row(xf + t * w, reinterpret_cast<uint16_t*>(dst), w);
+      }
+    }
+  }
+
+  bool ref_;
+  uint64_t bytes_ = 0;
+  std::unordered_map<CpuTensor*, std::unique_ptr<CpuTensor>> records_;
+  std::vector<AttentionRow> rows_;
 };
 
 }  // namespace
 
-const Backend& cpu_backend() {
-  static const CpuBackend backend;
-  return backend;
+std::unique_ptr<Backend> make_backend(const std::string& name) {
+  if (name == "cpu") return std::make_unique<CpuBackend>(false);
+  if (name == "cpu-ref") return std::make_unique<CpuBackend>(true);
+  throw Error(ErrorCode::invalid_argument,
+              "unknown compute backend '" + name + "' (known: cpu, cpu-ref)");
 }
 
 }  // namespace hearth::ops

@@ -1,0 +1,105 @@
+// GqaAttention: the attention block of the llama family (and of Gemma, Phi-3 and others through
+// their spec values).
+//   q, k, v = Wq xn (+bq), Wk xn (+bk), Wv xn (+bv)     [n, q_width], [n, k_width], [n, v_width]
+//   q, k    = per-head RMSNorm (QkNorm::per_head_rms), then RoPE at each row's position
+//   cache  <- k, v at (seq, pos); att = softmax(scale q.K^T (soft-capped)) V over the row's window
+//   out     = Wo att                                     [n, n_embd]
+
+#include <cmath>
+
+#include "model/blocks.h"
+
+namespace hearth::model {
+
+namespace {
+
+class GqaAttention final : public AttentionBlock {
+ public:
+  GqaAttention(const AttentionSpec& spec, const WeightLoader& w, ops::Backend& be,
+               const std::string& p, int64_t n_embd, float rms_eps)
+      : s_(spec), eps_(rms_eps) {
+    wq_ = w.matrix(be, p + "attn_q.weight", n_embd, s_.q_width());
+    wk_ = w.matrix(be, p + "attn_k.weight", n_embd, s_.k_width());
+    wv_ = w.matrix(be, p + "attn_v.weight", n_embd, s_.v_width());
+    wo_ = w.matrix(be, p + "attn_output.weight", s_.n_head * s_.head_dim_v, n_embd);
+    if (s_.qkv_bias != Bias::none) {
+      const bool optional = s_.qkv_bias == Bias::if_present;
+      bq_ = w.vector(be, p + "attn_q.bias", s_.q_width(), optional);
+      bk_ = w.vector(be, p + "attn_k.bias", s_.k_width(), optional);
+      bv_ = w.vector(be, p + "attn_v.bias", s_.v_width(), optional);
+    }
+    if (s_.qk_norm == QkNorm::per_head_rms) {
+      q_norm_ = w.vector(be, p + "attn_q_norm.weight", s_.head_dim_k);
+      k_norm_ = w.vector(be, p + "attn_k_norm.weight", s_.head_dim_k);
+    }
+    shape_.n_head = s_.n_head;
+    shape_.n_head_kv = s_.n_head_kv;
+    shape_.head_dim_k = s_.head_dim_k;
+    shape_.head_dim_v = s_.head_dim_v;
+    shape_.scale = s_.scale > 0.0f ? s_.scale
+                                   : static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim_k)));
+    shape_.softcap = s_.softcap;
+    shape_.window = s_.window;
+  }
+
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
+                         gguf::GgmlType type) const override {
+    ops::KvView c;
+    c.n_ctx = n_ctx;
+    c.k = be.alloc(type, s_.k_width(), n_ctx * n_seq);
+    try {
+      c.v = be.alloc(type, s_.v_width(), n_ctx * n_seq);
+    } catch (...) {
+      be.release(c.k);
+      throw;
+    }
+    return c;
+  }
+
+  void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
+               const ops::Tensor& out) const override {
+    const int64_t n = st.rows.n;
+    ops::Backend& be = st.scratch.backend();
+    const ops::Tensor& q = st.scratch.get(Buf::q, s_.q_width(), n);
+    const ops::Tensor& k = st.scratch.get(Buf::k, s_.k_width(), n);
+    const ops::Tensor& v = st.scratch.get(Buf::v, s_.v_width(), n);
+    const ops::Tensor& att = st.scratch.get(Buf::att, s_.n_head * s_.head_dim_v, n);
+    const ops::MatmulJob qkv[] = {{&wq_, &q}, {&wk_, &k}, {&wv_, &v}};
+    be.matmul_many(qkv, 3, xn, n);
+    if (!bq_.empty()) be.add_bias(q, bq_, n, s_.q_width());
+    if (!bk_.empty()) be.add_bias(k, bk_, n, s_.k_width());
+    if (!bv_.empty()) be.add_bias(v, bv_, n, s_.v_width());
+    if (!q_norm_.empty()) {
+      // Each head of each row is normalized on its own: [n * n_head, head_dim].
+      be.rmsnorm(q, q_norm_, n * s_.n_head, s_.head_dim_k, eps_, q);
+      be.rmsnorm(k, k_norm_, n * s_.n_head_kv, s_.head_dim_k, eps_, k);
+    }
+    be.rope(q, n, s_.n_head, s_.head_dim_k, st.rows.pos, s_.rope);
+    be.rope(k, n, s_.n_head_kv, s_.head_dim_k, st.rows.pos, s_.rope);
+    // Every row is stored first: a row then sees the rows before it in its own sequence, whether
+    // they came in this batch or an earlier one.
+    be.store_kv(cache, k, v, st.rows);
+    be.attention(shape_, q, cache, st.rows, att);
+    be.matmul(wo_, att, n, out);
+  }
+
+ private:
+  AttentionSpec s_;
+  float eps_;
+  ops::AttentionShape shape_;
+  ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, q_norm_, k_norm_;
+};
+
+}  // namespace
+
+std::unique_ptr<AttentionBlock> make_attention(const AttentionSpec& spec, const WeightLoader& w,
+                                               ops::Backend& be, const std::string& prefix,
+                                               int64_t n_embd, float rms_eps) {
+  switch (spec.kind) {
+    case AttentionKind::gqa:
+      return std::make_unique<GqaAttention>(spec, w, be, prefix, n_embd, rms_eps);
+  }
+  return nullptr;
+}
+
+}  // namespace hearth::model

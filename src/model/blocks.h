@@ -1,0 +1,52 @@
+#pragma once
+// The blocks a transformer layer is made of. Each binds its own tensors ("blk.N.<name>") on the
+// backend that runs its layer, and runs on that backend's tensors only:
+//   AttentionBlock  GqaAttention: q/k/v projections (+ biases, + per-head q/k RMSNorm), RoPE,
+//                   the KV cache store, causal attention (window, soft-cap), output projection.
+//   FfnBlock        DenseFfn: down(act(gate x) * up x) with SwiGLU or GeGLU;
+//                   MoeFfn: router top-k, the chosen experts' gated FFNs (matmul_id), their
+//                   weighted sum, plus shared experts.
+// Norms, residual adds and the output head are the Transformer's (transformer.cc).
+
+#include <memory>
+#include <string>
+
+#include "model/layer_spec.h"
+#include "model/scratch.h"
+#include "model/weights.h"
+
+namespace hearth::model {
+
+// One forward pass as a block sees it.
+struct Step {
+  Scratch& scratch;
+  const ops::SeqRows& rows;  // the batch's positions and sequences (rows.n rows)
+  int64_t n_embd;
+};
+
+class AttentionBlock {
+ public:
+  virtual ~AttentionBlock() = default;
+  // This block's cache for n_seq sequences of n_ctx positions, on `be`.
+  virtual ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
+                                 gguf::GgmlType type) const = 0;
+  // out [n, n_embd] = attention over xn [n, n_embd]; the rows' keys and values join the cache.
+  virtual void forward(const Step& step, const ops::Tensor& xn, const ops::KvView& cache,
+                       const ops::Tensor& out) const = 0;
+};
+
+class FfnBlock {
+ public:
+  virtual ~FfnBlock() = default;
+  // out [n, n_embd] from xn [n, n_embd]
+  virtual void forward(const Step& step, const ops::Tensor& xn, const ops::Tensor& out) const = 0;
+};
+
+// Binds the block `spec` names from the tensors under `prefix` ("blk.3.").
+std::unique_ptr<AttentionBlock> make_attention(const AttentionSpec& spec, const WeightLoader& w,
+                                               ops::Backend& be, const std::string& prefix,
+                                               int64_t n_embd, float rms_eps);
+std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, ops::Backend& be,
+                                   const std::string& prefix, int64_t n_embd);
+
+}  // namespace hearth::model

@@ -1,0 +1,87 @@
+#pragma once
+// What an architecture file says about its model, layer by layer: which attention block and
+// which feed-forward block each layer uses, with which sizes and options. Enums, not flags: a
+// family's quirk is a value of a spec field, read by the block it belongs to, never a model-wide
+// switch in shared code. Transformer (transformer.h) builds and runs the blocks a spec names.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ops/moe.h"
+#include "ops/rope.h"
+
+namespace hearth::model {
+
+enum class AttentionKind {
+  gqa,  // multi-head attention, K/V heads shared by groups of query heads (MHA, GQA, MQA)
+};
+
+// Biases of the q/k/v projections: none, required (qwen2), or used when the file has them (llama).
+enum class Bias { none, required, if_present };
+
+enum class QkNorm {
+  none,
+  per_head_rms,  // RMSNorm of each head of q and k (weights of size head_dim) before RoPE (qwen3)
+};
+
+struct AttentionSpec {
+  AttentionKind kind = AttentionKind::gqa;
+  int n_head = 0;
+  int n_head_kv = 0;
+  int64_t head_dim_k = 0;
+  int64_t head_dim_v = 0;
+  Bias qkv_bias = Bias::none;
+  QkNorm qk_norm = QkNorm::none;
+  ops::RopeParams rope;   // per layer: local and global layers may differ (Gemma 3)
+  int64_t window = 0;     // sliding window in positions; 0 = the whole context
+  float softcap = 0.0f;   // attention-logit soft-cap; 0 = none
+  float scale = 0.0f;     // q.k scale; 0 = 1 / sqrt(head_dim_k)
+
+  int64_t q_width() const { return n_head * head_dim_k; }
+  int64_t k_width() const { return n_head_kv * head_dim_k; }
+  int64_t v_width() const { return n_head_kv * head_dim_v; }
+};
+
+enum class FfnKind {
+  dense,  // down(act(gate(x)) * up(x))
+  moe,    // router top-k over experts of that form, plus optional shared experts
+};
+
+enum class GateActivation {
+  silu,  // SwiGLU
+  gelu,  // GeGLU (tanh GELU)
+};
+
+struct FfnSpec {
+  FfnKind kind = FfnKind::dense;
+  GateActivation act = GateActivation::silu;
+  int64_t n_ff = 0;             // dense: hidden width; moe: each routed expert's hidden width
+  int64_t n_expert = 0;         // moe: routed experts (ffn_{gate,up,down}_exps)
+  ops::GatingParams gating;     // moe: k, gating function, normalization, scale
+  bool selection_bias = false;  // moe: exp_probs_b (DeepSeek-V3) changes which experts win
+  int64_t n_ff_shared = 0;      // moe: hidden width of the shared experts (ffn_*_shexp); 0 = none
+};
+
+// Norms around a sublayer: pre only (llama), or pre and post (Gemma 2/3: the sublayer's output is
+// normed again before it joins the residual).
+enum class NormPlacement { pre, pre_and_post };
+
+struct LayerSpec {
+  AttentionSpec attention;
+  FfnSpec ffn;
+  NormPlacement norms = NormPlacement::pre;
+};
+
+enum class RopeFreqs { none, if_present };  // Llama 3's rope_freqs.weight divisors
+
+struct ModelSpec {
+  int64_t n_embd = 0;
+  float rms_eps = 0.0f;
+  std::vector<LayerSpec> layers;
+  RopeFreqs rope_freqs = RopeFreqs::none;
+  float embd_scale = 0.0f;      // token embeddings multiplied by this; 0 = not scaled
+  float final_softcap = 0.0f;   // logits soft-cap; 0 = none
+};
+
+}  // namespace hearth::model

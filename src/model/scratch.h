@@ -1,0 +1,56 @@
+#pragma once
+// Activation buffers of one forward pass on one backend, kept between passes and grown when a
+// batch needs more. Blocks address them as flat arrays with explicit sizes (ops/backend.h), so
+// a buffer serves layers of different widths; the residual stream (Buf::x) is always allocated
+// [n_embd, rows] because rows of it are gathered by get_rows.
+
+#include <array>
+#include <cstdint>
+
+#include "ops/backend.h"
+
+namespace hearth::model {
+
+enum class Buf {
+  x,     // residual stream [n, n_embd]
+  xn,    // normed input of a sublayer [n, n_embd]
+  q, k, v,
+  att,   // attention heads' output [n, n_head * head_dim_v]
+  out,   // a sublayer's output [n, n_embd]
+  gate, up,
+  router,           // MoE: router logits [n, n_expert]
+  expert_ids,       // MoE: I32 [n, k]
+  expert_weights,   // MoE: [n, k]
+  expert_gate, expert_up, expert_down,  // MoE: [n * k, width]
+  logits,
+  count
+};
+
+class Scratch {
+ public:
+  explicit Scratch(ops::Backend& be) : be_(be) {}
+  ~Scratch() {
+    for (ops::Tensor& t : bufs_) be_.release(t);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  ops::Backend& backend() const { return be_; }
+
+  // Buffer b with room for [n_rows, n_cols] (its earlier contents are lost when it must grow).
+  const ops::Tensor& get(Buf b, int64_t n_cols, int64_t n_rows,
+                         gguf::GgmlType type = gguf::GgmlType::F32) {
+    ops::Tensor& t = bufs_[static_cast<size_t>(b)];
+    if (t.empty() || t.type != type || t.n_elements() < n_cols * n_rows) {
+      be_.release(t);
+      t = be_.alloc(type, n_cols, n_rows);
+    }
+    return t;
+  }
+
+ private:
+  ops::Backend& be_;
+  std::array<ops::Tensor, static_cast<size_t>(Buf::count)> bufs_{};
+};
+
+}  // namespace hearth::model

@@ -1,0 +1,50 @@
+#pragma once
+// Mixture-of-experts pieces on the CPU: the router's top-k choice with its gating, products with
+// the chosen experts' matrices, and the weighted sum of the experts' outputs. Expert matrices are
+// stacked: [n_expert, n_rows, n_cols], expert e's rows starting at row e * n_rows.
+
+#include <cstdint>
+
+#include "ops/matrix.h"
+
+namespace hearth::ops {
+
+enum class GatingFunc {
+  softmax,  // probabilities = softmax(logits) over all experts (Qwen3-MoE, Mixtral, DeepSeek-V2)
+  sigmoid,  // probabilities = sigmoid(logit) each (DeepSeek-V3/R1)
+};
+
+struct GatingParams {
+  int k = 1;                // experts per token
+  GatingFunc func = GatingFunc::softmax;
+  bool normalize = false;   // the k chosen weights divided by their sum
+  float scale = 1.0f;       // then multiplied by this
+};
+
+// Per token t: p = gate(logits[t]); the k experts of highest p + bias (bias may be null) are
+// chosen, in descending order of that score (ties: lower index first); ids[t, j] is the j-th and
+// weights[t, j] its p (normalized, scaled). logits [n_tok, n_expert]; ids, weights [n_tok, k].
+void topk_gating(const float* logits, const float* bias, int64_t n_tok, int64_t n_expert,
+                 const GatingParams& p, int32_t* ids, float* weights);
+// The specification: the same in double.
+void topk_gating_ref(const float* logits, const float* bias, int64_t n_tok, int64_t n_expert,
+                     const GatingParams& p, int32_t* ids, float* weights);
+
+// y [n_tok * k, rows] : slot (t, j) = x_row(t, j) W_{ids[t, j]}^T, where x_row is x[t] or, with
+// x_per_slot, x[t * k + j]. w describes the whole stack (n_rows = n_expert * rows_per_expert).
+// The slots that chose one expert run as one matmul over that expert's rows (a prompt's tokens
+// grouped by expert), so each expert's weights are read once per call.
+void matmul_id(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,
+               const int32_t* ids, int64_t n_tok, int k, float* y);
+// The specification: matmul_ref per slot.
+void matmul_id_ref(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,
+                   const int32_t* ids, int64_t n_tok, int k, float* y);
+
+// The rows of expert e of a stacked matrix (panels too, when the stack was packed per expert).
+Matrix expert_matrix(const Matrix& w, int64_t rows_per_expert, int64_t e);
+
+// out [n_tok, n] = sum_j weights[t * k + j] * e[(t * k + j) * n ...] (sum in slot order).
+void weighted_sum(const float* e, const float* weights, int64_t n_tok, int k, int64_t n,
+                  float* out);
+
+}  // namespace hearth::ops
