@@ -110,6 +110,7 @@ AttentionShape make_shape(int n_head, int n_head_kv, int64_t dk, int64_t dv, int
 struct RowSpec {
   int seq;
   int64_t n_kv;
+  int64_t kv_start = 0;  // a sliding window's first position
 };
 
 // Runs rows over every tier and thread count; checks against the reference and thread
@@ -130,6 +131,7 @@ void check(const AttentionShape& shape, const std::vector<Sequence>& seqs,
       const Sequence& sq = seqs[specs[r].seq];
       rows[r] = {q.data() + misalign + r * qw, sq.k(type), sq.v(type), specs[r].n_kv,
                  out.data() + misalign + r * ow};
+      rows[r].kv_start = specs[r].kv_start;
       ref_rows[r] = rows[r];
       ref_rows[r].out = ref.data() + misalign + r * ow;
     }
@@ -231,6 +233,46 @@ TEST(Attention, SequencesAtDifferentPositionsInOneBatch) {
   rows.push_back({3, 2500});
   rows.push_back({0, 130});
   check(s, seqs, rows, 1, "mixed batch");
+}
+
+// Sliding windows (Gemma, Phi-3, gpt-oss): rows whose first visible key falls inside a block, on a
+// block edge, past a whole block, in a prompt and in a split long decode row; with and without a
+// logit soft-cap (scores capped at 2 here, so the cap really bends them: |scale q.k| reaches ~5).
+TEST(Attention, SlidingWindowsAndSoftCapMatchReference) {
+  for (float cap : {0.0f, 2.0f}) {
+    AttentionShape s = make_shape(12, 2, 64, 64, 0);
+    s.softcap = cap;
+    const std::vector<Sequence> seqs = {make_sequence(s, 300, 21, 0), make_sequence(s, 2600, 22, 1)};
+    std::vector<RowSpec> rows;
+    for (int64_t p = 250; p < 270; ++p) rows.push_back({0, p + 1, p + 1 - 100});  // window 100
+    rows.push_back({0, 300, 64});
+    rows.push_back({0, 300, 299});   // one key
+    rows.push_back({1, 2600, 1537});  // split row, window starting mid-chunk
+    check(s, seqs, rows, 1, "window cap " + std::to_string(cap), {1, 2});
+  }
+}
+
+// A window of one position: the output is exactly that position's V, on every tier.
+TEST(Attention, WindowOfOnePositionGivesItsValue) {
+  TierGuard guard;
+  AttentionShape s = make_shape(4, 2, 32, 32, 0);
+  s.kv_type = GgmlType::F32;
+  const Sequence sq = make_sequence(s, 200, 5, 0);
+  const auto q = random_vec(4 * 32, 6);
+  for (CpuTier tier : tiers()) {
+    set_cpu_tier(tier);
+    std::vector<float> out(4 * 32), ref(4 * 32);
+    AttentionRow row{q.data(), sq.k(GgmlType::F32), sq.v(GgmlType::F32), 150, out.data(), 149};
+    attention(s, &row, 1);
+    row.out = ref.data();
+    attention_ref(s, &row, 1);
+    for (int h = 0; h < 4; ++h) {
+      for (int i = 0; i < 32; ++i) {
+        EXPECT_EQ(out[h * 32 + i], sq.v32[149 * s.v_stride + (h / 2) * 32 + i]) << cpu_tier_name(tier);
+        EXPECT_FLOAT_EQ(ref[h * 32 + i], out[h * 32 + i]);
+      }
+    }
+  }
 }
 
 // One position: the output is exactly that position's V of the right KV head, on every tier.
