@@ -27,6 +27,7 @@
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "tiny_model.h"
+#include "util/error.h"
 #include "util/thread_pool.h"
 
 namespace hearth::model {
@@ -222,6 +223,59 @@ TEST_P(ReferenceForward, ThreadCountDoesNotChangeLogits) {
   global_thread_pool(1);
   EXPECT_EQ(runs[0], runs[1]);
   EXPECT_EQ(runs[0], runs[2]);
+}
+
+// The same model on the scalar backend, and split across two backends as a partial offload
+// splits it (the last layer and the head on the second): each placement against the reference.
+TEST_P(ReferenceForward, PlacementsAcrossBackendsMatchReference) {
+  const Case& c = GetParam();
+  const Built& built = build(c);
+  struct P {
+    Placement placement;
+    std::vector<std::string> names;  // per layer, then the head
+  };
+  const std::vector<P> placements = {
+      {{"cpu-ref", "", 0}, {"cpu-ref", "cpu-ref", "cpu-ref"}},
+      {{"cpu", "cpu-ref", 1}, {"cpu", "cpu-ref", "cpu-ref"}},
+      {{"cpu-ref", "cpu", 1}, {"cpu-ref", "cpu", "cpu"}},
+      {{"cpu-ref", "cpu", 5}, {"cpu", "cpu", "cpu"}},  // more than n_layer: the whole model
+  };
+  for (const P& p : placements) {
+    std::unique_ptr<Model> m = load_model(
+        gguf::File::from_memory(built.bytes.data(), built.bytes.size(), c.name + ".gguf"),
+        p.placement);
+    EXPECT_EQ(m->layer_backends(), p.names);
+    const int64_t V = m->n_vocab();
+    KvCache cache = m->make_cache(16, 2, c.kv_type);
+    RefModel ref(c.spec, built.weights);
+    Batch b;
+    for (int i = 0; i < 5; ++i) b.add(token_at(i, V, 4), i, 1, i == 4);
+    std::vector<float> logits(static_cast<size_t>(V));
+    m->forward(b, cache, logits.data());
+    std::vector<double> want;
+    for (int i = 0; i < 5; ++i) want = ref.step(token_at(i, V, 4));
+    EXPECT_LT(testing::rel_error(logits.data(), want), c.bound) << p.placement.backend;
+    cache.copy_prefix(1, 0, 5);  // the prefix copy goes through each layer's backend
+    b.clear();
+    b.add(token_at(5, V, 4), 5, 0, true);
+    m->forward(b, cache, logits.data());
+    EXPECT_LT(testing::rel_error(logits.data(), ref.step(token_at(5, V, 4))), c.bound)
+        << p.placement.backend << " after the prefix copy";
+  }
+}
+
+TEST(Placement, UnknownBackendAndMissingOffloadBackendAreErrors) {
+  testing::TinySpec spec;
+  testing::RefWeights w;
+  const std::vector<uint8_t> bytes = testing::write_tiny_model(spec, &w);
+  try {
+    load_model(gguf::File::from_memory(bytes.data(), bytes.size(), "t.gguf"), {"quantum", "", 0});
+    FAIL() << "loaded on an unknown backend";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown compute backend 'quantum'"), std::string::npos);
+  }
+  EXPECT_THROW(load_model(gguf::File::from_memory(bytes.data(), bytes.size(), "t.gguf"), {"cpu", "", 1}),
+               Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, ReferenceForward, ::testing::ValuesIn(cases()),
