@@ -109,7 +109,7 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
     // Loading repacks weights on the shared thread pool (ops::pack_matrix): take turns with the
     // forward passes of models already loaded.
     std::lock_guard<std::mutex> lock(compute_mutex());
-    r->model_ = model::load_model(std::move(file));
+    r->model_ = model::load_model(std::move(file), opt.placement);
   }
   const model::HParams& hp = r->model_->hparams();
   if (static_cast<int64_t>(r->tokenizer_->n_tokens()) > hp.n_vocab) {

@@ -31,6 +31,7 @@ struct LoadOptions {
   int num_parallel = 1;  // sequence slots
   std::string kv_cache_type;  // "f16" | "f32"; empty: HEARTH_KV_CACHE_TYPE (default f16)
   int num_batch = 512;   // prompt tokens per forward pass
+  model::Placement placement;  // which compute backends run the layers (default: all on "cpu")
 };
 
 struct CompletionRequest {

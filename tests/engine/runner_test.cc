@@ -197,6 +197,23 @@ TEST(Runner, CaseBWithF32CacheThroughTheRunner) {
   EXPECT_EQ(generated(res, 1), std::vector<int32_t>(expected.begin(), expected.begin() + 127));
 }
 
+// The stories260K reference ids on the scalar backend, and with the last 2 of 5 layers (and the
+// head) offloaded to it from the fast one, as Ollama's num_gpu offloads to a GPU.
+TEST(Runner, ReferenceIdsWithLayersOnTwoBackends) {
+  const auto expected = read_ids("B", "output_ids");
+  for (model::Placement p : {model::Placement{"cpu-ref", "", 0}, model::Placement{"cpu", "cpu-ref", 2}}) {
+    LoadOptions o;
+    o.num_thread = 1;
+    o.kv_cache_type = "f32";
+    o.placement = p;
+    auto r = Runner::load(kDir + "/stories260K.gguf", o);
+    EXPECT_EQ(r->model().layer_backends().back(), "cpu-ref");
+    const CompletionResult res = r->complete(greedy_request({1}, 100));
+    EXPECT_EQ(generated(res, 1), std::vector<int32_t>(expected.begin(), expected.begin() + 100))
+        << p.backend << " + " << p.n_offload << " on " << p.offload_backend;
+  }
+}
+
 TEST(Runner, KvCacheTypeFromTheEnvironment) {
   const auto expected = read_ids("B", "output_ids");
   LoadOptions o;
