@@ -5,7 +5,9 @@
 //     --n-head 12 --n-head-kv 2 --n-ff 8960 --type q4_K_M -o r1-qwen-1.5b-q4_k_m.gguf
 // Weights are N(0, std) from a fixed seed; norms are 1. A quantized --type is made by writing an
 // F16 model first and re-quantizing it with the store's llama.cpp-recipe quantizer, so the
-// per-tensor format mix is the one real Q4_K_M / Q8_0 files have.
+// per-tensor format mix is the one real Q4_K_M / Q8_0 files have. Both steps stream: tensors are
+// generated while the file is written and quantized while the output is written, so memory holds
+// about one tensor at a time, whatever the model's size (the disk must hold the F16 file).
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -28,6 +30,7 @@ using hearth::gguf::GgmlType;
 struct Shape {
   std::string arch = "qwen2";
   int64_t n_embd = 1536, n_layer = 28, n_head = 12, n_head_kv = 2, n_ff = 8960;
+  int64_t head_dim = 0;  // 0: n_embd / n_head
   int64_t n_ctx = 131072;
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
@@ -41,8 +44,7 @@ uint64_t splitmix(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
-void fill_normal_f16(std::vector<uint16_t>& out, uint64_t seed, float stddev) {
-  const int64_t n = static_cast<int64_t>(out.size());
+void fill_normal_f16(uint16_t* out, int64_t n, uint64_t seed, float stddev) {
   const int64_t chunk = 1 << 16;
   hearth::global_thread_pool().run((n + chunk - 1) / chunk, [&](int64_t c, int) {
     uint64_t s = seed * 0x100000001b3ULL + static_cast<uint64_t>(c);
@@ -57,6 +59,69 @@ void fill_normal_f16(std::vector<uint16_t>& out, uint64_t seed, float stddev) {
     }
   });
 }
+
+// One tensor of the model: random N(0, std) F16 weights, or an F32 vector of one value (norms 1,
+// biases 0).
+struct TensorPlan {
+  std::string name;
+  std::vector<int64_t> ne;
+  bool random = true;
+  float value = 0.0f;
+};
+
+// What each architecture's file holds, the way its loader (src/model/<arch>.cc) binds it. A new
+// architecture adds its keys and tensors here.
+std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
+  const std::string& a = sh.arch;
+  const int64_t hd = sh.head_dim, q = hd * sh.n_head, kv = hd * sh.n_head_kv;
+  std::vector<TensorPlan> t;
+  t.push_back({"token_embd.weight", {sh.n_embd, n_vocab}});
+  for (int64_t il = 0; il < sh.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    t.push_back({p + "attn_norm.weight", {sh.n_embd}, false, 1.0f});
+    t.push_back({p + "attn_q.weight", {sh.n_embd, q}});
+    t.push_back({p + "attn_k.weight", {sh.n_embd, kv}});
+    t.push_back({p + "attn_v.weight", {sh.n_embd, kv}});
+    if (a == "qwen2") {
+      t.push_back({p + "attn_q.bias", {q}, false, 0.0f});
+      t.push_back({p + "attn_k.bias", {kv}, false, 0.0f});
+      t.push_back({p + "attn_v.bias", {kv}, false, 0.0f});
+    }
+    if (a == "qwen3") {
+      t.push_back({p + "attn_q_norm.weight", {hd}, false, 1.0f});
+      t.push_back({p + "attn_k_norm.weight", {hd}, false, 1.0f});
+    }
+    t.push_back({p + "attn_output.weight", {q, sh.n_embd}});
+    t.push_back({p + "ffn_norm.weight", {sh.n_embd}, false, 1.0f});
+    t.push_back({p + "ffn_gate.weight", {sh.n_embd, sh.n_ff}});
+    t.push_back({p + "ffn_up.weight", {sh.n_embd, sh.n_ff}});
+    t.push_back({p + "ffn_down.weight", {sh.n_ff, sh.n_embd}});
+  }
+  t.push_back({"output_norm.weight", {sh.n_embd}, false, 1.0f});
+  if (!sh.tied) t.push_back({"output.weight", {sh.n_embd, n_vocab}});
+  return t;
+}
+
+void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
+  const std::string& a = sh.arch;
+  w.set_string("general.architecture", a);
+  w.set_string("general.name", "random " + a);
+  w.set_u32("general.file_type", 1);
+  w.set_u32(a + ".context_length", static_cast<uint32_t>(sh.n_ctx));
+  w.set_u32(a + ".embedding_length", static_cast<uint32_t>(sh.n_embd));
+  w.set_u32(a + ".block_count", static_cast<uint32_t>(sh.n_layer));
+  w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(sh.n_ff));
+  w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(sh.n_head));
+  w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
+  w.set_f32(a + ".rope.freq_base", sh.rope_base);
+  w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
+  if (sh.head_dim * sh.n_head != sh.n_embd || a == "qwen3") {
+    w.set_u32(a + ".attention.key_length", static_cast<uint32_t>(sh.head_dim));
+    w.set_u32(a + ".attention.value_length", static_cast<uint32_t>(sh.head_dim));
+  }
+}
+
+const char* const kArchitectures[] = {"llama", "qwen2", "qwen3"};
 
 }  // namespace
 
@@ -73,6 +138,7 @@ int main(int argc, char** argv) {
   app.add_option("--n-head", sh.n_head);
   app.add_option("--n-head-kv", sh.n_head_kv);
   app.add_option("--n-ff", sh.n_ff);
+  app.add_option("--head-dim", sh.head_dim, "key/value head size (default n_embd / n_head)");
   app.add_option("--n-ctx", sh.n_ctx);
   app.add_option("--rope-base", sh.rope_base);
   app.add_flag("--tied", sh.tied, "Tie the output matrix to token_embd (no output.weight)");
@@ -83,77 +149,44 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    auto vocab = hearth::gguf::File::open(vocab_from);
-    const std::vector<std::string> tokens = vocab.get_string_array("tokenizer.ggml.tokens");
-    const int64_t n_vocab = static_cast<int64_t>(tokens.size());
-    if (sh.arch != "llama" && sh.arch != "qwen2" && sh.arch != "qwen3")
-      throw hearth::Error(hearth::ErrorCode::invalid_argument, "unsupported --arch " + sh.arch);
-    if (sh.n_head <= 0 || sh.n_embd % sh.n_head != 0 || sh.n_head % sh.n_head_kv != 0)
+    bool known = false;
+    for (const char* a : kArchitectures) known = known || sh.arch == a;
+    if (!known) throw hearth::Error(hearth::ErrorCode::invalid_argument, "unsupported --arch " + sh.arch);
+    if (sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_head % sh.n_head_kv != 0)
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "inconsistent head counts");
-    const int64_t head_dim = sh.n_embd / sh.n_head;
+    if (sh.head_dim == 0) {
+      if (sh.n_embd % sh.n_head != 0)
+        throw hearth::Error(hearth::ErrorCode::invalid_argument, "--n-embd is not a multiple of --n-head: give --head-dim");
+      sh.head_dim = sh.n_embd / sh.n_head;
+    }
+    auto vocab = hearth::gguf::File::open(vocab_from);
+    const int64_t n_vocab = static_cast<int64_t>(vocab.get_string_array("tokenizer.ggml.tokens").size());
 
     hearth::gguf::Writer w;
-    const std::string& a = sh.arch;
-    w.set_string("general.architecture", a);
-    w.set_string("general.name", "random " + a);
-    w.set_u32("general.file_type", 1);
-    w.set_u32(a + ".context_length", static_cast<uint32_t>(sh.n_ctx));
-    w.set_u32(a + ".embedding_length", static_cast<uint32_t>(sh.n_embd));
-    w.set_u32(a + ".block_count", static_cast<uint32_t>(sh.n_layer));
-    w.set_u32(a + ".feed_forward_length", static_cast<uint32_t>(sh.n_ff));
-    w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(sh.n_head));
-    w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
-    w.set_f32(a + ".rope.freq_base", sh.rope_base);
-    w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
-    if (a == "qwen3") {
-      w.set_u32(a + ".attention.key_length", static_cast<uint32_t>(head_dim));
-      w.set_u32(a + ".attention.value_length", static_cast<uint32_t>(head_dim));
-    }
+    set_keys(w, sh);
     for (const auto& [key, value] : vocab.metadata()) {
       if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
     }
-
-    std::vector<std::vector<uint16_t>> storage;
-    storage.reserve(16 * sh.n_layer + 8);
+    // Tensors are made while the file is written, one at a time, so memory holds one tensor
+    // (a 14B shape's F16 model is 28 GB: more than this machine has).
     uint64_t tensor_seed = seed * 1000003ULL;
-    auto add_f16 = [&](const std::string& name, std::vector<int64_t> ne) {
+    for (const TensorPlan& t : plan_tensors(sh, n_vocab)) {
       int64_t n = 1;
-      for (auto d : ne) n *= d;
-      storage.emplace_back(static_cast<size_t>(n));
-      fill_normal_f16(storage.back(), ++tensor_seed, stddev);
-      w.add_tensor_view(name, GgmlType::F16, ne, storage.back().data(), n * 2);
-    };
-    std::vector<std::vector<float>> norms;
-    norms.reserve(8 * sh.n_layer + 8);
-    auto add_f32 = [&](const std::string& name, int64_t n, float value) {
-      norms.emplace_back(static_cast<size_t>(n), value);
-      w.add_tensor_view(name, GgmlType::F32, {n}, norms.back().data(), n * 4);
-    };
-    const int64_t n_kv = head_dim * sh.n_head_kv;
-    add_f16("token_embd.weight", {sh.n_embd, n_vocab});
-    for (int64_t il = 0; il < sh.n_layer; ++il) {
-      std::string p = "blk." + std::to_string(il) + ".";
-      add_f32(p + "attn_norm.weight", sh.n_embd, 1.0f);
-      add_f16(p + "attn_q.weight", {sh.n_embd, sh.n_embd});
-      add_f16(p + "attn_k.weight", {sh.n_embd, n_kv});
-      add_f16(p + "attn_v.weight", {sh.n_embd, n_kv});
-      if (a == "qwen2") {
-        add_f32(p + "attn_q.bias", sh.n_embd, 0.0f);
-        add_f32(p + "attn_k.bias", n_kv, 0.0f);
-        add_f32(p + "attn_v.bias", n_kv, 0.0f);
+      for (auto d : t.ne) n *= d;
+      if (t.random) {
+        const uint64_t ts = ++tensor_seed;
+        w.add_tensor_generated(t.name, GgmlType::F16, t.ne, static_cast<size_t>(n) * 2,
+                               [n, ts, stddev](uint8_t* dst) {
+                                 fill_normal_f16(reinterpret_cast<uint16_t*>(dst), n, ts, stddev);
+                               });
+      } else {
+        const float v = t.value;
+        w.add_tensor_generated(t.name, GgmlType::F32, t.ne, static_cast<size_t>(n) * 4,
+                               [n, v](uint8_t* dst) {
+                                 std::fill_n(reinterpret_cast<float*>(dst), n, v);
+                               });
       }
-      if (a == "qwen3") {
-        add_f32(p + "attn_q_norm.weight", head_dim, 1.0f);
-        add_f32(p + "attn_k_norm.weight", head_dim, 1.0f);
-      }
-      add_f16(p + "attn_output.weight", {sh.n_embd, sh.n_embd});
-      add_f32(p + "ffn_norm.weight", sh.n_embd, 1.0f);
-      add_f16(p + "ffn_gate.weight", {sh.n_embd, sh.n_ff});
-      add_f16(p + "ffn_up.weight", {sh.n_embd, sh.n_ff});
-      add_f16(p + "ffn_down.weight", {sh.n_ff, sh.n_embd});
     }
-    add_f32("output_norm.weight", sh.n_embd, 1.0f);
-    if (!sh.tied) add_f16("output.weight", {sh.n_embd, n_vocab});
 
     std::string lower = type;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -162,7 +195,6 @@ int main(int argc, char** argv) {
     } else {
       std::string tmp = out_path + ".f16.tmp";
       w.write(tmp);
-      storage.clear();
       {
         auto src = hearth::gguf::File::open(tmp);
         auto ftype = lower == "f32" ? hearth::store::FileType::ALL_F32
