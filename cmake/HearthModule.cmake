@@ -27,6 +27,9 @@ function(hearth_module name)
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${HEARTH_AVX2_FLAGS}")
     endif()
   endforeach()
+  # The layering rule CheckLayers.cmake enforces on #includes: this folder and what it links.
+  string(REPLACE ";" "," dep_list "${M_DEPS}")
+  set_property(GLOBAL APPEND PROPERTY HEARTH_LAYER_RULES "${name}:${dep_list}")
   set(deps)
   foreach(d ${M_DEPS})
     # A folder not written yet is skipped, so a module can name its final dependencies up front.
