@@ -8,6 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2 docker-registry tmux curl openssl openssh-client  # test certificates, ssh-keygen
   systemd  # systemd-analyze verifies the unit scripts/install.sh writes
+  libvulkan-dev glslc mesa-vulkan-drivers  # the Vulkan backend; lavapipe runs its tests on the CPU
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <string>
 
+#include "model/compute_backend.h"
 #include "util/error.h"
 
 namespace hearth::model {
@@ -23,8 +24,8 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
   if (placement.n_offload > 0 && placement.offload_backend.empty()) {
     throw Error(ErrorCode::invalid_argument, "layers are offloaded but no backend is named for them");
   }
-  backends_.push_back(ops::make_backend(placement.backend));
-  if (placement.n_offload > 0) backends_.push_back(ops::make_backend(placement.offload_backend));
+  backends_.push_back(make_compute_backend(placement.backend));
+  if (placement.n_offload > 0) backends_.push_back(make_compute_backend(placement.offload_backend));
   for (auto& be : backends_) scratch_.push_back(std::make_unique<Scratch>(*be));
   const size_t head = backends_.size() - 1;
   head_ = backends_[head].get();

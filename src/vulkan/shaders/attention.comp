@@ -1,0 +1,71 @@
+#version 450
+// Causal GQA attention, one workgroup per (query head h, row t): the row at (seq, pos) attends
+// over cache rows seq * n_ctx + [start, pos] (start = pos - window + 1 for a window), keys taken
+// 64 at a time (one score per invocation, optionally soft-capped), online softmax; invocation i
+// accumulates output dimensions i, i + 64, ... (head_dim_v <= 256). KV_F16 selects the cache type.
+// Loop work per invocation grows with the context: ~(dk + 128) per 64 keys (lavapipe stops an
+// invocation after 65,535 loop iterations: contexts of ~16k keys at head size 128).
+#extension GL_EXT_shader_16bit_storage : require
+layout(local_size_x = 64) in;
+layout(binding = 0) readonly buffer Q { float q[]; };
+#if KV_F16
+layout(binding = 1) readonly buffer K { uint16_t kc[]; };
+layout(binding = 2) readonly buffer V { uint16_t vc[]; };
+#define KV(buf, i) unpackHalf2x16(uint(buf[i])).x
+#else
+layout(binding = 1) readonly buffer K { float kc[]; };
+layout(binding = 2) readonly buffer V { float vc[]; };
+#define KV(buf, i) buf[i]
+#endif
+layout(binding = 3) readonly buffer R { int rows[]; };  // pos[n] then seq[n], from rows_off
+layout(binding = 4) writeonly buffer O { float o[]; };
+layout(push_constant) uniform P {
+  uint n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
+  float scale, softcap;
+} p;
+shared float sq[256];
+shared float sc[64];
+void main() {
+  const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+  const uint kvh = h / (p.n_head / p.n_head_kv);
+  const int pos = rows[p.rows_off + t];
+  const uint base = uint(rows[p.rows_off + p.n + t]) * p.n_ctx;
+  const uint n_kv = uint(pos) + 1;
+  const uint start = p.window > 0 && n_kv > p.window ? n_kv - p.window : 0;
+  for (uint d = tid; d < p.dk; d += 64) sq[d] = q[(t * p.n_head + h) * p.dk + d] * p.scale;
+  float acc[4] = float[4](0.0, 0.0, 0.0, 0.0);
+  float m = -1e30, l = 0.0;
+  for (uint c0 = start; c0 < n_kv; c0 += 64) {
+    barrier();  // sq written / sc of the previous block read
+    const uint kp = c0 + tid;
+    float s = -1e30;
+    if (kp < n_kv) {
+      const uint ko = (base + kp) * p.k_stride + kvh * p.dk;
+      s = 0.0;
+      for (uint d = 0; d < p.dk; ++d) s += sq[d] * KV(kc, ko + d);
+      if (p.softcap > 0.0) s = p.softcap * tanh(s / p.softcap);
+    }
+    sc[tid] = s;
+    barrier();
+    const uint nb = min(64, n_kv - c0);
+    float mb = m;
+    for (uint i = 0; i < nb; ++i) mb = max(mb, sc[i]);
+    const float alpha = exp(m - mb);
+    l *= alpha;
+    for (uint j = 0; j < 4; ++j) acc[j] *= alpha;
+    for (uint i = 0; i < nb; ++i) {
+      const float w = exp(sc[i] - mb);
+      l += w;
+      const uint vo = (base + c0 + i) * p.v_stride + kvh * p.dv;
+      for (uint j = 0; j < 4; ++j) {
+        const uint d = tid + 64 * j;
+        if (d < p.dv) acc[j] += w * KV(vc, vo + d);
+      }
+    }
+    m = mb;
+  }
+  for (uint j = 0; j < 4; ++j) {
+    const uint d = tid + 64 * j;
+    if (d < p.dv) o[(t * p.n_head + h) * p.dv + d] = l > 0.0 ? acc[j] / l : 0.0;
+  }
+}

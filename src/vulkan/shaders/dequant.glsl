@@ -1,0 +1,98 @@
+// Weight rows of any supported GGUF type, read 32 elements at a time ("chunk" c of a row covers
+// elements [32c, 32c + 32)). The includer defines WTYPE (the gguf::GgmlType number) and binds the
+// weights as `uint8_t wb[]`. Layouts are GGUF's (quant/blocks.h); K-quants are 256-element blocks
+// of 8 chunks. F32/F16/BF16 rows may end inside a chunk: elements past n_cols read as 0.
+
+uint byte_at(uint o) { return uint(wb[o]); }
+float f16_at(uint o) { return unpackHalf2x16(byte_at(o) | (byte_at(o + 1) << 8)).x; }
+int i8_at(uint o) { uint b = byte_at(o); return int(b) - int((b & 0x80u) << 1); }
+
+void dequant32(uint row, uint c, uint n_cols, inout float v[32]) {
+#if WTYPE == 0  // F32
+  for (uint i = 0; i < 32; ++i) {
+    uint e = c * 32 + i;
+    v[i] = e < n_cols ? uintBitsToFloat(byte_at(row + 4 * e) | (byte_at(row + 4 * e + 1) << 8) |
+                                        (byte_at(row + 4 * e + 2) << 16) | (byte_at(row + 4 * e + 3) << 24))
+                      : 0.0;
+  }
+#elif WTYPE == 1  // F16
+  for (uint i = 0; i < 32; ++i) {
+    uint e = c * 32 + i;
+    v[i] = e < n_cols ? f16_at(row + 2 * e) : 0.0;
+  }
+#elif WTYPE == 30  // BF16
+  for (uint i = 0; i < 32; ++i) {
+    uint e = c * 32 + i;
+    v[i] = e < n_cols ? uintBitsToFloat((byte_at(row + 2 * e) | (byte_at(row + 2 * e + 1) << 8)) << 16) : 0.0;
+  }
+#elif WTYPE == 8  // Q8_0: f16 d, int8 q[32]
+  uint b = row + c * 34;
+  float d = f16_at(b);
+  for (uint i = 0; i < 32; ++i) v[i] = d * float(i8_at(b + 2 + i));
+#elif WTYPE == 2  // Q4_0: f16 d, q[16] nibbles (low: 0..15, high: 16..31), offset 8
+  uint b = row + c * 18;
+  float d = f16_at(b);
+  for (uint i = 0; i < 16; ++i) {
+    uint q = byte_at(b + 2 + i);
+    v[i] = d * (float(q & 15u) - 8.0);
+    v[i + 16] = d * (float(q >> 4) - 8.0);
+  }
+#elif WTYPE == 3  // Q4_1: f16 d, f16 m, q[16]
+  uint b = row + c * 20;
+  float d = f16_at(b), m = f16_at(b + 2);
+  for (uint i = 0; i < 16; ++i) {
+    uint q = byte_at(b + 4 + i);
+    v[i] = d * float(q & 15u) + m;
+    v[i + 16] = d * float(q >> 4) + m;
+  }
+#elif WTYPE == 6 || WTYPE == 7  // Q5_0: f16 d, qh[4], q[16]; Q5_1: f16 d, f16 m, qh[4], q[16]
+#if WTYPE == 6
+  uint b = row + c * 22;
+  float d = f16_at(b), m = -16.0 * d;
+  uint h = b + 2;
+#else
+  uint b = row + c * 24;
+  float d = f16_at(b), m = f16_at(b + 2);
+  uint h = b + 4;
+#endif
+  uint qh = byte_at(h) | (byte_at(h + 1) << 8) | (byte_at(h + 2) << 16) | (byte_at(h + 3) << 24);
+  for (uint i = 0; i < 16; ++i) {
+    uint q = byte_at(h + 4 + i);
+    uint x0 = (q & 15u) | (((qh >> i) << 4) & 16u);
+    uint x1 = (q >> 4) | ((qh >> (i + 12)) & 16u);
+    v[i] = d * float(x0) + m;
+    v[i + 16] = d * float(x1) + m;
+  }
+#elif WTYPE == 12  // Q4_K: f16 d, f16 dmin, scales[12] (6-bit scale/min per 32), q[128]
+  uint b = row + (c / 8) * 144;
+  uint j = c % 8;
+  float d = f16_at(b), dmin = f16_at(b + 2);
+  uint s = b + 4;
+  uint sc, mn;
+  if (j < 4) {
+    sc = byte_at(s + j) & 63u;
+    mn = byte_at(s + j + 4) & 63u;
+  } else {
+    sc = (byte_at(s + j + 4) & 15u) | ((byte_at(s + j - 4) >> 6) << 4);
+    mn = (byte_at(s + j + 4) >> 4) | ((byte_at(s + j) >> 6) << 4);
+  }
+  uint q = b + 16 + (j / 2) * 32;
+  uint shift = (j % 2) * 4;
+  for (uint i = 0; i < 32; ++i) v[i] = d * float(sc) * float((byte_at(q + i) >> shift) & 15u) - dmin * float(mn);
+#elif WTYPE == 14  // Q6_K: ql[128], qh[64], int8 scales[16], f16 d
+  uint b = row + (c / 8) * 210;
+  uint j = c % 8;
+  uint half_ = j / 4, quarter = j % 4;
+  float d = f16_at(b + 208);
+  uint ql = b + half_ * 64 + (quarter & 1u) * 32;
+  uint qh = b + 128 + half_ * 32;
+  uint lshift = quarter >= 2 ? 4 : 0;
+  uint hshift = quarter * 2;
+  for (uint i = 0; i < 32; ++i) {
+    int q = int(((byte_at(ql + i) >> lshift) & 15u) | (((byte_at(qh + i) >> hshift) & 3u) << 4)) - 32;
+    v[i] = d * float(i8_at(b + 192 + half_ * 8 + i / 16 + quarter * 2)) * float(q);
+  }
+#else
+#error unsupported WTYPE
+#endif
+}

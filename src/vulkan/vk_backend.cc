@@ -1,0 +1,489 @@
+// VulkanBackend: each tensor is a VkBuffer in device-local memory (host-visible where that is all
+// the device has); operations are recorded into one command buffer, each followed by a memory
+// barrier, and submitted when the host needs a result (read), a host write must land (write), or
+// the parameter ring is full. Small host arrays an operation needs (token ids, positions,
+// sequence ids, RoPE cos/sin) go into a host-visible ring bound as a storage buffer.
+
+#include "vulkan/vk_backend.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "quant/type_traits.h"
+#include "util/check.h"
+#include "util/env.h"
+#include "util/error.h"
+#include "vulkan/vk_device.h"
+
+namespace hearth::vulkan {
+
+namespace {
+
+using gguf::GgmlType;
+
+constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;
+constexpr VkDeviceSize kRingBytes = VkDeviceSize{4} << 20;
+constexpr uint32_t kMaxGroups = 65535;  // per dispatch dimension: Vulkan's guaranteed minimum
+
+const char* weight_suffix(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32: return "f32";
+    case GgmlType::F16: return "f16";
+    case GgmlType::BF16: return "bf16";
+    case GgmlType::Q4_0: return "q4_0";
+    case GgmlType::Q4_1: return "q4_1";
+    case GgmlType::Q5_0: return "q5_0";
+    case GgmlType::Q5_1: return "q5_1";
+    case GgmlType::Q8_0: return "q8_0";
+    case GgmlType::Q4_K: return "q4_k";
+    case GgmlType::Q6_K: return "q6_k";
+    default: return nullptr;
+  }
+}
+
+uint32_t groups(uint64_t n, uint64_t per) { return static_cast<uint32_t>((n + per - 1) / per); }
+
+struct VkTensor {
+  const void* owner = nullptr;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkDeviceSize size = 0;
+};
+
+struct HostBuffer {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkDeviceSize size = 0;
+  uint8_t* mapped = nullptr;
+};
+
+class VulkanBackend final : public ops::Backend {
+ public:
+  explicit VulkanBackend(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {
+    VkDevice d = dev_->vk();
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pci.queueFamilyIndex = dev_->queue_family();
+    check(vkCreateCommandPool(d, &pci, nullptr, &pool_), "vkCreateCommandPool");
+    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.commandPool = pool_;
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    check(vkAllocateCommandBuffers(d, &ai, &cmd_), "vkAllocateCommandBuffers");
+    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    check(vkCreateFence(d, &fci, nullptr, &fence_), "vkCreateFence");
+    staging_ = host_buffer(kStagingBytes);
+    ring_ = host_buffer(kRingBytes);
+  }
+
+  ~VulkanBackend() override {
+    VkDevice d = dev_->vk();
+    try {
+      flush();
+    } catch (const Error&) {  // a lost device: free what we can
+    }
+    for (auto& [p, t] : records_) destroy(*t);
+    free_host(staging_);
+    free_host(ring_);
+    vkDestroyFence(d, fence_, nullptr);
+    vkDestroyCommandPool(d, pool_, nullptr);
+  }
+
+  std::string name() const override { return "vulkan:" + std::to_string(dev_->info().index); }
+
+  Upload upload_weight(GgmlType type, const int64_t ne[3], int64_t row_bytes, const uint8_t* data,
+                       WeightUse) override {
+    if (weight_suffix(type) == nullptr) {
+      throw Error(ErrorCode::unsupported, "the Vulkan backend cannot compute with " +
+                                              std::string(gguf::type_name(type)) + " weights yet");
+    }
+    const VkDeviceSize bytes = static_cast<VkDeviceSize>(row_bytes * ne[1] * ne[2]);
+    Upload up;
+    up.tensor = make(type, ne[0], ne[1] * ne[2], row_bytes, bytes);
+    up.tensor.ne[1] = ne[1];
+    up.tensor.ne[2] = ne[2];
+    copy_in(up.tensor, data, bytes);
+    up.copied = true;
+    return up;
+  }
+
+  ops::Tensor upload_f32(const float* values, int64_t n_cols, int64_t n_rows) override {
+    ops::Tensor t = alloc(GgmlType::F32, n_cols, n_rows);
+    write(t, n_cols * n_rows, values);
+    return t;
+  }
+
+  ops::Tensor alloc(GgmlType type, int64_t n_cols, int64_t n_rows) override {
+    HEARTH_CHECK(type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::I32);
+    HEARTH_CHECK(n_cols > 0 && n_rows > 0);
+    const int64_t elem = type == GgmlType::F16 ? 2 : 4;
+    return make(type, n_cols, n_rows, n_cols * elem, static_cast<VkDeviceSize>(n_cols * elem * n_rows));
+  }
+
+  void release(ops::Tensor& t) override {
+    if (t.empty()) return;
+    auto it = records_.find(rec(t));
+    HEARTH_CHECK(it != records_.end());
+    flush();  // nothing queued may still use it
+    bytes_ -= it->second->size;
+    destroy(*it->second);
+    records_.erase(it);
+    t = ops::Tensor{};
+  }
+
+  uint64_t bytes() const override { return bytes_; }
+
+  void read(const ops::Tensor& t, int64_t n, float* dst) override {
+    VkTensor* r = rec(t);
+    auto* out = reinterpret_cast<uint8_t*>(dst);
+    const VkDeviceSize total = static_cast<VkDeviceSize>(n) * sizeof(float);
+    for (VkDeviceSize at = 0; at < total; at += staging_.size) {
+      const VkDeviceSize len = std::min(staging_.size, total - at);
+      begin();
+      barrier();
+      VkBufferCopy c{at, 0, len};
+      vkCmdCopyBuffer(cmd_, r->buffer, staging_.buffer, 1, &c);
+      flush();
+      std::memcpy(out + at, staging_.mapped, len);
+    }
+  }
+
+  void write(const ops::Tensor& t, int64_t n, const float* src) override {
+    copy_in(t, src, static_cast<VkDeviceSize>(n) * sizeof(float));
+  }
+
+  void matmul(const ops::Tensor& w, const ops::Tensor& x, int64_t n_tok, const ops::Tensor& y) override {
+    matmul_at(w, 0, w.n_rows(), x, n_tok, y);
+  }
+
+  void matmul_many(const ops::MatmulJob* jobs, int count, const ops::Tensor& x, int64_t n_tok) override {
+    for (int i = 0; i < count; ++i) matmul(*jobs[i].w, x, n_tok, *jobs[i].y);
+  }
+
+  void matmul_id(const ops::Tensor&, const ops::Tensor&, bool, const ops::Tensor&, int64_t, int,
+                 const ops::Tensor&) override {
+    no_moe();
+  }
+  void topk_gating(const ops::Tensor&, const ops::Tensor&, int64_t, int64_t, const ops::GatingParams&,
+                   const ops::Tensor&, const ops::Tensor&) override {
+    no_moe();
+  }
+  void weighted_sum(const ops::Tensor&, const ops::Tensor&, int64_t, int, int64_t,
+                    const ops::Tensor&) override {
+    no_moe();
+  }
+
+  void get_rows(const ops::Tensor& table, const int32_t* ids, int64_t n, const ops::Tensor& out) override {
+    const uint32_t ids_off = ring_put(ids, static_cast<size_t>(n) * sizeof(int32_t));
+    const uint32_t pc[] = {u32(table.n_cols()), u32(table.row_bytes), u32(n), ids_off};
+    dispatch(std::string("get_rows_") + weight_suffix(table.type), {buf(table), ring_.buffer, buf(out)}, pc,
+             sizeof pc, groups(groups(table.n_cols(), 32), 64), u32(n), 1);
+  }
+
+  void rmsnorm(const ops::Tensor& x, const ops::Tensor& w, int64_t n_rows, int64_t n, float eps,
+               const ops::Tensor& out) override {
+    struct {
+      uint32_t n_rows, n, has_w, per_z;
+      float eps;
+    } pc{u32(n_rows), u32(n), w.empty() ? 0u : 1u, kMaxGroups, eps};
+    dispatch("rmsnorm", {buf(x), w.empty() ? buf(x) : buf(w), buf(out)}, &pc, sizeof pc,
+             std::min<uint32_t>(u32(n_rows), kMaxGroups), 1, groups(n_rows, kMaxGroups));
+  }
+
+  void rope(const ops::Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
+            const ops::RopeParams& p) override {
+    if (p.n_dims < 2 || n_tok == 0) return;
+    cs_.resize(static_cast<size_t>(n_tok * p.n_dims));
+    for (int64_t t = 0; t < n_tok; ++t) ops::rope_angles(p, pos[t], cs_.data() + t * p.n_dims);
+    const uint32_t cs_off = ring_put(cs_.data(), cs_.size() * sizeof(float));
+    const uint32_t pc[] = {u32(n_tok), u32(n_heads), u32(head_dim), u32(p.n_dims),
+                           p.mode == ops::RopeMode::neox ? 1u : 0u, cs_off};
+    dispatch("rope", {buf(x), ring_.buffer}, pc, sizeof pc, groups(p.n_dims / 2, 64), u32(n_heads), u32(n_tok));
+  }
+
+  void store_kv(const ops::KvView& cache, const ops::Tensor& k, const ops::Tensor& v,
+                const ops::SeqRows& rows) override {
+    const uint32_t rows_off = put_rows(rows);
+    for (const auto& [dst, src] : {std::pair{&cache.k, &k}, std::pair{&cache.v, &v}}) {
+      if (dst->empty()) continue;
+      const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off};
+      dispatch(dst->type == GgmlType::F16 ? "store_kv_f16" : "store_kv_f32", {buf(*src), ring_.buffer, buf(*dst)},
+               pc, sizeof pc, groups(dst->n_cols(), 64), u32(rows.n), 1);
+    }
+  }
+
+  void attention(const ops::AttentionShape& s, const ops::Tensor& q, const ops::KvView& cache,
+                 const ops::SeqRows& rows, const ops::Tensor& out) override {
+    if (s.head_dim_k > 256 || s.head_dim_v > 256) {
+      throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes heads of at most 256");
+    }
+    const uint32_t rows_off = put_rows(rows);
+    struct {
+      uint32_t n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
+      float scale, softcap;
+    } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
+         u32(cache.v.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap};
+    dispatch(cache.k.type == GgmlType::F16 ? "attention_f16" : "attention_f32",
+             {buf(q), buf(cache.k), buf(cache.v), ring_.buffer, buf(out)}, &pc, sizeof pc, u32(s.n_head),
+             u32(rows.n), 1);
+  }
+
+  void copy_rows(const ops::Tensor& t, int64_t src, int64_t dst, int64_t n) override {
+    if (n <= 0) return;
+    begin();
+    barrier();
+    const VkDeviceSize rb = static_cast<VkDeviceSize>(t.row_bytes);
+    VkBufferCopy c{src * rb, dst * rb, n * rb};
+    vkCmdCopyBuffer(cmd_, buf(t), buf(t), 1, &c);
+    barrier();
+  }
+
+  void swiglu(const ops::Tensor& g, const ops::Tensor& u, int64_t n, const ops::Tensor& out) override {
+    eltwise(3, g, u, out, n, 0, 0.0f);
+  }
+  void geglu(const ops::Tensor& g, const ops::Tensor& u, int64_t n, const ops::Tensor& out) override {
+    eltwise(4, g, u, out, n, 0, 0.0f);
+  }
+  void gelu(const ops::Tensor& x, int64_t n, const ops::Tensor& out) override { eltwise(5, x, x, out, n, 0, 0.0f); }
+  void add(const ops::Tensor& y, const ops::Tensor& x, int64_t n) override { eltwise(0, y, x, y, n, 0, 0.0f); }
+  void add_bias(const ops::Tensor& x, const ops::Tensor& b, int64_t n_rows, int64_t n) override {
+    eltwise(1, x, b, x, n_rows * n, n, 0.0f);
+  }
+  void scale(const ops::Tensor& x, float s, int64_t n) override { eltwise(2, x, x, x, n, 0, s); }
+  void softcap(const ops::Tensor& x, float cap, int64_t n) override { eltwise(6, x, x, x, n, 0, cap); }
+
+ private:
+  static uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+  [[noreturn]] static void no_moe() {
+    throw Error(ErrorCode::unsupported, "the Vulkan backend has no mixture-of-experts operations yet");
+  }
+
+  VkTensor* rec(const ops::Tensor& t) const {
+    auto* r = static_cast<VkTensor*>(t.handle);
+    HEARTH_CHECK(r != nullptr && r->owner == this);  // a tensor of another backend is a bug
+    return r;
+  }
+  VkBuffer buf(const ops::Tensor& t) const { return rec(t)->buffer; }
+
+  void alloc_buffer(VkDeviceSize size, VkBufferUsageFlags usage, VkMemoryPropertyFlags want,
+                    VkMemoryPropertyFlags fallback, VkBuffer* b, VkDeviceMemory* m) {
+    VkDevice d = dev_->vk();
+    VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    bci.size = std::max<VkDeviceSize>(size, 4);
+    bci.usage = usage;
+    check(vkCreateBuffer(d, &bci, nullptr, b), "vkCreateBuffer");
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(d, *b, &req);
+    int type = dev_->memory_type(req.memoryTypeBits, want);
+    if (type < 0) type = dev_->memory_type(req.memoryTypeBits, fallback);
+    VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    mai.allocationSize = req.size;
+    mai.memoryTypeIndex = static_cast<uint32_t>(std::max(type, 0));
+    const VkResult r = type < 0 ? VK_ERROR_OUT_OF_DEVICE_MEMORY : vkAllocateMemory(d, &mai, nullptr, m);
+    if (r != VK_SUCCESS) {
+      vkDestroyBuffer(d, *b, nullptr);
+      *b = VK_NULL_HANDLE;
+      throw Error(ErrorCode::resource_exhausted, "cannot allocate " + std::to_string(size >> 20) +
+                                                     " MiB on " + dev_->info().name);
+    }
+    check(vkBindBufferMemory(d, *b, *m, 0), "vkBindBufferMemory");
+  }
+
+  HostBuffer host_buffer(VkDeviceSize size) {
+    HostBuffer h;
+    h.size = size;
+    alloc_buffer(size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                 VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                 VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, &h.buffer, &h.memory);
+    void* p = nullptr;
+    check(vkMapMemory(dev_->vk(), h.memory, 0, size, 0, &p), "vkMapMemory");
+    h.mapped = static_cast<uint8_t*>(p);
+    return h;
+  }
+  void free_host(HostBuffer& h) {
+    if (h.buffer == VK_NULL_HANDLE) return;
+    vkDestroyBuffer(dev_->vk(), h.buffer, nullptr);
+    vkFreeMemory(dev_->vk(), h.memory, nullptr);
+    h = HostBuffer{};
+  }
+  void destroy(VkTensor& t) {
+    vkDestroyBuffer(dev_->vk(), t.buffer, nullptr);
+    vkFreeMemory(dev_->vk(), t.memory, nullptr);
+  }
+
+  ops::Tensor make(GgmlType type, int64_t n_cols, int64_t n_rows, int64_t row_bytes, VkDeviceSize bytes) {
+    if (bytes > dev_->limits().maxStorageBufferRange) {
+      throw Error(ErrorCode::resource_exhausted,
+                  "a tensor of " + std::to_string(bytes >> 20) + " MiB exceeds the " +
+                      std::to_string(dev_->limits().maxStorageBufferRange >> 20) +
+                      " MiB a storage buffer of " + dev_->info().name + " may cover");
+    }
+    auto r = std::make_unique<VkTensor>();
+    r->owner = this;
+    r->size = bytes;
+    alloc_buffer(bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                 VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, &r->buffer, &r->memory);
+    ops::Tensor t;
+    t.type = type;
+    t.ne[0] = n_cols;
+    t.ne[1] = n_rows;
+    t.ne[2] = 1;
+    t.row_bytes = row_bytes;
+    t.handle = r.get();
+    bytes_ += bytes;
+    records_.emplace(r.get(), std::move(r));
+    return t;
+  }
+
+  void copy_in(const ops::Tensor& t, const void* src, VkDeviceSize total) {
+    flush();  // earlier recorded work may still read the tensor
+    VkTensor* r = rec(t);
+    const auto* in = static_cast<const uint8_t*>(src);
+    for (VkDeviceSize at = 0; at < total; at += staging_.size) {
+      const VkDeviceSize len = std::min(staging_.size, total - at);
+      std::memcpy(staging_.mapped, in + at, len);
+      begin();
+      VkBufferCopy c{0, at, len};
+      vkCmdCopyBuffer(cmd_, staging_.buffer, r->buffer, 1, &c);
+      flush();
+    }
+  }
+
+  void begin() {
+    if (recording_) return;
+    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    check(vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer");
+    recording_ = true;
+  }
+
+  // Submits what was recorded and waits for it; the parameter ring is free again after.
+  void flush() {
+    if (!recording_) return;
+    recording_ = false;
+    ring_used_ = 0;
+    check(vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
+    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cmd_;
+    {
+      std::lock_guard<std::mutex> lock(dev_->queue_mutex());
+      check(vkQueueSubmit(dev_->queue(), 1, &si, fence_), "vkQueueSubmit");
+    }
+    const VkResult w = vkWaitForFences(dev_->vk(), 1, &fence_, VK_TRUE, UINT64_MAX);
+    vkResetFences(dev_->vk(), 1, &fence_);
+    vkResetCommandBuffer(cmd_, 0);
+    check(w, "vkWaitForFences (the device may be lost)");
+  }
+
+  void barrier() {
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                       VK_ACCESS_TRANSFER_WRITE_BIT;
+    const VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(cmd_, st, st, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  }
+
+  // Copies host parameters into the ring; returns their offset in 4-byte words.
+  uint32_t ring_put(const void* data, size_t bytes) {
+    const VkDeviceSize need = (bytes + 15) / 16 * 16;
+    if (ring_used_ + need > ring_.size) {
+      flush();
+      if (need > ring_.size) {
+        free_host(ring_);
+        ring_ = host_buffer(std::max(need, ring_.size * 2));
+      }
+    }
+    std::memcpy(ring_.mapped + ring_used_, data, bytes);
+    const uint32_t off = static_cast<uint32_t>(ring_used_ / 4);
+    ring_used_ += need;
+    return off;
+  }
+
+  uint32_t put_rows(const ops::SeqRows& rows) {
+    rows_.resize(static_cast<size_t>(2 * rows.n));
+    std::copy(rows.pos, rows.pos + rows.n, rows_.begin());
+    std::copy(rows.seq, rows.seq + rows.n, rows_.begin() + rows.n);
+    return ring_put(rows_.data(), rows_.size() * sizeof(int32_t));
+  }
+
+  void dispatch(const std::string& shader, std::initializer_list<VkBuffer> bufs, const void* push,
+                size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
+    if (gx == 0 || gy == 0 || gz == 0) return;
+    const Pipeline& p = dev_->pipeline(shader, static_cast<int>(bufs.size()));
+    begin();
+    std::vector<VkDescriptorBufferInfo> infos;
+    for (VkBuffer b : bufs) infos.push_back({b, 0, VK_WHOLE_SIZE});
+    std::vector<VkWriteDescriptorSet> writes(infos.size());
+    for (size_t i = 0; i < infos.size(); ++i) {
+      writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+      writes[i].dstBinding = static_cast<uint32_t>(i);
+      writes[i].descriptorCount = 1;
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    }
+    vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
+    dev_->push_descriptor_set()(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0,
+                                static_cast<uint32_t>(writes.size()), writes.data());
+    vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<uint32_t>(push_bytes), push);
+    vkCmdDispatch(cmd_, gx, gy, gz);
+    barrier();
+  }
+
+  void matmul_at(const ops::Tensor& w, VkDeviceSize w_off, int64_t n_rows, const ops::Tensor& x, int64_t n_tok,
+                 const ops::Tensor& y) {
+    const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
+    dispatch(std::string("matmul_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
+             std::min<uint32_t>(u32(n_rows), kMaxGroups), groups(n_tok, 8), groups(n_rows, kMaxGroups));
+  }
+
+  void eltwise(int op, const ops::Tensor& a, const ops::Tensor& b, const ops::Tensor& c, int64_t n, int64_t n_cols,
+               float f) {
+    const uint32_t g = groups(n, 256);
+    const uint32_t gx = std::min(g, kMaxGroups);
+    struct {
+      uint32_t n, n_cols, per_z;
+      float f;
+    } pc{u32(n), u32(n_cols), gx * 256, f};
+    dispatch("eltwise_" + std::to_string(op), {buf(a), buf(b), buf(c)}, &pc, sizeof pc, gx, groups(g, gx), 1);
+  }
+
+  std::shared_ptr<Device> dev_;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  bool recording_ = false;
+  HostBuffer staging_, ring_;
+  VkDeviceSize ring_used_ = 0;
+  uint64_t bytes_ = 0;
+  std::unordered_map<VkTensor*, std::unique_ptr<VkTensor>> records_;
+  std::vector<float> cs_;
+  std::vector<int32_t> rows_;
+};
+
+}  // namespace
+
+std::unique_ptr<ops::Backend> make_backend(int index) {
+  return std::make_unique<VulkanBackend>(Device::open(index));
+}
+
+int default_device() {
+  const std::string named = env_value("HEARTH_VULKAN_DEVICE");
+  const std::vector<DeviceInfo> devices = list_devices();
+  if (!named.empty()) {
+    try {
+      return std::stoi(named);
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::invalid_argument, "HEARTH_VULKAN_DEVICE=" + named + " is not a device index");
+    }
+  }
+  for (const DeviceInfo& d : devices) {
+    if (d.usable && (d.type == "discrete" || d.type == "integrated")) return d.index;
+  }
+  return -1;
+}
+
+}  // namespace hearth::vulkan

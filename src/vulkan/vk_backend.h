@@ -1,0 +1,20 @@
+#pragma once
+// The Vulkan compute backend behind ops::Backend: tensors in device memory, operations recorded
+// into one command buffer and submitted when results are read (Backend::read), so one forward
+// pass is one submission. Shaders: src/vulkan/shaders (GLSL, compiled at build time).
+
+#include <memory>
+
+#include "ops/backend.h"
+
+namespace hearth::vulkan {
+
+// A backend on Vulkan device `index` (list_devices()). Errors name the device and the reason.
+std::unique_ptr<ops::Backend> make_backend(int index);
+
+// The device Hearth picks when none is named: HEARTH_VULKAN_DEVICE (an index) if set, else the
+// first usable discrete or integrated GPU; -1 when there is none (CPU-only machines, or only a
+// software device such as lavapipe, which is slower than the CPU backend).
+int default_device();
+
+}  // namespace hearth::vulkan
