@@ -35,6 +35,8 @@ struct BenchFlags {
   std::vector<int> n_parallel{1};
   std::string output = "md";
   bool memory = false;
+  std::string gpu = "vulkan";  // the backend --num-gpu layers go to
+  int num_gpu = 0;             // layers on it (and the head when > 0); >= the layer count: all
 };
 
 std::string model_path(const std::string& model) {
@@ -64,7 +66,10 @@ void run_bench(const BenchFlags& f) {
   std::vector<int> threads = f.threads;
   if (threads.empty()) threads.push_back(cpu_physical_cores());
 
-  engine::ModelBench bench(path);
+  model::Placement placement;
+  if (f.num_gpu > 0) placement = {"cpu", f.gpu, f.num_gpu};
+  engine::ModelBench bench(path, placement);
+  const std::string backend = bench.model().backend_description();
   const auto& file = bench.model().file();
   const std::string arch = bench.model().hparams().arch;
   const std::string ftype = file.find("general.file_type") != nullptr
@@ -112,10 +117,10 @@ void run_bench(const BenchFlags& f) {
         limit = " |";
       }
       if (md) {
-        std::printf("| %s %s %s | %s | %s | CPU (%s) | %d | %s | %.2f ± %.2f |%s\n", arch.c_str(),
+        std::printf("| %s %s %s | %s | %s | %s | %d | %s | %.2f ± %.2f |%s\n", arch.c_str(),
                     human_params(bench.model().n_params()).c_str(), ftype.c_str(),
                     human_size(file.file_size()).c_str(),
-                    human_params(bench.model().n_params()).c_str(), cpu_tier_name(cpu_tier()), t,
+                    human_params(bench.model().n_params()).c_str(), backend.c_str(), t,
                     r.test_name().c_str(), r.avg_ts, r.stddev_ts, limit.c_str());
         std::fflush(stdout);
       } else {
@@ -123,7 +128,7 @@ void run_bench(const BenchFlags& f) {
                             {"model_type", arch + " " + ftype},
                             {"model_size", file.file_size()},
                             {"model_n_params", bench.model().n_params()},
-                            {"backends", "CPU"},
+                            {"backends", backend},
                             {"cpu_tier", cpu_tier_name(cpu_tier())},
                             {"n_threads", t},
                             {"n_batch", f.n_batch},
@@ -163,6 +168,10 @@ void add_bench_verb(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("-o,--output", f->output, "Output format: md or json")->check(CLI::IsMember({"md", "json"}));
   cmd->add_flag("--memory", f->memory, "Measure memory bandwidth and show decode as a fraction of it");
+  cmd->add_option("-g,--num-gpu", f->num_gpu,
+                  "Layers on the GPU backend (the last ones, and the output head), as Ollama's num_gpu; 0: CPU only")
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--gpu", f->gpu, "The GPU backend: vulkan (default device) or vulkan:N (device N, software ones too)");
   cmd->callback([f] { run_bench(*f); });
 }
 

@@ -40,8 +40,8 @@ std::string BenchResult::test_name() const {
   return name;
 }
 
-ModelBench::ModelBench(const std::string& path)
-    : model_(model::load_model(gguf::File::open(path))) {}
+ModelBench::ModelBench(const std::string& path, const model::Placement& placement)
+    : model_(model::load_model(gguf::File::open(path), placement)) {}
 
 uint64_t ModelBench::weight_bytes_per_token() const {
   uint64_t total = 0;

@@ -36,7 +36,7 @@ struct BenchResult {
 class ModelBench {
  public:
   // Errors as model::load_model.
-  explicit ModelBench(const std::string& path);
+  explicit ModelBench(const std::string& path, const model::Placement& placement = {});
 
   const model::Model& model() const { return *model_; }
   // Bytes of weights a decode step reads: every tensor but the embedding table, of which it

@@ -80,6 +80,19 @@ std::vector<std::string> Model::layer_backends() const {
   return out;
 }
 
+std::string Model::backend_description() const {
+  std::vector<std::pair<int, const ops::Backend*>> count;
+  for (const auto& be : backends_) {
+    int n = 0;
+    for (const Layer& l : layers_) n += l.backend == be.get() ? 1 : 0;
+    count.emplace_back(n, be.get());
+  }
+  std::stable_sort(count.begin(), count.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string out;
+  for (const auto& [n, be] : count) out += (out.empty() ? "" : " + ") + be->description();
+  return out;
+}
+
 KvCache Model::make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type) {
   if (n_ctx <= 0 || n_seq <= 0) {
     throw Error(ErrorCode::invalid_argument, "KV cache: a dimension is not positive");

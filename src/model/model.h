@@ -42,6 +42,8 @@ class Model {
   int64_t n_params() const;  // elements over all tensors
   // The backend of each layer, then the output head's: "cpu", "cpu-ref", ...
   std::vector<std::string> layer_backends() const;
+  // The backends' descriptions, the one of the most layers first, joined by " + ".
+  std::string backend_description() const;
   // Bytes the backends hold for the weights they copied (repacked, uploaded).
   uint64_t backend_weight_bytes() const { return weight_bytes_; }
 

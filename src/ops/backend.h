@@ -46,6 +46,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // What runs it, for people: "CPU (avx512)", "Vulkan (NVIDIA H100 80GB HBM3)".
+  virtual std::string description() const = 0;
 
   // ---- memory
   struct Upload {

@@ -16,6 +16,7 @@
 #include "quant/packed.h"
 #include "quant/type_traits.h"
 #include "util/check.h"
+#include "util/cpu_features.h"
 #include "util/error.h"
 
 namespace hearth::ops {
@@ -38,6 +39,9 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(bool reference) : ref_(reference) {}
 
   std::string name() const override { return ref_ ? "cpu-ref" : "cpu"; }
+  std::string description() const override {
+    return ref_ ? "CPU (scalar reference)" : std::string("CPU (") + cpu_tier_name(cpu_tier()) + ")";
+  }
 
   Upload upload_weight(gguf::GgmlType type, const int64_t ne[3], int64_t row_bytes,
                        const uint8_t* data, WeightUse use) override {

@@ -61,7 +61,8 @@ struct HostBuffer {
 
 class VulkanBackend final : public ops::Backend {
  public:
-  explicit VulkanBackend(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {
+  explicit VulkanBackend(std::shared_ptr<Device> dev)
+      : dev_(std::move(dev)), row_per_invocation_(dev_->info().type == "cpu") {
     VkDevice d = dev_->vk();
     VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
@@ -92,6 +93,7 @@ class VulkanBackend final : public ops::Backend {
   }
 
   std::string name() const override { return "vulkan:" + std::to_string(dev_->info().index); }
+  std::string description() const override { return "Vulkan (" + dev_->info().name + ")"; }
 
   Upload upload_weight(GgmlType type, const int64_t ne[3], int64_t row_bytes, const uint8_t* data,
                        WeightUse) override {
@@ -436,6 +438,12 @@ class VulkanBackend final : public ops::Backend {
   void matmul_at(const ops::Tensor& w, VkDeviceSize w_off, int64_t n_rows, const ops::Tensor& x, int64_t n_tok,
                  const ops::Tensor& y) {
     const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
+    if (row_per_invocation_ && w.n_cols() <= 2048) {
+      const uint32_t g = groups(n_rows, 64);
+      dispatch(std::string("matmul_rows_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
+               std::min(g, kMaxGroups), groups(n_tok, 8), groups(g, kMaxGroups));
+      return;
+    }
     dispatch(std::string("matmul_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
              std::min<uint32_t>(u32(n_rows), kMaxGroups), groups(n_tok, 8), groups(n_rows, kMaxGroups));
   }
@@ -452,6 +460,9 @@ class VulkanBackend final : public ops::Backend {
   }
 
   std::shared_ptr<Device> dev_;
+  // A software device (lavapipe) runs one invocation per row far faster than a workgroup
+  // reduction per row (its barriers are expensive); a GPU wants the reduction (coalesced reads).
+  bool row_per_invocation_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
