@@ -7,6 +7,7 @@
 
 #include "engine/compute_lock.h"
 #include "gguf/gguf_file.h"
+#include "model/compute_backend.h"
 #include "model/vocab_loader.h"
 #include "sample/json_schema.h"
 #include "sample/stop_matcher.h"
@@ -105,11 +106,18 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   std::unique_ptr<Runner> r(new Runner());
   gguf::File file = gguf::File::open(path);
   r->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(model::load_vocab(file));
+  model::Placement placement = opt.placement;
+  if (opt.num_gpu != 0 && placement.backend == "cpu" && placement.n_offload == 0) {
+    const int64_t n_ctx = opt.num_ctx > 0 ? opt.num_ctx : env_int("HEARTH_CONTEXT_LENGTH", 4096);
+    const std::string kv = opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
+    placement = model::plan_placement(file, opt.num_gpu, n_ctx, std::max(opt.num_parallel, 1),
+                                      model::KvCache::parse_type(kv)).placement;
+  }
   {
     // Loading repacks weights on the shared thread pool (ops::pack_matrix): take turns with the
     // forward passes of models already loaded.
     std::lock_guard<std::mutex> lock(compute_mutex());
-    r->model_ = model::load_model(std::move(file), opt.placement);
+    r->model_ = model::load_model(std::move(file), placement);
   }
   const model::HParams& hp = r->model_->hparams();
   if (static_cast<int64_t>(r->tokenizer_->n_tokens()) > hp.n_vocab) {

@@ -31,7 +31,10 @@ struct LoadOptions {
   int num_parallel = 1;  // sequence slots
   std::string kv_cache_type;  // "f16" | "f32"; empty: HEARTH_KV_CACHE_TYPE (default f16)
   int num_batch = 512;   // prompt tokens per forward pass
-  model::Placement placement;  // which compute backends run the layers (default: all on "cpu")
+  // Layers on the GPU, as Ollama's num_gpu: -1 as many as fit (model::plan_placement), 0 none.
+  // A placement given explicitly (not all on "cpu") is used as it is instead.
+  int num_gpu = -1;
+  model::Placement placement;
 };
 
 struct CompletionRequest {
@@ -85,6 +88,10 @@ class Runner {
   int64_t parameter_count() const { return model_->n_params(); }
   uint64_t file_size() const { return model_->file().file_size(); }
   uint64_t memory_bytes() const { return file_size() + cache_->bytes(); }
+  // Of those, the bytes on a GPU (weights copied there, its KV cache and activations).
+  uint64_t device_bytes() const { return model_->device_bytes(); }
+  // "cpu", or the backends' descriptions ("CPU (avx512) + Vulkan (NVIDIA A10)").
+  std::string processor() const { return model_->backend_description(); }
   int64_t load_ns() const { return load_ns_; }
   std::string quantization() const;  // "Q4_K_M", "Q8_0", "F16", ... from general.file_type
   std::string chat_template() const;  // tokenizer.chat_template, or ""

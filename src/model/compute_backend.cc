@@ -1,8 +1,14 @@
 #include "model/compute_backend.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "util/env.h"
 #include "util/error.h"
 #if HEARTH_VULKAN
 #include "vulkan/vk_backend.h"
+#include "vulkan/vk_device.h"
 #endif
 
 namespace hearth::model {
@@ -13,6 +19,101 @@ bool have_vulkan() {
 #else
   return false;
 #endif
+}
+
+namespace {
+uint64_t gpu_overhead() {
+  const std::string v = env_value("HEARTH_GPU_OVERHEAD");
+  if (v.empty()) return 0;
+  try {
+    size_t used = 0;
+    const unsigned long long n = std::stoull(v, &used);
+    if (used == v.size()) return n;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorCode::invalid_argument, "HEARTH_GPU_OVERHEAD='" + v + "' is not a number of bytes");
+}
+}  // namespace
+
+std::vector<std::string> describe_devices() {
+  std::vector<std::string> out;
+#if HEARTH_VULKAN
+  for (const vulkan::DeviceInfo& d : vulkan::list_devices()) {
+    char vram[32];
+    std::snprintf(vram, sizeof vram, "%.1f GiB", static_cast<double>(d.vram_bytes) / (1ull << 30));
+    out.push_back("vulkan:" + std::to_string(d.index) + " " + d.name + " (" + d.driver + "), " + vram + ", " +
+                  d.type + (d.usable ? "" : ", not usable: " + d.why_not));
+  }
+#endif
+  return out;
+}
+
+std::vector<Gpu> default_gpus() {
+  std::vector<Gpu> out;
+#if HEARTH_VULKAN
+  const int index = vulkan::default_device();
+  for (const vulkan::DeviceInfo& d : vulkan::list_devices()) {
+    if (d.index == index && d.usable) out.push_back({"vulkan:" + std::to_string(d.index), d.name, d.driver, d.vram_bytes});
+  }
+#endif
+  return out;
+}
+
+PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
+                             gguf::GgmlType kv_type) {
+  const std::vector<Gpu> gpus = num_gpu == 0 ? std::vector<Gpu>{} : default_gpus();
+  if (gpus.empty()) return {};
+  return plan_placement_on(gpus[0], file, num_gpu, n_ctx, n_seq, kv_type);
+}
+
+PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
+                                int n_seq, gguf::GgmlType kv_type) {
+  PlacementPlan plan;
+  if (num_gpu == 0) return plan;
+  const std::string arch = file.get_string_or("general.architecture", "");
+  const std::string p = arch + ".";
+  const int64_t n_layer = file.get_i64_or(p + "block_count", 0);
+  if (n_layer <= 0) return plan;
+  // Per layer: its tensors' bytes and its KV cache; the head: output (or the tied embeddings)
+  // and its norm.
+  std::vector<uint64_t> layer(static_cast<size_t>(n_layer), 0);
+  uint64_t head = 0, embd = 0, output = 0;
+  for (const auto& t : file.tensors()) {
+    if (t.name.rfind("blk.", 0) == 0) {
+      const int64_t il = std::atoll(t.name.c_str() + 4);
+      if (il >= 0 && il < n_layer) layer[static_cast<size_t>(il)] += t.n_bytes;
+    } else if (t.name == "token_embd.weight") {
+      embd = t.n_bytes;
+    } else if (t.name == "output.weight") {
+      output = t.n_bytes;
+    } else {
+      head += t.n_bytes;
+    }
+  }
+  head += output > 0 ? output : embd;
+  const int64_t n_head = file.get_i64_or(p + "attention.head_count", 1);
+  const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
+  const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / std::max<int64_t>(n_head, 1));
+  const int64_t dv = file.get_i64_or(p + "attention.value_length", dk);
+  const uint64_t elem = kv_type == gguf::GgmlType::F32 ? 4 : 2;
+  const uint64_t kv_layer = static_cast<uint64_t>(n_ctx * n_seq * n_head_kv * (dk + dv)) * elem;
+  // Activations, logits and the driver's own use: a fixed reserve, as Ollama keeps one.
+  const uint64_t reserve = (uint64_t{512} << 20) + gpu_overhead();
+  const uint64_t budget = gpu.vram_bytes / 10 * 9;
+  int64_t n = 0;
+  uint64_t used = reserve + head;
+  const int64_t want = num_gpu < 0 ? n_layer : std::min<int64_t>(num_gpu, n_layer);
+  while (n < want) {
+    const uint64_t next = layer[static_cast<size_t>(n_layer - 1 - n)] + kv_layer;
+    if (num_gpu < 0 && used + next > budget) break;
+    used += next;
+    ++n;
+  }
+  if (n == n_layer) used += embd;  // the whole model: the embedding table goes too
+  if (n == 0) return plan;
+  plan.placement = {"cpu", gpu.backend, static_cast<int>(n)};
+  plan.gpu_bytes = used - reserve;
+  return plan;
 }
 
 std::unique_ptr<ops::Backend> make_compute_backend(const std::string& name) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "gguf/gguf_file.h"
+#include "model/model.h"
 #include "ops/backend.h"
 
 namespace hearth::model {
@@ -17,5 +19,33 @@ std::unique_ptr<ops::Backend> make_compute_backend(const std::string& name);
 
 // Whether this build has the Vulkan backend.
 bool have_vulkan();
+
+// A GPU the default placement may use (software devices such as lavapipe are left out unless
+// HEARTH_VULKAN_DEVICE names them).
+struct Gpu {
+  std::string backend;  // "vulkan:0"
+  std::string name, driver;
+  uint64_t vram_bytes = 0;  // device-local memory
+};
+// Every Vulkan device the loader reports, usable or not, for the server's start-up log: one line
+// each ("vulkan:0 NVIDIA A10 (NVIDIA 535.x), 22.5 GiB, discrete" or why it cannot be used).
+std::vector<std::string> describe_devices();
+// The GPU placements go to by default: HEARTH_VULKAN_DEVICE's, else the first discrete or
+// integrated one; none with HEARTH_GPU=0 or without Vulkan.
+std::vector<Gpu> default_gpus();
+
+// Where a model's layers go, as Ollama's num_gpu says: num_gpu layers (the last ones, with the
+// output head) on the default GPU; -1 = as many as fit in its memory after their KV cache and a
+// reserve for activations; 0, or no GPU, = all on the CPU. Sizes come from the file's tensors.
+struct PlacementPlan {
+  Placement placement;
+  uint64_t gpu_bytes = 0;  // weights + KV cache planned on the GPU
+};
+// HEARTH_GPU_OVERHEAD bytes of the GPU's memory are left unused, as OLLAMA_GPU_OVERHEAD does.
+PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
+                             gguf::GgmlType kv_type);
+// The same on a given GPU.
+PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
+                                int n_seq, gguf::GgmlType kv_type);
 
 }  // namespace hearth::model

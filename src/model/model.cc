@@ -80,6 +80,14 @@ std::vector<std::string> Model::layer_backends() const {
   return out;
 }
 
+uint64_t Model::device_bytes() const {
+  uint64_t n = 0;
+  for (const auto& be : backends_) {
+    if (be->name().rfind("cpu", 0) != 0) n += be->bytes();
+  }
+  return n;
+}
+
 std::string Model::backend_description() const {
   std::vector<std::pair<int, const ops::Backend*>> count;
   for (const auto& be : backends_) {

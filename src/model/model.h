@@ -46,6 +46,9 @@ class Model {
   std::string backend_description() const;
   // Bytes the backends hold for the weights they copied (repacked, uploaded).
   uint64_t backend_weight_bytes() const { return weight_bytes_; }
+  // Bytes held now by the backends that are not the CPU's (weights, KV cache, activations): what
+  // /api/ps reports as size_vram.
+  uint64_t device_bytes() const;
 
   // A cache for n_seq sequences of n_ctx positions, each layer's on its layer's backend.
   // Error(resource_exhausted) when it cannot be allocated.

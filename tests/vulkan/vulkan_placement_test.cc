@@ -1,0 +1,132 @@
+// Where layers go by default (model::plan_placement, Ollama's num_gpu rules) and that a model
+// larger than the GPU's budget is split between the GPU and the CPU, not refused: lavapipe stands
+// in for the GPU (named by HEARTH_VULKAN_DEVICE), HEARTH_GPU_OVERHEAD shrinks its budget.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/runner.h"
+#include "model/compute_backend.h"
+#include "vulkan/vk_device.h"
+
+namespace hearth {
+namespace {
+
+const std::string kDir = HEARTH_TESTDATA_DIR;
+
+// Sizes as the plan counts them: per layer (blk.N.*), and the head (output + output_norm).
+struct Sizes {
+  std::vector<uint64_t> layer;
+  uint64_t head = 0;
+};
+Sizes sizes(const gguf::File& f, int n_layer) {
+  Sizes s;
+  s.layer.resize(static_cast<size_t>(n_layer));
+  for (const auto& t : f.tensors()) {
+    if (t.name.rfind("blk.", 0) == 0) s.layer[std::stoul(t.name.substr(4))] += t.n_bytes;
+    else if (t.name != "token_embd.weight") s.head += t.n_bytes;
+  }
+  return s;
+}
+
+TEST(Placement, NumGpuRules) {
+  const gguf::File f = gguf::File::open(kDir + "/stories260K.gguf");
+  const Sizes s = sizes(f, 5);
+  // KV per layer at n_ctx 64, one sequence, F16: 64 positions x 4 KV heads x (8 + 8) x 2 bytes
+  // (stories260K: dim 64 over 8 heads).
+  const uint64_t kv = 64 * 4 * 16 * 2;
+  const uint64_t reserve = uint64_t{512} << 20;
+  auto plan = [&](uint64_t budget, int num_gpu) {
+    model::Gpu gpu{"vulkan:9", "test GPU", "test", budget / 9 * 10 + 10};
+    return model::plan_placement_on(gpu, f, num_gpu, 64, 1, gguf::GgmlType::F16);
+  };
+  EXPECT_EQ(plan(uint64_t{1} << 40, -1).placement.n_offload, 5);  // everything fits
+  EXPECT_EQ(plan(uint64_t{1} << 40, -1).placement.offload_backend, "vulkan:9");
+  EXPECT_EQ(plan(uint64_t{1} << 40, 2).placement.n_offload, 2);   // as many as asked
+  EXPECT_EQ(plan(uint64_t{1} << 40, 9).placement.n_offload, 5);
+  EXPECT_EQ(plan(uint64_t{1} << 40, 0).placement.n_offload, 0);   // num_gpu 0: the CPU
+  EXPECT_EQ(plan(reserve, -1).placement.n_offload, 0);            // nothing fits
+  // Room for the head and the last two layers, not a third: the last two go.
+  const uint64_t two = reserve + s.head + s.layer[4] + s.layer[3] + 2 * kv;
+  const auto p = plan(two + (s.layer[2] + kv) / 2, -1);
+  EXPECT_EQ(p.placement.n_offload, 2);
+  EXPECT_EQ(p.placement.backend, "cpu");
+  EXPECT_EQ(p.gpu_bytes, two - reserve);
+}
+
+struct EnvGuard {
+  std::vector<std::string> names;
+  ~EnvGuard() {
+    for (const auto& n : names) unsetenv(n.c_str());
+  }
+  void set(const std::string& n, const std::string& v) {
+    setenv(n.c_str(), v.c_str(), 1);
+    names.push_back(n);
+  }
+};
+
+std::vector<int32_t> reference_ids() {
+  std::ifstream in(kDir + "/stories260K.greedy.txt");
+  std::string line;
+  bool b = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) b = line.rfind("## B.", 0) == 0;
+    if (b && line.rfind("output_ids:", 0) == 0) {
+      std::istringstream ss(line.substr(11));
+      std::vector<int32_t> ids;
+      int32_t id;
+      while (ss >> id) ids.push_back(id);
+      return ids;
+    }
+  }
+  return {};
+}
+
+TEST(Placement, AModelLargerThanTheBudgetIsSplitNotRefused) {
+  int dev = -1;
+  uint64_t vram = 0;
+  for (const auto& d : vulkan::list_devices()) {
+    if (d.usable && dev < 0) {
+      dev = d.index;
+      vram = d.vram_bytes;
+    }
+  }
+  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device";
+  const gguf::File f = gguf::File::open(kDir + "/stories260K.gguf");
+  const Sizes s = sizes(f, 5);
+  const uint64_t kv = 128 * 4 * 16 * 4;  // n_ctx 128 (its trained context), F32 cache
+  const uint64_t fits_two = (uint64_t{512} << 20) + s.head + s.layer[4] + s.layer[3] + 2 * kv + 100;
+  EnvGuard env;
+  env.set("HEARTH_VULKAN_DEVICE", std::to_string(dev));
+  env.set("HEARTH_GPU_OVERHEAD", std::to_string(vram / 10 * 9 - fits_two));
+  engine::LoadOptions o;
+  o.num_thread = 1;
+  o.num_ctx = 128;
+  o.kv_cache_type = "f32";
+  auto r = engine::Runner::load(kDir + "/stories260K.gguf", o);
+  const auto backends = r->model().layer_backends();
+  EXPECT_EQ(backends, (std::vector<std::string>{"cpu", "cpu", "cpu", "vulkan:" + std::to_string(dev),
+                                                "vulkan:" + std::to_string(dev), "vulkan:" + std::to_string(dev)}));
+  EXPECT_GT(r->device_bytes(), 0u);
+  EXPECT_NE(r->processor().find("Vulkan"), std::string::npos);
+  engine::CompletionRequest req;
+  req.prompt = {1};
+  req.sampling.temperature = 0.0f;
+  req.num_predict = 60;
+  const auto res = r->complete(req);
+  const auto want = reference_ids();
+  ASSERT_GE(want.size(), 61u);
+  EXPECT_EQ(std::vector<int32_t>(res.context.begin() + 1, res.context.end()),
+            std::vector<int32_t>(want.begin(), want.begin() + 60));
+  // num_gpu 0 keeps it on the CPU whatever the GPU.
+  o.num_gpu = 0;
+  EXPECT_EQ(engine::Runner::load(kDir + "/stories260K.gguf", o)->device_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace hearth
