@@ -76,21 +76,37 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   if (n_layer <= 0) return plan;
   // Per layer: its tensors' bytes and its KV cache; the head: output (or the tied embeddings)
   // and its norm.
+  // A layer goes to the GPU only if its shaders can run it (weight types; no MoE ops yet).
   std::vector<uint64_t> layer(static_cast<size_t>(n_layer), 0);
+  std::vector<uint8_t> layer_ok(static_cast<size_t>(n_layer), 1);
+  bool head_ok = true, embd_ok = true;
   uint64_t head = 0, embd = 0, output = 0;
   for (const auto& t : file.tensors()) {
+#if HEARTH_VULKAN
+    const bool ok = t.n_dims == 1 || (vulkan::weight_type_supported(t.type) && t.name.find("_exps") == std::string::npos);
+#else
+    const bool ok = false;
+#endif
     if (t.name.rfind("blk.", 0) == 0) {
       const int64_t il = std::atoll(t.name.c_str() + 4);
-      if (il >= 0 && il < n_layer) layer[static_cast<size_t>(il)] += t.n_bytes;
-    } else if (t.name == "token_embd.weight") {
+      if (il >= 0 && il < n_layer) {
+        layer[static_cast<size_t>(il)] += t.n_bytes;
+        if (!ok) layer_ok[static_cast<size_t>(il)] = 0;
+      }
+      continue;
+    }
+    if (t.name == "token_embd.weight") {
       embd = t.n_bytes;
+      embd_ok = ok;
     } else if (t.name == "output.weight") {
       output = t.n_bytes;
     } else {
       head += t.n_bytes;
     }
+    if (!ok && t.name != "token_embd.weight") head_ok = false;
   }
   head += output > 0 ? output : embd;
+  if (output == 0) head_ok = head_ok && embd_ok;  // tied: the head multiplies by the embeddings
   const int64_t n_head = file.get_i64_or(p + "attention.head_count", 1);
   const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
   const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / std::max<int64_t>(n_head, 1));
@@ -103,13 +119,15 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   int64_t n = 0;
   uint64_t used = reserve + head;
   const int64_t want = num_gpu < 0 ? n_layer : std::min<int64_t>(num_gpu, n_layer);
-  while (n < want) {
+  if (!head_ok) return plan;
+  while (n < want && layer_ok[static_cast<size_t>(n_layer - 1 - n)]) {
     const uint64_t next = layer[static_cast<size_t>(n_layer - 1 - n)] + kv_layer;
     if (num_gpu < 0 && used + next > budget) break;
     used += next;
     ++n;
   }
-  if (n == n_layer) used += embd;  // the whole model: the embedding table goes too
+  if (n == n_layer && !embd_ok) --n;  // the first layer's backend looks the embeddings up
+  if (n == n_layer) used += embd;     // the whole model: the embedding table goes too
   if (n == 0) return plan;
   plan.placement = {"cpu", gpu.backend, static_cast<int>(n)};
   plan.gpu_bytes = used - reserve;

@@ -481,6 +481,8 @@ std::unique_ptr<ops::Backend> make_backend(int index) {
   return std::make_unique<VulkanBackend>(Device::open(index));
 }
 
+bool weight_type_supported(gguf::GgmlType type) { return weight_suffix(type) != nullptr; }
+
 int default_device() {
   const std::string named = env_value("HEARTH_VULKAN_DEVICE");
   const std::vector<DeviceInfo> devices = list_devices();

@@ -5,12 +5,16 @@
 
 #include <memory>
 
+#include "gguf/ggml_type.h"
 #include "ops/backend.h"
 
 namespace hearth::vulkan {
 
 // A backend on Vulkan device `index` (list_devices()). Errors name the device and the reason.
 std::unique_ptr<ops::Backend> make_backend(int index);
+
+// Whether the shaders can compute with weights of this type.
+bool weight_type_supported(gguf::GgmlType type);
 
 // The device Hearth picks when none is named: HEARTH_VULKAN_DEVICE (an index) if set, else the
 // first usable discrete or integrated GPU; -1 when there is none (CPU-only machines, or only a

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/runner.h"
+#include "gguf/gguf_writer.h"
 #include "model/compute_backend.h"
 #include "vulkan/vk_device.h"
 
@@ -57,6 +58,29 @@ TEST(Placement, NumGpuRules) {
   EXPECT_EQ(p.placement.n_offload, 2);
   EXPECT_EQ(p.placement.backend, "cpu");
   EXPECT_EQ(p.gpu_bytes, two - reserve);
+}
+
+// Layers the shaders cannot run (a weight type without a shader, expert tensors) stay on the
+// CPU, and so does every layer before them (layers are offloaded from the last one down).
+TEST(Placement, LayersTheGpuCannotRunStayOnTheCpu) {
+  gguf::Writer w;
+  w.set_string("general.architecture", "llama");
+  w.set_u32("llama.block_count", 3);
+  w.set_u32("llama.embedding_length", 256);
+  w.set_u32("llama.attention.head_count", 4);
+  const std::vector<uint8_t> q5k(176, 0), f32(256 * 4, 0);
+  for (int il = 0; il < 3; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    w.add_tensor(p + "attn_norm.weight", gguf::GgmlType::F32, {256}, f32.data(), f32.size());
+    if (il == 1) w.add_tensor(p + "attn_q.weight", gguf::GgmlType::Q5_K, {256, 1}, q5k.data(), q5k.size());
+    else w.add_tensor(p + "attn_q.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), f32.size());
+  }
+  w.add_tensor("output.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), f32.size());
+  const std::vector<uint8_t> bytes = w.to_bytes();
+  const gguf::File f = gguf::File::from_memory(bytes.data(), bytes.size(), "mixed.gguf");
+  const model::Gpu gpu{"vulkan:9", "test GPU", "test", uint64_t{1} << 40};
+  EXPECT_EQ(model::plan_placement_on(gpu, f, -1, 16, 1, gguf::GgmlType::F16).placement.n_offload, 1);
+  EXPECT_EQ(model::plan_placement_on(gpu, f, 3, 16, 1, gguf::GgmlType::F16).placement.n_offload, 1);
 }
 
 struct EnvGuard {
