@@ -37,7 +37,10 @@ const char* weight_suffix(GgmlType t) {
     case GgmlType::Q5_0: return "q5_0";
     case GgmlType::Q5_1: return "q5_1";
     case GgmlType::Q8_0: return "q8_0";
+    case GgmlType::Q2_K: return "q2_k";
+    case GgmlType::Q3_K: return "q3_k";
     case GgmlType::Q4_K: return "q4_k";
+    case GgmlType::Q5_K: return "q5_k";
     case GgmlType::Q6_K: return "q6_k";
     default: return nullptr;
   }

@@ -100,7 +100,8 @@ TEST(VulkanOps, MatmulAndGetRowsEveryWeightType) {
   for (Case c : {Case{GgmlType::F32, 172}, Case{GgmlType::F16, 100}, Case{GgmlType::BF16, 64},
                  Case{GgmlType::Q8_0, 96}, Case{GgmlType::Q4_0, 64}, Case{GgmlType::Q4_1, 64},
                  Case{GgmlType::Q5_0, 96}, Case{GgmlType::Q5_1, 64}, Case{GgmlType::Q4_K, 512},
-                 Case{GgmlType::Q6_K, 256}}) {
+                 Case{GgmlType::Q6_K, 256}, Case{GgmlType::Q2_K, 256}, Case{GgmlType::Q3_K, 512},
+                 Case{GgmlType::Q5_K, 256}}) {
     for (int64_t rows : {1, 17, 70}) {
       const Weight w = quantize(c.type, c.cols, rows, 3 + static_cast<uint32_t>(rows));
       const int64_t ne[3] = {c.cols, rows, 1};

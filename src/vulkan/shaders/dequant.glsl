@@ -92,6 +92,56 @@ void dequant32(uint row, uint c, uint n_cols, inout float v[32]) {
     int q = int(((byte_at(ql + i) >> lshift) & 15u) | (((byte_at(qh + i) >> hshift) & 3u) << 4)) - 32;
     v[i] = d * float(i8_at(b + 192 + half_ * 8 + i / 16 + quarter * 2)) * float(q);
   }
+#elif WTYPE == 13  // Q5_K: f16 d, f16 dmin, scales[12], qh[32], q[128]
+  uint b = row + (c / 8) * 176;
+  uint j = c % 8;
+  float d = f16_at(b), dmin = f16_at(b + 2);
+  uint s = b + 4;
+  uint sc, mn;
+  if (j < 4) {
+    sc = byte_at(s + j) & 63u;
+    mn = byte_at(s + j + 4) & 63u;
+  } else {
+    sc = (byte_at(s + j + 4) & 15u) | ((byte_at(s + j - 4) >> 6) << 4);
+    mn = (byte_at(s + j + 4) >> 4) | ((byte_at(s + j) >> 6) << 4);
+  }
+  uint q = b + 48 + (j / 2) * 32;
+  uint shift = (j % 2) * 4;
+  for (uint i = 0; i < 32; ++i) {
+    uint x = ((byte_at(q + i) >> shift) & 15u) | (((byte_at(b + 16 + i) >> j) & 1u) << 4);
+    v[i] = d * float(sc) * float(x) - dmin * float(mn);
+  }
+#elif WTYPE == 11  // Q3_K: hmask[32], q[64] (2 bits), scales[12] (16 x 6 bits, offset 32), f16 d
+  uint b = row + (c / 8) * 110;
+  uint j = c % 8;
+  uint h = j / 4, k = j % 4;
+  float d = f16_at(b + 108);
+  uint s = b + 96;
+  for (uint g = 0; g < 2; ++g) {
+    // Scale 2k + g of half h: 6 bits, low 4 from scales[0..7] (nibbles), high 2 from scales[8..11].
+    uint idx = h * 8 + 2 * k + g;
+    uint lo = (idx < 8) ? (byte_at(s + idx) & 15u) : (byte_at(s + idx - 8) >> 4);
+    uint hi = (byte_at(s + 8 + idx % 4) >> (2 * (idx / 4))) & 3u;
+    float dl = d * (float(lo | (hi << 4)) - 32.0);
+    for (uint i = 0; i < 16; ++i) {
+      uint l = g * 16 + i;
+      int q = int((byte_at(b + 32 + h * 32 + l) >> (2 * k)) & 3u) - (((byte_at(b + l) >> (4 * h + k)) & 1u) != 0u ? 0 : 4);
+      v[l] = dl * float(q);
+    }
+  }
+#elif WTYPE == 10  // Q2_K: scales[16] (4-bit scale, 4-bit min), q[64] (2 bits), f16 d, f16 dmin
+  uint b = row + (c / 8) * 84;
+  uint j = c % 8;
+  uint h = j / 4, k = j % 4;
+  float d = f16_at(b + 80), dmin = f16_at(b + 82);
+  for (uint g = 0; g < 2; ++g) {
+    uint sc = byte_at(b + h * 8 + 2 * k + g);
+    float dl = d * float(sc & 15u), ml = dmin * float(sc >> 4);
+    for (uint i = 0; i < 16; ++i) {
+      uint l = g * 16 + i;
+      v[l] = dl * float((byte_at(b + 16 + h * 32 + l) >> (2 * k)) & 3u) - ml;
+    }
+  }
 #else
 #error unsupported WTYPE
 #endif
