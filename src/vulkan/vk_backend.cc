@@ -26,6 +26,7 @@ using gguf::GgmlType;
 constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;
 constexpr VkDeviceSize kRingBytes = VkDeviceSize{4} << 20;
 constexpr uint32_t kMaxGroups = 65535;  // per dispatch dimension: Vulkan's guaranteed minimum
+constexpr int64_t kSplitKeys = 512;     // keys per workgroup of a split decode attention
 
 const char* weight_suffix(GgmlType t) {
   switch (t) {
@@ -225,14 +226,33 @@ class VulkanBackend final : public ops::Backend {
       throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes heads of at most 256");
     }
     const uint32_t rows_off = put_rows(rows);
+    int64_t max_kv = 0;
+    for (int64_t t = 0; t < rows.n; ++t) max_kv = std::max<int64_t>(max_kv, rows.pos[t] + 1);
+    // A few rows over a long context: split the keys so every compute unit has work.
+    const bool split = rows.n <= 4 && max_kv > 2 * kSplitKeys;
+    const uint32_t n_split = split ? groups(max_kv, kSplitKeys) : 1;
     struct {
       uint32_t n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
       float scale, softcap;
+      uint32_t split_keys, n_split;
     } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
-         u32(cache.v.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap};
-    dispatch(cache.k.type == GgmlType::F16 ? "attention_f16" : "attention_f32",
-             {buf(q), buf(cache.k), buf(cache.v), ring_.buffer, buf(out)}, &pc, sizeof pc, u32(s.n_head),
-             u32(rows.n), 1);
+         u32(cache.v.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap,
+         u32(kSplitKeys), n_split};
+    const std::string kv = cache.k.type == GgmlType::F16 ? "f16" : "f32";
+    if (!split) {
+      dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring_.buffer, buf(out)}, &pc, sizeof pc,
+               u32(s.n_head), u32(rows.n), 1);
+      return;
+    }
+    const int64_t part_floats = rows.n * s.n_head * n_split * (s.head_dim_v + 2);
+    if (parts_.empty() || parts_.n_elements() < part_floats) {
+      release(parts_);
+      parts_ = alloc(GgmlType::F32, part_floats, 1);
+    }
+    dispatch("attention_split_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring_.buffer, buf(parts_)}, &pc,
+             sizeof pc, u32(s.n_head), u32(rows.n), n_split);
+    const uint32_t mp[] = {u32(s.n_head), u32(s.head_dim_v), n_split};
+    dispatch("attention_merge", {buf(parts_), buf(out)}, mp, sizeof mp, u32(s.n_head), u32(rows.n), 1);
   }
 
   void copy_rows(const ops::Tensor& t, int64_t src, int64_t dst, int64_t n) override {
@@ -476,6 +496,7 @@ class VulkanBackend final : public ops::Backend {
   std::unordered_map<VkTensor*, std::unique_ptr<VkTensor>> records_;
   std::vector<float> cs_;
   std::vector<int32_t> rows_;
+  ops::Tensor parts_;  // split attention's partial states
 };
 
 }  // namespace

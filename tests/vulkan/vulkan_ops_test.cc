@@ -225,6 +225,44 @@ TEST(VulkanOps, KvStoreAndAttention) {
   }
 }
 
+// Decode rows over a context long enough to be split across workgroups (more than 1,024 keys),
+// merged in order: two sequences, one with a window reaching back into the second split.
+TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
+  NEED_DEVICE();
+  for (int64_t window : {0, 700}) {
+    ops::AttentionShape s;
+    s.n_head = 4;
+    s.n_head_kv = 2;
+    s.head_dim_k = 32;
+    s.head_dim_v = 32;
+    s.scale = 1.0f / std::sqrt(32.0f);
+    s.window = window;
+    const int64_t n_ctx = 1600, kw = 64, vw = 64;
+    ops::KvView cg{gpu->alloc(GgmlType::F16, kw, 2 * n_ctx), gpu->alloc(GgmlType::F16, vw, 2 * n_ctx), n_ctx};
+    ops::KvView cr{ref->alloc(GgmlType::F16, kw, 2 * n_ctx), ref->alloc(GgmlType::F16, vw, 2 * n_ctx), n_ctx};
+    std::vector<int32_t> pos, seq;
+    for (int32_t p = 0; p < 1500; ++p) {  // the prompts: sequence 0 to 1,500 and 1 to 1,200
+      pos.push_back(p);
+      seq.push_back(0);
+      if (p < 1200) {
+        pos.push_back(p);
+        seq.push_back(1);
+      }
+    }
+    const int64_t n = static_cast<int64_t>(pos.size());
+    Both k = f32(*gpu, *ref, normal(n * kw, 51), kw, n), v = f32(*gpu, *ref, normal(n * vw, 52), vw, n);
+    const ops::SeqRows all{pos.data(), seq.data(), n};
+    gpu->store_kv(cg, k.g, v.g, all);
+    ref->store_kv(cr, k.r, v.r, all);
+    const std::vector<int32_t> dpos = {1499, 1199}, dseq = {0, 1};
+    const ops::SeqRows rows{dpos.data(), dseq.data(), 2};
+    Both q = f32(*gpu, *ref, normal(2 * 128, 53, 2.0f), 128, 2), o = empty(*gpu, *ref, 128, 2);
+    gpu->attention(s, q.g, cg, rows, o.g);
+    ref->attention(s, q.r, cr, rows, o.r);
+    expect_near(read(*gpu, o.g, 256), read(*ref, o.r, 256), 1e-5, "split window " + std::to_string(window));
+  }
+}
+
 TEST(VulkanOps, DevicesAreListedWithTheirMemory) {
   const auto devices = vulkan::list_devices();
   if (devices.empty()) GTEST_SKIP() << "no Vulkan device";

@@ -5,6 +5,9 @@
 // accumulates output dimensions i, i + 64, ... (head_dim_v <= 256). KV_F16 selects the cache type.
 // Loop work per invocation grows with the context: ~(dk + 128) per 64 keys (lavapipe stops an
 // invocation after 65,535 loop iterations: contexts of ~16k keys at head size 128).
+// SPLIT (decode over long contexts): workgroup z takes keys [z * split_keys, (z + 1) * split_keys)
+// only and writes its unnormalized state (acc[dv], running max m, sum l) to a partials buffer
+// that attention_merge.comp combines, so a few rows still occupy the whole GPU.
 #extension GL_EXT_shader_16bit_storage : require
 layout(local_size_x = 64) in;
 layout(binding = 0) readonly buffer Q { float q[]; };
@@ -22,6 +25,7 @@ layout(binding = 4) writeonly buffer O { float o[]; };
 layout(push_constant) uniform P {
   uint n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
   float scale, softcap;
+  uint split_keys, n_split;
 } p;
 shared float sq[256];
 shared float sc[64];
@@ -31,15 +35,21 @@ void main() {
   const int pos = rows[p.rows_off + t];
   const uint base = uint(rows[p.rows_off + p.n + t]) * p.n_ctx;
   const uint n_kv = uint(pos) + 1;
-  const uint start = p.window > 0 && n_kv > p.window ? n_kv - p.window : 0;
+#if SPLIT
+  const uint first = max(p.window > 0 && n_kv > p.window ? n_kv - p.window : 0, gl_WorkGroupID.z * p.split_keys);
+  const uint end = min(n_kv, (gl_WorkGroupID.z + 1) * p.split_keys);
+#else
+  const uint first = p.window > 0 && n_kv > p.window ? n_kv - p.window : 0;
+  const uint end = n_kv;
+#endif
   for (uint d = tid; d < p.dk; d += 64) sq[d] = q[(t * p.n_head + h) * p.dk + d] * p.scale;
   float acc[4] = float[4](0.0, 0.0, 0.0, 0.0);
   float m = -1e30, l = 0.0;
-  for (uint c0 = start; c0 < n_kv; c0 += 64) {
+  for (uint c0 = first; c0 < end; c0 += 64) {
     barrier();  // sq written / sc of the previous block read
     const uint kp = c0 + tid;
     float s = -1e30;
-    if (kp < n_kv) {
+    if (kp < end) {
       const uint ko = (base + kp) * p.k_stride + kvh * p.dk;
       s = 0.0;
       for (uint d = 0; d < p.dk; ++d) s += sq[d] * KV(kc, ko + d);
@@ -47,7 +57,7 @@ void main() {
     }
     sc[tid] = s;
     barrier();
-    const uint nb = min(64, n_kv - c0);
+    const uint nb = min(64, end - c0);
     float mb = m;
     for (uint i = 0; i < nb; ++i) mb = max(mb, sc[i]);
     const float alpha = exp(m - mb);
@@ -64,8 +74,20 @@ void main() {
     }
     m = mb;
   }
+#if SPLIT
+  const uint part = ((t * p.n_head + h) * p.n_split + gl_WorkGroupID.z) * (p.dv + 2);
+  for (uint j = 0; j < 4; ++j) {
+    const uint d = tid + 64 * j;
+    if (d < p.dv) o[part + d] = acc[j];
+  }
+  if (tid == 0) {
+    o[part + p.dv] = m;
+    o[part + p.dv + 1] = l;
+  }
+#else
   for (uint j = 0; j < 4; ++j) {
     const uint d = tid + 64 * j;
     if (d < p.dv) o[(t * p.n_head + h) * p.dv + d] = l > 0.0 ? acc[j] / l : 0.0;
   }
+#endif
 }
