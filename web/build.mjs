@@ -1,10 +1,12 @@
 // Builds the page into web/dist (checked in; CMake embeds it into the hearth binary, so building
 // hearth needs no Node.js). `node build.mjs --check` builds into a temporary folder and fails when
-// it differs from web/dist: the ctest `web_assets_current` runs it so stale assets cannot land.
+// it differs from web/dist, or when the page, gzipped, passes its budget: the ctest
+// `web_assets_current` runs it so stale or oversized assets cannot land.
 
 import { build } from 'esbuild';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +22,7 @@ async function buildInto(out) {
 }
 
 const dist = join(here, 'dist');
+const BUDGET = 300 * 1000;  // bytes, all files gzipped
 if (process.argv.includes('--check')) {
   const tmp = mkdtempSync(join(tmpdir(), 'hearth-web-'));
   try {
@@ -36,7 +39,12 @@ if (process.argv.includes('--check')) {
       console.error(`web/dist is stale (${stale.join(', ')}): run \`npm run build\` in web/ and commit web/dist`);
       process.exit(1);
     }
-    console.log(`web/dist is current (${names.join(', ')})`);
+    const gzipped = names.reduce((sum, n) => sum + gzipSync(readFileSync(join(dist, n)), { level: 9 }).length, 0);
+    if (gzipped > BUDGET) {
+      console.error(`web/dist is ${gzipped} bytes gzipped, over the budget of ${BUDGET}`);
+      process.exit(1);
+    }
+    console.log(`web/dist is current (${names.join(', ')}): ${gzipped} bytes gzipped, budget ${BUDGET}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

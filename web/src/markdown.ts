@@ -40,7 +40,13 @@ function codeBlock(lang: string, code: string): HTMLElement {
 }
 
 const LIST_ITEM = /^\s{0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/;
-const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+// A header line and a delimiter row ("|---|:-:|"); the row needs a pipe so that a rule under a
+// line that merely contains one stays a rule.
+function isTable(line: string, next: string | undefined): boolean {
+  return line.includes('|') && next !== undefined && next.includes('|') && TABLE_RULE.test(next);
+}
 
 function cells(line: string): string[] {
   return line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
@@ -48,7 +54,7 @@ function cells(line: string): string[] {
 
 function isBlockStart(line: string, next: string | undefined): boolean {
   return /^\s{0,3}(```|~~~|#{1,6}\s|>|(-{3,}|\*{3,}|_{3,})\s*$)/.test(line) || LIST_ITEM.test(line) ||
-    (line.includes('|') && next !== undefined && TABLE_RULE.test(next));
+    isTable(line, next);
 }
 
 export function markdown(src: string): DocumentFragment {
@@ -82,7 +88,7 @@ export function markdown(src: string): DocumentFragment {
       frag.appendChild(h('blockquote', {}, markdown(body.join('\n'))));
       continue;
     }
-    if (line.includes('|') && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1])) {
+    if (isTable(line, lines[i + 1])) {
       const head = h('tr', {}, cells(line).map((c) => h('th', {}, inline(c))));
       const rows: HTMLElement[] = [];
       for (i += 2; i < lines.length && lines[i].includes('|'); i++) rows.push(h('tr', {}, cells(lines[i]).map((c) => h('td', {}, inline(c)))));

@@ -1,0 +1,190 @@
+// The page in a real browser (Debian's chromium through playwright-core) against `hearth serve`
+// behind HEARTH_API_KEY, with the shared tiny models: key prompt, chat with a streamed answer and
+// its speed line, stop mid-stream, thinking, reload, pull from a local registry with its progress
+// bar, show, unload, delete; screenshots of the main views in HEARTH_UI_SHOTS.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { launch } from './browser.mjs';
+import { Harness } from './harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const exe = process.env.HEARTH_EXE;
+const testdata = process.env.HEARTH_TESTDATA_DIR;
+const shots = process.env.HEARTH_UI_SHOTS ?? join(here, '../test-output');
+mkdirSync(shots, { recursive: true });
+const KEY = 'ui-test-key';
+const CHAT_MODEL = 'tiny-qwen3:latest';
+
+let hearth, browser, page, remote;
+const problems = [];
+
+before(async () => {
+  hearth = new Harness({ exe, apiKey: KEY });
+  process.on('exit', () => hearth.stop());
+  await hearth.start();
+  hearth.createModel('tiny-qwen3', join(testdata, 'qwen3-tiny-q8_0.gguf'));
+  // The model the page will pull: pushed to the local registry, then removed from the store.
+  remote = `127.0.0.1:${hearth.registryPort}/library/stories:260k`;
+  hearth.createModel(remote, join(testdata, 'stories260K.gguf'));
+  hearth.hearth('push', remote, '--insecure');
+  hearth.hearth('rm', remote);
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  page.on('console', (m) => {
+    // The 401 that makes the page ask for the key is expected; anything else (a CSP refusal, an
+    // exception) is a defect.
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  hearth?.stop();
+});
+
+const shot = (name) => page.screenshot({ path: join(shots, name + '.png'), fullPage: false });
+
+function rawGet(path, host) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: hearth.port, path, headers: { Host: host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
+}
+
+test('the page is public, compiled in, and under the API\'s Host rule; / still answers for probes', async () => {
+  assert.equal((await fetch(hearth.base + '/api/tags')).status, 401);
+  const res = await fetch(hearth.base + '/ui/app.js');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-security-policy'), /script-src 'self'/);
+  assert.equal(await res.text(), readFileSync(join(here, '../dist/app.js'), 'utf8'));
+  assert.equal((await fetch(hearth.base + '/ui/nothing.js')).status, 404);
+  assert.match(await (await fetch(hearth.base + '/')).text(), /is running/);
+  assert.equal(await rawGet('/ui', `127.0.0.1:${hearth.port}`), 200);
+  assert.equal(await rawGet('/ui', 'evil.example.com'), 403);
+});
+
+test('asks for the key, then chats: streamed answer, speed line, stop mid-stream, thinking', async () => {
+  await page.goto(hearth.base + '/ui');
+  await page.locator('#api-key').fill(KEY);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('body[data-ready=true]');
+  await page.selectOption('#model', CHAT_MODEL);
+  await page.locator('.settings summary').click();
+  await page.fill('#num_predict', '24');
+  await page.selectOption('#think', 'false');
+  await page.fill('#prompt', 'Hello there');
+  await page.keyboard.press('Enter');
+  const answer = page.locator('article.assistant').last();
+  await answer.locator('.speed').waitFor();
+  assert.ok((await answer.locator('.content').innerText()).trim().length > 0, 'the answer has text');
+  const speed = await answer.locator('.speed summary').innerText();
+  assert.match(speed, /^\d+\.\d\d tokens\/s · 24 tokens · prompt \d+ tokens at \d+\.\d\d tokens\/s/);
+  await answer.locator('.speed summary').click();
+  assert.match(await answer.locator('.speed pre').innerText(), /eval rate:\s+\d+\.\d\d tokens\/s/);
+  await shot('chat');
+
+  // Unbounded answer: it must be seen growing while streaming, then stopped by the button.
+  await page.fill('#num_predict', '-1');
+  await page.locator('#num_predict').dispatchEvent('change');
+  await page.fill('#prompt', 'Tell me a long story');
+  await page.locator('#send').click();
+  const streaming = page.locator('article.assistant .content.streaming');
+  await page.waitForFunction(() => (document.querySelector('.content.streaming')?.textContent ?? '').length > 40);
+  const partial = (await streaming.innerText()).length;
+  await page.locator('#stop').click();
+  const stopped = page.locator('article.assistant').last();
+  await stopped.locator('.note', { hasText: 'stopped' }).waitFor();
+  assert.equal(await page.locator('#stop').isVisible(), false);
+  assert.equal(await page.locator('#send').isVisible(), true);
+  const final = (await stopped.locator('.content').innerText()).length;
+  assert.ok(final >= partial, 'the stopped answer keeps what had streamed');
+  await page.waitForTimeout(300);
+  assert.equal((await stopped.locator('.content').innerText()).length, final, 'nothing arrives after Stop');
+
+  // Thinking on: the reasoning is shown apart from the answer, collapsed.
+  await page.selectOption('#think', 'true');
+  await page.fill('#num_predict', '16');
+  await page.locator('#num_predict').dispatchEvent('change');
+  await page.fill('#prompt', 'Think first');
+  await page.keyboard.press('Enter');
+  const thought = page.locator('article.assistant').last();
+  await thought.locator('.speed').waitFor();
+  const details = thought.locator('details.thinking');
+  assert.equal(await details.count(), 1, 'the thinking is in its own block');
+  assert.equal(await details.evaluate((d) => d.open), false, 'and collapsed');
+  assert.ok((await details.locator('.plain').textContent()).length > 0);
+});
+
+test('the conversation is still there after a reload; regenerate and edit-and-resend', async () => {
+  await page.reload();
+  await page.waitForSelector('body[data-ready=true]');  // the key is kept for the tab: no prompt
+  await page.locator('#conversations li', { hasText: 'Hello there' }).waitFor();
+  assert.equal(await page.locator('article.user').count(), 3);
+  assert.equal(await page.locator('article.assistant').count(), 3);
+  assert.equal(await page.locator('article.assistant .note', { hasText: 'stopped' }).count(), 1);
+
+  await page.locator('article.assistant').last().getByRole('button', { name: 'Regenerate' }).click();
+  await page.locator('article.assistant').nth(2).locator('.speed').waitFor();
+  assert.equal(await page.locator('article.assistant').count(), 3);
+
+  await page.locator('article.user').first().getByRole('button', { name: 'Edit' }).click();
+  await page.locator('textarea.edit').fill('Hello again');
+  await page.keyboard.press('Enter');
+  await page.locator('article.assistant .speed').first().waitFor();
+  assert.equal(await page.locator('article.user').count(), 1);
+  assert.equal(await page.locator('article.user').innerText(), 'Hello again');
+});
+
+test('models: pull with a progress bar, show, running with unload, delete', async () => {
+  await page.locator('#tab-models').click();
+  await page.locator('#running tr', { hasText: CHAT_MODEL }).waitFor();
+  assert.match(await page.locator('#running tr', { hasText: CHAT_MODEL }).innerText(), /100% CPU/);
+
+  await page.fill('#pull-name', remote);
+  await page.check('#pull-insecure');
+  await page.locator('#pull-form button[type=submit]').click();
+  const pull = page.locator('.pull').first();
+  await pull.locator('progress').waitFor();
+  await page.locator('.pull.done').waitFor();
+  const bar = await pull.locator('progress').evaluate((p) => [p.value, p.max]);
+  assert.ok(bar[1] > 1000 && bar[0] === bar[1], `progress bar full at the end: ${bar}`);
+  assert.match(await pull.locator('.pull-status').innerText(), /success/);
+  const row = page.locator(`#installed tr[data-model="${remote}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /llama/);
+  await row.getByRole('button', { name: 'Show' }).click();
+  assert.match(await page.locator('.details-row').innerText(), /FROM /);
+  await shot('models');
+
+  await page.locator('#running tr', { hasText: CHAT_MODEL }).getByRole('button', { name: 'Unload' }).click();
+  await page.locator('#running td.empty').waitFor();
+
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await row.waitFor({ state: 'detached' });
+  const tags = await (await hearth.api('/api/tags')).json();
+  assert.deepEqual(tags.models.map((m) => m.name), [CHAT_MODEL]);
+});
+
+test('dark theme on a phone-sized screen', async () => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.locator('#tab-chat').click();
+  await page.locator('#theme').click();  // auto -> light
+  await page.locator('#theme').click();  // light -> dark
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.locator('article.assistant').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow}px)`);
+  await shot('chat-phone-dark');
+  assert.deepEqual(problems, []);
+});
