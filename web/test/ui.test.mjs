@@ -20,6 +20,7 @@ const shots = process.env.HEARTH_UI_SHOTS ?? join(here, '../test-output');
 mkdirSync(shots, { recursive: true });
 const KEY = 'ui-test-key';
 const CHAT_MODEL = 'tiny-qwen3:latest';
+const THINKING_MODEL = 'tiny-r1:latest';  // R1-Distill's template opens <think>: its output is thinking
 
 let hearth, browser, page, remote;
 const problems = [];
@@ -29,6 +30,7 @@ before(async () => {
   process.on('exit', () => hearth.stop());
   await hearth.start();
   hearth.createModel('tiny-qwen3', join(testdata, 'qwen3-tiny-q8_0.gguf'));
+  hearth.createModel('tiny-r1', join(testdata, 'qwen2-tiny-q8_0.gguf'));
   // The model the page will pull: pushed to the local registry, then removed from the store.
   remote = `127.0.0.1:${hearth.registryPort}/library/stories:260k`;
   hearth.createModel(remote, join(testdata, 'stories260K.gguf'));
@@ -112,11 +114,17 @@ test('asks for the key, then chats: streamed answer, speed line, stop mid-stream
   assert.equal((await stopped.locator('.content').innerText()).length, final, 'nothing arrives after Stop');
 
   // Thinking on: the reasoning is shown apart from the answer, collapsed.
+  await page.selectOption('#model', THINKING_MODEL);
   await page.selectOption('#think', 'true');
+  const sent = page.waitForRequest('**/api/chat');
   await page.fill('#num_predict', '16');
   await page.locator('#num_predict').dispatchEvent('change');
   await page.fill('#prompt', 'Think first');
   await page.keyboard.press('Enter');
+  const body = (await sent).postDataJSON();
+  assert.equal(body.think, true);
+  assert.equal(body.model, THINKING_MODEL);
+  assert.deepEqual(body.options, { num_predict: 16 });
   const thought = page.locator('article.assistant').last();
   await thought.locator('.speed').waitFor();
   const details = thought.locator('details.thinking');
@@ -142,7 +150,7 @@ test('the conversation is still there after a reload; regenerate and edit-and-re
   await page.keyboard.press('Enter');
   await page.locator('article.assistant .speed').first().waitFor();
   assert.equal(await page.locator('article.user').count(), 1);
-  assert.equal(await page.locator('article.user').innerText(), 'Hello again');
+  assert.equal(await page.locator('article.user .content').innerText(), 'Hello again');
 });
 
 test('models: pull with a progress bar, show, running with unload, delete', async () => {
@@ -166,14 +174,16 @@ test('models: pull with a progress bar, show, running with unload, delete', asyn
   assert.match(await page.locator('.details-row').innerText(), /FROM /);
   await shot('models');
 
-  await page.locator('#running tr', { hasText: CHAT_MODEL }).getByRole('button', { name: 'Unload' }).click();
-  await page.locator('#running td.empty').waitFor();
+  const loaded = page.locator('#running tr', { hasText: CHAT_MODEL });
+  await loaded.getByRole('button', { name: 'Unload' }).click();
+  await loaded.waitFor({ state: 'detached' });
+  assert.deepEqual((await (await hearth.api('/api/ps')).json()).models.map((m) => m.name), [THINKING_MODEL]);
 
   page.once('dialog', (d) => d.accept());
   await row.getByRole('button', { name: 'Delete' }).click();
   await row.waitFor({ state: 'detached' });
   const tags = await (await hearth.api('/api/tags')).json();
-  assert.deepEqual(tags.models.map((m) => m.name), [CHAT_MODEL]);
+  assert.deepEqual(tags.models.map((m) => m.name).sort(), [CHAT_MODEL, THINKING_MODEL]);
 });
 
 test('dark theme on a phone-sized screen', async () => {
@@ -183,8 +193,8 @@ test('dark theme on a phone-sized screen', async () => {
   await page.locator('#theme').click();  // light -> dark
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
   await page.locator('article.assistant').first().waitFor();
+  await shot('chat-phone-dark');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow}px)`);
-  await shot('chat-phone-dark');
   assert.deepEqual(problems, []);
 });
