@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { launch } from './browser.mjs';
+import { launch, openPage } from './browser.mjs';
 import { Harness } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,14 +37,7 @@ before(async () => {
   hearth.hearth('push', remote, '--insecure');
   hearth.hearth('rm', remote);
   browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.setDefaultTimeout(15000);
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => {
-    // The 401 that makes the page ask for the key is expected; anything else (a CSP refusal, an
-    // exception) is a defect.
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push('console: ' + m.text());
-  });
+  page = await openPage(browser, hearth.base, KEY, problems);
 });
 
 after(async () => {
@@ -75,11 +68,7 @@ test('the page is public, compiled in, and under the API\'s Host rule; / still a
   assert.equal(await rawGet('/ui', 'evil.example.com'), 403);
 });
 
-test('asks for the key, then chats: streamed answer, speed line, stop mid-stream, thinking', async () => {
-  await page.goto(hearth.base + '/ui');
-  await page.locator('#api-key').fill(KEY);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('body[data-ready=true]');
+test('chat: streamed answer, speed line, stop mid-stream, thinking', async () => {
   await page.selectOption('#model', CHAT_MODEL);
   await page.locator('.settings summary').click();
   await page.fill('#num_predict', '24');
@@ -160,6 +149,16 @@ test('models: pull with a progress bar, show, running with unload, delete', asyn
 
   await page.fill('#pull-name', remote);
   await page.check('#pull-insecure');
+  // Every status line the page writes while the pull runs (a local pull of 1.2 MB is over in
+  // milliseconds, so the records are read rather than the screen).
+  await page.evaluate(() => {
+    window.seen = [];
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.target.classList?.contains('pull-status')) r.addedNodes.forEach((n) => window.seen.push(n.textContent));
+      }
+    }).observe(document.getElementById('pulls'), { subtree: true, childList: true });
+  });
   await page.locator('#pull-form button[type=submit]').click();
   const pull = page.locator('.pull').first();
   await pull.locator('progress').waitFor();
@@ -167,6 +166,8 @@ test('models: pull with a progress bar, show, running with unload, delete', asyn
   const bar = await pull.locator('progress').evaluate((p) => [p.value, p.max]);
   assert.ok(bar[1] > 1000 && bar[0] === bar[1], `progress bar full at the end: ${bar}`);
   assert.match(await pull.locator('.pull-status').innerText(), /success/);
+  const seen = await page.evaluate(() => window.seen);
+  assert.ok(seen.some((s) => /^pulling \S+ — .* \/ 1\.\d MB \(\d+%\)$/.test(s)), `layer progress shown: ${seen.join(' | ')}`);
   const row = page.locator(`#installed tr[data-model="${remote}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /llama/);
