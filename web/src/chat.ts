@@ -168,6 +168,20 @@ export class ChatView {
     this.messages.scrollTop = this.messages.scrollHeight;
   }
 
+  // Only the growing answer is rebuilt on each frame: the rest keeps its state (a selection, an
+  // open block), the thinking block stays as the reader left it, and the view follows the end
+  // only while the reader is at the end.
+  private renderStreaming(index: number): void {
+    const old = this.messages.children[index];
+    if (!old) return this.render(index);
+    const atEnd = this.messages.scrollHeight - this.messages.scrollTop - this.messages.clientHeight < 40;
+    const wasOpen = old.querySelector('details.thinking')?.hasAttribute('open') ?? false;
+    const next = messageView(this.conv.messages[index], {}, true);
+    next.querySelector('details.thinking')?.toggleAttribute('open', wasOpen);
+    old.replaceWith(next);
+    if (atEnd) this.messages.scrollTop = this.messages.scrollHeight;
+  }
+
   private submit(): void {
     const text = this.input.value.trim();
     if (!text || this.abort || !this.modelSelect.value) return;
@@ -240,7 +254,7 @@ export class ChatView {
           const { total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count, eval_duration } = chunk;
           answer.stats = { total_duration, load_duration, prompt_eval_count, prompt_eval_duration, eval_count, eval_duration };
         }
-        if (!frame && conv === this.conv) frame = requestAnimationFrame(() => { frame = 0; if (conv === this.conv) this.render(index); });
+        if (!frame && conv === this.conv) frame = requestAnimationFrame(() => { frame = 0; if (conv === this.conv) this.renderStreaming(index); });
       }, abort.signal);
     } catch (e) {
       if (abort.signal.aborted) answer.stopped = true;
