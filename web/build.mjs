@@ -1,9 +1,10 @@
-// Builds the page into web/dist (checked in; CMake embeds it into the hearth binary, so building
+// Type-checks web/src (tsc) and builds the page into web/dist (checked in; CMake embeds it into the hearth binary, so building
 // hearth needs no Node.js). `node build.mjs --check` builds into a temporary folder and fails when
 // it differs from web/dist, or when the page, gzipped, passes its budget: the ctest
 // `web_assets_current` runs it so stale or oversized assets cannot land.
 
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -19,6 +20,14 @@ async function buildInto(out) {
   await build({ ...common, entryPoints: [join(here, 'src/main.ts')], outfile: join(out, 'app.js'), format: 'iife', target: 'es2021' });
   await build({ ...common, entryPoints: [join(here, 'src/style.css')], outfile: join(out, 'style.css') });
   writeFileSync(join(out, 'index.html'), readFileSync(join(here, 'src/index.html')));
+}
+
+// esbuild strips types without checking them: tsc does, first.
+try {
+  execFileSync(join(here, 'node_modules/.bin/tsc'), ['--noEmit', '-p', here], { stdio: 'inherit' });
+} catch {
+  console.error('web/src does not type-check');
+  process.exit(1);
 }
 
 const dist = join(here, 'dist');
