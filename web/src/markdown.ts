@@ -89,9 +89,12 @@ export function markdown(src: string): DocumentFragment {
       continue;
     }
     if (isTable(line, lines[i + 1])) {
-      const head = h('tr', {}, cells(line).map((c) => h('th', {}, inline(c))));
+      // Alignment by class: the page's CSP allows no inline style.
+      const align = cells(lines[i + 1]).map((c) => (c.endsWith(':') ? (c.startsWith(':') ? 'al-center' : 'al-right') : ''));
+      const row = (text: string, tag: 'th' | 'td') => h('tr', {}, cells(text).map((c, k) => h(tag, { class: align[k] || undefined }, inline(c))));
+      const head = row(line, 'th');
       const rows: HTMLElement[] = [];
-      for (i += 2; i < lines.length && lines[i].includes('|'); i++) rows.push(h('tr', {}, cells(lines[i]).map((c) => h('td', {}, inline(c)))));
+      for (i += 2; i < lines.length && lines[i].includes('|'); i++) rows.push(row(lines[i], 'td'));
       frag.appendChild(h('div', { class: 'table' }, h('table', {}, h('thead', {}, head), h('tbody', {}, rows))));
       continue;
     }
