@@ -1,6 +1,6 @@
 // More of the chat page in chromium against `hearth serve` behind HEARTH_API_KEY: a refused key,
-// conversations renamed, exported, deleted and started anew, Esc stopping an answer, and image
-// attachment offered only for models with the vision capability.
+// conversations renamed, exported, deleted and started anew, Esc stopping an answer, image
+// attachment offered only for models with the vision capability, and Markdown with code copied.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,5 +116,28 @@ test('images can be attached only for a model with vision, and are sent with the
   assert.deepEqual(body.messages.at(-1).images, [png.toString('base64')]);
   assert.equal(await page.locator('.attached img').count(), 0);
   assert.equal(await page.locator('article.user img').count(), 1);
+  assert.deepEqual(problems, []);
+});
+
+test('a streamed Markdown answer: code highlighted and copied with its button', async () => {
+  // The tiny models write gibberish, never a code block: this answer is served by the test, in
+  // /api/chat's NDJSON, in chunks that split the fence's lines as a real stream does.
+  const parts = ['Here:\n\n```js\nconst', ' answer = 42; // the', ' answer\n```\nDone.'];
+  const lines = parts.map((content) => JSON.stringify({ model: MODEL, message: { role: 'assistant', content }, done: false }));
+  lines.push(JSON.stringify({ model: MODEL, message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop',
+    total_duration: 2e9, load_duration: 1e6, prompt_eval_count: 10, prompt_eval_duration: 5e8, eval_count: 12, eval_duration: 1e9 }));
+  await page.unrouteAll();
+  await page.route('**/api/chat', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: lines.join('\n') + '\n' }));
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hearth.base });
+  await page.locator('#new-chat').click();
+  await page.selectOption('#model', MODEL);
+  await send('code please');
+  const answer = page.locator('article.assistant').last();
+  assert.equal(await answer.locator('.code .tok-keyword').innerText(), 'const');
+  assert.equal(await answer.locator('.code .tok-comment').innerText(), '// the answer');
+  assert.match(await answer.locator('.speed summary').innerText(), /^12\.00 tokens\/s · 12 tokens · prompt 10 tokens at 20\.00 tokens\/s · 2\.000s$/);
+  await answer.locator('.code .copy').click();
+  await answer.locator('.code .copy', { hasText: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'const answer = 42; // the answer');
   assert.deepEqual(problems, []);
 });
