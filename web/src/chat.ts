@@ -92,8 +92,11 @@ export class ChatView {
     this.open(latest ?? newConversation(this.modelSelect.value));
   }
 
+  // Opening another conversation stops an answer still streaming (it is saved as stopped).
   private open(c: Conversation): void {
     this.abort?.abort();
+    this.abort = null;
+    this.busy(false);
     this.conv = c;
     if (c.model && ![...this.modelSelect.options].some((o) => o.value === c.model)) {
       this.modelSelect.appendChild(h('option', { value: c.model }, c.model + ' (not installed)'));
@@ -264,7 +267,7 @@ export class ChatView {
       if (this.abort === abort) this.abort = null;
       if (!answer.thinking) delete answer.thinking;
       await saveConversation(conv);
-      if (conv === this.conv) {
+      if (!this.abort) {
         this.busy(false);
         this.render();
       }

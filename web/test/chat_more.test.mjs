@@ -91,6 +91,16 @@ test('conversations: new, rename, export, delete; Esc stops an answer', async ()
   await page.reload();
   await page.waitForSelector('body[data-ready=true]');
   assert.deepEqual(await page.locator('#conversations .title').allInnerTexts(), ['first chat']);
+
+  // A new chat opened while an answer streams stops that answer and leaves the composer ready.
+  await page.fill('#prompt', 'more please');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (document.querySelector('.content.streaming')?.textContent ?? '').length > 20);
+  await page.locator('#new-chat').click();
+  assert.equal(await page.locator('#send').isVisible(), true);
+  assert.equal(await page.locator('#stop').isVisible(), false);
+  await page.locator('#conversations .title', { hasText: 'first chat' }).click();
+  assert.equal(await page.locator('article.assistant .note', { hasText: 'stopped' }).count(), 2);
 });
 
 test('images can be attached only for a model with vision, and are sent with the message', async () => {
