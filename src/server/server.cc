@@ -294,6 +294,9 @@ int Server::bind() {
 void Server::listen() {
   HEARTH_LOG_INFO("Listening on " + state_->config.bind.host + ":" + std::to_string(port_) +
                   " (version " + kHearthVersion + ")");
+  BindAddress bound = state_->config.bind;
+  bound.port = port_;
+  HEARTH_LOG_INFO("Web page: http://" + bound.display() + "/ui");
   state_->http.listen_after_bind();
 }
 

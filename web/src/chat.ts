@@ -86,6 +86,14 @@ export class ChatView {
     this.updateCapabilities();
   }
 
+  // A chat with `model`: the open conversation if it has no messages yet, else a new one.
+  chatWith(model: string): void {
+    if (this.conv.messages.length) this.open(newConversation(model));
+    this.modelSelect.value = model;
+    this.conv.model = model;
+    this.updateCapabilities();
+  }
+
   async start(): Promise<void> {
     await this.refreshModels();
     const latest = (await this.sidebar.refresh())[0];

@@ -17,6 +17,10 @@ function main(): void {
   const chat = new ChatView();
   const models = new ModelsView();
   models.onChange = () => chat.refreshModels().catch(() => {});
+  models.onChat = (model) => {
+    chat.chatWith(model);
+    location.hash = '#chat';
+  };
   const version = h('span', { class: 'version' });
   let theme = localStorage.getItem('hearth-theme') ?? 'auto';
   applyTheme(theme);

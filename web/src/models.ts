@@ -35,6 +35,7 @@ export class ModelsView {
   private readonly status = h('p', { class: 'error', role: 'alert', hidden: true });
   private timer = 0;
   onChange: () => void = () => {};
+  onChat: (model: string) => void = () => {};
 
   constructor() {
     const form = h('form', { class: 'row wrap', id: 'pull-form' }, this.pullName,
@@ -96,6 +97,7 @@ export class ModelsView {
         h('td', {}, m.name), h('td', {}, humanBytes(m.size)), h('td', {}, m.details?.family ?? ''),
         h('td', {}, m.details?.parameter_size ?? ''), h('td', {}, m.details?.quantization_level ?? ''), caps,
         h('td', { class: 'nowrap' },
+          h('button', { type: 'button', onclick: () => this.onChat(m.name) }, 'Chat'),
           h('button', { type: 'button', onclick: () => this.toggleDetails(row, m.name) }, 'Show'),
           h('button', { type: 'button', class: 'danger', onclick: () => this.remove(m.name) }, 'Delete')));
       this.installed.appendChild(row);

@@ -57,6 +57,7 @@ function rawGet(path, host) {
 }
 
 test('the page is public, compiled in, and under the API\'s Host rule; / still answers for probes', async () => {
+  assert.ok(hearth.log.join('').includes(`Web page: ${hearth.base}/ui`), 'hearth serve says where the page is');
   assert.equal((await fetch(hearth.base + '/api/tags')).status, 401);
   const res = await fetch(hearth.base + '/ui/app.js');
   assert.equal(res.status, 200);
@@ -175,6 +176,11 @@ test('models: pull with a progress bar, show, running with unload, delete', asyn
   assert.match(await page.locator('.details-row').innerText(), /FROM /);
   await shot('models');
 
+  // A pull that fails says why, in place of the bar.
+  await page.fill('#pull-name', `127.0.0.1:${hearth.registryPort}/library/missing:1`);
+  await page.locator('#pull-form button[type=submit]').click();
+  assert.match(await page.locator('.pull.failed .pull-status').innerText(), /^error: .+/);
+
   const loaded = page.locator('#running tr', { hasText: CHAT_MODEL });
   await loaded.getByRole('button', { name: 'Unload' }).click();
   await loaded.waitFor({ state: 'detached' });
@@ -185,6 +191,12 @@ test('models: pull with a progress bar, show, running with unload, delete', asyn
   await row.waitFor({ state: 'detached' });
   const tags = await (await hearth.api('/api/tags')).json();
   assert.deepEqual(tags.models.map((m) => m.name).sort(), [CHAT_MODEL, THINKING_MODEL]);
+
+  // Chat from the list: a new conversation with that model (the open one has messages).
+  await page.locator(`#installed tr[data-model="${CHAT_MODEL}"]`).getByRole('button', { name: 'Chat' }).click();
+  await page.locator('#chat-view').waitFor();
+  assert.equal(await page.locator('#model').inputValue(), CHAT_MODEL);
+  assert.equal(await page.locator('#messages article').count(), 0);
 });
 
 test('dark theme on a phone-sized screen', async () => {
@@ -193,7 +205,14 @@ test('dark theme on a phone-sized screen', async () => {
   await page.locator('#theme').click();  // auto -> light
   await page.locator('#theme').click();  // light -> dark
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  // On a phone the conversations fold into the menu (slid off the screen's left edge).
+  const folded = () => page.waitForFunction(() => document.querySelector('.sidebar').getBoundingClientRect().right <= 0);
+  await folded();
+  await page.locator('button.menu').click();
+  await page.waitForFunction(() => document.querySelector('.sidebar').getBoundingClientRect().left >= 0);
+  await page.locator('#conversations .title', { hasText: 'Hello there' }).click();
   await page.locator('article.assistant').first().waitFor();
+  await folded();
   await shot('chat-phone-dark');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow}px)`);
