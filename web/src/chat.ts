@@ -34,8 +34,9 @@ export class ChatView {
   private readonly input = h('textarea', { id: 'prompt', rows: 2, placeholder: 'Message (Enter sends, Shift+Enter for a new line, Esc stops)', 'aria-label': 'Message' });
   private readonly send = h('button', { type: 'submit', id: 'send', class: 'primary' }, 'Send');
   private readonly stop = h('button', { type: 'button', id: 'stop', class: 'danger', hidden: true }, 'Stop');
-  private readonly attach = h('input', { type: 'file', id: 'attach', accept: 'image/*', multiple: true, class: 'offscreen' });
-  private readonly attachLabel = h('label', { for: 'attach', class: 'button', hidden: true, title: 'Attach images' }, 'Image');
+  private readonly attach = h('input', { type: 'file', id: 'attach', accept: 'image/*', multiple: true, class: 'offscreen', tabindex: -1 });
+  // A button, not the file input's label: it takes keyboard focus like the other controls.
+  private readonly attachButton = h('button', { type: 'button', id: 'attach-button', hidden: true, title: 'Attach images' }, 'Image');
   private readonly attached = h('div', { class: 'attached' });
   private readonly sidebar: Sidebar;
 
@@ -45,7 +46,7 @@ export class ChatView {
       field('System', this.system),
       h('div', { class: 'row wrap' }, field('Temperature', this.temperature), field('Context length', this.numCtx), field('Max tokens', this.numPredict)));
     const form = h('form', { class: 'composer' }, this.attached,
-      h('div', { class: 'row' }, this.attach, this.attachLabel, this.input, this.send, this.stop));
+      h('div', { class: 'row' }, this.attach, this.attachButton, this.input, this.send, this.stop));
     this.root = h('div', { class: 'view chat', id: 'chat-view' }, this.sidebar.root,
       h('section', { class: 'chat-main' },
         h('div', { class: 'row bar' }, h('button', { type: 'button', class: 'menu', 'aria-label': 'Conversations', onclick: () => this.sidebar.toggle() }, '☰'), this.modelSelect, this.thinkSelect),
@@ -73,6 +74,7 @@ export class ChatView {
       el.addEventListener('change', () => this.readSettings());
     }
     this.attach.addEventListener('change', () => this.readImages());
+    this.attachButton.addEventListener('click', () => this.attach.click());
   }
 
   async refreshModels(): Promise<void> {
@@ -137,8 +139,8 @@ export class ChatView {
     const caps = model ? await capsOf(model) : [];
     if (model !== this.modelSelect.value) return;
     this.thinkSelect.hidden = !caps.includes('thinking');
-    this.attachLabel.hidden = !caps.includes('vision');
-    if (this.attachLabel.hidden && this.images.length) {
+    this.attachButton.hidden = !caps.includes('vision');
+    if (this.attachButton.hidden && this.images.length) {
       this.images = [];
       this.renderAttached();
     }

@@ -114,11 +114,15 @@ test('images can be attached only for a model with vision, and are sent with the
   await page.waitForSelector('body[data-ready=true]');
   await page.locator('#new-chat').click();
   await page.selectOption('#model', MODEL);
-  assert.equal(await page.locator('label[for=attach]').isVisible(), false);
+  assert.equal(await page.locator('#attach-button').isVisible(), false);
   await page.selectOption('#model', VISION);
-  await page.locator('label[for=attach]').waitFor();
+  await page.locator('#attach-button').waitFor();
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
-  await page.setInputFiles('#attach', { name: 'dot.png', mimeType: 'image/png', buffer: png });
+  // From the keyboard: the button takes focus and Enter opens the file chooser.
+  const chooser = page.waitForEvent('filechooser');
+  await page.locator('#attach-button').focus();
+  await page.keyboard.press('Enter');
+  await (await chooser).setFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png });
   await page.locator('.attached img').waitFor();
   const sent = page.waitForRequest('**/api/chat');
   await send('what is this?');
