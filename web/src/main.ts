@@ -37,17 +37,18 @@ function main(): void {
     h('header', { class: 'top' }, h('strong', { class: 'brand' }, 'Hearth'), h('nav', {}, tabs), version, themeButton),
     h('main', {}, chat.root, models.root));
 
-  const route = () => {
+  // `initial`: the chat loads its models in start(); the views are only shown or hidden.
+  const route = (initial = false) => {
     const view = location.hash === '#models' ? 'models' : 'chat';
     chat.root.hidden = view !== 'chat';
     models.root.hidden = view !== 'models';
     tabs.forEach((t) => t.setAttribute('aria-current', String(t.id === 'tab-' + view)));
     models.show(view === 'models');
-    if (view === 'chat') chat.refreshModels().catch(() => {});
+    if (view === 'chat' && !initial) chat.refreshModels().catch(() => {});
   };
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => route());
+  route(true);
   chat.start().catch((e) => console.error(e)).finally(() => {
-    route();
     document.body.dataset.ready = 'true';  // the browser test waits for this
   });
   getJson<{ version: string }>('/api/version').then((v) => (version.textContent = 'v' + v.version), () => {});

@@ -2,8 +2,9 @@
 // conversations renamed, exported, deleted and started anew, Esc stopping an answer, image
 // attachment offered only for models with the vision capability, and Markdown with code copied.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage } from './browser.mjs';
@@ -14,6 +15,7 @@ const MODEL = 'tiny-qwen3:latest';
 // No shared model has vision: the page is told this one has (its /api/show answer amended in the
 // browser), which is all the page goes by.
 const VISION = 'pretend-vision:latest';
+const shots = process.env.HEARTH_UI_SHOTS ?? join(dirname(fileURLToPath(import.meta.url)), '../test-output');
 let hearth, browser, page;
 const problems = [];
 
@@ -43,6 +45,9 @@ test('a refused key is asked for again', async () => {
   await p.locator('#api-key').fill('wrong');
   await p.keyboard.press('Enter');
   await p.locator('.key-dialog', { hasText: 'That key was refused' }).waitFor();
+  assert.equal(await p.locator('#models-view').isVisible(), false, 'one view at a time, from the start');
+  mkdirSync(shots, { recursive: true });
+  await p.screenshot({ path: join(shots, 'api-key.png') });
   await p.locator('#api-key').fill(KEY);
   await p.keyboard.press('Enter');
   await p.waitForSelector('body[data-ready=true]');
