@@ -21,7 +21,6 @@ const problems = [];
 
 before(async () => {
   hearth = new Harness({ exe: process.env.HEARTH_EXE, apiKey: KEY });
-  process.on('exit', () => hearth.stop());
   await hearth.start();
   hearth.createModel('tiny-qwen3', join(process.env.HEARTH_TESTDATA_DIR, 'qwen3-tiny-q8_0.gguf'));
   hearth.createModel('pretend-vision', join(process.env.HEARTH_TESTDATA_DIR, 'stories260K.gguf'));

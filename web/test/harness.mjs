@@ -41,6 +41,9 @@ export class Harness {
   }
 
   async start() {
+    // The servers go with the test however it ends: done, failed, or stopped by ctest's timeout.
+    process.on('exit', () => this.stop());
+    for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(1));
     this.registryPort = await freePort();
     const cfg = join(this.dir, 'registry.yml');
     writeFileSync(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${this.dir}/registry\n` +
@@ -81,7 +84,7 @@ export class Harness {
   }
 
   stop() {
-    for (const c of this.children) c.kill('SIGKILL');
+    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

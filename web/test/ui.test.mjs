@@ -27,7 +27,6 @@ const problems = [];
 
 before(async () => {
   hearth = new Harness({ exe, apiKey: KEY });
-  process.on('exit', () => hearth.stop());
   await hearth.start();
   hearth.createModel('tiny-qwen3', join(testdata, 'qwen3-tiny-q8_0.gguf'));
   hearth.createModel('tiny-r1', join(testdata, 'qwen2-tiny-q8_0.gguf'));
