@@ -9,8 +9,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2 docker-registry tmux curl openssl openssh-client  # test certificates, ssh-keygen
   systemd  # systemd-analyze verifies the unit scripts/install.sh writes
-  chromium chromium-driver fonts-dejavu-core  # the web page's browser tests (web/test), headless
 )
+# The web page's browser tests (web/test): headless chromium, and a font for its text.
+PACKAGES+=(chromium chromium-driver fonts-dejavu-core)
 # Node.js and npm build and test the web page (web/). A machine may have them from elsewhere
 # (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): only ask Debian for
 # them when there is no npm at all.
