@@ -4,7 +4,7 @@
 
 import { ChatChunk, ChatMessage, listModels, showModel, streamJson } from './api';
 import { Conversation, StoredMessage, newConversation, saveConversation } from './db';
-import { clear, h } from './dom';
+import { clear, h, imageUrl } from './dom';
 import { messageView } from './message_view';
 import { Sidebar } from './sidebar';
 
@@ -163,7 +163,7 @@ export class ChatView {
     this.images.forEach((b64, i) => this.attached.appendChild(h('button', {
       type: 'button', class: 'thumb', title: 'Remove image',
       onclick: () => { this.images.splice(i, 1); this.renderAttached(); },
-    }, h('img', { src: 'data:image/*;base64,' + b64, alt: 'attachment ' + (i + 1) }))));
+    }, h('img', { src: imageUrl(b64), alt: 'attachment ' + (i + 1) }))));
   }
 
   private render(streamingIndex = -1): void {

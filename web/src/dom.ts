@@ -62,3 +62,10 @@ export async function copyText(text: string): Promise<void> {
   document.execCommand('copy');
   area.remove();
 }
+
+// Images travel as bare base64 (Ollama's `images`); their type, for showing them, is read from
+// the first bytes.
+export function imageUrl(b64: string): string {
+  const type = b64.startsWith('/9j/') ? 'jpeg' : b64.startsWith('iVBOR') ? 'png' : b64.startsWith('R0lGOD') ? 'gif' : b64.startsWith('UklGR') ? 'webp' : 'bmp';
+  return `data:image/${type};base64,${b64}`;
+}

@@ -1,7 +1,7 @@
 // One message of a conversation as DOM: the user's text and images, or the assistant's collapsed
 // thinking, Markdown answer and speed line (the numbers `/set verbose` prints after an answer).
 
-import { copyText, h } from './dom';
+import { copyText, h, imageUrl } from './dom';
 import type { Stats } from './api';
 import type { StoredMessage } from './db';
 import { markdown } from './markdown';
@@ -42,7 +42,7 @@ export function messageView(m: StoredMessage, actions: MessageActions, streaming
   if (m.role === 'user') {
     el.appendChild(h('div', { class: 'content plain' }, m.content));
     if (m.images?.length) {
-      el.appendChild(h('div', { class: 'images' }, m.images.map((b64) => h('img', { src: 'data:image/*;base64,' + b64, alt: 'attached image' }))));
+      el.appendChild(h('div', { class: 'images' }, m.images.map((b64) => h('img', { src: imageUrl(b64), alt: 'attached image' }))));
     }
   } else {
     if (m.thinking) {

@@ -134,6 +134,9 @@ test('images can be attached only for a model with vision, and are sent with the
   assert.deepEqual(body.messages.at(-1).images, [png.toString('base64')]);
   assert.equal(await page.locator('.attached img').count(), 0);
   assert.equal(await page.locator('article.user img').count(), 1);
+  const shown = page.locator('article.user img');
+  await page.waitForFunction(() => document.querySelector('article.user img')?.complete);
+  assert.equal(await shown.evaluate((img) => img.naturalWidth), 1, 'the image is decoded and shown');
   assert.deepEqual(problems, []);
 });
 
