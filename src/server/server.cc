@@ -14,6 +14,8 @@
 namespace hearth::server {
 
 bool blob_exists(State& s, const std::string& digest_text, int* status);  // model_handlers.cc
+bool is_ui_path(const std::string& path);                                  // ui_handlers.cc
+void add_ui_routes(State& s);                                              // ui_handlers.cc
 
 namespace {
 
@@ -47,6 +49,7 @@ const std::vector<RouteRule>& route_rules() {
     add("/v1/models", {"GET"});
     add("/v1/models/.+", {"GET"});
     add("/metrics", {"GET"});
+    add("/ui(/[^/]*)?", {"GET"});
     return r;
   }();
   return rules;
@@ -123,7 +126,8 @@ httplib::Server::HandlerResponse pre_route(State& s, const httplib::Request& req
     return httplib::Server::HandlerResponse::Handled;
   }
 
-  bool liveness = req.path == "/" && (req.method == "GET" || req.method == "HEAD");
+  // The web page's files are public like the liveness text: the page then asks for the key.
+  bool liveness = (req.path == "/" || is_ui_path(req.path)) && (req.method == "GET" || req.method == "HEAD");
   if (!s.config.api_key.empty() && !liveness &&
       !bearer_matches(req.get_header_value("Authorization"), s.config.api_key)) {
     send_error(res, 401, "unauthorized");
@@ -268,6 +272,7 @@ Server::Server(ServerConfig config, std::shared_ptr<engine::Scheduler> scheduler
   add_generate_routes(s);
   add_openai_routes(s);
   add_embed_routes(s);
+  add_ui_routes(s);
 }
 
 Server::~Server() { stop(); }
@@ -289,6 +294,9 @@ int Server::bind() {
 void Server::listen() {
   HEARTH_LOG_INFO("Listening on " + state_->config.bind.host + ":" + std::to_string(port_) +
                   " (version " + kHearthVersion + ")");
+  BindAddress bound = state_->config.bind;
+  bound.port = port_;
+  HEARTH_LOG_INFO("Web page: http://" + bound.display() + "/ui");
   state_->http.listen_after_bind();
 }
 
