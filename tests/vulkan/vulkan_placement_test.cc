@@ -60,22 +60,23 @@ TEST(Placement, NumGpuRules) {
   EXPECT_EQ(p.gpu_bytes, two - reserve);
 }
 
-// Layers the shaders cannot run (a weight type without a shader, expert tensors) stay on the
-// CPU, and so does every layer before them (layers are offloaded from the last one down).
+// Layers the shaders cannot run (expert tensors here; a weight type without a shader alike) stay
+// on the CPU, and so does every layer before them (layers are offloaded from the last one down).
 TEST(Placement, LayersTheGpuCannotRunStayOnTheCpu) {
   gguf::Writer w;
   w.set_string("general.architecture", "llama");
   w.set_u32("llama.block_count", 3);
   w.set_u32("llama.embedding_length", 256);
   w.set_u32("llama.attention.head_count", 4);
-  const std::vector<uint8_t> q5k(176, 0), f32(256 * 4, 0);
+  const std::vector<uint8_t> f32(2 * 256 * 4, 0);
   for (int il = 0; il < 3; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
-    w.add_tensor(p + "attn_norm.weight", gguf::GgmlType::F32, {256}, f32.data(), f32.size());
-    if (il == 1) w.add_tensor(p + "attn_q.weight", gguf::GgmlType::Q5_K, {256, 1}, q5k.data(), q5k.size());
-    else w.add_tensor(p + "attn_q.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), f32.size());
+    w.add_tensor(p + "attn_norm.weight", gguf::GgmlType::F32, {256}, f32.data(), 256 * 4);
+    w.add_tensor(p + "attn_q.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), 256 * 4);
+    // Layer 1 is a mixture of experts, which the shaders do not run yet.
+    if (il == 1) w.add_tensor(p + "ffn_gate_exps.weight", gguf::GgmlType::F32, {256, 1, 2}, f32.data(), f32.size());
   }
-  w.add_tensor("output.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), f32.size());
+  w.add_tensor("output.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), 256 * 4);
   const std::vector<uint8_t> bytes = w.to_bytes();
   const gguf::File f = gguf::File::from_memory(bytes.data(), bytes.size(), "mixed.gguf");
   const model::Gpu gpu{"vulkan:9", "test GPU", "test", uint64_t{1} << 40};
