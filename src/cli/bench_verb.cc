@@ -29,6 +29,7 @@ struct BenchFlags {
   std::string model;
   std::vector<int> n_prompt{512};
   std::vector<int> n_gen{128};
+  std::vector<int> n_depth{0};
   std::vector<int> threads;
   int reps = 5;
   int n_batch = 512;
@@ -94,13 +95,21 @@ void run_bench(const BenchFlags& f) {
                    t, bw_gbps);
     }
     std::vector<engine::BenchSpec> specs;
-    for (int p : f.n_prompt) if (p > 0) specs.push_back({p, 0, f.reps, f.n_batch});
-    for (int g : f.n_gen) {
-      if (g <= 0) continue;
-      for (int np : f.n_parallel) {
-        engine::BenchSpec s{0, g, f.reps, f.n_batch};
-        s.n_parallel = np;
+    for (int d : f.n_depth) {
+      for (int p : f.n_prompt) {
+        if (p <= 0) continue;
+        engine::BenchSpec s{p, 0, f.reps, f.n_batch};
+        s.n_depth = d;
         specs.push_back(s);
+      }
+      for (int g : f.n_gen) {
+        if (g <= 0) continue;
+        for (int np : f.n_parallel) {
+          engine::BenchSpec s{0, g, f.reps, f.n_batch};
+          s.n_parallel = np;
+          s.n_depth = d;
+          specs.push_back(s);
+        }
       }
     }
     for (const auto& spec : specs) {
@@ -134,6 +143,7 @@ void run_bench(const BenchFlags& f) {
                             {"n_batch", f.n_batch},
                             {"n_prompt", r.n_prompt},
                             {"n_gen", r.n_gen},
+                            {"n_depth", r.n_depth},
                             {"n_parallel", r.n_parallel},
                             {"avg_ns", r.avg_ns()},
                             {"samples_ns", r.samples_ns},
@@ -159,6 +169,9 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_option("model", f->model, "GGUF file or model name")->required();
   cmd->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths to test (0 skips)")->delimiter(',');
   cmd->add_option("-n,--n-gen", f->n_gen, "Generation lengths to test (0 skips)")->delimiter(',');
+  cmd->add_option("-d,--n-depth", f->n_depth, "Tokens already in the cache when a test runs (pp512 @ d4096)")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_option("-t,--threads", f->threads, "Thread counts (default: physical cores)")->delimiter(',');
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions of each test")->check(CLI::Range(1, 1000));
   cmd->add_option("-b,--batch-size", f->n_batch, "Prompt tokens per forward pass")->check(CLI::Range(1, 1 << 20));

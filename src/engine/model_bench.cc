@@ -34,9 +34,9 @@ int64_t BenchResult::avg_ns() const {
 }
 
 std::string BenchResult::test_name() const {
-  if (n_prompt > 0) return "pp" + std::to_string(n_prompt);
-  std::string name = "tg" + std::to_string(n_gen);
-  if (n_parallel > 1) name += " x" + std::to_string(n_parallel);
+  std::string name = n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+  if (n_prompt == 0 && n_parallel > 1) name += " x" + std::to_string(n_parallel);
+  if (n_depth > 0) name += " @ d" + std::to_string(n_depth);
   return name;
 }
 
@@ -55,15 +55,15 @@ uint64_t ModelBench::weight_bytes_per_token() const {
   return total;
 }
 
-int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache) {
+int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache, int start) {
   model::Batch batch;
   const int64_t n_vocab = model_->n_vocab();
   logits_.resize(static_cast<size_t>(n_vocab));
   int64_t t0 = now_ns();
-  for (int start = 0; start < n; start += n_batch) {
+  for (int first = start; first < start + n; first += n_batch) {
     batch.clear();
-    int end = std::min(n, start + n_batch);
-    for (int p = start; p < end; ++p) {
+    int end = std::min(start + n, first + n_batch);
+    for (int p = first; p < end; ++p) {
       batch.add(next_token(rng_, n_vocab), p, 0, p == end - 1);
     }
     model_->forward(batch, cache, logits_.data());
@@ -71,12 +71,12 @@ int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache) {
   return now_ns() - t0;
 }
 
-int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache) {
+int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache, int start) {
   model::Batch batch;
   const int64_t n_vocab = model_->n_vocab();
   logits_.resize(static_cast<size_t>(n_vocab * n_parallel));
   int64_t t0 = now_ns();
-  for (int p = 0; p < n; ++p) {
+  for (int p = start; p < start + n; ++p) {
     batch.clear();
     for (int s = 0; s < n_parallel; ++s) batch.add(next_token(rng_, n_vocab), p, s, true);
     model_->forward(batch, cache, logits_.data());
@@ -90,11 +90,17 @@ BenchResult ModelBench::run(const BenchSpec& spec) {
   res.n_gen = spec.n_prompt > 0 ? 0 : spec.n_gen;
   const int n_par = spec.n_prompt > 0 ? 1 : std::max(spec.n_parallel, 1);
   res.n_parallel = n_par;
+  res.n_depth = std::max(spec.n_depth, 0);
   const int n = spec.n_prompt > 0 ? spec.n_prompt : spec.n_gen;
-  auto cache = model_->make_cache(n, n_par, model::KvCache::parse_type(spec.kv_cache_type));
+  const int depth = res.n_depth;
+  auto cache = model_->make_cache(depth + n, n_par, model::KvCache::parse_type(spec.kv_cache_type));
+  if (depth > 0) {
+    run_prompt(depth, std::max(spec.n_batch, 1), cache);
+    for (int s = 1; s < n_par; ++s) cache.copy_prefix(0, s, depth);
+  }
   for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
-    int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache)
-                                   : run_gen(n, n_par, cache);
+    int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache, depth)
+                                   : run_gen(n, n_par, cache, depth);
     if (r < 0) continue;
     res.samples_ns.push_back(ns);
     res.samples_ts.push_back(static_cast<double>(n) * n_par / (static_cast<double>(ns) / 1e9));

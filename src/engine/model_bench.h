@@ -22,15 +22,19 @@ struct BenchSpec {
   // pass (what a server step with that many running chats does); tokens/s counts all of them.
   int n_parallel = 1;
   std::string kv_cache_type = "f16";
+  // The test runs after n_depth tokens are in the cache (llama-bench's -d): "pp512 @ d4096".
+  // The depth is filled once per test, untimed; every repetition then writes positions
+  // [n_depth, n_depth + n) again, so each sees the same cache.
+  int n_depth = 0;
 };
 
 struct BenchResult {
-  int n_prompt = 0, n_gen = 0, n_parallel = 1;
+  int n_prompt = 0, n_gen = 0, n_parallel = 1, n_depth = 0;
   std::vector<double> samples_ts;  // tokens/s of each repetition
   std::vector<int64_t> samples_ns;
   double avg_ts = 0, stddev_ts = 0;
   int64_t avg_ns() const;  // mean of samples_ns, as llama-bench reports it
-  std::string test_name() const;   // "pp512", "tg128", "tg128 x4"
+  std::string test_name() const;   // "pp512", "tg128", "tg128 x4", "tg128 @ d4096"
 };
 
 class ModelBench {
@@ -47,8 +51,8 @@ class ModelBench {
   BenchResult run(const BenchSpec& spec);
 
  private:
-  int64_t run_prompt(int n, int n_batch, model::KvCache& cache);
-  int64_t run_gen(int n, int n_parallel, model::KvCache& cache);
+  int64_t run_prompt(int n, int n_batch, model::KvCache& cache, int start = 0);
+  int64_t run_gen(int n, int n_parallel, model::KvCache& cache, int start = 0);
 
   std::unique_ptr<model::Model> model_;
   std::vector<float> logits_;

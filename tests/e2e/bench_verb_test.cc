@@ -67,6 +67,25 @@ TEST(BenchVerb, ParallelDecodeEntries) {
   EXPECT_NE(md.find("tg4 x2"), std::string::npos) << md;
 }
 
+// -d: each test runs after that many tokens are in the cache, named as llama-bench names it.
+// stories260K's trained context is 128, so a depth of 100 leaves room for pp16 and tg8; deeper
+// than the cache holds fails clearly.
+TEST(BenchVerb, TestsAtDepth) {
+  const std::string model = std::string(HEARTH_TESTDATA_DIR) + "/stories260K.gguf";
+  const std::string out = run_stdout(std::string(HEARTH_EXE) + " bench '" + model +
+                                     "' -p 16 -n 8 -d 0,100 -r 2 -t 1 -o json 2>/dev/null");
+  const nlohmann::json j = nlohmann::json::parse(out);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[0]["n_depth"], 0);
+  EXPECT_EQ(j[2]["n_depth"], 100);
+  EXPECT_EQ(j[2]["n_prompt"], 16);
+  EXPECT_EQ(j[3]["n_gen"], 8);
+  const std::string md = run_stdout(std::string(HEARTH_EXE) + " bench '" + model +
+                                    "' -p 16 -n 8 -d 100 -r 1 -t 1 2>/dev/null");
+  EXPECT_NE(md.find("| pp16 @ d100 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| tg8 @ d100 |"), std::string::npos) << md;
+}
+
 TEST(BenchVerb, MissingModelFailsClearly) {
   const std::string out = run_stdout(std::string(HEARTH_EXE) +
                                      " bench /nonexistent/model.gguf -p 8 -n 0 -r 1 2>&1; echo rc=$?");
