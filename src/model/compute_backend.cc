@@ -76,14 +76,14 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   if (n_layer <= 0) return plan;
   // Per layer: its tensors' bytes and its KV cache; the head: output (or the tied embeddings)
   // and its norm.
-  // A layer goes to the GPU only if its shaders can run it (weight types; no MoE ops yet).
+  // A layer goes to the GPU only if the shaders can run its weight types.
   std::vector<uint64_t> layer(static_cast<size_t>(n_layer), 0);
   std::vector<uint8_t> layer_ok(static_cast<size_t>(n_layer), 1);
   bool head_ok = true, embd_ok = true;
   uint64_t head = 0, embd = 0, output = 0;
   for (const auto& t : file.tensors()) {
 #if HEARTH_VULKAN
-    const bool ok = t.n_dims == 1 || (vulkan::weight_type_supported(t.type) && t.name.find("_exps") == std::string::npos);
+    const bool ok = t.n_dims == 1 || vulkan::weight_type_supported(t.type);
 #else
     const bool ok = false;
 #endif

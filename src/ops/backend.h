@@ -70,7 +70,8 @@ class Backend {
   virtual void release(Tensor& t) = 0;
   // Bytes of storage this backend holds (copies and allocations; views of the file are not).
   virtual uint64_t bytes() const = 0;
-  // The first n floats of an F32 tensor to the host, after all queued work; and back.
+  // The first n values of an F32 (or, as raw 32-bit words, I32) tensor to the host, after all
+  // queued work; and back.
   virtual void read(const Tensor& t, int64_t n, float* dst) = 0;
   virtual void write(const Tensor& t, int64_t n, const float* src) = 0;
 

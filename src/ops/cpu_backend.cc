@@ -106,10 +106,10 @@ class CpuBackend final : public Backend {
   uint64_t bytes() const override { return bytes_; }
 
   void read(const Tensor& t, int64_t n, float* dst) override {
-    std::memcpy(dst, f32(t), static_cast<size_t>(n) * sizeof(float));
+    std::memcpy(dst, words(t), static_cast<size_t>(n) * sizeof(float));
   }
   void write(const Tensor& t, int64_t n, const float* src) override {
-    std::memcpy(f32(t), src, static_cast<size_t>(n) * sizeof(float));
+    std::memcpy(words(t), src, static_cast<size_t>(n) * sizeof(float));
   }
 
   void matmul(const Tensor& w, const Tensor& x, int64_t n_tok, const Tensor& y) override {
@@ -251,6 +251,11 @@ class CpuBackend final : public Backend {
     const Matrix& m = mat(t);
     HEARTH_CHECK(m.type == gguf::GgmlType::F32);
     return reinterpret_cast<float*>(const_cast<uint8_t*>(m.data));
+  }
+  void* words(const Tensor& t) const {  // an F32 or I32 tensor's 4-byte values
+    const Matrix& m = mat(t);
+    HEARTH_CHECK(m.type == gguf::GgmlType::F32 || m.type == gguf::GgmlType::I32);
+    return const_cast<uint8_t*>(m.data);
   }
   int32_t* i32(const Tensor& t) const {
     const Matrix& m = mat(t);

@@ -168,17 +168,30 @@ class VulkanBackend final : public ops::Backend {
     for (int i = 0; i < count; ++i) matmul(*jobs[i].w, x, n_tok, *jobs[i].y);
   }
 
-  void matmul_id(const ops::Tensor&, const ops::Tensor&, bool, const ops::Tensor&, int64_t, int,
-                 const ops::Tensor&) override {
-    no_moe();
+  void matmul_id(const ops::Tensor& w, const ops::Tensor& x, bool x_per_slot, const ops::Tensor& ids,
+                 int64_t n_tok, int k, const ops::Tensor& y) override {
+    const int64_t n_slots = n_tok * k;
+    const uint32_t g = groups(w.n_rows(), 64);
+    const uint32_t pc[] = {u32(w.n_cols()), u32(w.n_rows()), u32(n_slots), u32(w.row_bytes), u32(k),
+                           x_per_slot ? 1u : 0u, kMaxGroups};
+    dispatch(std::string("matmul_id_") + weight_suffix(w.type), {buf(w), buf(x), buf(ids), buf(y)}, pc, sizeof pc,
+             std::min(g, kMaxGroups), u32(n_slots), groups(g, kMaxGroups));
   }
-  void topk_gating(const ops::Tensor&, const ops::Tensor&, int64_t, int64_t, const ops::GatingParams&,
-                   const ops::Tensor&, const ops::Tensor&) override {
-    no_moe();
+  void topk_gating(const ops::Tensor& logits, const ops::Tensor& bias, int64_t n_tok, int64_t n_expert,
+                   const ops::GatingParams& gp, const ops::Tensor& ids, const ops::Tensor& weights) override {
+    if (n_expert > 256) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 256 experts");
+    struct {
+      uint32_t n_tok, n_expert, k, sigmoid, normalize, has_bias;
+      float scale;
+    } pc{u32(n_tok), u32(n_expert), u32(gp.k), gp.func == ops::GatingFunc::sigmoid ? 1u : 0u,
+         gp.normalize ? 1u : 0u, bias.empty() ? 0u : 1u, gp.scale};
+    dispatch("topk_gating", {buf(logits), bias.empty() ? buf(logits) : buf(bias), buf(ids), buf(weights)}, &pc,
+             sizeof pc, groups(n_tok, 64), 1, 1);
   }
-  void weighted_sum(const ops::Tensor&, const ops::Tensor&, int64_t, int, int64_t,
-                    const ops::Tensor&) override {
-    no_moe();
+  void weighted_sum(const ops::Tensor& e, const ops::Tensor& weights, int64_t n_tok, int k, int64_t n,
+                    const ops::Tensor& out) override {
+    const uint32_t pc[] = {u32(n), u32(k), u32(n_tok)};
+    dispatch("weighted_sum", {buf(e), buf(weights), buf(out)}, pc, sizeof pc, groups(n, 64), u32(n_tok), 1);
   }
 
   void get_rows(const ops::Tensor& table, const int32_t* ids, int64_t n, const ops::Tensor& out) override {
@@ -281,9 +294,6 @@ class VulkanBackend final : public ops::Backend {
 
  private:
   static uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
-  [[noreturn]] static void no_moe() {
-    throw Error(ErrorCode::unsupported, "the Vulkan backend has no mixture-of-experts operations yet");
-  }
 
   VkTensor* rec(const ops::Tensor& t) const {
     auto* r = static_cast<VkTensor*>(t.handle);

@@ -1,6 +1,7 @@
 // The mixture-of-experts FFN block (blocks.h MoeFfn) on each CPU backend against a plain double
 // computation of the same layer: router softmax or sigmoid, selection bias, top-k, normalized and
-// scaled weights, SwiGLU experts from stacked tensors, plus a shared expert. F32 weights, so the
+// scaled weights, SwiGLU experts from stacked tensors, plus a shared expert; on the CPU backends and
+// on the first Vulkan device (lavapipe here). F32 weights, so the
 // only differences are float roundings: relative error bound 1e-4 (measured ~1e-6).
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 #include "model/blocks.h"
+#include "model/compute_backend.h"
+#include "util/error.h"
 
 namespace hearth::model {
 namespace {
@@ -82,6 +85,18 @@ std::vector<double> reference(const Tensors& t, const FfnSpec& s, const std::vec
   return out;
 }
 
+// The first Vulkan device that opens ("vulkan:N"), or "" (no Vulkan in this build or machine).
+std::string vulkan_device() {
+  for (int i = 0; i < 4; ++i) {
+    try {
+      make_compute_backend("vulkan:" + std::to_string(i));
+      return "vulkan:" + std::to_string(i);
+    } catch (const Error&) {
+    }
+  }
+  return "";
+}
+
 TEST(MoeBlock, MatchesPlainComputationOnEveryBackend) {
   std::mt19937 rng(2005);
   Tensors t;
@@ -128,8 +143,10 @@ TEST(MoeBlock, MatchesPlainComputationOnEveryBackend) {
     s.gating.scale = v.bias ? 2.5f : 1.0f;
     s.selection_bias = v.bias;
     s.n_ff_shared = v.shared;
-    for (const char* name : {"cpu", "cpu-ref"}) {
-      auto be = ops::make_backend(name);
+    std::vector<std::string> names = {"cpu", "cpu-ref"};
+    if (!vulkan_device().empty()) names.push_back(vulkan_device());
+    for (const std::string& name : names) {
+      auto be = make_compute_backend(name);
       WeightLoader loader(file);
       auto block = make_ffn(s, loader, *be, "blk.0.", kEmbd);
       Scratch sc(*be);

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -261,6 +262,64 @@ TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
     ref->attention(s, q.r, cr, rows, o.r);
     expect_near(read(*gpu, o.g, 256), read(*ref, o.r, 256), 1e-5, "split window " + std::to_string(window));
   }
+}
+
+// The mixture-of-experts ops: the router (softmax and sigmoid gating, selection bias, k up to 8 of
+// 60 experts, normalized and scaled weights), products with the chosen experts for several
+// weight types (every slot reading its token's row, or its own), and the weighted sum.
+TEST(VulkanOps, MixtureOfExpertsOps) {
+  NEED_DEVICE();
+  const int64_t n_tok = 5, n_expert = 60;
+  const auto lv = normal(n_tok * n_expert, 61), bv = normal(n_expert, 62, 0.1f);
+  Both logits = f32(*gpu, *ref, lv, n_expert, n_tok), bias = f32(*gpu, *ref, bv, n_expert, 1);
+  for (int k : {1, 3, 8}) {
+    for (bool sig : {false, true}) {
+      ops::GatingParams gp;
+      gp.k = k;
+      gp.func = sig ? ops::GatingFunc::sigmoid : ops::GatingFunc::softmax;
+      gp.normalize = k > 1;
+      gp.scale = sig ? 2.5f : 1.0f;
+      const ops::Tensor ig = gpu->alloc(GgmlType::I32, k, n_tok), ir = ref->alloc(GgmlType::I32, k, n_tok);
+      Both w = empty(*gpu, *ref, k, n_tok);
+      gpu->topk_gating(logits.g, sig ? bias.g : ops::Tensor{}, n_tok, n_expert, gp, ig, w.g);
+      ref->topk_gating(logits.r, sig ? bias.r : ops::Tensor{}, n_tok, n_expert, gp, ir, w.r);
+      // ids come back through read() as floats' bits: compare the bit patterns.
+      std::vector<float> idg(n_tok * k), idr(n_tok * k);
+      gpu->read(ig, n_tok * k, idg.data());
+      ref->read(ir, n_tok * k, idr.data());
+      EXPECT_EQ(0, std::memcmp(idg.data(), idr.data(), idg.size() * 4)) << "k " << k << " sigmoid " << sig;
+      expect_near(read(*gpu, w.g, n_tok * k), read(*ref, w.r, n_tok * k), 1e-6, "gating weights");
+    }
+  }
+  const int k = 3;
+  const std::vector<int32_t> ids = {4, 0, 2, 1, 1, 3, 4, 3, 2, 0, 0, 0, 2, 4, 1};
+  for (GgmlType t : {GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_K}) {
+    const int64_t cols = 256, rows = 24, n_exp = 5;
+    const Weight wq = quantize(t, cols, rows * n_exp, 63);
+    const int64_t ne[3] = {cols, rows, n_exp};
+    const ops::Tensor wg = gpu->upload_weight(t, ne, wq.row_bytes, wq.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
+    const ops::Tensor wr = ref->upload_weight(t, ne, wq.row_bytes, wq.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
+    // The ids as an I32 tensor on each backend, written through their float view of the bits.
+    std::vector<float> bits(ids.size());
+    std::memcpy(bits.data(), ids.data(), ids.size() * 4);
+    const ops::Tensor idg = gpu->alloc(GgmlType::I32, k, n_tok), idr = ref->alloc(GgmlType::I32, k, n_tok);
+    gpu->write(idg, n_tok * k, bits.data());
+    ref->write(idr, n_tok * k, bits.data());
+    for (bool per_slot : {false, true}) {
+      const int64_t nx = per_slot ? n_tok * k : n_tok;
+      Both x = f32(*gpu, *ref, normal(nx * cols, 64), cols, nx), y = empty(*gpu, *ref, rows, n_tok * k);
+      gpu->matmul_id(wg, x.g, per_slot, idg, n_tok, k, y.g);
+      ref->matmul_id(wr, x.r, per_slot, idr, n_tok, k, y.r);
+      const auto want = read(*ref, y.r, n_tok * k * rows);
+      expect_near(read(*gpu, y.g, n_tok * k * rows), want, 2e-5 * max_abs(want),
+                  std::string(gguf::type_name(t)) + (per_slot ? " per slot" : " per token"));
+    }
+  }
+  Both e = f32(*gpu, *ref, normal(n_tok * k * 70, 65), 70, n_tok * k), w = f32(*gpu, *ref, normal(n_tok * k, 66), k, n_tok);
+  Both out = empty(*gpu, *ref, 70, n_tok);
+  gpu->weighted_sum(e.g, w.g, n_tok, k, 70, out.g);
+  ref->weighted_sum(e.r, w.r, n_tok, k, 70, out.r);
+  expect_near(read(*gpu, out.g, n_tok * 70), read(*ref, out.r, n_tok * 70), 1e-5, "weighted_sum");
 }
 
 TEST(VulkanOps, DevicesAreListedWithTheirMemory) {

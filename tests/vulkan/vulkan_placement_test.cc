@@ -60,8 +60,8 @@ TEST(Placement, NumGpuRules) {
   EXPECT_EQ(p.gpu_bytes, two - reserve);
 }
 
-// Layers the shaders cannot run (expert tensors here; a weight type without a shader alike) stay
-// on the CPU, and so does every layer before them (layers are offloaded from the last one down).
+// Layers the shaders cannot run (a weight type without a shader) stay on the CPU, and so does
+// every layer before them (layers are offloaded from the last one down).
 TEST(Placement, LayersTheGpuCannotRunStayOnTheCpu) {
   gguf::Writer w;
   w.set_string("general.architecture", "llama");
@@ -73,8 +73,8 @@ TEST(Placement, LayersTheGpuCannotRunStayOnTheCpu) {
     const std::string p = "blk." + std::to_string(il) + ".";
     w.add_tensor(p + "attn_norm.weight", gguf::GgmlType::F32, {256}, f32.data(), 256 * 4);
     w.add_tensor(p + "attn_q.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), 256 * 4);
-    // Layer 1 is a mixture of experts, which the shaders do not run yet.
-    if (il == 1) w.add_tensor(p + "ffn_gate_exps.weight", gguf::GgmlType::F32, {256, 1, 2}, f32.data(), f32.size());
+    // Layer 1 holds a Q8_1 matrix, a type without a shader.
+    if (il == 1) w.add_tensor(p + "ffn_up.weight", gguf::GgmlType::Q8_1, {256, 1}, f32.data(), 8 * 36);
   }
   w.add_tensor("output.weight", gguf::GgmlType::F32, {256, 1}, f32.data(), 256 * 4);
   const std::vector<uint8_t> bytes = w.to_bytes();
