@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/runner.h"
+#include "util/error.h"
 #include "vulkan/vk_device.h"
 
 namespace hearth::engine {
@@ -88,6 +89,32 @@ TEST(VulkanModels, FourSequencesTogetherEqualEachAlone) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(together[i].context, alone[i]) << "sequence " << i;
   // The first prompt again: its prefix is reused from a slot's cache (copied on the device).
   EXPECT_EQ(r->complete(greedy(prompts[0], 16)).context, alone[0]);
+}
+
+// Out of device memory is an error that says so, never a crash: a KV cache larger than a storage
+// buffer may cover (lavapipe: 128 MiB) fails the load, naming the limit; the process goes on and
+// loads the same model with a context that fits.
+TEST(VulkanModels, OutOfDeviceMemoryIsAClearError) {
+  const int dev = test_device();
+  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device";
+  LoadOptions o;
+  o.num_thread = 1;
+  o.num_ctx = 4096;
+  // qwen3-tiny's K of a position: 2 KV heads x 16 floats = 128 bytes; 512 sequences of 4096
+  // positions make a 256 MiB tensor.
+  o.num_parallel = 512;
+  o.kv_cache_type = "f32";
+  o.placement = {"vulkan:" + std::to_string(dev), "", 0};
+  try {
+    Runner::load(kDir + "/qwen3-tiny-q8_0.gguf", o);
+    FAIL() << "a 256 MiB cache tensor loaded on a device whose buffers cover 128 MiB";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::resource_exhausted) << e.what();
+    EXPECT_NE(std::string(e.what()).find("MiB"), std::string::npos) << e.what();
+  }
+  o.num_parallel = 1;
+  auto r = Runner::load(kDir + "/qwen3-tiny-q8_0.gguf", o);
+  EXPECT_EQ(r->complete(greedy({10, 11, 12}, 4)).context.size(), 7u);
 }
 
 }  // namespace
