@@ -69,7 +69,8 @@ PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx,
 PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
                                 int n_seq, gguf::GgmlType kv_type) {
   PlacementPlan plan;
-  if (num_gpu == 0) return plan;
+  // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
+  if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
   const std::string p = arch + ".";
   const int64_t n_layer = file.get_i64_or(p + "block_count", 0);

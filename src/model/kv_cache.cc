@@ -8,8 +8,10 @@ namespace hearth::model {
 gguf::GgmlType KvCache::parse_type(const std::string& name) {
   if (name == "f16" || name.empty()) return gguf::GgmlType::F16;
   if (name == "f32") return gguf::GgmlType::F32;
+  if (name == "q8_0") return gguf::GgmlType::Q8_0;
+  if (name == "q4_0") return gguf::GgmlType::Q4_0;
   throw Error(ErrorCode::invalid_argument,
-              "KV cache type '" + name + "' is not supported (use f16 or f32)");
+              "KV cache type '" + name + "' is not supported (use f16, q8_0, q4_0 or f32)");
 }
 
 KvCache::KvCache(KvCache&& o) noexcept

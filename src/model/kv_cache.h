@@ -2,7 +2,8 @@
 // The KV cache of every layer for up to n_seq sequences of n_ctx positions each. Its memory is
 // the backends' (each layer's on the backend that runs the layer) and its layout is the
 // attention block's (AttentionBlock::make_cache): for the llama family, per layer a K and a V
-// tensor of rows [seq * n_ctx + pos] in F16 (the default: half the memory) or F32, so one
+// tensor of rows [seq * n_ctx + pos] in F16 (the default: half the memory), Q8_0 (a quarter),
+// Q4_0 (an eighth, roughly) or F32, so one
 // sequence's keys are a contiguous block the attention walks in order, and each sequence slot
 // keeps its own prefix (prompt reuse) independent of the others. A cache must not outlive the
 // model that made it.
@@ -39,7 +40,8 @@ class KvCache {
   // Copies positions [0, n) of sequence src to sequence dst in every layer (prefix sharing).
   void copy_prefix(int src, int dst, int64_t n);
 
-  // Parses "f16" / "f32" (HEARTH_KV_CACHE_TYPE); Error(invalid_argument) otherwise.
+  // Parses "f16" / "q8_0" / "q4_0" / "f32" (HEARTH_KV_CACHE_TYPE); Error(invalid_argument)
+  // otherwise.
   static gguf::GgmlType parse_type(const std::string& name);
 
  private:

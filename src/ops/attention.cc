@@ -9,6 +9,7 @@
 #include "ops/activation_simd.h"
 #include "ops/attention_kernels.h"
 #include "ops/attention_tile.h"
+#include "ops/kv_quant.h"
 #include "quant/fp16.h"
 #include "util/thread_pool.h"
 
@@ -41,10 +42,12 @@ AttentionKernels build_kernels(CpuTier tier) {
   return k;
 }
 
-// Reads element i of a KV row of either cache type.
-inline float kv_at(const void* base, gguf::GgmlType type, int64_t i) {
+// Reads element i (position i / stride, column i % stride) of a cache of any type.
+inline float kv_at(const void* base, gguf::GgmlType type, int64_t stride, int64_t i) {
   if (type == gguf::GgmlType::F32) return static_cast<const float*>(base)[i];
-  return quant::fp16_to_f32(static_cast<const uint16_t*>(base)[i]);
+  if (type == gguf::GgmlType::F16) return quant::fp16_to_f32(static_cast<const uint16_t*>(base)[i]);
+  const uint8_t* row = static_cast<const uint8_t*>(base) + (i / stride) * kv_row_bytes(type, stride);
+  return kv_quant_at(row, type == gguf::GgmlType::Q8_0, i % stride);
 }
 
 // Combines the chunks [first, first + n) of one split row and KV head, in chunk order.
@@ -195,7 +198,7 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
         double dot = 0.0;
         for (int64_t i = 0; i < s.head_dim_k; ++i) {
           dot += static_cast<double>(r.q[h * s.head_dim_k + i]) *
-                 kv_at(r.k, s.kv_type, p * s.k_stride + kvh * s.head_dim_k + i);
+                 kv_at(r.k, s.kv_type, s.k_stride, p * s.k_stride + kvh * s.head_dim_k + i);
         }
         scores[p] = dot * s.scale;
         if (s.softcap > 0.0f) scores[p] = s.softcap * std::tanh(scores[p] / s.softcap);
@@ -209,7 +212,7 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
       for (int64_t i = 0; i < s.head_dim_v; ++i) {
         double acc = 0.0;
         for (int64_t p = first; p < r.n_kv; ++p) {
-          acc += scores[p] * kv_at(r.v, s.kv_type, p * s.v_stride + kvh * s.head_dim_v + i);
+          acc += scores[p] * kv_at(r.v, s.kv_type, s.v_stride, p * s.v_stride + kvh * s.head_dim_v + i);
         }
         r.out[h * s.head_dim_v + i] = sum > 0.0 ? static_cast<float>(acc / sum) : 0.0f;
       }

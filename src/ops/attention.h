@@ -21,7 +21,8 @@ struct AttentionShape {
   int64_t head_dim_v = 0;
   int64_t k_stride = 0;  // elements between positions in K (n_head_kv * head_dim_k when packed)
   int64_t v_stride = 0;  // elements between positions in V
-  gguf::GgmlType kv_type = gguf::GgmlType::F16;  // F16 or F32
+  // F16, F32, or Q8_0/Q4_0 (rows of whole blocks: kv_quant.h; strides count elements)
+  gguf::GgmlType kv_type = gguf::GgmlType::F16;
   float scale = 1.0f;    // applied to q.k (usually 1 / sqrt(head_dim_k))
   // Scores become softcap * tanh(score / softcap) when > 0 (Gemma 2's attention soft-capping).
   float softcap = 0.0f;

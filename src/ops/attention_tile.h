@@ -21,6 +21,7 @@
 #include <limits>
 
 #include "ops/attention_kernels.h"
+#include "ops/kv_quant.h"
 
 namespace hearth::ops {
 
@@ -28,15 +29,20 @@ static inline int64_t attn_round_up(int64_t n, int64_t m) { return (n + m - 1) /
 
 // Rows [first, first + n) of one KV head as floats, each padded with zeros to dpad.
 template <class S>
-static void attn_load_rows(const void* base, bool f16, int64_t stride, int64_t offset,
+static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride, int64_t offset,
                            int64_t first, int64_t n, int64_t d, int64_t dpad, float* dst) {
+  const int64_t row_bytes = kv_row_bytes(type, stride);
   for (int64_t j = 0; j < n; ++j) {
     const int64_t e = (first + j) * stride + offset;
     float* o = dst + j * dpad;
-    if (f16) {
+    if (type == gguf::GgmlType::F16) {
       S::f16_to_f32(static_cast<const uint16_t*>(base) + e, d, o);
-    } else {
+    } else if (type == gguf::GgmlType::F32) {
       std::memcpy(o, static_cast<const float*>(base) + e, static_cast<size_t>(d) * sizeof(float));
+    } else {
+      const uint8_t* row = static_cast<const uint8_t*>(base) + (first + j) * row_bytes;
+      const bool q8 = type == gguf::GgmlType::Q8_0;
+      for (int64_t i = 0; i < d; ++i) o[i] = kv_quant_at(row, q8, offset + i);
     }
     for (int64_t i = d; i < dpad; ++i) o[i] = 0.0f;
   }
@@ -171,7 +177,6 @@ static void attend_tile(const AttentionTile& t) {
   const int64_t n_q = static_cast<int64_t>(t.n_q) * group;
   const int64_t dk = sh.head_dim_k, dv = sh.head_dim_v;
   const int64_t dkp = attn_round_up(dk, L), dvp = attn_round_up(dv, L);
-  const bool f16 = sh.kv_type == gguf::GgmlType::F16;
 
   // Scratch (attention_scratch_floats): Q [n_q, dkp], K [kB, dkp], V [kB, dvp], S/P [n_q, kB],
   // O [n_q, dvp], max, sum.
@@ -207,9 +212,9 @@ static void attend_tile(const AttentionTile& t) {
   for (int64_t kb = begin; kb < end; kb += kB) {
     const int64_t nk = std::min(kB, end - kb);
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
-    attn_load_rows<S>(t.rows[0].k, f16, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
+    attn_load_rows<S>(t.rows[0].k, sh.kv_type, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
     std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
-    attn_load_rows<S>(t.rows[0].v, f16, sh.v_stride, t.kv_head * dv, kb, nk, dv, dvp, vbuf);
+    attn_load_rows<S>(t.rows[0].v, sh.kv_type, sh.v_stride, t.kv_head * dv, kb, nk, dv, dvp, vbuf);
     attn_scores<S>(q, n_q, dkp, kbuf, nk4, s, kB);
 
     for (int64_t m = 0; m < n_q; ++m) {

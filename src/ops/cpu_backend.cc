@@ -10,6 +10,7 @@
 
 #include "ops/activation.h"
 #include "ops/backend.h"
+#include "ops/kv_quant.h"
 #include "ops/matmul.h"
 #include "ops/norm.h"
 #include "quant/fp16.h"
@@ -71,11 +72,17 @@ class CpuBackend final : public Backend {
   }
 
   Tensor alloc(gguf::GgmlType type, int64_t n_cols, int64_t n_rows) override {
-    HEARTH_CHECK(type == gguf::GgmlType::F32 || type == gguf::GgmlType::F16 ||
-                 type == gguf::GgmlType::I32);
     HEARTH_CHECK(n_cols > 0 && n_rows > 0);
-    const int64_t elem = type == gguf::GgmlType::F16 ? 2 : 4;
-    const unsigned __int128 want = static_cast<unsigned __int128>(n_cols) * n_rows * elem;
+    const bool quantized = type == gguf::GgmlType::Q8_0 || type == gguf::GgmlType::Q4_0;
+    HEARTH_CHECK(quantized || type == gguf::GgmlType::F32 || type == gguf::GgmlType::F16 ||
+                 type == gguf::GgmlType::I32);
+    if (quantized && n_cols % 32 != 0) {
+      throw Error(ErrorCode::invalid_argument,
+                  std::string("a ") + gguf::type_name(type) + " cache needs rows of whole 32-element blocks, not " +
+                      std::to_string(n_cols));
+    }
+    const int64_t row_bytes = type == gguf::GgmlType::I32 ? n_cols * 4 : kv_row_bytes(type, n_cols);
+    const unsigned __int128 want = static_cast<unsigned __int128>(row_bytes) * n_rows;
     auto r = std::make_unique<CpuTensor>();
     const uint64_t bytes = want > (static_cast<unsigned __int128>(1) << 46) ? 0 : static_cast<uint64_t>(want);
     void* p = bytes == 0 ? nullptr : std::aligned_alloc(64, (bytes + 63) / 64 * 64);
@@ -89,7 +96,7 @@ class CpuBackend final : public Backend {
     r->m.type = type;
     r->m.n_cols = n_cols;
     r->m.n_rows = n_rows;
-    r->m.row_bytes = n_cols * elem;
+    r->m.row_bytes = row_bytes;
     r->m.data = r->memory.get();
     return keep(std::move(r), type, n_cols, n_rows, 1);
   }
@@ -273,8 +280,10 @@ class CpuBackend final : public Backend {
       auto* dst = const_cast<uint8_t*>(c.row(r));
       if (c.type == gguf::GgmlType::F32) {
         std::memcpy(dst, xf + t * w, static_cast<size_t>(w) * sizeof(float));
-      } else {
+      } else if (c.type == gguf::GgmlType::F16) {
         quant::f32_to_fp16_row(xf + t * w, reinterpret_cast<uint16_t*>(dst), w);
+      } else {
+        quant::traits(c.type).from_float(xf + t * w, dst, w);
       }
     }
   }

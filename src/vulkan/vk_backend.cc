@@ -122,6 +122,10 @@ class VulkanBackend final : public ops::Backend {
   }
 
   ops::Tensor alloc(GgmlType type, int64_t n_cols, int64_t n_rows) override {
+    if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0) {
+      throw Error(ErrorCode::unsupported, std::string("the Vulkan backend keeps its KV cache in f16 or f32, not ") +
+                                              gguf::type_name(type));
+    }
     HEARTH_CHECK(type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::I32);
     HEARTH_CHECK(n_cols > 0 && n_rows > 0);
     const int64_t elem = type == GgmlType::F16 ? 2 : 4;

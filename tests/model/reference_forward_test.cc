@@ -96,6 +96,15 @@ std::vector<Case> cases() {
                GgmlType::F32, 1e-4});
   c.push_back({"qwen3_q8_0", spec_of("qwen3", GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0),
                GgmlType::F16, 5e-2});
+  // Quantized KV caches (HEARTH_KV_CACHE_TYPE=q8_0 / q4_0) on F32 weights, so the cache is the
+  // only approximation: Q8_0 rounds each K/V value to 1/254 of its block's largest, Q4_0 to 1/14.
+  // Worst relative logits error measured over these cases: 1.1e-2 (Q8_0), 0.30 (Q4_0: these
+  // random models' logits are small differences of large terms); bounds about 2.5x and 1.7x.
+  // A cache read wrongly gives errors of order 1 (unrelated logits).
+  c.push_back({"qwen3_f32_kv_q8_0", spec_of("qwen3", GgmlType::F32, GgmlType::F32, GgmlType::F32),
+               GgmlType::Q8_0, 3e-2});
+  c.push_back({"llama_f32_kv_q4_0", spec_of("llama", GgmlType::F32, GgmlType::F32, GgmlType::F32),
+               GgmlType::Q4_0, 0.5});
   c.push_back({"qwen2_q4_k_q6_k", kquant_spec("qwen2", GgmlType::Q4_K, GgmlType::Q6_K),
                GgmlType::F16, 5e-2});
   c.push_back({"llama_q6_k", kquant_spec("llama", GgmlType::Q6_K, GgmlType::Q8_0),

@@ -23,6 +23,8 @@
 
 #include "ops/attention.h"
 #include "ops/attention_kernels.h"
+#include "ops/kv_quant.h"
+#include "quant/type_traits.h"
 #include "quant/fp16.h"
 #include "util/cpu_features.h"
 #include "util/thread_pool.h"
@@ -270,6 +272,51 @@ TEST(Attention, WindowOfOnePositionGivesItsValue) {
       for (int i = 0; i < 32; ++i) {
         EXPECT_EQ(out[h * 32 + i], sq.v32[149 * s.v_stride + (h / 2) * 32 + i]) << cpu_tier_name(tier);
         EXPECT_FLOAT_EQ(ref[h * 32 + i], out[h * 32 + i]);
+      }
+    }
+  }
+}
+
+// Q8_0 and Q4_0 caches (HEARTH_KV_CACHE_TYPE): every element as quant's reference dequantizes it,
+// and the tiled kernel over such a cache against the specification over the same cache, on every
+// tier and thread count (same tolerance as the F16 cache: the values are exact floats either way).
+TEST(Attention, QuantizedCachesMatchReference) {
+  TierGuard guard;
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+    const quant::TypeTraits& tr = quant::traits(type);
+    AttentionShape s = make_shape(6, 2, 48, 64, 0);  // K rows of 96, V rows of 128: whole blocks
+    s.kv_type = type;
+    const int64_t n_pos = 700;
+    const auto kf = random_vec(n_pos * s.k_stride, 71, 2.0f), vf = random_vec(n_pos * s.v_stride, 72);
+    const int64_t kb = kv_row_bytes(type, s.k_stride), vb = kv_row_bytes(type, s.v_stride);
+    std::vector<uint8_t> kq(static_cast<size_t>(n_pos * kb)), vq(static_cast<size_t>(n_pos * vb));
+    for (int64_t p = 0; p < n_pos; ++p) {
+      tr.from_float(kf.data() + p * s.k_stride, kq.data() + p * kb, s.k_stride);
+      tr.from_float(vf.data() + p * s.v_stride, vq.data() + p * vb, s.v_stride);
+    }
+    std::vector<float> row(static_cast<size_t>(s.k_stride));
+    for (int64_t p : {int64_t{0}, int64_t{333}}) {
+      tr.to_float(kq.data() + p * kb, row.data(), s.k_stride);
+      for (int64_t e = 0; e < s.k_stride; ++e) ASSERT_EQ(kv_quant_at(kq.data() + p * kb, type == GgmlType::Q8_0, e), row[e]);
+    }
+    const int64_t n = 5;
+    const auto q = random_vec(n * 6 * 48, 73, 2.0f);
+    std::vector<float> out(n * 6 * 64), ref(n * 6 * 64);
+    std::vector<AttentionRow> rows(n), ref_rows(n);
+    const int64_t n_kv[] = {1, 64, 333, 699, 700};
+    for (int64_t r = 0; r < n; ++r) {
+      rows[r] = {q.data() + r * 6 * 48, kq.data(), vq.data(), n_kv[r], out.data() + r * 6 * 64};
+      ref_rows[r] = rows[r];
+      ref_rows[r].out = ref.data() + r * 6 * 64;
+    }
+    rows[4].kv_start = ref_rows[4].kv_start = 100;
+    attention_ref(s, ref_rows.data(), n);
+    for (CpuTier tier : tiers()) {
+      set_cpu_tier(tier);
+      for (int threads : {1, 2}) {
+        global_thread_pool(threads);
+        attention(s, rows.data(), n);
+        EXPECT_LT(max_abs_diff(out, ref), kTolerance) << gguf::type_name(type) << " " << cpu_tier_name(tier);
       }
     }
   }

@@ -1,0 +1,38 @@
+#pragma once
+// Elements of KV cache rows quantized as Q8_0 or Q4_0 (OLLAMA_KV_CACHE_TYPE=q8_0 / q4_0): rows of
+// `width` elements, whole 32-element blocks, `width / 32 * block bytes` bytes each. Header-only
+// and allocation-free so the attention tier files (attention_tile.h) may include it.
+
+#include <cstdint>
+#include <cstring>
+
+#include "gguf/ggml_type.h"
+#include "quant/fp16.h"
+
+namespace hearth::ops {
+
+// Bytes of one cache row of `width` elements of an F32/F16/Q8_0/Q4_0 cache.
+static inline int64_t kv_row_bytes(gguf::GgmlType t, int64_t width) {
+  switch (t) {
+    case gguf::GgmlType::F32: return width * 4;
+    case gguf::GgmlType::F16: return width * 2;
+    case gguf::GgmlType::Q8_0: return width / 32 * 34;
+    case gguf::GgmlType::Q4_0: return width / 32 * 18;
+    default: return 0;
+  }
+}
+
+// Element e of a Q8_0 (d, 32 x int8) or Q4_0 (d, 16 bytes: low nibbles 0..15, high 16..31,
+// offset 8) row.
+static inline float kv_quant_at(const uint8_t* row, bool q8, int64_t e) {
+  const int64_t blk = e / 32, i = e % 32;
+  const uint8_t* b = row + blk * (q8 ? 34 : 18);
+  uint16_t h;
+  std::memcpy(&h, b, 2);
+  const float d = quant::fp16_to_f32(h);
+  if (q8) return d * static_cast<float>(static_cast<int8_t>(b[2 + i]));
+  const uint8_t q = b[2 + (i & 15)];
+  return d * static_cast<float>((i < 16 ? (q & 15) : (q >> 4)) - 8);
+}
+
+}  // namespace hearth::ops
