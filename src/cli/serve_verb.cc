@@ -73,6 +73,11 @@ void add_serve_verb(CLI::App& app) {
       "      HEARTH_CONTEXT_LENGTH      Context length to use unless otherwise specified (default 4096)\n"
       "      HEARTH_API_KEY             Require Authorization: Bearer <key> on every request but GET /\n"
       "      HEARTH_DEBUG               Show additional debug information (e.g. HEARTH_DEBUG=1)\n"
+      "      HEARTH_KV_CACHE_TYPE       Quantization type for the K/V cache (default: f16; q8_0, q4_0, f32)\n"
+      "      HEARTH_FLASH_ATTENTION     Accepted and ignored: attention is always computed tiled (flash)\n"
+      "      HEARTH_GPU                 0 runs every model on the CPU\n"
+      "      HEARTH_VULKAN_DEVICE       Vulkan device index to use (default: the first GPU)\n"
+      "      HEARTH_GPU_OVERHEAD        Reserve a portion of VRAM per GPU (bytes)\n"
       "      (each OLLAMA_* name works when the HEARTH_* one is unset)");
   cmd->callback([] { run_serve(); });
 }

@@ -27,6 +27,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_API_KEY", nullptr, "", "When set, requests need Authorization: Bearer <key>"},
       {"HEARTH_MAX_MEMORY", nullptr, "", "Memory budget for loaded models in bytes (default: 80% of RAM)"},
       {"HEARTH_KV_CACHE_TYPE", "OLLAMA_KV_CACHE_TYPE", "f16", "KV cache precision: f16, q8_0 (half f16's memory), q4_0 or f32"},
+      {"HEARTH_FLASH_ATTENTION", "OLLAMA_FLASH_ATTENTION", "", "Accepted for Ollama's sake and ignored: Hearth always computes attention tiled with an online softmax"},
       {"HEARTH_CPU", nullptr, "", "Pin the CPU kernel tier: ref, avx2 or avx512"},
       {"HEARTH_REPACK", nullptr, "1", "Repack weights into 16-row panels at load (0: use the file's rows)"},
       {"HEARTH_NUM_THREAD", nullptr, "", "Threads for inference (default: physical cores)"},

@@ -64,6 +64,11 @@ TEST(ServeStoreE2E, ServeHelpListsNoPrune) {
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.out.find("HEARTH_NOPRUNE             Do not prune model blobs on startup\n"), std::string::npos)
       << run.out;
+  // The GPU and cache variables too (the Vulkan backend's, and Ollama's cache knobs).
+  for (const char* v : {"HEARTH_GPU ", "HEARTH_VULKAN_DEVICE", "HEARTH_GPU_OVERHEAD", "HEARTH_KV_CACHE_TYPE",
+                        "HEARTH_FLASH_ATTENTION"}) {
+    EXPECT_NE(run.out.find(v), std::string::npos) << v;
+  }
 }
 
 class ServePullE2E : public ::testing::Test {
