@@ -143,12 +143,15 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
       });
 }
 
-void handle_generate(State& s, const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+}  // namespace
+
+void handle_generate(Call& call) {
+  State& s = call.s;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::GenerateRequest r = api::parse_generate_request(body);
   if (r.model.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-  ConnectionProbe probe = probe_for(req);
+  ConnectionProbe probe = probe_for(call.req);
   Conversation c = conversation_from(r);
   if (r.prompt.empty() && r.suffix.empty() && !r.debug_render_only) {
     std::string reason = load_or_unload(s, c, probe);
@@ -163,12 +166,13 @@ void handle_generate(State& s, const httplib::Request& req, httplib::Response& r
   respond(s, res, std::move(run), r.stream, false, probe);
 }
 
-void handle_chat(State& s, const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+void handle_chat(Call& call) {
+  State& s = call.s;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::ChatRequest r = api::parse_chat_request(body);
   if (r.model.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-  ConnectionProbe probe = probe_for(req);
+  ConnectionProbe probe = probe_for(call.req);
   Conversation c = conversation_from(r);
   if (r.messages.empty() && !r.debug_render_only) {
     std::string reason = load_or_unload(s, c, probe);
@@ -181,29 +185,6 @@ void handle_chat(State& s, const httplib::Request& req, httplib::Response& res,
     return;
   }
   respond(s, res, std::move(run), r.stream, true, probe);
-}
-
-}  // namespace
-
-void add_generate_routes(State& s) {
-  s.http.Post("/api/generate", [&s](const httplib::Request& req, httplib::Response& res,
-                                    const httplib::ContentReader& reader) {
-    request_log().route = "/api/generate";
-    try {
-      handle_generate(s, req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  });
-  s.http.Post("/api/chat", [&s](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& reader) {
-    request_log().route = "/api/chat";
-    try {
-      handle_chat(s, req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  });
 }
 
 }  // namespace hearth::server

@@ -115,8 +115,10 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   engine::ModelBackend& backend = run->lease->backend();
   const engine::ModelFacts& facts = backend.facts();
 
-  if (think_requested(c.think) && !facts.thinking) {
-    throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support thinking");
+  std::optional<std::string> think = c.think;
+  if (think_requested(think) && !facts.thinking) {
+    if (!c.relax_thinking) throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support thinking");
+    think.reset();
   }
   bool has_tools = c.tools.is_array() && !c.tools.empty();
   if (has_tools && !facts.tools) {
@@ -128,8 +130,8 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
 
   engine::RenderRequest render;
   render.tools_json = has_tools ? c.tools.dump() : "";
-  render.think = c.think;
-  if (!c.think && facts.thinking) render.think = "true";  // thinking models default to on
+  render.think = think;
+  if (!think && facts.thinking) render.think = "true";  // thinking models default to on
   render.template_override = !c.template_text.empty() ? c.template_text : m.template_text;
   render.suffix = c.suffix;
 

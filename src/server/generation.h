@@ -34,6 +34,7 @@ struct Conversation {
   std::optional<std::chrono::nanoseconds> keep_alive;
   std::optional<std::string> think;
   bool truncate = true, shift = true;
+  bool relax_thinking = false;  // think on a model that cannot: answer without (not a 400)
   // generate only
   bool is_generate = false;
   bool raw = false;

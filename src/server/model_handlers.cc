@@ -37,8 +37,12 @@ Json details_json(const store::ModelConfig& c) {
 }
 
 // /api/show: the store gathers everything (shared with `hearth show`); this only serialises it.
-void handle_show(State& s, const httplib::Request&, httplib::Response& res, const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+}  // namespace
+
+void handle_show(Call& call) {
+  State& s = call.s;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   std::string name = api::get_model_field(body);
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
   bool verbose = api::get_bool(body, "verbose", false);
@@ -63,7 +67,8 @@ void handle_show(State& s, const httplib::Request&, httplib::Response& res, cons
   send_json(res, 200, j);
 }
 
-void handle_tags(State& s, httplib::Response& res) {
+void handle_tags(Call& call) {
+  State& s = call.s;
   Json models = Json::array();
   for (const auto& e : s.store->list()) {
     Json m = Json::object();
@@ -77,10 +82,11 @@ void handle_tags(State& s, httplib::Response& res) {
   }
   Json j = Json::object();
   j["models"] = std::move(models);
-  send_json(res, 200, j);
+  send_json(call.res, 200, j);
 }
 
-void handle_ps(State& s, httplib::Response& res) {
+void handle_ps(Call& call) {
+  State& s = call.s;
   auto loaded = s.scheduler->loaded();
   std::sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) {
     if (a.forever != b.forever) return a.forever;
@@ -108,21 +114,21 @@ void handle_ps(State& s, httplib::Response& res) {
   }
   Json j = Json::object();
   j["models"] = std::move(models);
-  send_json(res, 200, j);
+  send_json(call.res, 200, j);
 }
 
-void handle_blob_upload(State& s, const httplib::Request& req, httplib::Response& res,
-                        const httplib::ContentReader& reader) {
+void handle_blob_upload(Call& call) {
   // The store holds its gc lock for the whole upload, so a concurrent delete cannot collect it.
-  bool existed = s.store->receive_blob(std::string(req.matches[1]), [&](const store::Store::BlobSink& sink) {
-    return reader(sink);
+  bool existed = call.s.store->receive_blob(std::string(call.req.matches[1]), [&](const store::Store::BlobSink& sink) {
+    return (*call.reader)(sink);
   });
-  res.status = existed ? 200 : 201;
+  call.res.status = existed ? 200 : 201;
 }
 
 // /api/copy with Ollama's texts: `source "x" is invalid` / `destination "x" is invalid` (400) and
 // `model "x" not found` (404), each naming the request's own spelling in Go's %q.
-void handle_copy(State& s, httplib::Response& res, const Json& body) {
+void handle_copy(Call& call) {
+  Json body = call.json_body();
   std::string src = api::get_string(body, "source"), dst = api::get_string(body, "destination");
   store::ModelName parsed;
   if (!store::ModelName::try_parse(src, &parsed)) {
@@ -132,13 +138,15 @@ void handle_copy(State& s, httplib::Response& res, const Json& body) {
     throw Error(ErrorCode::invalid_argument, "destination " + go_quote(dst) + " is invalid");
   }
   try {
-    s.store->copy(src, dst);
+    call.s.store->copy(src, dst);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::not_found) throw;
     throw Error(ErrorCode::not_found, "model " + go_quote(src) + " not found");
   }
-  res.status = 200;
+  call.res.status = 200;
 }
+
+namespace {
 
 // Ollama's ProgressResponse: digest, total and completed are omitempty, so a zero is left out
 // (`{"status":"pulling manifest"}`; a layer with nothing done yet has total but no completed).
@@ -205,7 +213,11 @@ void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pu
 }
 
 // /api/create: the request is a Modelfile in JSON; the store does the work and reports progress.
-void handle_create(State& s, httplib::Response& res, const Json& body) {
+}  // namespace
+
+void handle_create(Call& call) {
+  State& s = call.s;
+  Json body = call.json_body();
   std::string name = api::get_model_field(body);
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
   store::ModelName::parse(name);
@@ -268,88 +280,31 @@ void handle_create(State& s, httplib::Response& res, const Json& body) {
   auto job = [&s, name, spec](const store::RegistryOptions& o, const store::ProgressFn& fn) {
     store::create_model(*s.store, name, spec, o, fn);
   };
-  respond_progress(res, api::get_bool(body, "stream", true), store::default_registry_options(), job, 0);
+  respond_progress(call.res, api::get_bool(body, "stream", true), store::default_registry_options(), job, 0);
 }
 
-template <class Fn>
-auto guarded(const char* route, Fn fn) {
-  return [route, fn](const httplib::Request& req, httplib::Response& res) {
-    request_log().route = route;
-    try {
-      fn(req, res);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  };
+void handle_root(Call& call) { call.res.set_content("Ollama is running", "text/plain; charset=utf-8"); }
+
+void handle_version(Call& call) { send_json(call.res, 200, Json{{"version", kHearthVersion}}); }
+
+void handle_delete(Call& call) {
+  Json body = call.json_body();
+  std::string name = api::get_model_field(body);
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
+  store::ModelName::parse(name);
+  request_log().model = name;
+  call.s.store->remove(name);
+  call.res.status = 200;
 }
 
-template <class Fn>
-auto guarded_body(const char* route, Fn fn) {
-  return [route, fn](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-    request_log().route = route;
-    try {
-      fn(req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  };
-}
+void handle_pull(Call& call) { handle_transfer(call.s, call.res, call.json_body(), true); }
 
-}  // namespace
+void handle_push(Call& call) { handle_transfer(call.s, call.res, call.json_body(), false); }
 
-void add_model_routes(State& s) {
-  auto root = guarded("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("Ollama is running", "text/plain; charset=utf-8");
-  });
-  s.http.Get("/", root);
-  auto version = guarded("/api/version", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, Json{{"version", kHearthVersion}});
-  });
-  s.http.Get("/api/version", version);
-  s.http.Get("/api/tags", guarded("/api/tags", [&s](const httplib::Request&, httplib::Response& res) {
-    handle_tags(s, res);
-  }));
-  s.http.Get("/api/ps", guarded("/api/ps", [&s](const httplib::Request&, httplib::Response& res) {
-    handle_ps(s, res);
-  }));
-  s.http.Post("/api/show", guarded_body("/api/show", [&s](const httplib::Request& req, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_show(s, req, res, reader);
-  }));
-  s.http.Post("/api/copy", guarded_body("/api/copy", [&s](const httplib::Request&, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_copy(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)));
-  }));
-  s.http.Delete("/api/delete", guarded_body("/api/delete", [&s](const httplib::Request&, httplib::Response& res,
-                                                                const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    std::string name = api::get_model_field(body);
-    if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-    store::ModelName::parse(name);
-    request_log().model = name;
-    s.store->remove(name);
-    res.status = 200;
-  }));
-  s.http.Post(R"(/api/blobs/([^/]+))", guarded_body("/api/blobs/:digest", [&s](const httplib::Request& req, httplib::Response& res,
-                                                                               const httplib::ContentReader& reader) {
-    handle_blob_upload(s, req, res, reader);
-  }));
-  s.http.Post("/api/pull", guarded_body("/api/pull", [&s](const httplib::Request&, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_transfer(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)), true);
-  }));
-  s.http.Post("/api/push", guarded_body("/api/push", [&s](const httplib::Request&, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_transfer(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)), false);
-  }));
-  s.http.Post("/api/create", guarded_body("/api/create", [&s](const httplib::Request&, httplib::Response& res,
-                                                              const httplib::ContentReader& reader) {
-    handle_create(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)));
-  }));
-  s.http.Get("/metrics", guarded("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
-    res.set_content(s.metrics.render(s.scheduler->queue_depth(), s.scheduler->loaded().size()),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  }));
+void handle_metrics(Call& call) {
+  State& s = call.s;
+  call.res.set_content(s.metrics.render(s.scheduler->queue_depth(), s.scheduler->loaded().size()),
+                       "text/plain; version=0.0.4; charset=utf-8");
 }
 
 // HEAD /api/blobs/:digest is answered in routes.cc's pre-routing handler (cpp-httplib maps HEAD

@@ -13,11 +13,6 @@ namespace {
 
 using api::Json;
 
-void send_openai_error(httplib::Response& res, const Error& e) {
-  int status = status_for(e.code());
-  send_json(res, status, api::openai_error(status, e.what()));
-}
-
 std::string sse(const Json& j) {
   return "data: " + j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
 }
@@ -204,64 +199,34 @@ Json model_object(const store::ModelEntry& e) {
   return j;
 }
 
-template <class Fn>
-auto openai_guard(State& s, const char* route, Fn fn) {
-  return [&s, route, fn](const httplib::Request& req, httplib::Response& res,
-                         const httplib::ContentReader& reader) {
-    request_log().route = route;
-    try {
-      fn(s, req, res, reader);
-    } catch (const Error& e) {
-      send_openai_error(res, e);
-    }
-  };
-}
-
 }  // namespace
 
-void add_openai_routes(State& s) {
-  s.http.Post("/v1/chat/completions", openai_guard(s, "/v1/chat/completions", [](State& s, const httplib::Request& req,
-                                                                               httplib::Response& res,
-                                                                               const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    api::OpenAIChatRequest r = api::parse_openai_chat(body);
-    ConnectionProbe probe = probe_for(req);
-    auto run = prepare_run(s, conversation_from(r.chat), probe);
-    respond(s, res, std::move(run), r.chat.stream, r.include_usage, true, probe);
-  }));
-  s.http.Post("/v1/completions", openai_guard(s, "/v1/completions", [](State& s, const httplib::Request& req,
-                                                                      httplib::Response& res,
-                                                                      const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    api::OpenAICompletionRequest r = api::parse_openai_completion(body);
-    ConnectionProbe probe = probe_for(req);
-    Conversation c = conversation_from(r.generate);
-    auto run = prepare_run(s, c, probe);
-    respond(s, res, std::move(run), r.generate.stream, r.include_usage, false, probe);
-  }));
-  s.http.Get("/v1/models", [&s](const httplib::Request&, httplib::Response& res) {
-    request_log().route = "/v1/models";
-    try {
-      Json data = Json::array();
-      for (const auto& e : s.store->list()) data.push_back(model_object(e));
-      Json j = Json::object();
-      j["object"] = "list";
-      j["data"] = std::move(data);
-      send_json(res, 200, j);
-    } catch (const Error& e) {
-      send_openai_error(res, e);
-    }
-  });
-  s.http.Get(R"(/v1/models/(.+))", [&s](const httplib::Request& req, httplib::Response& res) {
-    request_log().route = "/v1/models/:model";
-    try {
-      std::string name = req.matches[1];
-      store::ModelName resolved = s.store->resolve_existing(name);
-      send_json(res, 200, model_object(s.store->entry(resolved)));
-    } catch (const Error& e) {
-      send_openai_error(res, e);
-    }
-  });
+void handle_openai_chat(Call& call) {
+  api::OpenAIChatRequest r = api::parse_openai_chat(call.json_body());
+  ConnectionProbe probe = probe_for(call.req);
+  auto run = prepare_run(call.s, conversation_from(r.chat), probe);
+  respond(call.s, call.res, std::move(run), r.chat.stream, r.include_usage, true, probe);
+}
+
+void handle_openai_completion(Call& call) {
+  api::OpenAICompletionRequest r = api::parse_openai_completion(call.json_body());
+  ConnectionProbe probe = probe_for(call.req);
+  auto run = prepare_run(call.s, conversation_from(r.generate), probe);
+  respond(call.s, call.res, std::move(run), r.generate.stream, r.include_usage, false, probe);
+}
+
+void handle_openai_models(Call& call) {
+  Json data = Json::array();
+  for (const auto& e : call.s.store->list()) data.push_back(model_object(e));
+  Json j = Json::object();
+  j["object"] = "list";
+  j["data"] = std::move(data);
+  send_json(call.res, 200, j);
+}
+
+void handle_openai_model(Call& call) {
+  store::ModelName resolved = call.s.store->resolve_existing(std::string(call.req.matches[1]));
+  send_json(call.res, 200, model_object(call.s.store->entry(resolved)));
 }
 
 }  // namespace hearth::server
