@@ -87,13 +87,7 @@ void append_message(const Json& m, std::vector<Message>& out) {
     throw bad("invalid message content: expected a string or an array of content blocks");
   }
   // Tool-call ids name the function a result came from, for templates that print it.
-  for (auto& r : results) {
-    for (auto it = out.rbegin(); it != out.rend() && r.tool_name.empty(); ++it) {
-      for (const auto& c : it->tool_calls) {
-        if (c.id == r.tool_call_id) r.tool_name = c.name;
-      }
-    }
-  }
+  for (auto& r : results) r.tool_name = tool_name_for(out, r.tool_call_id);
   bool has_own = !msg.content.empty() || !msg.images.empty() || !msg.tool_calls.empty() || !msg.thinking.empty();
   if (role == "user") out.insert(out.end(), results.begin(), results.end());
   if (has_own) out.push_back(std::move(msg));
@@ -294,10 +288,6 @@ std::vector<AnthropicStream::Event> AnthropicStream::finish(const std::string& d
   out.push_back({"message_delta", Json{{"type", "message_delta"}, {"delta", std::move(d)}, {"usage", usage(input_tokens, output_tokens)}}});
   out.push_back({"message_stop", Json{{"type", "message_stop"}}});
   return out;
-}
-
-std::string sse_event(const std::string& name, const Json& data) {
-  return "event: " + name + "\ndata: " + data.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
 }
 
 Json anthropic_error(int status, const std::string& message) {

@@ -55,9 +55,6 @@ class AnthropicStream {
   bool any_tool_calls_ = false;
 };
 
-// "event: NAME\ndata: JSON\n\n".
-std::string sse_event(const std::string& name, const Json& data);
-
 // {"type":"error","error":{"type","message"},"request_id":"req_..."}; type from the HTTP status.
 Json anthropic_error(int status, const std::string& message);
 

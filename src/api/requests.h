@@ -70,6 +70,10 @@ GenerateRequest parse_generate_request(const Json& body);
 ChatRequest parse_chat_request(const Json& body);
 Message parse_message(const Json& m);
 
+// The function name of the tool call `call_id` in `history` (latest first), or "": tool results
+// of the OpenAI-style APIs carry only the call's id, and templates print the name.
+std::string tool_name_for(const std::vector<Message>& history, const std::string& call_id);
+
 // keep_alive: a duration string ("5m", "-1m", "0") or a number of seconds.
 std::optional<std::chrono::nanoseconds> parse_keep_alive_field(const Json& v);
 // think: a bool or one of "low", "medium", "high", "max" (400 "invalid think value" otherwise).

@@ -68,6 +68,10 @@ std::string format_duration(std::chrono::nanoseconds d) {
   return out;
 }
 
+std::string sse_event(const std::string& name, const Json& data) {
+  return "event: " + name + "\ndata: " + data.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
+}
+
 std::string random_call_id() {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};

@@ -21,6 +21,10 @@ std::string format_duration(std::chrono::nanoseconds d);
 // "call_" + 8 lowercase alphanumerics.
 std::string random_call_id();
 
+// A server-sent event with a name: "event: NAME\ndata: JSON\n\n" (Anthropic's and the Responses
+// API's streams; invalid UTF-8 replaced).
+std::string sse_event(const std::string& name, const Json& data);
+
 // Native tool calls: [{id, function:{index, name, arguments:{...}}}].
 Json tool_calls_json(const std::vector<ToolCall>& calls);
 

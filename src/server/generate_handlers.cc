@@ -12,19 +12,6 @@ using api::Json;
 
 std::string now_utc() { return api::time_utc_nano(std::chrono::system_clock::now()); }
 
-// Everything a non-streamed answer gathers.
-struct Gathered {
-  std::string content, thinking;
-  std::vector<api::ToolCall> tool_calls;
-  void add(const engine::OutputDelta& d) {
-    content += d.content;
-    thinking += d.thinking;
-    for (const auto& t : d.tool_calls) {
-      tool_calls.push_back(to_api_tool_call(t, static_cast<int>(tool_calls.size())));
-    }
-  }
-};
-
 Json chat_message(const std::string& content, const std::string& thinking,
                   const std::vector<api::ToolCall>& calls) {
   Json msg = Json::object();
@@ -69,7 +56,7 @@ std::string line(const Json& j) {
 void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, bool stream,
              bool chat, ConnectionProbe probe) {
   std::shared_ptr<Run> run(std::move(run_owned));
-  auto final_chunk = [chat, run](const engine::CompletionOutcome& out, const Gathered* all) {
+  auto final_chunk = [chat, run](const engine::CompletionOutcome& out, const GatheredOutput* all) {
     Json j = chunk_head(run->requested_name);
     if (chat) {
       j["message"] = all ? chat_message(all->content, all->thinking, all->tool_calls)
@@ -86,15 +73,8 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
   };
 
   if (!stream) {
-    Gathered all;
-    auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
-      all.add(d);
-      return true;
-    }, probe);
-    if (out.done_reason == "cancelled") {
-      send_error(res, 499, "request canceled");
-      return;
-    }
+    engine::CompletionOutcome out;
+    GatheredOutput all = run_to_end(s, *run, probe, &out);
     send_json(res, 200, final_chunk(out, &all));
     return;
   }

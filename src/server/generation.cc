@@ -259,6 +259,55 @@ api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index) {
   return c;
 }
 
+void GatheredOutput::add(const engine::OutputDelta& d) {
+  content += d.content;
+  thinking += d.thinking;
+  for (const auto& t : d.tool_calls) tool_calls.push_back(to_api_tool_call(t, static_cast<int>(tool_calls.size())));
+}
+
+GatheredOutput run_to_end(State& s, Run& run, ConnectionProbe& probe, engine::CompletionOutcome* outcome) {
+  GatheredOutput all;
+  *outcome = execute_run(s, run, [&all](const engine::OutputDelta& d) {
+    all.add(d);
+    return true;
+  }, probe);
+  if (outcome->done_reason == "cancelled") throw Error(ErrorCode::cancelled, "request canceled");
+  return all;
+}
+
+void respond_named_events(State& s, httplib::Response& res, std::shared_ptr<Run> run, ConnectionProbe probe,
+                          std::shared_ptr<NamedEventStream> stream) {
+  auto probe_ptr = std::make_shared<ConnectionProbe>(probe);
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider("text/event-stream", [&s, run, probe_ptr, stream](size_t, httplib::DataSink& sink) {
+    auto write = [&sink](const NamedEvents& events) {
+      for (const auto& [name, data] : events) {
+        const std::string text = api::sse_event(name, data);
+        if (!sink.write(text.data(), text.size())) return false;
+      }
+      return true;
+    };
+    try {
+      if (write(stream->start())) {
+        int tool_index = 0;
+        auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
+          std::vector<api::ToolCall> calls;
+          for (const auto& t : d.tool_calls) calls.push_back(to_api_tool_call(t, tool_index++));
+          return write(stream->add(d, calls));
+        }, *probe_ptr);
+        if (out.done_reason != "cancelled") write(stream->finish(out));
+      }
+    } catch (const Error& e) {
+      write(stream->error(status_for(e.code()), e.what()));
+    } catch (const std::exception& e) {
+      write(stream->error(500, std::string("internal error: ") + e.what()));
+    }
+    sink.done();
+    return true;
+  });
+}
+
 void add_stats(api::Json& j, const Run& run, const engine::CompletionOutcome& out) {
   auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::steady_clock::now() - run.started)

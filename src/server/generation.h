@@ -59,6 +59,30 @@ std::string load_or_unload(State& s, const Conversation& c, ConnectionProbe& pro
 
 api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index);
 
+// Everything a non-streamed answer gathers from a run's deltas.
+struct GatheredOutput {
+  std::string content, thinking;
+  std::vector<api::ToolCall> tool_calls;
+  void add(const engine::OutputDelta& d);
+};
+
+// Runs the job to its end, gathering the output (non-streamed answers). Error(cancelled)
+// "request canceled" (499) when the client left.
+GatheredOutput run_to_end(State& s, Run& run, ConnectionProbe& probe, engine::CompletionOutcome* outcome);
+
+// A streamed answer as server-sent events with names ("event: NAME\ndata: JSON\n\n"), the shape
+// of /v1/messages and /v1/responses. Each callback returns the events to send; tool calls come
+// numbered across the whole answer.
+using NamedEvents = std::vector<std::pair<std::string, api::Json>>;
+struct NamedEventStream {
+  std::function<NamedEvents()> start;
+  std::function<NamedEvents(const engine::OutputDelta&, const std::vector<api::ToolCall>&)> add;
+  std::function<NamedEvents(const engine::CompletionOutcome&)> finish;
+  std::function<NamedEvents(int status, const std::string& message)> error;  // after the start
+};
+void respond_named_events(State& s, httplib::Response& res, std::shared_ptr<Run> run, ConnectionProbe probe,
+                          std::shared_ptr<NamedEventStream> stream);
+
 // Final-chunk statistics shared by generate and chat.
 void add_stats(api::Json& j, const Run& run, const engine::CompletionOutcome& out);
 

@@ -57,18 +57,11 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
                  chat ? "chat.completion" : "text_completion",
                  static_cast<int64_t>(std::time(nullptr))};
   if (!stream) {
-    std::string content, thinking;
-    std::vector<api::ToolCall> calls;
-    auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
-      content += d.content;
-      thinking += d.thinking;
-      for (const auto& t : d.tool_calls) calls.push_back(to_api_tool_call(t, static_cast<int>(calls.size())));
-      return true;
-    }, probe);
-    if (out.done_reason == "cancelled") {
-      send_json(res, 499, api::openai_error(499, "request canceled"));
-      return;
-    }
+    engine::CompletionOutcome out;
+    GatheredOutput all = run_to_end(s, *run, probe, &out);
+    const std::string& content = all.content;
+    const std::string& thinking = all.thinking;
+    const std::vector<api::ToolCall>& calls = all.tool_calls;
     Json j = base.make();
     Json choice = Json::object();
     choice["index"] = 0;

@@ -38,6 +38,7 @@ const std::vector<Route>& route_table() {
       {"POST", "/v1/chat/completions", "/v1/chat/completions", E::openai, handle_openai_chat},
       {"POST", "/v1/completions", "/v1/completions", E::openai, handle_openai_completion},
       {"POST", "/v1/embeddings", "/v1/embeddings", E::openai, handle_openai_embeddings},
+      {"POST", "/v1/responses", "/v1/responses", E::openai, handle_openai_responses},
       {"POST", "/v1/messages", "/v1/messages", E::anthropic, handle_anthropic_messages},
       {"GET", "/v1/models", "/v1/models", E::openai, handle_openai_models},
       {"GET", "/v1/models/(.+)", "/v1/models/:model", E::openai, handle_openai_model},

@@ -119,6 +119,7 @@ void handle_openai_completion(Call&);
 void handle_openai_models(Call&);
 void handle_openai_model(Call&);
 void handle_anthropic_messages(Call&);  // anthropic_handlers.cc
+void handle_openai_responses(Call&);  // responses_handlers.cc
 void handle_embed(Call&);  // embed_handlers.cc
 void handle_legacy_embeddings(Call&);
 void handle_openai_embeddings(Call&);

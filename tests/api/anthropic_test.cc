@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "api/anthropic.h"
+#include "api/wire.h"
 #include "util/error.h"
 
 namespace hearth::api {

@@ -7,30 +7,6 @@
 namespace hearth::testing {
 namespace {
 
-struct SseEvent {
-  std::string name;
-  Json data;
-};
-
-std::vector<SseEvent> parse_sse(const std::string& body) {
-  std::vector<SseEvent> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find("\n\n", pos);
-    if (end == std::string::npos) break;
-    std::string ev = body.substr(pos, end - pos);
-    pos = end + 2;
-    SseEvent e;
-    size_t nl = ev.find('\n');
-    EXPECT_EQ(ev.rfind("event: ", 0), 0u) << ev;
-    e.name = ev.substr(7, nl - 7);
-    EXPECT_EQ(ev.compare(nl + 1, 6, "data: "), 0) << ev;
-    e.data = Json::parse(ev.substr(nl + 7));
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 class AnthropicServerTest : public ::testing::Test {
  protected:
   void SetUp() override {

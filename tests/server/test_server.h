@@ -24,6 +24,14 @@ using Json = nlohmann::ordered_json;
 std::string add_fake_model(store::Store& store, const std::string& name, const std::string& content,
                            const std::vector<std::pair<std::string, std::string>>& extra_layers = {});
 
+// A named server-sent event ("event: NAME\ndata: JSON"), as /v1/messages and /v1/responses send.
+struct SseEvent {
+  std::string name;
+  Json data;
+};
+// Parses a whole stream of named events; a malformed event fails the test.
+std::vector<SseEvent> parse_sse(const std::string& body);
+
 class TestServer {
  public:
   explicit TestServer(engine::SchedulerOptions sched = {}, server::ServerConfig config = default_config(),
