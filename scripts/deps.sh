@@ -9,6 +9,11 @@ PACKAGES=(
   python3 python3-jinja2 docker-registry tmux curl openssl openssh-client  # test certificates, ssh-keygen
   systemd  # systemd-analyze verifies the unit scripts/install.sh writes
 )
+# Node and npm run the npm client tests (tests/e2e/npm). A Node already on PATH (NodeSource, nvm)
+# is kept; Debian's own packages are installed only when there is none.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
