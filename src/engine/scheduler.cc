@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <future>
 
 #include "util/error.h"
 #include "util/log.h"
@@ -144,7 +145,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       auto started = SteadyClock::now();
       std::unique_ptr<ModelBackend> backend;
       try {
-        backend = loader_->load(spec);
+        backend = load_with_timeout(spec);
       } catch (...) {
         lk.lock();
         auto again = models_.find(spec.name);
@@ -192,6 +193,22 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       if (gone) throw Error(ErrorCode::cancelled, "request canceled");
     }
   }
+}
+
+std::unique_ptr<ModelBackend> Scheduler::load_with_timeout(const LoadSpec& spec) {
+  if (options_.load_timeout.count() <= 0) return loader_->load(spec);
+  // The load runs on its own thread so that the request can give up on it; the thread owns
+  // everything it touches (the loader is shared), so it may outlive this call or the scheduler.
+  auto task = std::make_shared<std::packaged_task<std::unique_ptr<ModelBackend>()>>(
+      [loader = loader_, spec] { return loader->load(spec); });
+  std::future<std::unique_ptr<ModelBackend>> result = task->get_future();
+  std::thread([task] { (*task)(); }).detach();
+  if (result.wait_for(options_.load_timeout) == std::future_status::timeout) {
+    // Ollama's text; it reports load progress, which an in-process mmap load does not have.
+    HEARTH_LOG_WARN("load of " + spec.name + " exceeded HEARTH_LOAD_TIMEOUT; giving up on it");
+    throw Error(ErrorCode::internal, "timed out waiting for llama runner to start - progress 0.00 - ");
+  }
+  return result.get();
 }
 
 void Scheduler::release(const std::string& name, uint64_t generation,

@@ -278,6 +278,13 @@ engine::SchedulerOptions scheduler_options_from_env() {
   } catch (const Error& e) {
     HEARTH_LOG_WARN(std::string("HEARTH_KEEP_ALIVE: ") + e.what() + ", using 5m");
   }
+  // Ollama's OLLAMA_LOAD_TIMEOUT: a Go duration or seconds; zero or negative means no limit.
+  std::string load_timeout = env_value("HEARTH_LOAD_TIMEOUT");
+  try {
+    o.load_timeout = engine::parse_keep_alive(load_timeout, true);
+  } catch (const Error& e) {
+    HEARTH_LOG_WARN(std::string("HEARTH_LOAD_TIMEOUT: ") + e.what() + ", using 5m");
+  }
   return o;
 }
 
