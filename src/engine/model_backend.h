@@ -59,13 +59,18 @@ struct PromptMessage {
   size_t image_count = 0;
 };
 
-// Everything a chat template needs. `template_override` (Modelfile TEMPLATE or the request's
-// `template`) replaces the model's own template when non-empty.
+// Everything a chat template needs. Which template renders is chat::choose_template's rule: the
+// request's own `template` first, then the Modelfile's Go TEMPLATE or the GGUF's Jinja one.
 struct RenderRequest {
   std::vector<PromptMessage> messages;
   std::string tools_json;              // JSON array of tool definitions, or empty
   std::optional<std::string> think;    // unset, "true", "false", "low", "medium", "high", "max"
-  std::string template_override;
+  std::string request_template;        // the request's `template` (/api/generate), Go syntax
+  std::string modelfile_template;      // the Modelfile's (or registry's) Go TEMPLATE
+  bool prefer_go_template = true;      // HEARTH_GO_TEMPLATE: the Go TEMPLATE over the GGUF's Jinja
+  // Ollama's filterThinkTags: <think> blocks are removed from assistant turns before the last user
+  // message (the server sets it for the qwen3 family and models named deepseek-r1).
+  bool strip_earlier_thinking = false;
   std::string suffix;                  // fill-in-middle suffix (generate)
   bool add_generation_prompt = true;
 };

@@ -148,7 +148,8 @@ class RunnerBackend : public ModelBackend {
   }
 
   std::string render(const RenderRequest& r) const override {
-    chat::TemplateChoice choice = chat::choose_template("", r.template_override, facts_.chat_template);
+    chat::TemplateChoice choice =
+        chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
     std::vector<chat::ToolDefinition> tools;
     if (!r.tools_json.empty()) {
@@ -158,8 +159,7 @@ class RunnerBackend : public ModelBackend {
       }
     }
     std::vector<chat::Message> messages = to_chat_messages(r.messages);
-    // Ollama strips <think> blocks from earlier assistant turns for the Qwen3 family.
-    if (facts_.arch.rfind("qwen3", 0) == 0) chat::filter_think_tags(messages);
+    if (r.strip_earlier_thinking) chat::filter_think_tags(messages);
     try {
       if (choice.kind == chat::TemplateKind::jinja) {
         chat::PromptInputs in;
@@ -192,7 +192,8 @@ class RunnerBackend : public ModelBackend {
   }
 
   std::unique_ptr<OutputParser> make_output_parser(const RenderRequest& r, std::string_view prompt) const override {
-    chat::TemplateChoice choice = chat::choose_template("", r.template_override, facts_.chat_template);
+    chat::TemplateChoice choice =
+        chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     std::optional<chat::ThinkingParser> thinking;
     chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
     if (think.enabled) {

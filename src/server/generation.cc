@@ -132,7 +132,12 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   render.tools_json = has_tools ? c.tools.dump() : "";
   render.think = think;
   if (!think && facts.thinking) render.think = "true";  // thinking models default to on
-  render.template_override = !c.template_text.empty() ? c.template_text : m.template_text;
+  render.request_template = c.template_text;
+  render.modelfile_template = m.template_text;
+  render.prefer_go_template = s.config.prefer_go_template;
+  // Ollama's rule (filterThinkTags): the qwen3 family, and any model named deepseek-r1.
+  render.strip_earlier_thinking = facts.arch.rfind("qwen3", 0) == 0 || m.entry.config.model_family == "qwen3" ||
+                                  m.entry.name.model == "deepseek-r1";
   render.suffix = c.suffix;
 
   const int num_ctx = backend.num_ctx();

@@ -254,6 +254,7 @@ ServerConfig ServerConfig::from_env() {
   c.default_num_ctx = std::max(env_int("HEARTH_CONTEXT_LENGTH", 4096), 4);
   c.num_thread = std::max(env_int("HEARTH_NUM_THREAD", 0), 0);
   c.kv_cache_type = env_value("HEARTH_KV_CACHE_TYPE");
+  c.prefer_go_template = !env_is_set("HEARTH_GO_TEMPLATE") || env_flag("HEARTH_GO_TEMPLATE");
   return c;
 }
 

@@ -34,6 +34,9 @@ struct ServerConfig {
   // which lives for one command, turns it off: pruning is `hearth serve`'s start-up work, as it
   // is only `ollama serve`'s.
   bool prune_on_start = true;
+  // HEARTH_GO_TEMPLATE (default true): a model's Go TEMPLATE renders rather than its GGUF Jinja
+  // chat template, unless the Jinja one has capabilities (tools, thinking) the Go one lacks.
+  bool prefer_go_template = true;
 
   // From HEARTH_* (OLLAMA_*) variables.
   static ServerConfig from_env();

@@ -40,7 +40,10 @@ std::string FakeBackend::detokenize(std::span<const int32_t> tokens) const {
 
 std::string FakeBackend::render(const engine::RenderRequest& r) const {
   std::string out;
-  if (!r.template_override.empty()) out += "{tmpl:" + r.template_override + "}";
+  const std::string& tmpl = !r.request_template.empty() ? r.request_template : r.modelfile_template;
+  if (!tmpl.empty()) out += "{tmpl:" + tmpl + "}";
+  if (r.strip_earlier_thinking) out += "{strip-thinking}";
+  if (!r.prefer_go_template) out += "{jinja-first}";
   if (!r.tools_json.empty()) out += "[tools]" + r.tools_json + "\n";
   for (const auto& m : r.messages) {
     out += "[" + m.role + "]" + m.content;

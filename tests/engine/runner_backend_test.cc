@@ -1,0 +1,53 @@
+// The production ModelBackend (runner_backend.cc) rendering prompts on the Qwen3 test model,
+// whose GGUF carries a Jinja template with thinking and tools.
+
+#include <gtest/gtest.h>
+
+#include "engine/model_backend.h"
+
+namespace hearth::engine {
+namespace {
+
+std::unique_ptr<ModelBackend> load_qwen3() {
+  LoadSpec spec;
+  spec.name = "qwen3-tiny";
+  spec.model_path = std::string(HEARTH_TESTDATA_DIR) + "/qwen3-tiny-q8_0.gguf";
+  spec.num_ctx = 256;
+  return make_runner_loader()->load(spec);
+}
+
+RenderRequest hello() {
+  RenderRequest r;
+  r.messages.push_back({"user", "hello", "", {}, "", "", 0});
+  return r;
+}
+
+TEST(RunnerBackend, TheRequestTemplateWinsOverAThinkingJinjaTemplate) {
+  auto backend = load_qwen3();
+  ASSERT_TRUE(backend->facts().thinking);
+  RenderRequest r = hello();
+  const std::string jinja = backend->render(r);
+  EXPECT_NE(jinja.find("<|im_start|>user\nhello<|im_end|>"), std::string::npos) << jinja;
+  r.request_template = "PLAIN {{ .Prompt }}";
+  EXPECT_EQ(backend->render(r), "PLAIN hello");
+  // A Modelfile TEMPLATE without thinking yields to the Jinja one; HEARTH_GO_TEMPLATE=0 too.
+  r.request_template.clear();
+  r.modelfile_template = "GO {{ .Prompt }}";
+  EXPECT_EQ(backend->render(r), jinja);
+}
+
+TEST(RunnerBackend, EarlierThinkingIsStrippedOnlyWhenAsked) {
+  auto backend = load_qwen3();
+  RenderRequest r;
+  r.think = "false";
+  r.messages.push_back({"user", "q1", "", {}, "", "", 0});
+  r.messages.push_back({"assistant", "<think>SECRET</think>answer one", "", {}, "", "", 0});
+  r.messages.push_back({"user", "q2", "", {}, "", "", 0});
+  r.request_template = "{{ range .Messages }}{{ .Role }}:{{ .Content }};{{ end }}";
+  EXPECT_EQ(backend->render(r), "user:q1;assistant:<think>SECRET</think>answer one;user:q2;");
+  r.strip_earlier_thinking = true;
+  EXPECT_EQ(backend->render(r), "user:q1;assistant:answer one;user:q2;");
+}
+
+}  // namespace
+}  // namespace hearth::engine
