@@ -27,6 +27,7 @@ struct ModelFacts {
   bool thinking = false;            // the template understands a thinking switch
   bool tools = false;               // the template renders tools
   bool insert = false;              // fill-in-middle (suffix) supported
+  bool vision = false;              // takes images (none does yet: there is no projector support)
 };
 
 // Sampling and decoding knobs, already merged (defaults < model params < request options).

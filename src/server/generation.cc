@@ -124,6 +124,14 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   if (has_tools && !facts.tools) {
     throw Error(ErrorCode::invalid_argument, m.full_name + " does not support tools");
   }
+  // Images reach no model yet; rather than answer as if it had seen them, refuse as Ollama does
+  // for a model without the vision capability.
+  const bool has_images = std::any_of(c.messages.begin(), c.messages.end(), [](const api::Message& msg) {
+    return !msg.images.empty();
+  });
+  if (has_images && !facts.vision) {
+    throw Error(ErrorCode::invalid_argument, m.full_name + " does not support vision");
+  }
   if (!c.suffix.empty() && !facts.insert) {
     throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support insert");
   }
