@@ -36,7 +36,7 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   engine::Scheduler::Lease lease =
       s.scheduler->acquire(load_spec_for(s, m, opts), r.keep_alive, [&probe] { return !probe.alive(); });
   Embedded out;
-  out.load_ns = static_cast<int64_t>(lease.load_seconds() * 1e9);
+  out.load_ns = ns_since(started);  // as generate: request start to model ready
   if (r.inputs.empty()) {
     out.total_ns = ns_since(started);
     return out;

@@ -111,7 +111,9 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   engine::LoadSpec spec = load_spec_for(s, m, opts);
   run->lease = std::make_unique<engine::Scheduler::Lease>(
       s.scheduler->acquire(spec, c.keep_alive, [&probe] { return !probe.alive(); }));
-  run->load_ns = static_cast<int64_t>(run->lease->load_seconds() * 1e9);
+  // Ollama's load_duration runs from the request's start to the model being ready, so a warm
+  // model reports the few milliseconds of lookup and scheduling rather than nothing.
+  run->load_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - run->started).count();
   engine::ModelBackend& backend = run->lease->backend();
   const engine::ModelFacts& facts = backend.facts();
 

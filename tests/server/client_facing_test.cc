@@ -1,4 +1,5 @@
-// /api/version answers an Ollama release at least as new as the features clients gate on.
+// /api/version answers an Ollama release at least as new as the features clients gate on; the
+// timings clients print.
 
 #include <gtest/gtest.h>
 
@@ -31,6 +32,23 @@ TEST(Version, NoClientTakesHearthForAnOutdatedOllama) {
   r = ts.client().Head("/api/version");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+// `/set verbose` prints "load duration:" only when it is positive: a warm model must still report
+// the time from the request to the model being ready, as Ollama does (14.87ms on a warm GPU model).
+TEST(LoadDuration, PositiveOnAWarmModel) {
+  TestServer ts;
+  add_fake_model(*ts.store, "fake", "GGUF");
+  for (const char* path : {"/api/generate", "/api/generate", "/api/chat"}) {
+    Json body = {{"model", "fake"}, {"stream", false}};
+    if (std::string(path) == "/api/chat") body["messages"] = Json::array({{{"role", "user"}, {"content", "hi"}}});
+    else body["prompt"] = "hi";
+    auto r = ts.post(path, body);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_GT(Json::parse(r->body)["load_duration"].get<int64_t>(), 0) << path;
+  }
+  EXPECT_EQ(ts.world->loads.load(), 1);  // the later requests found it loaded
 }
 
 }  // namespace
