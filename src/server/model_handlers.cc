@@ -10,6 +10,8 @@
 #include <functional>
 
 #include "api/wire.h"
+#include "gguf/ggml_type.h"
+#include "gguf/gguf_file.h"
 #include "server/generation.h"
 #include "store/atomic_file.h"
 #include "store/create.h"
@@ -37,6 +39,21 @@ Json details_json(const store::ModelConfig& c) {
 }
 
 // /api/show: the store gathers everything (shared with `hearth show`); this only serialises it.
+// Every tensor of the GGUF as Ollama's /api/show lists them: name, type ("Q8_0") and shape in
+// GGML order (row length first).
+Json tensors_json(const std::string& gguf_path) {
+  Json out = Json::array();
+  gguf::File f = gguf::File::open(gguf_path);
+  for (const auto& t : f.tensors()) {
+    std::string type = gguf::type_name(t.type);
+    for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    Json shape = Json::array();
+    for (int d = 0; d < t.n_dims; ++d) shape.push_back(static_cast<uint64_t>(t.ne[d]));
+    out.push_back(Json{{"name", t.name}, {"type", type}, {"shape", std::move(shape)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 void handle_show(Call& call) {
@@ -55,6 +72,8 @@ void handle_show(Call& call) {
   if (!info.parameters.empty()) j["parameters"] = info.parameters;
   j["template"] = info.template_text;
   if (!info.system.empty()) j["system"] = info.system;
+  if (!info.entry.config.renderer.empty()) j["renderer"] = info.entry.config.renderer;
+  if (!info.entry.config.parser.empty()) j["parser"] = info.entry.config.parser;
   j["details"] = details_json(info.entry.config);
   if (!info.messages.empty()) {
     Json msgs = Json::array();
@@ -62,22 +81,64 @@ void handle_show(Call& call) {
     j["messages"] = std::move(msgs);
   }
   j["model_info"] = Json::parse(info.model_info.dump());
+  if (!info.model_path.empty()) j["tensors"] = tensors_json(info.model_path);
   j["capabilities"] = info.capabilities;
   j["modified_at"] = api::time_local(info.entry.modified);
+  if (!info.entry.config.requires_version.empty()) j["requires"] = info.entry.config.requires_version;
   send_json(res, 200, j);
 }
+
+namespace {
+
+// What /api/tags adds from a model's GGUF, as Ollama's list cache does: details.context_length
+// and details.embedding_length (the config's own values first) and the capabilities. A model
+// whose GGUF cannot be read lists without them. Cached by manifest digest.
+Json tags_facts(State& s, const store::ModelEntry& e) {
+  {
+    std::lock_guard<std::mutex> lk(s.tags_mu);
+    if (auto it = s.tags_facts.find(e.digest); it != s.tags_facts.end()) return it->second;
+  }
+  Json facts = Json::object();
+  uint64_t context_length = e.config.context_length, embedding_length = e.config.embedding_length;
+  try {
+    store::ShowInfo info = store::show_model(*s.store, e.name.full());
+    const std::string arch = info.model_info.value("general.architecture", std::string());
+    auto length = [&](const char* key) -> uint64_t {
+      auto it = info.model_info.find(arch + key);
+      return it != info.model_info.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+    };
+    if (context_length == 0) context_length = length(".context_length");
+    if (embedding_length == 0) embedding_length = length(".embedding_length");
+    facts["capabilities"] = info.capabilities;
+  } catch (const Error& err) {
+    HEARTH_LOG_DEBUG("reading " + e.name.display() + " for /api/tags: " + err.what());
+  }
+  if (context_length != 0) facts["context_length"] = context_length;
+  if (embedding_length != 0) facts["embedding_length"] = embedding_length;
+  std::lock_guard<std::mutex> lk(s.tags_mu);
+  s.tags_facts[e.digest] = facts;
+  return facts;
+}
+
+}  // namespace
 
 void handle_tags(Call& call) {
   State& s = call.s;
   Json models = Json::array();
   for (const auto& e : s.store->list()) {
+    const Json facts = tags_facts(s, e);
     Json m = Json::object();
     m["name"] = e.name.display();
     m["model"] = e.name.display();
     m["modified_at"] = api::time_local(e.modified);
     m["size"] = e.size;
     m["digest"] = e.digest;
-    m["details"] = details_json(e.config);
+    Json details = details_json(e.config);
+    for (const char* k : {"context_length", "embedding_length"}) {
+      if (facts.contains(k)) details[k] = facts[k];
+    }
+    m["details"] = std::move(details);
+    if (facts.contains("capabilities") && !facts["capabilities"].empty()) m["capabilities"] = facts["capabilities"];
     models.push_back(std::move(m));
   }
   Json j = Json::object();

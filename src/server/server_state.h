@@ -4,6 +4,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +36,9 @@ struct Server::State {
   std::shared_ptr<store::Store> store;
   Metrics metrics;
   httplib::Server http;
+  // /api/tags facts read from each model's GGUF, by manifest digest (clients poll the list).
+  std::mutex tags_mu;
+  std::map<std::string, api::Json> tags_facts;
 };
 using State = Server::State;
 

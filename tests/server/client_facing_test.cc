@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "test_server.h"
@@ -49,6 +51,50 @@ TEST(LoadDuration, PositiveOnAWarmModel) {
     EXPECT_GT(Json::parse(r->body)["load_duration"].get<int64_t>(), 0) << path;
   }
   EXPECT_EQ(ts.world->loads.load(), 1);  // the later requests found it loaded
+}
+
+// /api/tags lists what Ollama's list now carries per model; /api/show the tensors and the
+// renderer, parser and requires of the config.
+TEST(ModelListing, TagsAndShowCarryTheGgufFacts) {
+  TestServer ts;
+  std::ifstream in(std::string(HEARTH_TESTDATA_DIR) + "/stories260K.gguf", std::ios::binary);
+  const std::string gguf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(gguf.empty());
+  add_fake_model(*ts.store, "storied", gguf);
+  add_fake_model(*ts.store, "unreadable", "NOT-A-GGUF");
+  auto r = ts.client().Get("/api/tags");
+  ASSERT_TRUE(r);
+  Json models = Json::parse(r->body)["models"];
+  ASSERT_EQ(models.size(), 2u);
+  const Json& storied = models[0]["name"] == "storied:latest" ? models[0] : models[1];
+  const Json& unreadable = models[0]["name"] == "storied:latest" ? models[1] : models[0];
+  EXPECT_EQ(storied["details"]["context_length"], 128);
+  EXPECT_EQ(storied["details"]["embedding_length"], 64);
+  EXPECT_EQ(storied["capabilities"], Json::array({"completion"}));
+  EXPECT_FALSE(unreadable["details"].contains("context_length"));
+  EXPECT_FALSE(unreadable.contains("capabilities"));
+
+  r = ts.post("/api/create", {{"model", "styled"}, {"from", "storied"}, {"renderer", "qwen3-coder"},
+                              {"parser", "qwen3-coder"}, {"requires", "0.12.0"}, {"stream", false}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = ts.post("/api/show", {{"model", "styled"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  Json show = Json::parse(r->body);
+  EXPECT_EQ(show["renderer"], "qwen3-coder");
+  EXPECT_EQ(show["parser"], "qwen3-coder");
+  EXPECT_EQ(show["requires"], "0.12.0");
+  ASSERT_TRUE(show["tensors"].is_array());
+  ASSERT_FALSE(show["tensors"].empty());
+  bool found = false;
+  for (const auto& t : show["tensors"]) {
+    if (t["name"] != "token_embd.weight") continue;
+    found = true;
+    EXPECT_EQ(t["type"], "F32");
+    EXPECT_EQ(t["shape"], Json::array({64, 512}));
+  }
+  EXPECT_TRUE(found) << show["tensors"].dump();
 }
 
 }  // namespace
