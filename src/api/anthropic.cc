@@ -121,7 +121,7 @@ ChatRequest parse_anthropic_messages(const Json& b) {
 
   if (auto sys = b.find("system"); sys != b.end()) {
     std::string text = text_of(*sys, "system");
-    if (!text.empty()) r.messages.push_back(Message{"system", text, "", {}, {}, "", ""});
+    if (!text.empty()) r.messages.push_back(chat::text_message("system", text));
   }
   for (const auto& m : *msgs) append_message(m, r.messages);
 

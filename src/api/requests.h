@@ -8,25 +8,13 @@
 #include <vector>
 
 #include "api/options.h"
+#include "chat/message.h"
 
 namespace hearth::api {
 
-struct ToolCall {
-  std::string id;
-  int index = 0;
-  std::string name;
-  Json arguments = Json::object();
-};
-
-struct Message {
-  std::string role;  // lowercased
-  std::string content;
-  std::string thinking;
-  std::vector<std::string> images;  // base64
-  std::vector<ToolCall> tool_calls;
-  std::string tool_name;
-  std::string tool_call_id;
-};
+// The conversation types are chat's (one definition from the wire to the templates).
+using ToolCall = chat::ToolCall;
+using Message = chat::Message;
 
 struct GenerateRequest {
   std::string model;

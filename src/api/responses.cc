@@ -255,11 +255,11 @@ ResponsesRequest parse_responses_request(const Json& b) {
   ChatRequest& chat = r.chat;
   chat.model = get_string(b, "model");
   r.instructions = get_string(b, "instructions");
-  if (!r.instructions.empty()) chat.messages.push_back(Message{"system", r.instructions, "", {}, {}, "", ""});
+  if (!r.instructions.empty()) chat.messages.push_back(chat::text_message("system", r.instructions));
   if (auto in = b.find("input"); in != b.end() && !in->is_null()) {
     if (in->is_string()) {
       if (!in->get_ref<const std::string&>().empty()) {
-        chat.messages.push_back(Message{"user", in->get<std::string>(), "", {}, {}, "", ""});
+        chat.messages.push_back(chat::text_message("user", in->get<std::string>()));
       }
     } else if (in->is_array()) {
       read_items(*in, chat.messages);

@@ -1,8 +1,8 @@
 #pragma once
 // What the scheduler and the server's handlers need from one loaded model, as a small abstract
 // interface so the server can be driven by a fake in tests. The real implementation adapts
-// engine::Runner (runner_backend.cc). Nothing here knows HTTP or JSON: tool definitions and
-// tool-call arguments travel as JSON text the chat templates consume as they are.
+// engine::Runner (runner_backend.cc). Nothing here knows HTTP; conversations are chat::Message
+// (the one message type), tool definitions JSON text the chat templates consume as they are.
 
 #include <cstdint>
 #include <functional>
@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "chat/message.h"
+#include "sample/sampler.h"
 
 namespace hearth::engine {
 
@@ -30,40 +33,10 @@ struct ModelFacts {
   bool vision = false;              // takes images (none does yet: there is no projector support)
 };
 
-// Sampling and decoding knobs, already merged (defaults < model params < request options).
-struct SamplingParams {
-  float temperature = 0.8f;
-  int top_k = 40;
-  float top_p = 0.9f;
-  float min_p = 0.0f;
-  float typical_p = 1.0f;
-  float repeat_penalty = 1.0f;
-  int repeat_last_n = 64;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
-  int64_t seed = -1;
-};
-
-struct ToolCallText {
-  std::string id;              // "call_xxxxxxxx"; may be empty in history
-  std::string name;
-  std::string arguments_json;  // a JSON object, serialized
-};
-
-struct PromptMessage {
-  std::string role;  // system, user, assistant, tool
-  std::string content;
-  std::string thinking;
-  std::vector<ToolCallText> tool_calls;
-  std::string tool_name;
-  std::string tool_call_id;
-  size_t image_count = 0;
-};
-
 // Everything a chat template needs. Which template renders is chat::choose_template's rule: the
 // request's own `template` first, then the Modelfile's Go TEMPLATE or the GGUF's Jinja one.
 struct RenderRequest {
-  std::vector<PromptMessage> messages;
+  std::vector<chat::Message> messages;
   std::string tools_json;              // JSON array of tool definitions, or empty
   std::optional<std::string> think;    // unset, "true", "false", "low", "medium", "high", "max"
   std::string request_template;        // the request's `template` (/api/generate), Go syntax
@@ -80,7 +53,7 @@ struct RenderRequest {
 struct OutputDelta {
   std::string content;
   std::string thinking;
-  std::vector<ToolCallText> tool_calls;
+  std::vector<chat::ToolCall> tool_calls;  // ids may be empty (the server assigns them)
   bool empty() const { return content.empty() && thinking.empty() && tool_calls.empty(); }
 };
 
@@ -94,7 +67,7 @@ class OutputParser {
 
 struct CompletionJob {
   std::vector<int32_t> prompt;  // tokens, already fitted to the context
-  SamplingParams sampling;
+  sample::SamplerOptions sampling;  // merged: defaults < model params < request options
   int num_predict = -1;         // -1: until the context is full
   std::vector<std::string> stop;
   int num_keep = 4;

@@ -8,20 +8,6 @@ namespace hearth::server {
 
 namespace {
 
-engine::PromptMessage to_prompt_message(const api::Message& m) {
-  engine::PromptMessage p;
-  p.role = m.role;
-  p.content = m.content;
-  p.thinking = m.thinking;
-  p.tool_name = m.tool_name;
-  p.tool_call_id = m.tool_call_id;
-  p.image_count = m.images.size();
-  for (const auto& c : m.tool_calls) {
-    p.tool_calls.push_back({c.id, c.name, c.arguments.dump()});
-  }
-  return p;
-}
-
 bool think_requested(const std::optional<std::string>& think) {
   return think && *think != "false";
 }
@@ -78,8 +64,9 @@ Conversation conversation_from(const api::GenerateRequest& r) {
   c.think = r.think;
   c.truncate = r.truncate;
   c.shift = r.shift;
-  if (!r.system.empty()) c.messages.push_back(api::Message{"system", r.system, "", {}, {}, "", ""});
-  api::Message user{"user", r.prompt, "", r.images, {}, "", ""};
+  if (!r.system.empty()) c.messages.push_back(chat::text_message("system", r.system));
+  api::Message user = chat::text_message("user", r.prompt);
+  user.images = r.images;
   c.messages.push_back(std::move(user));
   return c;
 }
@@ -160,7 +147,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     // the conversation brings its own.
     std::vector<api::Message> all;
     bool own_system = !c.messages.empty() && c.messages.front().role == "system";
-    if (!own_system && !m.system.empty()) all.push_back(api::Message{"system", m.system, "", {}, {}, "", ""});
+    if (!own_system && !m.system.empty()) all.push_back(chat::text_message("system", m.system));
     if (!c.is_generate || !c.context) all.insert(all.end(), m.messages.begin(), m.messages.end());
     all.insert(all.end(), c.messages.begin(), c.messages.end());
 
@@ -171,7 +158,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     for (;;) {
       render.messages.clear();
       for (size_t i = 0; i < all.size(); ++i) {
-        if (!dropped[i]) render.messages.push_back(to_prompt_message(all[i]));
+        if (!dropped[i]) render.messages.push_back(all[i]);
       }
       run->prompt = prefix + backend.render(render);
       tokens = backend.tokenize(run->prompt, true);
@@ -264,13 +251,10 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
   return out;
 }
 
-api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index) {
-  api::ToolCall c;
-  c.id = t.id.empty() ? api::random_call_id() : t.id;
+api::ToolCall to_api_tool_call(const chat::ToolCall& t, int index) {
+  api::ToolCall c = t;
+  if (c.id.empty()) c.id = api::random_call_id();
   c.index = index;
-  c.name = t.name;
-  api::Json args = api::Json::parse(t.arguments_json, nullptr, false);
-  c.arguments = args.is_object() ? args : api::Json::object();
   return c;
 }
 

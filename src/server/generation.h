@@ -57,7 +57,8 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
 // keep_alive 0, unloads it ("unload"). Returns the done_reason.
 std::string load_or_unload(State& s, const Conversation& c, ConnectionProbe& probe);
 
-api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index);
+// A parsed call numbered within its answer, with an id when the model gave none.
+api::ToolCall to_api_tool_call(const chat::ToolCall& t, int index);
 
 // Everything a non-streamed answer gathers from a run's deltas.
 struct GatheredOutput {

@@ -18,7 +18,7 @@ std::unique_ptr<ModelBackend> load_qwen3() {
 
 RenderRequest hello() {
   RenderRequest r;
-  r.messages.push_back({"user", "hello", "", {}, "", "", 0});
+  r.messages.push_back(chat::text_message("user", "hello"));
   return r;
 }
 
@@ -40,9 +40,9 @@ TEST(RunnerBackend, EarlierThinkingIsStrippedOnlyWhenAsked) {
   auto backend = load_qwen3();
   RenderRequest r;
   r.think = "false";
-  r.messages.push_back({"user", "q1", "", {}, "", "", 0});
-  r.messages.push_back({"assistant", "<think>SECRET</think>answer one", "", {}, "", "", 0});
-  r.messages.push_back({"user", "q2", "", {}, "", "", 0});
+  r.messages.push_back(chat::text_message("user", "q1"));
+  r.messages.push_back(chat::text_message("assistant", "<think>SECRET</think>answer one"));
+  r.messages.push_back(chat::text_message("user", "q2"));
   r.request_template = "{{ range .Messages }}{{ .Role }}:{{ .Content }};{{ end }}";
   EXPECT_EQ(backend->render(r), "user:q1;assistant:<think>SECRET</think>answer one;user:q2;");
   r.strip_earlier_thinking = true;

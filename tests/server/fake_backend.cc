@@ -47,7 +47,7 @@ std::string FakeBackend::render(const engine::RenderRequest& r) const {
   if (!r.tools_json.empty()) out += "[tools]" + r.tools_json + "\n";
   for (const auto& m : r.messages) {
     out += "[" + m.role + "]" + m.content;
-    for (const auto& c : m.tool_calls) out += "<call " + c.name + " " + c.arguments_json + ">";
+    for (const auto& c : m.tool_calls) out += "<call " + c.name + " " + c.arguments.dump() + ">";
     out += "\n";
   }
   if (r.add_generation_prompt) out += "[assistant]";
