@@ -166,6 +166,14 @@ OpenAICompletionRequest parse_openai_completion(const Json& b) {
   g.prompt = get_string(b, "prompt");
   g.suffix = get_string(b, "suffix");
   g.stream = get_bool(b, "stream", false);
+  // The legacy API's `logprobs` is a count of alternatives; as in Ollama, 0 (or none) is off.
+  if (auto it = b.find("logprobs"); it != b.end() && !it->is_null()) {
+    if (!it->is_number_integer()) throw bad("invalid value for 'logprobs': expected an integer");
+    const int64_t n = it->get<int64_t>();
+    if (n < 0 || n > 20) throw bad("logprobs must be between 0 and 20");
+    g.logprobs = n > 0;
+    g.top_logprobs = static_cast<int>(n);
+  }
   out.include_usage = read_include_usage(b);
   read_sampling(b, g.options);
   return out;

@@ -49,11 +49,23 @@ struct RenderRequest {
   bool add_generation_prompt = true;
 };
 
+// A token's log-probability in the model's distribution, with the token's text.
+struct TokenLogprob {
+  std::string token;
+  double logprob = 0;
+};
+// One generated token's and its likeliest alternatives' (Ollama's logprobs / top_logprobs).
+struct GeneratedLogprob {
+  TokenLogprob chosen;
+  std::vector<TokenLogprob> top;
+};
+
 // One piece of parsed model output.
 struct OutputDelta {
   std::string content;
   std::string thinking;
   std::vector<chat::ToolCall> tool_calls;  // ids may be empty (the server assigns them)
+  std::vector<GeneratedLogprob> logprobs;  // of the tokens generated since the last delta
   bool empty() const { return content.empty() && thinking.empty() && tool_calls.empty(); }
 };
 
@@ -76,6 +88,10 @@ struct CompletionJob {
   // Called with each decoded piece of text (stop strings already held back and removed).
   // Returning false cancels the sequence at once and frees its slot (the client is gone).
   std::function<bool(std::string_view piece)> on_piece;
+  // When set: called for each generated token, before its text reaches on_piece, with its
+  // log-probability and `top_logprobs` alternatives.
+  std::function<void(GeneratedLogprob)> on_logprob;
+  int top_logprobs = 0;
 };
 
 struct CompletionOutcome {

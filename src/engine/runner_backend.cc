@@ -201,6 +201,18 @@ class RunnerBackend : public ModelBackend {
     req.stop = job.stop;
     req.num_keep = job.num_keep;
     req.on_piece = job.on_piece;
+    if (job.on_logprob) {
+      req.top_logprobs = job.top_logprobs;
+      req.on_logprobs = [this, &job](const sample::Logprobs& lp) {
+        auto text = [this](const sample::TokenLogprob& t) {
+          return TokenLogprob{runner_->detokenize(std::span<const int32_t>(&t.token, 1)), t.logprob};
+        };
+        GeneratedLogprob g;
+        g.chosen = text(lp.chosen);
+        for (const auto& t : lp.top) g.top.push_back(text(t));
+        job.on_logprob(std::move(g));
+      };
+    }
     req.format = job.format;
     if (!req.format.empty() && job.thinking && facts_.thinking && !job.prompt.empty()) {
       // Thinking on and a prompt that opens it: the thinking stays free and the answer after the

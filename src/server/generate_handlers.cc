@@ -65,6 +65,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
       j["response"] = all ? all->content : "";
       if (all && !all->thinking.empty()) j["thinking"] = all->thinking;
     }
+    if (all && !all->logprobs.empty()) j["logprobs"] = api::logprobs_json(all->logprobs);
     j["done"] = true;
     j["done_reason"] = out.done_reason;
     if (!chat && run->want_context) j["context"] = out.context;
@@ -105,6 +106,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               j["response"] = d.content;
               if (!d.thinking.empty()) j["thinking"] = d.thinking;
             }
+            if (!d.logprobs.empty()) j["logprobs"] = api::logprobs_json(d.logprobs);
             j["done"] = false;
             return write(j);
           }, *probe_ptr);

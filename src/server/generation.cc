@@ -46,6 +46,8 @@ Conversation conversation_from(const api::ChatRequest& r) {
   c.think = r.think;
   c.truncate = r.truncate;
   c.shift = r.shift;
+  c.logprobs = r.logprobs;
+  c.top_logprobs = r.top_logprobs;
   return c;
 }
 
@@ -64,6 +66,8 @@ Conversation conversation_from(const api::GenerateRequest& r) {
   c.think = r.think;
   c.truncate = r.truncate;
   c.shift = r.shift;
+  c.logprobs = r.logprobs;
+  c.top_logprobs = r.top_logprobs;
   if (!r.system.empty()) c.messages.push_back(chat::text_message("system", r.system));
   api::Message user = chat::text_message("user", r.prompt);
   user.images = r.images;
@@ -202,6 +206,8 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   else if (c.format.is_object()) run->job.format = c.format.dump();
   run->job.thinking = !c.raw && facts.thinking && render.think && *render.think != "false";
   run->want_context = c.is_generate && !c.raw;
+  run->want_logprobs = c.logprobs || c.top_logprobs > 0;
+  run->job.top_logprobs = c.top_logprobs;
 
   run->parser = c.raw ? nullptr : backend.make_output_parser(render, run->prompt);
   if (!run->parser) {
@@ -219,8 +225,15 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
                                       const std::function<bool(const engine::OutputDelta&)>& emit,
                                       ConnectionProbe& probe) {
   bool client_gone = false;
+  // A token's log-probability arrives before its text; it leaves with the next delta that has
+  // any (a parser may hold text back), the rest with the last one.
+  std::vector<engine::GeneratedLogprob> pending;
+  if (run.want_logprobs) {
+    run.job.on_logprob = [&pending](engine::GeneratedLogprob lp) { pending.push_back(std::move(lp)); };
+  }
   run.job.on_piece = [&](std::string_view piece) {
     engine::OutputDelta d = run.parser->add(piece);
+    if (!d.empty()) d.logprobs = std::exchange(pending, {});
     if (!d.empty() && !emit(d)) {
       client_gone = true;
       return false;
@@ -246,7 +259,8 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
   if (client_gone) out.done_reason = "cancelled";
   if (out.done_reason != "cancelled") {
     engine::OutputDelta tail = run.parser->finish();
-    if (!tail.empty()) emit(tail);
+    tail.logprobs = std::exchange(pending, {});
+    if (!tail.empty() || !tail.logprobs.empty()) emit(tail);
   }
   return out;
 }
@@ -259,6 +273,7 @@ api::ToolCall to_api_tool_call(const chat::ToolCall& t, int index) {
 }
 
 void GatheredOutput::add(const engine::OutputDelta& d) {
+  logprobs.insert(logprobs.end(), d.logprobs.begin(), d.logprobs.end());
   content += d.content;
   thinking += d.thinking;
   for (const auto& t : d.tool_calls) tool_calls.push_back(to_api_tool_call(t, static_cast<int>(tool_calls.size())));

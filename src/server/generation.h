@@ -22,6 +22,7 @@ struct Run {
   std::chrono::steady_clock::time_point started;
   int64_t load_ns = 0;
   bool want_context = false;   // /api/generate without raw
+  bool want_logprobs = false;
 };
 
 // What a request asks the model for, after the endpoint's own fields are read.
@@ -35,6 +36,8 @@ struct Conversation {
   std::optional<std::string> think;
   bool truncate = true, shift = true;
   bool relax_thinking = false;  // think on a model that cannot: answer without (not a 400)
+  bool logprobs = false;        // report each token's log-probability...
+  int top_logprobs = 0;         // ...and this many alternatives
   // generate only
   bool is_generate = false;
   bool raw = false;
@@ -64,6 +67,7 @@ api::ToolCall to_api_tool_call(const chat::ToolCall& t, int index);
 struct GatheredOutput {
   std::string content, thinking;
   std::vector<api::ToolCall> tool_calls;
+  std::vector<engine::GeneratedLogprob> logprobs;
   void add(const engine::OutputDelta& d);
 };
 

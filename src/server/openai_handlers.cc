@@ -77,8 +77,9 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
       choice["message"] = std::move(msg);
     } else {
       choice["text"] = content;
-      choice["logprobs"] = nullptr;
     }
+    if (!all.logprobs.empty()) choice["logprobs"] = Json{{"content", api::logprobs_json(all.logprobs)}};
+    else if (!chat) choice["logprobs"] = nullptr;
     choice["finish_reason"] = api::openai_finish_reason(out.done_reason, !calls.empty());
     j["choices"] = Json::array({choice});
     j["usage"] = usage_json(out);
@@ -108,6 +109,13 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
             }
           }
           auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
+            // The delta's logprobs ride on the first chunk written for it (as Ollama's, they may
+            // cover text that a later chunk of the same delta carries).
+            Json logprobs = d.logprobs.empty() ? Json(nullptr) : Json{{"content", api::logprobs_json(d.logprobs)}};
+            auto write_chunk = [&](Json j) {
+              if (!logprobs.is_null()) j["choices"][0]["logprobs"] = std::exchange(logprobs, nullptr);
+              return write(sse(j));
+            };
             if (!chat) {
               Json j = base.make();
               Json choice = Json::object();
@@ -115,7 +123,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               choice["index"] = 0;
               choice["finish_reason"] = nullptr;
               j["choices"] = Json::array({choice});
-              return write(sse(j));
+              return write_chunk(std::move(j));
             }
             // A delta with both reasoning and content goes out as two chunks.
             if (!d.thinking.empty()) {
@@ -126,7 +134,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               delta["reasoning"] = d.thinking;
               delta["reasoning_content"] = d.thinking;
               j["choices"] = chat_choice_delta(delta, nullptr);
-              if (!write(sse(j))) return false;
+              if (!write_chunk(std::move(j))) return false;
             }
             if (!d.content.empty()) {
               Json j = base.make();
@@ -134,7 +142,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               delta["role"] = "assistant";
               delta["content"] = d.content;
               j["choices"] = chat_choice_delta(delta, nullptr);
-              if (!write(sse(j))) return false;
+              if (!write_chunk(std::move(j))) return false;
             }
             if (!d.tool_calls.empty()) {
               std::vector<api::ToolCall> calls;
@@ -148,7 +156,15 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               delta["tool_calls"] = std::move(tc);
               j["choices"] = chat_choice_delta(delta, nullptr);
               any_tool_calls = true;
-              if (!write(sse(j))) return false;
+              if (!write_chunk(std::move(j))) return false;
+            }
+            if (!logprobs.is_null()) {  // a delta of logprobs alone (the text was held back)
+              Json j = base.make();
+              Json delta = Json::object();
+              delta["role"] = "assistant";
+              delta["content"] = "";
+              j["choices"] = chat_choice_delta(delta, nullptr);
+              if (!write_chunk(std::move(j))) return false;
             }
             return true;
           }, *probe_ptr);

@@ -49,5 +49,35 @@ TEST(RunnerBackend, EarlierThinkingIsStrippedOnlyWhenAsked) {
   EXPECT_EQ(backend->render(r), "user:q1;assistant:answer one;user:q2;");
 }
 
+// Each generated token's log-probability comes from the real runner: greedy picks the likeliest
+// token, so the chosen one is the first alternative, and the texts make up the answer.
+TEST(RunnerBackend, LogprobsOfEveryGeneratedToken) {
+  auto backend = load_qwen3();
+  CompletionJob job;
+  job.prompt = backend->tokenize("<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n", true);
+  job.sampling.temperature = 0;
+  job.num_predict = 6;
+  job.top_logprobs = 3;
+  std::vector<GeneratedLogprob> seen;
+  std::string text;
+  job.on_logprob = [&](GeneratedLogprob lp) { seen.push_back(std::move(lp)); };
+  job.on_piece = [&](std::string_view piece) {
+    text += piece;
+    return true;
+  };
+  CompletionOutcome out = backend->complete(job);
+  ASSERT_EQ(seen.size(), static_cast<size_t>(out.eval_count));
+  std::string tokens;
+  for (const auto& lp : seen) {
+    ASSERT_EQ(lp.top.size(), 3u);
+    EXPECT_EQ(lp.chosen.token, lp.top[0].token);
+    EXPECT_DOUBLE_EQ(lp.chosen.logprob, lp.top[0].logprob);
+    EXPECT_LE(lp.top[0].logprob, 0.0);
+    EXPECT_GE(lp.top[0].logprob, lp.top[1].logprob);
+    tokens += lp.chosen.token;
+  }
+  EXPECT_EQ(tokens, text);
+}
+
 }  // namespace
 }  // namespace hearth::engine

@@ -7,12 +7,8 @@
 namespace hearth::testing {
 namespace {
 
-class AnthropicServerTest : public ::testing::Test {
+class AnthropicServerTest : public FakeModelServerTest {
  protected:
-  void SetUp() override {
-    ts = std::make_unique<TestServer>();
-    add_fake_model(*ts->store, "fake", "FAKE-GGUF-A");
-  }
   Json request(bool stream) {
     return {{"model", "fake"},
             {"max_tokens", 100},
@@ -21,7 +17,6 @@ class AnthropicServerTest : public ::testing::Test {
             {"messages", Json::array({{{"role", "user"}, {"content", "weather?"}}})},
             {"tools", Json::array({{{"name", "get_weather"}, {"input_schema", {{"type", "object"}}}}})}};
   }
-  std::unique_ptr<TestServer> ts;
 };
 
 TEST_F(AnthropicServerTest, MessageWithThinkingTextAndToolUse) {

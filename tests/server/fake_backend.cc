@@ -95,6 +95,11 @@ engine::CompletionOutcome FakeBackend::complete(const engine::CompletionJob& job
     }
     ++produced;
     for (unsigned char c : piece) out.context.push_back(c);
+    if (job.on_logprob) {  // one "token" per piece: its text at -0.25, then made-up alternatives
+      engine::GeneratedLogprob lp{{piece, -0.25}, {}};
+      for (int i = 0; i < job.top_logprobs; ++i) lp.top.push_back({i == 0 ? piece : "alt" + std::to_string(i), -0.25 - i});
+      job.on_logprob(std::move(lp));
+    }
     if (!job.on_piece(piece)) {
       ++world_->cancels;
       out.done_reason = "cancelled";

@@ -7,14 +7,7 @@
 namespace hearth::testing {
 namespace {
 
-class ResponsesServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ts = std::make_unique<TestServer>();
-    add_fake_model(*ts->store, "fake", "FAKE-GGUF-A");
-  }
-  std::unique_ptr<TestServer> ts;
-};
+using ResponsesServerTest = FakeModelServerTest;
 
 TEST_F(ResponsesServerTest, NonStreamedTextAndFunctionCall) {
   ts->world->reply = "Hello there.";

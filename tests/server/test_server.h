@@ -1,6 +1,7 @@
 #pragma once
 // An in-process server over a temporary store and the fake backend, on a free loopback port.
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -56,6 +57,16 @@ class TestServer {
   std::string dir;
   server::ServerConfig config;
   int port = 0;
+};
+
+// A fresh server over the fake backend with one model, "fake".
+class FakeModelServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ts = std::make_unique<TestServer>();
+    add_fake_model(*ts->store, "fake", "FAKE-GGUF-A");
+  }
+  std::unique_ptr<TestServer> ts;
 };
 
 // Polls `pred` for up to 10 s (a bound for a stuck server, not a timing assertion).
