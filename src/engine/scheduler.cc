@@ -23,7 +23,6 @@ Scheduler::Lease& Scheduler::Lease::operator=(Lease&& o) noexcept {
     generation_ = o.generation_;
     backend_ = std::move(o.backend_);
     keep_alive_ = o.keep_alive_;
-    load_seconds_ = o.load_seconds_;
     o.owner_ = nullptr;
     o.backend_.reset();
   }
@@ -97,14 +96,13 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
     }
   } unqueue{this, &queued};
 
-  auto make_lease = [&](Entry& e, double load_seconds) {
+  auto make_lease = [&](Entry& e) {
     Lease lease;
     lease.owner_ = this;
     lease.name_ = spec.name;
     lease.generation_ = e.generation;
     lease.backend_ = e.backend;
     lease.keep_alive_ = keep_alive;
-    lease.load_seconds_ = load_seconds;
     return lease;
   };
 
@@ -130,7 +128,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
         e.unload_when_idle = false;
         e.last_used = SteadyClock::now();
         reaper_cv_.notify_all();
-        return make_lease(e, 0);
+        return make_lease(e);
       }
     } else if (it == models_.end() && make_room(estimate, graveyard)) {
       Entry& e = models_[spec.name];
@@ -169,7 +167,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       loaded.last_used = SteadyClock::now();
       cv_.notify_all();
       HEARTH_LOG_INFO("loaded " + spec.name + " in " + std::to_string(seconds) + " s");
-      return make_lease(loaded, seconds);
+      return make_lease(loaded);
     }
     if (!graveyard.empty()) continue;
     // Wait for a slot, a load or an unload.

@@ -59,7 +59,6 @@ class Scheduler {
     Lease& operator=(Lease&& o) noexcept;
     ~Lease() { release(); }
     ModelBackend& backend() const { return *backend_; }
-    double load_seconds() const { return load_seconds_; }
     void release();
     explicit operator bool() const { return backend_ != nullptr; }
 
@@ -70,7 +69,6 @@ class Scheduler {
     uint64_t generation_ = 0;
     std::shared_ptr<ModelBackend> backend_;
     std::optional<Nanos> keep_alive_;
-    double load_seconds_ = 0;
   };
 
   Scheduler(SchedulerOptions options, std::shared_ptr<BackendLoader> loader);
