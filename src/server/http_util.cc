@@ -48,14 +48,20 @@ void send_error(httplib::Response& res, const Error& e) {
   send_error(res, status, e.what());
 }
 
+void send_error(httplib::Response& res, ErrorShape shape, int status, const std::string& message) {
+  switch (shape) {
+    case ErrorShape::ollama: send_error(res, status, message); return;
+    case ErrorShape::openai: send_json(res, status, api::openai_error(status, message)); return;
+    case ErrorShape::anthropic: send_json(res, status, api::anthropic_error(status, message)); return;
+  }
+}
+
 void send_error(httplib::Response& res, ErrorShape shape, const Error& e) {
   if (shape == ErrorShape::ollama) {
     send_error(res, e);
     return;
   }
-  const int status = status_for(e.code());
-  send_json(res, status, shape == ErrorShape::openai ? api::openai_error(status, e.what())
-                                                     : api::anthropic_error(status, e.what()));
+  send_error(res, shape, status_for(e.code()), e.what());
 }
 
 api::Json Call::json_body() const {

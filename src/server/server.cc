@@ -103,6 +103,15 @@ void add_route(State& s, const Route& route) {
   else HEARTH_CHECK(false);
 }
 
+// The error shape of the first route `path` matches; Ollama's for unknown paths.
+ErrorShape error_shape_of(const std::string& path) {
+  const auto& table = route_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (std::regex_match(path, route_patterns()[i])) return table[i].errors;
+  }
+  return ErrorShape::ollama;
+}
+
 bool method_has_reader(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
@@ -168,7 +177,8 @@ httplib::Server::HandlerResponse pre_route(State& s, const httplib::Request& req
   if (!s.config.api_key.empty() && !liveness &&
       !bearer_matches(req.get_header_value("Authorization"), s.config.api_key) &&
       !bearer_matches("Bearer " + req.get_header_value("x-api-key"), s.config.api_key)) {
-    send_error(res, 401, "unauthorized");
+    // In the error shape of the API asked (an SDK raises its own authentication error from it).
+    send_error(res, error_shape_of(req.path), 401, "unauthorized");
     return httplib::Server::HandlerResponse::Handled;
   }
 

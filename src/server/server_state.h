@@ -103,6 +103,7 @@ const std::vector<Route>& route_table();
 
 // `e` (status from status_for) in the route's error shape.
 void send_error(httplib::Response& res, ErrorShape shape, const Error& e);
+void send_error(httplib::Response& res, ErrorShape shape, int status, const std::string& message);
 
 // Handlers, one file per group.
 void handle_root(Call&);  // model_handlers.cc

@@ -121,6 +121,7 @@ TEST_F(AnthropicServerTest, ApiKeyFromXApiKeyHeader) {
   auto r = ts->client().Post("/v1/messages", {{"x-api-key", "wrong"}}, body, "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(Json::parse(r->body)["error"]["type"], "authentication_error");  // the SDK's AuthenticationError
   r = ts->client().Post("/v1/messages", {{"x-api-key", "s3cret"}, {"anthropic-version", "2023-06-01"}}, body,
                         "application/json");
   ASSERT_TRUE(r);
