@@ -13,10 +13,12 @@ PACKAGES=(
 )
 # The web page's browser tests (web/test): headless chromium, and a font for its text.
 PACKAGES+=(chromium chromium-driver fonts-dejavu-core)
-# Node.js and npm build and test the web page (web/). A machine may have them from elsewhere
-# (NodeSource's nodejs bundles npm and conflicts with Debian's npm package): only ask Debian for
-# them when there is no npm at all.
-if ! command -v npm >/dev/null; then PACKAGES+=(nodejs npm); fi
+# Node.js and npm build and test the web page (web/) and run the npm client tests (tests/e2e/npm).
+# A Node already on PATH (NodeSource, nvm) is kept: NodeSource's nodejs bundles npm and conflicts
+# with Debian's npm package. Debian's own packages are installed only when there is none.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -57,18 +57,6 @@ bool read_include_usage(const Json& b) {
   return get_bool(*it, "include_usage", false);
 }
 
-// Image parts: data URLs only.
-std::string image_from_url(const std::string& url) {
-  if (url.rfind("data:", 0) == 0) {
-    auto comma = url.find(',');
-    if (comma == std::string::npos || url.find(";base64") == std::string::npos) {
-      throw bad("invalid image input");
-    }
-    return url.substr(comma + 1);
-  }
-  throw bad("image URLs are not currently supported, please use base64 encoded data instead");
-}
-
 Message read_message(const Json& m, const std::map<std::string, std::string>& call_names) {
   if (!m.is_object()) throw bad("invalid message: expected an object");
   Message msg;
@@ -88,7 +76,7 @@ Message read_message(const Json& m, const std::map<std::string, std::string>& ca
           std::string url;
           if (iu != part.end() && iu->is_string()) url = iu->get<std::string>();
           else if (iu != part.end() && iu->is_object()) url = get_string(*iu, "url");
-          msg.images.push_back(image_from_url(url));
+          msg.images.push_back(image_from_data_url(url));
         } else {
           throw bad("invalid message content type: " + type);
         }
@@ -158,13 +146,7 @@ OpenAIChatRequest parse_openai_chat(const Json& b) {
   if (auto it = b.find("reasoning"); effort.empty() && it != b.end() && it->is_object()) {
     effort = get_string(*it, "effort");
   }
-  if (!effort.empty()) {
-    if (effort == "none") r.think = "false";
-    else if (effort == "minimal") r.think = "low";
-    else if (effort == "low" || effort == "medium" || effort == "high" || effort == "max") r.think = effort;
-    else if (effort == "xhigh" || effort == "ultra") r.think = "max";
-    else throw bad("invalid reasoning value: '" + effort + "' (must be \"none\", \"minimal\", \"low\", \"medium\", \"high\", or \"max\")");
-  }
+  if (!effort.empty()) r.think = think_from_reasoning_effort(effort);
   r.logprobs = get_bool(b, "logprobs", false);
   if (auto it = b.find("top_logprobs"); it != b.end() && it->is_number_integer()) {
     r.top_logprobs = it->get<int>();
@@ -184,9 +166,38 @@ OpenAICompletionRequest parse_openai_completion(const Json& b) {
   g.prompt = get_string(b, "prompt");
   g.suffix = get_string(b, "suffix");
   g.stream = get_bool(b, "stream", false);
+  // The legacy API's `logprobs` is a count of alternatives; as in Ollama, 0 (or none) is off.
+  if (auto it = b.find("logprobs"); it != b.end() && !it->is_null()) {
+    if (!it->is_number_integer()) throw bad("invalid value for 'logprobs': expected an integer");
+    const int64_t n = it->get<int64_t>();
+    if (n < 0 || n > 20) throw bad("logprobs must be between 0 and 20");
+    g.logprobs = n > 0;
+    g.top_logprobs = static_cast<int>(n);
+  }
   out.include_usage = read_include_usage(b);
   read_sampling(b, g.options);
   return out;
+}
+
+std::string image_from_data_url(const std::string& url) {
+  if (url.rfind("data:", 0) == 0) {
+    auto comma = url.find(',');
+    if (comma == std::string::npos || url.find(";base64") == std::string::npos) {
+      throw bad("invalid image input");
+    }
+    return url.substr(comma + 1);
+  }
+  throw bad("image URLs are not currently supported, please use base64 encoded data instead");
+}
+
+std::optional<std::string> think_from_reasoning_effort(const std::string& effort) {
+  if (effort.empty()) return std::nullopt;
+  if (effort == "none") return "false";
+  if (effort == "minimal") return "low";
+  if (effort == "low" || effort == "medium" || effort == "high" || effort == "max") return effort;
+  if (effort == "xhigh" || effort == "ultra") return "max";
+  throw bad("invalid reasoning value: \"" + effort +
+            "\" (must be \"minimal\", \"low\", \"medium\", \"high\", \"xhigh\", \"ultra\", \"max\", or \"none\")");
 }
 
 Json openai_error(int status, const std::string& message) {

@@ -2,6 +2,7 @@
 // The OpenAI-compatible surface (ollama-compat.md section 2): requests are translated into the
 // native ones, with OpenAI's defaults (temperature and top_p 1.0), and errors use OpenAI's shape.
 
+#include <optional>
 #include <string>
 
 #include "api/requests.h"
@@ -21,6 +22,12 @@ struct OpenAICompletionRequest {
 // Throw Error(invalid_argument) with OpenAI-style messages ("[] is too short - 'messages'").
 OpenAIChatRequest parse_openai_chat(const Json& body);
 OpenAICompletionRequest parse_openai_completion(const Json& body);
+
+// The base64 payload of a data: URL (image parts); other URLs are a 400, as in Ollama.
+std::string image_from_data_url(const std::string& url);
+
+// reasoning effort -> think: none false, minimal low, low/medium/high/max, xhigh/ultra max.
+std::optional<std::string> think_from_reasoning_effort(const std::string& effort);
 
 // {"error":{"message","type","param":null,"code":null}}; type from the HTTP status.
 Json openai_error(int status, const std::string& message);

@@ -124,8 +124,8 @@ void Options::overlay(const Options& t) {
 #undef HEARTH_OVERLAY
 }
 
-engine::SamplingParams Options::sampling() const {
-  engine::SamplingParams s;
+sample::SamplerOptions Options::sampling() const {
+  sample::SamplerOptions s;
   if (temperature) s.temperature = *temperature;
   if (top_k) s.top_k = *top_k;
   if (top_p) s.top_p = *top_p;

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/model_backend.h"
+#include "sample/sampler.h"
 
 namespace hearth::api {
 
@@ -32,7 +32,7 @@ struct Options {
   // Fields set in `top` replace ours.
   void overlay(const Options& top);
 
-  engine::SamplingParams sampling() const;
+  sample::SamplerOptions sampling() const;
 };
 
 }  // namespace hearth::api

@@ -172,6 +172,15 @@ void validate_format(const Json& v) {
               "invalid format: " + v.dump() + "; expected \"json\" or a valid JSON Schema object");
 }
 
+std::string tool_name_for(const std::vector<Message>& history, const std::string& call_id) {
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    for (const auto& c : it->tool_calls) {
+      if (c.id == call_id) return c.name;
+    }
+  }
+  return "";
+}
+
 Message parse_message(const Json& m) {
   if (!m.is_object()) throw field_error("messages", "an array of objects");
   Message msg;

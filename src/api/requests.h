@@ -8,25 +8,13 @@
 #include <vector>
 
 #include "api/options.h"
+#include "chat/message.h"
 
 namespace hearth::api {
 
-struct ToolCall {
-  std::string id;
-  int index = 0;
-  std::string name;
-  Json arguments = Json::object();
-};
-
-struct Message {
-  std::string role;  // lowercased
-  std::string content;
-  std::string thinking;
-  std::vector<std::string> images;  // base64
-  std::vector<ToolCall> tool_calls;
-  std::string tool_name;
-  std::string tool_call_id;
-};
+// The conversation types are chat's (one definition from the wire to the templates).
+using ToolCall = chat::ToolCall;
+using Message = chat::Message;
 
 struct GenerateRequest {
   std::string model;
@@ -69,6 +57,10 @@ Json parse_body(const std::string& body);
 GenerateRequest parse_generate_request(const Json& body);
 ChatRequest parse_chat_request(const Json& body);
 Message parse_message(const Json& m);
+
+// The function name of the tool call `call_id` in `history` (latest first), or "": tool results
+// of the OpenAI-style APIs carry only the call's id, and templates print the name.
+std::string tool_name_for(const std::vector<Message>& history, const std::string& call_id);
 
 // keep_alive: a duration string ("5m", "-1m", "0") or a number of seconds.
 std::optional<std::chrono::nanoseconds> parse_keep_alive_field(const Json& v);

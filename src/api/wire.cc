@@ -68,6 +68,35 @@ std::string format_duration(std::chrono::nanoseconds d) {
   return out;
 }
 
+std::string sse_event(const std::string& name, const Json& data) {
+  return "event: " + name + "\ndata: " + data.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
+}
+
+Json logprobs_json(const std::vector<engine::GeneratedLogprob>& logprobs) {
+  auto token = [](const engine::TokenLogprob& t) {
+    Json j = Json::object();
+    j["token"] = t.token;
+    j["logprob"] = t.logprob;
+    if (!t.token.empty()) {
+      Json bytes = Json::array();
+      for (unsigned char c : t.token) bytes.push_back(static_cast<int>(c));
+      j["bytes"] = std::move(bytes);
+    }
+    return j;
+  };
+  Json out = Json::array();
+  for (const auto& lp : logprobs) {
+    Json j = token(lp.chosen);
+    if (!lp.top.empty()) {
+      Json top = Json::array();
+      for (const auto& t : lp.top) top.push_back(token(t));
+      j["top_logprobs"] = std::move(top);
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 std::string random_call_id() {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/requests.h"
+#include "engine/model_backend.h"
 
 namespace hearth::api {
 
@@ -20,6 +21,14 @@ std::string format_duration(std::chrono::nanoseconds d);
 
 // "call_" + 8 lowercase alphanumerics.
 std::string random_call_id();
+
+// A server-sent event with a name: "event: NAME\ndata: JSON\n\n" (Anthropic's and the Responses
+// API's streams; invalid UTF-8 replaced).
+std::string sse_event(const std::string& name, const Json& data);
+
+// Ollama's logprobs: [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}] (bytes
+// and top_logprobs left out when empty). The same array is OpenAI's choices[].logprobs.content.
+Json logprobs_json(const std::vector<engine::GeneratedLogprob>& logprobs);
 
 // Native tool calls: [{id, function:{index, name, arguments:{...}}}].
 Json tool_calls_json(const std::vector<ToolCall>& calls);

@@ -1,6 +1,8 @@
 #pragma once
-// Plain chat types the server fills from the wire format (Ollama /api/chat, OpenAI /v1).
-// Tool definitions stay JSON values: their schema is the client's, and templates print it.
+// The one message type of a conversation, from every wire format (Ollama /api/chat, OpenAI /v1,
+// Anthropic /v1/messages, the Responses API) through the server and the engine to the chat
+// templates. Tool definitions stay JSON values: their schema is the client's, and templates
+// print it.
 
 #include <string>
 #include <vector>
@@ -23,8 +25,16 @@ struct Message {
   std::vector<ToolCall> tool_calls;
   std::string tool_name;     // role "tool": which function produced this result
   std::string tool_call_id;  // role "tool": the call it answers
-  std::vector<std::string> images;  // raw image bytes (the wire carries base64)
+  std::vector<std::string> images;  // base64, as the wire carries them
 };
+
+// A message with only a role and text.
+inline Message text_message(std::string role, std::string content) {
+  Message m;
+  m.role = std::move(role);
+  m.content = std::move(content);
+  return m;
+}
 
 // {type:"function", function:{name, description, parameters}} as the client sent it.
 using ToolDefinition = nlohmann::ordered_json;

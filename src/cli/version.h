@@ -1,5 +1,8 @@
 #pragma once
 
+#include "server/server.h"
+
 namespace hearth {
-inline constexpr const char* kVersion = "0.1.0";
+// The client's version, compared with the server's /api/version answer by `hearth -v`.
+inline constexpr const char* kVersion = server::kHearthVersion;
 }

@@ -1,8 +1,8 @@
 #pragma once
 // What the scheduler and the server's handlers need from one loaded model, as a small abstract
 // interface so the server can be driven by a fake in tests. The real implementation adapts
-// engine::Runner (runner_backend.cc). Nothing here knows HTTP or JSON: tool definitions and
-// tool-call arguments travel as JSON text the chat templates consume as they are.
+// engine::Runner (runner_backend.cc). Nothing here knows HTTP; conversations are chat::Message
+// (the one message type), tool definitions JSON text the chat templates consume as they are.
 
 #include <cstdint>
 #include <functional>
@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "chat/message.h"
+#include "sample/sampler.h"
 
 namespace hearth::engine {
 
@@ -27,54 +30,42 @@ struct ModelFacts {
   bool thinking = false;            // the template understands a thinking switch
   bool tools = false;               // the template renders tools
   bool insert = false;              // fill-in-middle (suffix) supported
+  bool vision = false;              // takes images (none does yet: there is no projector support)
 };
 
-// Sampling and decoding knobs, already merged (defaults < model params < request options).
-struct SamplingParams {
-  float temperature = 0.8f;
-  int top_k = 40;
-  float top_p = 0.9f;
-  float min_p = 0.0f;
-  float typical_p = 1.0f;
-  float repeat_penalty = 1.0f;
-  int repeat_last_n = 64;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
-  int64_t seed = -1;
-};
-
-struct ToolCallText {
-  std::string id;              // "call_xxxxxxxx"; may be empty in history
-  std::string name;
-  std::string arguments_json;  // a JSON object, serialized
-};
-
-struct PromptMessage {
-  std::string role;  // system, user, assistant, tool
-  std::string content;
-  std::string thinking;
-  std::vector<ToolCallText> tool_calls;
-  std::string tool_name;
-  std::string tool_call_id;
-  size_t image_count = 0;
-};
-
-// Everything a chat template needs. `template_override` (Modelfile TEMPLATE or the request's
-// `template`) replaces the model's own template when non-empty.
+// Everything a chat template needs. Which template renders is chat::choose_template's rule: the
+// request's own `template` first, then the Modelfile's Go TEMPLATE or the GGUF's Jinja one.
 struct RenderRequest {
-  std::vector<PromptMessage> messages;
+  std::vector<chat::Message> messages;
   std::string tools_json;              // JSON array of tool definitions, or empty
   std::optional<std::string> think;    // unset, "true", "false", "low", "medium", "high", "max"
-  std::string template_override;
+  std::string request_template;        // the request's `template` (/api/generate), Go syntax
+  std::string modelfile_template;      // the Modelfile's (or registry's) Go TEMPLATE
+  bool prefer_go_template = true;      // HEARTH_GO_TEMPLATE: the Go TEMPLATE over the GGUF's Jinja
+  // Ollama's filterThinkTags: <think> blocks are removed from assistant turns before the last user
+  // message (the server sets it for the qwen3 family and models named deepseek-r1).
+  bool strip_earlier_thinking = false;
   std::string suffix;                  // fill-in-middle suffix (generate)
   bool add_generation_prompt = true;
+};
+
+// A token's log-probability in the model's distribution, with the token's text.
+struct TokenLogprob {
+  std::string token;
+  double logprob = 0;
+};
+// One generated token's and its likeliest alternatives' (Ollama's logprobs / top_logprobs).
+struct GeneratedLogprob {
+  TokenLogprob chosen;
+  std::vector<TokenLogprob> top;
 };
 
 // One piece of parsed model output.
 struct OutputDelta {
   std::string content;
   std::string thinking;
-  std::vector<ToolCallText> tool_calls;
+  std::vector<chat::ToolCall> tool_calls;  // ids may be empty (the server assigns them)
+  std::vector<GeneratedLogprob> logprobs;  // of the tokens generated since the last delta
   bool empty() const { return content.empty() && thinking.empty() && tool_calls.empty(); }
 };
 
@@ -88,7 +79,7 @@ class OutputParser {
 
 struct CompletionJob {
   std::vector<int32_t> prompt;  // tokens, already fitted to the context
-  SamplingParams sampling;
+  sample::SamplerOptions sampling;  // merged: defaults < model params < request options
   int num_predict = -1;         // -1: until the context is full
   std::vector<std::string> stop;
   int num_keep = 4;
@@ -97,6 +88,10 @@ struct CompletionJob {
   // Called with each decoded piece of text (stop strings already held back and removed).
   // Returning false cancels the sequence at once and frees its slot (the client is gone).
   std::function<bool(std::string_view piece)> on_piece;
+  // When set: called for each generated token, before its text reaches on_piece, with its
+  // log-probability and `top_logprobs` alternatives.
+  std::function<void(GeneratedLogprob)> on_logprob;
+  int top_logprobs = 0;
 };
 
 struct CompletionOutcome {

@@ -440,6 +440,7 @@ bool Runner::step() {
     }
     s.result.context.push_back(t);
     ++s.result.eval_count;
+    if (s.req->on_logprobs) s.req->on_logprobs(sample::logprobs_of(row_logits, t, s.req->top_logprobs));
     if (!emit(s, s.decoder->push(t))) {
       finish(s, "cancelled");
     } else if (s.stop->stopped()) {

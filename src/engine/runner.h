@@ -20,6 +20,7 @@
 
 #include "model/model.h"
 #include "sample/grammar_sampler.h"
+#include "sample/logprobs.h"
 #include "sample/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -52,6 +53,10 @@ struct CompletionRequest {
   // Each piece of generated text (valid UTF-8, stop strings held back and cut). Returning false
   // cancels the request (done_reason "cancelled").
   std::function<bool(std::string_view piece)> on_piece;
+  // When set, called for every generated token (before its text reaches on_piece) with its
+  // log-probability in the model's distribution and the `top_logprobs` likeliest alternatives.
+  std::function<void(const sample::Logprobs&)> on_logprobs;
+  int top_logprobs = 0;
 };
 
 // How an embedding is pooled from the final normed hidden states of an input's tokens

@@ -37,31 +37,6 @@ chat::ThinkSetting think_setting(const std::optional<std::string>& think, bool c
   return t;
 }
 
-std::vector<chat::Message> to_chat_messages(const std::vector<PromptMessage>& in) {
-  std::vector<chat::Message> out;
-  out.reserve(in.size());
-  for (const auto& m : in) {
-    chat::Message c;
-    c.role = m.role;
-    c.content = m.content;
-    c.thinking = m.thinking;
-    c.tool_name = m.tool_name;
-    c.tool_call_id = m.tool_call_id;
-    int index = 0;
-    for (const auto& t : m.tool_calls) {
-      chat::ToolCall call;
-      call.id = t.id;
-      call.index = index++;
-      call.name = t.name;
-      OJson args = OJson::parse(t.arguments_json, nullptr, false);
-      call.arguments = args.is_object() ? args : OJson::object();
-      c.tool_calls.push_back(std::move(call));
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
 // chat/'s thinking splitter followed by its tool-call parser over the content part.
 class ChatOutputParser : public OutputParser {
  public:
@@ -108,7 +83,7 @@ class ChatOutputParser : public OutputParser {
     }
   }
   static void take_calls(OutputDelta& d, const std::vector<chat::ToolCall>& calls) {
-    for (const auto& c : calls) d.tool_calls.push_back({c.id, c.name, c.arguments.dump()});
+    d.tool_calls.insert(d.tool_calls.end(), calls.begin(), calls.end());
   }
 
   std::optional<chat::ThinkingParser> thinking_;
@@ -148,7 +123,8 @@ class RunnerBackend : public ModelBackend {
   }
 
   std::string render(const RenderRequest& r) const override {
-    chat::TemplateChoice choice = chat::choose_template("", r.template_override, facts_.chat_template);
+    chat::TemplateChoice choice =
+        chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
     std::vector<chat::ToolDefinition> tools;
     if (!r.tools_json.empty()) {
@@ -157,9 +133,8 @@ class RunnerBackend : public ModelBackend {
         for (auto& x : t) tools.push_back(x);
       }
     }
-    std::vector<chat::Message> messages = to_chat_messages(r.messages);
-    // Ollama strips <think> blocks from earlier assistant turns for the Qwen3 family.
-    if (facts_.arch.rfind("qwen3", 0) == 0) chat::filter_think_tags(messages);
+    std::vector<chat::Message> messages = r.messages;
+    if (r.strip_earlier_thinking) chat::filter_think_tags(messages);
     try {
       if (choice.kind == chat::TemplateKind::jinja) {
         chat::PromptInputs in;
@@ -192,7 +167,8 @@ class RunnerBackend : public ModelBackend {
   }
 
   std::unique_ptr<OutputParser> make_output_parser(const RenderRequest& r, std::string_view prompt) const override {
-    chat::TemplateChoice choice = chat::choose_template("", r.template_override, facts_.chat_template);
+    chat::TemplateChoice choice =
+        chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     std::optional<chat::ThinkingParser> thinking;
     chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
     if (think.enabled) {
@@ -220,20 +196,23 @@ class RunnerBackend : public ModelBackend {
   CompletionOutcome complete(const CompletionJob& job) override {
     CompletionRequest req;
     req.prompt = job.prompt;
-    req.sampling.temperature = job.sampling.temperature;
-    req.sampling.top_k = job.sampling.top_k;
-    req.sampling.top_p = job.sampling.top_p;
-    req.sampling.min_p = job.sampling.min_p;
-    req.sampling.typical_p = job.sampling.typical_p;
-    req.sampling.repeat_penalty = job.sampling.repeat_penalty;
-    req.sampling.repeat_last_n = job.sampling.repeat_last_n;
-    req.sampling.presence_penalty = job.sampling.presence_penalty;
-    req.sampling.frequency_penalty = job.sampling.frequency_penalty;
-    req.sampling.seed = job.sampling.seed;
+    req.sampling = job.sampling;
     req.num_predict = job.num_predict;
     req.stop = job.stop;
     req.num_keep = job.num_keep;
     req.on_piece = job.on_piece;
+    if (job.on_logprob) {
+      req.top_logprobs = job.top_logprobs;
+      req.on_logprobs = [this, &job](const sample::Logprobs& lp) {
+        auto text = [this](const sample::TokenLogprob& t) {
+          return TokenLogprob{runner_->detokenize(std::span<const int32_t>(&t.token, 1)), t.logprob};
+        };
+        GeneratedLogprob g;
+        g.chosen = text(lp.chosen);
+        for (const auto& t : lp.top) g.top.push_back(text(t));
+        job.on_logprob(std::move(g));
+      };
+    }
     req.format = job.format;
     if (!req.format.empty() && job.thinking && facts_.thinking && !job.prompt.empty()) {
       // Thinking on and a prompt that opens it: the thinking stays free and the answer after the

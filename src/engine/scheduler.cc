@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <future>
 
 #include "util/error.h"
 #include "util/log.h"
@@ -22,7 +23,6 @@ Scheduler::Lease& Scheduler::Lease::operator=(Lease&& o) noexcept {
     generation_ = o.generation_;
     backend_ = std::move(o.backend_);
     keep_alive_ = o.keep_alive_;
-    load_seconds_ = o.load_seconds_;
     o.owner_ = nullptr;
     o.backend_.reset();
   }
@@ -96,14 +96,13 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
     }
   } unqueue{this, &queued};
 
-  auto make_lease = [&](Entry& e, double load_seconds) {
+  auto make_lease = [&](Entry& e) {
     Lease lease;
     lease.owner_ = this;
     lease.name_ = spec.name;
     lease.generation_ = e.generation;
     lease.backend_ = e.backend;
     lease.keep_alive_ = keep_alive;
-    lease.load_seconds_ = load_seconds;
     return lease;
   };
 
@@ -129,7 +128,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
         e.unload_when_idle = false;
         e.last_used = SteadyClock::now();
         reaper_cv_.notify_all();
-        return make_lease(e, 0);
+        return make_lease(e);
       }
     } else if (it == models_.end() && make_room(estimate, graveyard)) {
       Entry& e = models_[spec.name];
@@ -144,7 +143,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       auto started = SteadyClock::now();
       std::unique_ptr<ModelBackend> backend;
       try {
-        backend = loader_->load(spec);
+        backend = load_with_timeout(spec);
       } catch (...) {
         lk.lock();
         auto again = models_.find(spec.name);
@@ -168,7 +167,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       loaded.last_used = SteadyClock::now();
       cv_.notify_all();
       HEARTH_LOG_INFO("loaded " + spec.name + " in " + std::to_string(seconds) + " s");
-      return make_lease(loaded, seconds);
+      return make_lease(loaded);
     }
     if (!graveyard.empty()) continue;
     // Wait for a slot, a load or an unload.
@@ -192,6 +191,22 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       if (gone) throw Error(ErrorCode::cancelled, "request canceled");
     }
   }
+}
+
+std::unique_ptr<ModelBackend> Scheduler::load_with_timeout(const LoadSpec& spec) {
+  if (options_.load_timeout.count() <= 0) return loader_->load(spec);
+  // The load runs on its own thread so that the request can give up on it; the thread owns
+  // everything it touches (the loader is shared), so it may outlive this call or the scheduler.
+  auto task = std::make_shared<std::packaged_task<std::unique_ptr<ModelBackend>()>>(
+      [loader = loader_, spec] { return loader->load(spec); });
+  std::future<std::unique_ptr<ModelBackend>> result = task->get_future();
+  std::thread([task] { (*task)(); }).detach();
+  if (result.wait_for(options_.load_timeout) == std::future_status::timeout) {
+    // Ollama's text; it reports load progress, which an in-process mmap load does not have.
+    HEARTH_LOG_WARN("load of " + spec.name + " exceeded HEARTH_LOAD_TIMEOUT; giving up on it");
+    throw Error(ErrorCode::internal, "timed out waiting for llama runner to start - progress 0.00 - ");
+  }
+  return result.get();
 }
 
 void Scheduler::release(const std::string& name, uint64_t generation,

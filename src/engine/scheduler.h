@@ -31,6 +31,9 @@ struct SchedulerOptions {
   size_t max_queue = 512;       // requests that may wait for a slot or a load
   uint64_t memory_budget = 0;   // bytes; 0 = unlimited
   Nanos default_keep_alive = std::chrono::minutes(5);  // negative: forever
+  // How long a load may take before the request fails (HEARTH_LOAD_TIMEOUT, Ollama's 5m); zero
+  // or negative: no limit. The abandoned load finishes in the background and is discarded.
+  Nanos load_timeout = std::chrono::minutes(5);
 };
 
 struct LoadedModelInfo {
@@ -56,7 +59,6 @@ class Scheduler {
     Lease& operator=(Lease&& o) noexcept;
     ~Lease() { release(); }
     ModelBackend& backend() const { return *backend_; }
-    double load_seconds() const { return load_seconds_; }
     void release();
     explicit operator bool() const { return backend_ != nullptr; }
 
@@ -67,7 +69,6 @@ class Scheduler {
     uint64_t generation_ = 0;
     std::shared_ptr<ModelBackend> backend_;
     std::optional<Nanos> keep_alive_;
-    double load_seconds_ = 0;
   };
 
   Scheduler(SchedulerOptions options, std::shared_ptr<BackendLoader> loader);
@@ -78,7 +79,8 @@ class Scheduler {
   // Waits for a slot on `spec.name` (loading it first when needed). `keep_alive` unset means the
   // default. Throws Error(resource_exhausted, kServerBusyMessage) when the queue is full,
   // Error(cancelled, "request canceled") when `cancelled` turns true while waiting, and the
-  // loader's error when loading fails.
+  // loader's error when loading fails, or Error(internal, "timed out waiting for llama runner to
+  // start - progress 0.00 - ") when it takes longer than load_timeout.
   Lease acquire(const LoadSpec& spec, std::optional<Nanos> keep_alive,
                 const std::function<bool()>& cancelled);
 
@@ -109,6 +111,8 @@ class Scheduler {
   // models stand in the way. Unloaded backends go to `graveyard` to be destroyed unlocked.
   bool make_room(uint64_t bytes, std::vector<std::shared_ptr<ModelBackend>>& graveyard);
   uint64_t used_bytes() const;
+  // loader_->load(spec), bounded by options_.load_timeout.
+  std::unique_ptr<ModelBackend> load_with_timeout(const LoadSpec& spec);
   void reaper_loop();
 
   SchedulerOptions options_;

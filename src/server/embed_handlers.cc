@@ -36,7 +36,7 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   engine::Scheduler::Lease lease =
       s.scheduler->acquire(load_spec_for(s, m, opts), r.keep_alive, [&probe] { return !probe.alive(); });
   Embedded out;
-  out.load_ns = static_cast<int64_t>(lease.load_seconds() * 1e9);
+  out.load_ns = ns_since(started);  // as generate: request start to model ready
   if (r.inputs.empty()) {
     out.total_ns = ns_since(started);
     return out;
@@ -67,9 +67,13 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   return out;
 }
 
-void handle_embed(State& s, const httplib::Request& req, httplib::Response& res,
-                  const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+}  // namespace
+
+void handle_embed(Call& call) {
+  State& s = call.s;
+  const httplib::Request& req = call.req;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::EmbedRequest r = api::parse_embed_request(body);
   Embedded e = run_embed(s, req, r);
   Json j = Json::object();
@@ -85,9 +89,11 @@ void handle_embed(State& s, const httplib::Request& req, httplib::Response& res,
   send_json(res, 200, j);
 }
 
-void handle_legacy_embeddings(State& s, const httplib::Request& req, httplib::Response& res,
-                              const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+void handle_legacy_embeddings(Call& call) {
+  State& s = call.s;
+  const httplib::Request& req = call.req;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::EmbedRequest r = api::parse_legacy_embeddings_request(body);
   Embedded e = run_embed(s, req, r);
   Json j = Json::object();
@@ -99,9 +105,11 @@ void handle_legacy_embeddings(State& s, const httplib::Request& req, httplib::Re
   send_json(res, 200, j);
 }
 
-void handle_openai_embeddings(State& s, const httplib::Request& req, httplib::Response& res,
-                              const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+void handle_openai_embeddings(Call& call) {
+  State& s = call.s;
+  const httplib::Request& req = call.req;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::OpenAIEmbedRequest r = api::parse_openai_embed(body);
   Embedded e = run_embed(s, req, r.embed);
   Json data = Json::array();
@@ -123,39 +131,6 @@ void handle_openai_embeddings(State& s, const httplib::Request& req, httplib::Re
   usage["total_tokens"] = e.prompt_eval_count;
   j["usage"] = std::move(usage);
   send_json(res, 200, j);
-}
-
-}  // namespace
-
-void add_embed_routes(State& s) {
-  s.http.Post("/api/embed", [&s](const httplib::Request& req, httplib::Response& res,
-                                 const httplib::ContentReader& reader) {
-    request_log().route = "/api/embed";
-    try {
-      handle_embed(s, req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  });
-  s.http.Post("/api/embeddings", [&s](const httplib::Request& req, httplib::Response& res,
-                                      const httplib::ContentReader& reader) {
-    request_log().route = "/api/embeddings";
-    try {
-      handle_legacy_embeddings(s, req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  });
-  s.http.Post("/v1/embeddings", [&s](const httplib::Request& req, httplib::Response& res,
-                                     const httplib::ContentReader& reader) {
-    request_log().route = "/v1/embeddings";
-    try {
-      handle_openai_embeddings(s, req, res, reader);
-    } catch (const Error& e) {
-      const int status = status_for(e.code());
-      send_json(res, status, api::openai_error(status, e.what()));
-    }
-  });
 }
 
 }  // namespace hearth::server

@@ -12,19 +12,6 @@ using api::Json;
 
 std::string now_utc() { return api::time_utc_nano(std::chrono::system_clock::now()); }
 
-// Everything a non-streamed answer gathers.
-struct Gathered {
-  std::string content, thinking;
-  std::vector<api::ToolCall> tool_calls;
-  void add(const engine::OutputDelta& d) {
-    content += d.content;
-    thinking += d.thinking;
-    for (const auto& t : d.tool_calls) {
-      tool_calls.push_back(to_api_tool_call(t, static_cast<int>(tool_calls.size())));
-    }
-  }
-};
-
 Json chat_message(const std::string& content, const std::string& thinking,
                   const std::vector<api::ToolCall>& calls) {
   Json msg = Json::object();
@@ -69,7 +56,7 @@ std::string line(const Json& j) {
 void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, bool stream,
              bool chat, ConnectionProbe probe) {
   std::shared_ptr<Run> run(std::move(run_owned));
-  auto final_chunk = [chat, run](const engine::CompletionOutcome& out, const Gathered* all) {
+  auto final_chunk = [chat, run](const engine::CompletionOutcome& out, const GatheredOutput* all) {
     Json j = chunk_head(run->requested_name);
     if (chat) {
       j["message"] = all ? chat_message(all->content, all->thinking, all->tool_calls)
@@ -78,6 +65,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
       j["response"] = all ? all->content : "";
       if (all && !all->thinking.empty()) j["thinking"] = all->thinking;
     }
+    if (all && !all->logprobs.empty()) j["logprobs"] = api::logprobs_json(all->logprobs);
     j["done"] = true;
     j["done_reason"] = out.done_reason;
     if (!chat && run->want_context) j["context"] = out.context;
@@ -86,15 +74,8 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
   };
 
   if (!stream) {
-    Gathered all;
-    auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
-      all.add(d);
-      return true;
-    }, probe);
-    if (out.done_reason == "cancelled") {
-      send_error(res, 499, "request canceled");
-      return;
-    }
+    engine::CompletionOutcome out;
+    GatheredOutput all = run_to_end(s, *run, probe, &out);
     send_json(res, 200, final_chunk(out, &all));
     return;
   }
@@ -125,6 +106,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               j["response"] = d.content;
               if (!d.thinking.empty()) j["thinking"] = d.thinking;
             }
+            if (!d.logprobs.empty()) j["logprobs"] = api::logprobs_json(d.logprobs);
             j["done"] = false;
             return write(j);
           }, *probe_ptr);
@@ -143,12 +125,15 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
       });
 }
 
-void handle_generate(State& s, const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+}  // namespace
+
+void handle_generate(Call& call) {
+  State& s = call.s;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::GenerateRequest r = api::parse_generate_request(body);
   if (r.model.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-  ConnectionProbe probe = probe_for(req);
+  ConnectionProbe probe = probe_for(call.req);
   Conversation c = conversation_from(r);
   if (r.prompt.empty() && r.suffix.empty() && !r.debug_render_only) {
     std::string reason = load_or_unload(s, c, probe);
@@ -163,12 +148,13 @@ void handle_generate(State& s, const httplib::Request& req, httplib::Response& r
   respond(s, res, std::move(run), r.stream, false, probe);
 }
 
-void handle_chat(State& s, const httplib::Request& req, httplib::Response& res,
-                 const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+void handle_chat(Call& call) {
+  State& s = call.s;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   api::ChatRequest r = api::parse_chat_request(body);
   if (r.model.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-  ConnectionProbe probe = probe_for(req);
+  ConnectionProbe probe = probe_for(call.req);
   Conversation c = conversation_from(r);
   if (r.messages.empty() && !r.debug_render_only) {
     std::string reason = load_or_unload(s, c, probe);
@@ -181,29 +167,6 @@ void handle_chat(State& s, const httplib::Request& req, httplib::Response& res,
     return;
   }
   respond(s, res, std::move(run), r.stream, true, probe);
-}
-
-}  // namespace
-
-void add_generate_routes(State& s) {
-  s.http.Post("/api/generate", [&s](const httplib::Request& req, httplib::Response& res,
-                                    const httplib::ContentReader& reader) {
-    request_log().route = "/api/generate";
-    try {
-      handle_generate(s, req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  });
-  s.http.Post("/api/chat", [&s](const httplib::Request& req, httplib::Response& res,
-                                const httplib::ContentReader& reader) {
-    request_log().route = "/api/chat";
-    try {
-      handle_chat(s, req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  });
 }
 
 }  // namespace hearth::server

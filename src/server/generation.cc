@@ -8,20 +8,6 @@ namespace hearth::server {
 
 namespace {
 
-engine::PromptMessage to_prompt_message(const api::Message& m) {
-  engine::PromptMessage p;
-  p.role = m.role;
-  p.content = m.content;
-  p.thinking = m.thinking;
-  p.tool_name = m.tool_name;
-  p.tool_call_id = m.tool_call_id;
-  p.image_count = m.images.size();
-  for (const auto& c : m.tool_calls) {
-    p.tool_calls.push_back({c.id, c.name, c.arguments.dump()});
-  }
-  return p;
-}
-
 bool think_requested(const std::optional<std::string>& think) {
   return think && *think != "false";
 }
@@ -60,6 +46,8 @@ Conversation conversation_from(const api::ChatRequest& r) {
   c.think = r.think;
   c.truncate = r.truncate;
   c.shift = r.shift;
+  c.logprobs = r.logprobs;
+  c.top_logprobs = r.top_logprobs;
   return c;
 }
 
@@ -78,8 +66,11 @@ Conversation conversation_from(const api::GenerateRequest& r) {
   c.think = r.think;
   c.truncate = r.truncate;
   c.shift = r.shift;
-  if (!r.system.empty()) c.messages.push_back(api::Message{"system", r.system, "", {}, {}, "", ""});
-  api::Message user{"user", r.prompt, "", r.images, {}, "", ""};
+  c.logprobs = r.logprobs;
+  c.top_logprobs = r.top_logprobs;
+  if (!r.system.empty()) c.messages.push_back(chat::text_message("system", r.system));
+  api::Message user = chat::text_message("user", r.prompt);
+  user.images = r.images;
   c.messages.push_back(std::move(user));
   return c;
 }
@@ -111,16 +102,28 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   engine::LoadSpec spec = load_spec_for(s, m, opts);
   run->lease = std::make_unique<engine::Scheduler::Lease>(
       s.scheduler->acquire(spec, c.keep_alive, [&probe] { return !probe.alive(); }));
-  run->load_ns = static_cast<int64_t>(run->lease->load_seconds() * 1e9);
+  // Ollama's load_duration runs from the request's start to the model being ready, so a warm
+  // model reports the few milliseconds of lookup and scheduling rather than nothing.
+  run->load_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - run->started).count();
   engine::ModelBackend& backend = run->lease->backend();
   const engine::ModelFacts& facts = backend.facts();
 
-  if (think_requested(c.think) && !facts.thinking) {
-    throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support thinking");
+  std::optional<std::string> think = c.think;
+  if (think_requested(think) && !facts.thinking) {
+    if (!c.relax_thinking) throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support thinking");
+    think.reset();
   }
   bool has_tools = c.tools.is_array() && !c.tools.empty();
   if (has_tools && !facts.tools) {
     throw Error(ErrorCode::invalid_argument, m.full_name + " does not support tools");
+  }
+  // Images reach no model yet; rather than answer as if it had seen them, refuse as Ollama does
+  // for a model without the vision capability.
+  const bool has_images = std::any_of(c.messages.begin(), c.messages.end(), [](const api::Message& msg) {
+    return !msg.images.empty();
+  });
+  if (has_images && !facts.vision) {
+    throw Error(ErrorCode::invalid_argument, m.full_name + " does not support vision");
   }
   if (!c.suffix.empty() && !facts.insert) {
     throw Error(ErrorCode::invalid_argument, "\"" + c.model + "\" does not support insert");
@@ -128,9 +131,14 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
 
   engine::RenderRequest render;
   render.tools_json = has_tools ? c.tools.dump() : "";
-  render.think = c.think;
-  if (!c.think && facts.thinking) render.think = "true";  // thinking models default to on
-  render.template_override = !c.template_text.empty() ? c.template_text : m.template_text;
+  render.think = think;
+  if (!think && facts.thinking) render.think = "true";  // thinking models default to on
+  render.request_template = c.template_text;
+  render.modelfile_template = m.template_text;
+  render.prefer_go_template = s.config.prefer_go_template;
+  // Ollama's rule (filterThinkTags): the qwen3 family, and any model named deepseek-r1.
+  render.strip_earlier_thinking = facts.arch.rfind("qwen3", 0) == 0 || m.entry.config.model_family == "qwen3" ||
+                                  m.entry.name.model == "deepseek-r1";
   render.suffix = c.suffix;
 
   const int num_ctx = backend.num_ctx();
@@ -143,7 +151,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     // the conversation brings its own.
     std::vector<api::Message> all;
     bool own_system = !c.messages.empty() && c.messages.front().role == "system";
-    if (!own_system && !m.system.empty()) all.push_back(api::Message{"system", m.system, "", {}, {}, "", ""});
+    if (!own_system && !m.system.empty()) all.push_back(chat::text_message("system", m.system));
     if (!c.is_generate || !c.context) all.insert(all.end(), m.messages.begin(), m.messages.end());
     all.insert(all.end(), c.messages.begin(), c.messages.end());
 
@@ -154,7 +162,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     for (;;) {
       render.messages.clear();
       for (size_t i = 0; i < all.size(); ++i) {
-        if (!dropped[i]) render.messages.push_back(to_prompt_message(all[i]));
+        if (!dropped[i]) render.messages.push_back(all[i]);
       }
       run->prompt = prefix + backend.render(render);
       tokens = backend.tokenize(run->prompt, true);
@@ -198,6 +206,8 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   else if (c.format.is_object()) run->job.format = c.format.dump();
   run->job.thinking = !c.raw && facts.thinking && render.think && *render.think != "false";
   run->want_context = c.is_generate && !c.raw;
+  run->want_logprobs = c.logprobs || c.top_logprobs > 0;
+  run->job.top_logprobs = c.top_logprobs;
 
   run->parser = c.raw ? nullptr : backend.make_output_parser(render, run->prompt);
   if (!run->parser) {
@@ -215,8 +225,15 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
                                       const std::function<bool(const engine::OutputDelta&)>& emit,
                                       ConnectionProbe& probe) {
   bool client_gone = false;
+  // A token's log-probability arrives before its text; it leaves with the next delta that has
+  // any (a parser may hold text back), the rest with the last one.
+  std::vector<engine::GeneratedLogprob> pending;
+  if (run.want_logprobs) {
+    run.job.on_logprob = [&pending](engine::GeneratedLogprob lp) { pending.push_back(std::move(lp)); };
+  }
   run.job.on_piece = [&](std::string_view piece) {
     engine::OutputDelta d = run.parser->add(piece);
+    if (!d.empty()) d.logprobs = std::exchange(pending, {});
     if (!d.empty() && !emit(d)) {
       client_gone = true;
       return false;
@@ -242,19 +259,67 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
   if (client_gone) out.done_reason = "cancelled";
   if (out.done_reason != "cancelled") {
     engine::OutputDelta tail = run.parser->finish();
-    if (!tail.empty()) emit(tail);
+    tail.logprobs = std::exchange(pending, {});
+    if (!tail.empty() || !tail.logprobs.empty()) emit(tail);
   }
   return out;
 }
 
-api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index) {
-  api::ToolCall c;
-  c.id = t.id.empty() ? api::random_call_id() : t.id;
+api::ToolCall to_api_tool_call(const chat::ToolCall& t, int index) {
+  api::ToolCall c = t;
+  if (c.id.empty()) c.id = api::random_call_id();
   c.index = index;
-  c.name = t.name;
-  api::Json args = api::Json::parse(t.arguments_json, nullptr, false);
-  c.arguments = args.is_object() ? args : api::Json::object();
   return c;
+}
+
+void GatheredOutput::add(const engine::OutputDelta& d) {
+  logprobs.insert(logprobs.end(), d.logprobs.begin(), d.logprobs.end());
+  content += d.content;
+  thinking += d.thinking;
+  for (const auto& t : d.tool_calls) tool_calls.push_back(to_api_tool_call(t, static_cast<int>(tool_calls.size())));
+}
+
+GatheredOutput run_to_end(State& s, Run& run, ConnectionProbe& probe, engine::CompletionOutcome* outcome) {
+  GatheredOutput all;
+  *outcome = execute_run(s, run, [&all](const engine::OutputDelta& d) {
+    all.add(d);
+    return true;
+  }, probe);
+  if (outcome->done_reason == "cancelled") throw Error(ErrorCode::cancelled, "request canceled");
+  return all;
+}
+
+void respond_named_events(State& s, httplib::Response& res, std::shared_ptr<Run> run, ConnectionProbe probe,
+                          std::shared_ptr<NamedEventStream> stream) {
+  auto probe_ptr = std::make_shared<ConnectionProbe>(probe);
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider("text/event-stream", [&s, run, probe_ptr, stream](size_t, httplib::DataSink& sink) {
+    auto write = [&sink](const NamedEvents& events) {
+      for (const auto& [name, data] : events) {
+        const std::string text = api::sse_event(name, data);
+        if (!sink.write(text.data(), text.size())) return false;
+      }
+      return true;
+    };
+    try {
+      if (write(stream->start())) {
+        int tool_index = 0;
+        auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
+          std::vector<api::ToolCall> calls;
+          for (const auto& t : d.tool_calls) calls.push_back(to_api_tool_call(t, tool_index++));
+          return write(stream->add(d, calls));
+        }, *probe_ptr);
+        if (out.done_reason != "cancelled") write(stream->finish(out));
+      }
+    } catch (const Error& e) {
+      write(stream->error(status_for(e.code()), e.what()));
+    } catch (const std::exception& e) {
+      write(stream->error(500, std::string("internal error: ") + e.what()));
+    }
+    sink.done();
+    return true;
+  });
 }
 
 void add_stats(api::Json& j, const Run& run, const engine::CompletionOutcome& out) {

@@ -22,6 +22,7 @@ struct Run {
   std::chrono::steady_clock::time_point started;
   int64_t load_ns = 0;
   bool want_context = false;   // /api/generate without raw
+  bool want_logprobs = false;
 };
 
 // What a request asks the model for, after the endpoint's own fields are read.
@@ -34,6 +35,9 @@ struct Conversation {
   std::optional<std::chrono::nanoseconds> keep_alive;
   std::optional<std::string> think;
   bool truncate = true, shift = true;
+  bool relax_thinking = false;  // think on a model that cannot: answer without (not a 400)
+  bool logprobs = false;        // report each token's log-probability...
+  int top_logprobs = 0;         // ...and this many alternatives
   // generate only
   bool is_generate = false;
   bool raw = false;
@@ -56,7 +60,33 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
 // keep_alive 0, unloads it ("unload"). Returns the done_reason.
 std::string load_or_unload(State& s, const Conversation& c, ConnectionProbe& probe);
 
-api::ToolCall to_api_tool_call(const engine::ToolCallText& t, int index);
+// A parsed call numbered within its answer, with an id when the model gave none.
+api::ToolCall to_api_tool_call(const chat::ToolCall& t, int index);
+
+// Everything a non-streamed answer gathers from a run's deltas.
+struct GatheredOutput {
+  std::string content, thinking;
+  std::vector<api::ToolCall> tool_calls;
+  std::vector<engine::GeneratedLogprob> logprobs;
+  void add(const engine::OutputDelta& d);
+};
+
+// Runs the job to its end, gathering the output (non-streamed answers). Error(cancelled)
+// "request canceled" (499) when the client left.
+GatheredOutput run_to_end(State& s, Run& run, ConnectionProbe& probe, engine::CompletionOutcome* outcome);
+
+// A streamed answer as server-sent events with names ("event: NAME\ndata: JSON\n\n"), the shape
+// of /v1/messages and /v1/responses. Each callback returns the events to send; tool calls come
+// numbered across the whole answer.
+using NamedEvents = std::vector<std::pair<std::string, api::Json>>;
+struct NamedEventStream {
+  std::function<NamedEvents()> start;
+  std::function<NamedEvents(const engine::OutputDelta&, const std::vector<api::ToolCall>&)> add;
+  std::function<NamedEvents(const engine::CompletionOutcome&)> finish;
+  std::function<NamedEvents(int status, const std::string& message)> error;  // after the start
+};
+void respond_named_events(State& s, httplib::Response& res, std::shared_ptr<Run> run, ConnectionProbe probe,
+                          std::shared_ptr<NamedEventStream> stream);
 
 // Final-chunk statistics shared by generate and chat.
 void add_stats(api::Json& j, const Run& run, const engine::CompletionOutcome& out);

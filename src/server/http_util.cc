@@ -1,7 +1,10 @@
 #include <cstdio>
 #include <fstream>
 
+#include "api/anthropic.h"
+#include "api/openai.h"
 #include "server/server_state.h"
+#include "util/check.h"
 #include "util/utf8.h"
 
 namespace hearth::server {
@@ -43,6 +46,27 @@ void send_error(httplib::Response& res, const Error& e) {
     status = 413;
   }
   send_error(res, status, e.what());
+}
+
+void send_error(httplib::Response& res, ErrorShape shape, int status, const std::string& message) {
+  switch (shape) {
+    case ErrorShape::ollama: send_error(res, status, message); return;
+    case ErrorShape::openai: send_json(res, status, api::openai_error(status, message)); return;
+    case ErrorShape::anthropic: send_json(res, status, api::anthropic_error(status, message)); return;
+  }
+}
+
+void send_error(httplib::Response& res, ErrorShape shape, const Error& e) {
+  if (shape == ErrorShape::ollama) {
+    send_error(res, e);
+    return;
+  }
+  send_error(res, shape, status_for(e.code()), e.what());
+}
+
+api::Json Call::json_body() const {
+  HEARTH_CHECK(reader != nullptr);
+  return api::parse_body(read_body(*reader, s.config.max_body_bytes));
 }
 
 std::string go_quote(std::string_view s) {

@@ -37,8 +37,20 @@ Json details_json(const store::ModelConfig& c) {
 }
 
 // /api/show: the store gathers everything (shared with `hearth show`); this only serialises it.
-void handle_show(State& s, const httplib::Request&, httplib::Response& res, const httplib::ContentReader& reader) {
-  Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
+Json tensors_json(const std::string& gguf_path) {
+  Json out = Json::array();
+  for (const store::TensorListing& t : store::list_tensors(gguf_path)) {
+    out.push_back(Json{{"name", t.name}, {"type", t.type}, {"shape", t.shape}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void handle_show(Call& call) {
+  State& s = call.s;
+  httplib::Response& res = call.res;
+  Json body = call.json_body();
   std::string name = api::get_model_field(body);
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
   bool verbose = api::get_bool(body, "verbose", false);
@@ -51,6 +63,8 @@ void handle_show(State& s, const httplib::Request&, httplib::Response& res, cons
   if (!info.parameters.empty()) j["parameters"] = info.parameters;
   j["template"] = info.template_text;
   if (!info.system.empty()) j["system"] = info.system;
+  if (!info.entry.config.renderer.empty()) j["renderer"] = info.entry.config.renderer;
+  if (!info.entry.config.parser.empty()) j["parser"] = info.entry.config.parser;
   j["details"] = details_json(info.entry.config);
   if (!info.messages.empty()) {
     Json msgs = Json::array();
@@ -58,29 +72,73 @@ void handle_show(State& s, const httplib::Request&, httplib::Response& res, cons
     j["messages"] = std::move(msgs);
   }
   j["model_info"] = Json::parse(info.model_info.dump());
+  if (!info.model_path.empty()) j["tensors"] = tensors_json(info.model_path);
   j["capabilities"] = info.capabilities;
   j["modified_at"] = api::time_local(info.entry.modified);
+  if (!info.entry.config.requires_version.empty()) j["requires"] = info.entry.config.requires_version;
   send_json(res, 200, j);
 }
 
-void handle_tags(State& s, httplib::Response& res) {
+namespace {
+
+// What /api/tags adds from a model's GGUF, as Ollama's list cache does: details.context_length
+// and details.embedding_length (the config's own values first) and the capabilities. A model
+// whose GGUF cannot be read lists without them. Cached by manifest digest.
+Json tags_facts(State& s, const store::ModelEntry& e) {
+  {
+    std::lock_guard<std::mutex> lk(s.tags_mu);
+    if (auto it = s.tags_facts.find(e.digest); it != s.tags_facts.end()) return it->second;
+  }
+  Json facts = Json::object();
+  uint64_t context_length = e.config.context_length, embedding_length = e.config.embedding_length;
+  try {
+    store::ShowInfo info = store::show_model(*s.store, e.name.full());
+    const std::string arch = info.model_info.value("general.architecture", std::string());
+    auto length = [&](const char* key) -> uint64_t {
+      auto it = info.model_info.find(arch + key);
+      return it != info.model_info.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+    };
+    if (context_length == 0) context_length = length(".context_length");
+    if (embedding_length == 0) embedding_length = length(".embedding_length");
+    facts["capabilities"] = info.capabilities;
+  } catch (const Error& err) {
+    HEARTH_LOG_DEBUG("reading " + e.name.display() + " for /api/tags: " + err.what());
+  }
+  if (context_length != 0) facts["context_length"] = context_length;
+  if (embedding_length != 0) facts["embedding_length"] = embedding_length;
+  std::lock_guard<std::mutex> lk(s.tags_mu);
+  s.tags_facts[e.digest] = facts;
+  return facts;
+}
+
+}  // namespace
+
+void handle_tags(Call& call) {
+  State& s = call.s;
   Json models = Json::array();
   for (const auto& e : s.store->list()) {
+    const Json facts = tags_facts(s, e);
     Json m = Json::object();
     m["name"] = e.name.display();
     m["model"] = e.name.display();
     m["modified_at"] = api::time_local(e.modified);
     m["size"] = e.size;
     m["digest"] = e.digest;
-    m["details"] = details_json(e.config);
+    Json details = details_json(e.config);
+    for (const char* k : {"context_length", "embedding_length"}) {
+      if (facts.contains(k)) details[k] = facts[k];
+    }
+    m["details"] = std::move(details);
+    if (facts.contains("capabilities") && !facts["capabilities"].empty()) m["capabilities"] = facts["capabilities"];
     models.push_back(std::move(m));
   }
   Json j = Json::object();
   j["models"] = std::move(models);
-  send_json(res, 200, j);
+  send_json(call.res, 200, j);
 }
 
-void handle_ps(State& s, httplib::Response& res) {
+void handle_ps(Call& call) {
+  State& s = call.s;
   auto loaded = s.scheduler->loaded();
   std::sort(loaded.begin(), loaded.end(), [](const auto& a, const auto& b) {
     if (a.forever != b.forever) return a.forever;
@@ -108,21 +166,21 @@ void handle_ps(State& s, httplib::Response& res) {
   }
   Json j = Json::object();
   j["models"] = std::move(models);
-  send_json(res, 200, j);
+  send_json(call.res, 200, j);
 }
 
-void handle_blob_upload(State& s, const httplib::Request& req, httplib::Response& res,
-                        const httplib::ContentReader& reader) {
+void handle_blob_upload(Call& call) {
   // The store holds its gc lock for the whole upload, so a concurrent delete cannot collect it.
-  bool existed = s.store->receive_blob(std::string(req.matches[1]), [&](const store::Store::BlobSink& sink) {
-    return reader(sink);
+  bool existed = call.s.store->receive_blob(std::string(call.req.matches[1]), [&](const store::Store::BlobSink& sink) {
+    return (*call.reader)(sink);
   });
-  res.status = existed ? 200 : 201;
+  call.res.status = existed ? 200 : 201;
 }
 
 // /api/copy with Ollama's texts: `source "x" is invalid` / `destination "x" is invalid` (400) and
 // `model "x" not found` (404), each naming the request's own spelling in Go's %q.
-void handle_copy(State& s, httplib::Response& res, const Json& body) {
+void handle_copy(Call& call) {
+  Json body = call.json_body();
   std::string src = api::get_string(body, "source"), dst = api::get_string(body, "destination");
   store::ModelName parsed;
   if (!store::ModelName::try_parse(src, &parsed)) {
@@ -132,13 +190,15 @@ void handle_copy(State& s, httplib::Response& res, const Json& body) {
     throw Error(ErrorCode::invalid_argument, "destination " + go_quote(dst) + " is invalid");
   }
   try {
-    s.store->copy(src, dst);
+    call.s.store->copy(src, dst);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::not_found) throw;
     throw Error(ErrorCode::not_found, "model " + go_quote(src) + " not found");
   }
-  res.status = 200;
+  call.res.status = 200;
 }
+
+namespace {
 
 // Ollama's ProgressResponse: digest, total and completed are omitempty, so a zero is left out
 // (`{"status":"pulling manifest"}`; a layer with nothing done yet has total but no completed).
@@ -205,7 +265,11 @@ void handle_transfer(State& s, httplib::Response& res, const Json& body, bool pu
 }
 
 // /api/create: the request is a Modelfile in JSON; the store does the work and reports progress.
-void handle_create(State& s, httplib::Response& res, const Json& body) {
+}  // namespace
+
+void handle_create(Call& call) {
+  State& s = call.s;
+  Json body = call.json_body();
   std::string name = api::get_model_field(body);
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
   store::ModelName::parse(name);
@@ -268,88 +332,31 @@ void handle_create(State& s, httplib::Response& res, const Json& body) {
   auto job = [&s, name, spec](const store::RegistryOptions& o, const store::ProgressFn& fn) {
     store::create_model(*s.store, name, spec, o, fn);
   };
-  respond_progress(res, api::get_bool(body, "stream", true), store::default_registry_options(), job, 0);
+  respond_progress(call.res, api::get_bool(body, "stream", true), store::default_registry_options(), job, 0);
 }
 
-template <class Fn>
-auto guarded(const char* route, Fn fn) {
-  return [route, fn](const httplib::Request& req, httplib::Response& res) {
-    request_log().route = route;
-    try {
-      fn(req, res);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  };
+void handle_root(Call& call) { call.res.set_content("Ollama is running", "text/plain; charset=utf-8"); }
+
+void handle_version(Call& call) { send_json(call.res, 200, Json{{"version", kHearthVersion}}); }
+
+void handle_delete(Call& call) {
+  Json body = call.json_body();
+  std::string name = api::get_model_field(body);
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
+  store::ModelName::parse(name);
+  request_log().model = name;
+  call.s.store->remove(name);
+  call.res.status = 200;
 }
 
-template <class Fn>
-auto guarded_body(const char* route, Fn fn) {
-  return [route, fn](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-    request_log().route = route;
-    try {
-      fn(req, res, reader);
-    } catch (const Error& e) {
-      send_error(res, e);
-    }
-  };
-}
+void handle_pull(Call& call) { handle_transfer(call.s, call.res, call.json_body(), true); }
 
-}  // namespace
+void handle_push(Call& call) { handle_transfer(call.s, call.res, call.json_body(), false); }
 
-void add_model_routes(State& s) {
-  auto root = guarded("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("Ollama is running", "text/plain; charset=utf-8");
-  });
-  s.http.Get("/", root);
-  auto version = guarded("/api/version", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, Json{{"version", kHearthVersion}});
-  });
-  s.http.Get("/api/version", version);
-  s.http.Get("/api/tags", guarded("/api/tags", [&s](const httplib::Request&, httplib::Response& res) {
-    handle_tags(s, res);
-  }));
-  s.http.Get("/api/ps", guarded("/api/ps", [&s](const httplib::Request&, httplib::Response& res) {
-    handle_ps(s, res);
-  }));
-  s.http.Post("/api/show", guarded_body("/api/show", [&s](const httplib::Request& req, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_show(s, req, res, reader);
-  }));
-  s.http.Post("/api/copy", guarded_body("/api/copy", [&s](const httplib::Request&, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_copy(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)));
-  }));
-  s.http.Delete("/api/delete", guarded_body("/api/delete", [&s](const httplib::Request&, httplib::Response& res,
-                                                                const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    std::string name = api::get_model_field(body);
-    if (name.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
-    store::ModelName::parse(name);
-    request_log().model = name;
-    s.store->remove(name);
-    res.status = 200;
-  }));
-  s.http.Post(R"(/api/blobs/([^/]+))", guarded_body("/api/blobs/:digest", [&s](const httplib::Request& req, httplib::Response& res,
-                                                                               const httplib::ContentReader& reader) {
-    handle_blob_upload(s, req, res, reader);
-  }));
-  s.http.Post("/api/pull", guarded_body("/api/pull", [&s](const httplib::Request&, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_transfer(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)), true);
-  }));
-  s.http.Post("/api/push", guarded_body("/api/push", [&s](const httplib::Request&, httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    handle_transfer(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)), false);
-  }));
-  s.http.Post("/api/create", guarded_body("/api/create", [&s](const httplib::Request&, httplib::Response& res,
-                                                              const httplib::ContentReader& reader) {
-    handle_create(s, res, api::parse_body(read_body(reader, s.config.max_body_bytes)));
-  }));
-  s.http.Get("/metrics", guarded("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
-    res.set_content(s.metrics.render(s.scheduler->queue_depth(), s.scheduler->loaded().size()),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  }));
+void handle_metrics(Call& call) {
+  State& s = call.s;
+  call.res.set_content(s.metrics.render(s.scheduler->queue_depth(), s.scheduler->loaded().size()),
+                       "text/plain; version=0.0.4; charset=utf-8");
 }
 
 // HEAD /api/blobs/:digest is answered in routes.cc's pre-routing handler (cpp-httplib maps HEAD

@@ -13,11 +13,6 @@ namespace {
 
 using api::Json;
 
-void send_openai_error(httplib::Response& res, const Error& e) {
-  int status = status_for(e.code());
-  send_json(res, status, api::openai_error(status, e.what()));
-}
-
 std::string sse(const Json& j) {
   return "data: " + j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
 }
@@ -62,18 +57,11 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
                  chat ? "chat.completion" : "text_completion",
                  static_cast<int64_t>(std::time(nullptr))};
   if (!stream) {
-    std::string content, thinking;
-    std::vector<api::ToolCall> calls;
-    auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
-      content += d.content;
-      thinking += d.thinking;
-      for (const auto& t : d.tool_calls) calls.push_back(to_api_tool_call(t, static_cast<int>(calls.size())));
-      return true;
-    }, probe);
-    if (out.done_reason == "cancelled") {
-      send_json(res, 499, api::openai_error(499, "request canceled"));
-      return;
-    }
+    engine::CompletionOutcome out;
+    GatheredOutput all = run_to_end(s, *run, probe, &out);
+    const std::string& content = all.content;
+    const std::string& thinking = all.thinking;
+    const std::vector<api::ToolCall>& calls = all.tool_calls;
     Json j = base.make();
     Json choice = Json::object();
     choice["index"] = 0;
@@ -89,8 +77,9 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
       choice["message"] = std::move(msg);
     } else {
       choice["text"] = content;
-      choice["logprobs"] = nullptr;
     }
+    if (!all.logprobs.empty()) choice["logprobs"] = Json{{"content", api::logprobs_json(all.logprobs)}};
+    else if (!chat) choice["logprobs"] = nullptr;
     choice["finish_reason"] = api::openai_finish_reason(out.done_reason, !calls.empty());
     j["choices"] = Json::array({choice});
     j["usage"] = usage_json(out);
@@ -120,6 +109,13 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
             }
           }
           auto out = execute_run(s, *run, [&](const engine::OutputDelta& d) {
+            // The delta's logprobs ride on the first chunk written for it (as Ollama's, they may
+            // cover text that a later chunk of the same delta carries).
+            Json logprobs = d.logprobs.empty() ? Json(nullptr) : Json{{"content", api::logprobs_json(d.logprobs)}};
+            auto write_chunk = [&](Json j) {
+              if (!logprobs.is_null()) j["choices"][0]["logprobs"] = std::exchange(logprobs, nullptr);
+              return write(sse(j));
+            };
             if (!chat) {
               Json j = base.make();
               Json choice = Json::object();
@@ -127,7 +123,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               choice["index"] = 0;
               choice["finish_reason"] = nullptr;
               j["choices"] = Json::array({choice});
-              return write(sse(j));
+              return write_chunk(std::move(j));
             }
             // A delta with both reasoning and content goes out as two chunks.
             if (!d.thinking.empty()) {
@@ -138,7 +134,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               delta["reasoning"] = d.thinking;
               delta["reasoning_content"] = d.thinking;
               j["choices"] = chat_choice_delta(delta, nullptr);
-              if (!write(sse(j))) return false;
+              if (!write_chunk(std::move(j))) return false;
             }
             if (!d.content.empty()) {
               Json j = base.make();
@@ -146,7 +142,7 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               delta["role"] = "assistant";
               delta["content"] = d.content;
               j["choices"] = chat_choice_delta(delta, nullptr);
-              if (!write(sse(j))) return false;
+              if (!write_chunk(std::move(j))) return false;
             }
             if (!d.tool_calls.empty()) {
               std::vector<api::ToolCall> calls;
@@ -160,7 +156,15 @@ void respond(State& s, httplib::Response& res, std::unique_ptr<Run> run_owned, b
               delta["tool_calls"] = std::move(tc);
               j["choices"] = chat_choice_delta(delta, nullptr);
               any_tool_calls = true;
-              if (!write(sse(j))) return false;
+              if (!write_chunk(std::move(j))) return false;
+            }
+            if (!logprobs.is_null()) {  // a delta of logprobs alone (the text was held back)
+              Json j = base.make();
+              Json delta = Json::object();
+              delta["role"] = "assistant";
+              delta["content"] = "";
+              j["choices"] = chat_choice_delta(delta, nullptr);
+              if (!write_chunk(std::move(j))) return false;
             }
             return true;
           }, *probe_ptr);
@@ -204,64 +208,34 @@ Json model_object(const store::ModelEntry& e) {
   return j;
 }
 
-template <class Fn>
-auto openai_guard(State& s, const char* route, Fn fn) {
-  return [&s, route, fn](const httplib::Request& req, httplib::Response& res,
-                         const httplib::ContentReader& reader) {
-    request_log().route = route;
-    try {
-      fn(s, req, res, reader);
-    } catch (const Error& e) {
-      send_openai_error(res, e);
-    }
-  };
-}
-
 }  // namespace
 
-void add_openai_routes(State& s) {
-  s.http.Post("/v1/chat/completions", openai_guard(s, "/v1/chat/completions", [](State& s, const httplib::Request& req,
-                                                                               httplib::Response& res,
-                                                                               const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    api::OpenAIChatRequest r = api::parse_openai_chat(body);
-    ConnectionProbe probe = probe_for(req);
-    auto run = prepare_run(s, conversation_from(r.chat), probe);
-    respond(s, res, std::move(run), r.chat.stream, r.include_usage, true, probe);
-  }));
-  s.http.Post("/v1/completions", openai_guard(s, "/v1/completions", [](State& s, const httplib::Request& req,
-                                                                      httplib::Response& res,
-                                                                      const httplib::ContentReader& reader) {
-    Json body = api::parse_body(read_body(reader, s.config.max_body_bytes));
-    api::OpenAICompletionRequest r = api::parse_openai_completion(body);
-    ConnectionProbe probe = probe_for(req);
-    Conversation c = conversation_from(r.generate);
-    auto run = prepare_run(s, c, probe);
-    respond(s, res, std::move(run), r.generate.stream, r.include_usage, false, probe);
-  }));
-  s.http.Get("/v1/models", [&s](const httplib::Request&, httplib::Response& res) {
-    request_log().route = "/v1/models";
-    try {
-      Json data = Json::array();
-      for (const auto& e : s.store->list()) data.push_back(model_object(e));
-      Json j = Json::object();
-      j["object"] = "list";
-      j["data"] = std::move(data);
-      send_json(res, 200, j);
-    } catch (const Error& e) {
-      send_openai_error(res, e);
-    }
-  });
-  s.http.Get(R"(/v1/models/(.+))", [&s](const httplib::Request& req, httplib::Response& res) {
-    request_log().route = "/v1/models/:model";
-    try {
-      std::string name = req.matches[1];
-      store::ModelName resolved = s.store->resolve_existing(name);
-      send_json(res, 200, model_object(s.store->entry(resolved)));
-    } catch (const Error& e) {
-      send_openai_error(res, e);
-    }
-  });
+void handle_openai_chat(Call& call) {
+  api::OpenAIChatRequest r = api::parse_openai_chat(call.json_body());
+  ConnectionProbe probe = probe_for(call.req);
+  auto run = prepare_run(call.s, conversation_from(r.chat), probe);
+  respond(call.s, call.res, std::move(run), r.chat.stream, r.include_usage, true, probe);
+}
+
+void handle_openai_completion(Call& call) {
+  api::OpenAICompletionRequest r = api::parse_openai_completion(call.json_body());
+  ConnectionProbe probe = probe_for(call.req);
+  auto run = prepare_run(call.s, conversation_from(r.generate), probe);
+  respond(call.s, call.res, std::move(run), r.generate.stream, r.include_usage, false, probe);
+}
+
+void handle_openai_models(Call& call) {
+  Json data = Json::array();
+  for (const auto& e : call.s.store->list()) data.push_back(model_object(e));
+  Json j = Json::object();
+  j["object"] = "list";
+  j["data"] = std::move(data);
+  send_json(call.res, 200, j);
+}
+
+void handle_openai_model(Call& call) {
+  store::ModelName resolved = call.s.store->resolve_existing(std::string(call.req.matches[1]));
+  send_json(call.res, 200, model_object(call.s.store->entry(resolved)));
 }
 
 }  // namespace hearth::server

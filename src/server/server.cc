@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "server/server_state.h"
+#include "util/check.h"
 #include "util/env.h"
 #include "util/log.h"
 
@@ -15,57 +16,105 @@ namespace hearth::server {
 
 bool blob_exists(State& s, const std::string& digest_text, int* status);  // model_handlers.cc
 bool is_ui_path(const std::string& path);                                  // ui_handlers.cc
-void add_ui_routes(State& s);                                              // ui_handlers.cc
+
+const std::vector<Route>& route_table() {
+  using E = ErrorShape;
+  static const std::vector<Route> table = {
+      {"GET", "/", "/", E::ollama, handle_root},
+      {"GET", "/api/version", "/api/version", E::ollama, handle_version},
+      {"POST", "/api/generate", "/api/generate", E::ollama, handle_generate},
+      {"POST", "/api/chat", "/api/chat", E::ollama, handle_chat},
+      {"POST", "/api/embed", "/api/embed", E::ollama, handle_embed},
+      {"POST", "/api/embeddings", "/api/embeddings", E::ollama, handle_legacy_embeddings},
+      {"GET", "/api/tags", "/api/tags", E::ollama, handle_tags},
+      {"POST", "/api/show", "/api/show", E::ollama, handle_show},
+      {"GET", "/api/ps", "/api/ps", E::ollama, handle_ps},
+      {"POST", "/api/pull", "/api/pull", E::ollama, handle_pull},
+      {"POST", "/api/push", "/api/push", E::ollama, handle_push},
+      {"POST", "/api/create", "/api/create", E::ollama, handle_create},
+      {"POST", "/api/copy", "/api/copy", E::ollama, handle_copy},
+      {"DELETE", "/api/delete", "/api/delete", E::ollama, handle_delete},
+      // HEAD of a blob is answered before routing (pre_route): cpp-httplib sends HEAD to GET routes.
+      {"POST", "/api/blobs/([^/]+)", "/api/blobs/:digest", E::ollama, handle_blob_upload},
+      {"POST", "/v1/chat/completions", "/v1/chat/completions", E::openai, handle_openai_chat},
+      {"POST", "/v1/completions", "/v1/completions", E::openai, handle_openai_completion},
+      {"POST", "/v1/embeddings", "/v1/embeddings", E::openai, handle_openai_embeddings},
+      {"POST", "/v1/responses", "/v1/responses", E::openai, handle_openai_responses},
+      {"POST", "/v1/messages", "/v1/messages", E::anthropic, handle_anthropic_messages},
+      {"GET", "/v1/models", "/v1/models", E::openai, handle_openai_models},
+      {"GET", "/v1/models/(.+)", "/v1/models/:model", E::openai, handle_openai_model},
+      {"GET", "/metrics", "/metrics", E::ollama, handle_metrics},
+      // The web page (web/dist, compiled in): public files, like "/".
+      {"GET", "/ui", "/ui", E::ollama, handle_ui_index},
+      {"GET", "/ui/", "/ui", E::ollama, handle_ui_index},
+      {"GET", "/ui/([A-Za-z0-9_.-]+)", "/ui", E::ollama, handle_ui_file},
+  };
+  return table;
+}
 
 namespace {
 
-struct RouteRule {
-  std::regex pattern;
-  std::vector<std::string> methods;  // HEAD is implied by GET
-};
-
-const std::vector<RouteRule>& route_rules() {
-  static const std::vector<RouteRule> rules = [] {
-    std::vector<RouteRule> r;
-    auto add = [&](const char* p, std::vector<std::string> m) { r.push_back({std::regex(p), std::move(m)}); };
-    add("/", {"GET"});
-    add("/api/version", {"GET"});
-    add("/api/generate", {"POST"});
-    add("/api/chat", {"POST"});
-    add("/api/embed", {"POST"});
-    add("/api/embeddings", {"POST"});
-    add("/api/tags", {"GET"});
-    add("/api/show", {"POST"});
-    add("/api/ps", {"GET"});
-    add("/api/pull", {"POST"});
-    add("/api/push", {"POST"});
-    add("/api/create", {"POST"});
-    add("/api/copy", {"POST"});
-    add("/api/delete", {"DELETE"});
-    add("/api/blobs/[^/]+", {"HEAD", "POST"});
-    add("/v1/chat/completions", {"POST"});
-    add("/v1/completions", {"POST"});
-    add("/v1/embeddings", {"POST"});
-    add("/v1/models", {"GET"});
-    add("/v1/models/.+", {"GET"});
-    add("/metrics", {"GET"});
-    add("/ui(/[^/]*)?", {"GET"});
-    return r;
+// The compiled patterns of route_table(), in its order.
+const std::vector<std::regex>& route_patterns() {
+  static const std::vector<std::regex> patterns = [] {
+    std::vector<std::regex> p;
+    for (const Route& r : route_table()) p.emplace_back(r.pattern);
+    return p;
   }();
-  return rules;
+  return patterns;
 }
 
 // 0: route and method known; 404: no such path; 405: path known, method not.
 int route_status(const std::string& method, const std::string& path) {
   bool path_known = false;
-  for (const auto& rule : route_rules()) {
-    if (!std::regex_match(path, rule.pattern)) continue;
+  const auto& table = route_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (!std::regex_match(path, route_patterns()[i])) continue;
     path_known = true;
-    for (const auto& m : rule.methods) {
-      if (m == method || (method == "HEAD" && m == "GET")) return 0;
+    const std::string m = table[i].method;
+    if (m == method || (method == "HEAD" && m == "GET") || (method == "HEAD" && table[i].handler == handle_blob_upload)) {
+      return 0;
     }
   }
   return path_known ? 405 : 404;
+}
+
+void add_route(State& s, const Route& route) {
+  const std::string method = route.method;
+  if (method == "GET") {
+    s.http.Get(route.pattern, [&s, &route](const httplib::Request& req, httplib::Response& res) {
+      request_log().route = route.label;
+      Call call{s, req, res, nullptr};
+      try {
+        route.handler(call);
+      } catch (const Error& e) {
+        send_error(res, route.errors, e);
+      }
+    });
+    return;
+  }
+  auto with_body = [&s, &route](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) {
+    request_log().route = route.label;
+    Call call{s, req, res, &reader};
+    try {
+      route.handler(call);
+    } catch (const Error& e) {
+      send_error(res, route.errors, e);
+    }
+  };
+  if (method == "POST") s.http.Post(route.pattern, with_body);
+  else if (method == "DELETE") s.http.Delete(route.pattern, with_body);
+  else HEARTH_CHECK(false);
+}
+
+// The error shape of the first route `path` matches; Ollama's for unknown paths.
+ErrorShape error_shape_of(const std::string& path) {
+  const auto& table = route_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (std::regex_match(path, route_patterns()[i])) return table[i].errors;
+  }
+  return ErrorShape::ollama;
 }
 
 bool method_has_reader(const std::string& method) {
@@ -103,7 +152,9 @@ httplib::Server::HandlerResponse pre_route(State& s, const httplib::Request& req
       res.set_header("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS");
       std::string wanted = req.get_header_value("Access-Control-Request-Headers");
       // The fixed list plus any x-stainless-* header the OpenAI SDK asks for.
-      std::string allowed = "Authorization,Content-Type,User-Agent,Accept,X-Requested-With,OpenAI-Beta";
+      std::string allowed =
+          "Authorization,Content-Type,User-Agent,Accept,X-Requested-With,OpenAI-Beta,x-api-key,anthropic-version,"
+          "anthropic-beta,anthropic-dangerous-direct-browser-access";
       size_t start = 0;
       while (start < wanted.size()) {
         size_t comma = wanted.find(',', start);
@@ -128,9 +179,12 @@ httplib::Server::HandlerResponse pre_route(State& s, const httplib::Request& req
 
   // The web page's files are public like the liveness text: the page then asks for the key.
   bool liveness = (req.path == "/" || is_ui_path(req.path)) && (req.method == "GET" || req.method == "HEAD");
+  // Anthropic's SDKs send the key as x-api-key instead of a bearer token.
   if (!s.config.api_key.empty() && !liveness &&
-      !bearer_matches(req.get_header_value("Authorization"), s.config.api_key)) {
-    send_error(res, 401, "unauthorized");
+      !bearer_matches(req.get_header_value("Authorization"), s.config.api_key) &&
+      !bearer_matches("Bearer " + req.get_header_value("x-api-key"), s.config.api_key)) {
+    // In the error shape of the API asked (an SDK raises its own authentication error from it).
+    send_error(res, error_shape_of(req.path), 401, "unauthorized");
     return httplib::Server::HandlerResponse::Handled;
   }
 
@@ -216,6 +270,7 @@ ServerConfig ServerConfig::from_env() {
   c.default_num_ctx = std::max(env_int("HEARTH_CONTEXT_LENGTH", 4096), 4);
   c.num_thread = std::max(env_int("HEARTH_NUM_THREAD", 0), 0);
   c.kv_cache_type = env_value("HEARTH_KV_CACHE_TYPE");
+  c.prefer_go_template = !env_is_set("HEARTH_GO_TEMPLATE") || env_flag("HEARTH_GO_TEMPLATE");
   return c;
 }
 
@@ -239,6 +294,13 @@ engine::SchedulerOptions scheduler_options_from_env() {
     o.default_keep_alive = engine::parse_keep_alive(ka, true);
   } catch (const Error& e) {
     HEARTH_LOG_WARN(std::string("HEARTH_KEEP_ALIVE: ") + e.what() + ", using 5m");
+  }
+  // Ollama's OLLAMA_LOAD_TIMEOUT: a Go duration or seconds; zero or negative means no limit.
+  std::string load_timeout = env_value("HEARTH_LOAD_TIMEOUT");
+  try {
+    o.load_timeout = engine::parse_keep_alive(load_timeout, true);
+  } catch (const Error& e) {
+    HEARTH_LOG_WARN(std::string("HEARTH_LOAD_TIMEOUT: ") + e.what() + ", using 5m");
   }
   return o;
 }
@@ -268,11 +330,7 @@ Server::Server(ServerConfig config, std::shared_ptr<engine::Scheduler> scheduler
     HEARTH_LOG_ERROR(what);
     send_error(res, 500, what);
   });
-  add_model_routes(s);
-  add_generate_routes(s);
-  add_openai_routes(s);
-  add_embed_routes(s);
-  add_ui_routes(s);
+  for (const Route& route : route_table()) add_route(s, route);
 }
 
 Server::~Server() { stop(); }

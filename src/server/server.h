@@ -17,8 +17,11 @@ class Store;
 
 namespace hearth::server {
 
-// Reported by /api/version (the project version, CMakeLists.txt).
-inline constexpr const char* kHearthVersion = "0.1.0";
+// Reported by /api/version (and `hearth -v`): the Ollama release whose API Hearth follows
+// (ollama-compat.md, tag v0.33.0), not the project's own number (CMakeLists.txt). Clients gate on
+// this answer: Open WebUI flags a server below 0.1.16 as outdated ("Ollama Version: ..." error),
+// so the 0.1.0 answered before looked like an ancient Ollama. README.md "API version" says more.
+inline constexpr const char* kHearthVersion = "0.33.0";
 
 struct ServerConfig {
   BindAddress bind;
@@ -34,6 +37,9 @@ struct ServerConfig {
   // which lives for one command, turns it off: pruning is `hearth serve`'s start-up work, as it
   // is only `ollama serve`'s.
   bool prune_on_start = true;
+  // HEARTH_GO_TEMPLATE (default true): a model's Go TEMPLATE renders rather than its GGUF Jinja
+  // chat template, unless the Jinja one has capabilities (tools, thinking) the Go one lacks.
+  bool prefer_go_template = true;
 
   // From HEARTH_* (OLLAMA_*) variables.
   static ServerConfig from_env();

@@ -46,12 +46,12 @@ void TagOutputParser::finish_tool_call(engine::OutputDelta& out, bool final) {
   buf_ = close == std::string::npos ? "" : buf_.substr(close + o_.tool_close.size());
   auto j = nlohmann::ordered_json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("name") && j["name"].is_string()) {
-    engine::ToolCallText call;
+    chat::ToolCall call;
     call.id = api::random_call_id();
     call.name = j["name"].get<std::string>();
     auto args = j.find("arguments");
     if (args == j.end()) args = j.find("parameters");
-    call.arguments_json = (args != j.end() && args->is_object()) ? args->dump() : "{}";
+    if (args != j.end() && args->is_object()) call.arguments = *args;
     out.tool_calls.push_back(std::move(call));
   } else {
     out.content += o_.tool_open + body + (close == std::string::npos ? "" : o_.tool_close);

@@ -25,7 +25,6 @@ constexpr const char* kPolicy =
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 void serve(httplib::Response& res, std::string_view name) {
-  request_log().route = "/ui";
   for (const UiAsset& a : ui_assets()) {
     if (a.name != name) continue;
     res.status = 200;
@@ -45,13 +44,7 @@ void serve(httplib::Response& res, std::string_view name) {
 
 bool is_ui_path(const std::string& path) { return path == "/ui" || path.rfind("/ui/", 0) == 0; }
 
-void add_ui_routes(State& s) {
-  auto index = [](const httplib::Request&, httplib::Response& res) { serve(res, "index.html"); };
-  s.http.Get("/ui", index);
-  s.http.Get("/ui/", index);
-  s.http.Get(R"(/ui/([A-Za-z0-9_.-]+))", [](const httplib::Request& req, httplib::Response& res) {
-    serve(res, req.matches[1].str());
-  });
-}
+void handle_ui_index(Call& c) { serve(c.res, "index.html"); }
+void handle_ui_file(Call& c) { serve(c.res, c.req.matches[1].str()); }
 
 }  // namespace hearth::server

@@ -209,4 +209,18 @@ std::vector<std::string> model_capabilities(const ShowInfo& info, const std::str
   return caps;
 }
 
+std::vector<TensorListing> list_tensors(const std::string& gguf_path) {
+  std::vector<TensorListing> out;
+  const gguf::File f = gguf::File::open(gguf_path);
+  for (const auto& t : f.tensors()) {
+    TensorListing l;
+    l.name = t.name;
+    l.type = gguf::type_name(t.type);
+    for (auto& c : l.type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (int d = 0; d < t.n_dims; ++d) l.shape.push_back(static_cast<uint64_t>(t.ne[d]));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 }  // namespace hearth::store

@@ -44,6 +44,15 @@ struct ShowInfo {
 // general.parameter_count is added when absent. Throws not_found "model 'X' not found".
 ShowInfo show_model(const Store& store, std::string_view name, bool verbose = false);
 
+// A GGUF's tensors as Ollama's /api/show lists them: name, type in capitals ("Q8_0") and shape in
+// GGML order (row length first). Errors as gguf::File::open.
+struct TensorListing {
+  std::string name;
+  std::string type;
+  std::vector<uint64_t> shape;
+};
+std::vector<TensorListing> list_tensors(const std::string& gguf_path);
+
 // Capabilities from the template text, GGUF metadata and layers, as Ollama derives them:
 // completion / embedding, tools, insert, thinking, vision.
 std::vector<std::string> model_capabilities(const ShowInfo& info, const std::string& chat_template);

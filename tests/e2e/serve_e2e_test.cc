@@ -15,14 +15,11 @@
 
 #include "../store/store_test_util.h"
 #include "serve_process.h"
-#include "store/digest.h"
 
 namespace {
 
 using Json = nlohmann::ordered_json;
 using hearth::testing::ndjson;
-
-std::string read_file(const std::string& path) { return hearth::store::testing::read_all(path); }
 
 class ServeE2E : public ::testing::Test {
  protected:
@@ -50,19 +47,9 @@ class ServeE2E : public ::testing::Test {
 
   // Uploads a GGUF from testdata and creates NAME from it (once per suite).
   static void import(const std::string& name, const std::string& file) {
-    std::string bytes = read_file(std::string(HEARTH_TESTDATA_DIR) + "/" + file);
-    ASSERT_FALSE(bytes.empty());
-    std::string digest = hearth::store::sha256_digest(bytes);
     auto c = client();
-    auto r = c.Post(("/api/blobs/" + digest).c_str(), bytes, "application/octet-stream");
-    ASSERT_TRUE(r);
-    ASSERT_TRUE(r->status == 201 || r->status == 200) << r->status << r->body;
-    r = post("/api/create", {{"model", name}, {"files", {{file, digest}}}});
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 200) << r->body;
-    auto lines = ndjson(r->body);
-    ASSERT_FALSE(lines.empty());
-    EXPECT_EQ(lines.back()["status"], "success") << r->body;
+    const std::string error = hearth::testing::import_testdata_model(c, name, file);
+    ASSERT_EQ(error, "");
   }
 
   // True when this build can generate (the engine is linked in). The model must exist.

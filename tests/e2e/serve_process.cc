@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "../store/store_test_util.h"
+#include "store/digest.h"
 
 namespace hearth::testing {
 
@@ -22,6 +23,20 @@ std::vector<nlohmann::ordered_json> ndjson(const std::string& body) {
     if (!line.empty()) out.push_back(nlohmann::ordered_json::parse(line));
   }
   return out;
+}
+
+std::string import_testdata_model(httplib::Client& c, const std::string& name, const std::string& file) {
+  const std::string bytes = store::testing::read_all(std::string(HEARTH_TESTDATA_DIR) + "/" + file);
+  if (bytes.empty()) return "cannot read " + file;
+  const std::string digest = store::sha256_digest(bytes);
+  auto r = c.Post(("/api/blobs/" + digest).c_str(), bytes, "application/octet-stream");
+  if (!r || (r->status != 201 && r->status != 200)) return "blob upload failed: " + (r ? r->body : std::string("no answer"));
+  nlohmann::ordered_json body = {{"model", name}, {"files", {{file, digest}}}};
+  r = c.Post("/api/create", body.dump(), "application/json");
+  if (!r || r->status != 200) return "create failed: " + (r ? r->body : std::string("no answer"));
+  auto lines = ndjson(r->body);
+  if (lines.empty() || lines.back()["status"] != "success") return "create did not succeed: " + r->body;
+  return "";
 }
 
 ServeProcess::ServeProcess(const std::string& models, const std::string& log,

@@ -16,6 +16,10 @@ namespace hearth::testing {
 // The objects of an NDJSON body, one a line.
 std::vector<nlohmann::ordered_json> ndjson(const std::string& body);
 
+// Uploads testdata/FILE through /api/blobs and creates NAME from it with /api/create. Returns ""
+// on success, else what went wrong.
+std::string import_testdata_model(httplib::Client& c, const std::string& name, const std::string& file);
+
 class ServeProcess {
  public:
   // `env`: variables set in the child (an empty value unsets it). HEARTH_API_KEY, OLLAMA_HOST,

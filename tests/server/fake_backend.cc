@@ -40,11 +40,14 @@ std::string FakeBackend::detokenize(std::span<const int32_t> tokens) const {
 
 std::string FakeBackend::render(const engine::RenderRequest& r) const {
   std::string out;
-  if (!r.template_override.empty()) out += "{tmpl:" + r.template_override + "}";
+  const std::string& tmpl = !r.request_template.empty() ? r.request_template : r.modelfile_template;
+  if (!tmpl.empty()) out += "{tmpl:" + tmpl + "}";
+  if (r.strip_earlier_thinking) out += "{strip-thinking}";
+  if (!r.prefer_go_template) out += "{jinja-first}";
   if (!r.tools_json.empty()) out += "[tools]" + r.tools_json + "\n";
   for (const auto& m : r.messages) {
     out += "[" + m.role + "]" + m.content;
-    for (const auto& c : m.tool_calls) out += "<call " + c.name + " " + c.arguments_json + ">";
+    for (const auto& c : m.tool_calls) out += "<call " + c.name + " " + c.arguments.dump() + ">";
     out += "\n";
   }
   if (r.add_generation_prompt) out += "[assistant]";
@@ -92,6 +95,11 @@ engine::CompletionOutcome FakeBackend::complete(const engine::CompletionJob& job
     }
     ++produced;
     for (unsigned char c : piece) out.context.push_back(c);
+    if (job.on_logprob) {  // one "token" per piece: its text at -0.25, then made-up alternatives
+      engine::GeneratedLogprob lp{{piece, -0.25}, {}};
+      for (int i = 0; i < job.top_logprobs; ++i) lp.top.push_back({i == 0 ? piece : "alt" + std::to_string(i), -0.25 - i});
+      job.on_logprob(std::move(lp));
+    }
     if (!job.on_piece(piece)) {
       ++world_->cancels;
       out.done_reason = "cancelled";

@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <future>
 #include <thread>
 
 #include "engine/scheduler.h"
 #include "fake_backend.h"
+#include "server/server.h"
 #include "util/error.h"
 
 namespace hearth::testing {
@@ -47,6 +50,58 @@ TEST(Scheduler, LoadFailureLeavesNothingBehind) {
   EXPECT_THROW(s.acquire(spec("m"), std::nullopt, nullptr), Error);
   EXPECT_TRUE(s.loaded().empty());
   EXPECT_EQ(s.queue_depth(), 0u);
+}
+
+// A loader that takes `delay` per load.
+class SlowLoader : public engine::BackendLoader {
+ public:
+  SlowLoader(std::shared_ptr<FakeWorld> world, std::chrono::milliseconds delay) : fake_(std::move(world)), delay_(delay) {}
+  uint64_t estimate_bytes(const engine::LoadSpec& s) override { return fake_.estimate_bytes(s); }
+  std::unique_ptr<engine::ModelBackend> load(const engine::LoadSpec& s) override {
+    std::this_thread::sleep_for(delay_);
+    return fake_.load(s);
+  }
+
+ private:
+  FakeLoader fake_;
+  std::chrono::milliseconds delay_;
+};
+
+TEST(Scheduler, LoadTimeoutFailsTheRequestAndForgetsTheLoad) {
+  auto world = std::make_shared<FakeWorld>();
+  engine::SchedulerOptions o;
+  o.load_timeout = 50ms;
+  engine::Scheduler s(o, std::make_shared<SlowLoader>(world, 400ms));
+  try {
+    s.acquire(spec("m"), std::nullopt, nullptr);
+    ADD_FAILURE() << "a load slower than load_timeout succeeded";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "timed out waiting for llama runner to start - progress 0.00 - ");
+  }
+  EXPECT_TRUE(s.loaded().empty());
+  // The abandoned load completes in the background and is discarded.
+  EXPECT_TRUE([&] {
+    for (int i = 0; i < 500 && world->unloads.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+    return world->unloads.load() == 1;
+  }());
+  // Within the limit the same load succeeds.
+  engine::SchedulerOptions patient = o;
+  patient.load_timeout = 5s;
+  engine::Scheduler s2(patient, std::make_shared<SlowLoader>(world, 10ms));
+  auto lease = s2.acquire(spec("m"), std::nullopt, nullptr);
+  EXPECT_TRUE(lease);
+}
+
+TEST(Scheduler, LoadTimeoutFromTheEnvironment) {
+  ::setenv("HEARTH_LOAD_TIMEOUT", "90s", 1);
+  EXPECT_EQ(server::scheduler_options_from_env().load_timeout, 90s);
+  ::setenv("HEARTH_LOAD_TIMEOUT", "120", 1);  // bare seconds, as Ollama reads it
+  EXPECT_EQ(server::scheduler_options_from_env().load_timeout, 120s);
+  ::unsetenv("HEARTH_LOAD_TIMEOUT");
+  ::setenv("OLLAMA_LOAD_TIMEOUT", "1m", 1);
+  EXPECT_EQ(server::scheduler_options_from_env().load_timeout, 60s);
+  ::unsetenv("OLLAMA_LOAD_TIMEOUT");
+  EXPECT_EQ(server::scheduler_options_from_env().load_timeout, 5min);
 }
 
 TEST(Scheduler, ExplicitUnloadWaitsForRunningRequest) {

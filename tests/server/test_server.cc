@@ -1,5 +1,7 @@
 #include "test_server.h"
 
+#include <gtest/gtest.h>
+
 #include <stdlib.h>
 
 #include <filesystem>
@@ -24,6 +26,25 @@ std::string add_fake_model(store::Store& s, const std::string& name, const std::
   }
   s.write_manifest(store::ModelName::parse(name), m.to_json());
   return s.blob_path(model_digest);
+}
+
+std::vector<SseEvent> parse_sse(const std::string& body) {
+  std::vector<SseEvent> out;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find("\n\n", pos);
+    EXPECT_NE(end, std::string::npos) << "unterminated event: " << body.substr(pos);
+    if (end == std::string::npos) break;
+    std::string ev = body.substr(pos, end - pos);
+    pos = end + 2;
+    size_t nl = ev.find('\n');
+    EXPECT_EQ(ev.rfind("event: ", 0), 0u) << ev;
+    EXPECT_NE(nl, std::string::npos) << ev;
+    if (nl == std::string::npos) break;
+    EXPECT_EQ(ev.compare(nl + 1, 6, "data: "), 0) << ev;
+    out.push_back({ev.substr(7, nl - 7), Json::parse(ev.substr(nl + 7))});
+  }
+  return out;
 }
 
 server::ServerConfig TestServer::default_config() {

@@ -1,6 +1,7 @@
 #pragma once
 // An in-process server over a temporary store and the fake backend, on a free loopback port.
 
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -23,6 +24,14 @@ using Json = nlohmann::ordered_json;
 // blob path. `extra_layers`: media type -> text (template, system, params, ...).
 std::string add_fake_model(store::Store& store, const std::string& name, const std::string& content,
                            const std::vector<std::pair<std::string, std::string>>& extra_layers = {});
+
+// A named server-sent event ("event: NAME\ndata: JSON"), as /v1/messages and /v1/responses send.
+struct SseEvent {
+  std::string name;
+  Json data;
+};
+// Parses a whole stream of named events; a malformed event fails the test.
+std::vector<SseEvent> parse_sse(const std::string& body);
 
 class TestServer {
  public:
@@ -48,6 +57,16 @@ class TestServer {
   std::string dir;
   server::ServerConfig config;
   int port = 0;
+};
+
+// A fresh server over the fake backend with one model, "fake".
+class FakeModelServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ts = std::make_unique<TestServer>();
+    add_fake_model(*ts->store, "fake", "FAKE-GGUF-A");
+  }
+  std::unique_ptr<TestServer> ts;
 };
 
 // Polls `pred` for up to 10 s (a bound for a stuck server, not a timing assertion).

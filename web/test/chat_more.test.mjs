@@ -114,6 +114,12 @@ test('images can be attached only for a model with vision, and are sent with the
     if (route.request().postDataJSON().model === VISION) body.capabilities = [...body.capabilities, 'vision'];
     await route.fulfill({ response: res, json: body });
   });
+  // The vision capability is faked, so the server (rightly) refuses images for this model: the
+  // answer to the chat request is the test's, as a vision model's would come.
+  await page.route('**/api/chat', (route) => route.fulfill({
+    contentType: 'application/x-ndjson',
+    body: JSON.stringify({ model: VISION, message: { role: 'assistant', content: 'a dot' }, done: true, done_reason: 'stop' }) + '\n',
+  }));
   await page.reload();  // the page keeps capabilities for its lifetime: start it afresh
   await page.waitForSelector('body[data-ready=true]');
   await page.locator('#new-chat').click();

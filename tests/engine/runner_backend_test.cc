@@ -1,0 +1,83 @@
+// The production ModelBackend (runner_backend.cc) rendering prompts on the Qwen3 test model,
+// whose GGUF carries a Jinja template with thinking and tools.
+
+#include <gtest/gtest.h>
+
+#include "engine/model_backend.h"
+
+namespace hearth::engine {
+namespace {
+
+std::unique_ptr<ModelBackend> load_qwen3() {
+  LoadSpec spec;
+  spec.name = "qwen3-tiny";
+  spec.model_path = std::string(HEARTH_TESTDATA_DIR) + "/qwen3-tiny-q8_0.gguf";
+  spec.num_ctx = 256;
+  return make_runner_loader()->load(spec);
+}
+
+RenderRequest hello() {
+  RenderRequest r;
+  r.messages.push_back(chat::text_message("user", "hello"));
+  return r;
+}
+
+TEST(RunnerBackend, TheRequestTemplateWinsOverAThinkingJinjaTemplate) {
+  auto backend = load_qwen3();
+  ASSERT_TRUE(backend->facts().thinking);
+  RenderRequest r = hello();
+  const std::string jinja = backend->render(r);
+  EXPECT_NE(jinja.find("<|im_start|>user\nhello<|im_end|>"), std::string::npos) << jinja;
+  r.request_template = "PLAIN {{ .Prompt }}";
+  EXPECT_EQ(backend->render(r), "PLAIN hello");
+  // A Modelfile TEMPLATE without thinking yields to the Jinja one; HEARTH_GO_TEMPLATE=0 too.
+  r.request_template.clear();
+  r.modelfile_template = "GO {{ .Prompt }}";
+  EXPECT_EQ(backend->render(r), jinja);
+}
+
+TEST(RunnerBackend, EarlierThinkingIsStrippedOnlyWhenAsked) {
+  auto backend = load_qwen3();
+  RenderRequest r;
+  r.think = "false";
+  r.messages.push_back(chat::text_message("user", "q1"));
+  r.messages.push_back(chat::text_message("assistant", "<think>SECRET</think>answer one"));
+  r.messages.push_back(chat::text_message("user", "q2"));
+  r.request_template = "{{ range .Messages }}{{ .Role }}:{{ .Content }};{{ end }}";
+  EXPECT_EQ(backend->render(r), "user:q1;assistant:<think>SECRET</think>answer one;user:q2;");
+  r.strip_earlier_thinking = true;
+  EXPECT_EQ(backend->render(r), "user:q1;assistant:answer one;user:q2;");
+}
+
+// Each generated token's log-probability comes from the real runner: greedy picks the likeliest
+// token, so the chosen one is the first alternative, and the texts make up the answer.
+TEST(RunnerBackend, LogprobsOfEveryGeneratedToken) {
+  auto backend = load_qwen3();
+  CompletionJob job;
+  job.prompt = backend->tokenize("<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n", true);
+  job.sampling.temperature = 0;
+  job.num_predict = 6;
+  job.top_logprobs = 3;
+  std::vector<GeneratedLogprob> seen;
+  std::string text;
+  job.on_logprob = [&](GeneratedLogprob lp) { seen.push_back(std::move(lp)); };
+  job.on_piece = [&](std::string_view piece) {
+    text += piece;
+    return true;
+  };
+  CompletionOutcome out = backend->complete(job);
+  ASSERT_EQ(seen.size(), static_cast<size_t>(out.eval_count));
+  std::string tokens;
+  for (const auto& lp : seen) {
+    ASSERT_EQ(lp.top.size(), 3u);
+    EXPECT_EQ(lp.chosen.token, lp.top[0].token);
+    EXPECT_DOUBLE_EQ(lp.chosen.logprob, lp.top[0].logprob);
+    EXPECT_LE(lp.top[0].logprob, 0.0);
+    EXPECT_GE(lp.top[0].logprob, lp.top[1].logprob);
+    tokens += lp.chosen.token;
+  }
+  EXPECT_EQ(tokens, text);
+}
+
+}  // namespace
+}  // namespace hearth::engine
