@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "api/requests.h"
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 
 namespace hearth::api {
 

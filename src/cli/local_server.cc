@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "cli/connect.h"
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 #include "engine/scheduler.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -28,7 +28,7 @@ class InProcessServer final : public LocalServer {
     config.bind.port = 0;
     config.prune_on_start = false;  // one command's server: no store-wide scan each time
     auto store = std::make_shared<store::Store>(store::Store::default_root());
-    std::shared_ptr<engine::BackendLoader> loader = engine::make_runner_loader();
+    std::shared_ptr<engine::ModelLoader> loader = engine::make_runner_loader();
     auto scheduler =
         std::make_shared<engine::Scheduler>(server::scheduler_options_from_env(), loader);
     server_ = std::make_unique<server::Server>(config, scheduler, store);

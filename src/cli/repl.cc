@@ -186,8 +186,8 @@ std::string format_show_info(const Json& show, bool verbose) {
   return out;
 }
 
-Repl::Repl(RunOptions options, ReplBackend& backend, Sink out, Sink err, AnswerStyle style)
-    : opts_(std::move(options)), backend_(backend), out_(std::move(out)), err_(std::move(err)),
+Repl::Repl(RunOptions options, ReplApi& api, Sink out, Sink err, AnswerStyle style)
+    : opts_(std::move(options)), api_(api), out_(std::move(out)), err_(std::move(err)),
       style_(style) {}
 
 Json Repl::chat_request() const {
@@ -255,7 +255,7 @@ Repl::Status Repl::handle_line(const std::string& raw) {
     const auto args = split_fields(line);
     const std::string& cmd = args.empty() ? line : args[0];
     if (starts_with(line, "/list")) {
-      print(backend_.list_table());
+      print(api_.list_table());
     } else if (starts_with(line, "/load")) {
       cmd_load(args);
     } else if (starts_with(line, "/save")) {
@@ -297,7 +297,7 @@ void Repl::send(const std::string& text) {
   std::string role = "assistant";
   bool finished = false;
   try {
-    finished = backend_.chat(chat_request(), [&](const Json& chunk) {
+    finished = api_.chat(chat_request(), [&](const Json& chunk) {
       last = chunk;
       if (auto m = chunk.find("message"); m != chunk.end() && m->is_object()) {
         role = m->value("role", role);
@@ -437,7 +437,7 @@ void Repl::cmd_show(const std::vector<std::string>& args) {
   if (!opts_.options.empty()) req["options"] = opts_.options;
   Json resp;
   try {
-    resp = backend_.show(req);
+    resp = api_.show(req);
   } catch (const Error&) {
     print("error: couldn't get model\n");
     return;
@@ -502,9 +502,9 @@ void Repl::cmd_load(const std::vector<std::string>& args) {
   opts_.loaded_messages.clear();
   print("Loading model '" + opts_.model + "'\n");
   try {
-    Json info = backend_.show({{"model", opts_.model}});
+    Json info = api_.show({{"model", opts_.model}});
     apply_show_response(opts_, info);
-    backend_.load(opts_.model, opts_.keep_alive);
+    api_.load(opts_.model, opts_.keep_alive);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::not_found || std::string(e.what()).find("not found") != std::string::npos) {
       print("Couldn't find model '" + opts_.model + "'\n");
@@ -521,7 +521,7 @@ void Repl::cmd_save(const std::vector<std::string>& args) {
     return;
   }
   try {
-    backend_.create(create_request(args[1]));
+    api_.create(create_request(args[1]));
   } catch (const Error& e) {
     if (std::string(e.what()).find("invalid model name") != std::string::npos) {
       print("error: The model name '" + args[1] + "' is invalid\n");

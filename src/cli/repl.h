@@ -1,7 +1,7 @@
 #pragma once
 // The interactive chat of `hearth run MODEL` (Ollama's REPL, ollama-compat.md section 4), as logic
 // without a terminal: the line editor (repl_terminal.cc) feeds it lines and Ctrl+C, and it talks
-// to the server through ReplBackend, so tests drive it with plain strings and a fake backend.
+// to the server through ReplApi, so tests drive it with plain strings and a fake API.
 
 #include <functional>
 #include <string>
@@ -39,9 +39,9 @@ struct RunOptions {
 };
 
 // What the REPL needs from a server. The real one wraps ApiClient (run_session.cc).
-class ReplBackend {
+class ReplApi {
  public:
-  virtual ~ReplBackend() = default;
+  virtual ~ReplApi() = default;
   // POST /api/show. Throws hearth::Error (not_found for a missing model).
   virtual Json show(const Json& request) = 0;
   // POST /api/create (no progress shown). Throws hearth::Error.
@@ -58,7 +58,7 @@ class Repl {
  public:
   using Sink = std::function<void(std::string_view)>;
   // `out` receives answers and command replies (stdout), `err` help and statistics (stderr).
-  Repl(RunOptions options, ReplBackend& backend, Sink out, Sink err, AnswerStyle style);
+  Repl(RunOptions options, ReplApi& api, Sink out, Sink err, AnswerStyle style);
 
   enum class Status { more, exit };
   // One line from the editor, without its newline.
@@ -96,7 +96,7 @@ class Repl {
   void eprint(std::string_view s) { err_(s); }
 
   RunOptions opts_;
-  ReplBackend& backend_;
+  ReplApi& api_;
   Sink out_, err_;
   AnswerStyle style_;
   Multiline multiline_ = Multiline::none;

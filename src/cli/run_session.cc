@@ -121,23 +121,23 @@ void add_run_flags(CLI::App& cmd, RunFlags& f) {
       ->allow_extra_args(false);
 }
 
-Json ApiReplBackend::show(const Json& request) { return client_.post("/api/show", request); }
+Json ApiRepl::show(const Json& request) { return client_.post("/api/show", request); }
 
-void ApiReplBackend::create(const Json& request) {
+void ApiRepl::create(const Json& request) {
   Json r = request;
   r["stream"] = false;
   client_.post("/api/create", r);
 }
 
-std::string ApiReplBackend::list_table() { return cli::list_table(client_); }
+std::string ApiRepl::list_table() { return cli::list_table(client_); }
 
-void ApiReplBackend::load(const std::string& model, const Json& keep_alive) {
+void ApiRepl::load(const std::string& model, const Json& keep_alive) {
   Json req = {{"model", model}};
   if (!keep_alive.is_null()) req["keep_alive"] = keep_alive;
   client_.stream("/api/generate", req, [](const Json&) { return true; });
 }
 
-bool ApiReplBackend::chat(const Json& request, const std::function<bool(const Json&)>& on_chunk) {
+bool ApiRepl::chat(const Json& request, const std::function<bool(const Json&)>& on_chunk) {
   return cancellable_stream(client_, "/api/chat", request, on_chunk);
 }
 
@@ -225,8 +225,8 @@ void run_model(ApiClient& client, const RunFlags& flags) {
   if (!flags.keepalive.empty()) opts.keep_alive = flags.keepalive;
   apply_show_response(opts, info);
 
-  ApiReplBackend backend(client);
-  backend.load(opts.model, opts.keep_alive);
+  ApiRepl api(client);
+  api.load(opts.model, opts.keep_alive);
   AnswerStyle style;
   style.width = terminal_width();
   style.color = true;
@@ -240,7 +240,7 @@ void run_model(ApiClient& client, const RunFlags& flags) {
     }
   }
   InterruptScope scope;
-  Repl repl(opts, backend, write_out, write_err, style);
+  Repl repl(opts, api, write_out, write_err, style);
   run_repl_on_terminal(repl);
 }
 

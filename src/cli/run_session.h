@@ -43,10 +43,10 @@ Json think_value(const std::string& flag);
 // -p name=value pairs as an options object (typed like Modelfile PARAMETERs).
 Json parse_param_flags(const std::vector<std::string>& params);
 
-// The ReplBackend over a real server.
-class ApiReplBackend : public ReplBackend {
+// The ReplApi over a real server.
+class ApiRepl : public ReplApi {
  public:
-  explicit ApiReplBackend(ApiClient& client) : client_(client) {}
+  explicit ApiRepl(ApiClient& client) : client_(client) {}
   Json show(const Json& request) override;
   void create(const Json& request) override;
   std::string list_table() override;

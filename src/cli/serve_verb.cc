@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "cli/verbs.h"
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 #include "engine/scheduler.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -40,7 +40,7 @@ void run_serve() {
 
   auto store = std::make_shared<store::Store>(store::Store::default_root());
   auto scheduler = std::make_shared<engine::Scheduler>(
-      sched, std::shared_ptr<engine::BackendLoader>(engine::make_runner_loader()));
+      sched, std::shared_ptr<engine::ModelLoader>(engine::make_runner_loader()));
   server::Server srv(config, scheduler, store);
   srv.bind();
   std::thread waiter([&srv, stop_signals] {

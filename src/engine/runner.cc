@@ -111,7 +111,7 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
     const int64_t n_ctx = opt.num_ctx > 0 ? opt.num_ctx : env_int("HEARTH_CONTEXT_LENGTH", 4096);
     const std::string kv = opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
     placement = model::plan_placement(file, opt.num_gpu, n_ctx, std::max(opt.num_parallel, 1),
-                                      model::KvCache::parse_type(kv)).placement;
+                                      model::KvCache::parse_type(kv), opt.gpu_in_use).placement;
   }
   {
     // Loading repacks weights on the shared thread pool (ops::pack_matrix): take turns with the

@@ -35,6 +35,7 @@ struct LoadOptions {
   // Layers on the GPU, as Ollama's num_gpu: -1 as many as fit (model::plan_placement), 0 none.
   // A placement given explicitly (not all on "cpu") is used as it is instead.
   int num_gpu = -1;
+  uint64_t gpu_in_use = 0;  // GPU memory other models hold: the default placement leaves it
   model::Placement placement;
 };
 

@@ -21,23 +21,23 @@ Scheduler::Lease& Scheduler::Lease::operator=(Lease&& o) noexcept {
     owner_ = o.owner_;
     name_ = std::move(o.name_);
     generation_ = o.generation_;
-    backend_ = std::move(o.backend_);
+    model_ = std::move(o.model_);
     keep_alive_ = o.keep_alive_;
     o.owner_ = nullptr;
-    o.backend_.reset();
+    o.model_.reset();
   }
   return *this;
 }
 
 void Scheduler::Lease::release() {
   if (owner_ != nullptr) {
-    backend_.reset();
+    model_.reset();
     owner_->release(name_, generation_, keep_alive_);
     owner_ = nullptr;
   }
 }
 
-Scheduler::Scheduler(SchedulerOptions options, std::shared_ptr<BackendLoader> loader)
+Scheduler::Scheduler(SchedulerOptions options, std::shared_ptr<ModelLoader> loader)
     : options_(options), loader_(std::move(loader)) {
   reaper_ = std::thread([this] { reaper_loop(); });
 }
@@ -61,7 +61,7 @@ uint64_t Scheduler::used_bytes() const {
   return sum;
 }
 
-bool Scheduler::make_room(uint64_t bytes, std::vector<std::shared_ptr<ModelBackend>>& graveyard) {
+bool Scheduler::make_room(uint64_t bytes, std::vector<std::shared_ptr<LoadedModel>>& graveyard) {
   for (;;) {
     size_t count = models_.size();
     bool fits = count < std::max<size_t>(options_.max_loaded, 1) &&
@@ -76,7 +76,7 @@ bool Scheduler::make_room(uint64_t bytes, std::vector<std::shared_ptr<ModelBacke
     }
     if (victim == models_.end()) return false;
     HEARTH_LOG_INFO("unloading " + victim->first + " to make room");
-    graveyard.push_back(std::move(victim->second.backend));
+    graveyard.push_back(std::move(victim->second.model));
     models_.erase(victim);
   }
 }
@@ -85,7 +85,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
                                     const std::function<bool()>& cancelled) {
   const uint64_t estimate = loader_->estimate_bytes(spec);
   const size_t slots = static_cast<size_t>(std::max(spec.num_parallel, 1));
-  std::vector<std::shared_ptr<ModelBackend>> graveyard;
+  std::vector<std::shared_ptr<LoadedModel>> graveyard;
   std::unique_lock<std::mutex> lk(mu_);
   bool queued = false;
   struct Unqueue {
@@ -101,7 +101,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
     lease.owner_ = this;
     lease.name_ = spec.name;
     lease.generation_ = e.generation;
-    lease.backend_ = e.backend;
+    lease.model_ = e.model;
     lease.keep_alive_ = keep_alive;
     return lease;
   };
@@ -119,7 +119,7 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       Entry& e = it->second;
       if (!e.spec.same_load(spec)) {
         if (e.active == 0) {  // different load options: reload
-          graveyard.push_back(std::move(e.backend));
+          graveyard.push_back(std::move(e.model));
           models_.erase(it);
           continue;
         }
@@ -138,12 +138,16 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       e.bytes = estimate;
       e.last_used = SteadyClock::now();
       const uint64_t generation = e.generation;
+      LoadSpec load = spec;  // the GPU memory the loaded models hold is not this one's to take
+      for (const auto& [other, o] : models_) {
+        if (o.model) load.gpu_in_use += o.model->vram_bytes();
+      }
       lk.unlock();
       graveyard.clear();
       auto started = SteadyClock::now();
-      std::unique_ptr<ModelBackend> backend;
+      std::unique_ptr<LoadedModel> loaded_model;
       try {
-        backend = load_with_timeout(spec);
+        loaded_model = load_with_timeout(load);
       } catch (...) {
         lk.lock();
         auto again = models_.find(spec.name);
@@ -156,13 +160,13 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
       auto again = models_.find(spec.name);
       if (again == models_.end() || again->second.generation != generation) {
         // Shut down while loading; the graveyard is destroyed after the lock is released.
-        graveyard.push_back(std::shared_ptr<ModelBackend>(std::move(backend)));
+        graveyard.push_back(std::shared_ptr<LoadedModel>(std::move(loaded_model)));
         throw Error(ErrorCode::cancelled, "server is shutting down");
       }
       Entry& loaded = again->second;
-      loaded.backend = std::shared_ptr<ModelBackend>(std::move(backend));
+      loaded.model = std::shared_ptr<LoadedModel>(std::move(loaded_model));
       loaded.loading = false;
-      loaded.bytes = std::max(loaded.backend->memory_bytes(), estimate);
+      loaded.bytes = std::max(loaded.model->memory_bytes(), estimate);
       loaded.active = 1;
       loaded.last_used = SteadyClock::now();
       cv_.notify_all();
@@ -193,13 +197,13 @@ Scheduler::Lease Scheduler::acquire(const LoadSpec& spec, std::optional<Nanos> k
   }
 }
 
-std::unique_ptr<ModelBackend> Scheduler::load_with_timeout(const LoadSpec& spec) {
+std::unique_ptr<LoadedModel> Scheduler::load_with_timeout(const LoadSpec& spec) {
   if (options_.load_timeout.count() <= 0) return loader_->load(spec);
   // The load runs on its own thread so that the request can give up on it; the thread owns
   // everything it touches (the loader is shared), so it may outlive this call or the scheduler.
-  auto task = std::make_shared<std::packaged_task<std::unique_ptr<ModelBackend>()>>(
+  auto task = std::make_shared<std::packaged_task<std::unique_ptr<LoadedModel>()>>(
       [loader = loader_, spec] { return loader->load(spec); });
-  std::future<std::unique_ptr<ModelBackend>> result = task->get_future();
+  std::future<std::unique_ptr<LoadedModel>> result = task->get_future();
   std::thread([task] { (*task)(); }).detach();
   if (result.wait_for(options_.load_timeout) == std::future_status::timeout) {
     // Ollama's text; it reports load progress, which an in-process mmap load does not have.
@@ -211,7 +215,7 @@ std::unique_ptr<ModelBackend> Scheduler::load_with_timeout(const LoadSpec& spec)
 
 void Scheduler::release(const std::string& name, uint64_t generation,
                         std::optional<Nanos> keep_alive) {
-  std::shared_ptr<ModelBackend> doomed;
+  std::shared_ptr<LoadedModel> doomed;
   {
     std::lock_guard<std::mutex> lk(mu_);
     auto it = models_.find(name);
@@ -222,7 +226,7 @@ void Scheduler::release(const std::string& name, uint64_t generation,
     e.keep_alive = keep_alive.value_or(options_.default_keep_alive);
     if (e.active == 0) {
       if (e.unload_when_idle || e.keep_alive.count() == 0) {
-        doomed = std::move(e.backend);
+        doomed = std::move(e.model);
         models_.erase(it);
       } else if (e.keep_alive.count() > 0) {
         e.expires = e.last_used + e.keep_alive;
@@ -235,13 +239,13 @@ void Scheduler::release(const std::string& name, uint64_t generation,
 }
 
 bool Scheduler::unload(const std::string& name) {
-  std::shared_ptr<ModelBackend> doomed;
+  std::shared_ptr<LoadedModel> doomed;
   {
     std::lock_guard<std::mutex> lk(mu_);
     auto it = models_.find(name);
     if (it == models_.end()) return false;
     if (it->second.active == 0 && !it->second.loading) {
-      doomed = std::move(it->second.backend);
+      doomed = std::move(it->second.model);
       models_.erase(it);
     } else {
       it->second.unload_when_idle = true;
@@ -264,7 +268,8 @@ std::vector<LoadedModelInfo> Scheduler::loaded() const {
     info.digest = e.spec.digest;
     info.model_path = e.spec.model_path;
     info.size = e.bytes;
-    info.context_length = e.backend ? e.backend->num_ctx() : e.spec.num_ctx;
+    info.size_vram = e.model ? std::min(e.model->vram_bytes(), e.bytes) : 0;
+    info.context_length = e.model ? e.model->num_ctx() : e.spec.num_ctx;
     info.active = e.active;
     info.forever = e.keep_alive.count() < 0;
     if (e.active == 0 && e.keep_alive.count() > 0) {
@@ -274,7 +279,7 @@ std::vector<LoadedModelInfo> Scheduler::loaded() const {
       info.expires_at = system_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                          e.keep_alive.count() > 0 ? e.keep_alive : Nanos(0));
     }
-    info.backend = e.backend;
+    info.model = e.model;
     out.push_back(std::move(info));
   }
   return out;
@@ -289,14 +294,14 @@ void Scheduler::reaper_loop() {
   std::unique_lock<std::mutex> lk(mu_);
   while (!stopping_) {
     auto now = SteadyClock::now();
-    std::vector<std::shared_ptr<ModelBackend>> graveyard;
+    std::vector<std::shared_ptr<LoadedModel>> graveyard;
     std::optional<SteadyClock::time_point> next;
     for (auto it = models_.begin(); it != models_.end();) {
       Entry& e = it->second;
       if (e.active == 0 && !e.loading && e.keep_alive.count() > 0) {
         if (e.expires <= now) {
           HEARTH_LOG_INFO("keep_alive expired, unloading " + it->first);
-          graveyard.push_back(std::move(e.backend));
+          graveyard.push_back(std::move(e.model));
           it = models_.erase(it);
           continue;
         }

@@ -2,7 +2,7 @@
 // Model lifecycle for the server (ollama-compat.md section 8): load on first use, up to
 // num_parallel requests per loaded model at once, a bounded queue for the rest (503 when full),
 // keep_alive expiry, least-recently-used eviction under max_loaded and a memory budget, and never
-// an unload under a running request. Written against ModelBackend so tests use a fake.
+// an unload under a running request. Written against LoadedModel so tests use a fake.
 
 #include <chrono>
 #include <condition_variable>
@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 
 namespace hearth::engine {
 
@@ -41,11 +41,12 @@ struct LoadedModelInfo {
   std::string digest;
   std::string model_path;
   uint64_t size = 0;
+  uint64_t size_vram = 0;  // of size, the bytes in GPU memory
   int context_length = 0;
   size_t active = 0;  // running requests
   bool forever = false;
   std::chrono::system_clock::time_point expires_at;  // meaningful when !forever and idle
-  std::shared_ptr<ModelBackend> backend;
+  std::shared_ptr<LoadedModel> model;
 };
 
 class Scheduler {
@@ -58,20 +59,20 @@ class Scheduler {
     Lease(Lease&& o) noexcept { *this = std::move(o); }
     Lease& operator=(Lease&& o) noexcept;
     ~Lease() { release(); }
-    ModelBackend& backend() const { return *backend_; }
+    LoadedModel& model() const { return *model_; }
     void release();
-    explicit operator bool() const { return backend_ != nullptr; }
+    explicit operator bool() const { return model_ != nullptr; }
 
    private:
     friend class Scheduler;
     Scheduler* owner_ = nullptr;
     std::string name_;
     uint64_t generation_ = 0;
-    std::shared_ptr<ModelBackend> backend_;
+    std::shared_ptr<LoadedModel> model_;
     std::optional<Nanos> keep_alive_;
   };
 
-  Scheduler(SchedulerOptions options, std::shared_ptr<BackendLoader> loader);
+  Scheduler(SchedulerOptions options, std::shared_ptr<ModelLoader> loader);
   ~Scheduler();  // unloads everything
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -95,7 +96,7 @@ class Scheduler {
  private:
   struct Entry {
     LoadSpec spec;
-    std::shared_ptr<ModelBackend> backend;  // null while loading
+    std::shared_ptr<LoadedModel> model;  // null while loading
     uint64_t generation = 0;
     uint64_t bytes = 0;
     size_t active = 0;
@@ -108,15 +109,15 @@ class Scheduler {
 
   void release(const std::string& name, uint64_t generation, std::optional<Nanos> keep_alive);
   // Removes idle entries (LRU first) until a model of `bytes` fits. Returns false when busy
-  // models stand in the way. Unloaded backends go to `graveyard` to be destroyed unlocked.
-  bool make_room(uint64_t bytes, std::vector<std::shared_ptr<ModelBackend>>& graveyard);
+  // models stand in the way. Unloaded models go to `graveyard` to be destroyed unlocked.
+  bool make_room(uint64_t bytes, std::vector<std::shared_ptr<LoadedModel>>& graveyard);
   uint64_t used_bytes() const;
   // loader_->load(spec), bounded by options_.load_timeout.
-  std::unique_ptr<ModelBackend> load_with_timeout(const LoadSpec& spec);
+  std::unique_ptr<LoadedModel> load_with_timeout(const LoadSpec& spec);
   void reaper_loop();
 
   SchedulerOptions options_;
-  std::shared_ptr<BackendLoader> loader_;
+  std::shared_ptr<ModelLoader> loader_;
   mutable std::mutex mu_;
   std::condition_variable cv_;         // slots, loads and unloads
   std::condition_variable reaper_cv_;  // expiry changes

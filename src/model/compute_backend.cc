@@ -42,7 +42,8 @@ std::vector<std::string> describe_devices() {
     char vram[32];
     std::snprintf(vram, sizeof vram, "%.1f GiB", static_cast<double>(d.vram_bytes) / (1ull << 30));
     out.push_back("vulkan:" + std::to_string(d.index) + " " + d.name + " (" + d.driver + "), " + vram + ", " +
-                  d.type + (d.usable ? "" : ", not usable: " + d.why_not));
+                  d.type + (d.usable ? "" : ", not usable: " + d.why_not) +
+                  (d.usable && d.type == "cpu" ? " (software: used only when HEARTH_VULKAN_DEVICE names it)" : ""));
   }
 #endif
   return out;
@@ -60,14 +61,14 @@ std::vector<Gpu> default_gpus() {
 }
 
 PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
-                             gguf::GgmlType kv_type) {
+                             gguf::GgmlType kv_type, uint64_t in_use) {
   const std::vector<Gpu> gpus = num_gpu == 0 ? std::vector<Gpu>{} : default_gpus();
   if (gpus.empty()) return {};
-  return plan_placement_on(gpus[0], file, num_gpu, n_ctx, n_seq, kv_type);
+  return plan_placement_on(gpus[0], file, num_gpu, n_ctx, n_seq, kv_type, in_use);
 }
 
 PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
-                                int n_seq, gguf::GgmlType kv_type) {
+                                int n_seq, gguf::GgmlType kv_type, uint64_t in_use) {
   PlacementPlan plan;
   // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
   if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
@@ -116,7 +117,8 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   const uint64_t kv_layer = static_cast<uint64_t>(n_ctx * n_seq * n_head_kv * (dk + dv)) * elem;
   // Activations, logits and the driver's own use: a fixed reserve, as Ollama keeps one.
   const uint64_t reserve = (uint64_t{512} << 20) + gpu_overhead();
-  const uint64_t budget = gpu.vram_bytes / 10 * 9;
+  const uint64_t total = gpu.vram_bytes / 10 * 9;
+  const uint64_t budget = total > in_use ? total - in_use : 0;
   int64_t n = 0;
   uint64_t used = reserve + head;
   const int64_t want = num_gpu < 0 ? n_layer : std::min<int64_t>(num_gpu, n_layer);

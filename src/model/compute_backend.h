@@ -42,10 +42,11 @@ struct PlacementPlan {
   uint64_t gpu_bytes = 0;  // weights + KV cache planned on the GPU
 };
 // HEARTH_GPU_OVERHEAD bytes of the GPU's memory are left unused, as OLLAMA_GPU_OVERHEAD does.
+// `in_use` bytes of it are held by other models.
 PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
-                             gguf::GgmlType kv_type);
+                             gguf::GgmlType kv_type, uint64_t in_use = 0);
 // The same on a given GPU.
 PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
-                                int n_seq, gguf::GgmlType kv_type);
+                                int n_seq, gguf::GgmlType kv_type, uint64_t in_use = 0);
 
 }  // namespace hearth::model

@@ -1,5 +1,5 @@
 // /api/embed, /api/embeddings (legacy) and /v1/embeddings: texts are tokenized with the model's
-// special tokens, fitted to num_ctx, and embedded by the backend apart from the chat sequences
+// special tokens, fitted to num_ctx, and embedded by the loaded model apart from the chat sequences
 // (engine/runner_embed.cc); vectors are L2-normalized here except on the legacy route.
 
 #include "api/embed.h"
@@ -13,7 +13,7 @@ namespace {
 using api::Json;
 
 struct Embedded {
-  std::vector<std::vector<float>> vectors;  // as the backend pooled them
+  std::vector<std::vector<float>> vectors;  // as the model pooled them
   int prompt_eval_count = 0;
   int64_t total_ns = 0, load_ns = 0;
 };
@@ -24,7 +24,7 @@ int64_t ns_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Resolves and leases the model (loading it when needed), fits every input to the context and
-// embeds them in one backend call. No inputs: only the load.
+// embeds them in one call to the model. No inputs: only the load.
 Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedRequest& r) {
   const auto started = std::chrono::steady_clock::now();
   if (r.model.empty()) throw Error(ErrorCode::invalid_argument, "model is required");
@@ -41,12 +41,12 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
     out.total_ns = ns_since(started);
     return out;
   }
-  engine::ModelBackend& backend = lease.backend();
-  const size_t num_ctx = static_cast<size_t>(backend.num_ctx());
+  engine::LoadedModel& loaded = lease.model();
+  const size_t num_ctx = static_cast<size_t>(loaded.num_ctx());
   std::vector<std::vector<int32_t>> tokens;
   tokens.reserve(r.inputs.size());
   for (const api::EmbedInput& in : r.inputs) {
-    std::vector<int32_t> t = in.tokens ? *in.tokens : backend.tokenize(in.text, true);
+    std::vector<int32_t> t = in.tokens ? *in.tokens : loaded.tokenize(in.text, true);
     if (t.empty()) throw Error(ErrorCode::invalid_argument, "invalid input: it has no tokens");
     if (t.size() > num_ctx) {
       if (!r.truncate) {
@@ -58,7 +58,7 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   }
   // A client that hangs up stops the work at the next forward pass (Error(cancelled), 499),
   // which frees the model for others.
-  engine::EmbedOutcome e = backend.embed(tokens, [&probe] { return !probe.alive(); });
+  engine::EmbedOutcome e = loaded.embed(tokens, [&probe] { return !probe.alive(); });
   s.metrics.count_tokens(e.prompt_eval_count, e.prompt_eval_ns, 0, 0);
   request_log().prompt_tokens = e.prompt_eval_count;
   out.vectors = std::move(e.vectors);

@@ -105,8 +105,8 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   // Ollama's load_duration runs from the request's start to the model being ready, so a warm
   // model reports the few milliseconds of lookup and scheduling rather than nothing.
   run->load_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - run->started).count();
-  engine::ModelBackend& backend = run->lease->backend();
-  const engine::ModelFacts& facts = backend.facts();
+  engine::LoadedModel& loaded = run->lease->model();
+  const engine::ModelFacts& facts = loaded.facts();
 
   std::optional<std::string> think = c.think;
   if (think_requested(think) && !facts.thinking) {
@@ -141,11 +141,11 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
                                   m.entry.name.model == "deepseek-r1";
   render.suffix = c.suffix;
 
-  const int num_ctx = backend.num_ctx();
+  const int num_ctx = loaded.num_ctx();
   std::vector<int32_t> tokens;
   if (c.raw) {
     run->prompt = c.raw_prompt;
-    tokens = backend.tokenize(run->prompt, true);
+    tokens = loaded.tokenize(run->prompt, true);
   } else {
     // The model's MESSAGEs come first (generate: only without `context`), then its SYSTEM unless
     // the conversation brings its own.
@@ -158,14 +158,14 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     // Truncation: drop whole messages from the front (never system messages or the last one)
     // until the rendered prompt fits.
     std::vector<bool> dropped(all.size(), false);
-    std::string prefix = c.context ? backend.detokenize(*c.context) : std::string();
+    std::string prefix = c.context ? loaded.detokenize(*c.context) : std::string();
     for (;;) {
       render.messages.clear();
       for (size_t i = 0; i < all.size(); ++i) {
         if (!dropped[i]) render.messages.push_back(all[i]);
       }
-      run->prompt = prefix + backend.render(render);
-      tokens = backend.tokenize(run->prompt, true);
+      run->prompt = prefix + loaded.render(render);
+      tokens = loaded.tokenize(run->prompt, true);
       size_t image_tokens = 0;
       for (size_t i = 0; i < all.size(); ++i) {
         if (!dropped[i]) image_tokens += 768 * all[i].images.size();
@@ -209,7 +209,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   run->want_logprobs = c.logprobs || c.top_logprobs > 0;
   run->job.top_logprobs = c.top_logprobs;
 
-  run->parser = c.raw ? nullptr : backend.make_output_parser(render, run->prompt);
+  run->parser = c.raw ? nullptr : loaded.make_output_parser(render, run->prompt);
   if (!run->parser) {
     TagParserOptions po;
     po.thinking = facts.thinking && !c.raw && render.think && *render.think != "false";
@@ -247,7 +247,7 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
   s.metrics.stream_started();
   engine::CompletionOutcome out;
   try {
-    out = run.lease->backend().complete(run.job);
+    out = run.lease->model().complete(run.job);
   } catch (...) {
     s.metrics.stream_finished();
     throw;

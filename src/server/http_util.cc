@@ -184,6 +184,7 @@ engine::LoadSpec load_spec_for(const State& s, const ResolvedModel& m, const api
   spec.num_parallel = std::max(s.config.num_parallel, 1);
   spec.num_thread = opts.num_thread.value_or(s.config.num_thread);
   spec.kv_cache_type = s.config.kv_cache_type;
+  spec.num_gpu = opts.num_gpu.value_or(-1);
   return spec;
 }
 

@@ -160,7 +160,7 @@ void handle_ps(Call& call) {
     auto expires = l.forever ? std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 200)
                              : l.expires_at;
     m["expires_at"] = api::time_local(expires);
-    m["size_vram"] = 0;
+    m["size_vram"] = l.size_vram;
     m["context_length"] = l.context_length;
     models.push_back(std::move(m));
   }

@@ -7,6 +7,7 @@
 
 #include <regex>
 
+#include "engine/devices.h"
 #include "server/server_state.h"
 #include "util/check.h"
 #include "util/env.h"
@@ -355,6 +356,10 @@ void Server::listen() {
   BindAddress bound = state_->config.bind;
   bound.port = port_;
   HEARTH_LOG_INFO("Web page: http://" + bound.display() + "/ui");
+  // As Ollama logs its inference compute: what models can run on here.
+  const std::vector<std::string> devices = engine::compute_devices();
+  for (const std::string& d : devices) HEARTH_LOG_INFO("inference compute: " + d);
+  if (devices.empty()) HEARTH_LOG_INFO("inference compute: CPU only (no Vulkan GPU found, or HEARTH_GPU=0)");
   state_->http.listen_after_bind();
 }
 

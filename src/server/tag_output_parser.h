@@ -1,12 +1,12 @@
 #pragma once
-// The server's generic output parser, used when a backend has no dedicated one: text between the
+// The server's generic output parser, used when a model has no dedicated one: text between the
 // thinking tags (only when they open the response, after leading whitespace) is thinking, and
 // JSON between tool-call tags (`<tool_call>{"name":..,"arguments":{..}}</tool_call>`) becomes
 // tool calls. Partial tags at the end of a piece are held back until the next piece decides them.
 
 #include <string>
 
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 
 namespace hearth::server {
 

@@ -8,7 +8,7 @@ namespace hearth::cli {
 namespace {
 
 // Answers every chat with scripted chunks and records what the REPL sent.
-class FakeBackend : public ReplBackend {
+class FakeModel : public ReplApi {
  public:
   std::vector<Json> chats, creates, shows;
   std::vector<std::string> loads;
@@ -53,7 +53,7 @@ class FakeBackend : public ReplBackend {
 };
 
 struct ReplFixture : ::testing::Test {
-  FakeBackend backend;
+  FakeModel backend;
   std::string out, err;
   std::unique_ptr<Repl> repl;
   void SetUp() override {

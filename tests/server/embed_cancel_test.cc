@@ -1,5 +1,5 @@
 // A client that hangs up during /api/embed or /v1/embeddings stops the work: the backend is
-// asked between inputs whether to go on (the fake backend counts the cancelled calls and the
+// asked between inputs whether to go on (the fake model counts the cancelled calls and the
 // inputs it embedded), and the model is free for the next request at once.
 
 #include <gtest/gtest.h>

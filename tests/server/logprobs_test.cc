@@ -1,4 +1,4 @@
-// logprobs / top_logprobs returned on every generating route (the fake backend reports one
+// logprobs / top_logprobs returned on every generating route (the fake model reports one
 // "token" per piece at -0.25, with made-up alternatives).
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // What the server asks the backend to render with: template precedence inputs and the
-// think-stripping rule by model name, seen through the fake backend's debug render.
+// think-stripping rule by model name, seen through the fake model's debug render.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-// /v1/responses over HTTP against the fake backend.
+// /v1/responses over HTTP against the fake model.
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "engine/scheduler.h"
-#include "fake_backend.h"
+#include "fake_model.h"
 #include "server/server.h"
 #include "util/error.h"
 
@@ -26,10 +26,10 @@ engine::LoadSpec spec(const std::string& name, int num_ctx = 512) {
   return s;
 }
 
-class FailingLoader : public engine::BackendLoader {
+class FailingLoader : public engine::ModelLoader {
  public:
   uint64_t estimate_bytes(const engine::LoadSpec&) override { return 1; }
-  std::unique_ptr<engine::ModelBackend> load(const engine::LoadSpec&) override {
+  std::unique_ptr<engine::LoadedModel> load(const engine::LoadSpec&) override {
     throw Error(ErrorCode::corrupt, "bad file");
   }
 };
@@ -37,12 +37,35 @@ class FailingLoader : public engine::BackendLoader {
 TEST(Scheduler, ReloadsWhenLoadOptionsChange) {
   auto world = std::make_shared<FakeWorld>();
   engine::Scheduler s({}, std::make_shared<FakeLoader>(world));
-  { auto l = s.acquire(spec("m", 512), std::nullopt, nullptr); EXPECT_EQ(l.backend().num_ctx(), 512); }
+  { auto l = s.acquire(spec("m", 512), std::nullopt, nullptr); EXPECT_EQ(l.model().num_ctx(), 512); }
   { auto l = s.acquire(spec("m", 512), std::nullopt, nullptr); }
   EXPECT_EQ(world->loads.load(), 1);
-  { auto l = s.acquire(spec("m", 1024), std::nullopt, nullptr); EXPECT_EQ(l.backend().num_ctx(), 1024); }
+  { auto l = s.acquire(spec("m", 1024), std::nullopt, nullptr); EXPECT_EQ(l.model().num_ctx(), 1024); }
   EXPECT_EQ(world->loads.load(), 2);
   EXPECT_EQ(world->unloads.load(), 1);
+}
+
+// A model's GPU memory shows in loaded() (/api/ps size_vram), and the next model's load is told
+// how much the loaded ones hold, so its placement leaves it to them.
+TEST(Scheduler, GpuMemoryOfLoadedModelsGoesToTheNextLoad) {
+  auto world = std::make_shared<FakeWorld>();
+  world->vram_by_path["/models/a"] = 600;
+  world->vram_by_path["/models/b"] = 300;
+  engine::Scheduler s({}, std::make_shared<FakeLoader>(world));
+  { auto l = s.acquire(spec("a"), std::nullopt, nullptr); }
+  { auto l = s.acquire(spec("b"), std::nullopt, nullptr); }
+  { auto l = s.acquire(spec("c"), std::nullopt, nullptr); }
+  ASSERT_EQ(world->load_specs.size(), 3u);
+  EXPECT_EQ(world->load_specs[0].gpu_in_use, 0u);
+  EXPECT_EQ(world->load_specs[1].gpu_in_use, 600u);
+  EXPECT_EQ(world->load_specs[2].gpu_in_use, 900u);
+  for (const auto& m : s.loaded()) EXPECT_EQ(m.size_vram, m.name == "a" ? 600u : m.name == "b" ? 300u : 0u) << m.name;
+  // num_gpu is part of what makes two loads the same: another value reloads.
+  engine::LoadSpec cpu_only = spec("a");
+  cpu_only.num_gpu = 0;
+  { auto l = s.acquire(cpu_only, std::nullopt, nullptr); }
+  EXPECT_EQ(world->load_specs.back().num_gpu, 0);
+  EXPECT_EQ(world->loads.load(), 4);
 }
 
 TEST(Scheduler, LoadFailureLeavesNothingBehind) {
@@ -53,11 +76,11 @@ TEST(Scheduler, LoadFailureLeavesNothingBehind) {
 }
 
 // A loader that takes `delay` per load.
-class SlowLoader : public engine::BackendLoader {
+class SlowLoader : public engine::ModelLoader {
  public:
   SlowLoader(std::shared_ptr<FakeWorld> world, std::chrono::milliseconds delay) : fake_(std::move(world)), delay_(delay) {}
   uint64_t estimate_bytes(const engine::LoadSpec& s) override { return fake_.estimate_bytes(s); }
-  std::unique_ptr<engine::ModelBackend> load(const engine::LoadSpec& s) override {
+  std::unique_ptr<engine::LoadedModel> load(const engine::LoadSpec& s) override {
     std::this_thread::sleep_for(delay_);
     return fake_.load(s);
   }
@@ -124,7 +147,7 @@ TEST(Scheduler, BusyModelsAreNotEvictedAndWaitersProceedLater) {
   auto a = s.acquire(spec("a"), std::nullopt, nullptr);
   auto b = std::async(std::launch::async, [&] {
     auto l = s.acquire(spec("b"), std::nullopt, nullptr);
-    return l.backend().num_ctx();
+    return l.model().num_ctx();
   });
   for (int i = 0; i < 500 && s.queue_depth() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(s.queue_depth(), 1u);

@@ -1,4 +1,4 @@
-// In-process HTTP tests of the server against the fake backend.
+// In-process HTTP tests of the server against the fake model.
 
 #include <gtest/gtest.h>
 
@@ -264,6 +264,7 @@ TEST_F(ServerTest, EmptyPromptLoadsAndKeepAliveZeroUnloads) {
   EXPECT_EQ(models[0]["name"], "fake:latest");
   EXPECT_EQ(models[0]["context_length"], 2048);
   EXPECT_EQ(models[0]["size"], 1000);
+  EXPECT_EQ(models[0]["size_vram"], 0);
   EXPECT_TRUE(models[0]["expires_at"].is_string());
 
   r = ts->post("/api/chat", {{"model", "fake"}, {"messages", Json::array()}, {"keep_alive", 0}});
@@ -273,6 +274,29 @@ TEST_F(ServerTest, EmptyPromptLoadsAndKeepAliveZeroUnloads) {
   EXPECT_EQ(j["message"]["role"], "assistant");
   EXPECT_TRUE(eventually([&] { return ts->scheduler->loaded().empty(); }));
   EXPECT_EQ(ts->world->unloads.load(), 1);
+}
+
+// A model partly on a GPU reports those bytes as size_vram; the request's num_gpu option reaches
+// the load.
+TEST_F(ServerTest, PsReportsGpuMemoryAndNumGpuReachesTheLoad) {
+  {
+    std::lock_guard<std::mutex> lk(ts->world->mu);
+    ts->world->vram_default = 410;
+    ts->world->load_specs.clear();
+  }
+  auto r = ts->post("/api/generate", {{"model", "fake"}, {"options", {{"num_gpu", 7}}}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  {
+    std::lock_guard<std::mutex> lk(ts->world->mu);
+    ASSERT_FALSE(ts->world->load_specs.empty());
+    EXPECT_EQ(ts->world->load_specs.back().num_gpu, 7);
+  }
+  auto ps = ts->client().Get("/api/ps");
+  ASSERT_TRUE(ps);
+  const Json m = Json::parse(ps->body)["models"][0];
+  EXPECT_EQ(m["size_vram"], 410);
+  EXPECT_EQ(m["size"], 1000);
 }
 
 TEST_F(ServerTest, KeepAliveExpiryUnloads) {

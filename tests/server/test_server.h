@@ -1,5 +1,5 @@
 #pragma once
-// An in-process server over a temporary store and the fake backend, on a free loopback port.
+// An in-process server over a temporary store and the fake model, on a free loopback port.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/scheduler.h"
-#include "fake_backend.h"
+#include "fake_model.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -20,7 +20,7 @@ namespace hearth::testing {
 
 using Json = nlohmann::ordered_json;
 
-// Adds a model NAME whose "GGUF" is `content` (the fake backend never reads it). Returns the
+// Adds a model NAME whose "GGUF" is `content` (the fake model never reads it). Returns the
 // blob path. `extra_layers`: media type -> text (template, system, params, ...).
 std::string add_fake_model(store::Store& store, const std::string& name, const std::string& content,
                            const std::vector<std::pair<std::string, std::string>>& extra_layers = {});
@@ -59,7 +59,7 @@ class TestServer {
   int port = 0;
 };
 
-// A fresh server over the fake backend with one model, "fake".
+// A fresh server over the fake model with one model, "fake".
 class FakeModelServerTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,14 +1,14 @@
-// The production ModelBackend (runner_backend.cc) rendering prompts on the Qwen3 test model,
+// The production LoadedModel (runner_model.cc) rendering prompts on the Qwen3 test model,
 // whose GGUF carries a Jinja template with thinking and tools.
 
 #include <gtest/gtest.h>
 
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 
 namespace hearth::engine {
 namespace {
 
-std::unique_ptr<ModelBackend> load_qwen3() {
+std::unique_ptr<LoadedModel> load_qwen3() {
   LoadSpec spec;
   spec.name = "qwen3-tiny";
   spec.model_path = std::string(HEARTH_TESTDATA_DIR) + "/qwen3-tiny-q8_0.gguf";
@@ -22,7 +22,7 @@ RenderRequest hello() {
   return r;
 }
 
-TEST(RunnerBackend, TheRequestTemplateWinsOverAThinkingJinjaTemplate) {
+TEST(RunnerModel, TheRequestTemplateWinsOverAThinkingJinjaTemplate) {
   auto backend = load_qwen3();
   ASSERT_TRUE(backend->facts().thinking);
   RenderRequest r = hello();
@@ -36,7 +36,7 @@ TEST(RunnerBackend, TheRequestTemplateWinsOverAThinkingJinjaTemplate) {
   EXPECT_EQ(backend->render(r), jinja);
 }
 
-TEST(RunnerBackend, EarlierThinkingIsStrippedOnlyWhenAsked) {
+TEST(RunnerModel, EarlierThinkingIsStrippedOnlyWhenAsked) {
   auto backend = load_qwen3();
   RenderRequest r;
   r.think = "false";
@@ -51,7 +51,7 @@ TEST(RunnerBackend, EarlierThinkingIsStrippedOnlyWhenAsked) {
 
 // Each generated token's log-probability comes from the real runner: greedy picks the likeliest
 // token, so the chosen one is the first alternative, and the texts make up the answer.
-TEST(RunnerBackend, LogprobsOfEveryGeneratedToken) {
+TEST(RunnerModel, LogprobsOfEveryGeneratedToken) {
   auto backend = load_qwen3();
   CompletionJob job;
   job.prompt = backend->tokenize("<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n", true);

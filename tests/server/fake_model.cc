@@ -1,4 +1,4 @@
-#include "fake_backend.h"
+#include "fake_model.h"
 
 #include <chrono>
 #include <thread>
@@ -7,7 +7,7 @@
 
 namespace hearth::testing {
 
-FakeBackend::FakeBackend(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec)
+FakeModel::FakeModel(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec)
     : world_(std::move(world)) {
   facts_.arch = "fake";
   facts_.context_length = 2048;
@@ -18,19 +18,21 @@ FakeBackend::FakeBackend(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec
   std::lock_guard<std::mutex> lk(world_->mu);
   auto it = world_->bytes_by_path.find(spec.model_path);
   bytes_ = it != world_->bytes_by_path.end() ? it->second : 1000;
+  auto v = world_->vram_by_path.find(spec.model_path);
+  vram_ = v != world_->vram_by_path.end() ? v->second : world_->vram_default;
   ++world_->loads;
 }
 
-FakeBackend::~FakeBackend() { ++world_->unloads; }
+FakeModel::~FakeModel() { ++world_->unloads; }
 
-std::vector<int32_t> FakeBackend::tokenize(std::string_view text, bool add_special) const {
+std::vector<int32_t> FakeModel::tokenize(std::string_view text, bool add_special) const {
   std::vector<int32_t> out;
   if (add_special) out.push_back(256);  // BOS
   for (unsigned char c : text) out.push_back(c);
   return out;
 }
 
-std::string FakeBackend::detokenize(std::span<const int32_t> tokens) const {
+std::string FakeModel::detokenize(std::span<const int32_t> tokens) const {
   std::string out;
   for (int32_t t : tokens) {
     if (t >= 0 && t < 256) out += static_cast<char>(t);
@@ -38,7 +40,7 @@ std::string FakeBackend::detokenize(std::span<const int32_t> tokens) const {
   return out;
 }
 
-std::string FakeBackend::render(const engine::RenderRequest& r) const {
+std::string FakeModel::render(const engine::RenderRequest& r) const {
   std::string out;
   const std::string& tmpl = !r.request_template.empty() ? r.request_template : r.modelfile_template;
   if (!tmpl.empty()) out += "{tmpl:" + tmpl + "}";
@@ -54,7 +56,7 @@ std::string FakeBackend::render(const engine::RenderRequest& r) const {
   return out;
 }
 
-engine::CompletionOutcome FakeBackend::complete(const engine::CompletionJob& job) {
+engine::CompletionOutcome FakeModel::complete(const engine::CompletionJob& job) {
   int now = ++world_->active;
   int prev = world_->max_active.load();
   while (now > prev && !world_->max_active.compare_exchange_weak(prev, now)) {
@@ -111,7 +113,7 @@ engine::CompletionOutcome FakeBackend::complete(const engine::CompletionJob& job
   return out;
 }
 
-engine::EmbedOutcome FakeBackend::embed(const std::vector<std::vector<int32_t>>& inputs,
+engine::EmbedOutcome FakeModel::embed(const std::vector<std::vector<int32_t>>& inputs,
                                         const std::function<bool()>& cancelled) {
   engine::EmbedOutcome out;
   for (const auto& in : inputs) {
@@ -135,8 +137,12 @@ uint64_t FakeLoader::estimate_bytes(const engine::LoadSpec& spec) {
   return it != world_->bytes_by_path.end() ? it->second : 1000;
 }
 
-std::unique_ptr<engine::ModelBackend> FakeLoader::load(const engine::LoadSpec& spec) {
-  return std::make_unique<FakeBackend>(world_, spec);
+std::unique_ptr<engine::LoadedModel> FakeLoader::load(const engine::LoadSpec& spec) {
+  {
+    std::lock_guard<std::mutex> lk(world_->mu);
+    world_->load_specs.push_back(spec);
+  }
+  return std::make_unique<FakeModel>(world_, spec);
 }
 
 }  // namespace hearth::testing

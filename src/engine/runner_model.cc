@@ -1,4 +1,4 @@
-// The production BackendLoader: engine::Runner behind the ModelBackend interface, with prompts
+// The production ModelLoader: engine::Runner behind the LoadedModel interface, with prompts
 // rendered by chat/ (the Modelfile's Go TEMPLATE or the GGUF's Jinja chat_template, as
 // chat::choose_template decides) and output split by chat/'s thinking and tool-call parsers.
 
@@ -12,7 +12,7 @@
 #include "chat/prompt.h"
 #include "chat/thinking.h"
 #include "chat/tool_calls.h"
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 #include "engine/runner.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -90,9 +90,9 @@ class ChatOutputParser : public OutputParser {
   std::optional<chat::ToolCallParser> tools_;
 };
 
-class RunnerBackend : public ModelBackend {
+class RunnerModel : public LoadedModel {
  public:
-  explicit RunnerBackend(std::unique_ptr<Runner> runner) : runner_(std::move(runner)) {
+  explicit RunnerModel(std::unique_ptr<Runner> runner) : runner_(std::move(runner)) {
     facts_.arch = runner_->arch();
     facts_.context_length = runner_->context_length();
     facts_.parameter_count = runner_->parameter_count();
@@ -109,6 +109,7 @@ class RunnerBackend : public ModelBackend {
   const ModelFacts& facts() const override { return facts_; }
   int num_ctx() const override { return runner_->num_ctx(); }
   uint64_t memory_bytes() const override { return runner_->memory_bytes(); }
+  uint64_t vram_bytes() const override { return runner_->device_bytes(); }
 
   std::vector<int32_t> tokenize(std::string_view text, bool add_special) const override {
     std::vector<int32_t> t = runner_->tokenize(text, add_special, true);
@@ -250,21 +251,23 @@ class RunnerBackend : public ModelBackend {
   ModelFacts facts_;
 };
 
-class RunnerLoader : public BackendLoader {
+class RunnerLoader : public ModelLoader {
  public:
   uint64_t estimate_bytes(const LoadSpec& spec) override {
     // The weights dominate; the KV cache is added once loaded (Runner::memory_bytes).
     struct stat st {};
     return stat(spec.model_path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   }
-  std::unique_ptr<ModelBackend> load(const LoadSpec& spec) override {
+  std::unique_ptr<LoadedModel> load(const LoadSpec& spec) override {
     LoadOptions o;
     o.num_ctx = spec.num_ctx;
     o.num_parallel = spec.num_parallel;
     o.num_thread = spec.num_thread;
     o.kv_cache_type = spec.kv_cache_type;
+    o.num_gpu = spec.num_gpu;
+    o.gpu_in_use = spec.gpu_in_use;
     try {
-      return std::make_unique<RunnerBackend>(Runner::load(spec.model_path, o));
+      return std::make_unique<RunnerModel>(Runner::load(spec.model_path, o));
     } catch (const Error& e) {
       throw e.with_context("loading " + spec.name);
     }
@@ -273,10 +276,10 @@ class RunnerLoader : public BackendLoader {
 
 }  // namespace
 
-EmbedOutcome ModelBackend::embed(const std::vector<std::vector<int32_t>>&, const std::function<bool()>&) {
+EmbedOutcome LoadedModel::embed(const std::vector<std::vector<int32_t>>&, const std::function<bool()>&) {
   throw Error(ErrorCode::unsupported, "this model does not support embeddings");
 }
 
-std::unique_ptr<BackendLoader> make_runner_loader() { return std::make_unique<RunnerLoader>(); }
+std::unique_ptr<ModelLoader> make_runner_loader() { return std::make_unique<RunnerLoader>(); }
 
 }  // namespace hearth::engine

@@ -1,5 +1,5 @@
 #pragma once
-// A ModelBackend that needs no model: one token per byte, a fixed chat format, and a scripted
+// A LoadedModel that needs no model: one token per byte, a fixed chat format, and a scripted
 // reply streamed in small pieces. Tests hold requests inside complete() with a gate and count
 // loads, unloads, concurrent sequences and cancellations.
 
@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "engine/model_backend.h"
+#include "engine/loaded_model.h"
 
 namespace hearth::testing {
 
@@ -27,6 +27,9 @@ struct FakeWorld {
   std::atomic<int> embed_inputs{0}, embed_cancels{0};  // inputs embedded; embed calls cancelled
   std::atomic<int> loads{0}, unloads{0}, active{0}, max_active{0}, cancels{0}, completes{0};
   std::map<std::string, uint64_t> bytes_by_path;  // estimate per model path (default 1000)
+  std::map<std::string, uint64_t> vram_by_path;   // vram_bytes() per model path
+  uint64_t vram_default = 0;                      // for the paths not there
+  std::vector<engine::LoadSpec> load_specs;       // what each load was asked, in order
 
   void open_gate() {
     {
@@ -37,13 +40,14 @@ struct FakeWorld {
   }
 };
 
-class FakeBackend : public engine::ModelBackend {
+class FakeModel : public engine::LoadedModel {
  public:
-  FakeBackend(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec);
-  ~FakeBackend() override;
+  FakeModel(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec);
+  ~FakeModel() override;
   const engine::ModelFacts& facts() const override { return facts_; }
   int num_ctx() const override { return num_ctx_; }
   uint64_t memory_bytes() const override { return bytes_; }
+  uint64_t vram_bytes() const override { return vram_; }
   std::vector<int32_t> tokenize(std::string_view text, bool add_special) const override;
   std::string detokenize(std::span<const int32_t> tokens) const override;
   std::string render(const engine::RenderRequest& request) const override;
@@ -61,13 +65,14 @@ class FakeBackend : public engine::ModelBackend {
   engine::ModelFacts facts_;
   int num_ctx_;
   uint64_t bytes_;
+  uint64_t vram_ = 0;
 };
 
-class FakeLoader : public engine::BackendLoader {
+class FakeLoader : public engine::ModelLoader {
  public:
   explicit FakeLoader(std::shared_ptr<FakeWorld> world) : world_(std::move(world)) {}
   uint64_t estimate_bytes(const engine::LoadSpec& spec) override;
-  std::unique_ptr<engine::ModelBackend> load(const engine::LoadSpec& spec) override;
+  std::unique_ptr<engine::LoadedModel> load(const engine::LoadSpec& spec) override;
 
  private:
   std::shared_ptr<FakeWorld> world_;

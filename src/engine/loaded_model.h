@@ -1,7 +1,7 @@
 #pragma once
 // What the scheduler and the server's handlers need from one loaded model, as a small abstract
 // interface so the server can be driven by a fake in tests. The real implementation adapts
-// engine::Runner (runner_backend.cc). Nothing here knows HTTP; conversations are chat::Message
+// engine::Runner (runner_model.cc). Nothing here knows HTTP; conversations are chat::Message
 // (the one message type), tool definitions JSON text the chat templates consume as they are.
 
 #include <cstdint>
@@ -109,15 +109,17 @@ struct EmbedOutcome {
   int64_t prompt_eval_ns = 0;
 };
 
-class ModelBackend {
+class LoadedModel {
  public:
-  virtual ~ModelBackend() = default;
+  virtual ~LoadedModel() = default;
 
   virtual const ModelFacts& facts() const = 0;
   // The context length one sequence gets (num_ctx after capping to the trained length).
   virtual int num_ctx() const = 0;
   // Bytes this model holds (weights + KV cache), for the memory budget and /api/ps.
   virtual uint64_t memory_bytes() const = 0;
+  // Of those, the bytes in GPU memory (/api/ps size_vram); 0 when the model runs on the CPU.
+  virtual uint64_t vram_bytes() const { return 0; }
 
   virtual std::vector<int32_t> tokenize(std::string_view text, bool add_special) const = 0;
   virtual std::string detokenize(std::span<const int32_t> tokens) const = 0;
@@ -137,7 +139,7 @@ class ModelBackend {
 
   // Pooled embeddings of whole inputs (token ids, each 1..num_ctx long), computed apart from the
   // running sequences. Thread-safe. Error(invalid_argument) for a bad input; the default, for
-  // backends without embeddings, is Error(unsupported). `cancelled` (may be empty) is polled
+  // models without embeddings, is Error(unsupported). `cancelled` (may be empty) is polled
   // between units of work (forward passes); once it says true, embed throws Error(cancelled).
   virtual EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs,
                              const std::function<bool()>& cancelled = {});
@@ -152,23 +154,27 @@ struct LoadSpec {
   int num_parallel = 1;
   int num_thread = 0;
   std::string kv_cache_type = "f16";
+  int num_gpu = -1;  // layers on the GPU (Ollama's num_gpu); -1: as many as fit
+  // GPU memory other loaded models hold, which this one's placement must leave them (set by the
+  // scheduler when it loads; not part of what makes two loads the same).
+  uint64_t gpu_in_use = 0;
 
   bool same_load(const LoadSpec& o) const {
     return model_path == o.model_path && num_ctx == o.num_ctx && num_parallel == o.num_parallel &&
-           num_thread == o.num_thread && kv_cache_type == o.kv_cache_type;
+           num_thread == o.num_thread && kv_cache_type == o.kv_cache_type && num_gpu == o.num_gpu;
   }
 };
 
-// Loads backends for the scheduler. The real one wraps engine::Runner::load.
-class BackendLoader {
+// Loads models for the scheduler. The real one wraps engine::Runner::load.
+class ModelLoader {
  public:
-  virtual ~BackendLoader() = default;
+  virtual ~ModelLoader() = default;
   // Predicted bytes before loading (weights + KV cache), for the memory budget.
   virtual uint64_t estimate_bytes(const LoadSpec& spec) = 0;
-  virtual std::unique_ptr<ModelBackend> load(const LoadSpec& spec) = 0;
+  virtual std::unique_ptr<LoadedModel> load(const LoadSpec& spec) = 0;
 };
 
-// The loader over engine::Runner (runner_backend.cc).
-std::unique_ptr<BackendLoader> make_runner_loader();
+// The loader over engine::Runner (runner_model.cc).
+std::unique_ptr<ModelLoader> make_runner_loader();
 
 }  // namespace hearth::engine
