@@ -83,6 +83,7 @@ struct CompletionJob {
   int num_predict = -1;         // -1: until the context is full
   std::vector<std::string> stop;
   int num_keep = 4;
+  bool shift = true;  // a generation reaching the context shifts it (Ollama's shift) instead of ending
   std::string format;           // "" (free), "json", or a JSON schema (serialized)
   bool thinking = false;        // thinking is on: a format constrains only the answer after it
   // Called with each decoded piece of text (stop strings already held back and removed).

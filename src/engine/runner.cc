@@ -15,6 +15,7 @@
 #include "util/cpu_features.h"
 #include "util/env.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/thread_pool.h"
 
 namespace hearth::engine {
@@ -449,7 +450,7 @@ bool Runner::step() {
       finish(s, "stop");  // the document is complete: only whitespace could follow
     } else if (s.req->num_predict > 0 && s.result.eval_count >= s.req->num_predict) {
       finish(s, "length");
-    } else if (s.n_past >= static_cast<size_t>(num_ctx_)) {
+    } else if (s.n_past >= static_cast<size_t>(num_ctx_) && !(s.req->shift && shift_context(s, t))) {
       finish(s, "length");  // no room to feed the token back
     } else {
       s.pending = t;
@@ -465,6 +466,28 @@ bool Runner::step() {
     }
   }
   return finished;
+}
+
+// The context is full and `t` is sampled but not fed back: keep the first num_keep positions,
+// drop half of the rest (the oldest), and re-run what remains plus `t` as this slot's prompt
+// from position num_keep, so the generation goes on (Ollama's context shift; the kept tail is
+// recomputed because its keys are rotated for its old positions). The re-run tokens count as
+// prompt evaluation. False when nothing can be dropped.
+bool Runner::shift_context(Slot& s, int32_t t) {
+  const size_t n = s.cached.size();
+  const size_t keep = std::min<size_t>(static_cast<size_t>(std::max(s.req->num_keep, 0)), n / 2);
+  const size_t discard = (n - keep) / 2;
+  if (discard == 0) return false;
+  std::vector<int32_t> seq(s.cached.begin(), s.cached.begin() + static_cast<ptrdiff_t>(keep));
+  seq.insert(seq.end(), s.cached.begin() + static_cast<ptrdiff_t>(keep + discard), s.cached.end());
+  seq.push_back(t);
+  HEARTH_LOG_DEBUG("context shift: keep=" + std::to_string(keep) + " discard=" + std::to_string(discard));
+  s.prompt = std::move(seq);
+  s.cached.resize(keep);
+  s.n_past = keep;
+  s.generating = false;
+  s.pending = -1;
+  return true;
 }
 
 }  // namespace hearth::engine

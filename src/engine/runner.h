@@ -44,7 +44,10 @@ struct CompletionRequest {
   sample::SamplerOptions sampling;
   int num_predict = -1;  // max generated tokens; < 0: until the context is full
   std::vector<std::string> stop;
-  int num_keep = 4;      // prompt tokens kept at the start when a too-long prompt is truncated
+  int num_keep = 4;      // tokens kept at the start when a too-long prompt is truncated or shifted
+  // When the context is full during generation: drop half of what follows the first num_keep
+  // tokens and go on (Ollama's context shift), instead of ending with done_reason "length".
+  bool shift = true;
   // "" free text; "json" or a JSON schema's text: the output is constrained to such a document
   // (sample/json_schema.h) and generation stops once it is closed.
   std::string format;
@@ -130,6 +133,7 @@ class Runner {
   struct Slot;
   Runner() = default;
   Slot& acquire_slot(const std::vector<int32_t>& prompt, std::unique_lock<std::mutex>& lock);
+  bool shift_context(Slot& s, int32_t t);
   // One forward pass over every active slot; called with mu_ NOT held. True when a slot finished.
   bool step();
   void finish(Slot& s, const char* reason);

@@ -201,6 +201,7 @@ class RunnerModel : public LoadedModel {
     req.num_predict = job.num_predict;
     req.stop = job.stop;
     req.num_keep = job.num_keep;
+    req.shift = job.shift;
     req.on_piece = job.on_piece;
     if (job.on_logprob) {
       req.top_logprobs = job.top_logprobs;

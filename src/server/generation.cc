@@ -202,6 +202,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   run->job.num_predict = opts.num_predict.value_or(-1);
   run->job.stop = opts.stop.value_or(std::vector<std::string>{});
   run->job.num_keep = opts.num_keep.value_or(4);
+  run->job.shift = c.shift;
   if (c.format.is_string()) run->job.format = c.format.get<std::string>();
   else if (c.format.is_object()) run->job.format = c.format.dump();
   run->job.thinking = !c.raw && facts.thinking && render.think && *render.think != "false";

@@ -214,6 +214,34 @@ TEST(Runner, ReferenceIdsWithLayersOnTwoBackends) {
   }
 }
 
+// A generation that fills the context shifts it and goes on (Ollama's shift): the tokens after
+// the shift are those a fresh run on the shifted sequence gives (the first num_keep, then the
+// newer half, then the token just sampled); with shift off it ends with "length".
+TEST(Runner, ContextShiftLetsGenerationGoOn) {
+  LoadOptions o;
+  o.num_thread = 1;
+  o.num_ctx = 32;
+  o.kv_cache_type = "f32";
+  auto r = Runner::load(kDir + "/stories260K.gguf", o);
+  const std::vector<int32_t> prompt = {1, 400, 300, 200};
+  const CompletionResult res = r->complete(greedy_request(prompt, 50));
+  EXPECT_EQ(res.done_reason, "length");
+  ASSERT_EQ(res.context.size(), 54u);
+  // The first shift: positions 0..31 filled, context[32] sampled; keep 4, drop (32 - 4) / 2 = 14.
+  std::vector<int32_t> seq(res.context.begin(), res.context.begin() + 4);
+  seq.insert(seq.end(), res.context.begin() + 18, res.context.begin() + 33);
+  ASSERT_EQ(seq.size(), 19u);
+  const CompletionResult fresh = r->complete(greedy_request(seq, 10));
+  EXPECT_EQ(generated(fresh, seq.size()),
+            std::vector<int32_t>(res.context.begin() + 33, res.context.begin() + 43));
+
+  CompletionRequest no_shift = greedy_request(prompt, 50);
+  no_shift.shift = false;
+  const CompletionResult stopped = r->complete(no_shift);
+  EXPECT_EQ(stopped.done_reason, "length");
+  EXPECT_EQ(stopped.context, std::vector<int32_t>(res.context.begin(), res.context.begin() + 33));
+}
+
 TEST(Runner, KvCacheTypeFromTheEnvironment) {
   const auto expected = read_ids("B", "output_ids");
   LoadOptions o;
