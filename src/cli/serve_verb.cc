@@ -70,7 +70,7 @@ void add_serve_verb(CLI::App& app) {
       "      HEARTH_NUM_PARALLEL        Maximum number of parallel requests\n"
       "      HEARTH_NOPRUNE             Do not prune model blobs on startup\n"
       "      HEARTH_ORIGINS             A comma separated list of allowed origins\n"
-      "      HEARTH_CONTEXT_LENGTH      Context length to use unless otherwise specified (default 4096)\n"
+      "      HEARTH_CONTEXT_LENGTH      Context length to use unless otherwise specified (default: 4k/32k/256k based on VRAM)\n"
       "      HEARTH_API_KEY             Require Authorization: Bearer <key> on every request but GET /\n"
       "      HEARTH_DEBUG               Show additional debug information (e.g. HEARTH_DEBUG=1)\n"
       "      HEARTH_KV_CACHE_TYPE       Quantization type for the K/V cache (default: f16; q8_0, q4_0, f32)\n"

@@ -129,7 +129,11 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   }
 
   int num_ctx = opt.num_ctx > 0 ? opt.num_ctx : env_int("HEARTH_CONTEXT_LENGTH", 4096);
-  num_ctx = static_cast<int>(std::min<int64_t>(num_ctx, hp.n_ctx_train));
+  if (num_ctx > hp.n_ctx_train) {
+    HEARTH_LOG_WARN("requested context size too large for model num_ctx=" + std::to_string(num_ctx) +
+                    " n_ctx_train=" + std::to_string(hp.n_ctx_train));
+    num_ctx = static_cast<int>(hp.n_ctx_train);
+  }
   r->num_ctx_ = std::max(num_ctx, 4);
   r->num_batch_ = std::max(opt.num_batch, 1);
   const int threads = opt.num_thread > 0 ? opt.num_thread : env_int("HEARTH_NUM_THREAD", 0);
@@ -448,7 +452,8 @@ bool Runner::step() {
       finish(s, "stop");
     } else if (s.grammar && !s.grammar_waiting && s.grammar->is_closed()) {
       finish(s, "stop");  // the document is complete: only whitespace could follow
-    } else if (s.req->num_predict > 0 && s.result.eval_count >= s.req->num_predict) {
+    } else if (s.result.eval_count >= (s.req->num_predict > 0 ? s.req->num_predict : 10 * num_ctx_)) {
+      // Unlimited (-1) is bounded at ten contexts, as Ollama bounds it, since shifts never end.
       finish(s, "length");
     } else if (s.n_past >= static_cast<size_t>(num_ctx_) && !(s.req->shift && shift_context(s, t))) {
       finish(s, "length");  // no room to feed the token back

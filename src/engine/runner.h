@@ -42,7 +42,7 @@ struct LoadOptions {
 struct CompletionRequest {
   std::vector<int32_t> prompt;  // token ids (BOS included if wanted); at least one
   sample::SamplerOptions sampling;
-  int num_predict = -1;  // max generated tokens; < 0: until the context is full
+  int num_predict = -1;  // max generated tokens; < 0: 10 x num_ctx (Ollama's bound)
   std::vector<std::string> stop;
   int num_keep = 4;      // tokens kept at the start when a too-long prompt is truncated or shifted
   // When the context is full during generation: drop half of what follows the first num_keep

@@ -19,7 +19,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_MAX_QUEUE", "OLLAMA_MAX_QUEUE", "512", "Requests that may wait before 503"},
       {"HEARTH_MAX_LOADED_MODELS", "OLLAMA_MAX_LOADED_MODELS", "3", "Models loaded at once"},
       {"HEARTH_ORIGINS", "OLLAMA_ORIGINS", "", "Extra allowed CORS origins, comma separated"},
-      {"HEARTH_CONTEXT_LENGTH", "OLLAMA_CONTEXT_LENGTH", "4096", "Default context length"},
+      {"HEARTH_CONTEXT_LENGTH", "OLLAMA_CONTEXT_LENGTH", "", "Default context length (unset: 4096, 32768 or 262144 by GPU memory)"},
       {"HEARTH_DEBUG", "OLLAMA_DEBUG", "", "Show additional debug information"},
       {"HEARTH_NOHISTORY", "OLLAMA_NOHISTORY", "", "Do not keep REPL history"},
       {"HEARTH_NOPRUNE", "OLLAMA_NOPRUNE", "", "Do not prune unused blobs on start-up"},

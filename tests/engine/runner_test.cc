@@ -171,11 +171,17 @@ TEST_F(StoriesRunner, ConcurrentRequestsBatchTogetherAndMatchAlone) {
 }
 
 TEST_F(StoriesRunner, ContextFullEndsWithLength) {
-  const CompletionResult r = runner_->complete(greedy_request({1}, -1));
+  CompletionRequest req = greedy_request({1}, -1);
+  req.shift = false;
+  const CompletionResult r = runner_->complete(req);
   EXPECT_EQ(r.done_reason, "length");
   // Every cache position is used; the token sampled from the last one is returned too.
   EXPECT_EQ(r.eval_count, 128);
   EXPECT_EQ(r.context.size(), 129u);
+  // With the context shift (the default) an unlimited generation stops at ten contexts.
+  const CompletionResult shifted = runner_->complete(greedy_request({1}, -1));
+  EXPECT_EQ(shifted.done_reason, "length");
+  EXPECT_EQ(shifted.eval_count, 1280);
 }
 
 TEST_F(StoriesRunner, BadInputIsAnError) {

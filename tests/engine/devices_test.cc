@@ -1,0 +1,28 @@
+// Ollama's default num_ctx by GPU memory (tiers at 23 and 47 GiB), and 4096 without a GPU.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "engine/devices.h"
+
+namespace hearth::engine {
+namespace {
+
+TEST(DefaultContext, OllamasTiersByGpuMemory) {
+  constexpr uint64_t kGiB = uint64_t{1} << 30;
+  EXPECT_EQ(context_length_for_gpu_memory(0), 4096);
+  EXPECT_EQ(context_length_for_gpu_memory(22 * kGiB), 4096);   // an A10's 24 GB is 22.5 GiB
+  EXPECT_EQ(context_length_for_gpu_memory(23 * kGiB), 32768);
+  EXPECT_EQ(context_length_for_gpu_memory(47 * kGiB - 1), 32768);
+  EXPECT_EQ(context_length_for_gpu_memory(80 * kGiB), 262144);
+}
+
+TEST(DefaultContext, NoGpuMeans4096) {
+  setenv("HEARTH_GPU", "0", 1);
+  EXPECT_EQ(default_context_length(), 4096);
+  EXPECT_TRUE(compute_devices().empty());
+  unsetenv("HEARTH_GPU");
+}
+
+}  // namespace
+}  // namespace hearth::engine
