@@ -14,6 +14,9 @@
 #include "chat/tool_calls.h"
 #include "engine/loaded_model.h"
 #include "engine/runner.h"
+#include "gguf/gguf_file.h"
+#include "model/compute_backend.h"
+#include "model/kv_cache.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -255,9 +258,20 @@ class RunnerModel : public LoadedModel {
 class RunnerLoader : public ModelLoader {
  public:
   uint64_t estimate_bytes(const LoadSpec& spec) override {
-    // The weights dominate; the KV cache is added once loaded (Runner::memory_bytes).
+    // The file's size plus its KV cache in the chosen type, as Ollama's estimate counts them.
     struct stat st {};
-    return stat(spec.model_path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    if (stat(spec.model_path.c_str(), &st) != 0) return 0;
+    const uint64_t file = static_cast<uint64_t>(st.st_size);
+    try {
+      const gguf::File f = gguf::File::open(spec.model_path);
+      const int64_t n_layer = f.get_i64_or(f.get_string_or("general.architecture", "") + ".block_count", 0);
+      const int64_t n_ctx = std::min<int64_t>(spec.num_ctx, f.get_i64_or(f.get_string_or("general.architecture", "") + ".context_length", spec.num_ctx));
+      return file + static_cast<uint64_t>(std::max<int64_t>(n_layer, 0)) *
+                        model::kv_cache_bytes_per_layer(f, n_ctx, std::max(spec.num_parallel, 1),
+                                                        model::KvCache::parse_type(spec.kv_cache_type));
+    } catch (const Error&) {
+      return file;  // the load will say what is wrong with it
+    }
   }
   std::unique_ptr<LoadedModel> load(const LoadSpec& spec) override {
     LoadOptions o;

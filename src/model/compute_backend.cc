@@ -21,6 +21,20 @@ bool have_vulkan() {
 #endif
 }
 
+uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_seq, gguf::GgmlType kv_type) {
+  const std::string p = file.get_string_or("general.architecture", "") + ".";
+  const int64_t n_head = std::max<int64_t>(file.get_i64_or(p + "attention.head_count", 1), 1);
+  const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
+  const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / n_head);
+  const int64_t dv = file.get_i64_or(p + "attention.value_length", dk);
+  const uint64_t width = static_cast<uint64_t>(n_head_kv * (dk + dv));
+  uint64_t row_bytes = width * 2;  // F16
+  if (kv_type == gguf::GgmlType::F32) row_bytes = width * 4;
+  if (kv_type == gguf::GgmlType::Q8_0) row_bytes = width / 32 * 34;
+  if (kv_type == gguf::GgmlType::Q4_0) row_bytes = width / 32 * 18;
+  return static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(n_seq) * row_bytes;
+}
+
 namespace {
 uint64_t gpu_overhead() {
   const std::string v = env_value("HEARTH_GPU_OVERHEAD");
@@ -109,12 +123,7 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   }
   head += output > 0 ? output : embd;
   if (output == 0) head_ok = head_ok && embd_ok;  // tied: the head multiplies by the embeddings
-  const int64_t n_head = file.get_i64_or(p + "attention.head_count", 1);
-  const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
-  const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / std::max<int64_t>(n_head, 1));
-  const int64_t dv = file.get_i64_or(p + "attention.value_length", dk);
-  const uint64_t elem = kv_type == gguf::GgmlType::F32 ? 4 : 2;
-  const uint64_t kv_layer = static_cast<uint64_t>(n_ctx * n_seq * n_head_kv * (dk + dv)) * elem;
+  const uint64_t kv_layer = kv_cache_bytes_per_layer(file, n_ctx, n_seq, kv_type);
   // Activations, logits and the driver's own use: a fixed reserve, as Ollama keeps one.
   const uint64_t reserve = (uint64_t{512} << 20) + gpu_overhead();
   const uint64_t total = gpu.vram_bytes / 10 * 9;

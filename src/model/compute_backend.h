@@ -34,6 +34,10 @@ std::vector<std::string> describe_devices();
 // integrated one; none with HEARTH_GPU=0 or without Vulkan.
 std::vector<Gpu> default_gpus();
 
+// Bytes of one layer's KV cache for n_seq sequences of n_ctx positions in a cache of kv_type, from
+// the file's attention keys (what the scheduler's estimate and the placement plan count).
+uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_seq, gguf::GgmlType kv_type);
+
 // Where a model's layers go, as Ollama's num_gpu says: num_gpu layers (the last ones, with the
 // output head) on the default GPU; -1 = as many as fit in its memory after their KV cache and a
 // reserve for activations; 0, or no GPU, = all on the CPU. Sizes come from the file's tensors.

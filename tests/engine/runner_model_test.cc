@@ -2,6 +2,7 @@
 // whose GGUF carries a Jinja template with thinking and tools.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "engine/loaded_model.h"
 
@@ -77,6 +78,33 @@ TEST(RunnerModel, LogprobsOfEveryGeneratedToken) {
     tokens += lp.chosen.token;
   }
   EXPECT_EQ(tokens, text);
+}
+
+}  // namespace
+}  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// The scheduler's estimate: the file plus its KV cache in the chosen type, as Ollama counts it.
+// stories260K: 5 layers, 4 KV heads of 8 -> K and V rows of 64 values; num_ctx 128, 2 sequences.
+TEST(RunnerModel, EstimateCountsTheKvCacheOfItsType) {
+  const std::string path = std::string(HEARTH_TESTDATA_DIR) + "/stories260K.gguf";
+  struct stat st {};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  const uint64_t file = static_cast<uint64_t>(st.st_size);
+  auto loader = make_runner_loader();
+  LoadSpec spec;
+  spec.model_path = path;
+  spec.num_ctx = 128;
+  spec.num_parallel = 2;
+  spec.kv_cache_type = "f16";
+  EXPECT_EQ(loader->estimate_bytes(spec), file + 5 * 128 * 2 * 64 * 2);
+  spec.kv_cache_type = "q8_0";
+  EXPECT_EQ(loader->estimate_bytes(spec), file + 5 * 128 * 2 * (64 / 32 * 34));
+  spec.num_ctx = 100000;  // capped at the trained context, 128
+  spec.kv_cache_type = "f32";
+  EXPECT_EQ(loader->estimate_bytes(spec), file + 5 * 128 * 2 * 64 * 4);
 }
 
 }  // namespace
