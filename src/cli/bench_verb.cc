@@ -30,6 +30,7 @@ struct BenchFlags {
   std::vector<int> n_prompt{512};
   std::vector<int> n_gen{128};
   std::vector<int> n_depth{0};
+  std::string cache_type = "f16";  // llama-bench's -ctk/-ctv, one type for both
   std::vector<int> threads;
   int reps = 5;
   int n_batch = 512;
@@ -100,6 +101,7 @@ void run_bench(const BenchFlags& f) {
         if (p <= 0) continue;
         engine::BenchSpec s{p, 0, f.reps, f.n_batch};
         s.n_depth = d;
+        s.kv_cache_type = f.cache_type;
         specs.push_back(s);
       }
       for (int g : f.n_gen) {
@@ -108,6 +110,7 @@ void run_bench(const BenchFlags& f) {
           engine::BenchSpec s{0, g, f.reps, f.n_batch};
           s.n_parallel = np;
           s.n_depth = d;
+          s.kv_cache_type = f.cache_type;
           specs.push_back(s);
         }
       }
@@ -144,6 +147,8 @@ void run_bench(const BenchFlags& f) {
                             {"n_prompt", r.n_prompt},
                             {"n_gen", r.n_gen},
                             {"n_depth", r.n_depth},
+                            {"type_k", f.cache_type},
+                            {"type_v", f.cache_type},
                             {"n_parallel", r.n_parallel},
                             {"avg_ns", r.avg_ns()},
                             {"samples_ns", r.samples_ns},
@@ -169,6 +174,8 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_option("model", f->model, "GGUF file or model name")->required();
   cmd->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths to test (0 skips)")->delimiter(',');
   cmd->add_option("-n,--n-gen", f->n_gen, "Generation lengths to test (0 skips)")->delimiter(',');
+  cmd->add_option("-k,--cache-type", f->cache_type, "KV cache type: f16, q8_0, q4_0 or f32 (llama-bench's -ctk/-ctv)")
+      ->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
   cmd->add_option("-d,--n-depth", f->n_depth, "Tokens already in the cache when a test runs (pp512 @ d4096)")
       ->delimiter(',')
       ->check(CLI::Range(0, 1 << 24));

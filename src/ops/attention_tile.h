@@ -41,8 +41,7 @@ static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride
       std::memcpy(o, static_cast<const float*>(base) + e, static_cast<size_t>(d) * sizeof(float));
     } else {
       const uint8_t* row = static_cast<const uint8_t*>(base) + (first + j) * row_bytes;
-      const bool q8 = type == gguf::GgmlType::Q8_0;
-      for (int64_t i = 0; i < d; ++i) o[i] = kv_quant_at(row, q8, offset + i);
+      kv_quant_row(row, type == gguf::GgmlType::Q8_0, offset, d, o);
     }
     for (int64_t i = d; i < dpad; ++i) o[i] = 0.0f;
   }

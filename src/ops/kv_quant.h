@@ -35,4 +35,29 @@ static inline float kv_quant_at(const uint8_t* row, bool q8, int64_t e) {
   return d * static_cast<float>((i < 16 ? (q & 15) : (q >> 4)) - 8);
 }
 
+// Elements [offset, offset + d) of a row into o, a block at a time (one scale conversion per
+// block; the element loops vectorize in the tier files that include this).
+static inline void kv_quant_row(const uint8_t* row, bool q8, int64_t offset, int64_t d, float* o) {
+  const int64_t block_bytes = q8 ? 34 : 18;
+  for (int64_t e = offset, end = offset + d; e < end;) {
+    const int64_t i0 = e % 32, n = (32 - i0) < (end - e) ? (32 - i0) : (end - e);
+    const uint8_t* b = row + (e / 32) * block_bytes;
+    uint16_t h;
+    std::memcpy(&h, b, 2);
+    const float scale = quant::fp16_to_f32(h);
+    float* out = o + (e - offset);
+    if (q8) {
+      const int8_t* q = reinterpret_cast<const int8_t*>(b + 2) + i0;
+      for (int64_t i = 0; i < n; ++i) out[i] = scale * static_cast<float>(q[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t k = i0 + i;
+        const uint8_t q = b[2 + (k & 15)];
+        out[i] = scale * static_cast<float>((k < 16 ? (q & 15) : (q >> 4)) - 8);
+      }
+    }
+    e += n;
+  }
+}
+
 }  // namespace hearth::ops
