@@ -7,6 +7,17 @@ uint byte_at(uint o) { return uint(wb[o]); }
 float f16_at(uint o) { return unpackHalf2x16(byte_at(o) | (byte_at(o + 1) << 8)).x; }
 int i8_at(uint o) { uint b = byte_at(o); return int(b) - int((b & 0x80u) << 1); }
 
+// Q4_K / Q5_K: the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes at s.
+void k_scale_min(uint s, uint j, out uint sc, out uint mn) {
+  if (j < 4) {
+    sc = byte_at(s + j) & 63u;
+    mn = byte_at(s + j + 4) & 63u;
+  } else {
+    sc = (byte_at(s + j + 4) & 15u) | ((byte_at(s + j - 4) >> 6) << 4);
+    mn = (byte_at(s + j + 4) >> 4) | ((byte_at(s + j) >> 6) << 4);
+  }
+}
+
 void dequant32(uint row, uint c, uint n_cols, inout float v[32]) {
 #if WTYPE == 0  // F32
   for (uint i = 0; i < 32; ++i) {
@@ -67,15 +78,8 @@ void dequant32(uint row, uint c, uint n_cols, inout float v[32]) {
   uint b = row + (c / 8) * 144;
   uint j = c % 8;
   float d = f16_at(b), dmin = f16_at(b + 2);
-  uint s = b + 4;
   uint sc, mn;
-  if (j < 4) {
-    sc = byte_at(s + j) & 63u;
-    mn = byte_at(s + j + 4) & 63u;
-  } else {
-    sc = (byte_at(s + j + 4) & 15u) | ((byte_at(s + j - 4) >> 6) << 4);
-    mn = (byte_at(s + j + 4) >> 4) | ((byte_at(s + j) >> 6) << 4);
-  }
+  k_scale_min(b + 4, j, sc, mn);
   uint q = b + 16 + (j / 2) * 32;
   uint shift = (j % 2) * 4;
   for (uint i = 0; i < 32; ++i) v[i] = d * float(sc) * float((byte_at(q + i) >> shift) & 15u) - dmin * float(mn);
@@ -96,15 +100,8 @@ void dequant32(uint row, uint c, uint n_cols, inout float v[32]) {
   uint b = row + (c / 8) * 176;
   uint j = c % 8;
   float d = f16_at(b), dmin = f16_at(b + 2);
-  uint s = b + 4;
   uint sc, mn;
-  if (j < 4) {
-    sc = byte_at(s + j) & 63u;
-    mn = byte_at(s + j + 4) & 63u;
-  } else {
-    sc = (byte_at(s + j + 4) & 15u) | ((byte_at(s + j - 4) >> 6) << 4);
-    mn = (byte_at(s + j + 4) >> 4) | ((byte_at(s + j) >> 6) << 4);
-  }
+  k_scale_min(b + 4, j, sc, mn);
   uint q = b + 48 + (j / 2) * 32;
   uint shift = (j % 2) * 4;
   for (uint i = 0; i < 32; ++i) {
