@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +28,9 @@ constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;
 constexpr VkDeviceSize kRingBytes = VkDeviceSize{4} << 20;
 constexpr uint32_t kMaxGroups = 65535;  // per dispatch dimension: Vulkan's guaranteed minimum
 constexpr int64_t kSplitKeys = 512;     // keys per workgroup of a split decode attention
+// Device memory comes in chunks of this size (a larger tensor gets a chunk of its own): a model
+// is then a few allocations, not one per tensor (drivers limit their count, e.g. 4,096).
+constexpr VkDeviceSize kChunkBytes = VkDeviceSize{64} << 20;
 
 const char* weight_suffix(GgmlType t) {
   switch (t) {
@@ -49,11 +53,26 @@ const char* weight_suffix(GgmlType t) {
 
 uint32_t groups(uint64_t n, uint64_t per) { return static_cast<uint32_t>((n + per - 1) / per); }
 
-struct VkTensor {
-  const void* owner = nullptr;
+// One large device allocation with a buffer over all of it; tensors are ranges of it.
+struct Chunk {
   VkBuffer buffer = VK_NULL_HANDLE;
   VkDeviceMemory memory = VK_NULL_HANDLE;
   VkDeviceSize size = 0;
+  std::map<VkDeviceSize, VkDeviceSize> free;  // offset -> bytes, coalesced
+};
+
+struct VkTensor {
+  const void* owner = nullptr;
+  Chunk* chunk = nullptr;
+  VkDeviceSize offset = 0;
+  VkDeviceSize size = 0;     // as asked
+  VkDeviceSize taken = 0;    // as carved from the chunk (aligned)
+};
+
+// A storage-buffer binding: the range of a buffer a shader sees as its array.
+struct Binding {
+  VkBuffer buffer;
+  VkDeviceSize offset, range;
 };
 
 struct HostBuffer {
@@ -89,7 +108,11 @@ class VulkanBackend final : public ops::Backend {
       flush();
     } catch (const Error&) {  // a lost device: free what we can
     }
-    for (auto& [p, t] : records_) destroy(*t);
+    records_.clear();
+    for (auto& c : chunks_) {
+      vkDestroyBuffer(d, c->buffer, nullptr);
+      vkFreeMemory(d, c->memory, nullptr);
+    }
     free_host(staging_);
     free_host(ring_);
     vkDestroyFence(d, fence_, nullptr);
@@ -138,7 +161,7 @@ class VulkanBackend final : public ops::Backend {
     HEARTH_CHECK(it != records_.end());
     flush();  // nothing queued may still use it
     bytes_ -= it->second->size;
-    destroy(*it->second);
+    give_back(*it->second);
     records_.erase(it);
     t = ops::Tensor{};
   }
@@ -153,8 +176,8 @@ class VulkanBackend final : public ops::Backend {
       const VkDeviceSize len = std::min(staging_.size, total - at);
       begin();
       barrier();
-      VkBufferCopy c{at, 0, len};
-      vkCmdCopyBuffer(cmd_, r->buffer, staging_.buffer, 1, &c);
+      VkBufferCopy c{r->offset + at, 0, len};
+      vkCmdCopyBuffer(cmd_, r->chunk->buffer, staging_.buffer, 1, &c);
       flush();
       std::memcpy(out + at, staging_.mapped, len);
     }
@@ -201,7 +224,7 @@ class VulkanBackend final : public ops::Backend {
   void get_rows(const ops::Tensor& table, const int32_t* ids, int64_t n, const ops::Tensor& out) override {
     const uint32_t ids_off = ring_put(ids, static_cast<size_t>(n) * sizeof(int32_t));
     const uint32_t pc[] = {u32(table.n_cols()), u32(table.row_bytes), u32(n), ids_off};
-    dispatch(std::string("get_rows_") + weight_suffix(table.type), {buf(table), ring_.buffer, buf(out)}, pc,
+    dispatch(std::string("get_rows_") + weight_suffix(table.type), {buf(table), ring(), buf(out)}, pc,
              sizeof pc, groups(groups(table.n_cols(), 32), 64), u32(n), 1);
   }
 
@@ -223,7 +246,7 @@ class VulkanBackend final : public ops::Backend {
     const uint32_t cs_off = ring_put(cs_.data(), cs_.size() * sizeof(float));
     const uint32_t pc[] = {u32(n_tok), u32(n_heads), u32(head_dim), u32(p.n_dims),
                            p.mode == ops::RopeMode::neox ? 1u : 0u, cs_off};
-    dispatch("rope", {buf(x), ring_.buffer}, pc, sizeof pc, groups(p.n_dims / 2, 64), u32(n_heads), u32(n_tok));
+    dispatch("rope", {buf(x), ring()}, pc, sizeof pc, groups(p.n_dims / 2, 64), u32(n_heads), u32(n_tok));
   }
 
   void store_kv(const ops::KvView& cache, const ops::Tensor& k, const ops::Tensor& v,
@@ -232,7 +255,7 @@ class VulkanBackend final : public ops::Backend {
     for (const auto& [dst, src] : {std::pair{&cache.k, &k}, std::pair{&cache.v, &v}}) {
       if (dst->empty()) continue;
       const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off};
-      dispatch(dst->type == GgmlType::F16 ? "store_kv_f16" : "store_kv_f32", {buf(*src), ring_.buffer, buf(*dst)},
+      dispatch(dst->type == GgmlType::F16 ? "store_kv_f16" : "store_kv_f32", {buf(*src), ring(), buf(*dst)},
                pc, sizeof pc, groups(dst->n_cols(), 64), u32(rows.n), 1);
     }
   }
@@ -257,7 +280,7 @@ class VulkanBackend final : public ops::Backend {
          u32(kSplitKeys), n_split};
     const std::string kv = cache.k.type == GgmlType::F16 ? "f16" : "f32";
     if (!split) {
-      dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring_.buffer, buf(out)}, &pc, sizeof pc,
+      dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring(), buf(out)}, &pc, sizeof pc,
                u32(s.n_head), u32(rows.n), 1);
       return;
     }
@@ -266,7 +289,7 @@ class VulkanBackend final : public ops::Backend {
       release(parts_);
       parts_ = alloc(GgmlType::F32, part_floats, 1);
     }
-    dispatch("attention_split_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring_.buffer, buf(parts_)}, &pc,
+    dispatch("attention_split_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring(), buf(parts_)}, &pc,
              sizeof pc, u32(s.n_head), u32(rows.n), n_split);
     const uint32_t mp[] = {u32(s.n_head), u32(s.head_dim_v), n_split};
     dispatch("attention_merge", {buf(parts_), buf(out)}, mp, sizeof mp, u32(s.n_head), u32(rows.n), 1);
@@ -277,8 +300,9 @@ class VulkanBackend final : public ops::Backend {
     begin();
     barrier();
     const VkDeviceSize rb = static_cast<VkDeviceSize>(t.row_bytes);
-    VkBufferCopy c{src * rb, dst * rb, n * rb};
-    vkCmdCopyBuffer(cmd_, buf(t), buf(t), 1, &c);
+    const Binding b = buf(t);
+    VkBufferCopy c{b.offset + src * rb, b.offset + dst * rb, n * rb};
+    vkCmdCopyBuffer(cmd_, b.buffer, b.buffer, 1, &c);
     barrier();
   }
 
@@ -304,7 +328,54 @@ class VulkanBackend final : public ops::Backend {
     HEARTH_CHECK(r != nullptr && r->owner == this);  // a tensor of another backend is a bug
     return r;
   }
-  VkBuffer buf(const ops::Tensor& t) const { return rec(t)->buffer; }
+  Binding buf(const ops::Tensor& t) const {
+    const VkTensor* r = rec(t);
+    return {r->chunk->buffer, r->offset, r->taken};
+  }
+  Binding ring() const { return {ring_.buffer, 0, VK_WHOLE_SIZE}; }
+
+  // First fit in the chunks (then a new chunk), offsets aligned for storage-buffer bindings.
+  void carve(VkTensor& t) {
+    const VkDeviceSize align = std::max<VkDeviceSize>(dev_->limits().minStorageBufferOffsetAlignment, 64);
+    t.taken = (std::max<VkDeviceSize>(t.size, 4) + align - 1) / align * align;
+    for (auto& c : chunks_) {
+      for (auto it = c->free.begin(); it != c->free.end(); ++it) {
+        if (it->second < t.taken) continue;
+        t.chunk = c.get();
+        t.offset = it->first;
+        const VkDeviceSize rest = it->second - t.taken, at = it->first + t.taken;
+        c->free.erase(it);
+        if (rest > 0) c->free.emplace(at, rest);
+        return;
+      }
+    }
+    auto c = std::make_unique<Chunk>();
+    c->size = std::max(kChunkBytes, t.taken);
+    alloc_buffer(c->size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                 VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, &c->buffer, &c->memory);
+    if (c->size > t.taken) c->free.emplace(t.taken, c->size - t.taken);
+    t.chunk = c.get();
+    t.offset = 0;
+    chunks_.push_back(std::move(c));
+  }
+
+  // Returns a tensor's range to its chunk, merged with free neighbours.
+  void give_back(const VkTensor& t) {
+    auto& free = t.chunk->free;
+    auto it = free.emplace(t.offset, t.taken).first;
+    auto next = std::next(it);
+    if (next != free.end() && it->first + it->second == next->first) {
+      it->second += next->second;
+      free.erase(next);
+    }
+    if (it != free.begin()) {
+      auto prev = std::prev(it);
+      if (prev->first + prev->second == it->first) {
+        prev->second += it->second;
+        free.erase(it);
+      }
+    }
+  }
 
   void alloc_buffer(VkDeviceSize size, VkBufferUsageFlags usage, VkMemoryPropertyFlags want,
                     VkMemoryPropertyFlags fallback, VkBuffer* b, VkDeviceMemory* m) {
@@ -347,10 +418,6 @@ class VulkanBackend final : public ops::Backend {
     vkFreeMemory(dev_->vk(), h.memory, nullptr);
     h = HostBuffer{};
   }
-  void destroy(VkTensor& t) {
-    vkDestroyBuffer(dev_->vk(), t.buffer, nullptr);
-    vkFreeMemory(dev_->vk(), t.memory, nullptr);
-  }
 
   ops::Tensor make(GgmlType type, int64_t n_cols, int64_t n_rows, int64_t row_bytes, VkDeviceSize bytes) {
     if (bytes > dev_->limits().maxStorageBufferRange) {
@@ -362,8 +429,7 @@ class VulkanBackend final : public ops::Backend {
     auto r = std::make_unique<VkTensor>();
     r->owner = this;
     r->size = bytes;
-    alloc_buffer(bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                 VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, &r->buffer, &r->memory);
+    carve(*r);
     ops::Tensor t;
     t.type = type;
     t.ne[0] = n_cols;
@@ -384,8 +450,8 @@ class VulkanBackend final : public ops::Backend {
       const VkDeviceSize len = std::min(staging_.size, total - at);
       std::memcpy(staging_.mapped, in + at, len);
       begin();
-      VkBufferCopy c{0, at, len};
-      vkCmdCopyBuffer(cmd_, staging_.buffer, r->buffer, 1, &c);
+      VkBufferCopy c{0, r->offset + at, len};
+      vkCmdCopyBuffer(cmd_, staging_.buffer, r->chunk->buffer, 1, &c);
       flush();
     }
   }
@@ -449,13 +515,13 @@ class VulkanBackend final : public ops::Backend {
     return ring_put(rows_.data(), rows_.size() * sizeof(int32_t));
   }
 
-  void dispatch(const std::string& shader, std::initializer_list<VkBuffer> bufs, const void* push,
+  void dispatch(const std::string& shader, std::initializer_list<Binding> bufs, const void* push,
                 size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
     if (gx == 0 || gy == 0 || gz == 0) return;
     const Pipeline& p = dev_->pipeline(shader, static_cast<int>(bufs.size()));
     begin();
     std::vector<VkDescriptorBufferInfo> infos;
-    for (VkBuffer b : bufs) infos.push_back({b, 0, VK_WHOLE_SIZE});
+    for (const Binding& b : bufs) infos.push_back({b.buffer, b.offset, b.range});
     std::vector<VkWriteDescriptorSet> writes(infos.size());
     for (size_t i = 0; i < infos.size(); ++i) {
       writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
@@ -507,6 +573,7 @@ class VulkanBackend final : public ops::Backend {
   HostBuffer staging_, ring_;
   VkDeviceSize ring_used_ = 0;
   uint64_t bytes_ = 0;
+  std::vector<std::unique_ptr<Chunk>> chunks_;
   std::unordered_map<VkTensor*, std::unique_ptr<VkTensor>> records_;
   std::vector<float> cs_;
   std::vector<int32_t> rows_;

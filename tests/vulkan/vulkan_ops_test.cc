@@ -322,6 +322,33 @@ TEST(VulkanOps, MixtureOfExpertsOps) {
   expect_near(read(*gpu, out.g, n_tok * 70), read(*ref, out.r, n_tok * 70), 1e-5, "weighted_sum");
 }
 
+// Tensors are ranges of a few large allocations: allocate, free every other one, allocate again
+// (reusing and merging freed ranges), with one tensor larger than a chunk; every live tensor
+// still holds exactly what was written to it (no two ranges overlap).
+TEST(VulkanOps, SubAllocatedTensorsDoNotOverlap) {
+  NEED_DEVICE();
+  std::mt19937 rng(77);
+  std::vector<std::pair<ops::Tensor, std::vector<float>>> live;
+  auto add = [&](int64_t n) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (auto& x : v) x = static_cast<float>(rng() % 100000);
+    ops::Tensor t = gpu->alloc(GgmlType::F32, n, 1);
+    gpu->write(t, n, v.data());
+    live.emplace_back(t, std::move(v));
+  };
+  for (int i = 0; i < 40; ++i) add(1 + static_cast<int64_t>(rng() % 300000));
+  add(int64_t{20} << 20);  // 80 MiB: more than a 64 MiB chunk
+  for (size_t i = 0; i < live.size(); i += 2) gpu->release(live[i].first);
+  std::vector<std::pair<ops::Tensor, std::vector<float>>> kept;
+  for (size_t i = 1; i < live.size(); i += 2) kept.push_back(std::move(live[i]));
+  live = std::move(kept);
+  for (int i = 0; i < 30; ++i) add(1 + static_cast<int64_t>(rng() % 500000));
+  for (auto& [t, v] : live) {
+    const int64_t n = static_cast<int64_t>(v.size());
+    ASSERT_EQ(read(*gpu, t, n), v);
+  }
+}
+
 TEST(VulkanOps, DevicesAreListedWithTheirMemory) {
   const auto devices = vulkan::list_devices();
   if (devices.empty()) GTEST_SKIP() << "no Vulkan device";
