@@ -31,6 +31,7 @@ struct Shape {
   std::string arch = "qwen2";
   int64_t n_embd = 1536, n_layer = 28, n_head = 12, n_head_kv = 2, n_ff = 8960;
   int64_t head_dim = 0;  // 0: n_embd / n_head
+  int64_t n_expert = 0, n_expert_used = 0;  // qwen3moe (--n-ff is then each expert's width)
   int64_t n_ctx = 131072;
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
@@ -87,12 +88,19 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
       t.push_back({p + "attn_k.bias", {kv}, false, 0.0f});
       t.push_back({p + "attn_v.bias", {kv}, false, 0.0f});
     }
-    if (a == "qwen3") {
+    if (a == "qwen3" || a == "qwen3moe") {
       t.push_back({p + "attn_q_norm.weight", {hd}, false, 1.0f});
       t.push_back({p + "attn_k_norm.weight", {hd}, false, 1.0f});
     }
     t.push_back({p + "attn_output.weight", {q, sh.n_embd}});
     t.push_back({p + "ffn_norm.weight", {sh.n_embd}, false, 1.0f});
+    if (a == "qwen3moe") {
+      t.push_back({p + "ffn_gate_inp.weight", {sh.n_embd, sh.n_expert}});
+      t.push_back({p + "ffn_gate_exps.weight", {sh.n_embd, sh.n_ff, sh.n_expert}});
+      t.push_back({p + "ffn_up_exps.weight", {sh.n_embd, sh.n_ff, sh.n_expert}});
+      t.push_back({p + "ffn_down_exps.weight", {sh.n_ff, sh.n_embd, sh.n_expert}});
+      continue;
+    }
     t.push_back({p + "ffn_gate.weight", {sh.n_embd, sh.n_ff}});
     t.push_back({p + "ffn_up.weight", {sh.n_embd, sh.n_ff}});
     t.push_back({p + "ffn_down.weight", {sh.n_ff, sh.n_embd}});
@@ -115,13 +123,18 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
   w.set_f32(a + ".rope.freq_base", sh.rope_base);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
-  if (sh.head_dim * sh.n_head != sh.n_embd || a == "qwen3") {
+  if (a == "qwen3moe") {
+    w.set_u32(a + ".expert_count", static_cast<uint32_t>(sh.n_expert));
+    w.set_u32(a + ".expert_used_count", static_cast<uint32_t>(sh.n_expert_used));
+    w.set_u32(a + ".expert_feed_forward_length", static_cast<uint32_t>(sh.n_ff));
+  }
+  if (sh.head_dim * sh.n_head != sh.n_embd || a == "qwen3" || a == "qwen3moe") {
     w.set_u32(a + ".attention.key_length", static_cast<uint32_t>(sh.head_dim));
     w.set_u32(a + ".attention.value_length", static_cast<uint32_t>(sh.head_dim));
   }
 }
 
-const char* const kArchitectures[] = {"llama", "qwen2", "qwen3"};
+const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe"};
 
 }  // namespace
 
@@ -132,13 +145,15 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   float stddev = 0.02f;
   app.add_option("--vocab-from", vocab_from, "GGUF whose tokenizer.* keys are copied")->required();
-  app.add_option("--arch", sh.arch, "llama, qwen2 or qwen3");
+  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3 or qwen3moe");
   app.add_option("--n-embd", sh.n_embd);
   app.add_option("--n-layer", sh.n_layer);
   app.add_option("--n-head", sh.n_head);
   app.add_option("--n-head-kv", sh.n_head_kv);
   app.add_option("--n-ff", sh.n_ff);
   app.add_option("--head-dim", sh.head_dim, "key/value head size (default n_embd / n_head)");
+  app.add_option("--n-expert", sh.n_expert, "qwen3moe: routed experts");
+  app.add_option("--n-expert-used", sh.n_expert_used, "qwen3moe: experts per token");
   app.add_option("--n-ctx", sh.n_ctx);
   app.add_option("--rope-base", sh.rope_base);
   app.add_flag("--tied", sh.tied, "Tie the output matrix to token_embd (no output.weight)");
@@ -154,6 +169,8 @@ int main(int argc, char** argv) {
     if (!known) throw hearth::Error(hearth::ErrorCode::invalid_argument, "unsupported --arch " + sh.arch);
     if (sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_head % sh.n_head_kv != 0)
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "inconsistent head counts");
+    if (sh.arch == "qwen3moe" && (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
+      throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe needs --n-expert and --n-expert-used");
     if (sh.head_dim == 0) {
       if (sh.n_embd % sh.n_head != 0)
         throw hearth::Error(hearth::ErrorCode::invalid_argument, "--n-embd is not a multiple of --n-head: give --head-dim");

@@ -21,6 +21,7 @@ constexpr Entry kArchitectures[] = {
     {"llama", llama_spec},
     {"qwen2", qwen2_spec},
     {"qwen3", qwen3_spec},
+    {"qwen3moe", qwen3moe_spec},
 };
 
 }  // namespace

@@ -51,7 +51,7 @@ TinySpec spec_of(const std::string& arch, GgmlType wt, GgmlType embd, GgmlType o
   s.weight_type = wt;
   s.embd_type = embd;
   s.output_type = out;
-  if (arch == "qwen3") {
+  if (arch == "qwen3" || arch == "qwen3moe") {
     s.head_dim = 32;  // key_length != n_embd / n_head, as in real Qwen3
     s.rms_eps = 1e-6f;
     s.rope_base = 1e6f;
@@ -96,6 +96,15 @@ std::vector<Case> cases() {
                GgmlType::F32, 1e-4});
   c.push_back({"qwen3_q8_0", spec_of("qwen3", GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0),
                GgmlType::F16, 5e-2});
+  // qwen3moe: 6 experts, 2 used per token, router F32 (as in real files), experts F32 / Q8_0.
+  TinySpec moe = spec_of("qwen3moe", GgmlType::F32, GgmlType::F32, GgmlType::F32);
+  moe.n_expert = 6;
+  moe.n_expert_used = 2;
+  c.push_back({"qwen3moe_f32", moe, GgmlType::F32, 1e-4});
+  TinySpec moe8 = spec_of("qwen3moe", GgmlType::Q8_0, GgmlType::Q8_0, GgmlType::Q8_0);
+  moe8.n_expert = 6;
+  moe8.n_expert_used = 2;
+  c.push_back({"qwen3moe_q8_0", moe8, GgmlType::F16, 5e-2});
   // Quantized KV caches (HEARTH_KV_CACHE_TYPE=q8_0 / q4_0) on F32 weights, so the cache is the
   // only approximation: Q8_0 rounds each K/V value to 1/254 of its block's largest, Q4_0 to 1/14.
   // Worst relative logits error measured over these cases: 1.1e-2 (Q8_0), 0.30 (Q4_0: these

@@ -74,6 +74,11 @@ std::vector<uint8_t> write_tiny_model(const TinySpec& s, RefWeights* weights) {
   w.set_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
   w.set_f32(a + "rope.freq_base", s.rope_base);
   w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(s.head_dim));
+  if (s.n_expert > 0) {
+    w.set_u32(a + "expert_count", static_cast<uint32_t>(s.n_expert));
+    w.set_u32(a + "expert_used_count", static_cast<uint32_t>(s.n_expert_used));
+    w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(s.n_ff));
+  }
 
   const int64_t q_w = s.n_head * s.head_dim, kv_w = s.n_head_kv * s.head_dim;
   b.add("token_embd.weight", s.embd_type, {s.n_embd, s.n_vocab}, 1.0);
@@ -102,11 +107,19 @@ std::vector<uint8_t> write_tiny_model(const TinySpec& s, RefWeights* weights) {
       b.add(p + "attn_k.bias", gguf::GgmlType::F32, {kv_w}, 0.5);
       b.add(p + "attn_v.bias", gguf::GgmlType::F32, {kv_w}, 0.5);
     }
-    if (s.arch == "qwen3") {
+    if (s.arch == "qwen3" || s.arch == "qwen3moe") {
       b.add(p + "attn_q_norm.weight", gguf::GgmlType::F32, {s.head_dim}, 0.3, 1.0);
       b.add(p + "attn_k_norm.weight", gguf::GgmlType::F32, {s.head_dim}, 0.3, 1.0);
     }
     b.add(p + "ffn_norm.weight", gguf::GgmlType::F32, {s.n_embd}, 0.2, 1.0);
+    if (s.n_expert > 0) {
+      // The router is F32 in real files too (llama.cpp's quantizer keeps ffn_gate_inp unquantized).
+      b.add(p + "ffn_gate_inp.weight", gguf::GgmlType::F32, {s.n_embd, s.n_expert}, 4 * rms_scale(s.n_embd));
+      b.add(p + "ffn_gate_exps.weight", wt, {s.n_embd, s.n_ff, s.n_expert}, rms_scale(s.n_embd));
+      b.add(p + "ffn_up_exps.weight", wt, {s.n_embd, s.n_ff, s.n_expert}, rms_scale(s.n_embd));
+      b.add(p + "ffn_down_exps.weight", wt, {s.n_ff, s.n_embd, s.n_expert}, rms_scale(s.n_ff));
+      continue;
+    }
     b.add(p + "ffn_gate.weight", wt, {s.n_embd, s.n_ff}, rms_scale(s.n_embd));
     b.add(p + "ffn_up.weight", wt, {s.n_embd, s.n_ff}, rms_scale(s.n_embd));
     b.add(p + "ffn_down.weight", wt, {s.n_ff, s.n_embd}, rms_scale(s.n_ff));
@@ -132,6 +145,17 @@ std::vector<double> RefModel::matvec(const std::string& name, const std::vector<
     double acc = 0.0;
     for (int64_t c = 0; c < cols; ++c) acc += t.value[r * cols + c] * x[c];
     y[r] = acc;
+  }
+  return y;
+}
+
+std::vector<double> RefModel::expert_matvec(const std::string& name, int e, const std::vector<double>& x) const {
+  const RefTensor& t = w(name);
+  const int64_t cols = t.ne[0], rows = t.ne[1];
+  std::vector<double> y(static_cast<size_t>(rows), 0.0);
+  const double* base = t.value.data() + static_cast<size_t>(e) * rows * cols;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) y[r] += base[r * cols + c] * x[c];
   }
   return y;
 }
@@ -178,7 +202,7 @@ std::vector<double> RefModel::step(int32_t token) {
       for (size_t i = 0; i < k.size(); ++i) k[i] += w(p + "attn_k.bias").value[i];
       for (size_t i = 0; i < v.size(); ++i) v[i] += w(p + "attn_v.bias").value[i];
     }
-    if (s_.arch == "qwen3") {
+    if (s_.arch == "qwen3" || s_.arch == "qwen3moe") {
       for (int64_t hh = 0; hh < H; ++hh) rmsnorm(q, hh * D, D, w(p + "attn_q_norm.weight").value, s_.rms_eps);
       for (int64_t hh = 0; hh < HKV; ++hh) rmsnorm(k, hh * D, D, w(p + "attn_k_norm.weight").value, s_.rms_eps);
     }
@@ -210,6 +234,30 @@ std::vector<double> RefModel::step(int32_t token) {
     for (int64_t i = 0; i < E; ++i) x[i] += o[i];
     h = x;
     rmsnorm(h, 0, E, w(p + "ffn_norm.weight").value, s_.rms_eps);
+    if (s_.n_expert > 0) {
+      // Qwen3-MoE: softmax over the router's logits, the n_expert_used most probable experts,
+      // their probabilities renormalized to sum 1 (norm_topk_prob), a SwiGLU FFN each.
+      const std::vector<double> logits = matvec(p + "ffn_gate_inp.weight", h);
+      const double mx = *std::max_element(logits.begin(), logits.end());
+      std::vector<double> prob(logits.size());
+      double total = 0.0;
+      for (size_t e = 0; e < prob.size(); ++e) total += prob[e] = std::exp(logits[e] - mx);
+      std::vector<int> order(prob.size());
+      for (size_t e = 0; e < order.size(); ++e) order[e] = static_cast<int>(e);
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return prob[a] > prob[b]; });
+      double chosen = 0.0;
+      for (int j = 0; j < s_.n_expert_used; ++j) chosen += prob[order[j]] / total;
+      for (int j = 0; j < s_.n_expert_used; ++j) {
+        const int e = order[j];
+        const double weight = prob[e] / total / chosen;
+        std::vector<double> g = expert_matvec(p + "ffn_gate_exps.weight", e, h);
+        std::vector<double> u = expert_matvec(p + "ffn_up_exps.weight", e, h);
+        for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+        std::vector<double> d = expert_matvec(p + "ffn_down_exps.weight", e, g);
+        for (int64_t i = 0; i < E; ++i) x[i] += weight * d[i];
+      }
+      continue;
+    }
     std::vector<double> g = matvec(p + "ffn_gate.weight", h);
     std::vector<double> u = matvec(p + "ffn_up.weight", h);
     for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];

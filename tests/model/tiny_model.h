@@ -16,7 +16,9 @@
 namespace hearth::model::testing {
 
 struct TinySpec {
-  std::string arch = "llama";  // llama | qwen2 | qwen3
+  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe
+  int n_expert = 0;            // qwen3moe: routed experts (each of hidden width n_ff)
+  int n_expert_used = 0;
   int64_t n_embd = 64;
   int64_t n_layer = 2;
   int n_head = 4;
@@ -57,6 +59,8 @@ class RefModel {
  private:
   const RefTensor& w(const std::string& name) const;
   std::vector<double> matvec(const std::string& name, const std::vector<double>& x) const;
+  // x times expert e's matrix of a stacked [n_expert, rows, cols] tensor.
+  std::vector<double> expert_matvec(const std::string& name, int e, const std::vector<double>& x) const;
 
   TinySpec s_;
   const RefWeights& w_;
