@@ -4,6 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <map>
+#include <mutex>
+
 #include <nlohmann/json.hpp>
 
 #include "chat/capabilities.h"
@@ -259,19 +262,30 @@ class RunnerLoader : public ModelLoader {
  public:
   uint64_t estimate_bytes(const LoadSpec& spec) override {
     // The file's size plus its KV cache in the chosen type, as Ollama's estimate counts them.
+    // The scheduler asks on every request: the file is parsed once per (path, load options).
+    const std::string key = spec.model_path + "|" + std::to_string(spec.num_ctx) + "|" +
+                            std::to_string(spec.num_parallel) + "|" + spec.kv_cache_type;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = estimates_.find(key); it != estimates_.end()) return it->second;
+    }
     struct stat st {};
     if (stat(spec.model_path.c_str(), &st) != 0) return 0;
-    const uint64_t file = static_cast<uint64_t>(st.st_size);
+    uint64_t bytes = static_cast<uint64_t>(st.st_size);
     try {
       const gguf::File f = gguf::File::open(spec.model_path);
-      const int64_t n_layer = f.get_i64_or(f.get_string_or("general.architecture", "") + ".block_count", 0);
-      const int64_t n_ctx = std::min<int64_t>(spec.num_ctx, f.get_i64_or(f.get_string_or("general.architecture", "") + ".context_length", spec.num_ctx));
-      return file + static_cast<uint64_t>(std::max<int64_t>(n_layer, 0)) *
-                        model::kv_cache_bytes_per_layer(f, n_ctx, std::max(spec.num_parallel, 1),
-                                                        model::KvCache::parse_type(spec.kv_cache_type));
+      const std::string arch = f.get_string_or("general.architecture", "") + ".";
+      const int64_t n_layer = std::max<int64_t>(f.get_i64_or(arch + "block_count", 0), 0);
+      const int64_t n_ctx = std::min<int64_t>(spec.num_ctx, f.get_i64_or(arch + "context_length", spec.num_ctx));
+      bytes += static_cast<uint64_t>(n_layer) *
+               model::kv_cache_bytes_per_layer(f, n_ctx, std::max(spec.num_parallel, 1),
+                                               model::KvCache::parse_type(spec.kv_cache_type));
     } catch (const Error&) {
-      return file;  // the load will say what is wrong with it
+      return bytes;  // the load will say what is wrong with it
     }
+    std::lock_guard<std::mutex> lock(mu_);
+    estimates_[key] = bytes;
+    return bytes;
   }
   std::unique_ptr<LoadedModel> load(const LoadSpec& spec) override {
     LoadOptions o;
@@ -287,6 +301,10 @@ class RunnerLoader : public ModelLoader {
       throw e.with_context("loading " + spec.name);
     }
   }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, uint64_t> estimates_;  // blobs are content-addressed: a path never changes
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "ops/kv_quant.h"
 #include "util/env.h"
 #include "util/error.h"
 #if HEARTH_VULKAN
@@ -27,11 +28,8 @@ uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_s
   const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
   const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / n_head);
   const int64_t dv = file.get_i64_or(p + "attention.value_length", dk);
-  const uint64_t width = static_cast<uint64_t>(n_head_kv * (dk + dv));
-  uint64_t row_bytes = width * 2;  // F16
-  if (kv_type == gguf::GgmlType::F32) row_bytes = width * 4;
-  if (kv_type == gguf::GgmlType::Q8_0) row_bytes = width / 32 * 34;
-  if (kv_type == gguf::GgmlType::Q4_0) row_bytes = width / 32 * 18;
+  const uint64_t row_bytes = static_cast<uint64_t>(ops::kv_row_bytes(kv_type, n_head_kv * dk) +
+                                                   ops::kv_row_bytes(kv_type, n_head_kv * dv));
   return static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(n_seq) * row_bytes;
 }
 
