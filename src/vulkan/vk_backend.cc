@@ -7,6 +7,7 @@
 #include "vulkan/vk_backend.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -520,10 +521,14 @@ class VulkanBackend final : public ops::Backend {
     if (gx == 0 || gy == 0 || gz == 0) return;
     const Pipeline& p = dev_->pipeline(shader, static_cast<int>(bufs.size()));
     begin();
-    std::vector<VkDescriptorBufferInfo> infos;
-    for (const Binding& b : bufs) infos.push_back({b.buffer, b.offset, b.range});
-    std::vector<VkWriteDescriptorSet> writes(infos.size());
-    for (size_t i = 0; i < infos.size(); ++i) {
+    // Every dispatch of a pass comes through here: fixed arrays, no allocation.
+    constexpr size_t kMaxBindings = 8;
+    HEARTH_CHECK(bufs.size() <= kMaxBindings);
+    std::array<VkDescriptorBufferInfo, kMaxBindings> infos{};
+    std::array<VkWriteDescriptorSet, kMaxBindings> writes{};
+    size_t n = 0;
+    for (const Binding& b : bufs) infos[n++] = {b.buffer, b.offset, b.range};
+    for (size_t i = 0; i < n; ++i) {
       writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       writes[i].dstBinding = static_cast<uint32_t>(i);
       writes[i].descriptorCount = 1;
@@ -532,7 +537,7 @@ class VulkanBackend final : public ops::Backend {
     }
     vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
     dev_->push_descriptor_set()(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0,
-                                static_cast<uint32_t>(writes.size()), writes.data());
+                                static_cast<uint32_t>(n), writes.data());
     vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<uint32_t>(push_bytes), push);
     vkCmdDispatch(cmd_, gx, gy, gz);
     barrier();

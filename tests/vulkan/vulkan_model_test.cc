@@ -18,6 +18,7 @@
 
 #include "engine/runner.h"
 #include "util/error.h"
+#include "test_device.h"
 #include "vulkan/vk_device.h"
 
 namespace hearth::engine {
@@ -25,12 +26,7 @@ namespace {
 
 const std::string kDir = HEARTH_TESTDATA_DIR;
 
-int test_device() {
-  for (const vulkan::DeviceInfo& d : vulkan::list_devices()) {
-    if (d.usable) return d.index;
-  }
-  return -1;
-}
+using vulkan::testing::test_device;
 
 CompletionRequest greedy(std::vector<int32_t> prompt, int n) {
   CompletionRequest r;

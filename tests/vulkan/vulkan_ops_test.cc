@@ -21,6 +21,7 @@
 #include "model/compute_backend.h"
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
+#include "test_device.h"
 #include "vulkan/vk_device.h"
 
 namespace hearth {
@@ -28,12 +29,7 @@ namespace {
 
 using gguf::GgmlType;
 
-int test_device() {
-  for (const vulkan::DeviceInfo& d : vulkan::list_devices()) {
-    if (d.usable) return d.index;
-  }
-  return -1;
-}
+using vulkan::testing::test_device;
 
 #define NEED_DEVICE()                                                        \
   const int dev = test_device();                                             \

@@ -13,6 +13,7 @@
 #include "engine/runner.h"
 #include "gguf/gguf_writer.h"
 #include "model/compute_backend.h"
+#include "test_device.h"
 #include "vulkan/vk_device.h"
 
 namespace hearth {
@@ -113,15 +114,10 @@ std::vector<int32_t> reference_ids() {
 }
 
 TEST(Placement, AModelLargerThanTheBudgetIsSplitNotRefused) {
-  int dev = -1;
-  uint64_t vram = 0;
-  for (const auto& d : vulkan::list_devices()) {
-    if (d.usable && dev < 0) {
-      dev = d.index;
-      vram = d.vram_bytes;
-    }
-  }
-  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device";
+  const vulkan::DeviceInfo* info = vulkan::testing::test_device_info();
+  if (info == nullptr) GTEST_SKIP() << "no usable Vulkan device";
+  const int dev = info->index;
+  const uint64_t vram = info->vram_bytes;
   const gguf::File f = gguf::File::open(kDir + "/stories260K.gguf");
   const Sizes s = sizes(f, 5);
   const uint64_t kv = 128 * 4 * 16 * 4;  // n_ctx 128 (its trained context), F32 cache
