@@ -14,14 +14,6 @@
 
 namespace hearth::model {
 
-bool have_vulkan() {
-#if HEARTH_VULKAN
-  return true;
-#else
-  return false;
-#endif
-}
-
 uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_seq, gguf::GgmlType kv_type) {
   const std::string p = file.get_string_or("general.architecture", "") + ".";
   const int64_t n_head = std::max<int64_t>(file.get_i64_or(p + "attention.head_count", 1), 1);

@@ -17,9 +17,6 @@ namespace hearth::model {
 // when a Vulkan device cannot be used or there is none.
 std::unique_ptr<ops::Backend> make_compute_backend(const std::string& name);
 
-// Whether this build has the Vulkan backend.
-bool have_vulkan();
-
 // A GPU the default placement may use (software devices such as lavapipe are left out unless
 // HEARTH_VULKAN_DEVICE names them).
 struct Gpu {

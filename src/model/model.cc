@@ -62,7 +62,6 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
   // for matmul, so the head's backend may repack it while lookups read the file's rows).
   output_ = w.matrix(*head_, w.has("output.weight") ? "output.weight" : "token_embd.weight", n_embd,
                      hp_.n_vocab);
-  for (auto& be : backends_) weight_bytes_ += be->bytes();
 }
 
 Model::~Model() = default;

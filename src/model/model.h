@@ -36,7 +36,6 @@ class Model {
   ~Model();
 
   const HParams& hparams() const { return hp_; }
-  const ModelSpec& spec() const { return spec_; }
   const gguf::File& file() const { return file_; }
   int64_t n_vocab() const { return hp_.n_vocab; }
   int64_t n_params() const;  // elements over all tensors
@@ -44,8 +43,6 @@ class Model {
   std::vector<std::string> layer_backends() const;
   // The backends' descriptions, the one of the most layers first, joined by " + ".
   std::string backend_description() const;
-  // Bytes the backends hold for the weights they copied (repacked, uploaded).
-  uint64_t backend_weight_bytes() const { return weight_bytes_; }
   // Bytes held now by the backends that are not the CPU's (weights, KV cache, activations): what
   // /api/ps reports as size_vram.
   uint64_t device_bytes() const;
@@ -89,7 +86,6 @@ class Model {
   Scratch* head_scratch_ = nullptr;
   ops::Tensor tok_embd_, output_norm_, output_;
   std::vector<float> rope_freqs_;
-  uint64_t weight_bytes_ = 0;
   std::vector<int32_t> wanted_;   // rows that want logits
   std::vector<float> transfer_;   // host staging between backends
 };
