@@ -32,14 +32,7 @@ class GqaAttention final : public AttentionBlock {
       q_norm_ = w.vector(be, p + "attn_q_norm.weight", s_.head_dim_k);
       k_norm_ = w.vector(be, p + "attn_k_norm.weight", s_.head_dim_k);
     }
-    shape_.n_head = s_.n_head;
-    shape_.n_head_kv = s_.n_head_kv;
-    shape_.head_dim_k = s_.head_dim_k;
-    shape_.head_dim_v = s_.head_dim_v;
-    shape_.scale = s_.scale > 0.0f ? s_.scale
-                                   : static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim_k)));
-    shape_.softcap = s_.softcap;
-    shape_.window = s_.window;
+    shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
   }
 
   ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
@@ -92,12 +85,26 @@ class GqaAttention final : public AttentionBlock {
 
 }  // namespace
 
+ops::AttentionShape attention_shape(const AttentionSpec& s, int n_head_kv, int64_t dk, int64_t dv) {
+  ops::AttentionShape a;
+  a.n_head = s.n_head;
+  a.n_head_kv = n_head_kv;
+  a.head_dim_k = dk;
+  a.head_dim_v = dv;
+  a.scale = s.scale > 0.0f ? s.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.head_dim_k)));
+  a.softcap = s.softcap;
+  a.window = s.window;
+  return a;
+}
+
 std::unique_ptr<AttentionBlock> make_attention(const AttentionSpec& spec, const WeightLoader& w,
                                                ops::Backend& be, const std::string& prefix,
                                                int64_t n_embd, float rms_eps) {
   switch (spec.kind) {
     case AttentionKind::gqa:
       return std::make_unique<GqaAttention>(spec, w, be, prefix, n_embd, rms_eps);
+    case AttentionKind::mla:
+      return make_mla_attention(spec, w, be, prefix, n_embd, rms_eps);
   }
   return nullptr;
 }

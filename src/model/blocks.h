@@ -2,7 +2,8 @@
 // The blocks a transformer layer is made of. Each binds its own tensors ("blk.N.<name>") on the
 // backend that runs its layer, and runs on that backend's tensors only:
 //   AttentionBlock  GqaAttention: q/k/v projections (+ biases, + per-head q/k RMSNorm), RoPE,
-//                   the KV cache store, causal attention (window, soft-cap), output projection.
+//                   the KV cache store, causal attention (window, soft-cap), output projection;
+//                   MlaAttention: DeepSeek's latent attention (mla_attention.cc).
 //   FfnBlock        DenseFfn: down(act(gate x) * up x) with SwiGLU or GeGLU;
 //                   MoeFfn: router top-k, the chosen experts' gated FFNs (matmul_id), their
 //                   weighted sum, plus shared experts.
@@ -46,6 +47,13 @@ class FfnBlock {
 std::unique_ptr<AttentionBlock> make_attention(const AttentionSpec& spec, const WeightLoader& w,
                                                ops::Backend& be, const std::string& prefix,
                                                int64_t n_embd, float rms_eps);
+// The attention op's shape for a block of this spec: n_head_kv heads of keys dk and values dv
+// wide; the scale is the spec's, or 1 / sqrt(spec.head_dim_k).
+ops::AttentionShape attention_shape(const AttentionSpec& spec, int n_head_kv, int64_t dk, int64_t dv);
+// The MLA block (mla_attention.cc), which make_attention returns for AttentionKind::mla.
+std::unique_ptr<AttentionBlock> make_mla_attention(const AttentionSpec& spec, const WeightLoader& w,
+                                                   ops::Backend& be, const std::string& prefix,
+                                                   int64_t n_embd, float rms_eps);
 std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, ops::Backend& be,
                                    const std::string& prefix, int64_t n_embd);
 

@@ -15,6 +15,7 @@ namespace hearth::model {
 
 enum class AttentionKind {
   gqa,  // multi-head attention, K/V heads shared by groups of query heads (MHA, GQA, MQA)
+  mla,  // multi-head latent attention (DeepSeek-V2/V3): K and V from one low-rank latent
 };
 
 // Biases of the q/k/v projections: none, required (qwen2), or used when the file has them (llama).
@@ -37,6 +38,11 @@ struct AttentionSpec {
   int64_t window = 0;     // sliding window in positions; 0 = the whole context
   float softcap = 0.0f;   // attention-logit soft-cap; 0 = none
   float scale = 0.0f;     // q.k scale; 0 = 1 / sqrt(head_dim_k)
+  // mla: q through a rank-q_lora_rank bottleneck (0: projected directly), keys and values of
+  // every head from a kv_lora_rank latent plus one RoPE key of rope.n_dims shared by the heads;
+  // head_dim_k = the non-rotated part + rope.n_dims. The cache holds the latent and RoPE key.
+  int64_t q_lora_rank = 0;
+  int64_t kv_lora_rank = 0;
 
   int64_t q_width() const { return n_head * head_dim_k; }
   int64_t k_width() const { return n_head_kv * head_dim_k; }

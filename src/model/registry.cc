@@ -22,6 +22,7 @@ constexpr Entry kArchitectures[] = {
     {"qwen2", qwen2_spec},
     {"qwen3", qwen3_spec},
     {"qwen3moe", qwen3moe_spec},
+    {"deepseek2", deepseek2_spec},
 };
 
 }  // namespace

@@ -31,7 +31,8 @@ struct SeqRows {
 };
 
 // One layer's cache as an attention block lays it out: sequence s, position p is row
-// s * n_ctx + p of k and of v (v may be empty for caches that hold one latent per position).
+// s * n_ctx + p of k and of v. v may be empty: then the values are the first head_dim_v columns of
+// each K row (MLA's cache holds one latent per position, read as both key and value).
 struct KvView {
   Tensor k, v;
   int64_t n_ctx = 0;
@@ -101,13 +102,19 @@ class Backend {
   // x [n_tok, n_heads * head_dim] rotated in place, token t at pos[t]
   virtual void rope(const Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim,
                     const int32_t* pos, const RopeParams& p) = 0;
-  // Writes row t of k and v ([rows.n, width]) to the cache rows of (seq[t], pos[t]).
+  // Writes row t of k and v ([rows.n, width]) to the cache rows of (seq[t], pos[t]) (v is not
+  // read when the cache has no V).
   virtual void store_kv(const KvView& cache, const Tensor& k, const Tensor& v,
                         const SeqRows& rows) = 0;
   // out [rows.n, n_head * head_dim_v]: row t attends over its own sequence's cache, positions
   // [max(0, pos[t] - window + 1) or 0, pos[t]] (shape.window, 0 = all).
   virtual void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
                          const SeqRows& rows, const Tensor& out) = 0;
+  // dst[r, dst_col + i] = src[r, src_col + i] for r < n_rows, i < width, where src's rows are
+  // src_width values apart and dst's dst_width (F32): columns moved between layouts (MLA splits
+  // its heads into parts and joins them).
+  virtual void copy_cols(const Tensor& src, int64_t src_width, int64_t src_col, const Tensor& dst,
+                         int64_t dst_width, int64_t dst_col, int64_t width, int64_t n_rows) = 0;
   // Cache rows [src, src + n) -> [dst, dst + n) of t (prefix sharing between sequences).
   virtual void copy_rows(const Tensor& t, int64_t src, int64_t dst, int64_t n) = 0;
   // Element-wise over n values; out may alias an input.

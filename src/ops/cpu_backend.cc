@@ -183,9 +183,10 @@ class CpuBackend final : public Backend {
     AttentionShape s = shape;
     s.kv_type = cache.k.type;
     s.k_stride = cache.k.n_cols();
-    s.v_stride = cache.v.n_cols();
+    const bool latent = cache.v.empty();  // values are the first columns of the keys
+    s.v_stride = latent ? cache.k.n_cols() : cache.v.n_cols();
     const Matrix& km = mat(cache.k);
-    const Matrix& vm = mat(cache.v);
+    const Matrix& vm = mat(latent ? cache.k : cache.v);
     const float* qf = f32(q);
     float* of = f32(out);
     const int64_t q_width = s.n_head * s.head_dim_k, o_width = s.n_head * s.head_dim_v;
@@ -201,6 +202,18 @@ class CpuBackend final : public Backend {
       r.out = of + t * o_width;
     }
     (ref_ ? attention_ref : ops::attention)(s, rows_.data(), rows.n);
+  }
+
+  void copy_cols(const Tensor& src, int64_t src_width, int64_t src_col, const Tensor& dst,
+                 int64_t dst_width, int64_t dst_col, int64_t width, int64_t n_rows) override {
+    HEARTH_CHECK(src_col >= 0 && dst_col >= 0 && src_col + width <= src_width &&
+                 dst_col + width <= dst_width && n_rows * src_width <= src.n_elements() &&
+                 n_rows * dst_width <= dst.n_elements());
+    const float* s = f32(src) + src_col;
+    float* d = f32(dst) + dst_col;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      std::memcpy(d + r * dst_width, s + r * src_width, static_cast<size_t>(width) * sizeof(float));
+    }
   }
 
   void copy_rows(const Tensor& t, int64_t src, int64_t dst, int64_t n) override {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "ops/matmul.h"
@@ -12,12 +13,48 @@ namespace hearth::ops {
 
 namespace {
 
+// Experts outside the n_group_used best groups get the lowest score, so top-k never picks them
+// (k <= the experts of the chosen groups). Ties between groups: lower index first.
+template <class T>
+void limit_to_groups(std::vector<T>& score, const GatingParams& p, std::vector<T>& group_score,
+                     std::vector<int32_t>& group_order) {
+  const size_t per = score.size() / static_cast<size_t>(p.n_group);
+  for (int g = 0; g < p.n_group; ++g) {
+    const T* s = score.data() + g * per;
+    T best = s[0], second = -std::numeric_limits<T>::infinity();
+    for (size_t i = 1; i < per; ++i) {
+      if (s[i] > best) {
+        second = best;
+        best = s[i];
+      } else if (s[i] > second) {
+        second = s[i];
+      }
+    }
+    group_score[g] = p.func == GatingFunc::sigmoid && per > 1 ? best + second : best;
+    group_order[g] = g;
+  }
+  std::partial_sort(group_order.begin(), group_order.begin() + p.n_group_used, group_order.end(),
+                    [&](int32_t a, int32_t b) {
+                      return group_score[a] != group_score[b] ? group_score[a] > group_score[b] : a < b;
+                    });
+  std::vector<bool> keep(static_cast<size_t>(p.n_group), false);
+  for (int j = 0; j < p.n_group_used; ++j) keep[group_order[j]] = true;
+  for (int g = 0; g < p.n_group; ++g) {
+    if (keep[g]) continue;
+    for (size_t i = 0; i < per; ++i) score[g * per + i] = -std::numeric_limits<T>::infinity();
+  }
+}
+
 // Gating in type T (float for the fast path, double for the specification).
 template <class T>
 void gating(const float* logits, const float* bias, int64_t n_tok, int64_t n_expert,
             const GatingParams& p, int32_t* ids, float* weights) {
   HEARTH_CHECK(p.k >= 1 && p.k <= n_expert);
+  HEARTH_CHECK(p.n_group >= 1 && n_expert % p.n_group == 0 && p.n_group_used >= 1 &&
+               p.n_group_used <= p.n_group && p.k <= n_expert / p.n_group * p.n_group_used);
   std::vector<T> prob(static_cast<size_t>(n_expert)), score(static_cast<size_t>(n_expert));
+  std::vector<T> group_score(static_cast<size_t>(p.n_group));
+  std::vector<int32_t> group_order(static_cast<size_t>(p.n_group));
   std::vector<int32_t> order(static_cast<size_t>(n_expert));
   for (int64_t t = 0; t < n_tok; ++t) {
     const float* l = logits + t * n_expert;
@@ -34,6 +71,7 @@ void gating(const float* logits, const float* bias, int64_t n_tok, int64_t n_exp
       score[e] = prob[e] + (bias != nullptr ? static_cast<T>(bias[e]) : T(0));
       order[e] = static_cast<int32_t>(e);
     }
+    if (p.n_group > 1 && p.n_group_used < p.n_group) limit_to_groups(score, p, group_score, group_order);
     std::partial_sort(order.begin(), order.begin() + p.k, order.end(), [&](int32_t a, int32_t b) {
       return score[a] != score[b] ? score[a] > score[b] : a < b;
     });

@@ -19,6 +19,12 @@ struct GatingParams {
   GatingFunc func = GatingFunc::softmax;
   bool normalize = false;   // the k chosen weights divided by their sum
   float scale = 1.0f;       // then multiplied by this
+  // Group-limited selection (DeepSeek): the experts form n_group equal groups; only the experts
+  // of the n_group_used best groups can be chosen. A group's score is its best expert's score
+  // (softmax gating: DeepSeek-V2's group_limited_greedy) or the sum of its two best (sigmoid
+  // gating: DeepSeek-V3's noaux_tc), scores counting the selection bias.
+  int n_group = 1;
+  int n_group_used = 1;
 };
 
 // Per token t: p = gate(logits[t]); the k experts of highest p + bias (bias may be null) are

@@ -208,6 +208,9 @@ class VulkanBackend final : public ops::Backend {
   void topk_gating(const ops::Tensor& logits, const ops::Tensor& bias, int64_t n_tok, int64_t n_expert,
                    const ops::GatingParams& gp, const ops::Tensor& ids, const ops::Tensor& weights) override {
     if (n_expert > 256) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 256 experts");
+    if (gp.n_group > 1 && gp.n_group_used < gp.n_group) {
+      throw Error(ErrorCode::unsupported, "the Vulkan router has no group-limited expert selection");
+    }
     struct {
       uint32_t n_tok, n_expert, k, sigmoid, normalize, has_bias;
       float scale;
@@ -267,6 +270,7 @@ class VulkanBackend final : public ops::Backend {
       throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes heads of at most 256");
     }
     const uint32_t rows_off = put_rows(rows);
+    const ops::Tensor& vt = cache.v.empty() ? cache.k : cache.v;  // a latent cache: V is K's head
     int64_t max_kv = 0;
     for (int64_t t = 0; t < rows.n; ++t) max_kv = std::max<int64_t>(max_kv, rows.pos[t] + 1);
     // A few rows over a long context: split the keys so every compute unit has work.
@@ -277,11 +281,11 @@ class VulkanBackend final : public ops::Backend {
       float scale, softcap;
       uint32_t split_keys, n_split;
     } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
-         u32(cache.v.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap,
+         u32(vt.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap,
          u32(kSplitKeys), n_split};
     const std::string kv = cache.k.type == GgmlType::F16 ? "f16" : "f32";
     if (!split) {
-      dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring(), buf(out)}, &pc, sizeof pc,
+      dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(vt), ring(), buf(out)}, &pc, sizeof pc,
                u32(s.n_head), u32(rows.n), 1);
       return;
     }
@@ -290,10 +294,28 @@ class VulkanBackend final : public ops::Backend {
       release(parts_);
       parts_ = alloc(GgmlType::F32, part_floats, 1);
     }
-    dispatch("attention_split_" + kv, {buf(q), buf(cache.k), buf(cache.v), ring(), buf(parts_)}, &pc,
+    dispatch("attention_split_" + kv, {buf(q), buf(cache.k), buf(vt), ring(), buf(parts_)}, &pc,
              sizeof pc, u32(s.n_head), u32(rows.n), n_split);
     const uint32_t mp[] = {u32(s.n_head), u32(s.head_dim_v), n_split};
     dispatch("attention_merge", {buf(parts_), buf(out)}, mp, sizeof mp, u32(s.n_head), u32(rows.n), 1);
+  }
+
+  void copy_cols(const ops::Tensor& src, int64_t src_width, int64_t src_col, const ops::Tensor& dst,
+                 int64_t dst_width, int64_t dst_col, int64_t width, int64_t n_rows) override {
+    HEARTH_CHECK(src_col + width <= src_width && dst_col + width <= dst_width &&
+                 n_rows * src_width <= src.n_elements() && n_rows * dst_width <= dst.n_elements());
+    if (n_rows <= 0 || width <= 0) return;
+    begin();
+    barrier();
+    const Binding s = buf(src), d = buf(dst);
+    copies_.resize(static_cast<size_t>(n_rows));
+    for (int64_t r = 0; r < n_rows; ++r) {
+      copies_[static_cast<size_t>(r)] = {s.offset + static_cast<VkDeviceSize>((r * src_width + src_col) * 4),
+                                         d.offset + static_cast<VkDeviceSize>((r * dst_width + dst_col) * 4),
+                                         static_cast<VkDeviceSize>(width * 4)};
+    }
+    vkCmdCopyBuffer(cmd_, s.buffer, d.buffer, static_cast<uint32_t>(n_rows), copies_.data());
+    barrier();
   }
 
   void copy_rows(const ops::Tensor& t, int64_t src, int64_t dst, int64_t n) override {
@@ -583,6 +605,7 @@ class VulkanBackend final : public ops::Backend {
   std::vector<float> cs_;
   std::vector<int32_t> rows_;
   ops::Tensor parts_;  // split attention's partial states
+  std::vector<VkBufferCopy> copies_;  // copy_cols regions, one per row
 };
 
 }  // namespace

@@ -71,6 +71,30 @@ TinySpec kquant_spec(const std::string& arch, GgmlType wt, GgmlType embd) {
   return s;
 }
 
+// deepseek2: 3 layers (the first dense), 4 heads of key 16 + 8 RoPE and value 16, latent 32,
+// 8 experts of width 64 (2 used) and one shared. `v3`: q through a rank-32 bottleneck, sigmoid
+// routing with the selection bias, 4 groups of which 2 are searched, weights normalized and
+// scaled 2.5, YaRN x4 over an original context of 16 (the prompt and decode run past it).
+// Otherwise V2-Lite's options: q projected directly, softmax routing, no groups, no YaRN.
+TinySpec deepseek_spec(bool v3, GgmlType wt) {
+  TinySpec s = spec_of("deepseek2", wt, wt == GgmlType::F32 ? wt : GgmlType::Q8_0, wt == GgmlType::F32 ? wt : GgmlType::Q8_0);
+  s.n_layer = 3;
+  s.head_dim = 24;
+  s.n_head_kv = 4;
+  s.n_ff = 128;
+  s.n_expert = 8;
+  s.n_expert_used = 2;
+  s.rms_eps = 1e-6f;
+  s.ds.q_lora_rank = v3 ? 32 : 0;
+  s.ds.sigmoid = v3;
+  s.ds.normalize = v3;
+  s.ds.weights_scale = v3 ? 2.5f : 1.0f;
+  s.ds.n_group = v3 ? 4 : 1;
+  s.ds.n_group_used = v3 ? 2 : 1;
+  s.ds.yarn_factor = v3 ? 4.0f : 0.0f;
+  return s;
+}
+
 std::vector<Case> cases() {
   std::vector<Case> c;
   c.push_back({"llama_f32", spec_of("llama", GgmlType::F32, GgmlType::F32, GgmlType::F32),
@@ -114,6 +138,12 @@ std::vector<Case> cases() {
                GgmlType::Q8_0, 3e-2});
   c.push_back({"llama_f32_kv_q4_0", spec_of("llama", GgmlType::F32, GgmlType::F32, GgmlType::F32),
                GgmlType::Q4_0, 0.5});
+  // deepseek2 (MLA computed absorbed, against the reference's expanded per-head keys/values).
+  c.push_back({"deepseek2_v3_f32", deepseek_spec(true, GgmlType::F32), GgmlType::F32, 1e-4});
+  c.push_back({"deepseek2_v2lite_q8_0", deepseek_spec(false, GgmlType::Q8_0), GgmlType::F16, 5e-2});
+  TinySpec split = deepseek_spec(true, GgmlType::F32);
+  split.ds.split_kv_b = true;
+  c.push_back({"deepseek2_k_b_v_b_f32", split, GgmlType::F32, 1e-4});
   c.push_back({"qwen2_q4_k_q6_k", kquant_spec("qwen2", GgmlType::Q4_K, GgmlType::Q6_K),
                GgmlType::F16, 5e-2});
   c.push_back({"llama_q6_k", kquant_spec("llama", GgmlType::Q6_K, GgmlType::Q8_0),
@@ -248,21 +278,22 @@ TEST_P(ReferenceForward, ThreadCountDoesNotChangeLogits) {
 TEST_P(ReferenceForward, PlacementsAcrossBackendsMatchReference) {
   const Case& c = GetParam();
   const Built& built = build(c);
-  struct P {
-    Placement placement;
-    std::vector<std::string> names;  // per layer, then the head
+  const std::vector<Placement> placements = {
+      {"cpu-ref", "", 0},
+      {"cpu", "cpu-ref", 1},
+      {"cpu-ref", "cpu", 1},
+      {"cpu-ref", "cpu", 5},  // more than n_layer: the whole model
   };
-  const std::vector<P> placements = {
-      {{"cpu-ref", "", 0}, {"cpu-ref", "cpu-ref", "cpu-ref"}},
-      {{"cpu", "cpu-ref", 1}, {"cpu", "cpu-ref", "cpu-ref"}},
-      {{"cpu-ref", "cpu", 1}, {"cpu-ref", "cpu", "cpu"}},
-      {{"cpu-ref", "cpu", 5}, {"cpu", "cpu", "cpu"}},  // more than n_layer: the whole model
-  };
-  for (const P& p : placements) {
+  for (const Placement& p : placements) {
     std::unique_ptr<Model> m = load_model(
-        gguf::File::from_memory(built.bytes.data(), built.bytes.size(), c.name + ".gguf"),
-        p.placement);
-    EXPECT_EQ(m->layer_backends(), p.names);
+        gguf::File::from_memory(built.bytes.data(), built.bytes.size(), c.name + ".gguf"), p);
+    // Per layer, then the head: the last n_offload layers and the head on the second backend.
+    std::vector<std::string> names;
+    for (int64_t il = 0; il <= c.spec.n_layer; ++il) {
+      names.push_back(p.n_offload > 0 && il >= c.spec.n_layer - p.n_offload ? p.offload_backend : p.backend);
+    }
+    EXPECT_EQ(m->layer_backends(), names);
+    const Placement& placement = p;
     const int64_t V = m->n_vocab();
     KvCache cache = m->make_cache(16, 2, c.kv_type);
     RefModel ref(c.spec, built.weights);
@@ -272,13 +303,13 @@ TEST_P(ReferenceForward, PlacementsAcrossBackendsMatchReference) {
     m->forward(b, cache, logits.data());
     std::vector<double> want;
     for (int i = 0; i < 5; ++i) want = ref.step(token_at(i, V, 4));
-    EXPECT_LT(testing::rel_error(logits.data(), want), c.bound) << p.placement.backend;
+    EXPECT_LT(testing::rel_error(logits.data(), want), c.bound) << placement.backend;
     cache.copy_prefix(1, 0, 5);  // the prefix copy goes through each layer's backend
     b.clear();
     b.add(token_at(5, V, 4), 5, 0, true);
     m->forward(b, cache, logits.data());
     EXPECT_LT(testing::rel_error(logits.data(), ref.step(token_at(5, V, 4))), c.bound)
-        << p.placement.backend << " after the prefix copy";
+        << placement.backend << " after the prefix copy";
   }
 }
 

@@ -1,4 +1,5 @@
 #include "tiny_model.h"
+#include "tiny_builder.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,53 +10,8 @@
 
 namespace hearth::model::testing {
 
-namespace {
-
-// splitmix64: a tiny portable generator, so the weights are the same everywhere.
-struct Rng {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1p-53 * 2.0 - 1.0; }  // [-1,1)
-};
-
-struct Builder {
-  gguf::Writer writer;
-  RefWeights* weights;
-  Rng rng;
-  std::string skip;
-
-  // Random values (uniform in [center - scale, center + scale]) quantized to `type`; the reference
-  // keeps the dequantized values.
-  void add(const std::string& name, gguf::GgmlType type, std::vector<int64_t> ne, double scale,
-           double center = 0.0) {
-    int64_t n = 1;
-    for (int64_t d : ne) n *= d;
-    std::vector<float> src(static_cast<size_t>(n));
-    for (auto& v : src) v = static_cast<float>(center + scale * rng.uniform());
-    const quant::TypeTraits& ref = quant::traits(type, CpuTier::ref);
-    const size_t bytes = static_cast<size_t>(n / ref.block_elems * ref.block_bytes);
-    std::vector<uint8_t> q(bytes);
-    ref.from_float(src.data(), q.data(), n);
-    RefTensor t;
-    t.ne = ne;
-    std::vector<float> deq(static_cast<size_t>(n));
-    ref.to_float(q.data(), deq.data(), n);
-    t.value.assign(deq.begin(), deq.end());
-    if (name != skip) writer.add_tensor(name, type, std::move(ne), q.data(), bytes);
-    (*weights)[name] = std::move(t);
-  }
-};
-
-double rms_scale(int64_t n_cols) { return std::sqrt(3.0 / static_cast<double>(n_cols)); }
-
-}  // namespace
-
 std::vector<uint8_t> write_tiny_model(const TinySpec& s, RefWeights* weights) {
+  if (s.arch == "deepseek2") return write_deepseek2(s, weights);
   Builder b{gguf::Writer(), weights, Rng{s.seed}, s.skip_tensor};
   weights->clear();
   const std::string a = s.arch + ".";
@@ -162,13 +118,6 @@ std::vector<double> RefModel::expert_matvec(const std::string& name, int e, cons
 
 namespace {
 
-void rmsnorm(std::vector<double>& x, size_t off, size_t n, const std::vector<double>& g, double eps) {
-  double ss = 0.0;
-  for (size_t i = 0; i < n; ++i) ss += x[off + i] * x[off + i];
-  const double r = 1.0 / std::sqrt(ss / n + eps);
-  for (size_t i = 0; i < n; ++i) x[off + i] = x[off + i] * r * g[i];
-}
-
 // Rotates one head in place. Llama pairs neighbours (2i, 2i+1); NeoX pairs i with i + d/2.
 void rotate(double* h, int64_t d, int64_t pos, double base, bool neox, const std::vector<double>* f) {
   for (int64_t i = 0; i < d / 2; ++i) {
@@ -185,6 +134,7 @@ void rotate(double* h, int64_t d, int64_t pos, double base, bool neox, const std
 }  // namespace
 
 std::vector<double> RefModel::step(int32_t token) {
+  if (s_.arch == "deepseek2") return step_deepseek2(token);
   const int64_t E = s_.n_embd, D = s_.head_dim, H = s_.n_head, HKV = s_.n_head_kv;
   const bool neox = s_.arch != "llama";
   const std::vector<double>* freqs = s_.rope_freqs ? &w("rope_freqs.weight").value : nullptr;

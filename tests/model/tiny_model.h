@@ -15,8 +15,27 @@
 
 namespace hearth::model::testing {
 
+// deepseek2's own sizes and options (tiny_deepseek2.cc); head_dim is the key length, the
+// non-rotated part plus rope_dim.
+struct DeepseekSpec {
+  int64_t q_lora_rank = 32;  // 0: q projected directly (attn_q, as V2-Lite)
+  int64_t kv_lora_rank = 32;
+  int64_t rope_dim = 8;
+  int64_t head_dim_v = 16;
+  int n_dense = 1;           // leading dense layers
+  int n_shared = 1;          // shared experts
+  bool sigmoid = true;       // V3: sigmoid gating with exp_probs_b; false: V2's softmax
+  bool normalize = true;
+  float weights_scale = 2.5f;
+  int n_group = 1, n_group_used = 1;
+  float yarn_factor = 0.0f;  // 0: no RoPE scaling
+  float yarn_log_mul = 0.1f;
+  int64_t yarn_orig_ctx = 16;
+  bool split_kv_b = false;   // attn_k_b / attn_v_b (newer conversions) instead of attn_kv_b
+};
+
 struct TinySpec {
-  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe
+  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe | deepseek2
   int n_expert = 0;            // qwen3moe: routed experts (each of hidden width n_ff)
   int n_expert_used = 0;
   int64_t n_embd = 64;
@@ -35,6 +54,7 @@ struct TinySpec {
   gguf::GgmlType embd_type = gguf::GgmlType::F32;    // token_embd
   gguf::GgmlType output_type = gguf::GgmlType::F32;  // output.weight
   uint64_t seed = 1;
+  DeepseekSpec ds;
   // Load-error tests: a tensor left out, and an edit of the metadata before writing.
   std::string skip_tensor;
   std::function<void(gguf::Writer&)> edit;
@@ -49,6 +69,8 @@ using RefWeights = std::map<std::string, RefTensor>;
 // Returns the GGUF file bytes; fills `weights` with what the file holds, dequantized.
 std::vector<uint8_t> write_tiny_model(const TinySpec& spec, RefWeights* weights);
 
+std::vector<uint8_t> write_deepseek2(const TinySpec& spec, RefWeights* weights);
+
 // Plain double-precision forward, one token at a time, KV in double.
 class RefModel {
  public:
@@ -61,6 +83,9 @@ class RefModel {
   std::vector<double> matvec(const std::string& name, const std::vector<double>& x) const;
   // x times expert e's matrix of a stacked [n_expert, rows, cols] tensor.
   std::vector<double> expert_matvec(const std::string& name, int e, const std::vector<double>& x) const;
+  // deepseek2 (tiny_deepseek2.cc): MLA expanded per head, DeepSeek's routing.
+  std::vector<double> step_deepseek2(int32_t token);
+  std::vector<double> deepseek_moe(const std::string& p, const std::vector<double>& h) const;
 
   TinySpec s_;
   const RefWeights& w_;

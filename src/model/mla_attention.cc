@@ -1,0 +1,199 @@
+// MlaAttention: DeepSeek-V2/V3's multi-head latent attention, computed in the absorbed form.
+//   q       = Wqb rmsnorm(Wqa xn)  (or Wq xn)           [n, n_head, nope + rope]
+//   kv      = Wkva xn = [c, k_pe]                       [n, L + rope]
+//   cache  <- [rmsnorm(c), RoPE(k_pe)]: one latent row per position, shared by all heads
+//   per head h:  q_abs = Wkb_h^T q_nope                  [L]    (the keys' up-projection moved
+//                                                               onto the query)
+//                att   = softmax(scale ([q_abs, RoPE(q_pe)] . cache)) cache[:, :L]
+//                o_h   = Wvb_h att                        [v_head]
+//   out     = Wo [o_0 .. o_{n_head-1}]
+// which equals attention over per-head keys [Wkb_h c, k_pe] and values Wvb_h c (the expanded form
+// the reference computes) while the cache stays L + rope wide per position: 576 values for
+// DeepSeek-V3 where expanded keys and values would be 128 x 320. Wkb_h^T and Wvb_h are the
+// attn_k_b / attn_v_b stacks of newer files, or are cut from attn_kv_b at load. The heads'
+// products run as matmul_id with head h as "expert" h.
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "model/blocks.h"
+#include "quant/fp16.h"
+#include "quant/type_traits.h"
+#include "util/error.h"
+
+namespace hearth::model {
+
+namespace {
+
+class MlaAttention final : public AttentionBlock {
+ public:
+  MlaAttention(const AttentionSpec& spec, const WeightLoader& w, ops::Backend& be,
+               const std::string& p, int64_t n_embd, float rms_eps)
+      : s_(spec), eps_(rms_eps), H_(spec.n_head), L_(spec.kv_lora_rank), R_(spec.rope.n_dims),
+        nope_(spec.head_dim_k - spec.rope.n_dims), dv_(spec.head_dim_v) {
+    if (L_ <= 0 || R_ <= 0 || nope_ <= 0 || dv_ <= 0) {
+      throw Error(ErrorCode::corrupt, "MLA sizes are inconsistent (kv_lora_rank " + std::to_string(L_) +
+                                          ", rope " + std::to_string(R_) + ", key " +
+                                          std::to_string(s_.head_dim_k) + ")");
+    }
+    const int64_t q_width = H_ * s_.head_dim_k;
+    if (s_.q_lora_rank > 0) {
+      wqa_ = w.matrix(be, p + "attn_q_a.weight", n_embd, s_.q_lora_rank);
+      qa_norm_ = w.vector(be, p + "attn_q_a_norm.weight", s_.q_lora_rank);
+      wqb_ = w.matrix(be, p + "attn_q_b.weight", s_.q_lora_rank, q_width);
+    } else {
+      wq_ = w.matrix(be, p + "attn_q.weight", n_embd, q_width);
+    }
+    wkva_ = w.matrix(be, p + "attn_kv_a_mqa.weight", n_embd, L_ + R_);
+    kv_norm_ = w.vector(be, p + "attn_kv_a_norm.weight", L_);
+    if (w.has(p + "attn_k_b.weight") && w.has(p + "attn_v_b.weight")) {
+      wkb_ = w.stack(be, p + "attn_k_b.weight", nope_, L_, H_);
+      wvb_ = w.stack(be, p + "attn_v_b.weight", L_, dv_, H_);
+    } else {
+      split_kv_b(w, be, p + "attn_kv_b.weight");
+    }
+    wo_ = w.matrix(be, p + "attn_output.weight", H_ * dv_, n_embd);
+    // One KV head (the latent) for all query heads; keys L + rope wide, values its first L.
+    shape_ = attention_shape(s_, 1, L_ + R_, L_);
+  }
+
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
+                         gguf::GgmlType type) const override {
+    ops::KvView c;
+    c.n_ctx = n_ctx;
+    c.k = be.alloc(type, L_ + R_, n_ctx * n_seq);  // no V: the values are the latent
+    return c;
+  }
+
+  void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
+               const ops::Tensor& out) const override {
+    const int64_t n = st.rows.n, nh = n * H_, dk = s_.head_dim_k, W = L_ + R_;
+    ops::Backend& be = st.scratch.backend();
+    Scratch& sc = st.scratch;
+    const ops::Tensor& q = sc.get(Buf::q, H_ * dk, n);
+    const ops::Tensor& kv = sc.get(Buf::k, W, n);
+    if (s_.q_lora_rank > 0) {
+      const ops::Tensor& qa = sc.get(Buf::mla_qa, s_.q_lora_rank, n);
+      const ops::MatmulJob a[] = {{&wqa_, &qa}, {&wkva_, &kv}};
+      be.matmul_many(a, 2, xn, n);
+      be.rmsnorm(qa, qa_norm_, n, s_.q_lora_rank, eps_, qa);
+      be.matmul(wqb_, qa, n, q);
+    } else {
+      const ops::MatmulJob a[] = {{&wq_, &q}, {&wkva_, &kv}};
+      be.matmul_many(a, 2, xn, n);
+    }
+    // The cache row: the normed latent, then the RoPE key (rope rotates a head's first columns,
+    // so the parts are moved out, transformed and moved back).
+    const ops::Tensor& c = sc.get(Buf::v, L_, n);
+    be.copy_cols(kv, W, 0, c, L_, 0, L_, n);
+    be.rmsnorm(c, kv_norm_, n, L_, eps_, c);
+    be.copy_cols(c, L_, 0, kv, W, 0, L_, n);
+    const ops::Tensor& pe = sc.get(Buf::mla_rope, R_, nh);
+    be.copy_cols(kv, W, L_, pe, R_, 0, R_, n);
+    be.rope(pe, n, 1, R_, st.rows.pos, s_.rope);
+    be.copy_cols(pe, R_, 0, kv, W, L_, R_, n);
+    be.store_kv(cache, kv, kv, st.rows);
+
+    // Each head's query against the latent: [Wkb_h^T q_nope, RoPE(q_pe)].
+    const ops::Tensor& query = sc.get(Buf::mla_query, W, nh);
+    be.copy_cols(q, dk, nope_, pe, R_, 0, R_, nh);
+    be.rope(pe, n, static_cast<int>(H_), R_, st.rows.pos, s_.rope);
+    be.copy_cols(pe, R_, 0, query, W, L_, R_, nh);
+    const ops::Tensor& q_nope = sc.get(Buf::mla_nope, nope_, nh);
+    be.copy_cols(q, dk, 0, q_nope, nope_, 0, nope_, nh);
+    const ops::Tensor& ids = head_ids(sc, n);
+    const ops::Tensor& absorbed = sc.get(Buf::mla_absorbed, L_, nh);
+    be.matmul_id(wkb_, q_nope, true, ids, n, static_cast<int>(H_), absorbed);
+    be.copy_cols(absorbed, L_, 0, query, W, 0, L_, nh);
+
+    const ops::Tensor& att = sc.get(Buf::att, H_ * L_, n);
+    be.attention(shape_, query, cache, st.rows, att);
+    const ops::Tensor& heads = sc.get(Buf::q, dv_, nh);  // q is consumed
+    be.matmul_id(wvb_, att, true, ids, n, static_cast<int>(H_), heads);
+    be.matmul(wo_, heads, n, out);
+  }
+
+ private:
+  // I32 [n, n_head]: row t says 0, 1, .., n_head - 1 (head h uses "expert" h of the stacks).
+  const ops::Tensor& head_ids(Scratch& sc, int64_t n) const {
+    const ops::Tensor& ids = sc.get(Buf::head_ids, H_, n, gguf::GgmlType::I32);
+    std::vector<int32_t> v(static_cast<size_t>(n * H_));
+    for (int64_t i = 0; i < n * H_; ++i) v[static_cast<size_t>(i)] = static_cast<int32_t>(i % H_);
+    sc.backend().write(ids, n * H_, reinterpret_cast<const float*>(v.data()));
+    return ids;
+  }
+
+  // attn_kv_b [L, n_head * (nope + v)] holds, per head, nope rows of Wkb_h then v rows of Wvb_h.
+  // Wvb_h's rows are copied as they are (any type); Wkb_h is transposed, so it is dequantized and
+  // kept in F32 (F32 source) or F16.
+  void split_kv_b(const WeightLoader& w, ops::Backend& be, const std::string& name) {
+    const gguf::TensorInfo& t = w.tensor(name);
+    const int64_t per_head = nope_ + dv_;
+    if (t.ne[0] != L_ || t.n_rows() != H_ * per_head || t.ne[1] != H_ * per_head) {
+      throw Error(ErrorCode::corrupt, "tensor '" + name + "' has shape " + t.shape_string() +
+                                          ", expected [" + std::to_string(L_) + ", " +
+                                          std::to_string(H_ * per_head) + "]");
+    }
+    const quant::TypeTraits& tr = quant::traits(t.type);
+    if (L_ % tr.block_elems != 0) {
+      throw Error(ErrorCode::corrupt, "tensor '" + name + "' rows are not whole blocks");
+    }
+    const int64_t row_bytes = L_ / tr.block_elems * tr.block_bytes;
+    if (static_cast<uint64_t>(row_bytes * t.n_rows()) > t.n_bytes) {
+      throw Error(ErrorCode::corrupt, "tensor '" + name + "' data is truncated");
+    }
+    // Wvb: n_head x [dv, L], rows as stored.
+    vb_bytes_.resize(static_cast<size_t>(H_ * dv_ * row_bytes));
+    for (int64_t h = 0; h < H_; ++h) {
+      std::memcpy(vb_bytes_.data() + h * dv_ * row_bytes, t.data + (h * per_head + nope_) * row_bytes,
+                  static_cast<size_t>(dv_ * row_bytes));
+    }
+    const int64_t ne_v[3] = {L_, dv_, H_};
+    ops::Backend::Upload v = be.upload_weight(t.type, ne_v, row_bytes, vb_bytes_.data(),
+                                              ops::Backend::WeightUse::matmul);
+    wvb_ = v.tensor;
+    if (v.copied) std::vector<uint8_t>().swap(vb_bytes_);
+
+    // Wkb_h^T: n_head x [L, nope].
+    const bool f32 = t.type == gguf::GgmlType::F32;
+    const gguf::GgmlType kt = f32 ? gguf::GgmlType::F32 : gguf::GgmlType::F16;
+    const int64_t elem = f32 ? 4 : 2;
+    kb_bytes_.resize(static_cast<size_t>(H_ * L_ * nope_ * elem));
+    std::vector<float> rows(static_cast<size_t>(nope_ * L_)), col(static_cast<size_t>(nope_));
+    for (int64_t h = 0; h < H_; ++h) {
+      tr.to_float(t.data + h * per_head * row_bytes, rows.data(), nope_ * L_);
+      for (int64_t j = 0; j < L_; ++j) {
+        for (int64_t i = 0; i < nope_; ++i) col[static_cast<size_t>(i)] = rows[static_cast<size_t>(i * L_ + j)];
+        uint8_t* dst = kb_bytes_.data() + (h * L_ + j) * nope_ * elem;
+        if (f32) {
+          std::memcpy(dst, col.data(), static_cast<size_t>(nope_ * 4));
+        } else {
+          quant::f32_to_fp16_row(col.data(), reinterpret_cast<uint16_t*>(dst), nope_);
+        }
+      }
+    }
+    const int64_t ne_k[3] = {nope_, L_, H_};
+    ops::Backend::Upload k = be.upload_weight(kt, ne_k, nope_ * elem, kb_bytes_.data(),
+                                              ops::Backend::WeightUse::matmul);
+    wkb_ = k.tensor;
+    if (k.copied) std::vector<uint8_t>().swap(kb_bytes_);
+  }
+
+  AttentionSpec s_;
+  float eps_;
+  int64_t H_, L_, R_, nope_, dv_;
+  ops::AttentionShape shape_;
+  ops::Tensor wq_, wqa_, qa_norm_, wqb_, wkva_, kv_norm_, wkb_, wvb_, wo_;
+  std::vector<uint8_t> kb_bytes_, vb_bytes_;  // derived weights the backend reads in place
+};
+
+}  // namespace
+
+std::unique_ptr<AttentionBlock> make_mla_attention(const AttentionSpec& spec, const WeightLoader& w,
+                                                   ops::Backend& be, const std::string& prefix,
+                                                   int64_t n_embd, float rms_eps) {
+  return std::make_unique<MlaAttention>(spec, w, be, prefix, n_embd, rms_eps);
+}
+
+}  // namespace hearth::model
