@@ -64,6 +64,34 @@ TEST(Gating, SelectionBiasChoosesButDoesNotWeigh) {
   EXPECT_NEAR(w, 0.5, 1e-7);  // its probability, not its biased score
 }
 
+TEST(Gating, ExpertGroupsLimitTheChoice) {
+  // Three groups of two. Sigmoid scores (logits chosen so p = 0.9, 0.1 | 0.6, 0.6 | 0.8, 0.2):
+  // group sums of the best two 1.0 | 1.2 | 1.0, so with one group searched both experts of
+  // group 1 win although expert 0 has the best score; with softmax gating a group counts its
+  // best member only, and group 0 (0.9's logit is the largest) wins.
+  auto logit = [](double p) { return static_cast<float>(std::log(p / (1 - p))); };
+  const float logits[] = {logit(0.9), logit(0.1), logit(0.6), logit(0.6), logit(0.8), logit(0.2)};
+  int32_t ids[2];
+  float w[2];
+  GatingParams p;
+  p.k = 2;
+  p.func = GatingFunc::sigmoid;
+  p.n_group = 3;
+  p.n_group_used = 1;
+  topk_gating(logits, nullptr, 1, 6, p, ids, w);
+  EXPECT_EQ(ids[0], 2);
+  EXPECT_EQ(ids[1], 3);
+  p.func = GatingFunc::softmax;
+  topk_gating(logits, nullptr, 1, 6, p, ids, w);
+  EXPECT_EQ(ids[0], 0);
+  EXPECT_EQ(ids[1], 1);
+  p.n_group_used = 3;  // every group: the plain top-k
+  p.func = GatingFunc::sigmoid;
+  topk_gating(logits, nullptr, 1, 6, p, ids, w);
+  EXPECT_EQ(ids[0], 0);
+  EXPECT_EQ(ids[1], 4);
+}
+
 TEST(Gating, FastMatchesReference) {
   for (GatingFunc f : {GatingFunc::softmax, GatingFunc::sigmoid}) {
     for (int k : {1, 3, 8}) {
@@ -88,6 +116,33 @@ TEST(Gating, FastMatchesReference) {
           EXPECT_EQ(std::unique(row.begin(), row.end()), row.end());
         }
       }
+    }
+  }
+}
+
+// Group-limited selection, fast against the specification: 64 experts in 8 groups, 4 searched
+// (DeepSeek-V3's 256 / 8 / 4 scaled down), and every chosen expert in one of 4 groups.
+TEST(Gating, GroupLimitedFastMatchesReference) {
+  const int64_t n_tok = 9, n_expert = 64;
+  const auto logits = normal(n_tok * n_expert, 17), bias = normal(n_expert, 18);
+  for (GatingFunc f : {GatingFunc::softmax, GatingFunc::sigmoid}) {
+    GatingParams p;
+    p.k = 8;
+    p.func = f;
+    p.normalize = true;
+    p.n_group = 8;
+    p.n_group_used = 4;
+    std::vector<int32_t> ids(n_tok * 8), ref_ids(n_tok * 8);
+    std::vector<float> w(n_tok * 8), ref_w(n_tok * 8);
+    topk_gating(logits.data(), bias.data(), n_tok, n_expert, p, ids.data(), w.data());
+    topk_gating_ref(logits.data(), bias.data(), n_tok, n_expert, p, ref_ids.data(), ref_w.data());
+    EXPECT_EQ(ids, ref_ids);
+    for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(w[i], ref_w[i], 1e-6);
+    for (int64_t t = 0; t < n_tok; ++t) {
+      std::vector<int32_t> groups;
+      for (int j = 0; j < 8; ++j) groups.push_back(ids[t * 8 + j] / 8);
+      std::sort(groups.begin(), groups.end());
+      EXPECT_LE(std::unique(groups.begin(), groups.end()) - groups.begin(), 4);
     }
   }
 }

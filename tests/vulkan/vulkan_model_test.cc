@@ -56,7 +56,8 @@ TEST(VulkanModels, GreedyTokensEqualTheCpuBackends) {
   };
   for (Fixture f : {Fixture{"stories260K.gguf", 5}, Fixture{"qwen2-tiny-q8_0.gguf", 2},
                     Fixture{"qwen2-tiny-q4_k_m.gguf", 2}, Fixture{"qwen2-tiny256-q4_k_m.gguf", 2},
-                    Fixture{"llama3-tiny-q8_0.gguf", 2}, Fixture{"qwen3-tiny-q8_0.gguf", 2}}) {
+                    Fixture{"llama3-tiny-q8_0.gguf", 2}, Fixture{"qwen3-tiny-q8_0.gguf", 2},
+                    Fixture{"deepseek2-tiny-q8_0.gguf", 3}}) {
     const std::vector<int32_t> prompt = {1, 400, 300, 200, 100, 7, 8, 9};
     const auto cpu = run(f.file, {"cpu-ref", "", 0}, prompt, 24);
     ASSERT_EQ(cpu.size(), 24u) << f.file;

@@ -222,6 +222,42 @@ TEST(VulkanOps, KvStoreAndAttention) {
   }
 }
 
+// MLA's pieces: a latent cache (no V tensor: values are the first head_dim_v columns of each key
+// row; one KV head for all query heads), prompt rows then a split decode row; and copy_cols.
+TEST(VulkanOps, LatentAttentionAndCopyCols) {
+  NEED_DEVICE();
+  ops::AttentionShape s;
+  s.n_head = 5;
+  s.n_head_kv = 1;
+  s.head_dim_k = 72;
+  s.head_dim_v = 64;
+  s.scale = 1.0f / std::sqrt(48.0f);
+  const int64_t n_ctx = 2200, W = 72;
+  ops::KvView cg{gpu->alloc(GgmlType::F16, W, n_ctx), {}, n_ctx}, cr{ref->alloc(GgmlType::F16, W, n_ctx), {}, n_ctx};
+  auto step = [&](int32_t first, int32_t n, uint32_t seed, bool attend) {
+    std::vector<int32_t> pos(n), seq(n, 0);
+    for (int32_t i = 0; i < n; ++i) pos[i] = first + i;
+    const ops::SeqRows rows{pos.data(), seq.data(), n};
+    Both kv = f32(*gpu, *ref, normal(n * W, seed), W, n), q = f32(*gpu, *ref, normal(n * 5 * W, seed + 1), 5 * W, n);
+    Both o = empty(*gpu, *ref, 5 * 64, n);
+    gpu->store_kv(cg, kv.g, kv.g, rows);
+    ref->store_kv(cr, kv.r, kv.r, rows);
+    if (!attend) return;
+    gpu->attention(s, q.g, cg, rows, o.g);
+    ref->attention(s, q.r, cr, rows, o.r);
+    expect_near(read(*gpu, o.g, n * 320), read(*ref, o.r, n * 320), 1e-5, "latent from " + std::to_string(first));
+  };
+  step(0, 30, 71, true);
+  step(30, 2100, 73, false);
+  step(2130, 1, 75, true);  // over more than 2 x 1,024 keys: the split path
+
+  const int64_t n = 9, sw = 13, dw = 20;
+  Both src = f32(*gpu, *ref, normal(n * sw, 77), sw, n), dst = f32(*gpu, *ref, normal(n * dw, 78), dw, n);
+  gpu->copy_cols(src.g, sw, 5, dst.g, dw, 11, 7, n);
+  ref->copy_cols(src.r, sw, 5, dst.r, dw, 11, 7, n);
+  expect_near(read(*gpu, dst.g, n * dw), read(*ref, dst.r, n * dw), 0.0, "copy_cols");
+}
+
 // Decode rows over a context long enough to be split across workgroups (more than 1,024 keys),
 // merged in order: two sequences, one with a window reaching back into the second split.
 TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
