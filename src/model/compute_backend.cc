@@ -20,8 +20,12 @@ uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_s
   const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
   const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / n_head);
   const int64_t dv = file.get_i64_or(p + "attention.value_length", dk);
-  const uint64_t row_bytes = static_cast<uint64_t>(ops::kv_row_bytes(kv_type, n_head_kv * dk) +
-                                                   ops::kv_row_bytes(kv_type, n_head_kv * dv));
+  const int64_t kv_lora = file.get_i64_or(p + "attention.kv_lora_rank", 0);
+  // MLA (deepseek2) caches one latent and one shared RoPE key per position, whatever the heads.
+  const uint64_t row_bytes =
+      kv_lora > 0 ? static_cast<uint64_t>(ops::kv_row_bytes(kv_type, kv_lora + file.get_i64_or(p + "rope.dimension_count", 0)))
+                  : static_cast<uint64_t>(ops::kv_row_bytes(kv_type, n_head_kv * dk) +
+                                          ops::kv_row_bytes(kv_type, n_head_kv * dv));
   return static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(n_seq) * row_bytes;
 }
 
