@@ -32,6 +32,11 @@ struct Shape {
   int64_t n_embd = 1536, n_layer = 28, n_head = 12, n_head_kv = 2, n_ff = 8960;
   int64_t head_dim = 0;  // 0: n_embd / n_head
   int64_t n_expert = 0, n_expert_used = 0;  // qwen3moe (--n-ff is then each expert's width)
+  // deepseek2: MLA sizes (head_dim = the non-rotated part + rope_dim), leading dense layers of
+  // width n_ff, experts of width n_ff_expert, shared experts, V3-style sigmoid gating.
+  int64_t q_lora_rank = 0, kv_lora_rank = 512, rope_dim = 64, head_dim_v = 128;
+  int64_t n_dense = 1, n_shared = 2, n_ff_expert = 1408;
+  bool sigmoid = false;
   int64_t n_ctx = 131072;
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
@@ -70,10 +75,74 @@ struct TensorPlan {
   float value = 0.0f;
 };
 
+// deepseek2's layers: MLA projections (attn_kv_b F32 would be real files' choice only for tiny
+// models; here it is generated like the others), dense FFNs, then routed + shared experts.
+void plan_deepseek2_layers(const Shape& sh, std::vector<TensorPlan>& t) {
+  const int64_t H = sh.n_head, dk = sh.head_dim, nope = dk - sh.rope_dim, L = sh.kv_lora_rank;
+  for (int64_t il = 0; il < sh.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    t.push_back({p + "attn_norm.weight", {sh.n_embd}, false, 1.0f});
+    if (sh.q_lora_rank > 0) {
+      t.push_back({p + "attn_q_a.weight", {sh.n_embd, sh.q_lora_rank}});
+      t.push_back({p + "attn_q_a_norm.weight", {sh.q_lora_rank}, false, 1.0f});
+      t.push_back({p + "attn_q_b.weight", {sh.q_lora_rank, H * dk}});
+    } else {
+      t.push_back({p + "attn_q.weight", {sh.n_embd, H * dk}});
+    }
+    t.push_back({p + "attn_kv_a_mqa.weight", {sh.n_embd, L + sh.rope_dim}});
+    t.push_back({p + "attn_kv_a_norm.weight", {L}, false, 1.0f});
+    t.push_back({p + "attn_kv_b.weight", {L, H * (nope + sh.head_dim_v)}});
+    t.push_back({p + "attn_output.weight", {H * sh.head_dim_v, sh.n_embd}});
+    t.push_back({p + "ffn_norm.weight", {sh.n_embd}, false, 1.0f});
+    if (il < sh.n_dense) {
+      t.push_back({p + "ffn_gate.weight", {sh.n_embd, sh.n_ff}});
+      t.push_back({p + "ffn_up.weight", {sh.n_embd, sh.n_ff}});
+      t.push_back({p + "ffn_down.weight", {sh.n_ff, sh.n_embd}});
+      continue;
+    }
+    const int64_t fe = sh.n_ff_expert, fs = sh.n_ff_expert * sh.n_shared;
+    t.push_back({p + "ffn_gate_inp.weight", {sh.n_embd, sh.n_expert}});
+    if (sh.sigmoid) t.push_back({p + "exp_probs_b.bias", {sh.n_expert}, false, 0.0f});
+    t.push_back({p + "ffn_gate_exps.weight", {sh.n_embd, fe, sh.n_expert}});
+    t.push_back({p + "ffn_up_exps.weight", {sh.n_embd, fe, sh.n_expert}});
+    t.push_back({p + "ffn_down_exps.weight", {fe, sh.n_embd, sh.n_expert}});
+    if (sh.n_shared > 0) {
+      t.push_back({p + "ffn_gate_shexp.weight", {sh.n_embd, fs}});
+      t.push_back({p + "ffn_up_shexp.weight", {sh.n_embd, fs}});
+      t.push_back({p + "ffn_down_shexp.weight", {fs, sh.n_embd}});
+    }
+  }
+}
+
+void set_deepseek2_keys(hearth::gguf::Writer& w, const Shape& sh) {
+  const std::string a = "deepseek2.";
+  if (sh.q_lora_rank > 0) w.set_u32(a + "attention.q_lora_rank", static_cast<uint32_t>(sh.q_lora_rank));
+  w.set_u32(a + "attention.kv_lora_rank", static_cast<uint32_t>(sh.kv_lora_rank));
+  w.set_u32(a + "attention.key_length", static_cast<uint32_t>(sh.head_dim));
+  w.set_u32(a + "attention.value_length", static_cast<uint32_t>(sh.head_dim_v));
+  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(sh.rope_dim));
+  w.set_u32(a + "leading_dense_block_count", static_cast<uint32_t>(sh.n_dense));
+  w.set_u32(a + "expert_count", static_cast<uint32_t>(sh.n_expert));
+  w.set_u32(a + "expert_used_count", static_cast<uint32_t>(sh.n_expert_used));
+  w.set_u32(a + "expert_shared_count", static_cast<uint32_t>(sh.n_shared));
+  w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(sh.n_ff_expert));
+  w.set_u32(a + "expert_gating_func", sh.sigmoid ? 2u : 1u);
+  w.set_bool(a + "expert_weights_norm", sh.sigmoid);
+  w.set_f32(a + "expert_weights_scale", sh.sigmoid ? 2.5f : 1.0f);
+}
+
 // What each architecture's file holds, the way its loader (src/model/<arch>.cc) binds it. A new
 // architecture adds its keys and tensors here.
 std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   const std::string& a = sh.arch;
+  if (a == "deepseek2") {
+    std::vector<TensorPlan> t;
+    t.push_back({"token_embd.weight", {sh.n_embd, n_vocab}});
+    plan_deepseek2_layers(sh, t);
+    t.push_back({"output_norm.weight", {sh.n_embd}, false, 1.0f});
+    if (!sh.tied) t.push_back({"output.weight", {sh.n_embd, n_vocab}});
+    return t;
+  }
   const int64_t hd = sh.head_dim, q = hd * sh.n_head, kv = hd * sh.n_head_kv;
   std::vector<TensorPlan> t;
   t.push_back({"token_embd.weight", {sh.n_embd, n_vocab}});
@@ -123,6 +192,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
   w.set_f32(a + ".rope.freq_base", sh.rope_base);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
+  if (a == "deepseek2") return set_deepseek2_keys(w, sh);
   if (a == "qwen3moe") {
     w.set_u32(a + ".expert_count", static_cast<uint32_t>(sh.n_expert));
     w.set_u32(a + ".expert_used_count", static_cast<uint32_t>(sh.n_expert_used));
@@ -134,7 +204,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   }
 }
 
-const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe"};
+const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "deepseek2"};
 
 }  // namespace
 
@@ -145,7 +215,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   float stddev = 0.02f;
   app.add_option("--vocab-from", vocab_from, "GGUF whose tokenizer.* keys are copied")->required();
-  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3 or qwen3moe");
+  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe or deepseek2");
   app.add_option("--n-embd", sh.n_embd);
   app.add_option("--n-layer", sh.n_layer);
   app.add_option("--n-head", sh.n_head);
@@ -154,6 +224,14 @@ int main(int argc, char** argv) {
   app.add_option("--head-dim", sh.head_dim, "key/value head size (default n_embd / n_head)");
   app.add_option("--n-expert", sh.n_expert, "qwen3moe: routed experts");
   app.add_option("--n-expert-used", sh.n_expert_used, "qwen3moe: experts per token");
+  app.add_option("--q-lora-rank", sh.q_lora_rank, "deepseek2: q bottleneck (0: none, as V2-Lite)");
+  app.add_option("--kv-lora-rank", sh.kv_lora_rank, "deepseek2: latent size");
+  app.add_option("--rope-dim", sh.rope_dim, "deepseek2: RoPE part of --head-dim");
+  app.add_option("--head-dim-v", sh.head_dim_v, "deepseek2: value head size");
+  app.add_option("--n-dense", sh.n_dense, "deepseek2: leading dense layers (width --n-ff)");
+  app.add_option("--n-shared", sh.n_shared, "deepseek2: shared experts");
+  app.add_option("--n-ff-expert", sh.n_ff_expert, "deepseek2: each expert's width");
+  app.add_flag("--sigmoid", sh.sigmoid, "deepseek2: V3's sigmoid gating with exp_probs_b");
   app.add_option("--n-ctx", sh.n_ctx);
   app.add_option("--rope-base", sh.rope_base);
   app.add_flag("--tied", sh.tied, "Tie the output matrix to token_embd (no output.weight)");
@@ -169,8 +247,8 @@ int main(int argc, char** argv) {
     if (!known) throw hearth::Error(hearth::ErrorCode::invalid_argument, "unsupported --arch " + sh.arch);
     if (sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_head % sh.n_head_kv != 0)
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "inconsistent head counts");
-    if (sh.arch == "qwen3moe" && (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
-      throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe needs --n-expert and --n-expert-used");
+    if ((sh.arch == "qwen3moe" || sh.arch == "deepseek2") && (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
+      throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe and deepseek2 need --n-expert and --n-expert-used");
     if (sh.head_dim == 0) {
       if (sh.n_embd % sh.n_head != 0)
         throw hearth::Error(hearth::ErrorCode::invalid_argument, "--n-embd is not a multiple of --n-head: give --head-dim");
