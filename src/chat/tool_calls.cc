@@ -143,9 +143,18 @@ bool ToolCallParser::parse_deepseek_block(std::string_view body, Output& out) {
     size_t sep = call.find(kDsSep);
     if (sep == std::string_view::npos) { next_index_ = saved_index; return false; }
     std::string_view rest = call.substr(sep + kDsSep.size());
-    size_t nl = rest.find('\n');
-    std::string name(trim(rest.substr(0, nl)));
-    std::string_view args_text = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    const std::string_view kind = trim(call.substr(0, sep));
+    std::string name;
+    std::string_view args_text;
+    if (kind == "function" || kind.empty()) {
+      // V3 / R1: type<sep>name, then the arguments in a json fence.
+      size_t nl = rest.find('\n');
+      name = std::string(trim(rest.substr(0, nl)));
+      args_text = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    } else {
+      name = std::string(kind);  // V3.1: name<sep>arguments
+      args_text = rest;
+    }
     size_t fence = args_text.find("```");
     if (fence != std::string_view::npos) {
       args_text = args_text.substr(fence + 3);

@@ -81,6 +81,21 @@ TEST(RenderJinjaChat, DeepSeekR1GetsStringArgumentsAndNullContent) {
   EXPECT_TRUE(prompt_opens_thinking(out));
 }
 
+// DeepSeek-V3's own template (deepseek2 models; R1's adds the opening <think>): a tool round
+// trip, the answer after the tool output, and a next user turn with the generation prompt. As
+// the template is written, a single call's block is not closed with tool▁calls▁end.
+TEST(RenderJinjaChat, DeepSeekV3ToolRoundTripAndAnswer) {
+  PromptInputs in;
+  in.bos_token = "<｜begin▁of▁sentence｜>";
+  in.messages = {msg("system", "Be brief."), msg("user", "Weather?"), tool_call_turn(), tool_result(),
+                 msg("assistant", "22C in Paris."), msg("user", "Thanks")};
+  EXPECT_EQ(render("deepseek-ai-DeepSeek-V3", in),
+            "<｜begin▁of▁sentence｜>Be brief.<｜User｜>Weather?<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>"
+            "function<｜tool▁sep｜>get_weather\n```json\n{\"location\":\"Paris\"}\n```<｜tool▁call▁end｜>"
+            "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>22C<｜tool▁output▁end｜><｜tool▁outputs▁end｜>22C in Paris."
+            "<｜end▁of▁sentence｜><｜User｜>Thanks<｜Assistant｜>");
+}
+
 TEST(RenderJinjaChat, Llama31ToolsGoIntoTheFirstUserMessage) {
   PromptInputs in;
   in.tools = {Json::parse(R"({"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}})")};

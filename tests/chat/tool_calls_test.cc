@@ -91,6 +91,15 @@ TEST(ToolCallParser, DeepSeek) {
                {{"get_weather", R"({"location":"Paris"})"}, {"search", R"({"q":"news"})"}});
 }
 
+// DeepSeek-V3.1 writes the name before the separator and the arguments bare after it.
+TEST(ToolCallParser, DeepSeekV31NameThenArguments) {
+  const std::string out =
+      "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"location\": \"Paris\"}"
+      "<｜tool▁call▁end｜><｜tool▁call▁begin｜>search<｜tool▁sep｜>{\"q\": \"news\"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>";
+  expect_parse(ToolCallFormat::deepseek, out, "",
+               {{"get_weather", R"({"location":"Paris"})"}, {"search", R"({"q":"news"})"}});
+}
+
 TEST(ToolCallParser, DeepSeekMalformedIsContent) {
   const std::string bad =
       "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"location\": "
