@@ -68,6 +68,26 @@ std::vector<Gpu> default_gpus() {
   return out;
 }
 
+namespace {
+// What the shaders cannot do whatever the weight types: attention heads wider than the attention
+// shader takes (MLA's latent is 512 + 64 in DeepSeek's models) and group-limited expert choice.
+bool vulkan_runs_layers(const gguf::File& file, const std::string& p) {
+#if HEARTH_VULKAN
+  const int64_t kv_lora = file.get_i64_or(p + "attention.kv_lora_rank", 0);
+  const int64_t dk = kv_lora > 0 ? kv_lora + file.get_i64_or(p + "rope.dimension_count", 0)
+                                 : file.get_i64_or(p + "attention.key_length", 0);
+  const int64_t dv = file.get_i64_or(p + "attention.value_length", 0);
+  if (dk > vulkan::kMaxAttentionHead || (kv_lora == 0 && dv > vulkan::kMaxAttentionHead)) return false;
+  const int64_t groups = file.get_i64_or(p + "expert_group_count", 1);
+  return file.get_i64_or(p + "expert_group_used_count", groups) >= groups;
+#else
+  (void)file;
+  (void)p;
+  return false;
+#endif
+}
+}  // namespace
+
 PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
                              gguf::GgmlType kv_type, uint64_t in_use) {
   const std::vector<Gpu> gpus = num_gpu == 0 ? std::vector<Gpu>{} : default_gpus();
@@ -84,6 +104,7 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   const std::string p = arch + ".";
   const int64_t n_layer = file.get_i64_or(p + "block_count", 0);
   if (n_layer <= 0) return plan;
+  if (!vulkan_runs_layers(file, p)) return plan;
   // Per layer: its tensors' bytes and its KV cache; the head: output (or the tied embeddings)
   // and its norm.
   // A layer goes to the GPU only if the shaders can run its weight types.

@@ -266,8 +266,9 @@ class VulkanBackend final : public ops::Backend {
 
   void attention(const ops::AttentionShape& s, const ops::Tensor& q, const ops::KvView& cache,
                  const ops::SeqRows& rows, const ops::Tensor& out) override {
-    if (s.head_dim_k > 256 || s.head_dim_v > 256) {
-      throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes heads of at most 256");
+    if (s.head_dim_k > kMaxAttentionHead || s.head_dim_v > kMaxAttentionHead) {
+      throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes heads of at most " +
+                                              std::to_string(kMaxAttentionHead));
     }
     const uint32_t rows_off = put_rows(rows);
     const ops::Tensor& vt = cache.v.empty() ? cache.k : cache.v;  // a latent cache: V is K's head

@@ -3,6 +3,7 @@
 // into one command buffer and submitted when results are read (Backend::read), so one forward
 // pass is one submission. Shaders: src/vulkan/shaders (GLSL, compiled at build time).
 
+#include <cstdint>
 #include <memory>
 
 #include "gguf/ggml_type.h"
@@ -15,6 +16,9 @@ std::unique_ptr<ops::Backend> make_backend(int index);
 
 // Whether the shaders can compute with weights of this type.
 bool weight_type_supported(gguf::GgmlType type);
+
+// The widest attention head (keys or values) the attention shader takes.
+constexpr int64_t kMaxAttentionHead = 256;
 
 // The device Hearth picks when none is named: HEARTH_VULKAN_DEVICE (an index) if set, else the
 // first usable discrete or integrated GPU; -1 when there is none (CPU-only machines, or only a

@@ -36,6 +36,30 @@ Sizes sizes(const gguf::File& f, int n_layer) {
   return s;
 }
 
+// deepseek2's latent attention fits the attention shader only up to 256 wide (the tiny fixture's
+// 32 + 8 does, DeepSeek's 512 + 64 does not), and the router shader has no expert groups: such
+// models stay on the CPU whatever num_gpu says.
+TEST(Placement, WhatTheShadersCannotRunStaysOnTheCpu) {
+  auto plan_for = [](int64_t kv_lora, int64_t groups_used) {
+    gguf::Writer w;
+    w.set_string("general.architecture", "deepseek2");
+    w.set_u32("deepseek2.block_count", 2);
+    w.set_u32("deepseek2.attention.kv_lora_rank", static_cast<uint32_t>(kv_lora));
+    w.set_u32("deepseek2.rope.dimension_count", 64);
+    w.set_u32("deepseek2.attention.key_length", 192);
+    w.set_u32("deepseek2.attention.value_length", 128);
+    w.set_u32("deepseek2.expert_group_count", 8);
+    w.set_u32("deepseek2.expert_group_used_count", static_cast<uint32_t>(groups_used));
+    const std::vector<uint8_t> bytes = w.to_bytes();
+    const gguf::File f = gguf::File::from_memory(bytes.data(), bytes.size(), "ds.gguf");
+    model::Gpu gpu{"vulkan:9", "test GPU", "test", uint64_t{1} << 40};
+    return model::plan_placement_on(gpu, f, -1, 64, 1, gguf::GgmlType::F16).placement.n_offload;
+  };
+  EXPECT_EQ(plan_for(128, 8), 2);
+  EXPECT_EQ(plan_for(512, 8), 0);
+  EXPECT_EQ(plan_for(128, 4), 0);
+}
+
 TEST(Placement, NumGpuRules) {
   const gguf::File f = gguf::File::open(kDir + "/stories260K.gguf");
   const Sizes s = sizes(f, 5);
