@@ -76,7 +76,7 @@ void rows_unpacked(const Matrix& w, const uint8_t* xq, int64_t act_row_bytes, in
 struct Job {
   const Matrix* w;
   float* y;
-  int format;  // index into the activation buffers
+  int format;  // index into the activation buffers; -1: the job's own input
   const uint8_t* xq;
   int64_t act_row_bytes;
   int64_t rows_per_task;  // a multiple of kRowsPerTask
@@ -97,26 +97,35 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
   if (count <= 0 || n_tok <= 0) return;
   const int64_t n_cols = outs[0].w->n_cols;
   // Activations quantized once per distinct row format (q, k and v usually share one).
-  static thread_local std::vector<uint8_t> act[4];
+  static thread_local std::vector<uint8_t> act[4], own;
   ActFormat formats[4];
   int n_formats = 0;
   std::vector<Job> jobs(static_cast<size_t>(count));
+  std::vector<size_t> own_offset(static_cast<size_t>(count), 0);
+  size_t own_bytes = 0;
   const int64_t col_blocks = (n_tok + kColsPerTask - 1) / kColsPerTask;
   int64_t n_tasks = 0, work = 0;
   for (int i = 0; i < count; ++i) {
     const Matrix& w = *outs[i].w;
+    HEARTH_CHECK(w.n_cols == n_cols);
     const ActFormat f = act_format(w);
-    int k = 0;
-    while (k < n_formats && formats[k].quantize != f.quantize) ++k;
-    if (k == n_formats) {
-      HEARTH_CHECK(n_formats < 4);  // three activation formats exist
-      formats[n_formats++] = f;
-    }
     Job& j = jobs[static_cast<size_t>(i)];
+    j.format = -1;
+    if (outs[i].x != nullptr) {
+      own_offset[static_cast<size_t>(i)] = own_bytes;
+      own_bytes += static_cast<size_t>(f.row_bytes * n_tok);
+    } else {
+      int k = 0;
+      while (k < n_formats && formats[k].quantize != f.quantize) ++k;
+      if (k == n_formats) {
+        HEARTH_CHECK(n_formats < 4);  // three activation formats exist
+        formats[n_formats++] = f;
+      }
+      j.format = k;
+    }
     j.w = &w;
     j.y = outs[i].y;
     j.act_row_bytes = f.row_bytes;
-    j.format = k;
     j.rows_per_task = kRowsPerTask;
     work += w.n_rows * w.n_cols * n_tok;
   }
@@ -140,7 +149,18 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     const ActFormat f = formats[k];
     run_tasks(n_tok, n_tok * n_cols, [&](int64_t t, int) { f.quantize(x + t * n_cols, xq + t * f.row_bytes, n_cols); });
   }
-  for (Job& j : jobs) j.xq = act[j.format].data();
+  own.resize(own_bytes);
+  for (int i = 0; i < count; ++i) {
+    Job& j = jobs[static_cast<size_t>(i)];
+    if (j.format >= 0) {
+      j.xq = act[j.format].data();
+      continue;
+    }
+    const ActFormat f = act_format(*j.w);
+    uint8_t* xq = own.data() + own_offset[static_cast<size_t>(i)];
+    for (int64_t t = 0; t < n_tok; ++t) f.quantize(outs[i].x + t * n_cols, xq + t * f.row_bytes, n_cols);
+    j.xq = xq;
+  }
 
   run_tasks(n_tasks, work, [&](int64_t task, int) {
     size_t i = 0;

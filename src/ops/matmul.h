@@ -17,10 +17,12 @@ void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y);
 
 // Several products of the same input (q, k, v; gate, up) in one pass over the thread pool: the
 // input is quantized once per activation format, and one fork-join serves them all. All w share
-// n_cols; each y [n_tok, w->n_rows].
+// n_cols; each y [n_tok, w->n_rows]. A product may name its own input x [n_tok, n_cols] instead
+// (one decode token's experts, each reading its own row), quantized for it alone.
 struct MatmulOut {
   const Matrix* w;
   float* y;
+  const float* x = nullptr;  // null: the shared x
 };
 void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok);
 

@@ -148,6 +148,19 @@ Matrix expert_matrix(const Matrix& w, int64_t rows_per_expert, int64_t e) {
 
 void matmul_id(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,
                const int32_t* ids, int64_t n_tok, int k, float* y) {
+  if (n_tok == 1) {
+    // One token (decode): its k products in one fork-join instead of one each.
+    std::vector<Matrix> mats(static_cast<size_t>(k));
+    std::vector<MatmulOut> outs(static_cast<size_t>(k));
+    HEARTH_CHECK(rows_per_expert > 0 && w.n_rows % rows_per_expert == 0);
+    for (int j = 0; j < k; ++j) {
+      HEARTH_CHECK(ids[j] >= 0 && ids[j] < w.n_rows / rows_per_expert);
+      mats[static_cast<size_t>(j)] = expert_matrix(w, rows_per_expert, ids[j]);
+      outs[static_cast<size_t>(j)] = {&mats[static_cast<size_t>(j)], y + j * rows_per_expert,
+                                      x_per_slot ? x + j * w.n_cols : nullptr};
+    }
+    return matmul_many(outs.data(), k, x, 1);
+  }
   matmul_id_with(matmul, w, rows_per_expert, x, x_per_slot, ids, n_tok, k, y);
 }
 
