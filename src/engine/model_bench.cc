@@ -44,10 +44,16 @@ ModelBench::ModelBench(const std::string& path, const model::Placement& placemen
     : model_(model::load_model(gguf::File::open(path), placement)) {}
 
 uint64_t ModelBench::weight_bytes_per_token() const {
+  const gguf::File& f = model_->file();
+  const std::string arch = model_->hparams().arch + ".";
+  const uint64_t n_expert = static_cast<uint64_t>(std::max<int64_t>(f.get_i64_or(arch + "expert_count", 0), 0));
+  const uint64_t n_used = static_cast<uint64_t>(std::max<int64_t>(f.get_i64_or(arch + "expert_used_count", 0), 0));
   uint64_t total = 0;
-  for (const auto& t : model_->file().tensors()) {
+  for (const auto& t : f.tensors()) {
     if (t.name == "token_embd.weight") {
       total += t.n_bytes / static_cast<uint64_t>(std::max<int64_t>(t.n_rows(), 1));
+    } else if (n_expert > 0 && n_used <= n_expert && t.name.find("_exps.") != std::string::npos) {
+      total += t.n_bytes / n_expert * n_used;  // only the chosen experts' matrices are read
     } else {
       total += t.n_bytes;
     }

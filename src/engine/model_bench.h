@@ -44,7 +44,8 @@ class ModelBench {
 
   const model::Model& model() const { return *model_; }
   // Bytes of weights a decode step reads: every tensor but the embedding table, of which it
-  // reads one row per token.
+  // reads one row per token, and the expert stacks, of which it reads expert_used_count of
+  // expert_count matrices.
   uint64_t weight_bytes_per_token() const;
 
   // One warm-up run, then spec.reps measured runs.

@@ -1,0 +1,24 @@
+// What `hearth bench --memory` divides by: the weight bytes one decode step reads.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "engine/model_bench.h"
+
+namespace hearth::engine {
+namespace {
+
+// deepseek2-tiny: every tensor once, the embedding table one row (64 Q8_0 values = 68 bytes),
+// and of each of the 6 expert stacks (layers 1-2 x gate/up/down, 17,408 bytes for 8 experts)
+// the 2 chosen experts' share: 6 x 17,408 x 6/8 = 78,336 bytes less than the whole stacks.
+TEST(ModelBench, DecodeReadsOneEmbeddingRowAndTheChosenExperts) {
+  ModelBench b(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf", {"cpu-ref", "", 0});
+  uint64_t all = 0;
+  for (const auto& t : b.model().file().tensors()) all += t.n_bytes;
+  const uint64_t embd = b.model().file().tensor("token_embd.weight").n_bytes;
+  EXPECT_EQ(b.weight_bytes_per_token(), all - embd + 68 - 78336);
+}
+
+}  // namespace
+}  // namespace hearth::engine
