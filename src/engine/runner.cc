@@ -15,6 +15,7 @@
 #include "util/cpu_features.h"
 #include "util/env.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 #include "util/log.h"
 #include "util/thread_pool.h"
 
@@ -102,6 +103,23 @@ struct Runner::Slot {
 
 Runner::~Runner() = default;
 
+namespace {
+// A mixture-of-experts file larger than the memory the system can give keeps its experts in the
+// mapped file (read sparsely, paged by the OS) rather than copying them into memory, which would
+// end in the OOM killer. HEARTH_EXPERTS_IN_PLACE=1 asks for it regardless.
+bool experts_stay_in_file(const gguf::File& file) {
+  if (env_value("HEARTH_EXPERTS_IN_PLACE") == "1") return true;
+  const std::string arch = file.get_string_or("general.architecture", "");
+  if (file.get_i64_or(arch + ".expert_count", 0) <= 0) return false;
+  const uint64_t available = available_memory_bytes();
+  if (available == 0 || file.file_size() < available / 10 * 9) return false;
+  HEARTH_LOG_WARN(file.path() + ": the model (" + std::to_string(file.file_size() >> 20) +
+                  " MiB) is larger than the available memory (" + std::to_string(available >> 20) +
+                  " MiB): its experts are read from the file as they are chosen");
+  return true;
+}
+}  // namespace
+
 std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions& opt) {
   const Clock::time_point t0 = Clock::now();
   std::unique_ptr<Runner> r(new Runner());
@@ -114,6 +132,7 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
     placement = model::plan_placement(file, opt.num_gpu, n_ctx, std::max(opt.num_parallel, 1),
                                       model::KvCache::parse_type(kv), opt.gpu_in_use).placement;
   }
+  placement.experts_in_place = placement.experts_in_place || experts_stay_in_file(file);
   {
     // Loading repacks weights on the shared thread pool (ops::pack_matrix): take turns with the
     // forward passes of models already loaded.

@@ -60,9 +60,10 @@ class MoeFfn final : public FfnBlock {
                                           std::to_string(s_.n_expert) + ")");
     }
     router_ = w.matrix(be, p + "ffn_gate_inp.weight", n_embd, s_.n_expert);
-    gate_ = w.stack(be, p + "ffn_gate_exps.weight", n_embd, s_.n_ff, s_.n_expert);
-    up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert);
-    down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert);
+    const WeightLoader::Use use = s_.experts_in_place ? WeightLoader::Use::matmul_in_place : WeightLoader::Use::matmul;
+    gate_ = w.stack(be, p + "ffn_gate_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
+    up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
+    down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert, use);
     if (s_.selection_bias) bias_ = w.vector(be, p + "exp_probs_b.bias", s_.n_expert);
     if (s_.n_ff_shared > 0) {
       shared_ = std::make_unique<DenseFfn>(s_.act, s_.n_ff_shared, w, be, p, "_shexp", n_embd);

@@ -67,6 +67,7 @@ struct FfnSpec {
   ops::GatingParams gating;     // moe: k, gating function, normalization, scale
   bool selection_bias = false;  // moe: exp_probs_b (DeepSeek-V3) changes which experts win
   int64_t n_ff_shared = 0;      // moe: hidden width of the shared experts (ffn_*_shexp); 0 = none
+  bool experts_in_place = false;  // moe: expert stacks read from the mapped file (Placement)
 };
 
 // Norms around a sublayer: pre only (llama), or pre and post (Gemma 2/3: the sublayer's output is

@@ -45,6 +45,7 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     l.scratch = scratch_[b].get();
     LayerSpec& ls = spec_.layers[static_cast<size_t>(il)];
     if (!rope_freqs_.empty()) ls.attention.rope.freq_factors = rope_freqs_.data();
+    ls.ffn.experts_in_place = placement.experts_in_place;
     const std::string p = blk(il);
     l.attn_norm = w.vector(*l.backend, p + "attn_norm.weight", n_embd);
     l.ffn_norm = w.vector(*l.backend, p + "ffn_norm.weight", n_embd);
@@ -84,6 +85,12 @@ uint64_t Model::device_bytes() const {
   for (const auto& be : backends_) {
     if (be->name().rfind("cpu", 0) != 0) n += be->bytes();
   }
+  return n;
+}
+
+uint64_t Model::held_bytes() const {
+  uint64_t n = 0;
+  for (const auto& be : backends_) n += be->bytes();
   return n;
 }
 

@@ -27,6 +27,9 @@ struct Placement {
   std::string backend = "cpu";
   std::string offload_backend;
   int n_offload = 0;
+  // Expert stacks stay in the mapped file instead of being copied (repacked) into memory: for a
+  // mixture-of-experts model larger than the memory available, whose experts are read sparsely.
+  bool experts_in_place = false;
 };
 
 class Model {
@@ -46,6 +49,8 @@ class Model {
   // Bytes held now by the backends that are not the CPU's (weights, KV cache, activations): what
   // /api/ps reports as size_vram.
   uint64_t device_bytes() const;
+  // Bytes held by all its backends (weight copies, caches, activations; not the mapped file).
+  uint64_t held_bytes() const;
 
   // A cache for n_seq sequences of n_ctx positions, each layer's on its layer's backend.
   // Error(resource_exhausted) when it cannot be allocated.

@@ -59,9 +59,9 @@ ops::Tensor WeightLoader::matrix(ops::Backend& be, const std::string& name, int6
 }
 
 ops::Tensor WeightLoader::stack(ops::Backend& be, const std::string& name, int64_t n_cols,
-                                int64_t n_rows, int64_t n_mats) const {
+                                int64_t n_rows, int64_t n_mats, Use use) const {
   const int64_t ne[3] = {n_cols, n_rows, n_mats};
-  return upload(be, name, ne, Use::matmul);
+  return upload(be, name, ne, use);
 }
 
 std::vector<float> WeightLoader::host_vector(const std::string& name, int64_t n) const {

@@ -26,7 +26,7 @@ class WeightLoader {
                      Use use = Use::matmul) const;
   // A stack of n_mats such matrices (ne = [n_cols, n_rows, n_mats]: experts).
   ops::Tensor stack(ops::Backend& be, const std::string& name, int64_t n_cols, int64_t n_rows,
-                    int64_t n_mats) const;
+                    int64_t n_mats, Use use = Use::matmul) const;
   // A vector of n values (norm weights, biases) as an F32 tensor; empty when `optional` and the
   // file lacks it.
   ops::Tensor vector(ops::Backend& be, const std::string& name, int64_t n,

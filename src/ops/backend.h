@@ -55,9 +55,11 @@ class Backend {
     Tensor tensor;
     bool copied = false;  // the backend made its own copy: the file's pages are not read again
   };
-  // What a weight is read by: matmul (the backend may repack it for its kernels) or get_rows
-  // (single rows looked up: an embedding table, kept as the file has it).
-  enum class WeightUse { matmul, lookup };
+  // What a weight is read by: matmul (the backend may repack it for its kernels), get_rows
+  // (single rows looked up: an embedding table, kept as the file has it), or matmul of a weight
+  // left where it is in the mapped file (a CPU backend neither copies nor repacks it: expert
+  // stacks of a model larger than memory, whose chosen rows the OS pages in as they are read).
+  enum class WeightUse { matmul, lookup, matmul_in_place };
   // A weight from the model file's bytes (`ne` as the file has it; `row_bytes` per row). The
   // bytes must stay valid while the tensor lives unless `copied`.
   virtual Upload upload_weight(gguf::GgmlType type, const int64_t ne[3], int64_t row_bytes,

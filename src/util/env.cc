@@ -30,6 +30,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_FLASH_ATTENTION", "OLLAMA_FLASH_ATTENTION", "", "Accepted for Ollama's sake and ignored: Hearth always computes attention tiled with an online softmax"},
       {"HEARTH_CPU", nullptr, "", "Pin the CPU kernel tier: ref, avx2 or avx512"},
       {"HEARTH_REPACK", nullptr, "1", "Repack weights into 16-row panels at load (0: use the file's rows)"},
+      {"HEARTH_EXPERTS_IN_PLACE", nullptr, "", "1: read MoE experts from the mapped file instead of copying them (automatic when the model is larger than the available memory)"},
       {"HEARTH_NUM_THREAD", nullptr, "", "Threads for inference (default: physical cores)"},
       {"HEARTH_GPU", nullptr, "", "0 hides every GPU: models run on the CPU only"},
       {"HEARTH_GPU_OVERHEAD", "OLLAMA_GPU_OVERHEAD", "0", "Bytes of GPU memory to leave unused (besides Hearth's own reserve)"},

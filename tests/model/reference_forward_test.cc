@@ -313,6 +313,41 @@ TEST_P(ReferenceForward, PlacementsAcrossBackendsMatchReference) {
   }
 }
 
+// Expert stacks left in the mapped file (a MoE model larger than memory) are read in place: the
+// backend holds none of their bytes, and the logits still match the reference.
+TEST(ExpertsInPlace, ReadFromTheFileAndStillMatchTheReference) {
+  int n_cases = 0;
+  for (const Case& c : cases()) {
+    if (c.spec.n_expert == 0 || c.spec.weight_type != GgmlType::Q8_0) continue;
+    ++n_cases;
+    const Built& built = build(c);
+    uint64_t held[2] = {0, 0};
+    for (bool in_place : {false, true}) {
+      std::unique_ptr<Model> m = load_model(
+          gguf::File::from_memory(built.bytes.data(), built.bytes.size(), c.name + ".gguf"),
+          {"cpu", "", 0, in_place});
+      held[in_place] = m->held_bytes();
+      KvCache cache = m->make_cache(16, 1, c.kv_type);
+      RefModel ref(c.spec, built.weights);
+      Batch b;
+      for (int i = 0; i < 5; ++i) b.add(token_at(i, m->n_vocab(), 6), i, 0, i == 4);
+      std::vector<float> logits(static_cast<size_t>(m->n_vocab()));
+      m->forward(b, cache, logits.data());
+      std::vector<double> want;
+      for (int i = 0; i < 5; ++i) want = ref.step(token_at(i, m->n_vocab(), 6));
+      EXPECT_LT(testing::rel_error(logits.data(), want), c.bound) << c.name << " in place " << in_place;
+    }
+    uint64_t experts = 0;
+    const gguf::File f = gguf::File::from_memory(built.bytes.data(), built.bytes.size(), "f");
+    for (const auto& t : f.tensors()) {
+      if (t.name.find("_exps.") != std::string::npos) experts += t.n_bytes;
+    }
+    EXPECT_GT(experts, 0u);
+    EXPECT_EQ(held[0] - held[1], experts) << c.name << ": the packed copies are the difference";
+  }
+  EXPECT_EQ(n_cases, 2);  // qwen3moe_q8_0, deepseek2_v2lite_q8_0
+}
+
 TEST(Placement, UnknownBackendAndMissingOffloadBackendAreErrors) {
   testing::TinySpec spec;
   testing::RefWeights w;
