@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "model/blocks.h"
-#include "quant/fp16.h"
 #include "quant/type_traits.h"
 #include "util/error.h"
 
@@ -126,7 +125,7 @@ class MlaAttention final : public AttentionBlock {
 
   // attn_kv_b [L, n_head * (nope + v)] holds, per head, nope rows of Wkb_h then v rows of Wvb_h.
   // Wvb_h's rows are copied as they are (any type); Wkb_h is transposed, so it is dequantized and
-  // kept in F32 (F32 source) or F16.
+  // stored again.
   void split_kv_b(const WeightLoader& w, ops::Backend& be, const std::string& name) {
     const gguf::TensorInfo& t = w.tensor(name);
     const int64_t per_head = nope_ + dv_;
@@ -155,26 +154,25 @@ class MlaAttention final : public AttentionBlock {
     wvb_ = v.tensor;
     if (v.copied) std::vector<uint8_t>().swap(vb_bytes_);
 
-    // Wkb_h^T: n_head x [L, nope].
-    const bool f32 = t.type == gguf::GgmlType::F32;
-    const gguf::GgmlType kt = f32 ? gguf::GgmlType::F32 : gguf::GgmlType::F16;
-    const int64_t elem = f32 ? 4 : 2;
-    kb_bytes_.resize(static_cast<size_t>(H_ * L_ * nope_ * elem));
+    // Wkb_h^T: n_head x [L, nope], F32 from an F32 source, else Q8_0 (rows of whole blocks: the
+    // fast kernels' format and a quarter of F32's bytes, its rounding of the order of the
+    // activations' own 8-bit rounding) or F16.
+    const gguf::GgmlType kt = t.type == gguf::GgmlType::F32 ? gguf::GgmlType::F32
+                              : nope_ % 32 == 0             ? gguf::GgmlType::Q8_0
+                                                            : gguf::GgmlType::F16;
+    const quant::TypeTraits& kq = quant::traits(kt);
+    const int64_t k_row_bytes = nope_ / kq.block_elems * kq.block_bytes;
+    kb_bytes_.resize(static_cast<size_t>(H_ * L_ * k_row_bytes));
     std::vector<float> rows(static_cast<size_t>(nope_ * L_)), col(static_cast<size_t>(nope_));
     for (int64_t h = 0; h < H_; ++h) {
       tr.to_float(t.data + h * per_head * row_bytes, rows.data(), nope_ * L_);
       for (int64_t j = 0; j < L_; ++j) {
         for (int64_t i = 0; i < nope_; ++i) col[static_cast<size_t>(i)] = rows[static_cast<size_t>(i * L_ + j)];
-        uint8_t* dst = kb_bytes_.data() + (h * L_ + j) * nope_ * elem;
-        if (f32) {
-          std::memcpy(dst, col.data(), static_cast<size_t>(nope_ * 4));
-        } else {
-          quant::f32_to_fp16_row(col.data(), reinterpret_cast<uint16_t*>(dst), nope_);
-        }
+        kq.from_float(col.data(), kb_bytes_.data() + (h * L_ + j) * k_row_bytes, nope_);
       }
     }
     const int64_t ne_k[3] = {nope_, L_, H_};
-    ops::Backend::Upload k = be.upload_weight(kt, ne_k, nope_ * elem, kb_bytes_.data(),
+    ops::Backend::Upload k = be.upload_weight(kt, ne_k, k_row_bytes, kb_bytes_.data(),
                                               ops::Backend::WeightUse::matmul);
     wkb_ = k.tensor;
     if (k.copied) std::vector<uint8_t>().swap(kb_bytes_);

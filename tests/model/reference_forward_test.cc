@@ -13,6 +13,9 @@
 //   about 0.3-0.6 % RMS of a row. Seven matmuls a layer plus the output compound this to ~1-2 %
 //   on the logits of these 2-layer models; bound 5e-2 (an error of the math itself, a wrong RoPE
 //   pair, a missed bias or norm, gives O(1)).
+// - deepseek2 with a quantized attn_kv_b: the engine stores the transposed key half of it again
+//   as Q8_0 (one more 8-bit rounding of those weights, a step of max|w|/127 per 32), the same
+//   order as the activations' rounding; measured 2.9e-2 on the Q8_0 case; bound 5e-2.
 // - K-quants (Q4_K, Q6_K; activations Q8_K, 8 bits per block of 256 with a float scale): the same
 //   8-bit rounding over bigger blocks (a larger max per block, so a coarser step); bound 5e-2.
 
@@ -77,7 +80,7 @@ TinySpec kquant_spec(const std::string& arch, GgmlType wt, GgmlType embd) {
 // scaled 2.5, YaRN x4 over an original context of 16 (the prompt and decode run past it).
 // Otherwise V2-Lite's options: q projected directly, softmax routing, no groups, no YaRN.
 TinySpec deepseek_spec(bool v3, GgmlType wt) {
-  TinySpec s = spec_of("deepseek2", wt, wt == GgmlType::F32 ? wt : GgmlType::Q8_0, wt == GgmlType::F32 ? wt : GgmlType::Q8_0);
+  TinySpec s = spec_of("deepseek2", wt, wt, wt);
   s.n_layer = 3;
   s.head_dim = 24;
   s.n_head_kv = 4;
@@ -140,7 +143,11 @@ std::vector<Case> cases() {
                GgmlType::Q4_0, 0.5});
   // deepseek2 (MLA computed absorbed, against the reference's expanded per-head keys/values).
   c.push_back({"deepseek2_v3_f32", deepseek_spec(true, GgmlType::F32), GgmlType::F32, 1e-4});
-  c.push_back({"deepseek2_v2lite_q8_0", deepseek_spec(false, GgmlType::Q8_0), GgmlType::F16, 5e-2});
+  // Q8_0: keys of 32 + 8 so that the transposed Wkb_h is re-stored as Q8_0; F16: 16 + 8, so as F16.
+  TinySpec lite = deepseek_spec(false, GgmlType::Q8_0);
+  lite.head_dim = 40;
+  c.push_back({"deepseek2_v2lite_q8_0", lite, GgmlType::F16, 5e-2});
+  c.push_back({"deepseek2_v3_f16", deepseek_spec(true, GgmlType::F16), GgmlType::F16, 3e-3});
   TinySpec split = deepseek_spec(true, GgmlType::F32);
   split.ds.split_kv_b = true;
   c.push_back({"deepseek2_k_b_v_b_f32", split, GgmlType::F32, 1e-4});

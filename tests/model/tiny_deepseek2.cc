@@ -101,11 +101,12 @@ std::vector<uint8_t> write_deepseek2(const TinySpec& s, RefWeights* weights) {
     }
     b.add(p + "attn_kv_a_mqa.weight", wt, {E, L + d.rope_dim}, rms_scale(E));
     b.add(p + "attn_kv_a_norm.weight", f32, {L}, 0.2, 1.0);
-    // attn_kv_b is F32 (as in the fixture); in the newer layout it is drawn the same way but
-    // only its k_b / v_b rearrangement is written.
+    // attn_kv_b has the layers' type (the engine re-stores the transposed Wkb_h: F32 stays F32,
+    // others become Q8_0 or F16); in the newer layout it is drawn the same way (F32) but only its
+    // k_b / v_b rearrangement is written.
     const std::string skip = b.skip;
     if (d.split_kv_b) b.skip = p + "attn_kv_b.weight";
-    b.add(p + "attn_kv_b.weight", f32, {L, H * (nope + d.head_dim_v)}, rms_scale(L));
+    b.add(p + "attn_kv_b.weight", d.split_kv_b ? f32 : wt, {L, H * (nope + d.head_dim_v)}, rms_scale(L));
     b.skip = skip;
     if (d.split_kv_b) {
       // The newer layout: attn_k_b [n_head][L][nope] (Wkb_h transposed), attn_v_b [n_head][dv][L].
