@@ -70,14 +70,14 @@ std::vector<Gpu> default_gpus() {
 
 namespace {
 // What the shaders cannot do whatever the weight types: attention heads wider than the attention
-// shader takes (MLA's latent is 512 + 64 in DeepSeek's models) and group-limited expert choice.
+// shader takes (an MLA latent past DeepSeek's 512 + 64) and group-limited expert choice.
 bool vulkan_runs_layers(const gguf::File& file, const std::string& p) {
 #if HEARTH_VULKAN
   const int64_t kv_lora = file.get_i64_or(p + "attention.kv_lora_rank", 0);
   const int64_t dk = kv_lora > 0 ? kv_lora + file.get_i64_or(p + "rope.dimension_count", 0)
                                  : file.get_i64_or(p + "attention.key_length", 0);
-  const int64_t dv = file.get_i64_or(p + "attention.value_length", 0);
-  if (dk > vulkan::kMaxAttentionHead || (kv_lora == 0 && dv > vulkan::kMaxAttentionHead)) return false;
+  const int64_t dv = kv_lora > 0 ? kv_lora : file.get_i64_or(p + "attention.value_length", 0);
+  if (dk > vulkan::kMaxAttentionKey || dv > vulkan::kMaxAttentionValue) return false;
   const int64_t groups = file.get_i64_or(p + "expert_group_count", 1);
   return file.get_i64_or(p + "expert_group_used_count", groups) >= groups;
 #else

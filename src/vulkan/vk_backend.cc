@@ -266,9 +266,10 @@ class VulkanBackend final : public ops::Backend {
 
   void attention(const ops::AttentionShape& s, const ops::Tensor& q, const ops::KvView& cache,
                  const ops::SeqRows& rows, const ops::Tensor& out) override {
-    if (s.head_dim_k > kMaxAttentionHead || s.head_dim_v > kMaxAttentionHead) {
-      throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes heads of at most " +
-                                              std::to_string(kMaxAttentionHead));
+    if (s.head_dim_k > kMaxAttentionKey || s.head_dim_v > kMaxAttentionValue) {
+      throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes keys of at most " +
+                                              std::to_string(kMaxAttentionKey) + " and values of at most " +
+                                              std::to_string(kMaxAttentionValue));
     }
     const uint32_t rows_off = put_rows(rows);
     const ops::Tensor& vt = cache.v.empty() ? cache.k : cache.v;  // a latent cache: V is K's head
@@ -284,7 +285,8 @@ class VulkanBackend final : public ops::Backend {
     } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
          u32(vt.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap,
          u32(kSplitKeys), n_split};
-    const std::string kv = cache.k.type == GgmlType::F16 ? "f16" : "f32";
+    const bool wide = s.head_dim_k > 256 || s.head_dim_v > 256;  // the MLA latent's variant
+    const std::string kv = std::string(wide ? "wide_" : "") + (cache.k.type == GgmlType::F16 ? "f16" : "f32");
     if (!split) {
       dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(vt), ring(), buf(out)}, &pc, sizeof pc,
                u32(s.n_head), u32(rows.n), 1);

@@ -17,8 +17,9 @@ std::unique_ptr<ops::Backend> make_backend(int index);
 // Whether the shaders can compute with weights of this type.
 bool weight_type_supported(gguf::GgmlType type);
 
-// The widest attention head (keys or values) the attention shader takes.
-constexpr int64_t kMaxAttentionHead = 256;
+// The widest attention heads the attention shader takes (keys, values): DeepSeek's MLA latent.
+constexpr int64_t kMaxAttentionKey = 576;
+constexpr int64_t kMaxAttentionValue = 512;
 
 // The device Hearth picks when none is named: HEARTH_VULKAN_DEVICE (an index) if set, else the
 // first usable discrete or integrated GPU; -1 when there is none (CPU-only machines, or only a

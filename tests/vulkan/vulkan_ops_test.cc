@@ -226,26 +226,27 @@ TEST(VulkanOps, KvStoreAndAttention) {
 // row; one KV head for all query heads), prompt rows then a split decode row; and copy_cols.
 TEST(VulkanOps, LatentAttentionAndCopyCols) {
   NEED_DEVICE();
+  // DeepSeek's latent: keys 512 + 64, values the first 512.
   ops::AttentionShape s;
   s.n_head = 5;
   s.n_head_kv = 1;
-  s.head_dim_k = 72;
-  s.head_dim_v = 64;
-  s.scale = 1.0f / std::sqrt(48.0f);
-  const int64_t n_ctx = 2200, W = 72;
+  s.head_dim_k = 576;
+  s.head_dim_v = 512;
+  s.scale = 1.0f / std::sqrt(192.0f);
+  const int64_t n_ctx = 2200, W = 576;
   ops::KvView cg{gpu->alloc(GgmlType::F16, W, n_ctx), {}, n_ctx}, cr{ref->alloc(GgmlType::F16, W, n_ctx), {}, n_ctx};
   auto step = [&](int32_t first, int32_t n, uint32_t seed, bool attend) {
     std::vector<int32_t> pos(n), seq(n, 0);
     for (int32_t i = 0; i < n; ++i) pos[i] = first + i;
     const ops::SeqRows rows{pos.data(), seq.data(), n};
     Both kv = f32(*gpu, *ref, normal(n * W, seed), W, n), q = f32(*gpu, *ref, normal(n * 5 * W, seed + 1), 5 * W, n);
-    Both o = empty(*gpu, *ref, 5 * 64, n);
+    Both o = empty(*gpu, *ref, 5 * 512, n);
     gpu->store_kv(cg, kv.g, kv.g, rows);
     ref->store_kv(cr, kv.r, kv.r, rows);
     if (!attend) return;
     gpu->attention(s, q.g, cg, rows, o.g);
     ref->attention(s, q.r, cr, rows, o.r);
-    expect_near(read(*gpu, o.g, n * 320), read(*ref, o.r, n * 320), 1e-5, "latent from " + std::to_string(first));
+    expect_near(read(*gpu, o.g, n * 2560), read(*ref, o.r, n * 2560), 1e-5, "latent from " + std::to_string(first));
   };
   step(0, 30, 71, true);
   step(30, 2100, 73, false);

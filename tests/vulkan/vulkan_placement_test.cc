@@ -36,9 +36,9 @@ Sizes sizes(const gguf::File& f, int n_layer) {
   return s;
 }
 
-// deepseek2's latent attention fits the attention shader only up to 256 wide (the tiny fixture's
-// 32 + 8 does, DeepSeek's 512 + 64 does not), and the router shader has no expert groups: such
-// models stay on the CPU whatever num_gpu says.
+// deepseek2's latent attention fits the attention shader up to DeepSeek's 512 + 64 (a latent of
+// 1024 does not), and the router shader has no expert groups: such models stay on the CPU
+// whatever num_gpu says.
 TEST(Placement, WhatTheShadersCannotRunStaysOnTheCpu) {
   auto plan_for = [](int64_t kv_lora, int64_t groups_used) {
     gguf::Writer w;
@@ -55,9 +55,9 @@ TEST(Placement, WhatTheShadersCannotRunStaysOnTheCpu) {
     model::Gpu gpu{"vulkan:9", "test GPU", "test", uint64_t{1} << 40};
     return model::plan_placement_on(gpu, f, -1, 64, 1, gguf::GgmlType::F16).placement.n_offload;
   };
-  EXPECT_EQ(plan_for(128, 8), 2);
-  EXPECT_EQ(plan_for(512, 8), 0);
-  EXPECT_EQ(plan_for(128, 4), 0);
+  EXPECT_EQ(plan_for(512, 8), 2);
+  EXPECT_EQ(plan_for(1024, 8), 0);
+  EXPECT_EQ(plan_for(512, 4), 0);
 }
 
 TEST(Placement, NumGpuRules) {

@@ -2,9 +2,11 @@
 // Causal GQA attention, one workgroup per (query head h, row t): the row at (seq, pos) attends
 // over cache rows seq * n_ctx + [start, pos] (start = pos - window + 1 for a window), keys taken
 // 64 at a time (one score per invocation, optionally soft-capped), online softmax; invocation i
-// accumulates output dimensions i, i + 64, ... (head_dim_v <= 256). KV_F16 selects the cache type.
-// Loop work per invocation grows with the context: ~(dk + 128) per 64 keys (lavapipe stops an
-// invocation after 65,535 loop iterations: contexts of ~16k keys at head size 128).
+// accumulates output dimensions i, i + 64, ... (head_dim_k and head_dim_v <= 256; WIDE: keys <= 576
+// and values <= 512, DeepSeek's MLA latent of 512 + 64). KV_F16 selects the cache type.
+// Loop work per invocation grows with the context: ~(dk + 4 x 64) per 64 keys, WIDE ~(dk + 8 x 64)
+// (lavapipe stops an invocation after 65,535 loop iterations: contexts of ~11k keys at head size
+// 128, ~3.8k for the MLA latent; decode splits the keys, prompts do not).
 // SPLIT (decode over long contexts): workgroup z takes keys [z * split_keys, (z + 1) * split_keys)
 // only and writes its unnormalized state (acc[dv], running max m, sum l) to a partials buffer
 // that attention_merge.comp combines, so a few rows still occupy the whole GPU.
@@ -27,7 +29,13 @@ layout(push_constant) uniform P {
   float scale, softcap;
   uint split_keys, n_split;
 } p;
+#if WIDE
+#define NACC 8
+shared float sq[576];
+#else
+#define NACC 4
 shared float sq[256];
+#endif
 shared float sc[64];
 void main() {
   const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
@@ -43,7 +51,8 @@ void main() {
   const uint end = n_kv;
 #endif
   for (uint d = tid; d < p.dk; d += 64) sq[d] = q[(t * p.n_head + h) * p.dk + d] * p.scale;
-  float acc[4] = float[4](0.0, 0.0, 0.0, 0.0);
+  float acc[NACC];
+  for (uint j = 0; j < NACC; ++j) acc[j] = 0.0;
   float m = -1e30, l = 0.0;
   for (uint c0 = first; c0 < end; c0 += 64) {
     barrier();  // sq written / sc of the previous block read
@@ -62,12 +71,12 @@ void main() {
     for (uint i = 0; i < nb; ++i) mb = max(mb, sc[i]);
     const float alpha = exp(m - mb);
     l *= alpha;
-    for (uint j = 0; j < 4; ++j) acc[j] *= alpha;
+    for (uint j = 0; j < NACC; ++j) acc[j] *= alpha;
     for (uint i = 0; i < nb; ++i) {
       const float w = exp(sc[i] - mb);
       l += w;
       const uint vo = (base + c0 + i) * p.v_stride + kvh * p.dv;
-      for (uint j = 0; j < 4; ++j) {
+      for (uint j = 0; j < NACC; ++j) {
         const uint d = tid + 64 * j;
         if (d < p.dv) acc[j] += w * KV(vc, vo + d);
       }
@@ -76,7 +85,7 @@ void main() {
   }
 #if SPLIT
   const uint part = ((t * p.n_head + h) * p.n_split + gl_WorkGroupID.z) * (p.dv + 2);
-  for (uint j = 0; j < 4; ++j) {
+  for (uint j = 0; j < NACC; ++j) {
     const uint d = tid + 64 * j;
     if (d < p.dv) o[part + d] = acc[j];
   }
@@ -85,7 +94,7 @@ void main() {
     o[part + p.dv + 1] = l;
   }
 #else
-  for (uint j = 0; j < 4; ++j) {
+  for (uint j = 0; j < NACC; ++j) {
     const uint d = tid + 64 * j;
     if (d < p.dv) o[(t * p.n_head + h) * p.dv + d] = l > 0.0 ? acc[j] / l : 0.0;
   }
