@@ -70,16 +70,15 @@ std::vector<Gpu> default_gpus() {
 
 namespace {
 // What the shaders cannot do whatever the weight types: attention heads wider than the attention
-// shader takes (an MLA latent past DeepSeek's 512 + 64) and group-limited expert choice.
+// shader takes (an MLA latent past DeepSeek's 512 + 64) and more than 32 expert groups.
 bool vulkan_runs_layers(const gguf::File& file, const std::string& p) {
 #if HEARTH_VULKAN
   const int64_t kv_lora = file.get_i64_or(p + "attention.kv_lora_rank", 0);
   const int64_t dk = kv_lora > 0 ? kv_lora + file.get_i64_or(p + "rope.dimension_count", 0)
                                  : file.get_i64_or(p + "attention.key_length", 0);
   const int64_t dv = kv_lora > 0 ? kv_lora : file.get_i64_or(p + "attention.value_length", 0);
-  if (dk > vulkan::kMaxAttentionKey || dv > vulkan::kMaxAttentionValue) return false;
-  const int64_t groups = file.get_i64_or(p + "expert_group_count", 1);
-  return file.get_i64_or(p + "expert_group_used_count", groups) >= groups;
+  return dk <= vulkan::kMaxAttentionKey && dv <= vulkan::kMaxAttentionValue &&
+         file.get_i64_or(p + "expert_group_count", 1) <= 32;
 #else
   (void)file;
   (void)p;

@@ -208,14 +208,13 @@ class VulkanBackend final : public ops::Backend {
   void topk_gating(const ops::Tensor& logits, const ops::Tensor& bias, int64_t n_tok, int64_t n_expert,
                    const ops::GatingParams& gp, const ops::Tensor& ids, const ops::Tensor& weights) override {
     if (n_expert > 256) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 256 experts");
-    if (gp.n_group > 1 && gp.n_group_used < gp.n_group) {
-      throw Error(ErrorCode::unsupported, "the Vulkan router has no group-limited expert selection");
-    }
+    if (gp.n_group > 32) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 32 expert groups");
     struct {
       uint32_t n_tok, n_expert, k, sigmoid, normalize, has_bias;
       float scale;
+      uint32_t n_group, n_group_used;
     } pc{u32(n_tok), u32(n_expert), u32(gp.k), gp.func == ops::GatingFunc::sigmoid ? 1u : 0u,
-         gp.normalize ? 1u : 0u, bias.empty() ? 0u : 1u, gp.scale};
+         gp.normalize ? 1u : 0u, bias.empty() ? 0u : 1u, gp.scale, u32(gp.n_group), u32(gp.n_group_used)};
     dispatch("topk_gating", {buf(logits), bias.empty() ? buf(logits) : buf(bias), buf(ids), buf(weights)}, &pc,
              sizeof pc, groups(n_tok, 64), 1, 1);
   }

@@ -298,7 +298,7 @@ TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
 }
 
 // The mixture-of-experts ops: the router (softmax and sigmoid gating, selection bias, k up to 8 of
-// 60 experts, normalized and scaled weights), products with the chosen experts for several
+// 60 experts, normalized and scaled weights, all 6 groups of 10 or the best 3), products with the chosen experts for several
 // weight types (every slot reading its token's row, or its own), and the weighted sum.
 TEST(VulkanOps, MixtureOfExpertsOps) {
   NEED_DEVICE();
@@ -314,14 +314,19 @@ TEST(VulkanOps, MixtureOfExpertsOps) {
       gp.scale = sig ? 2.5f : 1.0f;
       const ops::Tensor ig = gpu->alloc(GgmlType::I32, k, n_tok), ir = ref->alloc(GgmlType::I32, k, n_tok);
       Both w = empty(*gpu, *ref, k, n_tok);
-      gpu->topk_gating(logits.g, sig ? bias.g : ops::Tensor{}, n_tok, n_expert, gp, ig, w.g);
-      ref->topk_gating(logits.r, sig ? bias.r : ops::Tensor{}, n_tok, n_expert, gp, ir, w.r);
-      // ids come back through read() as floats' bits: compare the bit patterns.
-      std::vector<float> idg(n_tok * k), idr(n_tok * k);
-      gpu->read(ig, n_tok * k, idg.data());
-      ref->read(ir, n_tok * k, idr.data());
-      EXPECT_EQ(0, std::memcmp(idg.data(), idr.data(), idg.size() * 4)) << "k " << k << " sigmoid " << sig;
-      expect_near(read(*gpu, w.g, n_tok * k), read(*ref, w.r, n_tok * k), 1e-6, "gating weights");
+      for (int used : {6, 3}) {  // all 6 groups of 10 experts, or the best 3 only
+        gp.n_group = 6;
+        gp.n_group_used = used;
+        gpu->topk_gating(logits.g, sig ? bias.g : ops::Tensor{}, n_tok, n_expert, gp, ig, w.g);
+        ref->topk_gating(logits.r, sig ? bias.r : ops::Tensor{}, n_tok, n_expert, gp, ir, w.r);
+        // ids come back through read() as floats' bits: compare the bit patterns.
+        std::vector<float> idg(n_tok * k), idr(n_tok * k);
+        gpu->read(ig, n_tok * k, idg.data());
+        ref->read(ir, n_tok * k, idr.data());
+        EXPECT_EQ(0, std::memcmp(idg.data(), idr.data(), idg.size() * 4))
+            << "k " << k << " sigmoid " << sig << " groups used " << used;
+        expect_near(read(*gpu, w.g, n_tok * k), read(*ref, w.r, n_tok * k), 1e-6, "gating weights");
+      }
     }
   }
   const int k = 3;
