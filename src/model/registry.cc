@@ -22,6 +22,9 @@ constexpr Entry kArchitectures[] = {
     {"qwen2", qwen2_spec},
     {"qwen3", qwen3_spec},
     {"qwen3moe", qwen3moe_spec},
+    {"gemma2", gemma2_spec},
+    {"gemma3", gemma3_spec},
+    {"phi3", phi3_spec},
 };
 
 }  // namespace
