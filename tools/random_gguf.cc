@@ -37,6 +37,7 @@ struct Shape {
   int64_t longrope_orig_ctx = 0;  // phi3: LongRoPE factor tables and keys when > 0
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
+  std::string name;  // general.name; empty: "random <arch>"
 };
 
 // SplitMix64 seeds per tensor row block, so generation parallelises yet stays deterministic.
@@ -133,7 +134,7 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
 void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   const std::string& a = sh.arch;
   w.set_string("general.architecture", a);
-  w.set_string("general.name", "random " + a);
+  w.set_string("general.name", sh.name.empty() ? "random " + a : sh.name);
   w.set_u32("general.file_type", 1);
   w.set_u32(a + ".context_length", static_cast<uint32_t>(sh.n_ctx));
   w.set_u32(a + ".embedding_length", static_cast<uint32_t>(sh.n_embd));
@@ -196,6 +197,9 @@ int main(int argc, char** argv) {
                  "phi3: write LongRoPE factor tables for this original context (below --n-ctx)");
   app.add_option("--rope-base", sh.rope_base);
   app.add_flag("--tied", sh.tied, "Tie the output matrix to token_embd (no output.weight; always for gemma)");
+  // llama.cpp sets token attributes by general.name (a name with "phi3" in it needs Phi-3's
+  // <|endoftext|> in the vocabulary), so a fixture with another vocabulary may need another name.
+  app.add_option("--name", sh.name, "general.name (default: random ARCH)");
   app.add_option("--type", type, "f32, f16, or a quantization type (q8_0, q4_K_M, ...)");
   app.add_option("--seed", seed);
   app.add_option("--std", stddev);
