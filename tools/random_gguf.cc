@@ -38,8 +38,11 @@ struct Shape {
   int64_t n_dense = 1, n_shared = 2, n_ff_expert = 1408;
   bool sigmoid = false;
   int64_t n_ctx = 131072;
+  int64_t window = 4096;  // gemma2/gemma3: attention.sliding_window
+  int64_t longrope_orig_ctx = 0;  // phi3: LongRoPE factor tables and keys when > 0
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
+  std::string name;  // general.name; empty: "random <arch>"
 };
 
 // SplitMix64 seeds per tensor row block, so generation parallelises yet stays deterministic.
@@ -67,12 +70,13 @@ void fill_normal_f16(uint16_t* out, int64_t n, uint64_t seed, float stddev) {
 }
 
 // One tensor of the model: random N(0, std) F16 weights, or an F32 vector of one value (norms 1,
-// biases 0).
+// biases 0), or of values rising evenly from 1 to ramp_to (LongRoPE factor tables).
 struct TensorPlan {
   std::string name;
   std::vector<int64_t> ne;
   bool random = true;
   float value = 0.0f;
+  float ramp_to = 0.0f;
 };
 
 // deepseek2's layers: MLA projections (attn_kv_b F32 would be real files' choice only for tiny
@@ -146,23 +150,40 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   const int64_t hd = sh.head_dim, q = hd * sh.n_head, kv = hd * sh.n_head_kv;
   std::vector<TensorPlan> t;
   t.push_back({"token_embd.weight", {sh.n_embd, n_vocab}});
+  if (a == "phi3" && sh.longrope_orig_ctx > 0) {
+    t.push_back({"rope_factors_short.weight", {hd / 2}, false, 0.0f, 1.5f});
+    t.push_back({"rope_factors_long.weight", {hd / 2}, false, 0.0f, 12.0f});
+  }
   for (int64_t il = 0; il < sh.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     t.push_back({p + "attn_norm.weight", {sh.n_embd}, false, 1.0f});
-    t.push_back({p + "attn_q.weight", {sh.n_embd, q}});
-    t.push_back({p + "attn_k.weight", {sh.n_embd, kv}});
-    t.push_back({p + "attn_v.weight", {sh.n_embd, kv}});
+    if (a == "phi3") {
+      t.push_back({p + "attn_qkv.weight", {sh.n_embd, q + 2 * kv}});  // [q; k; v] rows
+    } else {
+      t.push_back({p + "attn_q.weight", {sh.n_embd, q}});
+      t.push_back({p + "attn_k.weight", {sh.n_embd, kv}});
+      t.push_back({p + "attn_v.weight", {sh.n_embd, kv}});
+    }
     if (a == "qwen2") {
       t.push_back({p + "attn_q.bias", {q}, false, 0.0f});
       t.push_back({p + "attn_k.bias", {kv}, false, 0.0f});
       t.push_back({p + "attn_v.bias", {kv}, false, 0.0f});
     }
-    if (a == "qwen3" || a == "qwen3moe") {
+    if (a == "qwen3" || a == "qwen3moe" || a == "gemma3") {
       t.push_back({p + "attn_q_norm.weight", {hd}, false, 1.0f});
       t.push_back({p + "attn_k_norm.weight", {hd}, false, 1.0f});
     }
     t.push_back({p + "attn_output.weight", {q, sh.n_embd}});
     t.push_back({p + "ffn_norm.weight", {sh.n_embd}, false, 1.0f});
+    if (a == "gemma2" || a == "gemma3") {
+      t.push_back({p + "post_attention_norm.weight", {sh.n_embd}, false, 1.0f});
+      t.push_back({p + "post_ffw_norm.weight", {sh.n_embd}, false, 1.0f});
+    }
+    if (a == "phi3") {  // gate and up fused: [gate; up] rows
+      t.push_back({p + "ffn_up.weight", {sh.n_embd, 2 * sh.n_ff}});
+      t.push_back({p + "ffn_down.weight", {sh.n_ff, sh.n_embd}});
+      continue;
+    }
     if (a == "qwen3moe") {
       t.push_back({p + "ffn_gate_inp.weight", {sh.n_embd, sh.n_expert}});
       t.push_back({p + "ffn_gate_exps.weight", {sh.n_embd, sh.n_ff, sh.n_expert}});
@@ -182,7 +203,7 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
 void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   const std::string& a = sh.arch;
   w.set_string("general.architecture", a);
-  w.set_string("general.name", "random " + a);
+  w.set_string("general.name", sh.name.empty() ? "random " + a : sh.name);
   w.set_u32("general.file_type", 1);
   w.set_u32(a + ".context_length", static_cast<uint32_t>(sh.n_ctx));
   w.set_u32(a + ".embedding_length", static_cast<uint32_t>(sh.n_embd));
@@ -198,13 +219,29 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
     w.set_u32(a + ".expert_used_count", static_cast<uint32_t>(sh.n_expert_used));
     w.set_u32(a + ".expert_feed_forward_length", static_cast<uint32_t>(sh.n_ff));
   }
-  if (sh.head_dim * sh.n_head != sh.n_embd || a == "qwen3" || a == "qwen3moe") {
+  if (a == "gemma2" || a == "gemma3") {
+    w.set_u32(a + ".attention.sliding_window", static_cast<uint32_t>(sh.window));
+  }
+  if (a == "phi3" && sh.longrope_orig_ctx > 0) {
+    // What the converters store: sqrt(1 + ln(scale) / ln(orig)), scale = n_ctx / orig.
+    const double orig = static_cast<double>(sh.longrope_orig_ctx);
+    const double scale = static_cast<double>(sh.n_ctx) / orig;
+    w.set_u32(a + ".rope.scaling.original_context_length", static_cast<uint32_t>(sh.longrope_orig_ctx));
+    w.set_f32(a + ".rope.scaling.attn_factor",
+              scale > 1.0 ? static_cast<float>(std::sqrt(1.0 + std::log(scale) / std::log(orig))) : 1.0f);
+  }
+  if (a == "gemma2") {  // Gemma 2's released values
+    w.set_f32(a + ".attn_logit_softcapping", 50.0f);
+    w.set_f32(a + ".final_logit_softcapping", 30.0f);
+  }
+  const bool always_key_length = a == "qwen3" || a == "qwen3moe" || a == "gemma2" || a == "gemma3";
+  if (sh.head_dim * sh.n_head != sh.n_embd || always_key_length) {
     w.set_u32(a + ".attention.key_length", static_cast<uint32_t>(sh.head_dim));
     w.set_u32(a + ".attention.value_length", static_cast<uint32_t>(sh.head_dim));
   }
 }
 
-const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "deepseek2"};
+const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2"};
 
 }  // namespace
 
@@ -215,7 +252,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   float stddev = 0.02f;
   app.add_option("--vocab-from", vocab_from, "GGUF whose tokenizer.* keys are copied")->required();
-  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe or deepseek2");
+  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3 or deepseek2");
   app.add_option("--n-embd", sh.n_embd);
   app.add_option("--n-layer", sh.n_layer);
   app.add_option("--n-head", sh.n_head);
@@ -233,8 +270,14 @@ int main(int argc, char** argv) {
   app.add_option("--n-ff-expert", sh.n_ff_expert, "deepseek2: each expert's width");
   app.add_flag("--sigmoid", sh.sigmoid, "deepseek2: V3's sigmoid gating with exp_probs_b");
   app.add_option("--n-ctx", sh.n_ctx);
+  app.add_option("--window", sh.window, "gemma2/gemma3: sliding window of the local layers");
+  app.add_option("--longrope-orig-ctx", sh.longrope_orig_ctx,
+                 "phi3: write LongRoPE factor tables for this original context (below --n-ctx)");
   app.add_option("--rope-base", sh.rope_base);
-  app.add_flag("--tied", sh.tied, "Tie the output matrix to token_embd (no output.weight)");
+  app.add_flag("--tied", sh.tied, "Tie the output matrix to token_embd (no output.weight; always for gemma)");
+  // llama.cpp sets token attributes by general.name (a name with "phi3" in it needs Phi-3's
+  // <|endoftext|> in the vocabulary), so a fixture with another vocabulary may need another name.
+  app.add_option("--name", sh.name, "general.name (default: random ARCH)");
   app.add_option("--type", type, "f32, f16, or a quantization type (q8_0, q4_K_M, ...)");
   app.add_option("--seed", seed);
   app.add_option("--std", stddev);
@@ -249,6 +292,7 @@ int main(int argc, char** argv) {
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "inconsistent head counts");
     if ((sh.arch == "qwen3moe" || sh.arch == "deepseek2") && (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe and deepseek2 need --n-expert and --n-expert-used");
+    if (sh.arch == "gemma2" || sh.arch == "gemma3") sh.tied = true;  // as Gemma's files are
     if (sh.head_dim == 0) {
       if (sh.n_embd % sh.n_head != 0)
         throw hearth::Error(hearth::ErrorCode::invalid_argument, "--n-embd is not a multiple of --n-head: give --head-dim");
@@ -275,10 +319,15 @@ int main(int argc, char** argv) {
                                  fill_normal_f16(reinterpret_cast<uint16_t*>(dst), n, ts, stddev);
                                });
       } else {
-        const float v = t.value;
+        const float v = t.value, top = t.ramp_to;
         w.add_tensor_generated(t.name, GgmlType::F32, t.ne, static_cast<size_t>(n) * 4,
-                               [n, v](uint8_t* dst) {
-                                 std::fill_n(reinterpret_cast<float*>(dst), n, v);
+                               [n, v, top](uint8_t* dst) {
+                                 float* f = reinterpret_cast<float*>(dst);
+                                 for (int64_t i = 0; i < n; ++i) {
+                                   f[i] = top > 0.0f ? 1.0f + (top - 1.0f) * static_cast<float>(i) /
+                                                                  static_cast<float>(std::max<int64_t>(1, n - 1))
+                                                     : v;
+                                 }
                                });
       }
     }

@@ -16,6 +16,9 @@ ModelSpec qwen2_spec(const gguf::File& file, HParams& hp);
 ModelSpec qwen3_spec(const gguf::File& file, HParams& hp);
 ModelSpec qwen3moe_spec(const gguf::File& file, HParams& hp);
 ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp);
+ModelSpec gemma2_spec(const gguf::File& file, HParams& hp);
+ModelSpec gemma3_spec(const gguf::File& file, HParams& hp);
+ModelSpec phi3_spec(const gguf::File& file, HParams& hp);
 
 // Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
 // starting point of the llama family's specs).

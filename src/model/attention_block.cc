@@ -1,7 +1,9 @@
 // GqaAttention: the attention block of the llama family (and of Gemma, Phi-3 and others through
 // their spec values).
 //   q, k, v = Wq xn (+bq), Wk xn (+bk), Wv xn (+bv)     [n, q_width], [n, k_width], [n, v_width]
-//   q, k    = per-head RMSNorm (QkNorm::per_head_rms), then RoPE at each row's position
+//             (Wq, Wk, Wv may be the three row ranges of one fused attn_qkv)
+//   q, k    = per-head RMSNorm (QkNorm::per_head_rms), then RoPE at each row's position (LongRoPE:
+//             the factor table the cache's context calls for)
 //   cache  <- k, v at (seq, pos); att = softmax(scale q.K^T (soft-capped)) V over the row's window
 //   out     = Wo att                                     [n, n_embd]
 
@@ -18,9 +20,17 @@ class GqaAttention final : public AttentionBlock {
   GqaAttention(const AttentionSpec& spec, const WeightLoader& w, ops::Backend& be,
                const std::string& p, int64_t n_embd, float rms_eps)
       : s_(spec), eps_(rms_eps) {
-    wq_ = w.matrix(be, p + "attn_q.weight", n_embd, s_.q_width());
-    wk_ = w.matrix(be, p + "attn_k.weight", n_embd, s_.k_width());
-    wv_ = w.matrix(be, p + "attn_v.weight", n_embd, s_.v_width());
+    if (s_.qkv_weights == QkvWeights::fused_if_present && w.has(p + "attn_qkv.weight")) {
+      const std::string qkv = p + "attn_qkv.weight";
+      const int64_t rows = s_.q_width() + s_.k_width() + s_.v_width();
+      wq_ = w.matrix_rows(be, qkv, n_embd, rows, 0, s_.q_width());
+      wk_ = w.matrix_rows(be, qkv, n_embd, rows, s_.q_width(), s_.k_width());
+      wv_ = w.matrix_rows(be, qkv, n_embd, rows, s_.q_width() + s_.k_width(), s_.v_width());
+    } else {
+      wq_ = w.matrix(be, p + "attn_q.weight", n_embd, s_.q_width());
+      wk_ = w.matrix(be, p + "attn_k.weight", n_embd, s_.k_width());
+      wv_ = w.matrix(be, p + "attn_v.weight", n_embd, s_.v_width());
+    }
     wo_ = w.matrix(be, p + "attn_output.weight", s_.n_head * s_.head_dim_v, n_embd);
     if (s_.qkv_bias != Bias::none) {
       const bool optional = s_.qkv_bias == Bias::if_present;
@@ -33,6 +43,8 @@ class GqaAttention final : public AttentionBlock {
       k_norm_ = w.vector(be, p + "attn_k_norm.weight", s_.head_dim_k);
     }
     shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
+    rope_long_ = s_.rope;
+    if (s_.rope_long_factors != nullptr) rope_long_.freq_factors = s_.rope_long_factors;
   }
 
   ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
@@ -67,8 +79,13 @@ class GqaAttention final : public AttentionBlock {
       be.rmsnorm(q, q_norm_, n * s_.n_head, s_.head_dim_k, eps_, q);
       be.rmsnorm(k, k_norm_, n * s_.n_head_kv, s_.head_dim_k, eps_, k);
     }
-    be.rope(q, n, s_.n_head, s_.head_dim_k, st.rows.pos, s_.rope);
-    be.rope(k, n, s_.n_head_kv, s_.head_dim_k, st.rows.pos, s_.rope);
+    // LongRoPE picks its table by the context the cache was made for, not by the positions seen
+    // so far, so a sequence's keys are all rotated alike (llama.cpp's rule: n_ctx per sequence
+    // above the original training context takes the long factors).
+    const bool long_ctx = s_.rope_long_factors != nullptr && cache.n_ctx > s_.rope_n_ctx_orig;
+    const ops::RopeParams& rope = long_ctx ? rope_long_ : s_.rope;
+    be.rope(q, n, s_.n_head, s_.head_dim_k, st.rows.pos, rope);
+    be.rope(k, n, s_.n_head_kv, s_.head_dim_k, st.rows.pos, rope);
     // Every row is stored first: a row then sees the rows before it in its own sequence, whether
     // they came in this batch or an earlier one.
     be.store_kv(cache, k, v, st.rows);
@@ -80,6 +97,7 @@ class GqaAttention final : public AttentionBlock {
   AttentionSpec s_;
   float eps_;
   ops::AttentionShape shape_;
+  ops::RopeParams rope_long_;  // s_.rope with the long factors (LongRoPE), else s_.rope
   ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, q_norm_, k_norm_;
 };
 

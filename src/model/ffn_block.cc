@@ -1,5 +1,6 @@
 // The feed-forward blocks.
 //   DenseFfn:  out = Wdown (act(Wgate xn) * (Wup xn))           act = silu (SwiGLU) or gelu (GeGLU)
+//              (Wgate, Wup may be the two halves of one fused ffn_up, gate first: Phi-3)
 //   MoeFfn:    r = Wrouter xn [n, n_expert]; the top-k experts of each row with their weights
 //              (ops::topk_gating); each chosen expert e runs DenseFfn's math with its own slices
 //              of the stacked ffn_{gate,up,down}_exps; out = sum_j w_j expert_j(xn)
@@ -25,10 +26,17 @@ class DenseFfn final : public FfnBlock {
  public:
   // suffix: "" for a dense layer, "_shexp" for a MoE layer's shared experts.
   DenseFfn(GateActivation act, int64_t n_ff, const WeightLoader& w, ops::Backend& be,
-           const std::string& p, const std::string& suffix, int64_t n_embd)
+           const std::string& p, const std::string& suffix, int64_t n_embd,
+           GateUpWeights gate_up = GateUpWeights::separate)
       : act_(act), n_ff_(n_ff) {
-    gate_ = w.matrix(be, p + "ffn_gate" + suffix + ".weight", n_embd, n_ff);
-    up_ = w.matrix(be, p + "ffn_up" + suffix + ".weight", n_embd, n_ff);
+    if (gate_up == GateUpWeights::fused) {
+      const std::string fused = p + "ffn_up" + suffix + ".weight";
+      gate_ = w.matrix_rows(be, fused, n_embd, 2 * n_ff, 0, n_ff);
+      up_ = w.matrix_rows(be, fused, n_embd, 2 * n_ff, n_ff, n_ff);
+    } else {
+      gate_ = w.matrix(be, p + "ffn_gate" + suffix + ".weight", n_embd, n_ff);
+      up_ = w.matrix(be, p + "ffn_up" + suffix + ".weight", n_embd, n_ff);
+    }
     down_ = w.matrix(be, p + "ffn_down" + suffix + ".weight", n_ff, n_embd);
   }
 
@@ -109,7 +117,7 @@ std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, o
                                    const std::string& prefix, int64_t n_embd) {
   switch (spec.kind) {
     case FfnKind::dense:
-      return std::make_unique<DenseFfn>(spec.act, spec.n_ff, w, be, prefix, "", n_embd);
+      return std::make_unique<DenseFfn>(spec.act, spec.n_ff, w, be, prefix, "", n_embd, spec.gate_up);
     case FfnKind::moe:
       return std::make_unique<MoeFfn>(spec, w, be, prefix, n_embd);
   }

@@ -26,8 +26,13 @@ enum class QkNorm {
   per_head_rms,  // RMSNorm of each head of q and k (weights of size head_dim) before RoPE (qwen3)
 };
 
+// Where q, k and v come from: three matrices (attn_q/attn_k/attn_v), or one fused attn_qkv
+// ([q; k; v] rows: Phi-3) when the file has it, else the three.
+enum class QkvWeights { separate, fused_if_present };
+
 struct AttentionSpec {
   AttentionKind kind = AttentionKind::gqa;
+  QkvWeights qkv_weights = QkvWeights::separate;
   int n_head = 0;
   int n_head_kv = 0;
   int64_t head_dim_k = 0;
@@ -43,6 +48,10 @@ struct AttentionSpec {
   // head_dim_k = the non-rotated part + rope.n_dims. The cache holds the latent and RoPE key.
   int64_t q_lora_rank = 0;
   int64_t kv_lora_rank = 0;
+  // LongRoPE (Phi-3): rope.freq_factors is the short-context table; a cache made for more than
+  // rope_n_ctx_orig positions per sequence rotates with rope_long_factors instead (n_dims/2).
+  const float* rope_long_factors = nullptr;
+  int64_t rope_n_ctx_orig = 0;
 
   int64_t q_width() const { return n_head * head_dim_k; }
   int64_t k_width() const { return n_head_kv * head_dim_k; }
@@ -59,8 +68,13 @@ enum class GateActivation {
   gelu,  // GeGLU (tanh GELU)
 };
 
+// Where a dense FFN's gate and up come from: two matrices, or one ffn_up of 2 * n_ff rows with
+// the gate's rows first (Phi-3's gate_up_proj).
+enum class GateUpWeights { separate, fused };
+
 struct FfnSpec {
   FfnKind kind = FfnKind::dense;
+  GateUpWeights gate_up = GateUpWeights::separate;  // dense only
   GateActivation act = GateActivation::silu;
   int64_t n_ff = 0;             // dense: hidden width; moe: each routed expert's hidden width
   int64_t n_expert = 0;         // moe: routed experts (ffn_{gate,up,down}_exps)
@@ -80,7 +94,11 @@ struct LayerSpec {
   NormPlacement norms = NormPlacement::pre;
 };
 
-enum class RopeFreqs { none, if_present };  // Llama 3's rope_freqs.weight divisors
+enum class RopeFreqs {
+  none,
+  if_present,  // Llama 3's rope_freqs.weight divisors
+  long_short,  // LongRoPE's rope_factors_short/long.weight (Phi-3), if the file has them
+};
 
 struct ModelSpec {
   int64_t n_embd = 0;

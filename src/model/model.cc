@@ -37,6 +37,11 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
   if (spec_.rope_freqs == RopeFreqs::if_present && w.has("rope_freqs.weight")) {
     rope_freqs_ = w.host_vector("rope_freqs.weight", hp_.rope.n_dims / 2);
   }
+  if (spec_.rope_freqs == RopeFreqs::long_short &&
+      (w.has("rope_factors_short.weight") || w.has("rope_factors_long.weight"))) {
+    rope_freqs_ = w.host_vector("rope_factors_short.weight", hp_.rope.n_dims / 2);
+    rope_long_ = w.host_vector("rope_factors_long.weight", hp_.rope.n_dims / 2);
+  }
   layers_.resize(static_cast<size_t>(n_layer));
   for (int64_t il = 0; il < n_layer; ++il) {
     Layer& l = layers_[static_cast<size_t>(il)];
@@ -46,6 +51,7 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     LayerSpec& ls = spec_.layers[static_cast<size_t>(il)];
     if (!rope_freqs_.empty()) ls.attention.rope.freq_factors = rope_freqs_.data();
     ls.ffn.experts_in_place = placement.experts_in_place;
+    if (!rope_long_.empty()) ls.attention.rope_long_factors = rope_long_.data();
     const std::string p = blk(il);
     l.attn_norm = w.vector(*l.backend, p + "attn_norm.weight", n_embd);
     l.ffn_norm = w.vector(*l.backend, p + "ffn_norm.weight", n_embd);

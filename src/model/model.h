@@ -91,6 +91,7 @@ class Model {
   Scratch* head_scratch_ = nullptr;
   ops::Tensor tok_embd_, output_norm_, output_;
   std::vector<float> rope_freqs_;
+  std::vector<float> rope_long_;  // LongRoPE's long-context factors (rope_freqs_ = the short ones)
   std::vector<int32_t> wanted_;   // rows that want logits
   std::vector<float> transfer_;   // host staging between backends
 };

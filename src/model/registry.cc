@@ -23,6 +23,9 @@ constexpr Entry kArchitectures[] = {
     {"qwen3", qwen3_spec},
     {"qwen3moe", qwen3moe_spec},
     {"deepseek2", deepseek2_spec},
+    {"gemma2", gemma2_spec},
+    {"gemma3", gemma3_spec},
+    {"phi3", phi3_spec},
 };
 
 }  // namespace

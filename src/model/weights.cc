@@ -2,6 +2,7 @@
 
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
+#include "util/check.h"
 #include "util/error.h"
 
 namespace hearth::model {
@@ -22,8 +23,7 @@ const gguf::TensorInfo& WeightLoader::tensor(const std::string& name) const {
   return *t;
 }
 
-ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, const int64_t ne[3],
-                                 Use use) const {
+int64_t WeightLoader::check(const std::string& name, const int64_t ne[3]) const {
   const gguf::TensorInfo& t = tensor(name);
   const bool same = t.ne[0] == ne[0] && t.ne[1] == ne[1] && (t.n_dims < 3 ? 1 : t.ne[2]) == ne[2] &&
                     t.n_dims <= (ne[2] == 1 ? 2 : 3);
@@ -43,12 +43,33 @@ ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, cons
                                         gguf::type_name(t.type) + " blocks");
   }
   const int64_t row_bytes = ne[0] / tr.block_elems * tr.block_bytes;
-  const uint64_t bytes = static_cast<uint64_t>(row_bytes * ne[1] * ne[2]);
-  if (bytes > t.n_bytes) {
+  if (static_cast<uint64_t>(row_bytes * ne[1] * ne[2]) > t.n_bytes) {
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' data is truncated");
   }
+  return row_bytes;
+}
+
+ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, const int64_t ne[3],
+                                 Use use) const {
+  const int64_t row_bytes = check(name, ne);
+  const gguf::TensorInfo& t = tensor(name);
   ops::Backend::Upload up = be.upload_weight(t.type, ne, row_bytes, t.data, use);
-  if (up.copied) file_.release_pages(t.data, static_cast<size_t>(bytes));
+  if (up.copied) file_.release_pages(t.data, static_cast<size_t>(row_bytes * ne[1] * ne[2]));
+  return up.tensor;
+}
+
+ops::Tensor WeightLoader::matrix_rows(ops::Backend& be, const std::string& name, int64_t n_cols,
+                                      int64_t n_rows_total, int64_t row_begin,
+                                      int64_t n_rows) const {
+  const int64_t whole[3] = {n_cols, n_rows_total, 1};
+  const int64_t row_bytes = check(name, whole);
+  HEARTH_CHECK(row_begin >= 0 && n_rows > 0 && row_begin + n_rows <= n_rows_total);
+  const int64_t part[3] = {n_cols, n_rows, 1};
+  const uint8_t* data = tensor(name).data + row_begin * row_bytes;
+  ops::Backend::Upload up = be.upload_weight(tensor(name).type, part, row_bytes, data, Use::matmul);
+  // Released pages of a read-only mapping are read again from the file if touched, so a page
+  // shared with a part not yet uploaded stays correct.
+  if (up.copied) file_.release_pages(data, static_cast<size_t>(row_bytes * n_rows));
   return up.tensor;
 }
 

@@ -24,6 +24,11 @@ class WeightLoader {
   // A matrix of ne = [n_cols, n_rows] whose type matmul supports.
   ops::Tensor matrix(ops::Backend& be, const std::string& name, int64_t n_cols, int64_t n_rows,
                      Use use = Use::matmul) const;
+  // Rows [row_begin, row_begin + n_rows) of a matrix of ne = [n_cols, n_rows_total], bound as
+  // a matrix of their own (one part of a fused matrix: Phi-3's attn_qkv, its gate/up ffn_up).
+  // Rows are stored whole, so a part is a plain byte range of the file.
+  ops::Tensor matrix_rows(ops::Backend& be, const std::string& name, int64_t n_cols,
+                          int64_t n_rows_total, int64_t row_begin, int64_t n_rows) const;
   // A stack of n_mats such matrices (ne = [n_cols, n_rows, n_mats]: experts).
   ops::Tensor stack(ops::Backend& be, const std::string& name, int64_t n_cols, int64_t n_rows,
                     int64_t n_mats, Use use = Use::matmul) const;
@@ -35,6 +40,8 @@ class WeightLoader {
   std::vector<float> host_vector(const std::string& name, int64_t n) const;
 
  private:
+  // Checks that `name` has shape ne and a type matmul supports; returns its row size in bytes.
+  int64_t check(const std::string& name, const int64_t ne[3]) const;
   ops::Tensor upload(ops::Backend& be, const std::string& name, const int64_t ne[3],
                      Use use) const;
   gguf::File& file_;

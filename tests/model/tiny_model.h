@@ -35,7 +35,7 @@ struct DeepseekSpec {
 };
 
 struct TinySpec {
-  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe | deepseek2
+  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe | gemma2 | gemma3 | phi3 | deepseek2
   int n_expert = 0;            // qwen3moe: routed experts (each of hidden width n_ff)
   int n_expert_used = 0;
   int64_t n_embd = 64;
@@ -50,6 +50,16 @@ struct TinySpec {
   float rms_eps = 1e-5f;
   bool tied = false;       // no output.weight
   bool rope_freqs = false; // llama 3 style rope_freqs.weight
+  // gemma2 / gemma3: the local layers' window (attention.sliding_window); gemma2's soft-caps
+  // (attn_logit_softcapping, final_logit_softcapping); gemma3's global layers' linear RoPE
+  // scaling factor (rope.scaling.factor; 0 = none).
+  int64_t window = 0;
+  float attn_softcap = 0.0f, final_softcap = 0.0f;
+  float rope_scale = 0.0f;
+  // phi3 LongRoPE: rope_factors_short/long.weight and rope.scaling.attn_factor are written when
+  // rope_orig_ctx > 0 (rope.scaling.original_context_length).
+  int64_t rope_orig_ctx = 0;
+  float rope_attn_factor = 1.0f;
   gguf::GgmlType weight_type = gguf::GgmlType::F32;  // layer matrices
   gguf::GgmlType embd_type = gguf::GgmlType::F32;    // token_embd
   gguf::GgmlType output_type = gguf::GgmlType::F32;  // output.weight
@@ -74,11 +84,15 @@ std::vector<uint8_t> write_deepseek2(const TinySpec& spec, RefWeights* weights);
 // Plain double-precision forward, one token at a time, KV in double.
 class RefModel {
  public:
-  RefModel(const TinySpec& spec, const RefWeights& weights);
+  // n_ctx: the context per sequence of the cache the engine side uses (LongRoPE picks its
+  // factors by it; other architectures ignore it).
+  RefModel(const TinySpec& spec, const RefWeights& weights, int64_t n_ctx = 0);
   // Feeds `token` at the next position; returns n_vocab logits.
   std::vector<double> step(int32_t token);
 
  private:
+  std::vector<double> attention(int64_t il, const std::vector<double>& h);
+  std::vector<double> ffn(int64_t il, const std::vector<double>& h);
   const RefTensor& w(const std::string& name) const;
   std::vector<double> matvec(const std::string& name, const std::vector<double>& x) const;
   // x times expert e's matrix of a stacked [n_expert, rows, cols] tensor.
@@ -89,6 +103,7 @@ class RefModel {
 
   TinySpec s_;
   const RefWeights& w_;
+  int64_t n_ctx_;
   int64_t pos_ = 0;
   std::vector<std::vector<double>> k_cache_, v_cache_;  // [layer] -> [pos * kv_width]
 };
