@@ -1,4 +1,5 @@
-// gemma2, gemma3 and phi3 models written by random-gguf decode greedily to the same tokens in
+// gemma2, gemma3, phi3, qwen3moe and deepseek2 models written by random-gguf decode greedily to
+// the same tokens in
 // Hearth as in llama.cpp. The expected ids are llama.cpp's, recorded once on 2026-12-06 (they are
 // not Hearth's own output; Hearth's served /api/generate gave the same 24 ids for each file):
 // the llama.cpp tree another helper exported to /work/ext/llama.cpp (its build-info says commit
@@ -79,6 +80,19 @@ TEST(LlamaCppAgreement, RandomFixturesDecodeToLlamaCppsGreedyTokens) {
                                   501, 374, 114, 360, 236, 360, 507, 283, 374, 147, 251, 353}},
       {"phi3_short", phi3 + "1024", {445, 172, 327, 333, 136, 426, 412, 196, 57,  288, 439, 294,
                                      34,  192, 224, 437, 374, 83,  486, 434, 429, 187, 179, 294}},
+      // Mixtures of experts, recorded the same way; ik_llama.cpp (8337e4cd, its greedy tool, MLA 3)
+      // gives the same 24 ids for both.
+      {"qwen3moe",
+       "--arch qwen3moe --n-embd 256 --n-layer 3 --n-head 4 --n-head-kv 2 --head-dim 64 --n-ff 128"
+       " --n-expert 8 --n-expert-used 2 --n-ctx 4096 --std 0.08 --seed 11",
+       {116, 342, 198, 497, 264, 497, 229, 460, 384, 342, 45, 115,
+        460, 497, 447, 45,  384, 45,  384, 229, 76,  460, 45, 229}},
+      {"deepseek2",
+       "--arch deepseek2 --n-embd 256 --n-layer 3 --n-head 4 --n-head-kv 4 --head-dim 96"
+       " --kv-lora-rank 64 --rope-dim 32 --head-dim-v 64 --n-ff 512 --n-ff-expert 128 --n-expert 8"
+       " --n-expert-used 2 --n-shared 1 --sigmoid --q-lora-rank 64 --n-ctx 4096 --std 0.08 --seed 11",
+       {245, 81,  438, 166, 36, 348, 17,  466, 296, 240, 388, 291,
+        176, 452, 19,  13,  222, 98, 509, 247, 13,  482, 469, 471}},
   };
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / "hearth_llamacpp_agreement";
