@@ -1,6 +1,5 @@
 // gemma2, gemma3, phi3, qwen3moe and deepseek2 models written by random-gguf decode greedily to
-// the same tokens in
-// Hearth as in llama.cpp. The expected ids are llama.cpp's, recorded once on 2026-12-06 (they are
+// the same tokens in Hearth as in llama.cpp. The expected ids are llama.cpp's, recorded once on 2026-12-06 (they are
 // not Hearth's own output; Hearth's served /api/generate gave the same 24 ids for each file):
 // the llama.cpp tree another helper exported to /work/ext/llama.cpp (its build-info says commit
 // "unknown"; its src/models/phi3.cpp and gemma3.cpp equal unslothai/llama.cpp d32676d7's), built
