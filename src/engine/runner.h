@@ -97,6 +97,7 @@ class Runner {
   int64_t parameter_count() const { return model_->n_params(); }
   uint64_t file_size() const { return model_->file().file_size(); }
   uint64_t memory_bytes() const { return file_size() + cache_->bytes(); }
+  gguf::GgmlType kv_cache_type() const { return cache_->type(); }
   // Of those, the bytes on a GPU (weights copied there, its KV cache and activations).
   uint64_t device_bytes() const { return model_->device_bytes(); }
   // "cpu", or the backends' descriptions ("CPU (avx512) + Vulkan (NVIDIA A10)").
