@@ -27,6 +27,9 @@ enum class TokenType : int32_t {
 enum class VocabModel {
   spm,  // tokenizer.ggml.model "llama": SentencePiece BPE with scores and <0xNN> byte fallback
   bpe,  // "gpt2": byte-level BPE with ranked merges
+  // "bert": WordPiece as llama.cpp runs it (wpm_encoder.h): the converter stores word-start
+  // pieces with a U+2581 prefix and continuation pieces ("##ing") without their "##".
+  wpm,
 };
 
 // The split rules applied before byte-level BPE (tokenizer.ggml.pre).
