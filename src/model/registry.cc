@@ -22,6 +22,8 @@ constexpr Entry kArchitectures[] = {
     {"qwen2", qwen2_spec},
     {"qwen3", qwen3_spec},
     {"qwen3moe", qwen3moe_spec},
+    {"bert", bert_spec},
+    {"nomic-bert", nomic_bert_spec},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
+#include "util/check.h"
 #include "util/error.h"
 
 namespace hearth::model {
@@ -23,7 +24,7 @@ const gguf::TensorInfo& WeightLoader::tensor(const std::string& name) const {
 }
 
 ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, const int64_t ne[3],
-                                 Use use) const {
+                                 Use use, int64_t first_row, int64_t n_rows) const {
   const gguf::TensorInfo& t = tensor(name);
   const bool same = t.ne[0] == ne[0] && t.ne[1] == ne[1] && (t.n_dims < 3 ? 1 : t.ne[2]) == ne[2] &&
                     t.n_dims <= (ne[2] == 1 ? 2 : 3);
@@ -47,8 +48,16 @@ ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, cons
   if (bytes > t.n_bytes) {
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' data is truncated");
   }
-  ops::Backend::Upload up = be.upload_weight(t.type, ne, row_bytes, t.data, use);
-  if (up.copied) file_.release_pages(t.data, static_cast<size_t>(bytes));
+  if (n_rows < 0) {
+    ops::Backend::Upload up = be.upload_weight(t.type, ne, row_bytes, t.data, use);
+    if (up.copied) file_.release_pages(t.data, static_cast<size_t>(bytes));
+    return up.tensor;
+  }
+  // A part of the rows (ne[2] == 1): bound alone; its pages are released only when copied.
+  const int64_t part[3] = {ne[0], n_rows, 1};
+  const uint8_t* data = t.data + first_row * row_bytes;
+  ops::Backend::Upload up = be.upload_weight(t.type, part, row_bytes, data, use);
+  if (up.copied) file_.release_pages(data, static_cast<size_t>(row_bytes * n_rows));
   return up.tensor;
 }
 
@@ -56,6 +65,13 @@ ops::Tensor WeightLoader::matrix(ops::Backend& be, const std::string& name, int6
                                  int64_t n_rows, Use use) const {
   const int64_t ne[3] = {n_cols, n_rows, 1};
   return upload(be, name, ne, use);
+}
+
+ops::Tensor WeightLoader::matrix_rows(ops::Backend& be, const std::string& name, int64_t n_cols,
+                                      int64_t n_rows, int64_t first, int64_t count) const {
+  HEARTH_CHECK(first >= 0 && count > 0 && first + count <= n_rows);
+  const int64_t ne[3] = {n_cols, n_rows, 1};
+  return upload(be, name, ne, Use::matmul, first, count);
 }
 
 ops::Tensor WeightLoader::stack(ops::Backend& be, const std::string& name, int64_t n_cols,

@@ -24,6 +24,10 @@ class WeightLoader {
   // A matrix of ne = [n_cols, n_rows] whose type matmul supports.
   ops::Tensor matrix(ops::Backend& be, const std::string& name, int64_t n_cols, int64_t n_rows,
                      Use use = Use::matmul) const;
+  // Rows [first, first + count) of a matrix of ne = [n_cols, n_rows] (one part of a fused
+  // projection such as attn_qkv), bound as a matrix of its own.
+  ops::Tensor matrix_rows(ops::Backend& be, const std::string& name, int64_t n_cols,
+                          int64_t n_rows, int64_t first, int64_t count) const;
   // A stack of n_mats such matrices (ne = [n_cols, n_rows, n_mats]: experts).
   ops::Tensor stack(ops::Backend& be, const std::string& name, int64_t n_cols, int64_t n_rows,
                     int64_t n_mats) const;
@@ -36,7 +40,7 @@ class WeightLoader {
 
  private:
   ops::Tensor upload(ops::Backend& be, const std::string& name, const int64_t ne[3],
-                     Use use) const;
+                     Use use, int64_t first_row = 0, int64_t n_rows = -1) const;
   gguf::File& file_;
 };
 
