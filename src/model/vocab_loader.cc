@@ -29,22 +29,25 @@ TokenId read_id(const gguf::File& f, const char* key, TokenId def, size_t n_toke
   return static_cast<TokenId>(*id);
 }
 
-// WordPiece (BERT): llama.cpp puts [CLS] before and [SEP] after every input it tokenizes with
-// special tokens. Older converters name them tokenizer.ggml.cls_token_id and
-// seperator_token_id (sic), newer ones bos/eos; failing both, BERT's own ids (101 [CLS], 102
-// [SEP], 100 [UNK]) where those tokens are there.
+// WordPiece (BERT): llama.cpp puts [CLS] (bos) before and [SEP] (seperator, sic) after every
+// input it tokenizes with special tokens; older files name the first cls_token_id; failing the
+// keys, BERT's own ids (101 [CLS], 102 [SEP], 100 [UNK]) where those tokens are there. The
+// normaliser's options are keys too (lowercase, strip_accents).
 void load_wordpiece_specials(const gguf::File& f, Vocab& v) {
   const size_t n = v.tokens.size();
   auto named = [&](TokenId id, const char* text) {
     return id >= 0 && static_cast<size_t>(id) < n && v.tokens[static_cast<size_t>(id)] == text ? id : kNoToken;
   };
   if (v.bos == kNoToken) v.bos = read_id(f, "tokenizer.ggml.cls_token_id", named(101, "[CLS]"), n);
-  if (v.eos == kNoToken) v.eos = read_id(f, "tokenizer.ggml.seperator_token_id", named(102, "[SEP]"), n);
+  // The closing token is llama.cpp's sep, whatever eos says.
+  v.eos = read_id(f, "tokenizer.ggml.seperator_token_id", v.eos != kNoToken ? v.eos : named(102, "[SEP]"), n);
   if (v.unk == kNoToken) v.unk = named(100, "[UNK]");
   if (v.pad == kNoToken) v.pad = read_id(f, "tokenizer.ggml.padding_token_id", kNoToken, n);
   v.add_bos = v.bos != kNoToken;
   v.add_eos = v.eos != kNoToken;
   v.add_space_prefix = true;  // word-start pieces begin with U+2581: decode drops the first space
+  v.wpm_lowercase = f.get_bool_or("tokenizer.ggml.normalizer.lowercase", true);
+  v.wpm_strip_accents = f.get_bool_or("tokenizer.ggml.normalizer.strip_accents", v.wpm_lowercase);
 }
 
 Vocab load(const gguf::File& f) {

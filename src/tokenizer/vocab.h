@@ -66,6 +66,10 @@ struct Vocab {
   bool add_space_prefix = false;
   // BPE: a pre-token that is itself a token is emitted whole, skipping merges (Llama 3).
   bool ignore_merges = false;
+  // WordPiece's BertNormalizer (tokenizer.ggml.normalizer.lowercase / .strip_accents; accents are
+  // stripped by default when lower-casing, as llama.cpp does).
+  bool wpm_lowercase = true;
+  bool wpm_strip_accents = true;
 
   TokenType type(TokenId id) const {
     return types.empty() ? TokenType::normal : types[static_cast<size_t>(id)];

@@ -51,24 +51,26 @@ bool is_control(uint32_t cp) {
 }  // namespace
 
 WpmEncoder::WpmEncoder(const Vocab& vocab, const TokenIndex& index)
-    : index_(index), unk_(vocab.unk) {
+    : index_(index), unk_(vocab.unk), lowercase_(vocab.wpm_lowercase), strip_accents_(vocab.wpm_strip_accents) {
   for (const std::string& t : vocab.tokens) max_token_bytes_ = std::max(max_token_bytes_, t.size());
 }
 
-std::vector<std::string> WpmEncoder::split_words(std::string_view text) {
+std::vector<std::string> WpmEncoder::split_words(std::string_view text, bool lowercase,
+                                                 bool strip_accents) {
   std::vector<std::string> words(1);
   for (size_t i = 0; i < text.size();) {
     const Utf8Char c = utf8_decode(text.data() + i, text.size() - i);
     i += c.len;
-    const uint32_t cp = nfd_first(c.cp);
+    const uint32_t cp = strip_accents ? nfd_first(c.cp) : c.cp;
     const uint8_t cls = cp_class(cp);
     if (cls & kSpace) {
       if (!words.back().empty()) words.emplace_back();
       continue;
     }
     if (cp == 0 || cp == kReplacementChar || is_control(cp)) continue;
+    if (strip_accents && (cls & kMark)) continue;
     std::string s;
-    utf8_append(s, to_lower(cp));
+    utf8_append(s, lowercase ? to_lower(cp) : cp);
     if ((cls & kPunct) || (cp < 0x7F && (cls & kSymbol)) || is_chinese_char(cp)) {
       if (!words.back().empty()) words.emplace_back();
       words.back() = std::move(s);
@@ -106,7 +108,7 @@ void WpmEncoder::encode_word(const std::string& word, std::vector<TokenId>& out)
 }
 
 void WpmEncoder::encode(std::string_view text, std::vector<TokenId>& out) const {
-  for (const std::string& w : split_words(text)) encode_word(w, out);
+  for (const std::string& w : split_words(text, lowercase_, strip_accents_)) encode_word(w, out);
 }
 
 }  // namespace hearth::tokenizer

@@ -33,6 +33,11 @@ TEST(Wpm, SplitLowercasesStripsAccentsAndIsolatesPunctuation) {
   EXPECT_EQ(WpmEncoder::split_words("f(x){return 1;}"),
             (Words{"f", "(", "x", ")", "{", "return", "1", ";", "}"}));
   EXPECT_TRUE(WpmEncoder::split_words(" \n\t ").empty());
+  // Combining marks (\p{M}) go with the accents: a keycap's variation selector and enclosing mark,
+  // a decomposed accent.
+  EXPECT_EQ(WpmEncoder::split_words("1\uFE0F\u20E3 e\u0301"), (Words{"1", "e"}));
+  // tokenizer.ggml.normalizer.lowercase / strip_accents false keep case and marks.
+  EXPECT_EQ(WpmEncoder::split_words("Café e\u0301", false, false), (Words{"Café", "e\u0301"}));
 }
 
 // ids: 0 [PAD], 1 [UNK], 2 [CLS], 3 [SEP], then the pieces ("▁" starts a word).
