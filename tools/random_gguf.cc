@@ -79,6 +79,7 @@ struct TensorPlan {
   std::vector<int64_t> ne;
   bool random = true;
   float value = 0.0f;
+  bool f32 = false;  // random, but F32 (the quantizer keeps such tensors as they are)
 };
 
 // What each architecture's file holds, the way its loader (src/model/<arch>.cc) binds it. A new
@@ -89,7 +90,7 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   std::vector<TensorPlan> t;
   if (is_encoder(a)) {
     for (const EncoderTensor& e : encoder_tensors(a, sh.n_embd, sh.n_layer, sh.n_ff, sh.n_ctx, n_vocab)) {
-      t.push_back({e.name, e.ne, e.random, e.value});
+      t.push_back({e.name, e.ne, e.random, e.value, e.f32});
     }
     return t;
   }
@@ -218,7 +219,16 @@ int main(int argc, char** argv) {
     for (const TensorPlan& t : plan_tensors(sh, n_vocab)) {
       int64_t n = 1;
       for (auto d : t.ne) n *= d;
-      if (t.random) {
+      if (t.random && t.f32) {
+        const uint64_t ts = ++tensor_seed;
+        w.add_tensor_generated(t.name, GgmlType::F32, t.ne, static_cast<size_t>(n) * 4,
+                               [n, ts, stddev](uint8_t* dst) {
+                                 std::vector<uint16_t> h(static_cast<size_t>(n));
+                                 fill_normal_f16(h.data(), n, ts, stddev);
+                                 auto* f = reinterpret_cast<float*>(dst);
+                                 for (int64_t i = 0; i < n; ++i) f[i] = hearth::quant::fp16_to_f32(h[i]);
+                               });
+      } else if (t.random) {
         const uint64_t ts = ++tensor_seed;
         w.add_tensor_generated(t.name, GgmlType::F16, t.ne, static_cast<size_t>(n) * 2,
                                [n, ts, stddev](uint8_t* dst) {

@@ -19,6 +19,7 @@ struct EncoderTensor {
   std::vector<int64_t> ne;
   bool random = true;
   float value = 0.0f;
+  bool f32 = false;  // random values stored as F32 (ggml adds token_types only in F32)
 };
 
 inline std::vector<EncoderTensor> encoder_tensors(const std::string& arch, int64_t n_embd,
@@ -35,7 +36,7 @@ inline std::vector<EncoderTensor> encoder_tensors(const std::string& arch, int64
     if (bert) t.push_back({name + ".bias", {n}, false, 0.0f});
   };
   t.push_back({"token_embd.weight", {e, n_vocab}});
-  t.push_back({"token_types.weight", {e, 2}});
+  t.push_back({"token_types.weight", {e, 2}, true, 0.0f, true});
   if (bert) t.push_back({"position_embd.weight", {e, n_ctx}});
   norm("token_embd_norm");
   for (int64_t il = 0; il < n_layer; ++il) {
@@ -65,7 +66,6 @@ inline void set_encoder_keys(hearth::gguf::Writer& w, const std::string& a, uint
   w.set_f32(a + ".attention.layer_norm_epsilon", 1e-12f);
   w.set_bool(a + ".attention.causal", false);
   w.set_u32(a + ".pooling_type", pooling);
-  w.set_u32(a + ".attention.token_type_count", 2);
 }
 
 // A WordPiece vocabulary as llama.cpp's converter writes BERT's (word starts prefixed with
@@ -121,6 +121,7 @@ inline int64_t write_wordpiece_vocab(hearth::gguf::Writer& w, int64_t n_tokens) 
   w.set_u32("tokenizer.ggml.cls_token_id", 101);
   w.set_u32("tokenizer.ggml.seperator_token_id", 102);
   w.set_u32("tokenizer.ggml.mask_token_id", 103);
+  w.set_u32("tokenizer.ggml.token_type_count", 2);  // rows of token_types.weight (llama.cpp checks)
   return static_cast<int64_t>(tokens.size());
 }
 
