@@ -1,6 +1,9 @@
 // random-gguf: writes a random-weight GGUF of any decoder shape and format, with the vocabulary
 // (tokenizer.* keys) copied from another GGUF, so benchmarks run at real model sizes without
-// downloading weights. Example (the DeepSeek-R1-Distill-Qwen-1.5B shape):
+// downloading weights. Encoders (bert, nomic-bert) get a made-up WordPiece vocabulary when no
+// --vocab-from is given (random_gguf_encoder.h); the nomic-embed-text shape:
+//   random-gguf --arch nomic-bert --n-embd 768 --n-layer 12 --n-head 12 --n-head-kv 12
+//     --n-ff 3072 --n-ctx 2048 --rope-base 1000 -o nomic-shape-f16.gguf Example (the DeepSeek-R1-Distill-Qwen-1.5B shape):
 //   random-gguf --vocab-from qwen2-tiny-q8_0.gguf --arch qwen2 --n-embd 1536 --n-layer 28
 //     --n-head 12 --n-head-kv 2 --n-ff 8960 --type q4_K_M -o r1-qwen-1.5b-q4_k_m.gguf
 // Weights are N(0, std) from a fixed seed; norms are 1. A quantized --type is made by writing an
@@ -23,9 +26,16 @@
 #include "util/error.h"
 #include "util/thread_pool.h"
 
+#include "random_gguf_encoder.h"
+
 namespace {
 
 using hearth::gguf::GgmlType;
+using random_gguf::encoder_tensors;
+using random_gguf::EncoderTensor;
+using random_gguf::is_encoder;
+using random_gguf::set_encoder_keys;
+using random_gguf::write_wordpiece_vocab;
 
 struct Shape {
   std::string arch = "qwen2";
@@ -43,6 +53,7 @@ struct Shape {
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
   std::string name;  // general.name; empty: "random <arch>"
+  uint32_t pooling = 1;  // encoders: <arch>.pooling_type (1 mean, 2 cls)
 };
 
 // SplitMix64 seeds per tensor row block, so generation parallelises yet stays deterministic.
@@ -77,6 +88,7 @@ struct TensorPlan {
   bool random = true;
   float value = 0.0f;
   float ramp_to = 0.0f;
+  bool f32 = false;  // random, but F32 (the quantizer keeps such tensors as they are)
 };
 
 // deepseek2's layers: MLA projections (attn_kv_b F32 would be real files' choice only for tiny
@@ -149,6 +161,12 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   }
   const int64_t hd = sh.head_dim, q = hd * sh.n_head, kv = hd * sh.n_head_kv;
   std::vector<TensorPlan> t;
+  if (is_encoder(a)) {
+    for (const EncoderTensor& e : encoder_tensors(a, sh.n_embd, sh.n_layer, sh.n_ff, sh.n_ctx, n_vocab)) {
+      t.push_back({e.name, e.ne, e.random, e.value, e.f32});
+    }
+    return t;
+  }
   t.push_back({"token_embd.weight", {sh.n_embd, n_vocab}});
   if (a == "phi3" && sh.longrope_orig_ctx > 0) {
     t.push_back({"rope_factors_short.weight", {hd / 2}, false, 0.0f, 1.5f});
@@ -212,6 +230,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(sh.n_head));
   w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
   w.set_f32(a + ".rope.freq_base", sh.rope_base);
+  if (is_encoder(a)) return set_encoder_keys(w, a, sh.pooling);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
   if (a == "deepseek2") return set_deepseek2_keys(w, sh);
   if (a == "qwen3moe") {
@@ -241,7 +260,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   }
 }
 
-const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2"};
+const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2", "bert", "nomic-bert"};
 
 }  // namespace
 
@@ -251,8 +270,13 @@ int main(int argc, char** argv) {
   std::string vocab_from, out_path, type = "f16";
   uint64_t seed = 1;
   float stddev = 0.02f;
-  app.add_option("--vocab-from", vocab_from, "GGUF whose tokenizer.* keys are copied")->required();
-  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3 or deepseek2");
+  int64_t wordpiece_size = 30522;
+  app.add_option("--vocab-from", vocab_from,
+                 "GGUF whose tokenizer.* keys are copied (required but for bert and nomic-bert)");
+  app.add_option("--wordpiece-size", wordpiece_size,
+                 "bert, nomic-bert without --vocab-from: tokens of the made-up WordPiece vocabulary");
+  app.add_option("--pooling", sh.pooling, "bert, nomic-bert: pooling_type (1 mean, 2 cls)");
+  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, deepseek2, bert or nomic-bert");
   app.add_option("--n-embd", sh.n_embd);
   app.add_option("--n-layer", sh.n_layer);
   app.add_option("--n-head", sh.n_head);
@@ -298,13 +322,18 @@ int main(int argc, char** argv) {
         throw hearth::Error(hearth::ErrorCode::invalid_argument, "--n-embd is not a multiple of --n-head: give --head-dim");
       sh.head_dim = sh.n_embd / sh.n_head;
     }
-    auto vocab = hearth::gguf::File::open(vocab_from);
-    const int64_t n_vocab = static_cast<int64_t>(vocab.get_string_array("tokenizer.ggml.tokens").size());
-
     hearth::gguf::Writer w;
     set_keys(w, sh);
-    for (const auto& [key, value] : vocab.metadata()) {
-      if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
+    int64_t n_vocab = 0;
+    if (vocab_from.empty()) {
+      if (!is_encoder(sh.arch)) throw hearth::Error(hearth::ErrorCode::invalid_argument, "--vocab-from is required");
+      n_vocab = write_wordpiece_vocab(w, wordpiece_size);
+    } else {
+      auto vocab = hearth::gguf::File::open(vocab_from);
+      n_vocab = static_cast<int64_t>(vocab.get_string_array("tokenizer.ggml.tokens").size());
+      for (const auto& [key, value] : vocab.metadata()) {
+        if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
+      }
     }
     // Tensors are made while the file is written, one at a time, so memory holds one tensor
     // (a 14B shape's F16 model is 28 GB: more than this machine has).
@@ -312,7 +341,16 @@ int main(int argc, char** argv) {
     for (const TensorPlan& t : plan_tensors(sh, n_vocab)) {
       int64_t n = 1;
       for (auto d : t.ne) n *= d;
-      if (t.random) {
+      if (t.random && t.f32) {
+        const uint64_t ts = ++tensor_seed;
+        w.add_tensor_generated(t.name, GgmlType::F32, t.ne, static_cast<size_t>(n) * 4,
+                               [n, ts, stddev](uint8_t* dst) {
+                                 std::vector<uint16_t> h(static_cast<size_t>(n));
+                                 fill_normal_f16(h.data(), n, ts, stddev);
+                                 auto* f = reinterpret_cast<float*>(dst);
+                                 for (int64_t i = 0; i < n; ++i) f[i] = hearth::quant::fp16_to_f32(h[i]);
+                               });
+      } else if (t.random) {
         const uint64_t ts = ++tensor_seed;
         w.add_tensor_generated(t.name, GgmlType::F16, t.ne, static_cast<size_t>(n) * 2,
                                [n, ts, stddev](uint8_t* dst) {

@@ -78,6 +78,7 @@ void run_bench(const BenchFlags& f) {
                                 ? store::file_type_name(file.get_u32("general.file_type"))
                                 : "?";
   const uint64_t per_token = bench.weight_bytes_per_token();
+  const bool encoder = !bench.model().causal();  // embeddings only: embed tests, no tg
 
   nlohmann::json out = nlohmann::json::array();
   const bool md = f.output != "json";
@@ -102,10 +103,17 @@ void run_bench(const BenchFlags& f) {
         engine::BenchSpec s{p, 0, f.reps, f.n_batch};
         s.n_depth = d;
         s.kv_cache_type = f.cache_type;
+        if (encoder) {  // embed<p> x<N>: N inputs of p tokens per forward pass
+          for (int np : f.n_parallel) {
+            s.n_parallel = np;
+            specs.push_back(s);
+          }
+          continue;
+        }
         specs.push_back(s);
       }
       for (int g : f.n_gen) {
-        if (g <= 0) continue;
+        if (g <= 0 || encoder) continue;
         for (int np : f.n_parallel) {
           engine::BenchSpec s{0, g, f.reps, f.n_batch};
           s.n_parallel = np;
@@ -134,6 +142,7 @@ void run_bench(const BenchFlags& f) {
                     human_size(file.file_size()).c_str(),
                     human_params(bench.model().n_params()).c_str(), backend.c_str(), t,
                     r.test_name().c_str(), r.avg_ts, r.stddev_ts, limit.c_str());
+        if (r.embed) std::fprintf(stderr, "%s: %.2f embeddings/s\n", r.test_name().c_str(), r.avg_ts / r.n_prompt);
         std::fflush(stdout);
       } else {
         nlohmann::json j = {{"model_filename", path},
@@ -183,7 +192,8 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions of each test")->check(CLI::Range(1, 1000));
   cmd->add_option("-b,--batch-size", f->n_batch, "Prompt tokens per forward pass")->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--parallel", f->n_parallel,
-                  "Sequences decoded at once in tg tests (one row each per step; t/s counts all)")
+                  "Sequences decoded at once in tg tests (one row each per step; t/s counts all); "
+                  "for an embedding model, inputs per forward pass")
       ->delimiter(',')
       ->check(CLI::Range(1, 64));
   cmd->add_option("-o,--output", f->output, "Output format: md or json")->check(CLI::IsMember({"md", "json"}));

@@ -6,6 +6,7 @@
 #include "gguf/gguf_file.h"
 #include "model/batch.h"
 #include "model/kv_cache.h"
+#include "util/error.h"
 
 namespace hearth::engine {
 namespace {
@@ -34,6 +35,7 @@ int64_t BenchResult::avg_ns() const {
 }
 
 std::string BenchResult::test_name() const {
+  if (embed) return "embed" + std::to_string(n_prompt) + " x" + std::to_string(n_parallel);
   std::string name = n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
   if (n_prompt == 0 && n_parallel > 1) name += " x" + std::to_string(n_parallel);
   if (n_depth > 0) name += " @ d" + std::to_string(n_depth);
@@ -90,10 +92,39 @@ int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache, int st
   return now_ns() - t0;
 }
 
+// All rows of n_inputs sequences of n tokens in one pass, every row's hidden state read back (mean
+// pooling's need).
+int64_t ModelBench::run_embed(int n, int n_inputs, model::KvCache& cache) {
+  model::Batch batch;
+  const int64_t n_vocab = model_->n_vocab();
+  logits_.resize(static_cast<size_t>(int64_t{n} * n_inputs * model_->hparams().n_embd));
+  for (int s = 0; s < n_inputs; ++s) {
+    for (int p = 0; p < n; ++p) batch.add(next_token(rng_, n_vocab), p, s, true);
+  }
+  int64_t t0 = now_ns();
+  model_->forward_hidden(batch, cache, logits_.data());
+  return now_ns() - t0;
+}
+
 BenchResult ModelBench::run(const BenchSpec& spec) {
   BenchResult res;
   res.n_prompt = spec.n_prompt;
   res.n_gen = spec.n_prompt > 0 ? 0 : spec.n_gen;
+  res.embed = spec.n_prompt > 0 && !model_->causal();
+  if (spec.n_prompt <= 0 && !model_->causal()) {
+    throw Error(ErrorCode::unsupported, "an embedding model has no generation to measure");
+  }
+  if (res.embed) {
+    res.n_parallel = std::max(spec.n_parallel, 1);
+    auto cache = model_->make_cache(spec.n_prompt, res.n_parallel, gguf::GgmlType::F32);
+    for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
+      const int64_t ns = run_embed(spec.n_prompt, res.n_parallel, cache);
+      if (r < 0) continue;
+      res.samples_ns.push_back(ns);
+      res.samples_ts.push_back(static_cast<double>(spec.n_prompt) * res.n_parallel / (static_cast<double>(ns) / 1e9));
+    }
+    return finish(res);
+  }
   const int n_par = spec.n_prompt > 0 ? 1 : std::max(spec.n_parallel, 1);
   res.n_parallel = n_par;
   res.n_depth = std::max(spec.n_depth, 0);
@@ -111,6 +142,10 @@ BenchResult ModelBench::run(const BenchSpec& spec) {
     res.samples_ns.push_back(ns);
     res.samples_ts.push_back(static_cast<double>(n) * n_par / (static_cast<double>(ns) / 1e9));
   }
+  return finish(res);
+}
+
+BenchResult ModelBench::finish(BenchResult res) {
   double sum = 0;
   for (double v : res.samples_ts) sum += v;
   res.avg_ts = sum / static_cast<double>(res.samples_ts.size());

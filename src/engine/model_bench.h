@@ -1,7 +1,9 @@
 #pragma once
 // What `hearth bench` measures, in llama-bench's terms: pp<N> (one prompt of N tokens evaluated
 // as batches from an empty cache) and tg<N> (N tokens decoded one at a time), each repeated and
-// reported as tokens/s mean ± standard deviation. Token ids are random, as llama-bench's are:
+// reported as tokens/s mean ± standard deviation. An encoder (embedding model) has only
+// embed<N> x<B>: B inputs of N tokens through one forward pass, as an /api/embed request with B
+// inputs runs (tokens/s; embeddings/s is that over N). Token ids are random, as llama-bench's are:
 // the speed of a forward pass does not depend on them.
 
 #include <cstdint>
@@ -30,6 +32,7 @@ struct BenchSpec {
 
 struct BenchResult {
   int n_prompt = 0, n_gen = 0, n_parallel = 1, n_depth = 0;
+  bool embed = false;  // an encoder's embed<N> x<B> test
   std::vector<double> samples_ts;  // tokens/s of each repetition
   std::vector<int64_t> samples_ns;
   double avg_ts = 0, stddev_ts = 0;
@@ -54,9 +57,11 @@ class ModelBench {
  private:
   int64_t run_prompt(int n, int n_batch, model::KvCache& cache, int start = 0);
   int64_t run_gen(int n, int n_parallel, model::KvCache& cache, int start = 0);
+  int64_t run_embed(int n, int n_inputs, model::KvCache& cache);
+  static BenchResult finish(BenchResult res);  // mean and standard deviation of the samples
 
   std::unique_ptr<model::Model> model_;
-  std::vector<float> logits_;
+  std::vector<float> logits_;  // logits, or an encoder's hidden states
   uint64_t rng_ = 0x2545F4914F6CDD1DULL;
 };
 

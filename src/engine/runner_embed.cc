@@ -6,6 +6,9 @@
 // longest input, holds at most num_batch positions (an input longer than that is a group of its
 // own); each group's rows go through the model in passes of at most num_batch rows. Rows of
 // different sequences in one pass never see each other (attention reads only its own sequence).
+// An encoder (bert, nomic-bert: Model::causal() false) attends over whole inputs, so each group
+// goes through it in a single pass, however long (a group holds at most num_batch positions or
+// one input).
 // A cancel check before each pass lets a request whose client left stop between passes.
 
 #include <algorithm>
@@ -98,9 +101,10 @@ EmbedResult Runner::embed(const std::vector<std::vector<int32_t>>& inputs,
     }
     std::vector<std::vector<double>> acc(static_cast<size_t>(n_seq),
                                          std::vector<double>(static_cast<size_t>(n_embd), 0.0));
-    for (size_t r0 = 0; r0 < rows.size(); r0 += budget) {
+    const size_t step = model_->causal() ? budget : std::max<size_t>(rows.size(), 1);
+    for (size_t r0 = 0; r0 < rows.size(); r0 += step) {
       if (cancelled && cancelled()) throw Error(ErrorCode::cancelled, "request canceled");
-      const size_t r1 = std::min(rows.size(), r0 + budget);
+      const size_t r1 = std::min(rows.size(), r0 + step);
       batch.clear();
       for (size_t r = r0; r < r1; ++r) {
         const auto [s, p] = rows[r];

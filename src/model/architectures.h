@@ -3,6 +3,8 @@
 // says, layer by layer, which blocks the model is made of. registry.cc maps general.architecture
 // to them; Model (model.h) binds and runs what they describe.
 
+#include <string>
+
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
 #include "model/layer_spec.h"
@@ -19,6 +21,11 @@ ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp);
 ModelSpec gemma2_spec(const gguf::File& file, HParams& hp);
 ModelSpec gemma3_spec(const gguf::File& file, HParams& hp);
 ModelSpec phi3_spec(const gguf::File& file, HParams& hp);
+ModelSpec bert_spec(const gguf::File& file, HParams& hp);        // bert.cc
+ModelSpec nomic_bert_spec(const gguf::File& file, HParams& hp);  // bert.cc
+
+// bert, nomic-bert: encoders, which run on the CPU only (encoder.cc).
+bool is_encoder_architecture(const std::string& arch);
 
 // Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
 // starting point of the llama family's specs).

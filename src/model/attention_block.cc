@@ -49,31 +49,18 @@ class GqaAttention final : public AttentionBlock {
 
   ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
                          gguf::GgmlType type) const override {
-    ops::KvView c;
-    c.n_ctx = n_ctx;
-    c.k = be.alloc(type, s_.k_width(), n_ctx * n_seq);
-    try {
-      c.v = be.alloc(type, s_.v_width(), n_ctx * n_seq);
-    } catch (...) {
-      be.release(c.k);
-      throw;
-    }
-    return c;
+    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type);
   }
 
   void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
                const ops::Tensor& out) const override {
     const int64_t n = st.rows.n;
     ops::Backend& be = st.scratch.backend();
+    project_qkv(st, s_, xn, {wq_, wk_, wv_}, {bq_, bk_, bv_});
     const ops::Tensor& q = st.scratch.get(Buf::q, s_.q_width(), n);
     const ops::Tensor& k = st.scratch.get(Buf::k, s_.k_width(), n);
     const ops::Tensor& v = st.scratch.get(Buf::v, s_.v_width(), n);
     const ops::Tensor& att = st.scratch.get(Buf::att, s_.n_head * s_.head_dim_v, n);
-    const ops::MatmulJob qkv[] = {{&wq_, &q}, {&wk_, &k}, {&wv_, &v}};
-    be.matmul_many(qkv, 3, xn, n);
-    if (!bq_.empty()) be.add_bias(q, bq_, n, s_.q_width());
-    if (!bk_.empty()) be.add_bias(k, bk_, n, s_.k_width());
-    if (!bv_.empty()) be.add_bias(v, bv_, n, s_.v_width());
     if (!q_norm_.empty()) {
       // Each head of each row is normalized on its own: [n * n_head, head_dim].
       be.rmsnorm(q, q_norm_, n * s_.n_head, s_.head_dim_k, eps_, q);
@@ -115,6 +102,36 @@ ops::AttentionShape attention_shape(const AttentionSpec& s, int n_head_kv, int64
   return a;
 }
 
+ops::KvView alloc_kv_cache(ops::Backend& be, int64_t k_width, int64_t v_width, int64_t n_ctx,
+                           int n_seq, gguf::GgmlType type) {
+  ops::KvView c;
+  c.n_ctx = n_ctx;
+  c.k = be.alloc(type, k_width, n_ctx * n_seq);
+  try {
+    c.v = be.alloc(type, v_width, n_ctx * n_seq);
+  } catch (...) {
+    be.release(c.k);
+    throw;
+  }
+  return c;
+}
+
+void project_qkv(const Step& st, const AttentionSpec& s, const ops::Tensor& xn,
+                 const ops::Tensor (&w)[3], const ops::Tensor (&b)[3]) {
+  const int64_t n = st.rows.n;
+  ops::Backend& be = st.scratch.backend();
+  const int64_t width[3] = {s.q_width(), s.k_width(), s.v_width()};
+  const ops::Tensor& q = st.scratch.get(Buf::q, width[0], n);
+  const ops::Tensor& k = st.scratch.get(Buf::k, width[1], n);
+  const ops::Tensor& v = st.scratch.get(Buf::v, width[2], n);
+  const ops::MatmulJob jobs[] = {{&w[0], &q}, {&w[1], &k}, {&w[2], &v}};
+  be.matmul_many(jobs, 3, xn, n);
+  const ops::Tensor* out[3] = {&q, &k, &v};
+  for (int i = 0; i < 3; ++i) {
+    if (!b[i].empty()) be.add_bias(*out[i], b[i], n, width[i]);
+  }
+}
+
 std::unique_ptr<AttentionBlock> make_attention(const AttentionSpec& spec, const WeightLoader& w,
                                                ops::Backend& be, const std::string& prefix,
                                                int64_t n_embd, float rms_eps) {
@@ -123,6 +140,8 @@ std::unique_ptr<AttentionBlock> make_attention(const AttentionSpec& spec, const 
       return std::make_unique<GqaAttention>(spec, w, be, prefix, n_embd, rms_eps);
     case AttentionKind::mla:
       return make_mla_attention(spec, w, be, prefix, n_embd, rms_eps);
+    case AttentionKind::encoder:
+      return make_encoder_attention(spec, w, be, prefix, n_embd);
   }
   return nullptr;
 }

@@ -57,4 +57,20 @@ std::unique_ptr<AttentionBlock> make_mla_attention(const AttentionSpec& spec, co
 std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, ops::Backend& be,
                                    const std::string& prefix, int64_t n_embd);
 
+// Shared by the attention blocks (attention_block.cc): a K/V cache of n_seq x n_ctx rows of the
+// given widths; and q, k, v = w[i] xn (+ b[i] where not empty) into the scratch's q, k, v.
+ops::KvView alloc_kv_cache(ops::Backend& be, int64_t k_width, int64_t v_width, int64_t n_ctx,
+                           int n_seq, gguf::GgmlType type);
+void project_qkv(const Step& st, const AttentionSpec& s, const ops::Tensor& xn,
+                 const ops::Tensor (&w)[3], const ops::Tensor (&b)[3]);
+
+// The encoder blocks (encoder_blocks.cc), which make_attention and make_ffn return for
+// AttentionKind::encoder and FfnKind::sequential.
+std::unique_ptr<AttentionBlock> make_encoder_attention(const AttentionSpec& spec,
+                                                       const WeightLoader& w, ops::Backend& be,
+                                                       const std::string& prefix, int64_t n_embd);
+std::unique_ptr<FfnBlock> make_sequential_ffn(const FfnSpec& spec, const WeightLoader& w,
+                                              ops::Backend& be, const std::string& prefix,
+                                              int64_t n_embd);
+
 }  // namespace hearth::model

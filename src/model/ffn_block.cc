@@ -120,6 +120,8 @@ std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, o
       return std::make_unique<DenseFfn>(spec.act, spec.n_ff, w, be, prefix, "", n_embd, spec.gate_up);
     case FfnKind::moe:
       return std::make_unique<MoeFfn>(spec, w, be, prefix, n_embd);
+    case FfnKind::sequential:
+      return make_sequential_ffn(spec, w, be, prefix, n_embd);
   }
   return nullptr;
 }

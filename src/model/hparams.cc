@@ -27,7 +27,8 @@ int64_t positive(const gguf::File& f, const std::string& key, int64_t v, int64_t
 
 }  // namespace
 
-HParams read_hparams(const gguf::File& f, const std::string& arch, ops::RopeMode rope_mode) {
+HParams read_hparams(const gguf::File& f, const std::string& arch, ops::RopeMode rope_mode,
+                     Norm norm) {
   HParams hp;
   hp.arch = arch;
   const std::string p = arch + ".";
@@ -58,10 +59,13 @@ HParams read_hparams(const gguf::File& f, const std::string& arch, ops::RopeMode
   hp.head_dim_k = opt("attention.key_length", default_head_dim, 65536);
   hp.head_dim_v = opt("attention.value_length", hp.head_dim_k, 65536);
 
-  const std::string eps_key = p + "attention.layer_norm_rms_epsilon";
-  hp.rms_eps = f.get_f32(eps_key);
-  if (!(hp.rms_eps > 0.0f && hp.rms_eps < 1.0f)) {
-    bad_key(f, eps_key, "= " + std::to_string(hp.rms_eps) + " is not in (0, 1)");
+  const bool layer = norm == Norm::layer;
+  const std::string eps_key =
+      p + (layer ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon");
+  float& eps = layer ? hp.norm_eps : hp.rms_eps;
+  eps = f.get_f32(eps_key);
+  if (!(eps > 0.0f && eps < 1.0f)) {
+    bad_key(f, eps_key, "= " + std::to_string(eps) + " is not in (0, 1)");
   }
 
   hp.rope.mode = rope_mode;

@@ -22,7 +22,8 @@ struct HParams {
   int n_head_kv = 0;          // <arch>.attention.head_count_kv (default n_head)
   int64_t head_dim_k = 0;     // <arch>.attention.key_length (default n_embd / n_head)
   int64_t head_dim_v = 0;     // <arch>.attention.value_length (default n_embd / n_head)
-  float rms_eps = 0.0f;       // <arch>.attention.layer_norm_rms_epsilon
+  float rms_eps = 0.0f;       // <arch>.attention.layer_norm_rms_epsilon (Norm::rms)
+  float norm_eps = 0.0f;      // <arch>.attention.layer_norm_epsilon (Norm::layer: BERT)
   // RoPE: the architecture chooses the mode; the file gives the rest. freq_factors is bound to
   // the rope_freqs tensor by the model when present.
   ops::RopeParams rope;
@@ -33,8 +34,12 @@ struct HParams {
   int64_t v_width() const { return n_head_kv * head_dim_v; }
 };
 
+// Which norm the model uses, so which epsilon key is required.
+enum class Norm { rms, layer };
+
 // Reads and validates the keys of `arch` (the caller read general.architecture). n_vocab is left
 // 0: the model sets it from its embedding tensor.
-HParams read_hparams(const gguf::File& file, const std::string& arch, ops::RopeMode rope_mode);
+HParams read_hparams(const gguf::File& file, const std::string& arch, ops::RopeMode rope_mode,
+                     Norm norm = Norm::rms);
 
 }  // namespace hearth::model

@@ -16,6 +16,10 @@ namespace hearth::model {
 enum class AttentionKind {
   gqa,  // multi-head attention, K/V heads shared by groups of query heads (MHA, GQA, MQA)
   mla,  // multi-head latent attention (DeepSeek-V2/V3): K and V from one low-rank latent
+  // Bidirectional multi-head attention of BERT-style encoders (encoder_attention.cc): every row
+  // sees its whole sequence; q/k/v separate with biases or fused (attn_qkv), output bias if the
+  // file has it, RoPE when rope.n_dims > 0.
+  encoder,
 };
 
 // Biases of the q/k/v projections: none, required (qwen2), or used when the file has them (llama).
@@ -61,6 +65,8 @@ struct AttentionSpec {
 enum class FfnKind {
   dense,  // down(act(gate(x)) * up(x))
   moe,    // router top-k over experts of that form, plus optional shared experts
+  // down(gelu(up x + b_up)) + b_down, no gate (BERT; encoder_ffn.cc)
+  sequential,
 };
 
 enum class GateActivation {
@@ -86,7 +92,9 @@ struct FfnSpec {
 
 // Norms around a sublayer: pre only (llama), or pre and post (Gemma 2/3: the sublayer's output is
 // normed again before it joins the residual).
-enum class NormPlacement { pre, pre_and_post };
+// Or after (BERT): x = LayerNorm(x + sublayer(x)) with weight and bias (attn_output_norm,
+// layer_output_norm).
+enum class NormPlacement { pre, pre_and_post, post_layernorm };
 
 struct LayerSpec {
   AttentionSpec attention;
@@ -100,6 +108,12 @@ enum class RopeFreqs {
   long_short,  // LongRoPE's rope_factors_short/long.weight (Phi-3), if the file has them
 };
 
+// A decoder (causal, token embeddings in, LM head out) or an encoder (encoder.cc: token + token
+// type 0 (+ absolute position) embeddings, LayerNorm, bidirectional layers, hidden states out, no
+// head; embeddings only).
+enum class ModelKind { decoder, encoder };
+enum class PositionEmbd { none, absolute };  // encoder: position_embd.weight rows added (BERT)
+
 struct ModelSpec {
   int64_t n_embd = 0;
   float rms_eps = 0.0f;
@@ -107,6 +121,9 @@ struct ModelSpec {
   RopeFreqs rope_freqs = RopeFreqs::none;
   float embd_scale = 0.0f;      // token embeddings multiplied by this; 0 = not scaled
   float final_softcap = 0.0f;   // logits soft-cap; 0 = none
+  ModelKind kind = ModelKind::decoder;
+  PositionEmbd position_embd = PositionEmbd::none;
+  float norm_eps = 0.0f;        // LayerNorm epsilon (encoders)
 };
 
 }  // namespace hearth::model

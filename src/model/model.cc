@@ -32,6 +32,10 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
   head_scratch_ = scratch_[head].get();
 
   WeightLoader w(file_);
+  if (spec_.kind == ModelKind::encoder) {
+    bind_encoder(w, n_offload);  // encoder.cc
+    return;
+  }
   const int64_t n_embd = spec_.n_embd;
   hp_.n_vocab = w.tensor("token_embd.weight").n_rows();
   if (spec_.rope_freqs == RopeFreqs::if_present && w.has("rope_freqs.weight")) {
@@ -168,6 +172,7 @@ void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only
     }
   }
   if (n == 0) return;
+  if (spec_.kind == ModelKind::encoder) return run_encoder(batch, cache, out, hidden_only);
   const int64_t n_embd = spec_.n_embd;
   const float eps = spec_.rms_eps;
   const ops::SeqRows rows{batch.pos.data(), batch.seq.data(), n};

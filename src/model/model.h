@@ -67,16 +67,25 @@ class Model {
   // what embeddings pool. Same errors as forward.
   void forward_hidden(const Batch& batch, KvCache& cache, float* hidden);
 
+  // False for encoders (ModelKind::encoder): every row attends over its whole sequence, so a
+  // sequence must come in one batch, and only forward_hidden computes (the final layer's output,
+  // no output norm); forward is Error(unsupported).
+  bool causal() const { return spec_.kind != ModelKind::encoder; }
+
  private:
   struct Layer {
     ops::Backend* backend = nullptr;
     Scratch* scratch = nullptr;
     ops::Tensor attn_norm, ffn_norm, post_attn_norm, post_ffn_norm;
+    ops::Tensor attn_norm_b, ffn_norm_b;  // LayerNorm biases (NormPlacement::post_layernorm)
     std::unique_ptr<AttentionBlock> attention;
     std::unique_ptr<FfnBlock> ffn;
   };
 
   void run(const Batch& batch, KvCache& cache, float* out, bool hidden_only);
+  // Encoders (encoder.cc): their embeddings, post-LayerNorm layers and no head.
+  void bind_encoder(WeightLoader& w, int64_t n_offload);
+  void run_encoder(const Batch& batch, KvCache& cache, float* out, bool hidden_only);
   // The residual stream's first n rows, from the scratch of `from` to that of `to`.
   const ops::Tensor& move_rows(Scratch& from, Scratch& to, int64_t n);
 
@@ -92,6 +101,8 @@ class Model {
   ops::Tensor tok_embd_, output_norm_, output_;
   std::vector<float> rope_freqs_;
   std::vector<float> rope_long_;  // LongRoPE's long-context factors (rope_freqs_ = the short ones)
+  ops::Tensor type_embd0_, pos_embd_, embd_norm_, embd_norm_b_;  // encoders
+  int64_t n_pos_ = 0;  // rows of pos_embd_
   std::vector<int32_t> wanted_;   // rows that want logits
   std::vector<float> transfer_;   // host staging between backends
 };

@@ -26,6 +26,8 @@ constexpr Entry kArchitectures[] = {
     {"gemma2", gemma2_spec},
     {"gemma3", gemma3_spec},
     {"phi3", phi3_spec},
+    {"bert", bert_spec},
+    {"nomic-bert", nomic_bert_spec},
 };
 
 }  // namespace

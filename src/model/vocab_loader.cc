@@ -29,6 +29,27 @@ TokenId read_id(const gguf::File& f, const char* key, TokenId def, size_t n_toke
   return static_cast<TokenId>(*id);
 }
 
+// WordPiece (BERT): llama.cpp puts [CLS] (bos) before and [SEP] (seperator, sic) after every
+// input it tokenizes with special tokens; older files name the first cls_token_id; failing the
+// keys, BERT's own ids (101 [CLS], 102 [SEP], 100 [UNK]) where those tokens are there. The
+// normaliser's options are keys too (lowercase, strip_accents).
+void load_wordpiece_specials(const gguf::File& f, Vocab& v) {
+  const size_t n = v.tokens.size();
+  auto named = [&](TokenId id, const char* text) {
+    return id >= 0 && static_cast<size_t>(id) < n && v.tokens[static_cast<size_t>(id)] == text ? id : kNoToken;
+  };
+  if (v.bos == kNoToken) v.bos = read_id(f, "tokenizer.ggml.cls_token_id", named(101, "[CLS]"), n);
+  // The closing token is llama.cpp's sep, whatever eos says.
+  v.eos = read_id(f, "tokenizer.ggml.seperator_token_id", v.eos != kNoToken ? v.eos : named(102, "[SEP]"), n);
+  if (v.unk == kNoToken) v.unk = named(100, "[UNK]");
+  if (v.pad == kNoToken) v.pad = read_id(f, "tokenizer.ggml.padding_token_id", kNoToken, n);
+  v.add_bos = v.bos != kNoToken;
+  v.add_eos = v.eos != kNoToken;
+  v.add_space_prefix = true;  // word-start pieces begin with U+2581: decode drops the first space
+  v.wpm_lowercase = f.get_bool_or("tokenizer.ggml.normalizer.lowercase", true);
+  v.wpm_strip_accents = f.get_bool_or("tokenizer.ggml.normalizer.strip_accents", v.wpm_lowercase);
+}
+
 Vocab load(const gguf::File& f) {
   Vocab v;
   const std::string model = f.get_string("tokenizer.ggml.model");
@@ -37,8 +58,12 @@ Vocab load(const gguf::File& f) {
     v.pre = tokenizer::PreTokenizer::none;
   } else if (model == "gpt2") {
     v.model = tokenizer::VocabModel::bpe;
+  } else if (model == "bert") {
+    v.model = tokenizer::VocabModel::wpm;
+    v.pre = tokenizer::PreTokenizer::none;
   } else {
-    throw Error(ErrorCode::unsupported, "unsupported tokenizer model '" + model + "' (supported: llama, gpt2)");
+    throw Error(ErrorCode::unsupported,
+                "unsupported tokenizer model '" + model + "' (supported: llama, gpt2, bert)");
   }
 
   v.tokens = f.get_string_array("tokenizer.ggml.tokens");
@@ -83,12 +108,15 @@ Vocab load(const gguf::File& f) {
   v.bos = read_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : kNoToken, n);
   v.eos = read_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : kNoToken, n);
   v.unk = read_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : kNoToken, n);
+  if (v.model == tokenizer::VocabModel::wpm) load_wordpiece_specials(f, v);
   v.eot = read_id(f, "tokenizer.ggml.eot_token_id", kNoToken, n);
   v.eom = read_id(f, "tokenizer.ggml.eom_token_id", kNoToken, n);
   v.pad = read_id(f, "tokenizer.ggml.padding_token_id", kNoToken, n);
-  v.add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", default_add_bos);
-  v.add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", false);
-  v.add_space_prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+  if (v.model != tokenizer::VocabModel::wpm) {
+    v.add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", default_add_bos);
+    v.add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", false);
+    v.add_space_prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+  }
   if (v.add_bos && v.bos == kNoToken) {
     HEARTH_LOG_WARN(f.path() + ": add_bos_token is set but there is no BOS token; not adding one");
     v.add_bos = false;

@@ -101,6 +101,10 @@ class Backend {
   // out [n_rows, n] = rmsnorm of x's rows, times w [n] unless w is empty. out may be x.
   virtual void rmsnorm(const Tensor& x, const Tensor& w, int64_t n_rows, int64_t n, float eps,
                        const Tensor& out) = 0;
+  // out [n_rows, n] = LayerNorm of x's rows (ops/norm.h: mean removed, variance scaled to 1),
+  // times w [n] and plus b [n] unless empty. out may be x. BERT-style encoders.
+  virtual void layernorm(const Tensor& x, const Tensor& w, const Tensor& b, int64_t n_rows,
+                         int64_t n, float eps, const Tensor& out) = 0;
   // x [n_tok, n_heads * head_dim] rotated in place, token t at pos[t]
   virtual void rope(const Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim,
                     const int32_t* pos, const RopeParams& p) = 0;

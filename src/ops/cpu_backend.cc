@@ -164,6 +164,12 @@ class CpuBackend final : public Backend {
     const float* wf = w.empty() ? nullptr : f32(w);
     (ref_ ? rmsnorm_ref : ops::rmsnorm)(f32(x), wf, n_rows, n, eps, f32(out));
   }
+  void layernorm(const Tensor& x, const Tensor& w, const Tensor& b, int64_t n_rows, int64_t n,
+                 float eps, const Tensor& out) override {
+    const float* wf = w.empty() ? nullptr : f32(w);
+    const float* bf = b.empty() ? nullptr : f32(b);
+    (ref_ ? layernorm_ref : ops::layernorm)(f32(x), wf, bf, n_rows, n, eps, f32(out));
+  }
 
   void rope(const Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
             const RopeParams& p) override {

@@ -45,6 +45,10 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   const size_t num_ctx = static_cast<size_t>(loaded.num_ctx());
   std::vector<std::vector<int32_t>> tokens;
   tokens.reserve(r.inputs.size());
+  // The tokens the vocabulary puts around every text: two of them (BERT's [CLS] ... [SEP]) mean
+  // a closing token, which a truncated text keeps last, as Ollama's truncation (detokenize the
+  // head, tokenize it again) gives it back.
+  const std::vector<int32_t> framing = loaded.tokenize("", true);
   for (const api::EmbedInput& in : r.inputs) {
     std::vector<int32_t> t = in.tokens ? *in.tokens : loaded.tokenize(in.text, true);
     if (t.empty()) throw Error(ErrorCode::invalid_argument, "invalid input: it has no tokens");
@@ -52,7 +56,9 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
       if (!r.truncate) {
         throw Error(ErrorCode::invalid_argument, "the input length exceeds the context length");
       }
+      const bool closed = !in.tokens && framing.size() == 2 && t.back() == framing.back();
       t.resize(num_ctx);  // the head (with BOS) is kept, as Ollama keeps the first tokens
+      if (closed) t.back() = framing.back();
     }
     tokens.push_back(std::move(t));
   }

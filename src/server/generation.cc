@@ -2,6 +2,7 @@
 
 #include "api/wire.h"
 #include "server/tag_output_parser.h"
+#include "store/model_details.h"
 #include "util/log.h"
 
 namespace hearth::server {
@@ -96,6 +97,18 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   run->model = resolve_model(s, c.model);
   request_log().model = run->model.display;
   const ResolvedModel& m = run->model;
+  // As Ollama, before loading: an embedding model (its GGUF has <arch>.pooling_type) lacks the
+  // completion capability, so generate and chat are refused with its 400. A file that does not
+  // parse is left to the loader, whose error names the problem.
+  bool embedding_only = false;
+  try {
+    embedding_only = store::read_gguf_details(gguf::File::open(m.gguf_path)).has_pooling;
+  } catch (const Error&) {
+  }
+  if (embedding_only) {
+    throw Error(ErrorCode::invalid_argument,
+                go_quote(c.model) + " does not support " + (c.is_generate ? "generate" : "chat"));
+  }
 
   api::Options opts = m.params;
   opts.overlay(c.options);

@@ -12,6 +12,7 @@
 #include "tokenizer/spm_encoder.h"
 #include "tokenizer/token_index.h"
 #include "tokenizer/utf8.h"
+#include "tokenizer/wpm_encoder.h"
 #include "util/error.h"
 
 namespace hearth::tokenizer {
@@ -99,6 +100,7 @@ struct Tokenizer::Impl {
   std::vector<bool> eog;
   std::optional<BpeEncoder> bpe;
   std::optional<SpmEncoder> spm;
+  std::optional<WpmEncoder> wpm;
   std::optional<SpecialMatcher> specials;
 
   explicit Impl(Vocab v) : vocab(std::move(v)) {
@@ -151,6 +153,8 @@ struct Tokenizer::Impl {
     }
     if (vocab.model == VocabModel::bpe) {
       bpe.emplace(vocab, index);
+    } else if (vocab.model == VocabModel::wpm) {
+      wpm.emplace(vocab, index);
     } else {
       spm.emplace(vocab, index);
     }
@@ -164,6 +168,7 @@ struct Tokenizer::Impl {
       for (const std::string_view w : words) bpe->encode(w, out);
       return;
     }
+    if (wpm) return wpm->encode(text, out);
     std::string escaped;
     escaped.reserve(text.size() + 8);
     if (vocab.add_space_prefix && after_special) escaped += kSpmSpace;

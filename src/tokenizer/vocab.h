@@ -27,6 +27,9 @@ enum class TokenType : int32_t {
 enum class VocabModel {
   spm,  // tokenizer.ggml.model "llama": SentencePiece BPE with scores and <0xNN> byte fallback
   bpe,  // "gpt2": byte-level BPE with ranked merges
+  // "bert": WordPiece as llama.cpp runs it (wpm_encoder.h): the converter stores word-start
+  // pieces with a U+2581 prefix and continuation pieces ("##ing") without their "##".
+  wpm,
 };
 
 // The split rules applied before byte-level BPE (tokenizer.ggml.pre).
@@ -63,6 +66,10 @@ struct Vocab {
   bool add_space_prefix = false;
   // BPE: a pre-token that is itself a token is emitted whole, skipping merges (Llama 3).
   bool ignore_merges = false;
+  // WordPiece's BertNormalizer (tokenizer.ggml.normalizer.lowercase / .strip_accents; accents are
+  // stripped by default when lower-casing, as llama.cpp does).
+  bool wpm_lowercase = true;
+  bool wpm_strip_accents = true;
 
   TokenType type(TokenId id) const {
     return types.empty() ? TokenType::normal : types[static_cast<size_t>(id)];

@@ -241,6 +241,13 @@ class VulkanBackend final : public ops::Backend {
              std::min<uint32_t>(u32(n_rows), kMaxGroups), 1, groups(n_rows, kMaxGroups));
   }
 
+  // No shader yet: encoder models (the only users) are refused on this backend when they load
+  // (model/encoder.cc), so this is reached only by a caller that skipped that check.
+  void layernorm(const ops::Tensor&, const ops::Tensor&, const ops::Tensor&, int64_t, int64_t,
+                 float, const ops::Tensor&) override {
+    throw Error(ErrorCode::unsupported, "LayerNorm is not implemented on the Vulkan backend");
+  }
+
   void rope(const ops::Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,
             const ops::RopeParams& p) override {
     if (p.n_dims < 2 || n_tok == 0) return;

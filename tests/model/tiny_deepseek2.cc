@@ -47,11 +47,11 @@ double silu(double g) { return g / (1.0 + std::exp(-g)); }
 }  // namespace
 
 std::vector<uint8_t> write_deepseek2(const TinySpec& s, RefWeights* weights) {
-  Builder b{gguf::Writer(), weights, Rng{s.seed}, s.skip_tensor};
   weights->clear();
+  gguf::Writer w;
+  RandomTensors b(w, *weights, s.seed, s.skip_tensor);
   const DeepseekSpec& d = s.ds;
   const std::string a = "deepseek2.";
-  gguf::Writer& w = b.writer;
   const int64_t H = s.n_head, dk = s.head_dim, nope = dk - d.rope_dim, L = d.kv_lora_rank;
   w.set_string("general.architecture", "deepseek2");
   w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
@@ -104,10 +104,10 @@ std::vector<uint8_t> write_deepseek2(const TinySpec& s, RefWeights* weights) {
     // attn_kv_b has the layers' type (the engine re-stores the transposed Wkb_h: F32 stays F32,
     // others become Q8_0 or F16); in the newer layout it is drawn the same way (F32) but only its
     // k_b / v_b rearrangement is written.
-    const std::string skip = b.skip;
-    if (d.split_kv_b) b.skip = p + "attn_kv_b.weight";
+    const std::string skip = b.skipped();
+    if (d.split_kv_b) b.skip(p + "attn_kv_b.weight");
     b.add(p + "attn_kv_b.weight", d.split_kv_b ? f32 : wt, {L, H * (nope + d.head_dim_v)}, rms_scale(L));
-    b.skip = skip;
+    b.skip(skip);
     if (d.split_kv_b) {
       // The newer layout: attn_k_b [n_head][L][nope] (Wkb_h transposed), attn_v_b [n_head][dv][L].
       const RefTensor kvb = (*weights)[p + "attn_kv_b.weight"];

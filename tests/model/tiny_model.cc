@@ -10,12 +10,40 @@
 
 namespace hearth::model::testing {
 
+// splitmix64: a tiny portable generator, so the weights are the same everywhere.
+double RandomTensors::uniform() {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1p-53 * 2.0 - 1.0;  // [-1,1)
+}
+
+void RandomTensors::add(const std::string& name, gguf::GgmlType type, std::vector<int64_t> ne,
+                        double scale, double center) {
+  int64_t n = 1;
+  for (int64_t d : ne) n *= d;
+  std::vector<float> src(static_cast<size_t>(n));
+  for (auto& v : src) v = static_cast<float>(center + scale * uniform());
+  const quant::TypeTraits& ref = quant::traits(type, CpuTier::ref);
+  const size_t bytes = static_cast<size_t>(n / ref.block_elems * ref.block_bytes);
+  std::vector<uint8_t> q(bytes);
+  ref.from_float(src.data(), q.data(), n);
+  RefTensor t;
+  t.ne = ne;
+  std::vector<float> deq(static_cast<size_t>(n));
+  ref.to_float(q.data(), deq.data(), n);
+  t.value.assign(deq.begin(), deq.end());
+  if (name != skip_) writer_.add_tensor(name, type, std::move(ne), q.data(), bytes);
+  weights_[name] = std::move(t);
+}
+
 std::vector<uint8_t> write_tiny_model(const TinySpec& s, RefWeights* weights) {
   if (s.arch == "deepseek2") return write_deepseek2(s, weights);
-  Builder b{gguf::Writer(), weights, Rng{s.seed}, s.skip_tensor};
+  gguf::Writer w;
+  RandomTensors b(w, *weights, s.seed, s.skip_tensor);
   weights->clear();
   const std::string a = s.arch + ".";
-  gguf::Writer& w = b.writer;
   w.set_string("general.architecture", s.arch);
   w.set_u32(a + "context_length", static_cast<uint32_t>(s.n_ctx));
   w.set_u32(a + "embedding_length", static_cast<uint32_t>(s.n_embd));

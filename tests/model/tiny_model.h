@@ -76,6 +76,28 @@ struct RefTensor {
 };
 using RefWeights = std::map<std::string, RefTensor>;
 
+// Random tensors for fixture writers (write_tiny_model, write_tiny_encoder): values uniform in
+// [center - scale, center + scale] from a splitmix64 stream (the same everywhere), quantized to
+// `type`; the file gets the quantized bytes (unless the name is `skip`), `weights` the
+// dequantized values the reference computes with.
+class RandomTensors {
+ public:
+  RandomTensors(gguf::Writer& w, RefWeights& weights, uint64_t seed, std::string skip = {})
+      : writer_(w), weights_(weights), state_(seed), skip_(std::move(skip)) {}
+  void add(const std::string& name, gguf::GgmlType type, std::vector<int64_t> ne, double scale,
+           double center = 0.0);
+  // The tensor of this name is drawn (values kept for the reference) but not written.
+  void skip(std::string name) { skip_ = std::move(name); }
+  const std::string& skipped() const { return skip_; }
+
+ private:
+  double uniform();
+  gguf::Writer& writer_;
+  RefWeights& weights_;
+  uint64_t state_;
+  std::string skip_;
+};
+
 // Returns the GGUF file bytes; fills `weights` with what the file holds, dequantized.
 std::vector<uint8_t> write_tiny_model(const TinySpec& spec, RefWeights* weights);
 

@@ -171,6 +171,33 @@ TEST(QuantSimd, TilesMatchTheirTierDot) {
   }
 }
 
+// Float weights have tile kernels of their own (register blocks of rows x tokens): every row
+// length's path (64-wide chunks, a 16-wide tail, a scalar tail) gives the dot's bits.
+TEST(QuantSimd, FloatTilesMatchTheirTierDotOnEveryLength) {
+  for (CpuTier tier : available_tiers()) {
+    for (G t : {G::F32, G::F16, G::BF16}) {
+      const TypeTraits& tt = traits(t, tier);
+      for (int64_t n : {1, 15, 16, 64, 83, 100, 768}) {
+        const int64_t wb = gguf::row_bytes(t, n), ab = gguf::row_bytes(tt.vec_dot_type, n);
+        const auto wq = quantize(t, random_normal(n * kTileRows, 1.0f, 7));
+        const auto xq = quantize(tt.vec_dot_type, random_normal(n * kTileCols, 1.0f, 8));
+        for (int nr = 1; nr <= kTileRows; ++nr) {
+          for (int nc = 1; nc <= kTileCols; ++nc) {
+            float out[kTileCols * kTileRows];
+            tt.vec_dot_tile(n, wq.data(), wb, nr, xq.data(), ab, nc, out, kTileRows);
+            for (int c = 0; c < nc; ++c) {
+              for (int r = 0; r < nr; ++r) {
+                ASSERT_EQ(out[c * kTileRows + r], tt.vec_dot(n, wq.data() + r * wb, xq.data() + c * ab))
+                    << gguf::type_name(t) << " " << cpu_tier_name(tier) << " n=" << n;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(QuantSimd, DispatchFollowsTheTierInForce) {
   const CpuTier saved = cpu_tier();
   for (CpuTier tier : available_tiers()) {

@@ -90,8 +90,8 @@ void expect_error(const gguf::Writer& w, ErrorCode code, const std::string& need
 
 TEST(VocabLoader, ErrorsNameTheProblem) {
   gguf::Writer unknown_model = bpe_writer();
-  unknown_model.set_string("tokenizer.ggml.model", "bert");
-  expect_error(unknown_model, ErrorCode::unsupported, "bert");
+  unknown_model.set_string("tokenizer.ggml.model", "rwkv");
+  expect_error(unknown_model, ErrorCode::unsupported, "rwkv");
 
   gguf::Writer unknown_pre = bpe_writer();
   unknown_pre.set_string("tokenizer.ggml.pre", "klingon");

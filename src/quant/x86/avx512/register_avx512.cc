@@ -23,8 +23,8 @@ void register_avx512_kernels(TypeTraits* table, size_t size) {
     return table[static_cast<size_t>(t)];
   };
   using G = GgmlType;
-  set_dot<dot_f32_f32_avx512>(at(G::F32));
-  set_dot<dot_f16_f32_avx512>(at(G::F16));
+  set_dot<dot_f32_f32_avx512>(at(G::F32), dot_tile_f32_f32_avx512);
+  set_dot<dot_f16_f32_avx512>(at(G::F16), dot_tile_f16_f32_avx512);
   set_dot<dot_bf16_f32_avx512>(at(G::BF16));
   at(G::Q8_0).from_float = quantize_q8_0_avx512;
   at(G::Q8_K).from_float = quantize_q8_k_avx512;

@@ -1,0 +1,143 @@
+// The blocks of BERT-style encoders (AttentionKind::encoder, FfnKind::sequential).
+//   EncoderAttention: q, k, v = Wq xn + bq, Wk xn + bk, Wv xn + bv  (bert)
+//                     or the three row ranges of a fused attn_qkv, biases if present (nomic-bert);
+//                     RoPE when the spec has rotary dimensions; out = Wo att (+ bo).
+//                     Bidirectional: every row attends over its whole sequence.
+//   SequentialFfn:    out = Wdown gelu(Wup xn + bup) + bdown.
+//
+// Bidirectional attention needs no new op: the backend's attention lets row t see the cached
+// positions [0, pos[t]] of its sequence. All rows' keys and values are stored first (at their
+// own positions, after RoPE at those positions), then attention runs with each row's visible end
+// moved to the last position of its sequence in this batch, so every row sees the whole input.
+// That requires a whole sequence in one batch: the engine feeds encoders that way
+// (Model::causal() is false; engine/runner_embed.cc).
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/blocks.h"
+#include "util/error.h"
+
+namespace hearth::model {
+
+namespace {
+
+class EncoderAttention final : public AttentionBlock {
+ public:
+  EncoderAttention(const AttentionSpec& spec, const WeightLoader& w, ops::Backend& be,
+                   const std::string& p, int64_t n_embd)
+      : s_(spec) {
+    const int64_t qw = s_.q_width(), kw = s_.k_width(), vw = s_.v_width();
+    if (w.has(p + "attn_qkv.weight")) {
+      const std::string name = p + "attn_qkv.weight";
+      const int64_t rows = qw + kw + vw;
+      wq_ = w.matrix_rows(be, name, n_embd, rows, 0, qw);
+      wk_ = w.matrix_rows(be, name, n_embd, rows, qw, kw);
+      wv_ = w.matrix_rows(be, name, n_embd, rows, qw + kw, vw);
+      if (w.has(p + "attn_qkv.bias")) {
+        const std::vector<float> b = w.host_vector(p + "attn_qkv.bias", rows);
+        bq_ = be.upload_f32(b.data(), qw, 1);
+        bk_ = be.upload_f32(b.data() + qw, kw, 1);
+        bv_ = be.upload_f32(b.data() + qw + kw, vw, 1);
+      }
+    } else {
+      wq_ = w.matrix(be, p + "attn_q.weight", n_embd, qw);
+      wk_ = w.matrix(be, p + "attn_k.weight", n_embd, kw);
+      wv_ = w.matrix(be, p + "attn_v.weight", n_embd, vw);
+      const bool optional = s_.qkv_bias != Bias::required;
+      bq_ = w.vector(be, p + "attn_q.bias", qw, optional);
+      bk_ = w.vector(be, p + "attn_k.bias", kw, optional);
+      bv_ = w.vector(be, p + "attn_v.bias", vw, optional);
+    }
+    wo_ = w.matrix(be, p + "attn_output.weight", s_.n_head * s_.head_dim_v, n_embd);
+    bo_ = w.vector(be, p + "attn_output.bias", n_embd, s_.qkv_bias != Bias::required);
+    shape_.n_head = s_.n_head;
+    shape_.n_head_kv = s_.n_head_kv;
+    shape_.head_dim_k = s_.head_dim_k;
+    shape_.head_dim_v = s_.head_dim_v;
+    shape_.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim_k)));
+  }
+
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
+                         gguf::GgmlType type) const override {
+    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type);
+  }
+
+  void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
+               const ops::Tensor& out) const override {
+    const int64_t n = st.rows.n;
+    ops::Backend& be = st.scratch.backend();
+    project_qkv(st, s_, xn, {wq_, wk_, wv_}, {bq_, bk_, bv_});
+    const ops::Tensor& q = st.scratch.get(Buf::q, s_.q_width(), n);
+    const ops::Tensor& k = st.scratch.get(Buf::k, s_.k_width(), n);
+    const ops::Tensor& v = st.scratch.get(Buf::v, s_.v_width(), n);
+    const ops::Tensor& att = st.scratch.get(Buf::att, s_.n_head * s_.head_dim_v, n);
+    if (s_.rope.n_dims > 0) {
+      be.rope(q, n, s_.n_head, s_.head_dim_k, st.rows.pos, s_.rope);
+      be.rope(k, n, s_.n_head_kv, s_.head_dim_k, st.rows.pos, s_.rope);
+    }
+    be.store_kv(cache, k, v, st.rows);
+    // Each row's visible end: the last position of its sequence in this batch.
+    last_.clear();
+    for (int64_t t = 0; t < n; ++t) {
+      const auto s = static_cast<size_t>(st.rows.seq[t]);
+      if (s >= last_.size()) last_.resize(s + 1, 0);
+      last_[s] = std::max(last_[s], st.rows.pos[t]);
+    }
+    end_.resize(static_cast<size_t>(n));
+    for (int64_t t = 0; t < n; ++t) end_[static_cast<size_t>(t)] = last_[static_cast<size_t>(st.rows.seq[t])];
+    const ops::SeqRows whole{end_.data(), st.rows.seq, n};
+    be.attention(shape_, q, cache, whole, att);
+    be.matmul(wo_, att, n, out);
+    if (!bo_.empty()) be.add_bias(out, bo_, n, st.n_embd);
+  }
+
+ private:
+  AttentionSpec s_;
+  ops::AttentionShape shape_;
+  ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, bo_;
+  mutable std::vector<int32_t> last_, end_;  // host scratch of one forward (one thread at a time)
+};
+
+class SequentialFfn final : public FfnBlock {
+ public:
+  SequentialFfn(const FfnSpec& spec, const WeightLoader& w, ops::Backend& be, const std::string& p,
+                int64_t n_embd)
+      : n_ff_(spec.n_ff) {
+    up_ = w.matrix(be, p + "ffn_up.weight", n_embd, n_ff_);
+    up_b_ = w.vector(be, p + "ffn_up.bias", n_ff_, true);
+    down_ = w.matrix(be, p + "ffn_down.weight", n_ff_, n_embd);
+    down_b_ = w.vector(be, p + "ffn_down.bias", n_embd, true);
+  }
+
+  void forward(const Step& st, const ops::Tensor& xn, const ops::Tensor& out) const override {
+    const int64_t n = st.rows.n;
+    ops::Backend& be = st.scratch.backend();
+    const ops::Tensor& up = st.scratch.get(Buf::up, n_ff_, n);
+    be.matmul(up_, xn, n, up);
+    if (!up_b_.empty()) be.add_bias(up, up_b_, n, n_ff_);
+    be.gelu(up, n * n_ff_, up);
+    be.matmul(down_, up, n, out);
+    if (!down_b_.empty()) be.add_bias(out, down_b_, n, st.n_embd);
+  }
+
+ private:
+  int64_t n_ff_;
+  ops::Tensor up_, up_b_, down_, down_b_;
+};
+
+}  // namespace
+
+std::unique_ptr<AttentionBlock> make_encoder_attention(const AttentionSpec& spec,
+                                                       const WeightLoader& w, ops::Backend& be,
+                                                       const std::string& prefix, int64_t n_embd) {
+  return std::make_unique<EncoderAttention>(spec, w, be, prefix, n_embd);
+}
+
+std::unique_ptr<FfnBlock> make_sequential_ffn(const FfnSpec& spec, const WeightLoader& w,
+                                              ops::Backend& be, const std::string& prefix,
+                                              int64_t n_embd) {
+  return std::make_unique<SequentialFfn>(spec, w, be, prefix, n_embd);
+}
+
+}  // namespace hearth::model
