@@ -66,13 +66,19 @@ static inline void kv_quant_row(const uint8_t* row, bool q8, int64_t offset, int
 // A query's block of 32 (already multiplied by the attention scale) as int8 codes, for the
 // integer dot products with Q8_0 keys: d = max|x| / 127 (a float, not rounded to F16 as in a
 // Q8_0 block), code = x / d rounded to nearest (ties to even), so |code| <= 127 and
-// |x - d * code| <= d / 2 = max|x| / 254. Returns d (0 for a block of zeros: all codes 0).
-// Plain scalar code, the same on every tier, so every tier sees the same codes.
+// |x - d * code| <= d / 2 = max|x| / 254. Returns d. A block whose largest is below 1e-30
+// (zeros, or so small that 1 / d would overflow) gets d = 0 and codes 0: it adds at most
+// 1e-30 x sum |k| to a score. Plain scalar code, the same on every tier, so every tier sees the
+// same codes.
 static inline float kv_quantize_query_block(const float* x, int8_t* q) {
   float amax = 0.0f;
   for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
+  if (!(amax >= 1e-30f)) {
+    std::memset(q, 0, 32);
+    return 0.0f;
+  }
   const float d = amax / 127.0f;
-  const float id = d > 0.0f ? 1.0f / d : 0.0f;
+  const float id = 1.0f / d;
   for (int i = 0; i < 32; ++i) {
     const float r = std::nearbyint(x[i] * id);
     q[i] = static_cast<int8_t>(std::clamp(r, -127.0f, 127.0f));

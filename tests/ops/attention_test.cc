@@ -326,19 +326,25 @@ TEST(Attention, QuantizedCachesMatchReference) {
 }
 
 // The query blocks of the Q8_0 key path: codes within [-127, 127], each value within half a
-// step (max|x| / 254) of its code times the scale, the largest exactly representable.
+// step (max|x| / 254) of its code times the scale, the largest at +-127; a block of zeros or of
+// values too small for 1 / d gives d = 0 and zero codes.
 TEST(Attention, QueryBlockQuantization) {
-  for (uint64_t seed : {1, 2, 3}) {
+  for (uint64_t seed : {1, 2, 3, 4}) {
     auto x = random_vec(32, seed, 0.3f);
     if (seed == 3) std::fill(x.begin(), x.end(), 0.0f);
+    if (seed == 4) x = random_vec(32, seed, 1e-38f);  // 1 / d would overflow: d = 0, codes 0
     int8_t code[32];
     const float d = kv_quantize_query_block(x.data(), code);
     float amax = 0.0f;
     for (float f : x) amax = std::max(amax, std::fabs(f));
-    EXPECT_EQ(d, amax / 127.0f);
+    EXPECT_EQ(d, amax >= 1e-30f ? amax / 127.0f : 0.0f);
+    if (d == 0.0f) {
+      for (int i = 0; i < 32; ++i) EXPECT_EQ(code[i], 0);
+      continue;
+    }
     for (int i = 0; i < 32; ++i) {
       EXPECT_LE(std::abs(static_cast<int>(code[i])), 127);
-      EXPECT_LE(std::fabs(x[i] - d * code[i]), amax / 254.0f * (1.0f + 1e-6f) + 1e-30f) << i;
+      EXPECT_LE(std::fabs(x[i] - d * code[i]), amax / 254.0f * (1.0f + 1e-6f)) << i;
       if (std::fabs(x[i]) == amax && amax > 0.0f) {
         EXPECT_EQ(std::abs(static_cast<int>(code[i])), 127);
       }
