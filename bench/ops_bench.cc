@@ -1,5 +1,5 @@
 // The model's non-matmul ops at the Qwen2 1.5B shape (hidden 1536, 12 query heads of 128, 2 KV
-// heads, FFN 8960, F16 KV cache), through the CPU kernels the "cpu" backend calls, per CPU tier
+// heads, FFN 8960, F16 KV cache; attention also over Q8_0), through the CPU kernels the "cpu" backend calls, per CPU tier
 // and thread count. One iteration is one layer's call: multiply by 28 layers for a token or a
 // prompt.
 //   nice build-<you>/bench/hearth_bench --benchmark_filter='^ops_'
@@ -14,9 +14,11 @@
 
 #include "ops/activation.h"
 #include "ops/attention.h"
+#include "ops/kv_quant.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
 #include "quant/fp16.h"
+#include "quant/type_traits.h"
 #include "util/cpu_features.h"
 #include "util/thread_pool.h"
 
@@ -48,22 +50,35 @@ struct Setup {
 };
 
 // Attention of `n_rows` query rows of one sequence whose last row sits at position n_ctx - 1
-// (decode: n_rows = 1; prompt: n_rows = n_ctx, a causal triangle).
+// (decode: n_rows = 1; prompt: n_rows = n_ctx, a causal triangle), over an F16 or Q8_0 cache.
 void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
-                     int64_t n_rows) {
+                     int64_t n_rows, gguf::GgmlType type) {
   Setup setup(tier, threads);
   AttentionShape s;
   s.n_head = kHead;
   s.n_head_kv = kHeadKv;
   s.head_dim_k = s.head_dim_v = kHeadDim;
   s.k_stride = s.v_stride = kHeadKv * kHeadDim;
-  s.kv_type = gguf::GgmlType::F16;
+  s.kv_type = type;
   s.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
   const auto kf = random_floats(n_ctx * s.k_stride, 1, 2.0f);
   const auto vf = random_floats(n_ctx * s.v_stride, 2);
-  std::vector<uint16_t> k(kf.size()), v(vf.size());
-  for (size_t i = 0; i < kf.size(); ++i) k[i] = quant::f32_to_fp16(kf[i]);
-  for (size_t i = 0; i < vf.size(); ++i) v[i] = quant::f32_to_fp16(vf[i]);
+  std::vector<uint8_t> k, v;
+  if (type == gguf::GgmlType::F16) {
+    k.resize(kf.size() * 2);
+    v.resize(vf.size() * 2);
+    for (size_t i = 0; i < kf.size(); ++i) reinterpret_cast<uint16_t*>(k.data())[i] = quant::f32_to_fp16(kf[i]);
+    for (size_t i = 0; i < vf.size(); ++i) reinterpret_cast<uint16_t*>(v.data())[i] = quant::f32_to_fp16(vf[i]);
+  } else {
+    const quant::TypeTraits& tr = quant::traits(type);
+    const int64_t kb = kv_row_bytes(type, s.k_stride), vb = kv_row_bytes(type, s.v_stride);
+    k.resize(static_cast<size_t>(n_ctx * kb));
+    v.resize(static_cast<size_t>(n_ctx * vb));
+    for (int64_t p = 0; p < n_ctx; ++p) {
+      tr.from_float(kf.data() + p * s.k_stride, k.data() + p * kb, s.k_stride);
+      tr.from_float(vf.data() + p * s.v_stride, v.data() + p * vb, s.v_stride);
+    }
+  }
   const auto q = random_floats(n_rows * kHead * kHeadDim, 3);
   std::vector<float> out(static_cast<size_t>(n_rows * kHead * kHeadDim));
   std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
@@ -154,9 +169,14 @@ int register_all() {
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
       };
-      reg("attention/decode_ctx512", bench_attention, int64_t{512}, int64_t{1});
-      reg("attention/decode_ctx4096", bench_attention, int64_t{4096}, int64_t{1});
-      reg("attention/prompt512", bench_attention, int64_t{512}, int64_t{512});
+      using gguf::GgmlType;
+      reg("attention/decode_ctx512", bench_attention, int64_t{512}, int64_t{1}, GgmlType::F16);
+      reg("attention/decode_ctx4096", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::F16);
+      reg("attention/prompt512", bench_attention, int64_t{512}, int64_t{512}, GgmlType::F16);
+      reg("attention/decode_ctx4096_q8_0", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::Q8_0);
+      reg("attention/decode_ctx16384_q8_0", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0);
+      reg("attention/decode_ctx16384", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16);
+      reg("attention/prompt512_q8_0", bench_attention, int64_t{512}, int64_t{512}, GgmlType::Q8_0);
       reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
       reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
       reg("rope/decode", bench_rope, int64_t{1});

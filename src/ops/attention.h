@@ -44,7 +44,12 @@ struct AttentionRow {
 // position to see (kv_start >= n_kv) gets zeros.
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows);
 
-// The specification: one thread, scores, softmax and weighted sum in double.
+// The specification: one thread, scores, softmax and weighted sum in double. attention() matches
+// it up to float rounding, except over Q8_0 keys whose heads are whole blocks (head_dim_k a
+// multiple of 32): there the queries (times scale) are first rounded to int8 blocks of 32
+// (kv_quantize_query_block in kv_quant.h, a step of max|x| / 127 per block) for integer dot
+// products, as a Q8_0 matmul rounds its activations; attention_ref fed those rounded queries
+// (kv_query_as_quantized) is what it computes.
 void attention_ref(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows);
 
 }  // namespace hearth::ops

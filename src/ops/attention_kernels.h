@@ -38,11 +38,19 @@ struct AttentionTile {
 };
 
 // Scratch floats a tile needs: Q [q, dk], K [block, dk], V [block, dv], S [q, block], O [q, dv],
-// 3 [q], with q = n_q * group and head sizes rounded up to the widest vector (16 floats).
+// 3 [q], with q = n_q * group and head sizes rounded up to the widest vector (16 floats). Q8_0
+// keys read as int8 (head_dim_k a multiple of 32) add, from the next 64-byte boundary, per query
+// nblk2 (the head's blocks rounded up to even) x (32 codes + 8 scales + 8 corrections), the
+// block's key scales [block, nblk2] and a zero row of nblk2 blocks (attention_tile.h).
 static inline int64_t attention_scratch_floats(const AttentionShape& s, int n_q) {
   const int64_t q = static_cast<int64_t>(n_q) * (s.n_head / s.n_head_kv);
   const int64_t dk = (s.head_dim_k + 15) / 16 * 16, dv = (s.head_dim_v + 15) / 16 * 16;
-  return q * dk + kAttnKeyBlock * (dk + dv) + q * kAttnKeyBlock + q * dv + 3 * q;
+  int64_t n = q * dk + kAttnKeyBlock * (dk + dv) + q * kAttnKeyBlock + q * dv + 3 * q;
+  if (s.kv_type == gguf::GgmlType::Q8_0 && s.head_dim_k % 32 == 0) {
+    const int64_t nblk2 = (s.head_dim_k / 32 + 1) / 2 * 2;
+    n += 16 + q * nblk2 * 24 + kAttnKeyBlock * nblk2 + nblk2 * 9;
+  }
+  return n;
 }
 
 struct AttentionKernels {

@@ -10,6 +10,11 @@
 //   kScoreRows queries x 4 keys (dot products along the head dimension, reduced 4 at a time);
 //   per query: mask keys outside [kv_start, n_kv) (soft-cap the rest when asked), new max, P = exp(S - max), sum, rescale its output;
 //   O[m] += sum_j P[m][j] v_j in register tiles of kAccRows queries x kAccVecs vectors.
+// Q8_0 keys whose head starts and ends on block edges (head_dim_k a multiple of 32) are not
+// converted: each query is quantized once per tile to int8 blocks of 32 (kv_quantize_query_block: scale
+// max|x|/127 per block, kept in float) and scores are integer dot products per block scaled by
+// the two block scales (the tier's Q8 kernels: Q8 = AttnQ8Scalar here, AVX2 and AVX-512 VNNI
+// versions in the tier files). Q8_0 values are converted by Q8::dequant32, a block at a time.
 // Every output element is computed by one tile in a fixed order, whatever the thread count.
 // No allocation here (the caller passes the scratch), and no std:: container: a template
 // instantiated in a tier's file could be shared with baseline callers by the linker.
@@ -28,10 +33,11 @@ namespace hearth::ops {
 static inline int64_t attn_round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
 // Rows [first, first + n) of one KV head as floats, each padded with zeros to dpad.
-template <class S>
+template <class S, class Q8>
 static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride, int64_t offset,
                            int64_t first, int64_t n, int64_t d, int64_t dpad, float* dst) {
   const int64_t row_bytes = kv_row_bytes(type, stride);
+  const bool q8_blocks = type == gguf::GgmlType::Q8_0 && offset % 32 == 0 && d % 32 == 0;
   for (int64_t j = 0; j < n; ++j) {
     const int64_t e = (first + j) * stride + offset;
     float* o = dst + j * dpad;
@@ -39,6 +45,9 @@ static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride
       S::f16_to_f32(static_cast<const uint16_t*>(base) + e, d, o);
     } else if (type == gguf::GgmlType::F32) {
       std::memcpy(o, static_cast<const float*>(base) + e, static_cast<size_t>(d) * sizeof(float));
+    } else if (q8_blocks) {
+      const uint8_t* blk = static_cast<const uint8_t*>(base) + (first + j) * row_bytes + offset / 32 * 34;
+      for (int64_t b = 0; b < d / 32; ++b) Q8::dequant32(blk + b * 34, o + b * 32);
     } else {
       const uint8_t* row = static_cast<const uint8_t*>(base) + (first + j) * row_bytes;
       kv_quant_row(row, type == gguf::GgmlType::Q8_0, offset, d, o);
@@ -165,7 +174,53 @@ static void attn_accumulate(const float* p, int64_t p_stride, int64_t n_q, int64
                                  dvpad, o + m * dvpad, nvec);
 }
 
-template <class S>
+// Q8_0 keys read as int8 (see the top of this file). One tile's quantized queries and one block
+// of keys, as the tier's Q8::scores reads them: blocks of a query padded to an even count
+// (nblk2) with zero codes, scale and correction, so a 64-byte vector always holds two blocks.
+struct AttnQ8Block {
+  const int8_t* qi = nullptr;     // [n_q][nblk2 * 32] codes
+  const float* dq8 = nullptr;     // [n_q][nblk2 * 8]: each block's scale 8 times (0 for padding)
+  const int32_t* corr8 = nullptr; // [n_q][nblk2 * 8]: -128 x the block's code sum, then 7 zeros
+  int64_t n_q = 0, nblk = 0, nblk2 = 0;
+  const uint8_t* k = nullptr;     // first key of the block, at its head's first Q8_0 block
+  int64_t row_bytes = 0;          // bytes between key positions
+  int64_t nk = 0, nk4 = 0;        // keys in the block, rounded up to 4 (rows past nk: zero_row)
+  const uint8_t* zero_row = nullptr;  // nblk2 zero blocks (34 bytes each)
+  const float* kd = nullptr;      // [nk4][nblk2] keys' block scales (0 past nk and nblk)
+  float* s = nullptr;             // scores [n_q][s_stride]: s[m][j] for j < nk4
+  int64_t s_stride = 0;
+  const uint8_t* key(int64_t j) const { return j < nk ? k + j * row_bytes : zero_row; }
+};
+
+// The ISA-free kernels (ref tier): integer sums per block in int32, scaled in float.
+struct AttnQ8Scalar {
+  static void dequant32(const uint8_t* blk, float* out) {
+    uint16_t h;
+    std::memcpy(&h, blk, 2);
+    const float d = quant::fp16_to_f32(h);
+    const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2);
+    for (int i = 0; i < 32; ++i) out[i] = d * static_cast<float>(q[i]);
+  }
+  static void scores(const AttnQ8Block& a) {
+    for (int64_t m = 0; m < a.n_q; ++m) {
+      const int8_t* qm = a.qi + m * a.nblk2 * 32;
+      const float* dqm = a.dq8 + m * a.nblk2 * 8;
+      for (int64_t j = 0; j < a.nk4; ++j) {
+        const uint8_t* row = a.key(j);
+        float acc = 0.0f;
+        for (int64_t b = 0; b < a.nblk; ++b) {
+          const int8_t* kq = reinterpret_cast<const int8_t*>(row + b * 34 + 2);
+          int32_t sum = 0;
+          for (int i = 0; i < 32; ++i) sum += static_cast<int32_t>(qm[b * 32 + i]) * kq[i];
+          acc += static_cast<float>(sum) * (dqm[b * 8] * a.kd[j * a.nblk2 + b]);
+        }
+        a.s[m * a.s_stride + j] = acc;
+      }
+    }
+  }
+};
+
+template <class S, class Q8 = AttnQ8Scalar>
 static void attend_tile(const AttentionTile& t) {
   using V = typename S::V;
   constexpr int64_t L = S::kLanes;
@@ -186,6 +241,35 @@ static void attend_tile(const AttentionTile& t) {
   float* o = s + n_q * kB;
   float* mx = o + n_q * dvp;
   float* sum = mx + n_q;
+  // Q8_0 keys: codes, scales and corrections of the queries, the block's key scales and a zero
+  // row (attention_scratch_floats counts them), from the next 64-byte boundary.
+  const bool q8_keys = sh.kv_type == gguf::GgmlType::Q8_0 && dk % 32 == 0;
+  AttnQ8Block qb;
+  int8_t* qi = nullptr;
+  float *dq8 = nullptr, *kd = nullptr;
+  int32_t* corr8 = nullptr;
+  if (q8_keys) {
+    qb.n_q = n_q;
+    qb.nblk = dk / 32;
+    qb.nblk2 = (qb.nblk + 1) / 2 * 2;
+    float* base = sum + n_q;
+    base += (16 - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % 16) % 16;
+    qi = reinterpret_cast<int8_t*>(base);
+    dq8 = base + n_q * qb.nblk2 * 8;
+    corr8 = reinterpret_cast<int32_t*>(dq8 + n_q * qb.nblk2 * 8);
+    kd = reinterpret_cast<float*>(corr8 + n_q * qb.nblk2 * 8);
+    uint8_t* zero_row = reinterpret_cast<uint8_t*>(kd + kB * qb.nblk2);
+    std::memset(zero_row, 0, static_cast<size_t>(qb.nblk2 * 34));
+    std::fill(kd, kd + kB * qb.nblk2, 0.0f);
+    qb.qi = qi;
+    qb.dq8 = dq8;
+    qb.corr8 = corr8;
+    qb.zero_row = zero_row;
+    qb.kd = kd;
+    qb.row_bytes = kv_row_bytes(sh.kv_type, sh.k_stride);
+    qb.s = s;
+    qb.s_stride = kB;
+  }
   int64_t max_kv = 0, min_start = std::numeric_limits<int64_t>::max();
   for (int i = 0; i < t.n_q; ++i) {
     max_kv = std::max(max_kv, t.rows[i].n_kv);
@@ -201,6 +285,25 @@ static void attend_tile(const AttentionTile& t) {
       for (int64_t d = dk; d < dkp; ++d) dst[d] = 0.0f;
       mx[m] = kNegInf;
       sum[m] = 0.0f;
+      if (q8_keys) {
+        int8_t* qm = qi + m * qb.nblk2 * 32;
+        float* dqm = dq8 + m * qb.nblk2 * 8;
+        int32_t* cm = corr8 + m * qb.nblk2 * 8;
+        for (int64_t b = 0; b < qb.nblk2; ++b) {
+          float d = 0.0f;
+          if (b < qb.nblk) {
+            d = kv_quantize_query_block(dst + b * 32, qm + b * 32);
+          } else {
+            std::memset(qm + b * 32, 0, 32);
+          }
+          int32_t code_sum = 0;
+          for (int e = 0; e < 32; ++e) code_sum += qm[b * 32 + e];
+          for (int e = 0; e < 8; ++e) {
+            dqm[b * 8 + e] = d;
+            cm[b * 8 + e] = e == 0 ? -128 * code_sum : 0;
+          }
+        }
+      }
     }
   }
   std::fill(o, o + n_q * dvp, 0.0f);
@@ -211,10 +314,26 @@ static void attend_tile(const AttentionTile& t) {
   for (int64_t kb = begin; kb < end; kb += kB) {
     const int64_t nk = std::min(kB, end - kb);
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
-    attn_load_rows<S>(t.rows[0].k, sh.kv_type, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
-    std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
-    attn_load_rows<S>(t.rows[0].v, sh.kv_type, sh.v_stride, t.kv_head * dv, kb, nk, dv, dvp, vbuf);
-    attn_scores<S>(q, n_q, dkp, kbuf, nk4, s, kB);
+    if (q8_keys) {
+      const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kb * qb.row_bytes + t.kv_head * qb.nblk * 34;
+      for (int64_t j = 0; j < nk; ++j) {
+        for (int64_t b = 0; b < qb.nblk; ++b) {
+          uint16_t h;
+          std::memcpy(&h, k0 + j * qb.row_bytes + b * 34, 2);
+          S::f16_to_f32(&h, 1, kd + j * qb.nblk2 + b);
+        }
+      }
+      std::fill(kd + nk * qb.nblk2, kd + nk4 * qb.nblk2, 0.0f);
+      qb.k = k0;
+      qb.nk = nk;
+      qb.nk4 = nk4;
+      Q8::scores(qb);
+    } else {
+      attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
+      std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
+      attn_scores<S>(q, n_q, dkp, kbuf, nk4, s, kB);
+    }
+    attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, t.kv_head * dv, kb, nk, dv, dvp, vbuf);
 
     for (int64_t m = 0; m < n_q; ++m) {
       float* sr = s + m * kB;

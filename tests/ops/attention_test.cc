@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <initializer_list>
 #include <string>
@@ -279,7 +280,9 @@ TEST(Attention, WindowOfOnePositionGivesItsValue) {
 
 // Q8_0 and Q4_0 caches (HEARTH_KV_CACHE_TYPE): every element as quant's reference dequantizes it,
 // and the tiled kernel over such a cache against the specification over the same cache, on every
-// tier and thread count (same tolerance as the F16 cache: the values are exact floats either way).
+// tier and thread count. Heads of 48 are no whole number of Q8_0 blocks, so Q8_0 keys go through
+// the float path here (converted exactly: same tolerance as the F16 cache); whole-block heads,
+// where queries are quantized to int8, are QuantizedQueriesOverQ8Keys below.
 TEST(Attention, QuantizedCachesMatchReference) {
   TierGuard guard;
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
@@ -319,6 +322,160 @@ TEST(Attention, QuantizedCachesMatchReference) {
         EXPECT_LT(max_abs_diff(out, ref), kTolerance) << gguf::type_name(type) << " " << cpu_tier_name(tier);
       }
     }
+  }
+}
+
+// The query blocks of the Q8_0 key path: codes within [-127, 127], each value within half a
+// step (max|x| / 254) of its code times the scale, the largest at +-127; a block of zeros or of
+// values too small for 1 / d gives d = 0 and zero codes.
+TEST(Attention, QueryBlockQuantization) {
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    auto x = random_vec(32, seed, 0.3f);
+    if (seed == 3) std::fill(x.begin(), x.end(), 0.0f);
+    if (seed == 4) x = random_vec(32, seed, 1e-38f);  // 1 / d would overflow: d = 0, codes 0
+    int8_t code[32];
+    const float d = kv_quantize_query_block(x.data(), code);
+    float amax = 0.0f;
+    for (float f : x) amax = std::max(amax, std::fabs(f));
+    EXPECT_EQ(d, amax >= 1e-30f ? amax / 127.0f : 0.0f);
+    if (d == 0.0f) {
+      for (int i = 0; i < 32; ++i) EXPECT_EQ(code[i], 0);
+      continue;
+    }
+    for (int i = 0; i < 32; ++i) {
+      EXPECT_LE(std::abs(static_cast<int>(code[i])), 127);
+      EXPECT_LE(std::fabs(x[i] - d * code[i]), amax / 254.0f * (1.0f + 1e-6f)) << i;
+      if (std::fabs(x[i]) == amax && amax > 0.0f) {
+        EXPECT_EQ(std::abs(static_cast<int>(code[i])), 127);
+      }
+    }
+  }
+}
+
+// Whole-block heads over a Q8_0 cache: each query is quantized once per tile to int8 blocks of
+// 32 (kv_quantize_query_block) and scores are integer dot products per block (vpdpbusd on
+// AVX-512, vpmaddubsw on AVX2, int32 loops on the ref tier). Shapes: the 1.5B model's 12/2 heads
+// of 128 (decode rows over 1, 7, 700 and 2100 keys: the last split into chunks; prompt rows; a
+// window), heads of 96 and 32 (an odd block count: the vector kernels pad to pairs of blocks),
+// and DeepSeek's MLA (one KV head of 576, values = the first 512 columns of the same rows).
+//
+// Two checks, on every tier and thread count (results bit-identical across thread counts):
+// 1. Against the specification fed the quantized queries (q' = d * code / scale, per block as the
+//    kernel rounds them): what remains is float rounding as for the F16 cache (integer sums are
+//    exact; the two block scales' product and the block sums round in float): kTolerance.
+//    This is the check a wrong code, sign, scale or padding fails.
+// 2. Against the specification with the queries as given: the added error of quantizing q.
+//    Each scaled query element moves by at most half a step, e = max|q_b| / 254 in its block,
+//    so a score moves by at most E = sum_b e_b sum_(i in b) |k_i| and the output, a convex
+//    combination of values, by at most max|v| (e^(2E) - 1) (each weight p_j changes by a factor
+//    within e^(+-2E)). That bound is computed here per test and asserted; it is loose (rounding
+//    errors are random, not all of one sign: their sum is ~ sqrt(d / 12) e |k|, not d e |k|).
+//    Typical here (q and k uniform in [-2, 2], d = 128): E ~ 0.1, typical score error ~5e-3,
+//    output error measured below ~1e-3 (printed).
+struct Q8Case {
+  std::string name;
+  int n_head, n_head_kv;
+  int64_t dk, dv;
+  bool latent;  // V = the first dv columns of K's rows (MLA)
+  std::vector<RowSpec> rows;
+};
+
+TEST(Attention, QuantizedQueriesOverQ8Keys) {
+  TierGuard guard;
+  const quant::TypeTraits& tr = quant::traits(GgmlType::Q8_0);
+  std::vector<Q8Case> cases;
+  {
+    Q8Case c{"12/2 heads of 128", 12, 2, 128, 128, false, {}};
+    for (int64_t n_kv : {1, 7, 700, 2100}) c.rows.push_back({0, n_kv});
+    for (int64_t p = 90; p < 110; ++p) c.rows.push_back({0, p + 1});  // a prompt: one tile
+    c.rows.push_back({0, 2100, 1500});                                 // split row, window
+    cases.push_back(c);
+  }
+  cases.push_back({"6/2 heads, k 96, v 64", 6, 2, 96, 64, false, {{0, 1}, {0, 65}, {0, 1300}}});
+  cases.push_back({"4/4 heads of 32", 4, 4, 32, 32, false, {{0, 3}, {0, 300}}});
+  cases.push_back({"MLA 16 heads, k 576, v 512", 16, 1, 576, 512, true, {{0, 1}, {0, 200}, {0, 1100}}});
+  for (const Q8Case& c : cases) {
+    AttentionShape s = make_shape(c.n_head, c.n_head_kv, c.dk, c.dv, 0);
+    s.kv_type = GgmlType::Q8_0;
+    if (c.latent) s.v_stride = s.k_stride;
+    int64_t n_pos = 0;
+    for (const RowSpec& r : c.rows) n_pos = std::max(n_pos, r.n_kv);
+    const auto kf = random_vec(n_pos * s.k_stride, 81 + c.dk, 2.0f);
+    const auto vf = random_vec(n_pos * s.v_stride, 82 + c.dk);
+    const int64_t kb = kv_row_bytes(GgmlType::Q8_0, s.k_stride), vb = kv_row_bytes(GgmlType::Q8_0, s.v_stride);
+    std::vector<uint8_t> kq(static_cast<size_t>(n_pos * kb)), vq(static_cast<size_t>(n_pos * vb));
+    std::vector<float> kx(kf.size()), vx(vf.size());  // the cache's values
+    for (int64_t p = 0; p < n_pos; ++p) {
+      tr.from_float(kf.data() + p * s.k_stride, kq.data() + p * kb, s.k_stride);
+      tr.to_float(kq.data() + p * kb, kx.data() + p * s.k_stride, s.k_stride);
+      tr.from_float(vf.data() + p * s.v_stride, vq.data() + p * vb, s.v_stride);
+      tr.to_float(vq.data() + p * vb, vx.data() + p * s.v_stride, s.v_stride);
+    }
+    const void* vbase = c.latent ? static_cast<const void*>(kq.data()) : vq.data();
+    const std::vector<float>& vvals = c.latent ? kx : vx;
+    const int64_t n = static_cast<int64_t>(c.rows.size());
+    const int64_t qw = c.n_head * c.dk, ow = c.n_head * c.dv;
+    const auto q = random_vec(n * qw, 83 + c.dk, 2.0f);
+    // q' as the kernel sees it: each scaled block quantized, brought back to the unscaled domain.
+    std::vector<float> qq(q.size());
+    kv_query_as_quantized(q.data(), static_cast<int64_t>(q.size()), s.scale, qq.data());
+    std::vector<float> out(n * ow), ref_q(n * ow), ref(n * ow);
+    std::vector<AttentionRow> rows(n), rows_q(n), rows_ref(n);
+    for (int64_t r = 0; r < n; ++r) {
+      rows[r] = {q.data() + r * qw, kq.data(), vbase, c.rows[r].n_kv, out.data() + r * ow, c.rows[r].kv_start};
+      rows_ref[r] = rows[r];
+      rows_ref[r].out = ref.data() + r * ow;
+      rows_q[r] = rows_ref[r];
+      rows_q[r].q = qq.data() + r * qw;
+      rows_q[r].out = ref_q.data() + r * ow;
+    }
+    attention_ref(s, rows_q.data(), n);
+    attention_ref(s, rows_ref.data(), n);
+    // The rigorous bound of check 2: E over every row, head and visible key.
+    double e_max = 0.0, v_max = 0.0;
+    for (int64_t r = 0; r < n; ++r) {
+      const int group = c.n_head / c.n_head_kv;
+      for (int h = 0; h < c.n_head; ++h) {
+        const float* qh = q.data() + r * qw + h * c.dk;
+        for (int64_t p = c.rows[r].kv_start; p < c.rows[r].n_kv; ++p) {
+          const float* kp = kx.data() + p * s.k_stride + (h / group) * c.dk;
+          double e = 0.0;
+          for (int64_t b = 0; b < c.dk; b += 32) {
+            double amax = 0.0, ksum = 0.0;
+            for (int i = 0; i < 32; ++i) {
+              amax = std::max(amax, std::fabs(static_cast<double>(qh[b + i]) * s.scale));
+              ksum += std::fabs(kp[b + i]);
+            }
+            e += amax / 254.0 * ksum;
+          }
+          e_max = std::max(e_max, e);
+        }
+      }
+    }
+    for (float f : vvals) v_max = std::max(v_max, static_cast<double>(std::fabs(f)));
+    const double bound = v_max * std::expm1(2.0 * e_max) + kTolerance;
+    double worst = 0.0;
+    for (CpuTier tier : tiers()) {
+      set_cpu_tier(tier);
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        global_thread_pool(threads);
+        std::fill(out.begin(), out.end(), NAN);
+        attention(s, rows.data(), n);
+        EXPECT_LT(max_abs_diff(out, ref_q), kTolerance) << c.name << " " << cpu_tier_name(tier) << " threads " << threads;
+        const double err = max_abs_diff(out, ref);
+        EXPECT_LT(err, bound) << c.name << " " << cpu_tier_name(tier);
+        worst = std::max(worst, err);
+        if (first.empty()) {
+          first = out;
+        } else {
+          EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * sizeof(float)))
+              << c.name << " " << cpu_tier_name(tier) << " differs with " << threads << " threads";
+        }
+      }
+    }
+    std::printf("%s: output error from quantizing q %.2e (bound %.2e, E %.3f); vs quantized q %.2e\n",
+                c.name.c_str(), worst, bound, e_max, max_abs_diff(out, ref_q));
   }
 }
 

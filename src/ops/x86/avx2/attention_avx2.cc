@@ -5,8 +5,77 @@
 
 namespace hearth::ops {
 
+namespace {
+
+// Q8_0 keys, one block (32 bytes) per vector. vpmaddubsw multiplies unsigned by signed bytes
+// into saturating int16 pairs: |k| as the unsigned side and q with k's sign as the signed one
+// (|k| <= 128, |q| <= 127: a pair sums to at most 32512, no saturation), then vpmaddwd with ones
+// sums pairs to int32 lanes, scaled by the query's and the key's block scale.
+struct AttnQ8Avx2 {
+  static void dequant32(const uint8_t* blk, float* out) {
+    uint16_t h;
+    std::memcpy(&h, blk, 2);
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(h));
+    const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i * 8));
+      _mm256_storeu_ps(out + i * 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b))));
+    }
+  }
+
+  // Rows [m0, m0 + MR) x all keys, 4 keys at a time (16 ymm registers: MR = 2).
+  template <int MR>
+  static void rows(const AttnQ8Block& a, int64_t m0) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t j = 0; j < a.nk4; j += 4) {
+      const uint8_t* krow[4];
+      for (int c = 0; c < 4; ++c) krow[c] = a.key(j + c);
+      __m256 acc[MR][4];
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) acc[r][c] = _mm256_setzero_ps();
+      }
+      for (int64_t b = 0; b < a.nblk; ++b) {
+        __m256i kabs[4], kq[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          kq[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(krow[c] + b * 34 + 2));
+          kabs[c] = _mm256_abs_epi8(kq[c]);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+          const int64_t m = m0 + r;
+          const __m256i qv = _mm256_load_si256(reinterpret_cast<const __m256i*>(a.qi + m * a.nblk2 * 32 + b * 32));
+          const __m256 dq = _mm256_load_ps(a.dq8 + m * a.nblk2 * 8 + b * 8);
+#pragma GCC unroll 4
+          for (int c = 0; c < 4; ++c) {
+            const __m256i p16 = _mm256_maddubs_epi16(kabs[c], _mm256_sign_epi8(qv, kq[c]));
+            const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
+            const __m256 dk = _mm256_broadcast_ss(a.kd + (j + c) * a.nblk2 + b);
+            acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(dot, dq), dk, acc[r][c]);
+          }
+        }
+      }
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        Avx2::hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3], a.s + (m0 + r) * a.s_stride + j);
+      }
+    }
+  }
+
+  static void scores(const AttnQ8Block& a) {
+    int64_t m = 0;
+    for (; m + 2 <= a.n_q; m += 2) rows<2>(a, m);
+    if (m < a.n_q) rows<1>(a, m);
+  }
+};
+
+}  // namespace
+
 void register_attention_avx2(AttentionKernels& k) {
-  k.attend = attend_tile<Avx2>;
+  k.attend = attend_tile<Avx2, AttnQ8Avx2>;
   k.isa = "avx2";
 }
 
