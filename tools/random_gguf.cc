@@ -163,7 +163,9 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   std::vector<TensorPlan> t;
   if (is_encoder(a)) {
     for (const EncoderTensor& e : encoder_tensors(a, sh.n_embd, sh.n_layer, sh.n_ff, sh.n_ctx, n_vocab)) {
-      t.push_back({e.name, e.ne, e.random, e.value, e.f32});
+      TensorPlan plan{e.name, e.ne, e.random, e.value};
+      plan.f32 = e.f32;
+      t.push_back(plan);
     }
     return t;
   }
