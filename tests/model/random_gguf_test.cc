@@ -1,0 +1,51 @@
+// random-gguf writes what each architecture's loader binds, in the types real files have: the
+// files of every architecture it knows load, and the tensors llama.cpp needs in F32 (an encoder's
+// token_types) stay F32 after quantization.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "gguf/gguf_file.h"
+#include "model/model.h"
+
+namespace hearth::model {
+namespace {
+
+std::string write(const std::string& args, const std::string& name) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("hearth_random_gguf_" + name + ".gguf")).string();
+  const std::string cmd = std::string(HEARTH_BINARY_DIR) + "/tools/random-gguf " + args + " -o " + path + " 2>/dev/null";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return path;
+}
+
+TEST(RandomGguf, EncoderTokenTypesStayF32AndTheFileLoads) {
+  const std::string path = write("--arch bert --n-embd 64 --n-layer 1 --n-head 2 --n-head-kv 2 --n-ff 128 --n-ctx 64 --type q8_0", "bert");
+  {
+    const gguf::File f = gguf::File::open(path);
+    EXPECT_EQ(f.tensor("token_types.weight").type, gguf::GgmlType::F32);
+    EXPECT_EQ(f.tensor("blk.0.layer_output_norm.weight").type, gguf::GgmlType::F32);
+    EXPECT_NE(load_model(gguf::File::open(path), {"cpu", "", 0}), nullptr);
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(RandomGguf, DeepSeek2FileLoads) {
+  const std::string path = write(std::string("--vocab-from ") + HEARTH_TESTDATA_DIR +
+                                     "/stories260K.gguf --arch deepseek2 --n-embd 64 --n-layer 2 --n-head 2"
+                                     " --n-head-kv 2 --head-dim 48 --kv-lora-rank 32 --rope-dim 16 --head-dim-v 32"
+                                     " --n-ff 128 --n-ff-expert 32 --n-expert 4 --n-expert-used 2 --n-shared 1"
+                                     " --sigmoid --q-lora-rank 32 --n-ctx 64 --type q8_0",
+                                 "deepseek2");
+  {
+    std::unique_ptr<Model> m = load_model(gguf::File::open(path), {"cpu", "", 0});
+    EXPECT_EQ(m->hparams().arch, "deepseek2");
+    EXPECT_NE(m->file().find_tensor("blk.1.exp_probs_b.bias"), nullptr);
+  }
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace hearth::model
