@@ -51,11 +51,7 @@ class EncoderAttention final : public AttentionBlock {
     }
     wo_ = w.matrix(be, p + "attn_output.weight", s_.n_head * s_.head_dim_v, n_embd);
     bo_ = w.vector(be, p + "attn_output.bias", n_embd, s_.qkv_bias != Bias::required);
-    shape_.n_head = s_.n_head;
-    shape_.n_head_kv = s_.n_head_kv;
-    shape_.head_dim_k = s_.head_dim_k;
-    shape_.head_dim_v = s_.head_dim_v;
-    shape_.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim_k)));
+    shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
   }
 
   ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
