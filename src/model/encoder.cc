@@ -100,11 +100,7 @@ void Model::run_encoder(const Batch& batch, KvCache& cache, float* out, bool hid
   be->layernorm(*x, embd_norm_, embd_norm_b_, n, n_embd, eps, *x);
   for (size_t il = 0; il < layers_.size(); ++il) {
     const Layer& l = layers_[il];
-    if (l.scratch != sc) {
-      x = &move_rows(*sc, *l.scratch, n);
-      sc = l.scratch;
-      be = l.backend;
-    }
+    move_stream(sc, be, x, l.scratch, n);
     const Step step{*sc, rows, n_embd};
     const ops::Tensor& o = sc->get(Buf::out, n_embd, n);
     l.attention->forward(step, *x, cache.layer(static_cast<int64_t>(il)), o);
@@ -114,11 +110,7 @@ void Model::run_encoder(const Batch& batch, KvCache& cache, float* out, bool hid
     be->add(*x, o, n * n_embd);
     be->layernorm(*x, l.ffn_norm, l.ffn_norm_b, n, n_embd, eps, *x);
   }
-  wanted_.clear();
-  for (int64_t t = 0; t < n; ++t) {
-    if (batch.want_logits[t]) wanted_.push_back(static_cast<int32_t>(t));
-  }
-  const int64_t m = static_cast<int64_t>(wanted_.size());
+  const int64_t m = collect_wanted(batch);
   if (m == 0) return;
   if (m == n) return be->read(*x, m * n_embd, out);
   const ops::Tensor& h = sc->get(Buf::xn, n_embd, n);

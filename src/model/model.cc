@@ -153,6 +153,22 @@ const ops::Tensor& Model::move_rows(Scratch& from, Scratch& to, int64_t n) {
   return x;
 }
 
+void Model::move_stream(Scratch*& sc, ops::Backend*& be, const ops::Tensor*& x, Scratch* to,
+                        int64_t n) {
+  if (sc == to) return;
+  x = &move_rows(*sc, *to, n);
+  sc = to;
+  be = &to->backend();
+}
+
+int64_t Model::collect_wanted(const Batch& batch) {
+  wanted_.clear();
+  for (int64_t t = 0; t < batch.size(); ++t) {
+    if (batch.want_logits[t]) wanted_.push_back(static_cast<int32_t>(t));
+  }
+  return static_cast<int64_t>(wanted_.size());
+}
+
 void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only) {
   const int64_t n = batch.size();
   for (int64_t i = 0; i < n; ++i) {
@@ -184,11 +200,7 @@ void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only
   if (spec_.embd_scale > 0.0f) be->scale(*x, spec_.embd_scale, n * n_embd);
   for (size_t il = 0; il < layers_.size(); ++il) {
     const Layer& l = layers_[il];
-    if (l.scratch != sc) {
-      x = &move_rows(*sc, *l.scratch, n);
-      sc = l.scratch;
-      be = l.backend;
-    }
+    move_stream(sc, be, x, l.scratch, n);
     const Step step{*sc, rows, n_embd};
     const ops::Tensor& xn = sc->get(Buf::xn, n_embd, n);
     const ops::Tensor& o = sc->get(Buf::out, n_embd, n);
@@ -201,18 +213,10 @@ void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only
     if (!l.post_ffn_norm.empty()) be->rmsnorm(o, l.post_ffn_norm, n, n_embd, eps, o);
     be->add(*x, o, n * n_embd);
   }
-  if (sc != head_scratch_) {
-    x = &move_rows(*sc, *head_scratch_, n);
-    sc = head_scratch_;
-    be = head_;
-  }
+  move_stream(sc, be, x, head_scratch_, n);
 
   // Only the rows that want logits go through the output norm and the (large) output matrix.
-  wanted_.clear();
-  for (int64_t t = 0; t < n; ++t) {
-    if (batch.want_logits[t]) wanted_.push_back(static_cast<int32_t>(t));
-  }
-  const int64_t m = static_cast<int64_t>(wanted_.size());
+  const int64_t m = collect_wanted(batch);
   if (m == 0) return;
   const ops::Tensor& xn = sc->get(Buf::xn, n_embd, n);
   if (m < n) {

@@ -88,6 +88,11 @@ class Model {
   void run_encoder(const Batch& batch, KvCache& cache, float* out, bool hidden_only);
   // The residual stream's first n rows, from the scratch of `from` to that of `to`.
   const ops::Tensor& move_rows(Scratch& from, Scratch& to, int64_t n);
+  // The residual stream x of a pass lives in scratch sc on backend be: when the next layers run in
+  // another scratch `to`, its first n rows move there (and sc, be, x follow).
+  void move_stream(Scratch*& sc, ops::Backend*& be, const ops::Tensor*& x, Scratch* to, int64_t n);
+  // Fills wanted_ with the batch rows that want output; returns their count.
+  int64_t collect_wanted(const Batch& batch);
 
   gguf::File file_;
   HParams hp_;
