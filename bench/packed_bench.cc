@@ -115,6 +115,8 @@ void panel_memory(benchmark::State& state, G type) {
 }
 BENCHMARK_CAPTURE(panel_memory, q4_K, G::Q4_K)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q8_0, G::Q8_0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(panel_memory, q5_0, G::Q5_0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(panel_memory, q4_0, G::Q4_0)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_CAPTURE(panel, q4_K_x1, G::Q4_K, 1);
 BENCHMARK_CAPTURE(panel, q4_K_x64, G::Q4_K, 64);
@@ -128,6 +130,14 @@ BENCHMARK_CAPTURE(panel, q8_0_x1, G::Q8_0, 1);
 BENCHMARK_CAPTURE(panel, q8_0_x64, G::Q8_0, 64);
 BENCHMARK_CAPTURE(rows, q8_0_x1, G::Q8_0, 1);
 BENCHMARK_CAPTURE(rows, q8_0_x64, G::Q8_0, 64);
+BENCHMARK_CAPTURE(panel, q5_0_x1, G::Q5_0, 1);
+BENCHMARK_CAPTURE(panel, q5_0_x64, G::Q5_0, 64);
+BENCHMARK_CAPTURE(rows, q5_0_x1, G::Q5_0, 1);
+BENCHMARK_CAPTURE(rows, q5_0_x64, G::Q5_0, 64);
+BENCHMARK_CAPTURE(panel, q4_0_x1, G::Q4_0, 1);
+BENCHMARK_CAPTURE(panel, q4_0_x64, G::Q4_0, 64);
+BENCHMARK_CAPTURE(rows, q4_0_x1, G::Q4_0, 1);
+BENCHMARK_CAPTURE(rows, q4_0_x64, G::Q4_0, 64);
 
 }  // namespace
 }  // namespace hearth::quant

@@ -72,6 +72,66 @@ void quantize_act_q8_0(const float* src, void* dst, int64_t n) {
   }
 }
 
+// Q4_0, Q5_0 ---------------------------------------------------------------------------------
+// A block's qs bytes 4v..4v+3 hold codes 4v+i (low nibbles) and 16+4v+i (high): they move as words.
+
+template <class Block, class Panel>
+void pack_nibble_words(const Block& b, Panel& p, int r) {
+  for (int v = 0; v < 4; ++v) store_u32(p.qs[v][r], load_u32(b.qs + 4 * v));
+  p.d[r] = b.d;
+}
+template <class Block, class Panel>
+void unpack_nibble_words(const Panel& p, int r, Block& b) {
+  for (int v = 0; v < 4; ++v) store_u32(b.qs + 4 * v, load_u32(p.qs[v][r]));
+  b.d = p.d[r];
+}
+
+void pack_q4_0(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
+  auto* p = reinterpret_cast<PanelQ4_0*>(panel);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    for (int r = 0; r < R; ++r) pack_nibble_words(block_at<BlockQ4_0>(rows, row_bytes, r, i), p[i], r);
+  }
+}
+
+void unpack_q4_0(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t row_bytes) {
+  const auto* p = reinterpret_cast<const PanelQ4_0*>(panel);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    for (int r = 0; r < R; ++r) unpack_nibble_words(p[i], r, block_at<BlockQ4_0>(rows, row_bytes, r, i));
+  }
+}
+
+// The block's qh bit e is bit 4 of code e; the panel's byte i bit g is that of code 4g + i.
+void pack_q5_0(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
+  auto* p = reinterpret_cast<PanelQ5_0*>(panel);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    for (int r = 0; r < R; ++r) {
+      const auto& b = block_at<BlockQ5_0>(rows, row_bytes, r, i);
+      pack_nibble_words(b, p[i], r);
+      const uint32_t qh = load_u32(b.qh);
+      for (int e = 0; e < 4; ++e) {
+        uint8_t byte = 0;
+        for (int g = 0; g < 8; ++g) byte |= static_cast<uint8_t>(((qh >> (4 * g + e)) & 1u) << g);
+        p[i].qh[r][e] = byte;
+      }
+    }
+  }
+}
+
+void unpack_q5_0(const uint8_t* panel, int64_t n, uint8_t* rows, int64_t row_bytes) {
+  const auto* p = reinterpret_cast<const PanelQ5_0*>(panel);
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    for (int r = 0; r < R; ++r) {
+      auto& b = block_at<BlockQ5_0>(rows, row_bytes, r, i);
+      unpack_nibble_words(p[i], r, b);
+      uint32_t qh = 0;
+      for (int e = 0; e < 4; ++e) {
+        for (int g = 0; g < 8; ++g) qh |= static_cast<uint32_t>((p[i].qh[r][e] >> g) & 1u) << (4 * g + e);
+      }
+      store_u32(b.qh, qh);
+    }
+  }
+}
+
 // Q4_K --------------------------------------------------------------------------------------
 
 void pack_q4_k(const uint8_t* rows, int64_t row_bytes, int64_t n, uint8_t* panel) {
@@ -183,7 +243,7 @@ void gemm_ref_one(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t a
   std::vector<BlockQ8_0> a8(static_cast<size_t>(n / kQK));
   for (int c = 0; c < nc; ++c) {
     const uint8_t* a = act + c * act_stride;
-    if constexpr (T == GgmlType::Q8_0) {
+    if constexpr (T == GgmlType::Q8_0 || T == GgmlType::Q4_0 || T == GgmlType::Q5_0) {
       const auto* s = reinterpret_cast<const ActQ8_0*>(a);
       for (int64_t i = 0; i < n / kQK; ++i) {
         a8[i].d = f32_to_fp16(s[i].d);  // exact: d came from an fp16
@@ -208,8 +268,10 @@ void gemm_ref(int64_t n, const uint8_t* panels, int n_panels, const uint8_t* act
 int64_t act_q8_k_row_bytes(int64_t n) { return n / kQK_K * static_cast<int64_t>(sizeof(BlockQ8_K)); }
 void quantize_act_q8_k(const float* src, void* dst, int64_t n) { traits(GgmlType::Q8_K).from_float(src, dst, n); }
 
+constexpr int kPanelFormats = 5;
+
 struct Tables {
-  PackedKernels ref[3], avx512[3];
+  PackedKernels ref[kPanelFormats], avx512[kPanelFormats];
 };
 
 Tables make_tables() {
@@ -220,8 +282,12 @@ Tables make_tables() {
               gemm_ref<GgmlType::Q4_K>};
   t.ref[2] = {GgmlType::Q6_K, "ref", act_q8_k_row_bytes, quantize_act_q8_k, pack_q6_k, unpack_q6_k_panel,
               gemm_ref<GgmlType::Q6_K>};
-  for (int i = 0; i < 3; ++i) t.avx512[i] = t.ref[i];
-  register_avx512_panels(t.avx512, 3);
+  t.ref[3] = {GgmlType::Q4_0, "ref", act_q8_0_row_bytes, quantize_act_q8_0, pack_q4_0, unpack_q4_0,
+              gemm_ref<GgmlType::Q4_0>};
+  t.ref[4] = {GgmlType::Q5_0, "ref", act_q8_0_row_bytes, quantize_act_q8_0, pack_q5_0, unpack_q5_0,
+              gemm_ref<GgmlType::Q5_0>};
+  for (int i = 0; i < kPanelFormats; ++i) t.avx512[i] = t.ref[i];
+  register_avx512_panels(t.avx512, kPanelFormats);
   return t;
 }
 
@@ -233,7 +299,7 @@ const PackedKernels* packed_kernels(GgmlType t, CpuTier tier) {
   // Panels pay only where the SIMD kernels exist; the avx2 tier keeps the row kernels.
   const PackedKernels* table = tier == CpuTier::ref ? tables.ref : tier == CpuTier::avx512 ? tables.avx512 : nullptr;
   if (table == nullptr) return nullptr;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < kPanelFormats; ++i) {
     if (table[i].type == t) return &table[i];
   }
   return nullptr;

@@ -9,8 +9,8 @@
 // exactly the size of the source rows (a panel is kPanelRows * row_bytes bytes), keeps every code and
 // scale bit, and so gives the same integer sums as the row kernels; only float rounding order differs.
 //
-// Formats with panels: Q8_0, Q4_K, Q6_K (see the Panel* structs). Activation formats: Q8_K for the
-// K-quants, ActQ8_0 (Q8_0 with a float scale and the block's code sum) for Q8_0.
+// Formats with panels: Q8_0, Q4_0, Q5_0, Q4_K, Q6_K (see the Panel* structs). Activation formats:
+// Q8_K for the K-quants, ActQ8_0 (Q8_0 with a float scale and the block's code sum) for the others.
 
 #include <cstdint>
 
@@ -31,6 +31,24 @@ struct HEARTH_PACKED PanelQ8_0 {
   uint8_t qs[8][kPanelRows][4];
 };
 static_assert(sizeof(PanelQ8_0) == kPanelRows * sizeof(BlockQ8_0));
+
+// One 32-element block of 16 Q4_0 rows; codes u = q + 8 in [0, 15]. qs[v][r][i]: low nibble = code
+// 4v + i, high nibble = code 16 + 4v + i of row r (so qs[v][r] is bytes 4v..4v+3 of the row's block).
+struct HEARTH_PACKED PanelQ4_0 {
+  uint16_t d[kPanelRows];
+  uint8_t qs[4][kPanelRows][4];
+};
+static_assert(sizeof(PanelQ4_0) == kPanelRows * sizeof(BlockQ4_0));
+
+// One 32-element block of 16 Q5_0 rows; codes u = q + 16 in [0, 31]: low 4 bits as PanelQ4_0, and
+// qh[r][i] bit g = bit 4 of code 4g + i of row r (a shift and a mask put it in place for group g).
+// The 1408-wide expert down rows of DeepSeek-V2-Lite's Q4_K_M files are Q5_0.
+struct HEARTH_PACKED PanelQ5_0 {
+  uint16_t d[kPanelRows];
+  uint8_t qh[kPanelRows][4];
+  uint8_t qs[4][kPanelRows][4];
+};
+static_assert(sizeof(PanelQ5_0) == kPanelRows * sizeof(BlockQ5_0));
 
 // Q8_0 activations as the kernels want them: quantize_q8_0's codes, its fp16 scale widened to
 // float (exactly), and -128 times the block's code sum (the correction for the weights' +128), so a

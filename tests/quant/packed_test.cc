@@ -21,7 +21,7 @@ namespace {
 using testing::available_tiers;
 using testing::random_normal;
 
-const GgmlType kPanelTypes[] = {GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K};
+const GgmlType kPanelTypes[] = {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q6_K};
 
 // kPanelRows rows of n elements quantized by the ref quantizer, each row with its own scale of
 // values (so the 16 lanes really hold different rows).
@@ -40,7 +40,7 @@ TEST(Packed, PackThenUnpackGivesTheRowsBack) {
   for (GgmlType t : kPanelTypes) {
     const PackedKernels* pk = packed_kernels(t, CpuTier::ref);
     ASSERT_NE(pk, nullptr) << gguf::type_name(t);
-    const int64_t n = 3 * traits(t).block_elems * (t == GgmlType::Q8_0 ? 8 : 1);
+    const int64_t n = 3 * traits(t).block_elems * (traits(t).block_elems == kQK ? 8 : 1);
     const int64_t row_bytes = n / traits(t).block_elems * traits(t).block_bytes;
     // Any bytes are a valid code pattern for these formats: test every bit, not just what a
     // quantizer writes.
@@ -78,7 +78,7 @@ TEST(Packed, GemmMatchesRefRowDots) {
       if (pk == nullptr) continue;
       const TypeTraits& tr = traits(t, CpuTier::ref);
       for (int64_t blocks : {1, 3, 7}) {
-        const int64_t n = blocks * (t == GgmlType::Q8_0 ? 256 : tr.block_elems);
+        const int64_t n = blocks * (tr.block_elems == kQK ? 256 : tr.block_elems);
         const int64_t row_bytes = n / tr.block_elems * tr.block_bytes;
         const int64_t panel_bytes = row_bytes * kPanelRows;
         // 1-3 panels per call: kernels may take panels in pairs and must handle an odd one.

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "quant/packed.h"
 #include "quant/x86/avx512/avx512_util.h"
@@ -140,6 +141,50 @@ void q8_0_pair_cols(int64_t n, const uint8_t* panel0, int64_t panel_bytes, const
     _mm512_storeu_ps(out + c * os, acc[0][c]);
     _mm512_storeu_ps(out + c * os + kPanelRows, acc[1][c]);
   }
+}
+
+// Q4_0 (kHigh false) and Q5_0 (true) panels against ActQ8_0: codes u = q + 8 (or + 16) unpacked from
+// nibbles (and Q5_0's fifth bits) into 8 registers of 4 codes x 16 rows, then Q8_0's dot. The
+// offset's correction -8 * sum(y) (-16 * sum) is the activation's -128 * sum shifted: exact.
+template <bool kHigh, int NC, bool PF>
+void nibble_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
+  using Panel = std::conditional_t<kHigh, PanelQ5_0, PanelQ4_0>;
+  constexpr int kOffsetShift = kHigh ? 3 : 4;
+  const auto* p = reinterpret_cast<const Panel*>(panel);
+  const __m512i m4 = _mm512_set1_epi8(0x0f), m10 = _mm512_set1_epi8(0x10);
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    if (PF) prefetch_ahead(&p[i], sizeof(Panel));
+    __m512i w[8];
+    #pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      const __m512i raw = load512(p[i].qs[v]);
+      w[v] = _mm512_and_si512(raw, m4);
+      w[v + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+    }
+    if constexpr (kHigh) {
+      // Bit g of each byte is the fifth bit of group g: move it to bit 4. 16-bit shifts by at most
+      // 4 keep each byte's bit 4 within its own byte.
+      const __m512i h = load512(p[i].qh);
+      w[0] = _mm512_or_si512(w[0], _mm512_and_si512(_mm512_slli_epi16(h, 4), m10));
+      w[1] = _mm512_or_si512(w[1], _mm512_and_si512(_mm512_slli_epi16(h, 3), m10));
+      w[2] = _mm512_or_si512(w[2], _mm512_and_si512(_mm512_slli_epi16(h, 2), m10));
+      w[3] = _mm512_or_si512(w[3], _mm512_and_si512(_mm512_slli_epi16(h, 1), m10));
+      w[4] = _mm512_or_si512(w[4], _mm512_and_si512(h, m10));
+      w[5] = _mm512_or_si512(w[5], _mm512_and_si512(_mm512_srli_epi16(h, 1), m10));
+      w[6] = _mm512_or_si512(w[6], _mm512_and_si512(_mm512_srli_epi16(h, 2), m10));
+      w[7] = _mm512_or_si512(w[7], _mm512_and_si512(_mm512_srli_epi16(h, 3), m10));
+    }
+    const __m512 dw = fp16x16(p[i].d);
+    #pragma GCC unroll 4
+    for (int c = 0; c < NC; ++c) {
+      const ActQ8_0& y = act_block<ActQ8_0>(act, as, c, i);
+      const __m512i s = dot_groups<8, kChains<NC>>(_mm512_set1_epi32(y.neg128_sum >> kOffsetShift), w, y.qs);
+      acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_set1_ps(y.d)), acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
 }
 
 template <int NC, bool PF>
@@ -299,6 +344,18 @@ struct Q8_0Cols {
   }
 };
 template <int NC, bool PF>
+struct Q4_0Cols {
+  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+    nibble_cols<false, NC, PF>(n, p, a, as, o, os);
+  }
+};
+template <int NC, bool PF>
+struct Q5_0Cols {
+  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+    nibble_cols<true, NC, PF>(n, p, a, as, o, os);
+  }
+};
+template <int NC, bool PF>
 struct Q4_KCols {
   static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
     q4_k_cols<NC, PF>(n, p, a, as, o, os);
@@ -319,6 +376,12 @@ void register_avx512_panels(PackedKernels* table, int n) {
     switch (k.type) {
       case GgmlType::Q8_0:
         k.gemm = gemm_panels<Q8_0Cols, PanelQ8_0, kQK, q8_0_pair_cols<4>>;
+        break;
+      case GgmlType::Q4_0:
+        k.gemm = gemm_panels<Q4_0Cols, PanelQ4_0, kQK>;
+        break;
+      case GgmlType::Q5_0:
+        k.gemm = gemm_panels<Q5_0Cols, PanelQ5_0, kQK>;
         break;
       case GgmlType::Q4_K:
         k.gemm = gemm_panels<Q4_KCols, PanelQ4_K, kQK_K>;
