@@ -12,8 +12,21 @@
 // DeepSeek-V3 where expanded keys and values would be 128 x 320. Wkb_h^T and Wvb_h are the
 // attn_k_b / attn_v_b stacks of newer files, or are cut from attn_kv_b at load. The heads'
 // products run as matmul_id with head h as "expert" h.
+//
+// A prompt of one sequence may instead take the expanded form: the context's latents (this pass's
+// rows, and the earlier ones read back from the cache) are multiplied out to per-head keys
+// [Wkb_h c, k_pe] and values Wvb_h c, and an ordinary n_head-head attention runs over them
+// (dk = nope + rope, dv). Both forms do the same multiply-adds to move between the latent and the
+// heads (per context row here, per query row there), but attention over the latent is 2L + rope
+// wide per score and value where the expanded one is nope + rope + dv: 1088 against 320 for V2/V3.
+// `expanded_plan` counts both and takes the cheaper, within a scratch budget (the expanded keys
+// and values live only for the pass). Decode steps stay absorbed: one query row against a whole
+// context is where the expansion costs most. HEARTH_MLA_FORM=absorbed turns the expanded form off,
+// =expanded takes it wherever it applies (tests, benchmarks). Only files with attn_kv_b have the expanded form's weights (its rows as
+// stored); attn_k_b/attn_v_b files stay absorbed.
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -31,6 +44,9 @@ class MlaAttention final : public AttentionBlock {
                const std::string& p, int64_t n_embd, float rms_eps)
       : s_(spec), eps_(rms_eps), H_(spec.n_head), L_(spec.kv_lora_rank), R_(spec.rope.n_dims),
         nope_(spec.head_dim_k - spec.rope.n_dims), dv_(spec.head_dim_v) {
+    const char* form = std::getenv("HEARTH_MLA_FORM");
+    const std::string f = form == nullptr ? "" : form;
+    form_ = f == "absorbed" ? Form::absorbed : f == "expanded" ? Form::expanded : Form::cheaper;
     if (L_ <= 0 || R_ <= 0 || nope_ <= 0 || dv_ <= 0) {
       throw Error(ErrorCode::corrupt, "MLA sizes are inconsistent (kv_lora_rank " + std::to_string(L_) +
                                           ", rope " + std::to_string(R_) + ", key " +
@@ -55,6 +71,7 @@ class MlaAttention final : public AttentionBlock {
     wo_ = w.matrix(be, p + "attn_output.weight", H_ * dv_, n_embd);
     // One KV head (the latent) for all query heads; keys L + rope wide, values its first L.
     shape_ = attention_shape(s_, 1, L_ + R_, L_);
+    expanded_shape_ = attention_shape(s_, static_cast<int>(H_), s_.head_dim_k, dv_);
   }
 
   ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
@@ -93,6 +110,9 @@ class MlaAttention final : public AttentionBlock {
     be.rope(pe, n, 1, R_, st.rows.pos, s_.rope);
     be.copy_cols(pe, R_, 0, kv, W, L_, R_, n);
     be.store_kv(cache, kv, kv, st.rows);
+    if (const Expanded e = expanded_plan(st.rows); e.use) {
+      return forward_expanded(st, e, q, kv, c, cache, out);
+    }
 
     // Each head's query against the latent: [Wkb_h^T q_nope, RoPE(q_pe)].
     const ops::Tensor& query = sc.get(Buf::mla_query, W, nh);
@@ -114,6 +134,76 @@ class MlaAttention final : public AttentionBlock {
   }
 
  private:
+  struct Expanded {
+    bool use = false;
+    int32_t seq = 0;
+    int64_t depth = 0;  // positions of the sequence already in the cache before this pass
+  };
+
+  // The expanded form when the rows are one sequence's consecutive positions and it does fewer
+  // multiply-adds (module comment), and its buffers fit kExpandedBytes.
+  Expanded expanded_plan(const ops::SeqRows& r) const {
+    static constexpr double kExpandedBytes = 128.0 * 1024 * 1024;
+    if (wk_rows_.empty() || r.n == 0) return {};
+    const int32_t seq = r.seq[0], p0 = r.pos[0];
+    for (int64_t t = 0; t < r.n; ++t) {
+      if (r.seq[t] != seq || r.pos[t] != p0 + t) return {};
+    }
+    const double n = static_cast<double>(r.n), ctx = p0 + n, L = static_cast<double>(L_);
+    const double scores = n * (p0 + (n + 1) / 2);  // (query, key) pairs under the causal mask
+    const double move = L * static_cast<double>(nope_ + dv_);
+    const double expanded = ctx * move + scores * static_cast<double>(s_.head_dim_k + dv_);
+    const double absorbed = n * move + scores * (2 * L + static_cast<double>(R_));
+    const double bytes = 4 * ctx * static_cast<double>(2 * (L_ + R_) + H_ * (s_.head_dim_k + nope_ + dv_));
+    if (bytes > kExpandedBytes || (form_ == Form::cheaper && expanded >= absorbed)) return {};
+    return {true, seq, p0};
+  }
+
+  // kv [n, L + rope]: this pass's cache rows as stored; c [n, L] their normed latents.
+  void forward_expanded(const Step& st, const Expanded& e, const ops::Tensor& q, const ops::Tensor& kv,
+                        const ops::Tensor& c, const ops::KvView& cache, const ops::Tensor& out) const {
+    const int64_t n = st.rows.n, nh = n * H_, dk = s_.head_dim_k, W = L_ + R_, ctx = e.depth + n;
+    ops::Backend& be = st.scratch.backend();
+    Scratch& sc = st.scratch;
+    const ops::Tensor* rows = &kv;
+    const ops::Tensor* latent = &c;
+    if (e.depth > 0) {
+      std::vector<int32_t> ids(static_cast<size_t>(ctx));
+      for (int64_t i = 0; i < ctx; ++i) ids[static_cast<size_t>(i)] = static_cast<int32_t>(e.seq * cache.n_ctx + i);
+      const ops::Tensor& all = sc.get(Buf::mla_context, W, ctx);
+      be.get_rows(cache.k, ids.data(), ctx, all);
+      const ops::Tensor& lat = sc.get(Buf::mla_latent, L_, ctx);
+      be.copy_cols(all, W, 0, lat, L_, 0, L_, ctx);
+      rows = &all;
+      latent = &lat;
+    }
+    const ops::Tensor& nope = sc.get(Buf::mla_keys_nope, H_ * nope_, ctx);
+    const ops::Tensor& values = sc.get_rows_of(Buf::mla_values, H_ * dv_, ctx);
+    const ops::MatmulJob jobs[] = {{&wk_rows_, &nope}, {&wv_rows_, &values}};
+    be.matmul_many(jobs, 2, *latent, ctx);
+    const ops::Tensor& keys = sc.get_rows_of(Buf::mla_keys, H_ * dk, ctx);
+    for (int64_t h = 0; h < H_; ++h) {
+      be.copy_cols(nope, H_ * nope_, h * nope_, keys, H_ * dk, h * dk, nope_, ctx);
+      be.copy_cols(*rows, W, L_, keys, H_ * dk, h * dk + nope_, R_, ctx);
+    }
+    // The queries' RoPE parts, rotated in place.
+    const ops::Tensor& pe = sc.get(Buf::mla_rope, R_, nh);
+    be.copy_cols(q, dk, nope_, pe, R_, 0, R_, nh);
+    be.rope(pe, n, static_cast<int>(H_), R_, st.rows.pos, s_.rope);
+    be.copy_cols(pe, R_, 0, q, dk, nope_, R_, nh);
+
+    // The keys and values hold this sequence alone: it is sequence 0 of a one-sequence view.
+    const std::vector<int32_t> seq0(static_cast<size_t>(n), 0);
+    const ops::SeqRows rows0{st.rows.pos, seq0.data(), n};
+    ops::KvView view;
+    view.k = keys;
+    view.v = values;
+    view.n_ctx = ctx;
+    const ops::Tensor& att = sc.get(Buf::att, H_ * dv_, n);
+    be.attention(expanded_shape_, q, view, rows0, att);
+    be.matmul(wo_, att, n, out);
+  }
+
   // I32 [n, n_head]: row t says 0, 1, .., n_head - 1 (head h uses "expert" h of the stacks).
   const ops::Tensor& head_ids(Scratch& sc, int64_t n) const {
     const ops::Tensor& ids = sc.get(Buf::head_ids, H_, n, gguf::GgmlType::I32);
@@ -121,6 +211,27 @@ class MlaAttention final : public AttentionBlock {
     for (int64_t i = 0; i < n * H_; ++i) v[static_cast<size_t>(i)] = static_cast<int32_t>(i % H_);
     sc.backend().write(ids, n * H_, reinterpret_cast<const float*>(v.data()));
     return ids;
+  }
+
+  // The expanded form's matrices: all heads' Wvb rows (the bytes of wvb_ as one matrix), and all
+  // heads' Wkb rows of attn_kv_b as stored.
+  void upload_expanded(const gguf::TensorInfo& t, int64_t row_bytes, bool vb_copied, ops::Backend& be) {
+    const int64_t per_head = nope_ + dv_;
+    const int64_t ne_vr[3] = {L_, H_ * dv_, 1};
+    ops::Backend::Upload vr = be.upload_weight(t.type, ne_vr, row_bytes, vb_bytes_.data(),
+                                               ops::Backend::WeightUse::matmul);
+    wv_rows_ = vr.tensor;
+    if (vb_copied && vr.copied) std::vector<uint8_t>().swap(vb_bytes_);
+    kr_bytes_.resize(static_cast<size_t>(H_ * nope_ * row_bytes));
+    for (int64_t h = 0; h < H_; ++h) {
+      std::memcpy(kr_bytes_.data() + h * nope_ * row_bytes, t.data + h * per_head * row_bytes,
+                  static_cast<size_t>(nope_ * row_bytes));
+    }
+    const int64_t ne_kr[3] = {L_, H_ * nope_, 1};
+    ops::Backend::Upload kr = be.upload_weight(t.type, ne_kr, row_bytes, kr_bytes_.data(),
+                                               ops::Backend::WeightUse::matmul);
+    wk_rows_ = kr.tensor;
+    if (kr.copied) std::vector<uint8_t>().swap(kr_bytes_);
   }
 
   // attn_kv_b [L, n_head * (nope + v)] holds, per head, nope rows of Wkb_h then v rows of Wvb_h.
@@ -152,7 +263,11 @@ class MlaAttention final : public AttentionBlock {
     ops::Backend::Upload v = be.upload_weight(t.type, ne_v, row_bytes, vb_bytes_.data(),
                                               ops::Backend::WeightUse::matmul);
     wvb_ = v.tensor;
-    if (v.copied) std::vector<uint8_t>().swap(vb_bytes_);
+    if (form_ != Form::absorbed) {
+      upload_expanded(t, row_bytes, v.copied, be);
+    } else if (v.copied) {
+      std::vector<uint8_t>().swap(vb_bytes_);
+    }
 
     // Wkb_h^T: n_head x [L, nope], F32 from an F32 source, else Q8_0 (rows of whole blocks: the
     // fast kernels' format and a quarter of F32's bytes, its rounding of the order of the
@@ -181,9 +296,12 @@ class MlaAttention final : public AttentionBlock {
   AttentionSpec s_;
   float eps_;
   int64_t H_, L_, R_, nope_, dv_;
-  ops::AttentionShape shape_;
+  // HEARTH_MLA_FORM: absorbed, expanded (wherever it applies: tests), else the cheaper one.
+  enum class Form { cheaper, absorbed, expanded } form_ = Form::cheaper;
+  ops::AttentionShape shape_, expanded_shape_;
   ops::Tensor wq_, wqa_, qa_norm_, wqb_, wkva_, kv_norm_, wkb_, wvb_, wo_;
-  std::vector<uint8_t> kb_bytes_, vb_bytes_;  // derived weights the backend reads in place
+  ops::Tensor wk_rows_, wv_rows_;  // the expanded form's [L -> n_head * nope], [L -> n_head * dv]
+  std::vector<uint8_t> kb_bytes_, vb_bytes_, kr_bytes_;  // derived weights the backend reads in place
 };
 
 }  // namespace

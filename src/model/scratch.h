@@ -27,6 +27,10 @@ enum class Buf {
   // absorbed into the latent [n * n_head, kv_lora_rank]; RoPE parts [n * n_head, rope]; the
   // heads' full queries [n * n_head, kv_lora_rank + rope]; the head index of each (I32)
   mla_qa, mla_nope, mla_absorbed, mla_rope, mla_query, head_ids,
+  // MLA's expanded form (prompts): the context's latent rows [ctx, kv_lora_rank + rope] read back
+  // from the cache, their normed latents [ctx, kv_lora_rank], and per head keys [ctx, n_head *
+  // (nope + rope)], the keys' nope parts [ctx, n_head * nope] and values [ctx, n_head * v_head]
+  mla_context, mla_latent, mla_keys, mla_keys_nope, mla_values,
   count
 };
 
@@ -48,6 +52,18 @@ class Scratch {
     if (t.empty() || t.type != type || t.n_elements() < n_cols * n_rows) {
       be_.release(t);
       t = be_.alloc(type, n_cols, n_rows);
+    }
+    return t;
+  }
+
+  // As get, for a buffer whose rows must be exactly n_cols wide (a KvView's tensors: readers take
+  // the row stride from the tensor). Rows grow in steps so a prompt growing by a few tokens per
+  // pass does not reallocate every time.
+  const ops::Tensor& get_rows_of(Buf b, int64_t n_cols, int64_t n_rows) {
+    ops::Tensor& t = bufs_[static_cast<size_t>(b)];
+    if (t.empty() || t.type != gguf::GgmlType::F32 || t.n_cols() != n_cols || t.n_rows() < n_rows) {
+      be_.release(t);
+      t = be_.alloc(gguf::GgmlType::F32, n_cols, (n_rows + 255) / 256 * 256);
     }
     return t;
   }
