@@ -2,6 +2,7 @@
 // follows Ollama's harmony/harmonyparser.go: the same states, header grammar and channel
 // routing, so that a gpt-oss answer splits into the same thinking, content and tool calls.
 
+#include <algorithm>
 #include <cctype>
 
 #include "chat/harmony.h"
@@ -147,6 +148,24 @@ std::vector<ToolDefinition> HarmonyFunctionNames::rename(const std::vector<ToolD
     if (name == fn->end() || !name->is_string()) continue;
     auto it = to_harmony_.find(name->get<std::string>());
     if (it != to_harmony_.end()) *name = it->second;
+  }
+  return out;
+}
+
+std::vector<ToolDefinition> harmony_tools(const std::vector<ToolDefinition>& tools) {
+  std::vector<ToolDefinition> out = HarmonyFunctionNames(tools).rename(tools);
+  for (auto& t : out) {
+    auto fn = t.find("function");
+    if (fn == t.end() || !fn->is_object()) continue;
+    auto params = fn->find("parameters");
+    if (params == fn->end() || !params->is_object()) continue;
+    auto props = params->find("properties");
+    if (props == params->end() || !props->is_object()) continue;
+    for (auto& prop : *props) {
+      if (!prop.is_object()) continue;
+      auto type = prop.find("type");
+      if (type != prop.end() && type->is_string()) *type = Json::array({*type});
+    }
   }
   return out;
 }

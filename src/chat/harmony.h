@@ -55,9 +55,14 @@ class HarmonyFunctionNames {
   std::map<std::string, std::string> to_harmony_, to_user_;
 };
 
+// The tools as Ollama hands them to the gpt-oss template: names converted (HarmonyFunctionNames)
+// and each parameter's `type` a list, since api.PropertyType is a []string (an older revision of
+// the registry template prints `index $prop.Type 0` and ranges over the types).
+std::vector<ToolDefinition> harmony_tools(const std::vector<ToolDefinition>& tools);
+
 struct HarmonyPromptInputs {
   std::vector<Message> messages;      // system messages included, as the request has them
-  std::vector<ToolDefinition> tools;  // already renamed (HarmonyFunctionNames::rename)
+  std::vector<ToolDefinition> tools;  // as harmony_tools gives them
   ThinkSetting think;                 // after harmony_think
   std::string current_date;           // YYYY-MM-DD; empty: today (local time, as Ollama)
 };

@@ -57,20 +57,21 @@ std::vector<chat::ToolDefinition> request_tools(const RenderRequest& r) {
   return tools;
 }
 
-bool harmony_applies(const RenderRequest& r, std::string_view arch, std::string_view model_template) {
-  return chat::uses_harmony(r.model_family.empty() ? arch : std::string_view(r.model_family), model_template);
+bool harmony_applies(const RenderRequest& r, std::string_view arch, std::string_view gguf_template) {
+  const std::string_view family = r.model_family.empty() ? arch : std::string_view(r.model_family);
+  return chat::uses_harmony(family, r.modelfile_template.empty() ? gguf_template : r.modelfile_template);
 }
 
-std::string render_harmony_request(const RenderRequest& r, const chat::TemplateChoice& choice, bool can_think) {
-  std::vector<chat::ToolDefinition> tools = request_tools(r);
-  tools = chat::HarmonyFunctionNames(tools).rename(tools);
+std::string render_harmony_request(const RenderRequest& r, bool can_think) {
+  std::vector<chat::ToolDefinition> tools = chat::harmony_tools(request_tools(r));
   const chat::ThinkSetting think = chat::harmony_think(think_setting(r.think, can_think));
-  if (choice.kind == chat::TemplateKind::go) {
+  const std::string& go_template = r.request_template.empty() ? r.modelfile_template : r.request_template;
+  if (!go_template.empty()) {
     chat::GoTemplateValues v;
     v.messages = r.messages;
     v.tools = std::move(tools);
     v.think = think;
-    return chat::render_go_template(chat::GoTemplate::parse(choice.source), v);
+    return chat::render_go_template(chat::GoTemplate::parse(go_template), v);
   }
   chat::HarmonyPromptInputs in;
   in.messages = r.messages;

@@ -7,7 +7,6 @@
 #include <optional>
 #include <string>
 
-#include "chat/capabilities.h"
 #include "chat/thinking.h"
 #include "engine/loaded_model.h"
 
@@ -20,15 +19,16 @@ chat::ThinkSetting think_setting(const std::optional<std::string>& think, bool c
 // The request's tools (RenderRequest::tools_json) as definitions; not an array: none.
 std::vector<chat::ToolDefinition> request_tools(const RenderRequest& r);
 
-// Whether the request is harmony: the model's family (RenderRequest::model_family, else
-// `arch`) is gptoss / gpt-oss and the template that renders the model's prompts (`model_template`,
-// chosen without the request's own) has <|start|> and <|end|> (Ollama's shouldUseHarmony).
-bool harmony_applies(const RenderRequest& r, std::string_view arch, std::string_view model_template);
+// Whether the request is harmony (Ollama's shouldUseHarmony): the model's family
+// (RenderRequest::model_family, else `arch`) is gptoss / gpt-oss and the model's Go TEMPLATE has
+// <|start|> and <|end|>; a model without a Go TEMPLATE is judged on its GGUF chat template. As in
+// Ollama, harmony then renders with the Go TEMPLATE whatever the GGUF template offers.
+bool harmony_applies(const RenderRequest& r, std::string_view arch, std::string_view gguf_template);
 
-// The harmony prompt: tools renamed for the model (HarmonyFunctionNames), think "max" as "high";
-// rendered by `go_template` when it is one (the registry's gpt-oss TEMPLATE, a Modelfile's, or the
-// request's), else by chat::render_harmony (a GGUF whose only template is gpt-oss's Jinja one).
-std::string render_harmony_request(const RenderRequest& r, const chat::TemplateChoice& choice, bool can_think);
+// The harmony prompt: tools as chat::harmony_tools gives them, think "max" as "high"; rendered by
+// the request's or the model's Go TEMPLATE when there is one (the registry's gpt-oss TEMPLATE or
+// a Modelfile's), else by chat::render_harmony (a GGUF imported on its own).
+std::string render_harmony_request(const RenderRequest& r, bool can_think);
 
 // The harmony output parser behind the OutputParser interface; it asks for control tokens as
 // text and for a format to start at the final channel.

@@ -127,7 +127,7 @@ class RunnerModel : public LoadedModel {
     std::vector<chat::Message> messages = r.messages;
     if (r.strip_earlier_thinking) chat::filter_think_tags(messages);
     try {
-      if (harmony(r)) return render_harmony_request(r, choice, facts_.thinking);
+      if (harmony_applies(r, facts_.arch, facts_.chat_template)) return render_harmony_request(r, facts_.thinking);
       if (choice.kind == chat::TemplateKind::jinja) {
         chat::PromptInputs in;
         in.messages = std::move(messages);
@@ -159,7 +159,7 @@ class RunnerModel : public LoadedModel {
   }
 
   std::unique_ptr<OutputParser> make_output_parser(const RenderRequest& r, std::string_view prompt) const override {
-    if (harmony(r)) return make_harmony_output_parser(r);
+    if (harmony_applies(r, facts_.arch, facts_.chat_template)) return make_harmony_output_parser(r);
     chat::TemplateChoice choice =
         chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     std::optional<chat::ThinkingParser> thinking;
@@ -240,12 +240,6 @@ class RunnerModel : public LoadedModel {
   }
 
  private:
-  // Harmony: decided on the model's template (Ollama looks at the model's, not the request's).
-  bool harmony(const RenderRequest& r) const {
-    return harmony_applies(r, facts_.arch,
-                           chat::choose_template("", r.modelfile_template, facts_.chat_template, r.prefer_go_template).source);
-  }
-
   std::unique_ptr<Runner> runner_;
   ModelFacts facts_;
 };

@@ -112,7 +112,7 @@ HarmonyPromptInputs inputs(std::vector<Message> messages, std::optional<std::str
                            std::vector<ToolDefinition> tools = {}) {
   HarmonyPromptInputs in;
   in.messages = std::move(messages);
-  in.tools = HarmonyFunctionNames(tools).rename(tools);
+  in.tools = harmony_tools(tools);
   in.think = think(std::move(level));
   in.current_date = kDate;
   return in;
@@ -267,6 +267,26 @@ TEST(HarmonyRender, ToolNamesBecomeIdentifiers) {
             std::string::npos)
       << render_harmony(in);
   expect_same_as_ollama_template(in);
+}
+
+// An earlier revision of the registry's gpt-oss template printed JSON Schema type names as they
+// are (`index $prop.Type 0`, several joined with " | ") where today's uses toTypeScriptType: with
+// types handed over as lists (harmony_tools) it renders, as Ollama's []string PropertyType does.
+TEST(HarmonyRender, TheEarlierTemplateRevisionReadsTypeLists) {
+  std::string tmpl = ollama_template();
+  const std::string now = "{{ $prop | toTypeScriptType }}";
+  const size_t at = tmpl.find(now);
+  ASSERT_NE(at, std::string::npos);
+  tmpl.replace(at, now.size(),
+               "{{ if gt (len $prop.Type) 1 }}{{ range $i, $t := $prop.Type }}{{ if $i }} | {{ end }}{{ $t }}{{ end }}"
+               "{{ else }}{{ index $prop.Type 0 }}{{ end }}");
+  GoTemplateValues v;
+  v.messages = {msg("user", "x")};
+  v.tools = harmony_tools({Json::parse(R"({"type":"function","function":{"name":"f","parameters":{"type":"object",
+    "properties":{"n":{"type":"integer"},"o":{"type":["string","null"]}}}}})")});
+  v.think = think("true");
+  const std::string r = render_go_template(GoTemplate::parse(tmpl), v);
+  EXPECT_NE(r.find("type f = (_: {\n  n: integer,\n  o: string | null,\n}) => any;"), std::string::npos) << r;
 }
 
 TEST(HarmonyRender, SelectionFollowsOllamasRule) {

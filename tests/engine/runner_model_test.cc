@@ -109,3 +109,43 @@ TEST(RunnerModel, EstimateCountsTheKvCacheOfItsType) {
 
 }  // namespace
 }  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// Harmony is chosen as Ollama chooses it (family gptoss and a template with <|start|>/<|end|>),
+// on the production model: the Go TEMPLATE renders with harmony's tool names and think mapping,
+// and the parser is harmony's (it asks for control tokens as text).
+TEST(RunnerModel, HarmonyForTheGptOssFamilyWithAHarmonyTemplate) {
+  auto backend = load_qwen3();
+  RenderRequest r = hello();
+  r.think = "max";
+  r.tools_json = R"([{"type":"function","function":{"name":"get-weather","parameters":{"type":"object"}}}])";
+  r.modelfile_template = "<|start|>system<|message|>Reasoning: {{ .ThinkLevel }}<|end|>{{ range .Tools }}"
+                         "{{ .Function.Name }}{{ end }}{{ range .Messages }}<|start|>{{ .Role }}<|message|>"
+                         "{{ .Content }}<|end|>{{ end }}<|start|>assistant";
+  const std::string expected =
+      "<|start|>system<|message|>Reasoning: high<|end|>get_weather<|start|>user<|message|>hello<|end|><|start|>assistant";
+  for (const char* family : {"gptoss", "gpt-oss"}) {
+    r.model_family = family;
+    EXPECT_EQ(backend->render(r), expected);
+    EXPECT_TRUE(backend->make_output_parser(r, expected)->needs_special_tokens());
+    EXPECT_EQ(backend->make_output_parser(r, expected)->answer_marker(), "<|channel|>final<|message|>");
+  }
+  // Another family, or a template without harmony's markers: the template as it is (given as
+  // the request's, since qwen3's thinking Jinja template would win over this Go one).
+  r.model_family = "qwen3";
+  r.request_template = r.modelfile_template;
+  EXPECT_EQ(backend->render(r),
+            "<|start|>system<|message|>Reasoning: max<|end|>get-weather<|start|>user<|message|>hello<|end|><|start|>assistant");
+  EXPECT_FALSE(backend->make_output_parser(r, expected)->needs_special_tokens());
+  // The model's Go TEMPLATE decides (Ollama's m.Template), not the GGUF's.
+  r.model_family = "gptoss";
+  r.modelfile_template = "{{ range .Messages }}{{ .Content }}{{ end }}";
+  EXPECT_FALSE(backend->make_output_parser(r, "")->needs_special_tokens());
+  r.modelfile_template.clear();  // qwen3's GGUF template is not harmony's either
+  EXPECT_FALSE(backend->make_output_parser(r, "")->needs_special_tokens());
+}
+
+}  // namespace
+}  // namespace hearth::engine

@@ -43,15 +43,12 @@ std::string FakeModel::detokenize(std::span<const int32_t> tokens) const {
 
 std::unique_ptr<engine::OutputParser> FakeModel::make_output_parser(const engine::RenderRequest& r,
                                                                      std::string_view) const {
-  if (engine::harmony_applies(r, facts_.arch, r.modelfile_template)) return engine::make_harmony_output_parser(r);
+  if (engine::harmony_applies(r, facts_.arch, "")) return engine::make_harmony_output_parser(r);
   return nullptr;
 }
 
 std::string FakeModel::render(const engine::RenderRequest& r) const {
-  if (engine::harmony_applies(r, facts_.arch, r.modelfile_template)) {
-    chat::TemplateChoice go{chat::TemplateKind::go, r.request_template.empty() ? r.modelfile_template : r.request_template};
-    return engine::render_harmony_request(r, go, facts_.thinking);
-  }
+  if (engine::harmony_applies(r, facts_.arch, "")) return engine::render_harmony_request(r, facts_.thinking);
   std::string out;
   const std::string& tmpl = !r.request_template.empty() ? r.request_template : r.modelfile_template;
   if (!tmpl.empty()) out += "{tmpl:" + tmpl + "}";

@@ -199,9 +199,12 @@ TEST_F(HarmonyServerTest, MalformedToolArgumentsAreAnError) {
 
 TEST_F(HarmonyServerTest, OpenAIReasoningEffortMapsToTheReasoningLine) {
   ts->world->reply = kReply;
-  for (auto [effort, line] : {std::pair{"minimal", "Reasoning: low"}, {"low", "Reasoning: low"},
-                              {"medium", "Reasoning: medium"}, {"high", "Reasoning: high"},
-                              {"xhigh", "Reasoning: high"}}) {
+  const std::pair<const char*, const char*> cases[] = {{"minimal", "Reasoning: low"},
+                                                       {"low", "Reasoning: low"},
+                                                       {"medium", "Reasoning: medium"},
+                                                       {"high", "Reasoning: high"},
+                                                       {"xhigh", "Reasoning: high"}};
+  for (auto [effort, line] : cases) {
     auto r = ts->post("/v1/chat/completions",
                       {{"model", "gpt-oss:20b"}, {"messages", user("q")}, {"reasoning_effort", effort}});
     ASSERT_TRUE(r);
@@ -235,24 +238,26 @@ TEST_F(HarmonyServerTest, OtherModelsKeepOllamasThinkRules) {
   auto ok = ts->post("/api/chat", {{"model", "plain"}, {"messages", user("q")}, {"think", "high"}, {"stream", false}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
-  // A model that cannot think: a level is a request to think, refused as Ollama refuses it.
+  // A model that cannot think (facts are read at load: a second model, loaded now): a level is a
+  // request to think, refused as Ollama refuses it.
   ts->world->thinking = false;
+  add_fake_model(*ts->store, "nothink", "GGUF-nothink");
   for (Json think : {Json("high"), Json("low"), Json(true)}) {
-    auto r = ts->post("/api/chat", {{"model", "plain"}, {"messages", user("q")}, {"think", think}});
+    auto r = ts->post("/api/chat", {{"model", "nothink"}, {"messages", user("q")}, {"think", think}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400);
-    EXPECT_EQ(Json::parse(r->body)["error"], "\"plain\" does not support thinking");
+    EXPECT_EQ(Json::parse(r->body)["error"], "\"nothink\" does not support thinking");
   }
-  auto r = ts->post("/api/chat", {{"model", "plain"}, {"messages", user("q")}, {"think", false}, {"stream", false}});
+  auto r = ts->post("/api/chat", {{"model", "nothink"}, {"messages", user("q")}, {"think", false}, {"stream", false}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  r = ts->post("/api/chat", {{"model", "plain"}, {"messages", user("q")}, {"think", "extreme"}});
+  r = ts->post("/api/chat", {{"model", "nothink"}, {"messages", user("q")}, {"think", "extreme"}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(Json::parse(r->body)["error"], "invalid think value");
   // Nor does the plain model get harmony's parser or control tokens.
   ts->world->reply = "plain answer";
-  r = ts->post("/api/chat", {{"model", "plain"}, {"messages", user("q")}, {"stream", false}});
+  r = ts->post("/api/chat", {{"model", "nothink"}, {"messages", user("q")}, {"stream", false}});
   ASSERT_TRUE(r);
   EXPECT_EQ(Json::parse(r->body)["message"]["content"], "plain answer");
   EXPECT_FALSE(ts->world->last_render_special);
