@@ -82,6 +82,18 @@ TEST(HarmonyParser, AToolCallInTheCommentaryChannel) {
   EXPECT_EQ(p.calls[0].arguments.begin().key(), "location");  // the model's key order is kept
 }
 
+// Ollama's routes_harmony_streaming_test "tool call parsed and returned correctly": a call message
+// closed by <|end|> and an answer after it give both, the call at the end.
+TEST(HarmonyParser, ACallClosedByEndThenAnAnswer) {
+  Parsed p = parse_every_split(
+      "<|channel|>commentary to=functions.get_weather<|message|>{\"location\":\"San Francisco\"}<|end|>"
+      "<|start|>assistant<|message|>The weather is sunny<|end|>");
+  EXPECT_EQ(p.content, "The weather is sunny");
+  ASSERT_EQ(p.calls.size(), 1u);
+  EXPECT_EQ(p.calls[0].name, "get_weather");
+  EXPECT_EQ(p.calls[0].arguments, (Json{{"location", "San Francisco"}}));
+}
+
 TEST(HarmonyParser, CallAndReturnMarkersEndTheResponse) {
   Parsed call = parse_every_split(
       "<|channel|>commentary to=functions.lookup<|constrain|>json<|message|>{\"q\":1}<|call|>"
