@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "chat/harmony.h"
+#include "engine/chat_format.h"
 #include "engine/loaded_model.h"
 
 namespace hearth::engine {
@@ -145,6 +147,40 @@ TEST(RunnerModel, HarmonyForTheGptOssFamilyWithAHarmonyTemplate) {
   EXPECT_FALSE(backend->make_output_parser(r, "")->needs_special_tokens());
   r.modelfile_template.clear();  // qwen3's GGUF template is not harmony's either
   EXPECT_FALSE(backend->make_output_parser(r, "")->needs_special_tokens());
+}
+
+}  // namespace
+}  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// Which template decides harmony, and which renders it: the model's Go TEMPLATE when it has one
+// (Ollama's m.Template), else its GGUF chat template, which then renders with the built-in
+// harmony renderer (a gpt-oss GGUF imported without a registry TEMPLATE).
+TEST(ChatFormat, HarmonySelectionAndRendererWithoutAGoTemplate) {
+  const std::string hf_gpt_oss = "{#- harmony #}<|start|>system<|message|>...<|end|>{{ messages }}";
+  RenderRequest r = hello();
+  r.think = "low";
+  EXPECT_TRUE(harmony_applies(r, "gpt-oss", hf_gpt_oss));
+  EXPECT_FALSE(harmony_applies(r, "llama", hf_gpt_oss));
+  r.model_family = "gptoss";  // the manifest's family wins over the architecture
+  EXPECT_TRUE(harmony_applies(r, "llama", hf_gpt_oss));
+  r.modelfile_template = "{{ .Prompt }}";  // a Go TEMPLATE without harmony's markers decides: no
+  EXPECT_FALSE(harmony_applies(r, "gpt-oss", hf_gpt_oss));
+  r.modelfile_template.clear();
+
+  chat::HarmonyPromptInputs in;
+  in.messages = r.messages;
+  in.think = chat::harmony_think(think_setting(r.think, true));
+  const std::string built_in = chat::render_harmony(in);
+  EXPECT_NE(built_in.find("Reasoning: low"), std::string::npos) << built_in;
+  std::string rendered = render_harmony_request(r, true), expected = built_in;
+  if (rendered != expected) {  // the date may have turned between the two: once more
+    rendered = render_harmony_request(r, true);
+    expected = chat::render_harmony(in);
+  }
+  EXPECT_EQ(rendered, expected);
 }
 
 }  // namespace
