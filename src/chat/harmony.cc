@@ -206,15 +206,28 @@ void HarmonyParser::run(Output& out) {
         return;
       case State::before_message: {
         size_t start = buf_.find(kStart);
-        if (start == std::string::npos) return;  // text between messages is not shown
+        if (start == std::string::npos) {
+          // Text between messages is not shown: keep only what may begin a start marker, so that
+          // a long stray text costs no rescans.
+          if (size_t keep = partial_suffix(buf_, kStart); keep < buf_.size()) {
+            HEARTH_LOG_DEBUG("harmony: text outside a message dropped");
+            buf_.erase(0, buf_.size() - keep);
+          }
+          return;
+        }
         if (start > 0) HEARTH_LOG_DEBUG("harmony: text before a message start dropped");
         buf_.erase(0, start + kStart.size());
         state_ = State::header;
         continue;
       }
       case State::header: {
-        size_t end = buf_.find(kMessage);
-        if (end == std::string::npos) return;
+        // Headers are a few words; only the newly arrived text (and a marker's start) is searched.
+        size_t end = buf_.find(kMessage, header_scanned_);
+        if (end == std::string::npos) {
+          header_scanned_ = buf_.size() - partial_suffix(buf_, kMessage);
+          return;
+        }
+        header_scanned_ = 0;
         open_message(std::string_view(buf_).substr(0, end));
         buf_.erase(0, end + kMessage.size());
         state_ = State::body;

@@ -108,6 +108,7 @@ class HarmonyParser {
   State state_ = State::before_message;
   Route route_ = Route::content;
   std::string buf_;
+  size_t header_scanned_ = 0;  // header bytes already searched for <|message|>
   std::optional<std::string> recipient_;  // the last tool-call message's recipient
   std::string tool_args_;
 };

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "chat/harmony.h"
 #include "util/error.h"
 
@@ -131,6 +133,25 @@ TEST(HarmonyParser, TextBetweenMessagesIsDropped) {
       "<|channel|>analysis<|message|>t<|end|>stray text\n<|start|>assistant<|channel|>final<|message|>c<|end|>tail");
   EXPECT_EQ(p.thinking, "t");
   EXPECT_EQ(p.content, "c");
+}
+
+// A model that rambles outside a message (or in an endless header) is read in linear time: what
+// is kept back is at most a marker's length, so 300k one-byte pieces take milliseconds (a parser
+// that rescanned its whole buffer per piece would take tens of seconds).
+TEST(HarmonyParser, LongStrayTextIsReadInLinearTime) {
+  const auto t0 = std::chrono::steady_clock::now();
+  HarmonyParser parser;
+  Parsed p;
+  take(p, parser.add("<|channel|>final<|message|>a<|end|>"));
+  for (int i = 0; i < 300000; ++i) take(p, parser.add(i % 7 ? "x" : "<"));
+  take(p, parser.add("<|start|>assistant"));
+  for (int i = 0; i < 300000; ++i) take(p, parser.add(i % 5 ? "y" : "|"));
+  take(p, parser.add("<|channel|>final<|message|>b"));
+  take(p, parser.finish());
+  EXPECT_EQ(p.content, "ab");
+  // Measured: 17 ms linear, 35 s with a whole-buffer rescan per piece; 5 s leaves room for a
+  // loaded machine and still fails the quadratic parser.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
 TEST(HarmonyParser, APartialMarkerAtTheEndIsText) {
