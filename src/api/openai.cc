@@ -142,10 +142,11 @@ OpenAIChatRequest parse_openai_chat(const Json& b) {
       }
     }
   }
-  std::string effort = get_string(b, "reasoning_effort");
-  if (auto it = b.find("reasoning"); effort.empty() && it != b.end() && it->is_object()) {
-    effort = get_string(*it, "effort");
-  }
+  // As Ollama's FromChatRequest: a `reasoning` object wins over `reasoning_effort`, even when it
+  // names no effort.
+  std::string effort;
+  if (auto it = b.find("reasoning"); it != b.end() && it->is_object()) effort = get_string(*it, "effort");
+  else effort = get_string(b, "reasoning_effort");
   if (!effort.empty()) r.think = think_from_reasoning_effort(effort);
   r.logprobs = get_bool(b, "logprobs", false);
   if (auto it = b.find("top_logprobs"); it != b.end() && it->is_number_integer()) {

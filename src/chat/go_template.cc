@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -382,6 +383,49 @@ class Parser {
   std::vector<std::string> fields_;
 };
 
+// encoding/json's float64: the shortest digits that read back, in %f form unless the magnitude
+// is below 1e-6 or at least 1e21 (then %e with a one-digit negative exponent kept short: 1e-7).
+std::string go_float(double d) {
+  if (!std::isfinite(d)) return "null";  // json.Marshal refuses these; a template gets nothing better
+  if (d == 0) return std::signbit(d) ? "-0" : "0";
+  char b[64];
+  int prec = 0;
+  for (; prec < 17; ++prec) {
+    std::snprintf(b, sizeof b, "%.*e", prec, d);
+    if (std::strtod(b, nullptr) == d) break;
+  }
+  std::snprintf(b, sizeof b, "%.*e", prec, d);
+  std::string s = b, sign;
+  if (s[0] == '-') {
+    sign = "-";
+    s.erase(0, 1);
+  }
+  const size_t e = s.find('e');
+  int exp10 = std::atoi(s.c_str() + e + 1);
+  std::string digits = s.substr(0, e);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  const double mag = std::fabs(d);
+  if (mag < 1e-6 || mag >= 1e21) {
+    std::string out = sign + digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char eb[16];
+    std::snprintf(eb, sizeof eb, "e%c%02d", exp10 < 0 ? '-' : '+', std::abs(exp10));
+    std::string ex = eb;
+    if (ex.size() == 4 && ex[1] == '-' && ex[2] == '0') ex.erase(2, 1);
+    return out + ex;
+  }
+  std::string out;
+  if (exp10 < 0) {
+    out = "0." + std::string(static_cast<size_t>(-exp10 - 1), '0') + digits;
+  } else if (static_cast<size_t>(exp10) + 1 >= digits.size()) {
+    out = digits + std::string(static_cast<size_t>(exp10) + 1 - digits.size(), '0');
+  } else {
+    out = digits.substr(0, static_cast<size_t>(exp10) + 1) + "." + digits.substr(static_cast<size_t>(exp10) + 1);
+  }
+  return sign + out;
+}
+
 // Go's json.Marshal: compact, with <, > and & escaped.
 void go_json(std::string& out, const Json& v) {
   switch (v.type()) {
@@ -418,6 +462,7 @@ void go_json(std::string& out, const Json& v) {
       }
       return;
     }
+    case Json::value_t::number_float: out += go_float(v.get<double>()); return;
     default: out += v.dump(); return;
   }
 }
@@ -789,26 +834,10 @@ class Exec {
       }
       return out;
     }
-    if (fn == "currentDate" || fn == "yesterdayDate") {
-      std::time_t t = std::time(nullptr) - (fn == "yesterdayDate" ? 86400 : 0);
-      std::tm tm{};
-      localtime_r(&t, &tm);
-      char b[32];
-      std::strftime(b, sizeof b, "%Y-%m-%d", &tm);
-      return std::string(b);
-    }
+    if (fn == "currentDate" || fn == "yesterdayDate") return local_date(fn == "yesterdayDate" ? -1 : 0);
     if (fn == "toTypeScriptType") {
       need(1);
-      const Json& prop = args[0];
-      Json type = prop.is_object() && prop.contains("type") ? prop["type"] : Json("any");
-      std::string out;
-      auto one = [](const std::string& t) { return t == "integer" ? std::string("number") : t; };
-      if (type.is_array()) {
-        for (size_t i = 0; i < type.size(); ++i) out += (i ? " | " : "") + one(print_value(type[i]));
-      } else {
-        out = one(print_value(type));
-      }
-      return out;
+      return typescript_type(args[0]);
     }
     if (fn == "html" || fn == "urlquery" || fn == "js" || fn == "call") fail("function \"" + fn + "\" is not supported");
     fail("function \"" + fn + "\" not defined");
@@ -822,6 +851,53 @@ class Exec {
 };
 
 }  // namespace gotmpl
+
+std::string go_json_text(const nlohmann::ordered_json& v) {
+  std::string out;
+  gotmpl::go_json(out, v);
+  return out;
+}
+
+std::string typescript_type(const nlohmann::ordered_json& prop) {
+  // api.ToolProperty.ToTypeScriptType: anyOf alternatives joined with " | ", else the JSON
+  // Schema type (or types) mapped; no type at all is "any".
+  auto mapped = [](const nlohmann::ordered_json& t) -> std::string {
+    if (!t.is_string()) return "any";
+    const std::string& s = t.get_ref<const std::string&>();
+    if (s == "string" || s == "boolean" || s == "null") return s;
+    if (s == "number" || s == "integer") return "number";
+    if (s == "array") return "any[]";
+    if (s == "object") return "Record<string, any>";
+    return "any";
+  };
+  if (!prop.is_object()) return "any";
+  auto join = [](const std::vector<std::string>& parts) {
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) out += (i ? " | " : "") + parts[i];
+    return out;
+  };
+  if (auto any_of = prop.find("anyOf"); any_of != prop.end() && any_of->is_array() && !any_of->empty()) {
+    std::vector<std::string> parts;
+    for (const auto& alt : *any_of) parts.push_back(typescript_type(alt));
+    return join(parts);
+  }
+  auto type = prop.find("type");
+  if (type == prop.end() || type->is_null()) return "any";
+  if (!type->is_array()) return mapped(*type);
+  if (type->empty()) return "any";
+  std::vector<std::string> parts;
+  for (const auto& t : *type) parts.push_back(mapped(t));
+  return join(parts);
+}
+
+std::string local_date(int day_offset) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(day_offset) * 86400;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char b[32];
+  std::strftime(b, sizeof b, "%Y-%m-%d", &tm);
+  return std::string(b);
+}
 
 GoTemplate GoTemplate::parse(std::string_view source) {
   GoTemplate t;
@@ -865,7 +941,9 @@ Json message_json(const Message& m) {
     Json fn = Json::object();
     fn["index"] = c.index;
     fn["name"] = c.name;
-    fn["arguments"] = c.arguments;
+    // Ollama hands templates the arguments as a Go map (templateArgs), so they print as
+    // json.Marshal prints a map: keys sorted, at every level.
+    fn["arguments"] = Json(nlohmann::json(c.arguments));
     calls.push_back(Json::object({{"function", fn}}));
   }
   j["ToolCalls"] = calls;

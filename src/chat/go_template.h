@@ -57,6 +57,18 @@ struct GoTemplateValues {
 // the last turn is cut after .Response. A prompt with a suffix runs with .Prompt/.Suffix only.
 std::string render_go_template(const GoTemplate& tmpl, const GoTemplateValues& values);
 
+// Go's json.Marshal of a value: compact, <, > and & escaped, floats as Go prints a float64
+// (1 not 1.0, 1e+21, 1e-7). Object keys keep the value's order.
+std::string go_json_text(const nlohmann::ordered_json& v);
+
+// Ollama's toTypeScriptType of a JSON Schema property: string, number (number, integer),
+// boolean, null, any[] (array), Record<string, any> (object), any (anything else or no type);
+// several types or anyOf alternatives joined with " | ".
+std::string typescript_type(const nlohmann::ordered_json& property);
+
+// Today's (day_offset 0) or another day's local date, YYYY-MM-DD (currentDate, yesterdayDate).
+std::string local_date(int day_offset = 0);
+
 // The data object render_go_template gives a template that uses .Messages (exposed for tests
 // and for /api/generate's _debug_render_only).
 nlohmann::ordered_json go_template_data(const GoTemplateValues& values);

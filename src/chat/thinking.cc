@@ -47,7 +47,7 @@ ThinkSetting resolve_think(const nlohmann::json& think, bool model_can_think, co
     if (v != "low" && v != "medium" && v != "high" && v != "max")
       throw Error(ErrorCode::invalid_argument, "invalid think value");
     s.enabled = true;
-    s.level = v == "max" ? "high" : v;
+    s.level = v;  // "max" too: only harmony maps it to "high" (harmony_think)
   } else {
     throw Error(ErrorCode::invalid_argument, "invalid think value");
   }

@@ -22,7 +22,8 @@ struct ThinkSetting {
 };
 
 // Applies Ollama's rules to the request's `think` value (null/absent, bool, or a level string):
-// absent -> on when the model can think; true -> level "medium"; "max" -> "high"; other strings
+// absent -> on when the model can think; true -> level "medium"; a level is itself ("max" too: only
+// harmony maps it to "high", see harmony_think); other strings
 // -> 400 "invalid think value"; true or a level on a model that cannot think -> 400
 // "\"<model>\" does not support thinking". Throws Error(invalid_argument).
 ThinkSetting resolve_think(const nlohmann::json& think, bool model_can_think, const std::string& model_name);

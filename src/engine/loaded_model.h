@@ -47,6 +47,9 @@ struct RenderRequest {
   bool strip_earlier_thinking = false;
   std::string suffix;                  // fill-in-middle suffix (generate)
   bool add_generation_prompt = true;
+  // The model's family (the manifest's config model_family; empty: general.architecture). With
+  // gptoss / gpt-oss and a harmony template the chat is harmony (chat/harmony.h), as in Ollama.
+  std::string model_family;
 };
 
 // A token's log-probability in the model's distribution, with the token's text.
@@ -75,6 +78,12 @@ class OutputParser {
   virtual ~OutputParser() = default;
   virtual OutputDelta add(std::string_view piece) = 0;
   virtual OutputDelta finish() = 0;  // flushes what was held back
+  // The parser reads control tokens (harmony's <|channel|>, <|message|>...): the run must pass
+  // them on as text (CompletionJob::render_special).
+  virtual bool needs_special_tokens() const { return false; }
+  // With a format: the text after which the answer (the constrained part) begins; empty: the
+  // runner's own rule (after the thinking close tag when the prompt opened thinking).
+  virtual std::string answer_marker() const { return {}; }
 };
 
 struct CompletionJob {
@@ -86,6 +95,8 @@ struct CompletionJob {
   bool shift = true;  // a generation reaching the context shifts it (Ollama's shift) instead of ending
   std::string format;           // "" (free), "json", or a JSON schema (serialized)
   bool thinking = false;        // thinking is on: a format constrains only the answer after it
+  std::string format_after;     // with a format: constrain only after this text (OutputParser::answer_marker)
+  bool render_special = false;  // control tokens reach on_piece as their text (OutputParser::needs_special_tokens)
   // Called with each decoded piece of text (stop strings already held back and removed).
   // Returning false cancels the sequence at once and frees its slot (the client is gone).
   std::function<bool(std::string_view piece)> on_piece;

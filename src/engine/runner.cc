@@ -283,7 +283,7 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
   s.generating = false;
   s.pending = -1;
   s.sampler = std::move(sampler);
-  s.decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
+  s.decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_, req.render_special);
   s.stop = std::make_unique<sample::StopMatcher>(req.stop);
   s.grammar = std::move(grammar);
   s.grammar_waiting = s.grammar != nullptr && !req.format_after.empty();
@@ -456,7 +456,9 @@ bool Runner::step() {
     int32_t t;
     if (s.grammar && s.grammar_waiting) {
       t = s.sampler->sample(row_logits);
-      wait_for_format(s, grammar_vocab_->piece(t));
+      // The marker may be made of control tokens (harmony's <|channel|>final<|message|>), whose
+      // grammar pieces are empty: it is looked for in the tokens' text.
+      wait_for_format(s, tokenizer_->piece(t, true));
     } else if (s.grammar) {
       t = sample::sample_with_grammar(*s.sampler, *s.grammar, *grammar_vocab_, row_logits, s.grammar_scratch);
       if (t < 0) {  // the vocabulary cannot continue the document

@@ -54,6 +54,9 @@ struct CompletionRequest {
   // With a format: the output is free until it contains this text, and constrained after it
   // (the thinking close tag when the prompt opened thinking: Ollama constrains only the answer).
   std::string format_after;
+  // Control tokens come out as their text (harmony's parser reads <|channel|>, <|message|>...);
+  // end-of-generation tokens still end the output unseen.
+  bool render_special = false;
   // Each piece of generated text (valid UTF-8, stop strings held back and cut). Returning false
   // cancels the request (done_reason "cancelled").
   std::function<bool(std::string_view piece)> on_piece;

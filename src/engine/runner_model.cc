@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "chat/capabilities.h"
+#include "chat/harmony.h"
 #include "chat/go_template.h"
 #include "chat/jinja_template.h"
 #include "chat/prompt.h"
 #include "chat/thinking.h"
 #include "chat/tool_calls.h"
+#include "engine/chat_format.h"
 #include "engine/loaded_model.h"
 #include "engine/runner.h"
 #include "gguf/gguf_file.h"
@@ -27,21 +29,6 @@ namespace hearth::engine {
 
 namespace {
 
-using OJson = nlohmann::ordered_json;
-
-chat::ThinkSetting think_setting(const std::optional<std::string>& think, bool can_think) {
-  chat::ThinkSetting t;
-  if (!think) {
-    t.enabled = can_think;
-    t.level = can_think ? "medium" : "";
-    return t;
-  }
-  t.explicitly_set = true;
-  if (*think == "false") return t;
-  t.enabled = true;
-  t.level = (*think == "true") ? "medium" : (*think == "max" ? "high" : *think);
-  return t;
-}
 
 // chat/'s thinking splitter followed by its tool-call parser over the content part.
 class ChatOutputParser : public OutputParser {
@@ -109,6 +96,9 @@ class RunnerModel : public LoadedModel {
     facts_.eos_token = runner_->eos_token();
     facts_.thinking = chat::infer_thinking_tags(facts_.chat_template, chat::TemplateKind::jinja).has_value();
     facts_.tools = chat::template_supports_tools(facts_.chat_template);
+    // Ollama gives the gpt-oss family thinking whatever its template says, and its harmony
+    // parser reads tool calls.
+    if (chat::is_harmony_family(facts_.arch)) facts_.thinking = facts_.tools = true;
     facts_.insert = false;
   }
 
@@ -133,16 +123,11 @@ class RunnerModel : public LoadedModel {
     chat::TemplateChoice choice =
         chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     chat::ThinkSetting think = think_setting(r.think, facts_.thinking);
-    std::vector<chat::ToolDefinition> tools;
-    if (!r.tools_json.empty()) {
-      OJson t = OJson::parse(r.tools_json, nullptr, false);
-      if (t.is_array()) {
-        for (auto& x : t) tools.push_back(x);
-      }
-    }
+    std::vector<chat::ToolDefinition> tools = request_tools(r);
     std::vector<chat::Message> messages = r.messages;
     if (r.strip_earlier_thinking) chat::filter_think_tags(messages);
     try {
+      if (harmony_applies(r, facts_.arch, facts_.chat_template)) return render_harmony_request(r, facts_.thinking);
       if (choice.kind == chat::TemplateKind::jinja) {
         chat::PromptInputs in;
         in.messages = std::move(messages);
@@ -174,6 +159,7 @@ class RunnerModel : public LoadedModel {
   }
 
   std::unique_ptr<OutputParser> make_output_parser(const RenderRequest& r, std::string_view prompt) const override {
+    if (harmony_applies(r, facts_.arch, facts_.chat_template)) return make_harmony_output_parser(r);
     chat::TemplateChoice choice =
         chat::choose_template(r.request_template, r.modelfile_template, facts_.chat_template, r.prefer_go_template);
     std::optional<chat::ThinkingParser> thinking;
@@ -186,12 +172,9 @@ class RunnerModel : public LoadedModel {
     std::optional<chat::ToolCallParser> tools;
     if (!r.tools_json.empty()) {
       std::vector<std::string> names;
-      OJson t = OJson::parse(r.tools_json, nullptr, false);
-      if (t.is_array()) {
-        for (const auto& x : t) {
-          if (x.contains("function") && x["function"].contains("name") && x["function"]["name"].is_string()) {
-            names.push_back(x["function"]["name"].get<std::string>());
-          }
+      for (const auto& x : request_tools(r)) {
+        if (x.contains("function") && x["function"].contains("name") && x["function"]["name"].is_string()) {
+          names.push_back(x["function"]["name"].get<std::string>());
         }
       }
       chat::ToolCallFormat format = chat::detect_tool_call_format(choice.source);
@@ -222,7 +205,10 @@ class RunnerModel : public LoadedModel {
       };
     }
     req.format = job.format;
-    if (!req.format.empty() && job.thinking && facts_.thinking && !job.prompt.empty()) {
+    req.render_special = job.render_special;
+    if (!req.format.empty() && !job.format_after.empty()) {
+      req.format_after = job.format_after;  // the parser knows where the answer starts (harmony)
+    } else if (!req.format.empty() && job.thinking && facts_.thinking && !job.prompt.empty()) {
       // Thinking on and a prompt that opens it: the thinking stays free and the answer after the
       // close tag is constrained, as Ollama does (it reruns with the thinking prefilled). A model
       // that would open thinking itself is constrained from its first token (no thinking).

@@ -153,6 +153,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   render.strip_earlier_thinking = facts.arch.rfind("qwen3", 0) == 0 || m.entry.config.model_family == "qwen3" ||
                                   m.entry.name.model == "deepseek-r1";
   render.suffix = c.suffix;
+  render.model_family = m.entry.config.model_family;
 
   const int num_ctx = loaded.num_ctx();
   std::vector<int32_t> tokens;
@@ -232,6 +233,8 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     po.tools = has_tools;
     run->parser = std::make_unique<TagOutputParser>(po);
   }
+  run->job.render_special = run->parser->needs_special_tokens();
+  if (!run->job.format.empty()) run->job.format_after = run->parser->answer_marker();
   return run;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "chat/harmony.h"
 #include "gguf/gguf_file.h"
 #include "store/model_details.h"
 #include "util/error.h"
@@ -201,9 +202,11 @@ std::vector<std::string> model_capabilities(const ShowInfo& info, const std::str
     if (l.media_type == kMediaProjector) vision = true;
   }
   if (vision) caps.push_back("vision");
+  // Ollama's modelFamilyCapabilities: the gpt-oss family thinks whatever its template says.
   if ((go_template && t.find(".Thinking") != std::string::npos) ||
       (!go_template && jinja.find("<think>") != std::string::npos &&
-       jinja.find("</think>") != std::string::npos)) {
+       jinja.find("</think>") != std::string::npos) ||
+      chat::is_harmony_family(info.entry.config.model_family) || chat::is_harmony_family(arch)) {
     caps.push_back("thinking");
   }
   return caps;

@@ -200,3 +200,44 @@ TEST(GoTemplateData, Shape) {
 
 }  // namespace
 }  // namespace hearth::chat
+
+namespace hearth::chat {
+namespace {
+
+// Ollama hands templates tool-call arguments as a Go map (template.go templateArgs), which prints
+// as json.Marshal prints a map: keys sorted at every level, floats as Go's float64.
+TEST(GoTemplate, ToolCallArgumentsPrintAsAGoMap) {
+  GoTemplateValues v;
+  Message m = text_message("assistant", "");
+  ToolCall c;
+  c.name = "f";
+  c.arguments = nlohmann::ordered_json::parse(R"({"b":1.0,"a":{"z":2.5,"y":"<&>"},"c":[3,1e21,1e-7,0.000001]})");
+  m.tool_calls.push_back(c);
+  v.messages = {text_message("user", "q"), m};
+  EXPECT_EQ(render_go_template(GoTemplate::parse("{{ range .Messages }}{{ range .ToolCalls }}{{ .Function.Arguments }}"
+                                                 "{{ end }}{{ end }}"),
+                               v),
+            R"({"a":{"y":"\u003c\u0026\u003e","z":2.5},"b":1,"c":[3,1e+21,1e-7,0.000001]})");
+}
+
+// api.ToolProperty.ToTypeScriptType (Ollama's template function for gpt-oss's tool list).
+TEST(GoTemplate, ToTypeScriptTypeAsOllama) {
+  auto ts = [](const char* prop) {
+    return GoTemplate::parse("{{ .P | toTypeScriptType }}").execute(Json{{"P", Json::parse(prop)}});
+  };
+  EXPECT_EQ(ts(R"({"type":"string"})"), "string");
+  EXPECT_EQ(ts(R"({"type":"integer"})"), "number");
+  EXPECT_EQ(ts(R"({"type":"number"})"), "number");
+  EXPECT_EQ(ts(R"({"type":"boolean"})"), "boolean");
+  EXPECT_EQ(ts(R"({"type":"array","items":{"type":"string"}})"), "any[]");
+  EXPECT_EQ(ts(R"({"type":"object"})"), "Record<string, any>");
+  EXPECT_EQ(ts(R"({"type":"null"})"), "null");
+  EXPECT_EQ(ts(R"({"type":"date"})"), "any");
+  EXPECT_EQ(ts(R"({"description":"no type"})"), "any");
+  EXPECT_EQ(ts(R"({"type":["string","null"]})"), "string | null");
+  EXPECT_EQ(ts(R"({"anyOf":[{"type":"integer"},{"type":"array"}],"type":"string"})"), "number | any[]");
+  EXPECT_EQ(ts(R"("not an object")"), "any");
+}
+
+}  // namespace
+}  // namespace hearth::chat

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "chat/harmony.h"
+#include "engine/chat_format.h"
 #include "engine/loaded_model.h"
 
 namespace hearth::engine {
@@ -105,6 +107,80 @@ TEST(RunnerModel, EstimateCountsTheKvCacheOfItsType) {
   spec.num_ctx = 100000;  // capped at the trained context, 128
   spec.kv_cache_type = "f32";
   EXPECT_EQ(loader->estimate_bytes(spec), file + 5 * 128 * 2 * 64 * 4);
+}
+
+}  // namespace
+}  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// Harmony is chosen as Ollama chooses it (family gptoss and a template with <|start|>/<|end|>),
+// on the production model: the Go TEMPLATE renders with harmony's tool names and think mapping,
+// and the parser is harmony's (it asks for control tokens as text).
+TEST(RunnerModel, HarmonyForTheGptOssFamilyWithAHarmonyTemplate) {
+  auto backend = load_qwen3();
+  RenderRequest r = hello();
+  r.think = "max";
+  r.tools_json = R"([{"type":"function","function":{"name":"get-weather","parameters":{"type":"object"}}}])";
+  r.modelfile_template = "<|start|>system<|message|>Reasoning: {{ .ThinkLevel }}<|end|>{{ range .Tools }}"
+                         "{{ .Function.Name }}{{ end }}{{ range .Messages }}<|start|>{{ .Role }}<|message|>"
+                         "{{ .Content }}<|end|>{{ end }}<|start|>assistant";
+  const std::string expected =
+      "<|start|>system<|message|>Reasoning: high<|end|>get_weather<|start|>user<|message|>hello<|end|><|start|>assistant";
+  for (const char* family : {"gptoss", "gpt-oss"}) {
+    r.model_family = family;
+    EXPECT_EQ(backend->render(r), expected);
+    EXPECT_TRUE(backend->make_output_parser(r, expected)->needs_special_tokens());
+    EXPECT_EQ(backend->make_output_parser(r, expected)->answer_marker(), "<|channel|>final<|message|>");
+  }
+  // Another family, or a template without harmony's markers: the template as it is (given as
+  // the request's, since qwen3's thinking Jinja template would win over this Go one).
+  r.model_family = "qwen3";
+  r.request_template = r.modelfile_template;
+  EXPECT_EQ(backend->render(r),
+            "<|start|>system<|message|>Reasoning: max<|end|>get-weather<|start|>user<|message|>hello<|end|><|start|>assistant");
+  EXPECT_FALSE(backend->make_output_parser(r, expected)->needs_special_tokens());
+  // The model's Go TEMPLATE decides (Ollama's m.Template), not the GGUF's.
+  r.model_family = "gptoss";
+  r.modelfile_template = "{{ range .Messages }}{{ .Content }}{{ end }}";
+  EXPECT_FALSE(backend->make_output_parser(r, "")->needs_special_tokens());
+  r.modelfile_template.clear();  // qwen3's GGUF template is not harmony's either
+  EXPECT_FALSE(backend->make_output_parser(r, "")->needs_special_tokens());
+}
+
+}  // namespace
+}  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// Which template decides harmony, and which renders it: the model's Go TEMPLATE when it has one
+// (Ollama's m.Template), else its GGUF chat template, which then renders with the built-in
+// harmony renderer (a gpt-oss GGUF imported without a registry TEMPLATE).
+TEST(ChatFormat, HarmonySelectionAndRendererWithoutAGoTemplate) {
+  const std::string hf_gpt_oss = "{#- harmony #}<|start|>system<|message|>...<|end|>{{ messages }}";
+  RenderRequest r = hello();
+  r.think = "low";
+  EXPECT_TRUE(harmony_applies(r, "gpt-oss", hf_gpt_oss));
+  EXPECT_FALSE(harmony_applies(r, "llama", hf_gpt_oss));
+  r.model_family = "gptoss";  // the manifest's family wins over the architecture
+  EXPECT_TRUE(harmony_applies(r, "llama", hf_gpt_oss));
+  r.modelfile_template = "{{ .Prompt }}";  // a Go TEMPLATE without harmony's markers decides: no
+  EXPECT_FALSE(harmony_applies(r, "gpt-oss", hf_gpt_oss));
+  r.modelfile_template.clear();
+
+  chat::HarmonyPromptInputs in;
+  in.messages = r.messages;
+  in.think = chat::harmony_think(think_setting(r.think, true));
+  const std::string built_in = chat::render_harmony(in);
+  EXPECT_NE(built_in.find("Reasoning: low"), std::string::npos) << built_in;
+  std::string rendered = render_harmony_request(r, true), expected = built_in;
+  if (rendered != expected) {  // the date may have turned between the two: once more
+    rendered = render_harmony_request(r, true);
+    expected = chat::render_harmony(in);
+  }
+  EXPECT_EQ(rendered, expected);
 }
 
 }  // namespace

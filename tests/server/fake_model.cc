@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/chat_format.h"
 #include "util/error.h"
 
 namespace hearth::testing {
@@ -40,7 +41,14 @@ std::string FakeModel::detokenize(std::span<const int32_t> tokens) const {
   return out;
 }
 
+std::unique_ptr<engine::OutputParser> FakeModel::make_output_parser(const engine::RenderRequest& r,
+                                                                     std::string_view) const {
+  if (engine::harmony_applies(r, facts_.arch, "")) return engine::make_harmony_output_parser(r);
+  return nullptr;
+}
+
 std::string FakeModel::render(const engine::RenderRequest& r) const {
+  if (engine::harmony_applies(r, facts_.arch, "")) return engine::render_harmony_request(r, facts_.thinking);
   std::string out;
   const std::string& tmpl = !r.request_template.empty() ? r.request_template : r.modelfile_template;
   if (!tmpl.empty()) out += "{tmpl:" + tmpl + "}";
@@ -68,6 +76,12 @@ engine::CompletionOutcome FakeModel::complete(const engine::CompletionJob& job) 
   {
     std::unique_lock<std::mutex> lk(world_->mu);
     world_->cv.wait(lk, [&] { return !world_->gate_closed; });
+  }
+  {
+    std::lock_guard<std::mutex> lk(world_->mu);
+    world_->last_render_special = job.render_special;
+    world_->last_format_after = job.format_after;
+    world_->last_prompt = detokenize(job.prompt);
   }
   engine::CompletionOutcome out;
   out.prompt_eval_count = static_cast<int>(job.prompt.size());

@@ -30,6 +30,10 @@ struct FakeWorld {
   std::map<std::string, uint64_t> vram_by_path;   // vram_bytes() per model path
   uint64_t vram_default = 0;                      // for the paths not there
   std::vector<engine::LoadSpec> load_specs;       // what each load was asked, in order
+  // The last completion's job as the server set it up (harmony: control tokens as text, the
+  // format's start), and its prompt as text.
+  bool last_render_special = false;
+  std::string last_format_after, last_prompt;
 
   void open_gate() {
     {
@@ -51,10 +55,10 @@ class FakeModel : public engine::LoadedModel {
   std::vector<int32_t> tokenize(std::string_view text, bool add_special) const override;
   std::string detokenize(std::span<const int32_t> tokens) const override;
   std::string render(const engine::RenderRequest& request) const override;
-  std::unique_ptr<engine::OutputParser> make_output_parser(const engine::RenderRequest&,
-                                                           std::string_view) const override {
-    return nullptr;
-  }
+  // A model of the gpt-oss family (manifest model_family gptoss) with a harmony TEMPLATE gets the
+  // production harmony rendering and parser (engine/chat_format.h); others the server's parser.
+  std::unique_ptr<engine::OutputParser> make_output_parser(const engine::RenderRequest& request,
+                                                           std::string_view) const override;
   engine::CompletionOutcome complete(const engine::CompletionJob& job) override;
   // One input at a time, asking `cancelled` before each: a 4-float vector per input.
   engine::EmbedOutcome embed(const std::vector<std::vector<int32_t>>& inputs,

@@ -10,10 +10,11 @@
 namespace hearth::testing {
 
 std::string add_fake_model(store::Store& s, const std::string& name, const std::string& content,
-                           const std::vector<std::pair<std::string, std::string>>& extra_layers) {
+                           const std::vector<std::pair<std::string, std::string>>& extra_layers,
+                           const std::string& model_family) {
   std::string model_digest = s.put_blob(content);
   store::ModelConfig config;
-  config.model_family = "fake";
+  config.model_family = model_family;
   config.model_type = "1K";
   config.file_type = "F32";
   std::string config_json = config.to_json();

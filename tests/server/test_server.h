@@ -23,7 +23,8 @@ using Json = nlohmann::ordered_json;
 // Adds a model NAME whose "GGUF" is `content` (the fake model never reads it). Returns the
 // blob path. `extra_layers`: media type -> text (template, system, params, ...).
 std::string add_fake_model(store::Store& store, const std::string& name, const std::string& content,
-                           const std::vector<std::pair<std::string, std::string>>& extra_layers = {});
+                           const std::vector<std::pair<std::string, std::string>>& extra_layers = {},
+                           const std::string& model_family = "fake");
 
 // A named server-sent event ("event: NAME\ndata: JSON"), as /v1/messages and /v1/responses send.
 struct SseEvent {
