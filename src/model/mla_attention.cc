@@ -19,6 +19,7 @@
 
 #include "model/blocks.h"
 #include "quant/type_traits.h"
+#include "util/check.h"
 #include "util/error.h"
 
 namespace hearth::model {
@@ -57,8 +58,9 @@ class MlaAttention final : public AttentionBlock {
     shape_ = attention_shape(s_, 1, L_ + R_, L_);
   }
 
-  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
-                         gguf::GgmlType type) const override {
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
+                         int64_t ring) const override {
+    HEARTH_CHECK(ring == 0);  // MLA layers have no window
     ops::KvView c;
     c.n_ctx = n_ctx;
     c.k = be.alloc(type, L_ + R_, n_ctx * n_seq);  // no V: the values are the latent
