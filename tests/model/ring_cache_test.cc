@@ -139,7 +139,9 @@ void expect_reference(const Fixture& f, const std::vector<int32_t>& ids,
       got.push_back(argmax(rows[i].data(), static_cast<int64_t>(rows[i].size())));
     }
   }
-  if (same_ids) EXPECT_EQ(got, want) << what;
+  if (same_ids) {
+    EXPECT_EQ(got, want) << what;
+  }
   std::printf("[ %s ] worst relative error against the reference %.3g (bound %.3g)\n", what.c_str(),
               worst, bound);
 }
