@@ -70,7 +70,7 @@ TEST(VulkanModels, GreedyTokensEqualTheCpuBackends) {
 }
 
 // Sliding-window layers in rings on the device: a gemma3 file written by random-gguf (window 8,
-// as tests/engine/runner_ring_test.cc) with num_batch 4 keeps rings of 64 slots in its six
+// as tests/engine/runner_test.cc) with num_batch 4 keeps rings of 64 slots in its six
 // windowed layers, all on the GPU; 130 greedy tokens after a 20-token prompt (the rings wrap
 // twice) equal cpu-ref's with whole-context caches (num_batch 512: no ring).
 TEST(VulkanModels, SlidingWindowRingsGiveTheTokensOfWholeCaches) {
