@@ -2,8 +2,8 @@
 // fixtures with a window of 16, prompts and generations far past the window (and past the ring,
 // several times round) give the logits and greedy ids of the whole-context cache and of the
 // double-precision reference (tiny_model.cc), for several pass sizes (1, 7, 49: the ring of
-// 16 + 48 = 64 slots exactly full, 50: one more), F32 and F16 caches, the fast and the scalar
-// backend, and sequences interleaved in one cache. Prompt reuse (reusable_prefix, copy_prefix)
+// 16 + 48 = 64 slots exactly full, 50: one more), F32, F16, Q8_0 and Q4_0 caches, the fast
+// and the scalar backend, and sequences interleaved in one cache. Prompt reuse (reusable_prefix, copy_prefix)
 // keeps only what the rings still hold, a pass that would read overwritten slots is refused, and
 // the cache's bytes (and the scheduler's estimate of them) are the rings'.
 //
@@ -188,9 +188,11 @@ TEST_P(RingCache, LongRunsEqualWholeContextCacheAndReference) {
   EXPECT_LT(diff, 1e-6);
   std::printf("[ %s ] ring vs whole-context cache: worst relative difference %.3g\n",
               ::testing::UnitTest::GetInstance()->current_test_info()->name(), diff);
-  // Q8_0 caches round K and V to 8 bits per block of 32 (and the queries, kv_quant.h): ~1 %.
+  // Q8_0 caches round K and V to 8 bits per block of 32 (and the queries, kv_quant.h): ~1 %;
+  // Q4_0 to 4 bits, 0.5 as in reference_forward_test.cc (there the ring-vs-whole equality above
+  // is the check that matters).
   const bool f32 = c.kv == GgmlType::F32;
-  const double bound = f32 ? 1e-4 : c.kv == GgmlType::F16 ? 3e-3 : 5e-2;
+  const double bound = f32 ? 1e-4 : c.kv == GgmlType::F16 ? 3e-3 : c.kv == GgmlType::Q8_0 ? 5e-2 : 0.5;
   expect_reference(f, ids_ring, rows_ring, bound, f32, prompt.size(),
                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
 }
@@ -204,6 +206,7 @@ INSTANTIATE_TEST_SUITE_P(
                       RingCase{"gemma3", GgmlType::F16, 7, "cpu", 64},
                       RingCase{"gemma3", GgmlType::F16, 49, "cpu", 64},
                       RingCase{"gemma3", GgmlType::Q8_0, 49, "cpu", 64},
+                      RingCase{"gemma3", GgmlType::Q4_0, 50, "cpu", 128},
                       RingCase{"gemma3", GgmlType::F32, 49, "cpu-ref", 64},
                       RingCase{"gemma2", GgmlType::F32, 1, "cpu", 64},
                       RingCase{"gemma2", GgmlType::F32, 49, "cpu", 64},
