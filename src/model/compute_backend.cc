@@ -151,7 +151,13 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   }
   head += output > 0 ? output : embd;
   if (output == 0) head_ok = head_ok && embd_ok;  // tied: the head multiplies by the embeddings
-  const std::vector<uint64_t> kv_layer = kv_cache_bytes_by_layer(file, n_ctx, n_seq, kv_type, n_batch);
+  std::vector<uint64_t> kv_layer;
+  try {
+    kv_layer = kv_cache_bytes_by_layer(file, n_ctx, n_seq, kv_type, n_batch);
+  } catch (const Error&) {
+    // A key the spec needs is missing or bad (the load will say which): count whole contexts.
+    kv_layer.assign(static_cast<size_t>(n_layer), kv_cache_bytes_per_layer(file, n_ctx, n_seq, kv_type));
+  }
   if (kv_layer.size() != static_cast<size_t>(n_layer)) return plan;  // the load will say why
   // Activations, logits and the driver's own use: a fixed reserve, as Ollama keeps one.
   const uint64_t reserve = (uint64_t{512} << 20) + gpu_overhead();
