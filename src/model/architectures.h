@@ -4,6 +4,7 @@
 // to them; Model (model.h) binds and runs what they describe.
 
 #include <string>
+#include <vector>
 
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
@@ -23,6 +24,11 @@ ModelSpec gemma3_spec(const gguf::File& file, HParams& hp);
 ModelSpec phi3_spec(const gguf::File& file, HParams& hp);
 ModelSpec bert_spec(const gguf::File& file, HParams& hp);        // bert.cc
 ModelSpec nomic_bert_spec(const gguf::File& file, HParams& hp);  // bert.cc
+
+// Each layer's sliding window (0: the whole context) as the file's architecture spec says, without
+// loading weights (the KV estimate: kv_cache_bytes_by_layer); encoders' are 0 (no ring). Errors
+// as load_model's.
+std::vector<int64_t> layer_windows(const gguf::File& file);
 
 // bert, nomic-bert: encoders, which run on the CPU only (encoder.cc).
 bool is_encoder_architecture(const std::string& arch);

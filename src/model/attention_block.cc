@@ -4,12 +4,14 @@
 //             (Wq, Wk, Wv may be the three row ranges of one fused attn_qkv)
 //   q, k    = per-head RMSNorm (QkNorm::per_head_rms), then RoPE at each row's position (LongRoPE:
 //             the factor table the cache's context calls for)
-//   cache  <- k, v at (seq, pos); att = softmax(scale q.K^T (soft-capped)) V over the row's window
+//   cache  <- k, v at (seq, pos) (a ring's slot pos % ring for a windowed layer: kv_cache.h);
+//             att = softmax(scale q.K^T (soft-capped)) V over the row's window
 //   out     = Wo att                                     [n, n_embd]
 
 #include <cmath>
 
 #include "model/blocks.h"
+#include "util/check.h"
 
 namespace hearth::model {
 
@@ -47,9 +49,10 @@ class GqaAttention final : public AttentionBlock {
     if (s_.rope_long_factors != nullptr) rope_long_.freq_factors = s_.rope_long_factors;
   }
 
-  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
-                         gguf::GgmlType type) const override {
-    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type);
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
+                         int64_t ring) const override {
+    HEARTH_CHECK(ring == 0 || (s_.window > 0 && ring >= s_.window));
+    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type, ring);
   }
 
   void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
@@ -103,12 +106,13 @@ ops::AttentionShape attention_shape(const AttentionSpec& s, int n_head_kv, int64
 }
 
 ops::KvView alloc_kv_cache(ops::Backend& be, int64_t k_width, int64_t v_width, int64_t n_ctx,
-                           int n_seq, gguf::GgmlType type) {
+                           int n_seq, gguf::GgmlType type, int64_t ring) {
   ops::KvView c;
   c.n_ctx = n_ctx;
-  c.k = be.alloc(type, k_width, n_ctx * n_seq);
+  c.ring = ring;
+  c.k = be.alloc(type, k_width, c.rows_per_seq() * n_seq);
   try {
-    c.v = be.alloc(type, v_width, n_ctx * n_seq);
+    c.v = be.alloc(type, v_width, c.rows_per_seq() * n_seq);
   } catch (...) {
     be.release(c.k);
     throw;

@@ -17,6 +17,7 @@ namespace hearth::ops {
 // Keys per block of the tiled kernel: K and V blocks of 64 x 128 floats stay in L1/L2 while every
 // query of the tile reads them.
 inline constexpr int64_t kAttnKeyBlock = 64;
+static_assert(kKvRingMultiple % kAttnKeyBlock == 0, "a block of keys must not wrap around a ring");
 
 struct AttentionTile {
   const AttentionShape* shape = nullptr;

@@ -180,8 +180,8 @@ class CpuBackend final : public Backend {
 
   void store_kv(const KvView& cache, const Tensor& k, const Tensor& v,
                 const SeqRows& rows) override {
-    store_rows(cache.k, k, cache.n_ctx, rows);
-    if (!cache.v.empty()) store_rows(cache.v, v, cache.n_ctx, rows);
+    store_rows(cache.k, k, cache, rows);
+    if (!cache.v.empty()) store_rows(cache.v, v, cache, rows);
   }
 
   void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
@@ -191,6 +191,7 @@ class CpuBackend final : public Backend {
     s.k_stride = cache.k.n_cols();
     const bool latent = cache.v.empty();  // values are the first columns of the keys
     s.v_stride = latent ? cache.k.n_cols() : cache.v.n_cols();
+    s.ring = cache.ring;
     const Matrix& km = mat(cache.k);
     const Matrix& vm = mat(latent ? cache.k : cache.v);
     const float* qf = f32(q);
@@ -199,7 +200,7 @@ class CpuBackend final : public Backend {
     rows_.resize(static_cast<size_t>(rows.n));
     for (int64_t t = 0; t < rows.n; ++t) {
       AttentionRow& r = rows_[static_cast<size_t>(t)];
-      const int64_t base = static_cast<int64_t>(rows.seq[t]) * cache.n_ctx;
+      const int64_t base = static_cast<int64_t>(rows.seq[t]) * cache.rows_per_seq();
       r.q = qf + t * q_width;
       r.k = km.row(base);
       r.v = vm.row(base);
@@ -289,12 +290,12 @@ class CpuBackend final : public Backend {
     return reinterpret_cast<int32_t*>(const_cast<uint8_t*>(m.data));
   }
 
-  void store_rows(const Tensor& cache, const Tensor& x, int64_t n_ctx, const SeqRows& rows) {
+  void store_rows(const Tensor& cache, const Tensor& x, const KvView& view, const SeqRows& rows) {
     const Matrix& c = mat(cache);
     const float* xf = f32(x);
     const int64_t w = c.n_cols;
     for (int64_t t = 0; t < rows.n; ++t) {
-      const int64_t r = static_cast<int64_t>(rows.seq[t]) * n_ctx + rows.pos[t];
+      const int64_t r = view.row(rows.seq[t], rows.pos[t]);
       HEARTH_CHECK(r >= 0 && r < c.n_rows);
       auto* dst = const_cast<uint8_t*>(c.row(r));
       if (c.type == gguf::GgmlType::F32) {

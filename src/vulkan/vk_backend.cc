@@ -264,7 +264,8 @@ class VulkanBackend final : public ops::Backend {
     const uint32_t rows_off = put_rows(rows);
     for (const auto& [dst, src] : {std::pair{&cache.k, &k}, std::pair{&cache.v, &v}}) {
       if (dst->empty()) continue;
-      const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off};
+      const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off,
+                             u32(cache.ring)};
       dispatch(dst->type == GgmlType::F16 ? "store_kv_f16" : "store_kv_f32", {buf(*src), ring(), buf(*dst)},
                pc, sizeof pc, groups(dst->n_cols(), 64), u32(rows.n), 1);
     }
@@ -287,10 +288,10 @@ class VulkanBackend final : public ops::Backend {
     struct {
       uint32_t n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
       float scale, softcap;
-      uint32_t split_keys, n_split;
+      uint32_t split_keys, n_split, ring;
     } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
-         u32(vt.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap,
-         u32(kSplitKeys), n_split};
+         u32(vt.n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off, u32(s.window), s.scale,
+         s.softcap, u32(kSplitKeys), n_split, u32(cache.ring)};
     const bool wide = s.head_dim_k > 256 || s.head_dim_v > 256;  // the MLA latent's variant
     const std::string kv = std::string(wide ? "wide_" : "") + (cache.k.type == GgmlType::F16 ? "f16" : "f32");
     if (!split) {

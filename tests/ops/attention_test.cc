@@ -255,6 +255,72 @@ TEST(Attention, SlidingWindowsAndSoftCapMatchReference) {
   }
 }
 
+// Ring caches (KvView::ring: position p at slot p % ring, AttentionShape::ring): rows of a pass
+// of 100 prompt positions and a lone (split) decode row, window 1100, over a ring of 1216 slots
+// holding the last 1216 positions, give bit-identical outputs to the same rows over the whole
+// sequence on every tier (the kernel walks the same positions in the same order; a ring only
+// moves where a block is read), and the reference's. Positions no row sees (before the earliest
+// window) hold NaN in both layouts: a masked key must not leak into an output (0 x NaN).
+TEST(Attention, RingCacheEqualsWholeSequence) {
+  TierGuard guard;
+  const int64_t n_pos = 3000, window = 1100, ring = 1216;
+  static_assert(1216 % kKvRingMultiple == 0);
+  for (GgmlType type : {GgmlType::F16, GgmlType::F32}) {
+    AttentionShape s = make_shape(8, 2, 64, 48, 0);
+    s.kv_type = type;
+    Sequence whole = make_sequence(s, n_pos, 31, 0);
+    const int64_t first_seen = n_pos - 100 - window + 1;
+    for (int64_t p = 0; p < first_seen; ++p) {
+      for (int64_t i = 0; i < s.k_stride; ++i) whole.k32[p * s.k_stride + i] = NAN, whole.k16[p * s.k_stride + i] = 0x7e00;
+      for (int64_t i = 0; i < s.v_stride; ++i) whole.v32[p * s.v_stride + i] = NAN, whole.v16[p * s.v_stride + i] = 0x7e00;
+    }
+    Sequence rg = whole;
+    for (int64_t p = n_pos - ring; p < n_pos; ++p) {
+      const int64_t slot = p % ring;
+      std::copy_n(whole.k32.begin() + p * s.k_stride, s.k_stride, rg.k32.begin() + slot * s.k_stride);
+      std::copy_n(whole.k16.begin() + p * s.k_stride, s.k_stride, rg.k16.begin() + slot * s.k_stride);
+      std::copy_n(whole.v32.begin() + p * s.v_stride, s.v_stride, rg.v32.begin() + slot * s.v_stride);
+      std::copy_n(whole.v16.begin() + p * s.v_stride, s.v_stride, rg.v16.begin() + slot * s.v_stride);
+    }
+    AttentionShape sr = s;
+    sr.ring = ring;
+    const int64_t qw = s.n_head * s.head_dim_k, ow = s.n_head * s.head_dim_v;
+    for (int64_t n_rows : {100, 1}) {  // a pass of prompt rows; a lone decode row (split keys)
+      const auto q = random_vec(n_rows * qw, 5 + n_rows, 2.0f);
+      std::vector<float> out_whole(n_rows * ow), out_ring(n_rows * ow), ref_whole(n_rows * ow), ref_ring(n_rows * ow);
+      auto rows_of = [&](const Sequence& sq, std::vector<float>& out) {
+        std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
+        for (int64_t r = 0; r < n_rows; ++r) {
+          const int64_t pos = n_pos - n_rows + r;
+          rows[r] = {q.data() + r * qw, sq.k(type), sq.v(type), pos + 1, out.data() + r * ow, pos - window + 1};
+        }
+        return rows;
+      };
+      auto rw = rows_of(whole, ref_whole);
+      auto rr = rows_of(rg, ref_ring);
+      attention_ref(s, rw.data(), n_rows);
+      attention_ref(sr, rr.data(), n_rows);
+      EXPECT_EQ(ref_whole, ref_ring) << gguf::type_name(type) << " rows " << n_rows;
+      for (CpuTier tier : tiers()) {
+        set_cpu_tier(tier);
+        for (int threads : {1, 2}) {
+          global_thread_pool(threads);
+          auto fw = rows_of(whole, out_whole);
+          auto fr = rows_of(rg, out_ring);
+          attention(s, fw.data(), n_rows);
+          attention(sr, fr.data(), n_rows);
+          const std::string what = std::string(gguf::type_name(type)) + " rows " + std::to_string(n_rows) + " " +
+                                   cpu_tier_name(tier) + " threads " + std::to_string(threads);
+          EXPECT_EQ(0, std::memcmp(out_whole.data(), out_ring.data(), out_ring.size() * sizeof(float))) << what;
+          // max_abs_diff passes NaN over (std::max keeps its first argument against a NaN).
+          EXPECT_TRUE(std::all_of(out_ring.begin(), out_ring.end(), [](float x) { return std::isfinite(x); })) << what;
+          EXPECT_LT(max_abs_diff(out_ring, ref_ring), kTolerance) << what;
+        }
+      }
+    }
+  }
+}
+
 // A window of one position: the output is exactly that position's V, on every tier.
 TEST(Attention, WindowOfOnePositionGivesItsValue) {
   TierGuard guard;
