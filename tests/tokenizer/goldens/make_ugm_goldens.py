@@ -15,6 +15,8 @@
 #       /tmp/ugm/small.model $LLAMA/build/bin/llama-tokenize
 import json, os, struct, subprocess, sys
 
+import gguf_min
+
 here = os.path.dirname(os.path.abspath(__file__))
 SETTINGS = [  # (name, add_space_prefix, remove_extra_whitespaces)
     ("prefix_merge", True, True),
@@ -90,30 +92,22 @@ def read_model(path):
 
 
 def write_gguf(path, vocab, add_prefix, merge_spaces):
-    def s(x): b = x.encode("utf-8"); return struct.pack("<Q", len(b)) + b
-    kvs = []
-    def kv(key, typ, payload): kvs.append(s(key) + struct.pack("<I", typ) + payload)
-    def arr(elem, items): return struct.pack("<IQ", elem, len(items)) + b"".join(items)
-    kv("general.architecture", 8, s("bert"))
-    for key, val in [("bert.block_count", 1), ("bert.context_length", 512), ("bert.embedding_length", 64),
-                     ("bert.feed_forward_length", 128), ("bert.attention.head_count", 4)]:
-        kv(key, 4, struct.pack("<I", val))
-    kv("bert.attention.layer_norm_epsilon", 6, struct.pack("<f", 1e-12))
-    kv("tokenizer.ggml.model", 8, s("t5"))
-    kv("tokenizer.ggml.pre", 8, s("default"))
-    kv("tokenizer.ggml.tokens", 9, arr(8, [s(t) for t in vocab["tokens"]]))
-    kv("tokenizer.ggml.scores", 9, arr(6, [struct.pack("<f", x) for x in vocab["scores"]]))
-    kv("tokenizer.ggml.token_type", 9, arr(5, [struct.pack("<i", x) for x in vocab["types"]]))
-    kv("tokenizer.ggml.add_space_prefix", 7, struct.pack("<?", add_prefix))
-    kv("tokenizer.ggml.remove_extra_whitespaces", 7, struct.pack("<?", merge_spaces))
-    cm = bytes.fromhex(vocab["charsmap_hex"])
-    kv("tokenizer.ggml.precompiled_charsmap", 9, arr(0, [bytes([b]) for b in cm]))
-    for key, val in [("unknown_token_id", 0), ("bos_token_id", 1), ("eos_token_id", 2)]:
-        kv("tokenizer.ggml." + key, 4, struct.pack("<I", val))
-    kv("tokenizer.ggml.add_bos_token", 7, struct.pack("<?", False))
-    kv("tokenizer.ggml.add_eos_token", 7, struct.pack("<?", False))
-    with open(path, "wb") as f:
-        f.write(b"GGUF" + struct.pack("<IQQ", 3, 0, len(kvs)) + b"".join(kvs))
+    g = gguf_min
+    g.write(path, g.arch_keys("bert") + [
+        ("bert.attention.layer_norm_epsilon", g.F32, 1e-12),
+        ("tokenizer.ggml.model", g.STRING, "t5"),
+        ("tokenizer.ggml.pre", g.STRING, "default"),
+        ("tokenizer.ggml.tokens", (g.ARRAY, g.STRING), vocab["tokens"]),
+        ("tokenizer.ggml.scores", (g.ARRAY, g.F32), vocab["scores"]),
+        ("tokenizer.ggml.token_type", (g.ARRAY, g.I32), vocab["types"]),
+        ("tokenizer.ggml.add_space_prefix", g.BOOL, add_prefix),
+        ("tokenizer.ggml.remove_extra_whitespaces", g.BOOL, merge_spaces),
+        ("tokenizer.ggml.precompiled_charsmap", (g.ARRAY, g.U8), list(bytes.fromhex(vocab["charsmap_hex"]))),
+        ("tokenizer.ggml.unknown_token_id", g.U32, 0),
+        ("tokenizer.ggml.bos_token_id", g.U32, 1),
+        ("tokenizer.ggml.eos_token_id", g.U32, 2),
+        ("tokenizer.ggml.add_bos_token", g.BOOL, False),
+        ("tokenizer.ggml.add_eos_token", g.BOOL, False)])
 
 
 def main():
