@@ -50,6 +50,20 @@ void load_wordpiece_specials(const gguf::File& f, Vocab& v) {
   v.wpm_strip_accents = f.get_bool_or("tokenizer.ggml.normalizer.strip_accents", v.wpm_lowercase);
 }
 
+// tokenizer.ggml.pre, or what it means where Ollama's own converter wrote "default" (its name
+// for a split regex it does not know) for a family whose tokenizer it knows: gpt-oss blobs
+// (architecture "gptoss") split as o200k, and Mistral 3 ones as tekken, which is what Ollama's
+// runner and its llama.cpp compatibility layer use for them.
+std::string pre_tokenizer_name_of(const gguf::File& f) {
+  std::string pre = f.get_string_or("tokenizer.ggml.pre", "");
+  if (pre.empty() || pre == "default") {
+    const std::string arch = f.get_string_or("general.architecture", "");
+    if (arch == "gptoss" || arch == "gpt-oss") return "gpt-4o";
+    if (arch == "mistral3") return "tekken";
+  }
+  return pre;
+}
+
 // Unigram's normalization: SentencePiece's precompiled charsmap (an array of bytes, checked by
 // the encoder) and whether runs of spaces collapse. The dummy prefix stays off unless
 // tokenizer.ggml.add_space_prefix says otherwise, as in llama.cpp.
@@ -112,7 +126,7 @@ Vocab load(const gguf::File& f) {
     default_add_eos = true;  // llama.cpp's T5 default: EOS after the text, no BOS
   } else if (v.model == tokenizer::VocabModel::bpe) {
     v.merges = f.get_string_array("tokenizer.ggml.merges");
-    const std::string pre = f.get_string_or("tokenizer.ggml.pre", "");
+    const std::string pre = pre_tokenizer_name_of(f);
     tokenizer::PreTokenizerSpec spec;
     if (pre.empty()) {
       HEARTH_LOG_WARN(f.path() + ": no tokenizer.ggml.pre; splitting text as GPT-2 does");
