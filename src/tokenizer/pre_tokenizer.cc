@@ -310,8 +310,8 @@ size_t match_cased(const Cps& c, size_t pos, size_t end) {
   const bool prefix = !is_crlf(cp) && !(cls & (kLetter | kNumber)) && pos + 1 < end;
   const size_t word_at = prefix ? pos + 1 : pos;
   if (const size_t w = match_cased_word(c, word_at, end); w > word_at) {
-    if (!kContractions) return w;
-    return w < end ? match_contraction(c, w, end, true) : w;
+    if constexpr (kContractions) return w < end ? match_contraction(c, w, end, true) : w;
+    return w;
   }
   return match_digits_symbols_spaces<kMaxDigits, true>(c, pos, end);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cstddef>
 #include <limits>
 
 #include "tokenizer/utf8.h"
