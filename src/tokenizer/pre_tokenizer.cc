@@ -232,9 +232,11 @@ bool is_deepseek_llm_punct(uint32_t cp) {
          (cp >= 0xFF1A && cp <= 0xFF5E) || (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3000 && cp <= 0x3002);
 }
 
-// [一-龥ࠀ-一가-퟿]
+// [一-龥ࠀ-一가-퟿], as llama.cpp matches it: the range U+0800..U+4E00 holds spaces too (U+2028,
+// U+3000, ...), but llama.cpp runs this regex over text whose non-ASCII spaces it has replaced
+// by a vertical tab, so they never match.
 bool is_deepseek_llm_cjk(uint32_t cp) {
-  return (cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF);
+  return ((cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF)) && !(cp_class(cp) & kSpace);
 }
 
 size_t match_newline(const Cps& c, size_t pos, size_t) { return is_crlf(c.cp[pos]) ? pos + 1 : pos; }
