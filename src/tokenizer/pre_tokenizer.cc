@@ -226,10 +226,11 @@ bool is_deepseek_llm_letter(uint32_t cp) {
   return in_ranges(cp, std::begin(kDeepSeekLlmLetters), std::end(kDeepSeekLlmLetters));
 }
 
-// [!-/:-~！-／：-～‘-‟　-。]
+// [!-/:-~！-／：-～‘-‟　-。] without U+3000: llama.cpp replaces non-ASCII spaces before matching (see
+// is_deepseek_llm_cjk), so the ideographic space is only ever a \s.
 bool is_deepseek_llm_punct(uint32_t cp) {
   return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x7E) || (cp >= 0xFF01 && cp <= 0xFF0F) ||
-         (cp >= 0xFF1A && cp <= 0xFF5E) || (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3000 && cp <= 0x3002);
+         (cp >= 0xFF1A && cp <= 0xFF5E) || (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3001 && cp <= 0x3002);
 }
 
 // [一-龥ࠀ-一가-퟿], as llama.cpp matches it: the range U+0800..U+4E00 holds spaces too (U+2028,

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/pre_tokenizer.h"
@@ -27,9 +29,10 @@ std::string unhex(const std::string& h) {
   return out;
 }
 
-// Checks every case of a goldens file whose "lengths" map pre-tokenizer names to piece lengths;
-// returns the names it checked.
-std::vector<std::string> check_goldens(const std::string& file) {
+// Checks every case of a goldens file whose "lengths" map pre-tokenizer names to piece lengths,
+// except the (name, case) pairs in `known_differences`; returns the names it checked.
+std::vector<std::string> check_goldens(const std::string& file,
+                                       const std::set<std::pair<std::string, std::string>>& known_differences = {}) {
   const auto doc = nlohmann::json::parse(read_file(std::string(HEARTH_SOURCE_DIR) + "/tests/tokenizer/goldens/" + file));
   const auto& cases = doc.at("cases");
   EXPECT_GT(cases.size(), 400u);
@@ -40,6 +43,7 @@ std::vector<std::string> check_goldens(const std::string& file) {
     names.clear();
     for (const auto& [name, want_json] : c.at("lengths").items()) {
       names.push_back(name);
+      if (known_differences.count({name, c.at("name").get<std::string>()})) continue;
       std::vector<std::string_view> pieces;
       pre_tokenize(pre_tokenizer_from_name(name), text, pieces);
       std::vector<size_t> lengths;
@@ -58,8 +62,12 @@ TEST(PreTokenizerGolden, AllSplittersMatchTheRegexes) {
 }
 
 TEST(PreTokenizerGolden, AllSplittersMatchLlamaCpp) {
-  const std::vector<std::string> names = check_goldens("pretokenizer_llamacpp.json");
-  EXPECT_EQ(names.size(), 8u);
+  // llama.cpp's placeholder for \p{S} leaves out '~' (its ASCII list for symbols is "$+<=>^`|"),
+  // so its DeepSeek-V3 split leaves " ~~~" as " " and "~~~"; Hearth keeps the tokenizer.json
+  // reading (Unicode's Sm), which the @lenml goldens check.
+  const std::vector<std::string> names =
+      check_goldens("pretokenizer_llamacpp.json", {{"deepseek-v3", "punctuation_runs"}});
+  EXPECT_EQ(names.size(), 9u);
   for (const char* want : {"tekken", "gpt-4o", "deepseek-coder", "starcoder"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   }

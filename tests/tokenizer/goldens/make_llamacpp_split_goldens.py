@@ -10,7 +10,7 @@
 #   LLAMA=/work/ext/llama.cpp
 #   g++ -std=c++17 -O1 tests/tokenizer/goldens/llamacpp_split.cc -L$LLAMA/build/bin -lllama \
 #       -Wl,-rpath,$LLAMA/build/bin -o /tmp/llamacpp-split
-#   python3 tests/tokenizer/goldens/make_llamacpp_split_goldens.py /tmp/llamacpp-split
+#   LLAMA=$LLAMA python3 tests/tokenizer/goldens/make_llamacpp_split_goldens.py /tmp/llamacpp-split
 import json, os, subprocess, sys
 
 tool = sys.argv[1]
@@ -37,6 +37,24 @@ PRES = {
     ],
 }
 
+
+
+def regexes_in_llamacpp(case):
+    """The string literals of one case of llm_tokenizer_bpe in llama.cpp's src/llama-vocab.cpp
+    (DeepSeek LLM's letter class is too long to copy here by hand)."""
+    src = open(os.path.join(os.environ.get("LLAMA", "/work/ext/llama.cpp"), "src/llama-vocab.cpp"), encoding="utf-8").read()
+    body = src[src.index("case LLAMA_VOCAB_PRE_TYPE_%s:" % case):]
+    body = body[body.index("regex_exprs = {"):body.index("};")]
+    out = []
+    for line in body.split("\n"):
+        line = line.strip()
+        if line.startswith('"') and line.endswith('",'):
+            out.append(line[1:-2].encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8"))
+    return out
+
+
+PRES["deepseek-llm"] = regexes_in_llamacpp("DEEPSEEK_LLM")
+assert len(PRES["deepseek-llm"]) == 6, PRES["deepseek-llm"]
 cases = json.load(open(os.path.join(here, "pretokenizer.json")))["cases"]
 stdin = "".join(c["input_hex"] + "\n" for c in cases)
 lengths = {}
