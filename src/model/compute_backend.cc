@@ -101,7 +101,8 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
   if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
-  if (is_encoder_architecture(arch)) return plan;  // LayerNorm has no shader yet: the CPU runs it
+  // Encoders (LayerNorm) and gpt-oss (sinks, expert biases, its SwiGLU) have no shaders yet.
+  if (is_cpu_only_architecture(arch)) return plan;
   const std::string p = arch + ".";
   const int64_t n_layer = file.get_i64_or(p + "block_count", 0);
   if (n_layer <= 0) return plan;

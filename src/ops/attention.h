@@ -29,6 +29,10 @@ struct AttentionShape {
   // Sliding-window layers: a row at position p sees [p - window + 1, p]; 0 = every position.
   // Read by Backend::attention, which sets each row's kv_start from it.
   int64_t window = 0;
+  // Attention sinks (gpt-oss): per query head a learned logit that joins the softmax's
+  // denominator without a value, p_j = e^(s_j) / (e^(sink_h) + sum_i e^(s_i)), so a head may
+  // attend to "nothing". Host array of n_head floats (the model's small parameter table); null = none.
+  const float* sinks = nullptr;
 };
 
 struct AttentionRow {
