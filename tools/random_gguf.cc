@@ -6,7 +6,7 @@
 //     --n-ff 3072 --n-ctx 2048 --rope-base 1000 -o nomic-shape-f16.gguf Example (the DeepSeek-R1-Distill-Qwen-1.5B shape):
 //   random-gguf --vocab-from qwen2-tiny-q8_0.gguf --arch qwen2 --n-embd 1536 --n-layer 28
 //     --n-head 12 --n-head-kv 2 --n-ff 8960 --type q4_K_M -o r1-qwen-1.5b-q4_k_m.gguf
-// Weights are N(0, std) from a fixed seed; norms are 1. `--type mxfp4_moe` writes gpt-oss's
+// Weights are N(0, std) from a fixed seed; norms are 1. `--type mxfp4` writes gpt-oss's
 // released format (expert stacks MXFP4, the rest Q8_0). A quantized --type is made by writing an
 // F16 model first and re-quantizing it with the store's llama.cpp-recipe quantizer, so the
 // per-tensor format mix is the one real Q4_K_M / Q8_0 files have. Both steps stream: tensors are

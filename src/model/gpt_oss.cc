@@ -59,7 +59,8 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
                                            "expert_count' = " + std::to_string(n_expert));
   }
   const int64_t n_ff_exp = positive_i64_key(file, a + "expert_feed_forward_length", hp.n_ff, int64_t{1} << 20);
-  const int64_t window = positive_i64_key(file, a + "attention.sliding_window", 0, kMaxPositionsKey);
+  const std::string window_key = a + "attention.sliding_window";
+  const int64_t window = positive_i64_key(file, window_key, file.get_i64(window_key), kMaxPositionsKey);
   const std::string pattern_key = a + "attention.sliding_window_pattern";
   const gguf::Value* pattern_value = file.find(pattern_key);
   if (pattern_value != nullptr && !gguf::is_integer_type(pattern_value->type())) {
@@ -76,8 +77,7 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
     LayerSpec& l = m.layers[il];
     l.ffn_norm = "attn_post_norm";
     AttentionSpec& at = l.attention;
-    at.qkv_weights = QkvWeights::fused_if_present;
-    at.qkv_bias = Bias::if_present;
+    at.qkv_bias = Bias::if_present;  // llama.cpp's rule; the released files have them
     at.out_bias = Bias::required;
     at.sinks = Sinks::per_head;
     at.scale = scale;

@@ -43,7 +43,7 @@ const FtypeInfo kFtypes[] = {
     {FileType::MOSTLY_Q5_K_S, "Q5_K_S", GgmlType::Q5_K},
     {FileType::MOSTLY_Q5_K_M, "Q5_K_M", GgmlType::Q5_K},
     {FileType::MOSTLY_Q6_K, "Q6_K", GgmlType::Q6_K},
-    {FileType::MOSTLY_MXFP4_MOE, "MXFP4_MOE", GgmlType::Q8_0},
+    {FileType::MOSTLY_MXFP4_MOE, "MXFP4", GgmlType::Q8_0},  // llama.cpp: MXFP4_MOE; named as Ollama shows it
 };
 
 const FtypeInfo& info(FileType f) {
@@ -269,6 +269,7 @@ FileType parse_quantization_type(std::string_view text) {
   if (u == "Q4_K") u = "Q4_K_M";
   if (u == "Q5_K") u = "Q5_K_M";
   if (u == "Q3_K") u = "Q3_K_M";
+  if (u == "MXFP4_MOE") u = "MXFP4";  // llama.cpp's name
   for (const auto& i : kFtypes) {
     if (u == i.name) return i.ftype;
   }
