@@ -92,7 +92,7 @@ struct TensorPlan {
   float value = 0.0f;
   float ramp_to = 0.0f;
   bool f32 = false;  // random, but F32 (the quantizer keeps such tensors as they are)
-  float std = 0.0f;  // random: this std instead of --std when > 0
+  float std_dev = 0.0f;  // random: this std instead of --std when > 0
 };
 
 // gpt-oss's layers: attention with q/k/v/output biases and sinks, the pre-FFN norm named
@@ -122,7 +122,7 @@ void plan_gpt_oss_layers(const Shape& sh, std::vector<TensorPlan>& t) {
     bias("ffn_gate_inp.bias", {E});
     for (const char* name : {"ffn_gate_exps.weight", "ffn_up_exps.weight"}) {
       TensorPlan w{p + name, {sh.n_embd, sh.n_ff, E}};
-      w.std = sh.expert_std;
+      w.std_dev = sh.expert_std;
       t.push_back(w);
     }
     t.push_back({p + "ffn_down_exps.weight", {sh.n_ff, sh.n_embd, E}});
@@ -406,7 +406,7 @@ int main(int argc, char** argv) {
     for (const TensorPlan& t : plan_tensors(sh, n_vocab)) {
       int64_t n = 1;
       for (auto d : t.ne) n *= d;
-      const float tstd = t.std > 0.0f ? t.std : stddev;
+      const float tstd = t.std_dev > 0.0f ? t.std_dev : stddev;
       if (t.random && t.f32) {
         const uint64_t ts = ++tensor_seed;
         w.add_tensor_generated(t.name, GgmlType::F32, t.ne, static_cast<size_t>(n) * 4,

@@ -124,7 +124,7 @@ TinySpec deepseek_spec(bool v3, GgmlType wt) {
 // uniform in [-2, 2], YaRN x4 over an original context of 16, gate/up weights large enough that
 // the SwiGLU clamp at 7 cuts many values. `period3`: attention.sliding_window_pattern 3 over 3
 // layers (0 and 1 windowed) with their own RoPE base (rope.freq_base_swa).
-TinySpec gpt_oss_spec(GgmlType wt, GgmlType experts, bool period3 = false) {
+TinySpec tiny_gpt_oss(GgmlType wt, GgmlType experts, bool period3 = false) {
   TinySpec s = spec_of("gpt-oss", wt, wt, wt);
   s.n_expert = 6;
   s.n_expert_used = 2;
@@ -214,10 +214,10 @@ std::vector<Case> cases() {
   c.push_back({"phi3_q4_k", kquant_spec("phi3", GgmlType::Q4_K, GgmlType::Q6_K), GgmlType::F16, 5e-2});
   // gpt-oss: F32, F16 and the released format's MXFP4 experts (activations rounded to Q8_0 for
   // them: the budget of the other 8-bit cases).
-  c.push_back({"gpt_oss_f32", gpt_oss_spec(GgmlType::F32, GgmlType::F32), GgmlType::F32, 1e-4});
-  c.push_back({"gpt_oss_f16_f16cache", gpt_oss_spec(GgmlType::F16, GgmlType::F16), GgmlType::F16, 3e-3});
-  c.push_back({"gpt_oss_period3_f32", gpt_oss_spec(GgmlType::F32, GgmlType::F32, true), GgmlType::F32, 1e-4});
-  c.push_back({"gpt_oss_mxfp4_q8_0", gpt_oss_spec(GgmlType::Q8_0, GgmlType::MXFP4), GgmlType::F16, 5e-2});
+  c.push_back({"gpt_oss_f32", tiny_gpt_oss(GgmlType::F32, GgmlType::F32), GgmlType::F32, 1e-4});
+  c.push_back({"gpt_oss_f16_f16cache", tiny_gpt_oss(GgmlType::F16, GgmlType::F16), GgmlType::F16, 3e-3});
+  c.push_back({"gpt_oss_period3_f32", tiny_gpt_oss(GgmlType::F32, GgmlType::F32, true), GgmlType::F32, 1e-4});
+  c.push_back({"gpt_oss_mxfp4_q8_0", tiny_gpt_oss(GgmlType::Q8_0, GgmlType::MXFP4), GgmlType::F16, 5e-2});
   return c;
 }
 
