@@ -96,7 +96,7 @@ struct TensorPlan {
 };
 
 // gpt-oss's layers: attention with q/k/v/output biases and sinks, the pre-FFN norm named
-// attn_post_norm, a router with bias, experts with biases. Biases and sinks are random F32 (as
+// post_attention_norm, a router with bias, experts with biases. Biases and sinks are random F32 (as
 // in the released files' F32 1-d tensors), so every one of them changes the output.
 void plan_gpt_oss_layers(const Shape& sh, std::vector<TensorPlan>& t) {
   const int64_t q = sh.head_dim * sh.n_head, kv = sh.head_dim * sh.n_head_kv, E = sh.n_expert;
@@ -117,7 +117,7 @@ void plan_gpt_oss_layers(const Shape& sh, std::vector<TensorPlan>& t) {
     t.push_back({p + "attn_output.weight", {q, sh.n_embd}});
     bias("attn_output.bias", {sh.n_embd});
     bias("attn_sinks.weight", {sh.n_head});
-    t.push_back({p + "attn_post_norm.weight", {sh.n_embd}, false, 1.0f});
+    t.push_back({p + "post_attention_norm.weight", {sh.n_embd}, false, 1.0f});
     t.push_back({p + "ffn_gate_inp.weight", {sh.n_embd, E}});
     bias("ffn_gate_inp.bias", {E});
     for (const char* name : {"ffn_gate_exps.weight", "ffn_up_exps.weight"}) {

@@ -7,7 +7,7 @@
 //              windowed when il % P < P - 1 with P = attention.sliding_window_pattern (default 2,
 //              so the even layers; 0: all), llama.cpp's rule; windowed layers may have their own RoPE
 //              base (rope.freq_base_swa).
-//   FFN:       the pre-FFN norm is named attn_post_norm; a mixture of expert_count experts of
+//   FFN:       the pre-FFN norm is named post_attention_norm; a mixture of expert_count experts of
 //              width expert_feed_forward_length: the router (with bias) picks the
 //              expert_used_count largest logits and weights them by a softmax over those logits
 //              only; each expert's gate/up/down have biases; the activation is the clamped
@@ -75,7 +75,7 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
   m.cpu_only = "attention sinks, expert biases and gpt-oss's SwiGLU have no Vulkan shaders yet";
   for (size_t il = 0; il < m.layers.size(); ++il) {
     LayerSpec& l = m.layers[il];
-    l.ffn_norm = "attn_post_norm";
+    l.ffn_norm = "post_attention_norm";
     AttentionSpec& at = l.attention;
     at.qkv_bias = Bias::if_present;  // llama.cpp's rule; the released files have them
     at.out_bias = Bias::required;

@@ -114,7 +114,7 @@ struct LayerSpec {
   AttentionSpec attention;
   FfnSpec ffn;
   NormPlacement norms = NormPlacement::pre;
-  // The pre-FFN norm's tensor (blk.N.<name>.weight): gpt-oss names it attn_post_norm.
+  // The pre-FFN norm's tensor (blk.N.<name>.weight): gpt-oss names it post_attention_norm.
   const char* ffn_norm = "ffn_norm";
 };
 

@@ -178,7 +178,7 @@ TEST(Families, GptOssWindowsEvenLayersAndReadsItsKeys) {
     EXPECT_EQ(f.gating.func, ops::GatingFunc::softmax_of_chosen);
     EXPECT_EQ(f.gating.k, 2);
     EXPECT_EQ(f.expert_bias, Bias::required);
-    EXPECT_STREQ(m.layers[il].ffn_norm, "attn_post_norm");
+    EXPECT_STREQ(m.layers[il].ffn_norm, "post_attention_norm");
   }
   EXPECT_FALSE(m.cpu_only.empty());
 

@@ -124,7 +124,7 @@ TEST(LoadErrors, GptOssLoadsAndRefusesUnknownKeysByName) {
 
 TEST(LoadErrors, GptOssMissingSinksOrExpertBiasNamesThem) {
   for (const char* t : {"blk.1.attn_sinks.weight", "blk.0.ffn_down_exps.bias", "blk.0.ffn_gate_inp.bias",
-                        "blk.1.attn_output.bias", "blk.0.attn_post_norm.weight"}) {
+                        "blk.1.attn_output.bias", "blk.0.post_attention_norm.weight"}) {
     TinySpec s = gpt_oss();
     s.skip_tensor = t;
     EXPECT_NE(load_error(s).find(std::string("missing tensor '") + t + "'"), std::string::npos) << t;

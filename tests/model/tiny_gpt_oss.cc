@@ -83,7 +83,7 @@ std::vector<uint8_t> write_gpt_oss(const TinySpec& s, RefWeights* weights) {
     b.add(p + "attn_output.weight", wt, {q_w, s.n_embd}, rms_scale(q_w));
     b.add(p + "attn_output.bias", f32, {s.n_embd}, 0.5);
     b.add(p + "attn_sinks.weight", f32, {s.n_head}, o.sink_scale);
-    b.add(p + "attn_post_norm.weight", f32, {s.n_embd}, 0.2, 1.0);
+    b.add(p + "post_attention_norm.weight", f32, {s.n_embd}, 0.2, 1.0);
     b.add(p + "ffn_gate_inp.weight", f32, {s.n_embd, E}, 4 * rms_scale(s.n_embd));
     b.add(p + "ffn_gate_inp.bias", f32, {E}, 0.5);
     b.add(p + "ffn_gate_exps.weight", et, {s.n_embd, s.n_ff, E}, o.expert_scale * rms_scale(s.n_embd));
@@ -177,7 +177,7 @@ std::vector<double> RefModel::step_gpt_oss(int32_t token) {
     rmsnorm(h, 0, E, w(p + "attn_norm.weight").value, s_.rms_eps);
     add(x, gpt_oss_attention(il, h));
     h = x;
-    rmsnorm(h, 0, E, w(p + "attn_post_norm.weight").value, s_.rms_eps);
+    rmsnorm(h, 0, E, w(p + "post_attention_norm.weight").value, s_.rms_eps);
     add(x, gpt_oss_moe(p, h));
   }
   ++pos_;
