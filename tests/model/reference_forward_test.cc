@@ -424,7 +424,8 @@ TEST_P(ReferenceForward, PlacementsAcrossBackendsMatchReference) {
 TEST(ExpertsInPlace, ReadFromTheFileAndStillMatchTheReference) {
   int n_cases = 0;
   for (const Case& c : cases()) {
-    if (c.spec.n_expert == 0 || c.spec.weight_type != GgmlType::Q8_0) continue;
+    // Q8_0 expert stacks (gpt-oss's MXFP4 ones are never repacked: in place or not, nothing is copied).
+    if (c.spec.n_expert == 0 || c.spec.weight_type != GgmlType::Q8_0 || c.spec.arch == "gpt-oss") continue;
     ++n_cases;
     const Built& built = build(c);
     uint64_t held[2] = {0, 0};
