@@ -61,6 +61,7 @@ const char* file_type_name(uint32_t ft) {
     case 17: return "Q5_K_M";
     case 18: return "Q6_K";
     case 32: return "BF16";
+    case 38: return "MXFP4";
     default: return "unknown";
   }
 }

@@ -22,6 +22,7 @@ ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp);
 ModelSpec gemma2_spec(const gguf::File& file, HParams& hp);
 ModelSpec gemma3_spec(const gguf::File& file, HParams& hp);
 ModelSpec phi3_spec(const gguf::File& file, HParams& hp);
+ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp);     // gpt_oss.cc
 ModelSpec bert_spec(const gguf::File& file, HParams& hp);        // bert.cc
 ModelSpec nomic_bert_spec(const gguf::File& file, HParams& hp);  // bert.cc
 
@@ -32,6 +33,8 @@ std::vector<int64_t> layer_windows(const gguf::File& file);
 
 // bert, nomic-bert: encoders, which run on the CPU only (encoder.cc).
 bool is_encoder_architecture(const std::string& arch);
+// Architectures whose ops have no Vulkan shaders: the encoders and gpt-oss (ModelSpec::cpu_only).
+bool is_cpu_only_architecture(const std::string& arch);
 
 // Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
 // starting point of the llama family's specs).

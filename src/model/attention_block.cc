@@ -6,9 +6,11 @@
 //             the factor table the cache's context calls for)
 //   cache  <- k, v at (seq, pos) (a ring's slot pos % ring for a windowed layer: kv_cache.h);
 //             att = softmax(scale q.K^T (soft-capped)) V over the row's window
-//   out     = Wo att                                     [n, n_embd]
+//   out     = Wo att (+ bo)                              [n, n_embd]
+// Optionally with attention sinks (gpt-oss): a per-head logit in every softmax's denominator.
 
 #include <cmath>
+#include <vector>
 
 #include "model/blocks.h"
 #include "util/check.h"
@@ -40,11 +42,16 @@ class GqaAttention final : public AttentionBlock {
       bk_ = w.vector(be, p + "attn_k.bias", s_.k_width(), optional);
       bv_ = w.vector(be, p + "attn_v.bias", s_.v_width(), optional);
     }
+    if (s_.out_bias != Bias::none) {
+      bo_ = w.vector(be, p + "attn_output.bias", n_embd, s_.out_bias == Bias::if_present);
+    }
+    if (s_.sinks == Sinks::per_head) sinks_ = w.host_vector(p + "attn_sinks.weight", s_.n_head);
     if (s_.qk_norm == QkNorm::per_head_rms) {
       q_norm_ = w.vector(be, p + "attn_q_norm.weight", s_.head_dim_k);
       k_norm_ = w.vector(be, p + "attn_k_norm.weight", s_.head_dim_k);
     }
     shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
+    if (!sinks_.empty()) shape_.sinks = sinks_.data();
     rope_long_ = s_.rope;
     if (s_.rope_long_factors != nullptr) rope_long_.freq_factors = s_.rope_long_factors;
   }
@@ -81,6 +88,7 @@ class GqaAttention final : public AttentionBlock {
     be.store_kv(cache, k, v, st.rows);
     be.attention(shape_, q, cache, st.rows, att);
     be.matmul(wo_, att, n, out);
+    if (!bo_.empty()) be.add_bias(out, bo_, n, st.n_embd);
   }
 
  private:
@@ -88,7 +96,8 @@ class GqaAttention final : public AttentionBlock {
   float eps_;
   ops::AttentionShape shape_;
   ops::RopeParams rope_long_;  // s_.rope with the long factors (LongRoPE), else s_.rope
-  ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, q_norm_, k_norm_;
+  ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, bo_, q_norm_, k_norm_;
+  std::vector<float> sinks_;  // [n_head] host table the attention op reads (shape_.sinks)
 };
 
 }  // namespace

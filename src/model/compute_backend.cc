@@ -9,6 +9,7 @@
 #include "ops/kv_quant.h"
 #include "util/env.h"
 #include "util/error.h"
+#include "util/log.h"
 #if HEARTH_VULKAN
 #include "vulkan/vk_backend.h"
 #include "vulkan/vk_device.h"
@@ -113,7 +114,11 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
   if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
-  if (is_encoder_architecture(arch)) return plan;  // LayerNorm has no shader yet: the CPU runs it
+  // Encoders (LayerNorm) and gpt-oss (sinks, expert biases, its SwiGLU) have no shaders yet.
+  if (is_cpu_only_architecture(arch)) {
+    HEARTH_LOG_INFO(arch + " runs on the CPU: its operations have no Vulkan shaders yet");
+    return plan;
+  }
   const std::string p = arch + ".";
   const int64_t n_layer = file.get_i64_or(p + "block_count", 0);
   if (n_layer <= 0) return plan;

@@ -36,6 +36,14 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     bind_encoder(w, n_offload);  // encoder.cc
     return;
   }
+  if (!spec_.cpu_only.empty()) {
+    for (const auto& be : backends_) {
+      if (be->name().rfind("cpu", 0) != 0) {
+        throw Error(ErrorCode::unsupported, file_.path() + ": " + hp_.arch + " runs on the CPU only: " +
+                                                spec_.cpu_only + " (set num_gpu to 0)");
+      }
+    }
+  }
   const int64_t n_embd = spec_.n_embd;
   hp_.n_vocab = w.tensor("token_embd.weight").n_rows();
   if (spec_.rope_freqs == RopeFreqs::if_present && w.has("rope_freqs.weight")) {
@@ -58,7 +66,7 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     if (!rope_long_.empty()) ls.attention.rope_long_factors = rope_long_.data();
     const std::string p = blk(il);
     l.attn_norm = w.vector(*l.backend, p + "attn_norm.weight", n_embd);
-    l.ffn_norm = w.vector(*l.backend, p + "ffn_norm.weight", n_embd);
+    l.ffn_norm = w.vector(*l.backend, p + ls.ffn_norm + ".weight", n_embd);
     if (ls.norms == NormPlacement::pre_and_post) {
       l.post_attn_norm = w.vector(*l.backend, p + "post_attention_norm.weight", n_embd);
       l.post_ffn_norm = w.vector(*l.backend, p + "post_ffw_norm.weight", n_embd);

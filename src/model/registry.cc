@@ -26,6 +26,7 @@ constexpr Entry kArchitectures[] = {
     {"gemma2", gemma2_spec},
     {"gemma3", gemma3_spec},
     {"phi3", phi3_spec},
+    {"gpt-oss", gpt_oss_spec},
     {"bert", bert_spec},
     {"nomic-bert", nomic_bert_spec},
 };
@@ -45,6 +46,10 @@ ModelSpec uniform_decoder_spec(const HParams& hp) {
   l.ffn.n_ff = hp.n_ff;
   m.layers.assign(static_cast<size_t>(hp.n_layer), l);
   return m;
+}
+
+bool is_cpu_only_architecture(const std::string& arch) {
+  return is_encoder_architecture(arch) || arch == "gpt-oss";
 }
 
 std::vector<std::string> supported_architectures() {

@@ -72,7 +72,7 @@ void merge_split(const AttentionShape& s, const AttentionRow& row, int kv_head, 
       sum += o[group * dv + group + g] * w;
       for (int64_t d = 0; d < dv; ++d) out[d] += o[g * dv + d] * w;
     }
-    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    const float inv = attn_inverse_denominator(mx, sum, s.sinks, kv_head * group + g);
     for (int64_t d = 0; d < dv; ++d) out[d] *= inv;
   }
 }
@@ -208,6 +208,10 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
         m = scores[p] > m ? scores[p] : m;
       }
       double sum = 0.0;
+      if (s.sinks != nullptr && first < r.n_kv) {  // the sink joins the denominator only
+        m = std::max<double>(m, s.sinks[h]);
+        sum = std::exp(s.sinks[h] - m);
+      }
       for (int64_t p = first; p < r.n_kv; ++p) {
         scores[p] = std::exp(scores[p] - m);
         sum += scores[p];

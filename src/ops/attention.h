@@ -36,6 +36,10 @@ struct AttentionShape {
   // A ring cache (KvView::ring): position p is row p % ring of the row's k and v; 0: row p.
   // A multiple of kKvRingMultiple, so a block of keys never wraps. Set by Backend::attention.
   int64_t ring = 0;
+  // Attention sinks (gpt-oss): per query head a learned logit that joins the softmax's
+  // denominator without a value, p_j = e^(s_j) / (e^(sink_h) + sum_i e^(s_i)), so a head may
+  // attend to "nothing". Host array of n_head floats (the model's small parameter table); null = none.
+  const float* sinks = nullptr;
 };
 
 struct AttentionRow {

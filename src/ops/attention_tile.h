@@ -390,7 +390,7 @@ static void attend_tile(const AttentionTile& t) {
         continue;
       }
       float* out = t.rows[i].out + (static_cast<int64_t>(t.kv_head) * group + g) * dv;
-      const float inv = sum[m] > 0.0f ? 1.0f / sum[m] : 0.0f;  // no keys: zeros
+      const float inv = attn_inverse_denominator(mx[m], sum[m], sh.sinks, t.kv_head * group + g);
       for (int64_t d = 0; d < dv; ++d) out[d] = om[d] * inv;
     }
   }

@@ -103,6 +103,10 @@ class Backend {
   virtual void topk_gating(const Tensor& logits, const Tensor& selection_bias, int64_t n_tok,
                            int64_t n_expert, const GatingParams& p, const Tensor& ids,
                            const Tensor& weights) = 0;
+  // Each chosen expert's bias: y [n_tok * k, n] row t * k + j += b[ids[t, j], :] (b F32
+  // [n_expert, n]: gpt-oss's ffn_*_exps.bias).
+  virtual void add_bias_id(const Tensor& y, const Tensor& b, const Tensor& ids, int64_t n_tok, int k,
+                           int64_t n) = 0;
   // out [n_tok, n] = sum over slots j of weights[t, j] * e[t * k + j, :]
   virtual void weighted_sum(const Tensor& e, const Tensor& weights, int64_t n_tok, int k,
                             int64_t n, const Tensor& out) = 0;
@@ -124,7 +128,8 @@ class Backend {
                         const SeqRows& rows) = 0;
   // out [rows.n, n_head * head_dim_v]: row t attends over its own sequence's cache, positions
   // [max(0, pos[t] - window + 1) or 0, pos[t]] (shape.window, 0 = all), read from their ring
-  // slots when the cache is a ring (KvView::ring).
+  // slots when the cache is a ring (KvView::ring), with shape.sinks' logits in the softmax
+  // denominators when set.
   virtual void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
                          const SeqRows& rows, const Tensor& out) = 0;
   // dst[r, dst_col + i] = src[r, src_col + i] for r < n_rows, i < width, where src's rows are
@@ -138,6 +143,9 @@ class Backend {
   // Element-wise over n values; out may alias an input.
   virtual void swiglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) = 0;
   virtual void geglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) = 0;
+  // gpt-oss's clamped SwiGLU (activation.h swiglu_oai).
+  virtual void swiglu_oai(const Tensor& gate, const Tensor& up, int64_t n, float alpha, float limit,
+                          const Tensor& out) = 0;
   virtual void gelu(const Tensor& x, int64_t n, const Tensor& out) = 0;
   virtual void add(const Tensor& y, const Tensor& x, int64_t n) = 0;  // y += x
   // x [n_rows, n] += b [n] per row

@@ -148,6 +148,14 @@ class CpuBackend final : public Backend {
                                                 f32(weights));
   }
 
+  void add_bias_id(const Tensor& y, const Tensor& b, const Tensor& ids, int64_t n_tok, int k,
+                   int64_t n) override {
+    HEARTH_CHECK(b.n_cols() == n && n_tok * k * n <= y.n_elements());
+    const int32_t* id = i32(ids);
+    for (int64_t s = 0; s < n_tok * k; ++s) HEARTH_CHECK(id[s] >= 0 && id[s] < b.n_rows());
+    ops::add_bias_id(f32(y), f32(b), id, n_tok * k, n);
+  }
+
   void weighted_sum(const Tensor& e, const Tensor& weights, int64_t n_tok, int k, int64_t n,
                     const Tensor& out) override {
     ops::weighted_sum(f32(e), f32(weights), n_tok, k, n, f32(out));
@@ -234,6 +242,10 @@ class CpuBackend final : public Backend {
   }
   void geglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) override {
     (ref_ ? geglu_ref : ops::geglu)(f32(gate), f32(up), n, f32(out));
+  }
+  void swiglu_oai(const Tensor& gate, const Tensor& up, int64_t n, float alpha, float limit,
+                  const Tensor& out) override {
+    (ref_ ? swiglu_oai_ref : ops::swiglu_oai)(f32(gate), f32(up), n, alpha, limit, f32(out));
   }
   void gelu(const Tensor& x, int64_t n, const Tensor& out) override {
     (ref_ ? gelu_ref : ops::gelu)(f32(x), n, f32(out));

@@ -208,6 +208,9 @@ class VulkanBackend final : public ops::Backend {
   void topk_gating(const ops::Tensor& logits, const ops::Tensor& bias, int64_t n_tok, int64_t n_expert,
                    const ops::GatingParams& gp, const ops::Tensor& ids, const ops::Tensor& weights) override {
     if (n_expert > 256) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 256 experts");
+    if (gp.func == ops::GatingFunc::softmax_of_chosen) {
+      throw Error(ErrorCode::unsupported, "the Vulkan router has no softmax over the chosen experts (gpt-oss)");
+    }
     if (gp.n_group > 32) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 32 expert groups");
     struct {
       uint32_t n_tok, n_expert, k, sigmoid, normalize, has_bias;
@@ -273,6 +276,9 @@ class VulkanBackend final : public ops::Backend {
 
   void attention(const ops::AttentionShape& s, const ops::Tensor& q, const ops::KvView& cache,
                  const ops::SeqRows& rows, const ops::Tensor& out) override {
+    if (s.sinks != nullptr) {
+      throw Error(ErrorCode::unsupported, "the Vulkan attention shader has no attention sinks (gpt-oss)");
+    }
     if (s.head_dim_k > kMaxAttentionKey || s.head_dim_v > kMaxAttentionValue) {
       throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes keys of at most " +
                                               std::to_string(kMaxAttentionKey) + " and values of at most " +
@@ -347,6 +353,13 @@ class VulkanBackend final : public ops::Backend {
   }
   void gelu(const ops::Tensor& x, int64_t n, const ops::Tensor& out) override { eltwise(5, x, x, out, n, 0, 0.0f); }
   void add(const ops::Tensor& y, const ops::Tensor& x, int64_t n) override { eltwise(0, y, x, y, n, 0, 0.0f); }
+  // No shaders yet: gpt-oss (their only user) is kept on the CPU by the placement planner.
+  void swiglu_oai(const ops::Tensor&, const ops::Tensor&, int64_t, float, float, const ops::Tensor&) override {
+    throw Error(ErrorCode::unsupported, "gpt-oss's SwiGLU is not implemented on the Vulkan backend");
+  }
+  void add_bias_id(const ops::Tensor&, const ops::Tensor&, const ops::Tensor&, int64_t, int, int64_t) override {
+    throw Error(ErrorCode::unsupported, "expert biases are not implemented on the Vulkan backend");
+  }
   void add_bias(const ops::Tensor& x, const ops::Tensor& b, int64_t n_rows, int64_t n) override {
     eltwise(1, x, b, x, n_rows * n, n, 0.0f);
   }

@@ -321,6 +321,45 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
   }
 }
 
+// Attention sinks (gpt-oss): a per-head logit joins every softmax's denominator. Sinks of both
+// signs and one far above every score (30: the output shrinks to ~e^-25 of the values, and the
+// kernels must factor the sink out rather than overflow), over prompt rows, windowed rows and a
+// split long decode row, GQA 12/2 and odd head sizes 6/3.
+TEST(Attention, SinksMatchReference) {
+  for (int64_t d : {64, 19}) {
+    AttentionShape s = make_shape(d == 64 ? 12 : 6, d == 64 ? 2 : 3, d, d, d == 64 ? 0 : 1);
+    std::vector<float> sinks = random_vec(static_cast<size_t>(s.n_head), 5, 3.0f);
+    sinks[1] = 30.0f;
+    s.sinks = sinks.data();
+    const std::vector<Sequence> seqs = {make_sequence(s, 300, 31, 0), make_sequence(s, 2600, 32, 1)};
+    std::vector<RowSpec> rows;
+    for (int64_t p = 0; p < 20; ++p) rows.push_back({0, p + 1});
+    for (int64_t p = 250; p < 260; ++p) rows.push_back({0, p + 1, p + 1 - 128});  // window 128
+    rows.push_back({1, 2600});        // split into chunks, merged with the sink
+    rows.push_back({1, 2600, 1537});  // split and windowed
+    check(s, seqs, rows, 1, "sinks d " + std::to_string(d), {1, 2});
+  }
+}
+
+// One key and a sink: the weight of the key is e^s / (e^s + e^sink), by hand, on every tier.
+TEST(Attention, SinkWeightsTheOneKeyByHand) {
+  TierGuard guard;
+  AttentionShape s = make_shape(1, 1, 4, 4, 0);
+  s.kv_type = GgmlType::F32;
+  s.scale = 1.0f;
+  const float sink[1] = {0.5f};
+  s.sinks = sink;
+  const std::vector<float> q = {1.0f, 0.0f, 0.0f, 0.0f}, k = {2.0f, 0.0f, 0.0f, 0.0f}, v = {1.0f, -2.0f, 4.0f, 8.0f};
+  const double w = std::exp(2.0) / (std::exp(2.0) + std::exp(0.5));
+  for (CpuTier tier : tiers()) {
+    set_cpu_tier(tier);
+    std::vector<float> out(4, NAN);
+    AttentionRow row{q.data(), k.data(), v.data(), 1, out.data()};
+    attention(s, &row, 1);
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(out[i], w * v[i], 1e-6) << cpu_tier_name(tier) << " " << i;
+  }
+}
+
 // A window of one position: the output is exactly that position's V, on every tier.
 TEST(Attention, WindowOfOnePositionGivesItsValue) {
   TierGuard guard;
