@@ -24,7 +24,7 @@ ModelSpec phi3_spec(const gguf::File& file, HParams& hp);
 ModelSpec bert_spec(const gguf::File& file, HParams& hp);        // bert.cc
 ModelSpec nomic_bert_spec(const gguf::File& file, HParams& hp);  // bert.cc
 
-// bert, nomic-bert: encoders, which run on the CPU only (encoder.cc).
+// bert, nomic-bert: encoders (encoder.cc): no output head, whole sequences per pass.
 bool is_encoder_architecture(const std::string& arch);
 
 // Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
