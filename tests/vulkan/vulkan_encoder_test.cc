@@ -8,10 +8,13 @@
 // Tolerance (relative L2 error of a hidden-state row; rows are LayerNorm outputs, O(1)): the
 // shaders and the scalar CPU backend ("cpu-ref") compute the same float operations on the same
 // dequantized weights and differ only in summation order (matmul, attention, LayerNorm sums of
-// at most a few hundred terms, ~1e-7 relative each, through 2 layers): measured ~1e-6, bound
-// 1e-4 for every weight type. Against the fast CPU backend only for F32 weights (for quantized
-// weights it rounds activations to 8 bits first, see vulkan_model_test.cc). A wrong norm, a
-// causal mask left in, or rows of one sequence attending to another give O(1) errors.
+// at most a few hundred terms, ~1e-7 relative each, through 2 layers): with an F32 cache
+// measured <= 4e-7 for every weight type, bound 1e-5. An F16 cache rounds keys and values that
+// differ by those ~1e-7 to 11 bits, and the two sides may round an element apart (2^-11 = 4.9e-4
+// relative on that element): measured up to 6e-5, bound 5e-4. Against the fast CPU backend only
+// for F32 weights, bound 1e-4 as in tests/model (for quantized weights it rounds activations to
+// 8 bits first, see vulkan_model_test.cc). A wrong norm, a causal mask left in, or rows of one
+// sequence attending to another give O(1) errors.
 
 #include <gtest/gtest.h>
 
@@ -120,8 +123,9 @@ TEST(VulkanEncoder, HiddenStatesEqualTheCpuBackends) {
       const std::vector<float> all = hidden_states(bytes, {vk, "", 0}, in.batch, kv);
       const std::vector<float> last = hidden_states(bytes, {"cpu-ref", vk, 1}, in.batch, kv);
       const double e_all = worst_row_error(all, ref, E), e_last = worst_row_error(last, ref, E);
-      EXPECT_LT(e_all, 1e-4) << what << ", all layers on " << vk;
-      EXPECT_LT(e_last, 1e-4) << what << ", the last layer on " << vk;
+      const double bound = kv == GgmlType::F16 ? 5e-4 : 1e-5;
+      EXPECT_LT(e_all, bound) << what << ", all layers on " << vk;
+      EXPECT_LT(e_last, bound) << what << ", the last layer on " << vk;
       if (c.spec.weight_type == GgmlType::F32) {
         const std::vector<float> cpu = hidden_states(bytes, {"cpu", vk, 1}, in.batch, kv);
         EXPECT_LT(worst_row_error(cpu, ref, E), 1e-4) << what << ", fast CPU + " << vk;
@@ -178,7 +182,10 @@ TEST(VulkanEncoder, EmbedManyInputsOfDifferentLengths) {
       inputs.push_back(in);
     }
     auto embed = [&](const model::Placement& p) {
-      engine::LoadOptions o{64, 2, 1, "f16", 48};
+      engine::LoadOptions o;
+      o.num_ctx = 64;
+      o.num_thread = 2;
+      o.num_batch = 48;
       o.placement = p;
       auto r = engine::Runner::load(path, o);
       return r->embed(inputs, nullptr).vectors;
