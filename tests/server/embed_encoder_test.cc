@@ -213,7 +213,8 @@ TEST_F(EncoderEmbedTest, ApiEmbedOnAVulkanDevice) {
     auto ps = c.Get("/api/ps");
     ASSERT_TRUE(ps);
     bool listed = false;
-    for (const Json& m : Json::parse(ps->body)["models"]) {
+    const Json loaded = Json::parse(ps->body);
+    for (const Json& m : loaded["models"]) {
       if (m["name"].get<std::string>().rfind(model, 0) != 0) continue;
       listed = true;
       EXPECT_GT(m["size_vram"].get<uint64_t>(), 0u) << m.dump();
