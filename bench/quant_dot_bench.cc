@@ -99,7 +99,7 @@ void bench_quantize(benchmark::State& state, G type, CpuTier tier) {
 
 int register_all() {
   const G weights[] = {G::Q4_K, G::Q6_K, G::Q8_0, G::Q5_0, G::Q4_0, G::F16, G::BF16, G::F32,
-                       G::Q5_K, G::Q3_K, G::Q2_K, G::Q4_1, G::Q5_1};
+                       G::Q5_K, G::Q3_K, G::Q2_K, G::Q4_1, G::Q5_1, G::MXFP4};
   for (int ti = 0; ti <= static_cast<int>(cpu_max_tier()); ++ti) {
     const auto tier = static_cast<CpuTier>(ti);
     const std::string tname = cpu_tier_name(tier);
@@ -113,7 +113,7 @@ int register_all() {
       benchmark::RegisterBenchmark((base + "/memory").c_str(), bench_matvec, w, tier, memory_rows)
           ->Unit(benchmark::kMillisecond);
     }
-    for (G w : {G::Q4_K, G::Q6_K, G::Q8_0, G::Q4_0, G::Q5_0}) {
+    for (G w : {G::Q4_K, G::Q6_K, G::Q8_0, G::Q4_0, G::Q5_0, G::MXFP4}) {
       const std::string base = std::string("matmul16_") + gguf::type_name(w) + "/" + tname;
       benchmark::RegisterBenchmark((base + "/tile").c_str(), bench_matmul, w, tier, true)
           ->Unit(benchmark::kMicrosecond);

@@ -6,7 +6,8 @@
 //     --n-ff 3072 --n-ctx 2048 --rope-base 1000 -o nomic-shape-f16.gguf Example (the DeepSeek-R1-Distill-Qwen-1.5B shape):
 //   random-gguf --vocab-from qwen2-tiny-q8_0.gguf --arch qwen2 --n-embd 1536 --n-layer 28
 //     --n-head 12 --n-head-kv 2 --n-ff 8960 --type q4_K_M -o r1-qwen-1.5b-q4_k_m.gguf
-// Weights are N(0, std) from a fixed seed; norms are 1. A quantized --type is made by writing an
+// Weights are N(0, std) from a fixed seed; norms are 1. `--type mxfp4` writes gpt-oss's
+// released format (expert stacks MXFP4, the rest Q8_0). A quantized --type is made by writing an
 // F16 model first and re-quantizing it with the store's llama.cpp-recipe quantizer, so the
 // per-tensor format mix is the one real Q4_K_M / Q8_0 files have. Both steps stream: tensors are
 // generated while the file is written and quantized while the output is written, so memory holds
@@ -48,7 +49,9 @@ struct Shape {
   int64_t n_dense = 1, n_shared = 2, n_ff_expert = 1408;
   bool sigmoid = false;
   int64_t n_ctx = 131072;
-  int64_t window = 4096;  // gemma2/gemma3: attention.sliding_window
+  int64_t window = 4096;  // gemma2/gemma3/gpt-oss: attention.sliding_window
+  float yarn_factor = 32.0f;  // gpt-oss: YaRN factor (original context = n_ctx / factor)
+  float expert_std = 0.0f;    // gpt-oss: std of the experts' gate/up weights; 0 = --std
   int64_t longrope_orig_ctx = 0;  // phi3: LongRoPE factor tables and keys when > 0
   float rope_base = 10000.0f, rms_eps = 1e-6f;
   bool tied = false;
@@ -89,7 +92,61 @@ struct TensorPlan {
   float value = 0.0f;
   float ramp_to = 0.0f;
   bool f32 = false;  // random, but F32 (the quantizer keeps such tensors as they are)
+  float std_dev = 0.0f;  // random: this std instead of --std when > 0
 };
+
+// gpt-oss's layers: attention with q/k/v/output biases and sinks, the pre-FFN norm named
+// post_attention_norm, a router with bias, experts with biases. Biases and sinks are random F32 (as
+// in the released files' F32 1-d tensors), so every one of them changes the output.
+void plan_gpt_oss_layers(const Shape& sh, std::vector<TensorPlan>& t) {
+  const int64_t q = sh.head_dim * sh.n_head, kv = sh.head_dim * sh.n_head_kv, E = sh.n_expert;
+  for (int64_t il = 0; il < sh.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    auto bias = [&](const std::string& name, std::vector<int64_t> ne) {
+      TensorPlan b{p + name, std::move(ne)};
+      b.f32 = true;
+      t.push_back(b);
+    };
+    t.push_back({p + "attn_norm.weight", {sh.n_embd}, false, 1.0f});
+    t.push_back({p + "attn_q.weight", {sh.n_embd, q}});
+    t.push_back({p + "attn_k.weight", {sh.n_embd, kv}});
+    t.push_back({p + "attn_v.weight", {sh.n_embd, kv}});
+    bias("attn_q.bias", {q});
+    bias("attn_k.bias", {kv});
+    bias("attn_v.bias", {kv});
+    t.push_back({p + "attn_output.weight", {q, sh.n_embd}});
+    bias("attn_output.bias", {sh.n_embd});
+    bias("attn_sinks.weight", {sh.n_head});
+    t.push_back({p + "post_attention_norm.weight", {sh.n_embd}, false, 1.0f});
+    t.push_back({p + "ffn_gate_inp.weight", {sh.n_embd, E}});
+    bias("ffn_gate_inp.bias", {E});
+    for (const char* name : {"ffn_gate_exps.weight", "ffn_up_exps.weight"}) {
+      TensorPlan w{p + name, {sh.n_embd, sh.n_ff, E}};
+      w.std_dev = sh.expert_std;
+      t.push_back(w);
+    }
+    t.push_back({p + "ffn_down_exps.weight", {sh.n_ff, sh.n_embd, E}});
+    bias("ffn_gate_exps.bias", {sh.n_ff, E});
+    bias("ffn_up_exps.bias", {sh.n_ff, E});
+    bias("ffn_down_exps.bias", {sh.n_embd, E});
+  }
+}
+
+void set_gpt_oss_keys(hearth::gguf::Writer& w, const Shape& sh) {
+  const std::string a = "gpt-oss.";
+  w.set_u32(a + "expert_count", static_cast<uint32_t>(sh.n_expert));
+  w.set_u32(a + "expert_used_count", static_cast<uint32_t>(sh.n_expert_used));
+  w.set_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(sh.n_ff));
+  w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(sh.window));
+  w.set_u32(a + "attention.key_length", static_cast<uint32_t>(sh.head_dim));
+  w.set_u32(a + "attention.value_length", static_cast<uint32_t>(sh.head_dim));
+  if (sh.yarn_factor > 1.0f) {  // the released models': YaRN x32 over a 4096 original context
+    w.set_string(a + "rope.scaling.type", "yarn");
+    w.set_f32(a + "rope.scaling.factor", sh.yarn_factor);
+    w.set_u32(a + "rope.scaling.original_context_length",
+              static_cast<uint32_t>(std::max<int64_t>(1, static_cast<int64_t>(sh.n_ctx / sh.yarn_factor))));
+  }
+}
 
 // deepseek2's layers: MLA projections (attn_kv_b F32 would be real files' choice only for tiny
 // models; here it is generated like the others), dense FFNs, then routed + shared experts.
@@ -151,10 +208,10 @@ void set_deepseek2_keys(hearth::gguf::Writer& w, const Shape& sh) {
 // architecture adds its keys and tensors here.
 std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   const std::string& a = sh.arch;
-  if (a == "deepseek2") {
+  if (a == "deepseek2" || a == "gpt-oss") {
     std::vector<TensorPlan> t;
     t.push_back({"token_embd.weight", {sh.n_embd, n_vocab}});
-    plan_deepseek2_layers(sh, t);
+    (a == "deepseek2" ? plan_deepseek2_layers : plan_gpt_oss_layers)(sh, t);
     t.push_back({"output_norm.weight", {sh.n_embd}, false, 1.0f});
     if (!sh.tied) t.push_back({"output.weight", {sh.n_embd, n_vocab}});
     return t;
@@ -235,6 +292,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   if (is_encoder(a)) return set_encoder_keys(w, a, sh.pooling);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
   if (a == "deepseek2") return set_deepseek2_keys(w, sh);
+  if (a == "gpt-oss") return set_gpt_oss_keys(w, sh);
   if (a == "qwen3moe") {
     w.set_u32(a + ".expert_count", static_cast<uint32_t>(sh.n_expert));
     w.set_u32(a + ".expert_used_count", static_cast<uint32_t>(sh.n_expert_used));
@@ -262,7 +320,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   }
 }
 
-const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2", "bert", "nomic-bert"};
+const char* const kArchitectures[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma2", "gemma3", "phi3", "deepseek2", "gpt-oss", "bert", "nomic-bert"};
 
 }  // namespace
 
@@ -278,15 +336,19 @@ int main(int argc, char** argv) {
   app.add_option("--wordpiece-size", wordpiece_size,
                  "bert, nomic-bert without --vocab-from: tokens of the made-up WordPiece vocabulary");
   app.add_option("--pooling", sh.pooling, "bert, nomic-bert: pooling_type (1 mean, 2 cls)");
-  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, deepseek2, bert or nomic-bert");
+  app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, deepseek2, gpt-oss, bert or nomic-bert");
   app.add_option("--n-embd", sh.n_embd);
   app.add_option("--n-layer", sh.n_layer);
   app.add_option("--n-head", sh.n_head);
   app.add_option("--n-head-kv", sh.n_head_kv);
   app.add_option("--n-ff", sh.n_ff);
   app.add_option("--head-dim", sh.head_dim, "key/value head size (default n_embd / n_head)");
-  app.add_option("--n-expert", sh.n_expert, "qwen3moe: routed experts");
-  app.add_option("--n-expert-used", sh.n_expert_used, "qwen3moe: experts per token");
+  app.add_option("--n-expert", sh.n_expert, "qwen3moe, deepseek2, gpt-oss: routed experts");
+  app.add_option("--n-expert-used", sh.n_expert_used, "qwen3moe, deepseek2, gpt-oss: experts per token");
+  app.add_option("--expert-std", sh.expert_std,
+                 "gpt-oss: std of the experts' gate/up weights (default --std; large enough, the "
+                 "SwiGLU clamp at 7 is reached)");
+  app.add_option("--yarn-factor", sh.yarn_factor, "gpt-oss: YaRN factor (default 32; 1: no YaRN keys)");
   app.add_option("--q-lora-rank", sh.q_lora_rank, "deepseek2: q bottleneck (0: none, as V2-Lite)");
   app.add_option("--kv-lora-rank", sh.kv_lora_rank, "deepseek2: latent size");
   app.add_option("--rope-dim", sh.rope_dim, "deepseek2: RoPE part of --head-dim");
@@ -296,7 +358,7 @@ int main(int argc, char** argv) {
   app.add_option("--n-ff-expert", sh.n_ff_expert, "deepseek2: each expert's width");
   app.add_flag("--sigmoid", sh.sigmoid, "deepseek2: V3's sigmoid gating with exp_probs_b");
   app.add_option("--n-ctx", sh.n_ctx);
-  app.add_option("--window", sh.window, "gemma2/gemma3: sliding window of the local layers");
+  app.add_option("--window", sh.window, "gemma2/gemma3/gpt-oss: sliding window of the local layers");
   app.add_option("--longrope-orig-ctx", sh.longrope_orig_ctx,
                  "phi3: write LongRoPE factor tables for this original context (below --n-ctx)");
   app.add_option("--rope-base", sh.rope_base);
@@ -316,8 +378,9 @@ int main(int argc, char** argv) {
     if (!known) throw hearth::Error(hearth::ErrorCode::invalid_argument, "unsupported --arch " + sh.arch);
     if (sh.n_head <= 0 || sh.n_head_kv <= 0 || sh.n_head % sh.n_head_kv != 0)
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "inconsistent head counts");
-    if ((sh.arch == "qwen3moe" || sh.arch == "deepseek2") && (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
-      throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe and deepseek2 need --n-expert and --n-expert-used");
+    if ((sh.arch == "qwen3moe" || sh.arch == "deepseek2" || sh.arch == "gpt-oss") &&
+        (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
+      throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe, deepseek2 and gpt-oss need --n-expert and --n-expert-used");
     if (sh.arch == "gemma2" || sh.arch == "gemma3") sh.tied = true;  // as Gemma's files are
     if (sh.head_dim == 0) {
       if (sh.n_embd % sh.n_head != 0)
@@ -343,10 +406,11 @@ int main(int argc, char** argv) {
     for (const TensorPlan& t : plan_tensors(sh, n_vocab)) {
       int64_t n = 1;
       for (auto d : t.ne) n *= d;
+      const float tstd = t.std_dev > 0.0f ? t.std_dev : stddev;
       if (t.random && t.f32) {
         const uint64_t ts = ++tensor_seed;
         w.add_tensor_generated(t.name, GgmlType::F32, t.ne, static_cast<size_t>(n) * 4,
-                               [n, ts, stddev](uint8_t* dst) {
+                               [n, ts, stddev = tstd](uint8_t* dst) {
                                  std::vector<uint16_t> h(static_cast<size_t>(n));
                                  fill_normal_f16(h.data(), n, ts, stddev);
                                  auto* f = reinterpret_cast<float*>(dst);
@@ -355,7 +419,7 @@ int main(int argc, char** argv) {
       } else if (t.random) {
         const uint64_t ts = ++tensor_seed;
         w.add_tensor_generated(t.name, GgmlType::F16, t.ne, static_cast<size_t>(n) * 2,
-                               [n, ts, stddev](uint8_t* dst) {
+                               [n, ts, stddev = tstd](uint8_t* dst) {
                                  fill_normal_f16(reinterpret_cast<uint16_t*>(dst), n, ts, stddev);
                                });
       } else {

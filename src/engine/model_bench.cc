@@ -130,7 +130,10 @@ BenchResult ModelBench::run(const BenchSpec& spec) {
   res.n_depth = std::max(spec.n_depth, 0);
   const int n = spec.n_prompt > 0 ? spec.n_prompt : spec.n_gen;
   const int depth = res.n_depth;
-  auto cache = model_->make_cache(depth + n, n_par, model::KvCache::parse_type(spec.kv_cache_type));
+  // Every repetition runs positions [depth, depth + n) again: a sliding-window ring must still
+  // hold the window before depth after n more positions, so it is sized for passes of n.
+  auto cache = model_->make_cache(depth + n, n_par, model::KvCache::parse_type(spec.kv_cache_type),
+                                  std::max(spec.n_batch, n));
   if (depth > 0) {
     run_prompt(depth, std::max(spec.n_batch, 1), cache);
     for (int s = 1; s < n_par; ++s) cache.copy_prefix(0, s, depth);

@@ -61,6 +61,7 @@ const char* file_type_name(uint32_t ft) {
     case 17: return "Q5_K_M";
     case 18: return "Q6_K";
     case 32: return "BF16";
+    case 38: return "MXFP4";
     default: return "unknown";
   }
 }
@@ -131,12 +132,14 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
     const int64_t n_ctx = opt.num_ctx > 0 ? opt.num_ctx : env_int("HEARTH_CONTEXT_LENGTH", 4096);
     const int n_seq = std::max(opt.num_parallel, 1);
     const gguf::GgmlType kv = model::KvCache::parse_type(kv_name);
-    placement = model::plan_placement(file, opt.num_gpu, n_ctx, n_seq, kv, opt.gpu_in_use).placement;
+    const int64_t n_batch = std::max(opt.num_batch, 1);
+    placement = model::plan_placement(file, opt.num_gpu, n_ctx, n_seq, kv, opt.gpu_in_use, n_batch).placement;
     if (placement.n_offload == 0 && (kv == gguf::GgmlType::Q8_0 || kv == gguf::GgmlType::Q4_0)) {
       // The GPU's attention reads f16/f32 caches only. Ollama falls back to an f16 cache where its
       // quantized cache cannot be used; so does Hearth, rather than leaving the GPU idle.
       const model::Placement f16 =
-          model::plan_placement(file, opt.num_gpu, n_ctx, n_seq, gguf::GgmlType::F16, opt.gpu_in_use).placement;
+          model::plan_placement(file, opt.num_gpu, n_ctx, n_seq, gguf::GgmlType::F16, opt.gpu_in_use, n_batch)
+              .placement;
       if (f16.n_offload > 0) {
         HEARTH_LOG_WARN("kv cache type " + kv_name + " is not supported on the GPU; using f16");
         placement = f16;
@@ -174,8 +177,10 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   }
 
   const int n_seq = std::max(opt.num_parallel, 1);
+  // A pass holds at most num_batch positions of a slot (step()): windowed layers keep a ring of
+  // their window plus that.
   r->cache_ = std::make_unique<model::KvCache>(
-      r->model_->make_cache(r->num_ctx_, n_seq, model::KvCache::parse_type(kv_name)));
+      r->model_->make_cache(r->num_ctx_, n_seq, model::KvCache::parse_type(kv_name), r->num_batch_));
   for (int i = 0; i < n_seq; ++i) {
     r->slots_.push_back(std::make_unique<Slot>());
     r->slots_.back()->id = i;
@@ -233,6 +238,9 @@ Runner::Slot& Runner::acquire_slot(const std::vector<int32_t>& prompt,
       if (s.busy) continue;
       size_t lcp = 0;
       while (lcp < s.cached.size() && lcp < prompt.size() && s.cached[lcp] == prompt[lcp]) ++lcp;
+      // At least the last prompt token is evaluated again: its logits start the answer. A
+      // sliding-window ring may no longer hold what precedes the shared part: then none is kept.
+      lcp = static_cast<size_t>(cache_->reusable_prefix(s.id, static_cast<int64_t>(std::min(lcp, prompt.size() - 1))));
       if (best == nullptr || lcp > best_lcp) {
         best = &s;
         best_lcp = lcp;
@@ -240,8 +248,7 @@ Runner::Slot& Runner::acquire_slot(const std::vector<int32_t>& prompt,
     }
     if (best != nullptr) {
       best->busy = true;
-      // At least the last prompt token is evaluated again: its logits start the answer.
-      best->n_past = std::min(best_lcp, prompt.size() - 1);
+      best->n_past = best_lcp;
       best->cached.resize(best->n_past);
       return *best;
     }
@@ -507,8 +514,9 @@ bool Runner::step() {
 // The context is full and `t` is sampled but not fed back: keep the first num_keep positions,
 // drop half of the rest (the oldest), and re-run what remains plus `t` as this slot's prompt
 // from position num_keep, so the generation goes on (Ollama's context shift; the kept tail is
-// recomputed because its keys are rotated for its old positions). The re-run tokens count as
-// prompt evaluation. False when nothing can be dropped.
+// recomputed because its keys are rotated for its old positions; with sliding-window rings the
+// kept positions too). The re-run tokens count as prompt evaluation. False when nothing can be
+// dropped.
 bool Runner::shift_context(Slot& s, int32_t t) {
   const size_t n = s.cached.size();
   const size_t keep = std::min<size_t>(static_cast<size_t>(std::max(s.req->num_keep, 0)), n / 2);
@@ -519,8 +527,11 @@ bool Runner::shift_context(Slot& s, int32_t t) {
   seq.push_back(t);
   HEARTH_LOG_DEBUG("context shift: keep=" + std::to_string(keep) + " discard=" + std::to_string(discard));
   s.prompt = std::move(seq);
-  s.cached.resize(keep);
-  s.n_past = keep;
+  // Sliding-window rings have long overwritten the first positions: the kept ones are then
+  // evaluated again with the rest.
+  const size_t reuse = static_cast<size_t>(cache_->reusable_prefix(s.id, static_cast<int64_t>(keep)));
+  s.cached.resize(reuse);
+  s.n_past = reuse;
   s.generating = false;
   s.pending = -1;
   return true;

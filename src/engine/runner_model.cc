@@ -261,11 +261,13 @@ class RunnerLoader : public ModelLoader {
     try {
       const gguf::File f = gguf::File::open(spec.model_path);
       const std::string arch = f.get_string_or("general.architecture", "") + ".";
-      const int64_t n_layer = std::max<int64_t>(f.get_i64_or(arch + "block_count", 0), 0);
       const int64_t n_ctx = std::min<int64_t>(spec.num_ctx, f.get_i64_or(arch + "context_length", spec.num_ctx));
-      bytes += static_cast<uint64_t>(n_layer) *
-               model::kv_cache_bytes_per_layer(f, n_ctx, std::max(spec.num_parallel, 1),
-                                               model::KvCache::parse_type(spec.kv_cache_type));
+      // Sliding-window layers count their ring, sized for the runner's passes (num_batch).
+      for (const uint64_t layer : model::kv_cache_bytes_by_layer(f, n_ctx, std::max(spec.num_parallel, 1),
+                                                                  model::KvCache::parse_type(spec.kv_cache_type),
+                                                                  LoadOptions{}.num_batch)) {
+        bytes += layer;
+      }
     } catch (const Error&) {
       return bytes;  // the load will say what is wrong with it
     }

@@ -27,6 +27,7 @@ enum class GgmlType : uint32_t {
   I64 = 27,
   F64 = 28,
   BF16 = 30,
+  MXFP4 = 39,  // OCP microscaling FP4: 32 E2M1 codes sharing one E8M0 exponent (gpt-oss)
 };
 
 struct TypeGeometry {

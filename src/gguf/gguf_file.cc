@@ -39,7 +39,6 @@ const char* unsupported_type_name(uint32_t id) {
     case 36: return "iq4_nl_4_4 (removed from ggml)";
     case 37: return "iq4_nl_4_8 (removed from ggml)";
     case 38: return "iq4_nl_8_8 (removed from ggml)";
-    case 39: return "mxfp4";
   }
   return nullptr;
 }

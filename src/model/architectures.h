@@ -4,6 +4,7 @@
 // to them; Model (model.h) binds and runs what they describe.
 
 #include <string>
+#include <vector>
 
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
@@ -21,11 +22,19 @@ ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp);
 ModelSpec gemma2_spec(const gguf::File& file, HParams& hp);
 ModelSpec gemma3_spec(const gguf::File& file, HParams& hp);
 ModelSpec phi3_spec(const gguf::File& file, HParams& hp);
+ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp);     // gpt_oss.cc
 ModelSpec bert_spec(const gguf::File& file, HParams& hp);        // bert.cc
 ModelSpec nomic_bert_spec(const gguf::File& file, HParams& hp);  // bert.cc
 
+// Each layer's sliding window (0: the whole context) as the file's architecture spec says, without
+// loading weights (the KV estimate: kv_cache_bytes_by_layer); encoders' are 0 (no ring). Errors
+// as load_model's.
+std::vector<int64_t> layer_windows(const gguf::File& file);
+
 // bert, nomic-bert: encoders (encoder.cc): no output head, whole sequences per pass.
 bool is_encoder_architecture(const std::string& arch);
+// Architectures whose ops have no Vulkan shaders: gpt-oss (ModelSpec::cpu_only).
+bool is_cpu_only_architecture(const std::string& arch);
 
 // Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
 // starting point of the llama family's specs).

@@ -4,12 +4,16 @@
 //             (Wq, Wk, Wv may be the three row ranges of one fused attn_qkv)
 //   q, k    = per-head RMSNorm (QkNorm::per_head_rms), then RoPE at each row's position (LongRoPE:
 //             the factor table the cache's context calls for)
-//   cache  <- k, v at (seq, pos); att = softmax(scale q.K^T (soft-capped)) V over the row's window
-//   out     = Wo att                                     [n, n_embd]
+//   cache  <- k, v at (seq, pos) (a ring's slot pos % ring for a windowed layer: kv_cache.h);
+//             att = softmax(scale q.K^T (soft-capped)) V over the row's window
+//   out     = Wo att (+ bo)                              [n, n_embd]
+// Optionally with attention sinks (gpt-oss): a per-head logit in every softmax's denominator.
 
 #include <cmath>
+#include <vector>
 
 #include "model/blocks.h"
+#include "util/check.h"
 
 namespace hearth::model {
 
@@ -38,18 +42,24 @@ class GqaAttention final : public AttentionBlock {
       bk_ = w.vector(be, p + "attn_k.bias", s_.k_width(), optional);
       bv_ = w.vector(be, p + "attn_v.bias", s_.v_width(), optional);
     }
+    if (s_.out_bias != Bias::none) {
+      bo_ = w.vector(be, p + "attn_output.bias", n_embd, s_.out_bias == Bias::if_present);
+    }
+    if (s_.sinks == Sinks::per_head) sinks_ = w.host_vector(p + "attn_sinks.weight", s_.n_head);
     if (s_.qk_norm == QkNorm::per_head_rms) {
       q_norm_ = w.vector(be, p + "attn_q_norm.weight", s_.head_dim_k);
       k_norm_ = w.vector(be, p + "attn_k_norm.weight", s_.head_dim_k);
     }
     shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
+    if (!sinks_.empty()) shape_.sinks = sinks_.data();
     rope_long_ = s_.rope;
     if (s_.rope_long_factors != nullptr) rope_long_.freq_factors = s_.rope_long_factors;
   }
 
-  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
-                         gguf::GgmlType type) const override {
-    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type);
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
+                         int64_t ring) const override {
+    HEARTH_CHECK(ring == 0 || (s_.window > 0 && ring >= s_.window));
+    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type, ring);
   }
 
   void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
@@ -78,6 +88,7 @@ class GqaAttention final : public AttentionBlock {
     be.store_kv(cache, k, v, st.rows);
     be.attention(shape_, q, cache, st.rows, att);
     be.matmul(wo_, att, n, out);
+    if (!bo_.empty()) be.add_bias(out, bo_, n, st.n_embd);
   }
 
  private:
@@ -85,7 +96,8 @@ class GqaAttention final : public AttentionBlock {
   float eps_;
   ops::AttentionShape shape_;
   ops::RopeParams rope_long_;  // s_.rope with the long factors (LongRoPE), else s_.rope
-  ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, q_norm_, k_norm_;
+  ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, bo_, q_norm_, k_norm_;
+  std::vector<float> sinks_;  // [n_head] host table the attention op reads (shape_.sinks)
 };
 
 }  // namespace
@@ -103,12 +115,13 @@ ops::AttentionShape attention_shape(const AttentionSpec& s, int n_head_kv, int64
 }
 
 ops::KvView alloc_kv_cache(ops::Backend& be, int64_t k_width, int64_t v_width, int64_t n_ctx,
-                           int n_seq, gguf::GgmlType type) {
+                           int n_seq, gguf::GgmlType type, int64_t ring) {
   ops::KvView c;
   c.n_ctx = n_ctx;
-  c.k = be.alloc(type, k_width, n_ctx * n_seq);
+  c.ring = ring;
+  c.k = be.alloc(type, k_width, c.rows_per_seq() * n_seq);
   try {
-    c.v = be.alloc(type, v_width, n_ctx * n_seq);
+    c.v = be.alloc(type, v_width, c.rows_per_seq() * n_seq);
   } catch (...) {
     be.release(c.k);
     throw;

@@ -28,9 +28,10 @@ struct Step {
 class AttentionBlock {
  public:
   virtual ~AttentionBlock() = default;
-  // This block's cache for n_seq sequences of n_ctx positions, on `be`.
-  virtual ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
-                                 gguf::GgmlType type) const = 0;
+  // This block's cache for n_seq sequences of n_ctx positions, on `be`; a ring of `ring` slots
+  // per sequence when ring > 0 (only a block with a window is asked for one: kv_cache.h).
+  virtual ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
+                                 int64_t ring) const = 0;
   // out [n, n_embd] = attention over xn [n, n_embd]; the rows' keys and values join the cache.
   virtual void forward(const Step& step, const ops::Tensor& xn, const ops::KvView& cache,
                        const ops::Tensor& out) const = 0;
@@ -57,10 +58,11 @@ std::unique_ptr<AttentionBlock> make_mla_attention(const AttentionSpec& spec, co
 std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, ops::Backend& be,
                                    const std::string& prefix, int64_t n_embd);
 
-// Shared by the attention blocks (attention_block.cc): a K/V cache of n_seq x n_ctx rows of the
-// given widths; and q, k, v = w[i] xn (+ b[i] where not empty) into the scratch's q, k, v.
+// Shared by the attention blocks (attention_block.cc): a K/V cache of n_seq x n_ctx rows (or
+// n_seq x ring, a ring: ring > 0) of the given widths; and q, k, v = w[i] xn (+ b[i] where not
+// empty) into the scratch's q, k, v.
 ops::KvView alloc_kv_cache(ops::Backend& be, int64_t k_width, int64_t v_width, int64_t n_ctx,
-                           int n_seq, gguf::GgmlType type);
+                           int n_seq, gguf::GgmlType type, int64_t ring = 0);
 void project_qkv(const Step& st, const AttentionSpec& s, const ops::Tensor& xn,
                  const ops::Tensor (&w)[3], const ops::Tensor (&b)[3]);
 

@@ -5,9 +5,11 @@
 #include <cstdlib>
 
 #include "model/architectures.h"
+#include "model/kv_cache.h"
 #include "ops/kv_quant.h"
 #include "util/env.h"
 #include "util/error.h"
+#include "util/log.h"
 #if HEARTH_VULKAN
 #include "vulkan/vk_backend.h"
 #include "vulkan/vk_device.h"
@@ -28,6 +30,17 @@ uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_s
                   : static_cast<uint64_t>(ops::kv_row_bytes(kv_type, n_head_kv * dk) +
                                           ops::kv_row_bytes(kv_type, n_head_kv * dv));
   return static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(n_seq) * row_bytes;
+}
+
+std::vector<uint64_t> kv_cache_bytes_by_layer(const gguf::File& file, int64_t n_ctx, int n_seq,
+                                              gguf::GgmlType kv_type, int64_t n_batch) {
+  const uint64_t full = kv_cache_bytes_per_layer(file, n_ctx, n_seq, kv_type);
+  std::vector<uint64_t> out;
+  for (const int64_t window : layer_windows(file)) {
+    const int64_t ring = kv_ring_slots(window, n_ctx, n_batch);
+    out.push_back(ring > 0 ? kv_cache_bytes_per_layer(file, ring, n_seq, kv_type) : full);
+  }
+  return out;
 }
 
 namespace {
@@ -91,18 +104,23 @@ bool vulkan_runs_layers(const gguf::File& file, const std::string& p) {
 }  // namespace
 
 PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
-                             gguf::GgmlType kv_type, uint64_t in_use) {
+                             gguf::GgmlType kv_type, uint64_t in_use, int64_t n_batch) {
   const std::vector<Gpu> gpus = num_gpu == 0 ? std::vector<Gpu>{} : default_gpus();
   if (gpus.empty()) return {};
-  return plan_placement_on(gpus[0], file, num_gpu, n_ctx, n_seq, kv_type, in_use);
+  return plan_placement_on(gpus[0], file, num_gpu, n_ctx, n_seq, kv_type, in_use, n_batch);
 }
 
 PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
-                                int n_seq, gguf::GgmlType kv_type, uint64_t in_use) {
+                                int n_seq, gguf::GgmlType kv_type, uint64_t in_use, int64_t n_batch) {
   PlacementPlan plan;
   // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
   if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
+  // gpt-oss (sinks, expert biases, its SwiGLU) has no shaders yet.
+  if (is_cpu_only_architecture(arch)) {
+    HEARTH_LOG_INFO(arch + " runs on the CPU: its operations have no Vulkan shaders yet");
+    return plan;
+  }
   // An encoder has no output head: what is not in a layer (its embeddings, their norm, the
   // position and token-type tables) goes with the first layer (encoder.cc).
   const bool encoder = is_encoder_architecture(arch);
@@ -143,7 +161,14 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   }
   head += output > 0 ? output : embd;
   if (output == 0) head_ok = head_ok && embd_ok;  // tied: the head multiplies by the embeddings
-  const uint64_t kv_layer = kv_cache_bytes_per_layer(file, n_ctx, n_seq, kv_type);
+  std::vector<uint64_t> kv_layer;
+  try {
+    kv_layer = kv_cache_bytes_by_layer(file, n_ctx, n_seq, kv_type, n_batch);
+  } catch (const Error&) {
+    // A key the spec needs is missing or bad (the load will say which): count whole contexts.
+    kv_layer.assign(static_cast<size_t>(n_layer), kv_cache_bytes_per_layer(file, n_ctx, n_seq, kv_type));
+  }
+  if (kv_layer.size() != static_cast<size_t>(n_layer)) return plan;  // the load will say why
   // Activations, logits and the driver's own use: a fixed reserve, as Ollama keeps one.
   const uint64_t reserve = (uint64_t{512} << 20) + gpu_overhead();
   const uint64_t total = gpu.vram_bytes / 10 * 9;
@@ -157,7 +182,7 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   const int64_t want = num_gpu < 0 ? n_layer : std::min<int64_t>(num_gpu, n_layer);
   if (!head_ok) return plan;
   while (n < want && layer_ok[static_cast<size_t>(n_layer - 1 - n)]) {
-    const uint64_t next = layer[static_cast<size_t>(n_layer - 1 - n)] + kv_layer;
+    const uint64_t next = layer[static_cast<size_t>(n_layer - 1 - n)] + kv_layer[static_cast<size_t>(n_layer - 1 - n)];
     if (num_gpu < 0 && used + next > budget) break;
     used += next;
     ++n;

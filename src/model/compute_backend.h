@@ -32,8 +32,14 @@ std::vector<std::string> describe_devices();
 std::vector<Gpu> default_gpus();
 
 // Bytes of one layer's KV cache for n_seq sequences of n_ctx positions in a cache of kv_type, from
-// the file's attention keys (what the scheduler's estimate and the placement plan count).
+// the file's attention keys.
 uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_seq, gguf::GgmlType kv_type);
+// Each layer's KV cache bytes as Model::make_cache(n_ctx, n_seq, kv_type, n_batch) allocates them:
+// a sliding-window layer counts its ring (kv_ring_slots), the others n_ctx positions; the layers
+// and their windows are the architecture's spec (Error as load_model for an unknown one). What
+// the scheduler's estimate and the placement plan count.
+std::vector<uint64_t> kv_cache_bytes_by_layer(const gguf::File& file, int64_t n_ctx, int n_seq,
+                                              gguf::GgmlType kv_type, int64_t n_batch);
 
 // Where a model's layers go, as Ollama's num_gpu says: num_gpu layers (the last ones, with the
 // output head) on the default GPU; -1 = as many as fit in its memory after their KV cache and a
@@ -44,10 +50,12 @@ struct PlacementPlan {
 };
 // HEARTH_GPU_OVERHEAD bytes of the GPU's memory are left unused, as OLLAMA_GPU_OVERHEAD does.
 // `in_use` bytes of it are held by other models.
+// n_batch: the positions of a sequence per forward pass the cache is made for (rings).
 PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx, int n_seq,
-                             gguf::GgmlType kv_type, uint64_t in_use = 0);
+                             gguf::GgmlType kv_type, uint64_t in_use = 0, int64_t n_batch = 512);
 // The same on a given GPU.
 PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
-                                int n_seq, gguf::GgmlType kv_type, uint64_t in_use = 0);
+                                int n_seq, gguf::GgmlType kv_type, uint64_t in_use = 0,
+                                int64_t n_batch = 512);
 
 }  // namespace hearth::model

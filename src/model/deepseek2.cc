@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 
+#include "model/arch_helpers.h"
 #include "model/architectures.h"
 #include "util/error.h"
 
@@ -37,20 +38,11 @@ const std::set<std::string>& known_keys() {
   return keys;
 }
 
-[[noreturn]] void bad(const gguf::File& f, const std::string& key, const std::string& why) {
-  throw Error(ErrorCode::corrupt, f.path() + ": key '" + key + "' " + why);
-}
-
 }  // namespace
 
 ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp) {
   const std::string a = "deepseek2.";
-  for (const auto& kv : file.metadata()) {
-    if (kv.first.rfind(a, 0) == 0 && known_keys().count(kv.first.substr(a.size())) == 0) {
-      throw Error(ErrorCode::unsupported,
-                  file.path() + ": key '" + kv.first + "' is not supported by Hearth's deepseek2");
-    }
-  }
+  refuse_unknown_keys(file, "deepseek2", known_keys());
   hp = read_hparams(file, "deepseek2", ops::RopeMode::normal);
   // Files converted for absorbed MLA say key/value_length of the latent (kv_lora_rank + rope,
   // kv_lora_rank) and give the per-head sizes as *_mla.
@@ -60,10 +52,10 @@ ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp) {
   }
   const int64_t kv_lora = file.get_i64(a + "attention.kv_lora_rank");
   const int64_t q_lora = file.get_i64_or(a + "attention.q_lora_rank", 0);
-  if (kv_lora <= 0 || kv_lora > 65536) bad(file, a + "attention.kv_lora_rank", "is out of range");
-  if (q_lora < 0 || q_lora > 65536) bad(file, a + "attention.q_lora_rank", "is out of range");
+  if (kv_lora <= 0 || kv_lora > 65536) bad_key(file, a + "attention.kv_lora_rank", "is out of range");
+  if (q_lora < 0 || q_lora > 65536) bad_key(file, a + "attention.q_lora_rank", "is out of range");
   if (hp.rope.n_dims <= 0 || hp.rope.n_dims >= hp.head_dim_k || hp.head_dim_v <= 0) {
-    bad(file, a + "rope.dimension_count", "leaves no non-rotated part of the key (key length " +
+    bad_key(file, a + "rope.dimension_count", "leaves no non-rotated part of the key (key length " +
                                               std::to_string(hp.head_dim_k) + ")");
   }
 
@@ -74,11 +66,11 @@ ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp) {
     scale = static_cast<float>(mscale * mscale / std::sqrt(static_cast<double>(hp.head_dim_k)));
     hp.rope.attn_factor = static_cast<float>(1.0 / (1.0 + 0.1 * std::log(factor)));  // cancels rope's
   } else if (hp.rope_scaling != "none") {
-    bad(file, a + "rope.scaling.type", "= '" + hp.rope_scaling + "' is not supported for deepseek2");
+    bad_key(file, a + "rope.scaling.type", "= '" + hp.rope_scaling + "' is not supported for deepseek2");
   }
 
   const int64_t n_dense = file.get_i64_or(a + "leading_dense_block_count", 0);
-  if (n_dense < 0 || n_dense > hp.n_layer) bad(file, a + "leading_dense_block_count", "is out of range");
+  if (n_dense < 0 || n_dense > hp.n_layer) bad_key(file, a + "leading_dense_block_count", "is out of range");
   ModelSpec m = uniform_decoder_spec(hp);
   if (n_dense < hp.n_layer) {
     const int64_t n_expert = file.get_i64(a + "expert_count");
@@ -88,19 +80,19 @@ ModelSpec deepseek2_spec(const gguf::File& file, HParams& hp) {
     const int64_t n_group = file.get_i64_or(a + "expert_group_count", 1);
     const int64_t n_group_used = file.get_i64_or(a + "expert_group_used_count", n_group);
     if (n_expert < 1 || n_expert > 1024 || n_used < 1 || n_used > n_expert) {
-      bad(file, a + "expert_used_count", "does not fit expert_count");
+      bad_key(file, a + "expert_used_count", "does not fit expert_count");
     }
     if (n_shared < 0 || n_shared > 64 || n_ff_exp < 1 || n_ff_exp > (1 << 20)) {
-      bad(file, a + "expert_shared_count", "or expert_feed_forward_length is out of range");
+      bad_key(file, a + "expert_shared_count", "or expert_feed_forward_length is out of range");
     }
     if (n_group < 1 || n_expert % n_group != 0 || n_group_used < 1 || n_group_used > n_group ||
         n_used > n_expert / n_group * n_group_used) {
-      bad(file, a + "expert_group_used_count", "does not fit expert_count, expert_group_count and expert_used_count");
+      bad_key(file, a + "expert_group_used_count", "does not fit expert_count, expert_group_count and expert_used_count");
     }
     const int64_t func = file.get_i64_or(a + "expert_gating_func", 1);
-    if (func != 1 && func != 2) bad(file, a + "expert_gating_func", "= " + std::to_string(func) + " (1 softmax, 2 sigmoid)");
+    if (func != 1 && func != 2) bad_key(file, a + "expert_gating_func", "= " + std::to_string(func) + " (1 softmax, 2 sigmoid)");
     const float weights_scale = file.get_f32_or(a + "expert_weights_scale", 1.0f);
-    if (!(weights_scale > 0.0f) || !std::isfinite(weights_scale)) bad(file, a + "expert_weights_scale", "must be positive");
+    if (!(weights_scale > 0.0f) || !std::isfinite(weights_scale)) bad_key(file, a + "expert_weights_scale", "must be positive");
     for (int64_t il = n_dense; il < hp.n_layer; ++il) {
       FfnSpec& f = m.layers[static_cast<size_t>(il)].ffn;
       f.kind = FfnKind::moe;

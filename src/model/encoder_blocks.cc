@@ -16,6 +16,7 @@
 #include <cmath>
 
 #include "model/blocks.h"
+#include "util/check.h"
 #include "util/error.h"
 
 namespace hearth::model {
@@ -54,8 +55,9 @@ class EncoderAttention final : public AttentionBlock {
     shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
   }
 
-  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
-                         gguf::GgmlType type) const override {
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
+                         int64_t ring) const override {
+    HEARTH_CHECK(ring == 0);  // encoders see whole sequences
     return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type);
   }
 

@@ -1,9 +1,11 @@
 // The feed-forward blocks.
-//   DenseFfn:  out = Wdown (act(Wgate xn) * (Wup xn))           act = silu (SwiGLU) or gelu (GeGLU)
+//   DenseFfn:  out = Wdown (act(Wgate xn) * (Wup xn))   act = silu (SwiGLU), gelu (GeGLU) or
+//              gpt-oss's clamped SwiGLU (act(g) * u is then min(g,L) sigmoid(a min(g,L)) (clamp(u)+1))
 //              (Wgate, Wup may be the two halves of one fused ffn_up, gate first: Phi-3)
 //   MoeFfn:    r = Wrouter xn [n, n_expert]; the top-k experts of each row with their weights
 //              (ops::topk_gating); each chosen expert e runs DenseFfn's math with its own slices
-//              of the stacked ffn_{gate,up,down}_exps; out = sum_j w_j expert_j(xn)
+//              of the stacked ffn_{gate,up,down}_exps (+ its rows of their biases, and the router's
+//              bias, when the spec has them: gpt-oss); out = sum_j w_j expert_j(xn)
 //              (+ the shared experts' dense FFN, ffn_*_shexp, on every row).
 
 #include "model/blocks.h"
@@ -13,22 +15,24 @@ namespace hearth::model {
 
 namespace {
 
-void activate(ops::Backend& be, GateActivation act, const ops::Tensor& gate, const ops::Tensor& up,
+// gate = act(gate) * up over n values, with the activation the spec names.
+void activate(ops::Backend& be, const FfnSpec& s, const ops::Tensor& gate, const ops::Tensor& up,
               int64_t n) {
-  if (act == GateActivation::silu) {
-    be.swiglu(gate, up, n, gate);
-  } else {
-    be.geglu(gate, up, n, gate);
+  switch (s.act) {
+    case GateActivation::silu: be.swiglu(gate, up, n, gate); break;
+    case GateActivation::gelu: be.geglu(gate, up, n, gate); break;
+    case GateActivation::swiglu_oai: be.swiglu_oai(gate, up, n, s.oai_alpha, s.oai_limit, gate); break;
   }
 }
 
 class DenseFfn final : public FfnBlock {
  public:
   // suffix: "" for a dense layer, "_shexp" for a MoE layer's shared experts.
-  DenseFfn(GateActivation act, int64_t n_ff, const WeightLoader& w, ops::Backend& be,
+  // spec: its activation (and, for a dense layer, gate_up); n_ff: its width.
+  DenseFfn(const FfnSpec& spec, int64_t n_ff, const WeightLoader& w, ops::Backend& be,
            const std::string& p, const std::string& suffix, int64_t n_embd,
            GateUpWeights gate_up = GateUpWeights::separate)
-      : act_(act), n_ff_(n_ff) {
+      : s_(spec), n_ff_(n_ff) {
     if (gate_up == GateUpWeights::fused) {
       const std::string fused = p + "ffn_up" + suffix + ".weight";
       gate_ = w.matrix_rows(be, fused, n_embd, 2 * n_ff, 0, n_ff);
@@ -47,12 +51,12 @@ class DenseFfn final : public FfnBlock {
     const ops::Tensor& up = st.scratch.get(Buf::up, n_ff_, n);
     const ops::MatmulJob gate_up[] = {{&gate_, &gate}, {&up_, &up}};
     be.matmul_many(gate_up, 2, xn, n);
-    activate(be, act_, gate, up, n * n_ff_);
+    activate(be, s_, gate, up, n * n_ff_);
     be.matmul(down_, gate, n, out);
   }
 
  private:
-  GateActivation act_;
+  FfnSpec s_;
   int64_t n_ff_;
   ops::Tensor gate_, up_, down_;
 };
@@ -73,8 +77,18 @@ class MoeFfn final : public FfnBlock {
     up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
     down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert, use);
     if (s_.selection_bias) bias_ = w.vector(be, p + "exp_probs_b.bias", s_.n_expert);
+    if (s_.expert_bias != Bias::none) {
+      const bool optional = s_.expert_bias == Bias::if_present;
+      router_b_ = w.vector(be, p + "ffn_gate_inp.bias", s_.n_expert, optional);
+      const char* names[3] = {"ffn_gate_exps.bias", "ffn_up_exps.bias", "ffn_down_exps.bias"};
+      const int64_t width[3] = {s_.n_ff, s_.n_ff, n_embd};
+      ops::Tensor* dst[3] = {&gate_b_, &up_b_, &down_b_};
+      for (int i = 0; i < 3; ++i) {
+        if (!optional || w.has(p + names[i])) *dst[i] = w.rows_f32(be, p + names[i], width[i], s_.n_expert);
+      }
+    }
     if (s_.n_ff_shared > 0) {
-      shared_ = std::make_unique<DenseFfn>(s_.act, s_.n_ff_shared, w, be, p, "_shexp", n_embd);
+      shared_ = std::make_unique<DenseFfn>(s_, s_.n_ff_shared, w, be, p, "_shexp", n_embd);
     }
   }
 
@@ -90,11 +104,15 @@ class MoeFfn final : public FfnBlock {
     const ops::Tensor& eu = sc.get(Buf::expert_up, s_.n_ff, n * k);
     const ops::Tensor& ed = sc.get(Buf::expert_down, st.n_embd, n * k);
     be.matmul(router_, xn, n, router);
+    if (!router_b_.empty()) be.add_bias(router, router_b_, n, s_.n_expert);
     be.topk_gating(router, bias_, n, s_.n_expert, s_.gating, ids, weights);
     be.matmul_id(gate_, xn, false, ids, n, k, eg);
     be.matmul_id(up_, xn, false, ids, n, k, eu);
-    activate(be, s_.act, eg, eu, n * k * s_.n_ff);
+    if (!gate_b_.empty()) be.add_bias_id(eg, gate_b_, ids, n, k, s_.n_ff);
+    if (!up_b_.empty()) be.add_bias_id(eu, up_b_, ids, n, k, s_.n_ff);
+    activate(be, s_, eg, eu, n * k * s_.n_ff);
     be.matmul_id(down_, eg, true, ids, n, k, ed);
+    if (!down_b_.empty()) be.add_bias_id(ed, down_b_, ids, n, k, st.n_embd);
     if (!shared_) {
       be.weighted_sum(ed, weights, n, k, st.n_embd, out);
       return;
@@ -108,6 +126,7 @@ class MoeFfn final : public FfnBlock {
  private:
   FfnSpec s_;
   ops::Tensor router_, gate_, up_, down_, bias_;
+  ops::Tensor router_b_, gate_b_, up_b_, down_b_;  // FfnSpec::expert_bias
   std::unique_ptr<DenseFfn> shared_;
 };
 
@@ -117,7 +136,7 @@ std::unique_ptr<FfnBlock> make_ffn(const FfnSpec& spec, const WeightLoader& w, o
                                    const std::string& prefix, int64_t n_embd) {
   switch (spec.kind) {
     case FfnKind::dense:
-      return std::make_unique<DenseFfn>(spec.act, spec.n_ff, w, be, prefix, "", n_embd, spec.gate_up);
+      return std::make_unique<DenseFfn>(spec, spec.n_ff, w, be, prefix, "", n_embd, spec.gate_up);
     case FfnKind::moe:
       return std::make_unique<MoeFfn>(spec, w, be, prefix, n_embd);
     case FfnKind::sequential:

@@ -34,6 +34,10 @@ enum class QkNorm {
 // ([q; k; v] rows: Phi-3) when the file has it, else the three.
 enum class QkvWeights { separate, fused_if_present };
 
+// Attention sinks (gpt-oss): per query head a learned logit, attn_sinks.weight [n_head], that
+// joins the softmax's denominator (ops::AttentionShape::sinks).
+enum class Sinks { none, per_head };
+
 struct AttentionSpec {
   AttentionKind kind = AttentionKind::gqa;
   QkvWeights qkv_weights = QkvWeights::separate;
@@ -42,6 +46,8 @@ struct AttentionSpec {
   int64_t head_dim_k = 0;
   int64_t head_dim_v = 0;
   Bias qkv_bias = Bias::none;
+  Bias out_bias = Bias::none;  // attn_output.bias (gpt-oss)
+  Sinks sinks = Sinks::none;
   QkNorm qk_norm = QkNorm::none;
   ops::RopeParams rope;   // per layer: local and global layers may differ (Gemma 3)
   int64_t window = 0;     // sliding window in positions; 0 = the whole context
@@ -72,6 +78,9 @@ enum class FfnKind {
 enum class GateActivation {
   silu,  // SwiGLU
   gelu,  // GeGLU (tanh GELU)
+  // gpt-oss: gate clamped above at limit, up to [-limit, limit],
+  // min(g, limit) * sigmoid(alpha * min(g, limit)) * (clamp(u) + 1) (FfnSpec::oai_alpha, oai_limit)
+  swiglu_oai,
 };
 
 // Where a dense FFN's gate and up come from: two matrices, or one ffn_up of 2 * n_ff rows with
@@ -88,6 +97,11 @@ struct FfnSpec {
   bool selection_bias = false;  // moe: exp_probs_b (DeepSeek-V3) changes which experts win
   int64_t n_ff_shared = 0;      // moe: hidden width of the shared experts (ffn_*_shexp); 0 = none
   bool experts_in_place = false;  // moe: expert stacks read from the mapped file (Placement)
+  // moe: biases of the router (ffn_gate_inp.bias, added to its logits) and of each expert's
+  // gate, up and down (ffn_{gate,up,down}_exps.bias, [n_expert, width]): gpt-oss.
+  Bias expert_bias = Bias::none;
+  float oai_alpha = 1.702f;  // GateActivation::swiglu_oai's constants (gpt-oss's, fixed in
+  float oai_limit = 7.0f;    // its reference code; the GGUF carries neither)
 };
 
 // Norms around a sublayer: pre only (llama), or pre and post (Gemma 2/3: the sublayer's output is
@@ -100,6 +114,8 @@ struct LayerSpec {
   AttentionSpec attention;
   FfnSpec ffn;
   NormPlacement norms = NormPlacement::pre;
+  // The pre-FFN norm's tensor (blk.N.<name>.weight): gpt-oss names it post_attention_norm.
+  const char* ffn_norm = "ffn_norm";
 };
 
 enum class RopeFreqs {
@@ -124,6 +140,9 @@ struct ModelSpec {
   ModelKind kind = ModelKind::decoder;
   PositionEmbd position_embd = PositionEmbd::none;
   float norm_eps = 0.0f;        // LayerNorm epsilon (encoders)
+  // Why this model runs on the CPU backends only (an op without a Vulkan shader); empty = any
+  // backend. Model refuses another backend with this text; plan_placement offers none.
+  std::string cpu_only;
 };
 
 }  // namespace hearth::model

@@ -32,6 +32,7 @@
 
 #include "model/blocks.h"
 #include "quant/type_traits.h"
+#include "util/check.h"
 #include "util/error.h"
 
 namespace hearth::model {
@@ -74,8 +75,9 @@ class MlaAttention final : public AttentionBlock {
     expanded_shape_ = attention_shape(s_, static_cast<int>(H_), s_.head_dim_k, dv_);
   }
 
-  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq,
-                         gguf::GgmlType type) const override {
+  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
+                         int64_t ring) const override {
+    HEARTH_CHECK(ring == 0);  // MLA layers have no window
     ops::KvView c;
     c.n_ctx = n_ctx;
     c.k = be.alloc(type, L_ + R_, n_ctx * n_seq);  // no V: the values are the latent

@@ -36,6 +36,14 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     bind_encoder(w, n_offload);  // encoder.cc
     return;
   }
+  if (!spec_.cpu_only.empty()) {
+    for (const auto& be : backends_) {
+      if (be->name().rfind("cpu", 0) != 0) {
+        throw Error(ErrorCode::unsupported, file_.path() + ": " + hp_.arch + " runs on the CPU only: " +
+                                                spec_.cpu_only + " (set num_gpu to 0)");
+      }
+    }
+  }
   const int64_t n_embd = spec_.n_embd;
   hp_.n_vocab = w.tensor("token_embd.weight").n_rows();
   if (spec_.rope_freqs == RopeFreqs::if_present && w.has("rope_freqs.weight")) {
@@ -58,7 +66,7 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     if (!rope_long_.empty()) ls.attention.rope_long_factors = rope_long_.data();
     const std::string p = blk(il);
     l.attn_norm = w.vector(*l.backend, p + "attn_norm.weight", n_embd);
-    l.ffn_norm = w.vector(*l.backend, p + "ffn_norm.weight", n_embd);
+    l.ffn_norm = w.vector(*l.backend, p + ls.ffn_norm + ".weight", n_embd);
     if (ls.norms == NormPlacement::pre_and_post) {
       l.post_attn_norm = w.vector(*l.backend, p + "post_attention_norm.weight", n_embd);
       l.post_ffn_norm = w.vector(*l.backend, p + "post_ffw_norm.weight", n_embd);
@@ -117,16 +125,20 @@ std::string Model::backend_description() const {
   return out;
 }
 
-KvCache Model::make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type) {
+KvCache Model::make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type, int64_t n_batch) {
   if (n_ctx <= 0 || n_seq <= 0) {
     throw Error(ErrorCode::invalid_argument, "KV cache: a dimension is not positive");
   }
   std::vector<KvCache::Layer> layers;
-  for (const Layer& l : layers_) {
+  for (size_t il = 0; il < layers_.size(); ++il) {
+    const Layer& l = layers_[il];
     KvCache::Layer c;
     c.backend = l.backend;
+    c.window = spec_.layers[il].attention.window;
+    // Encoders see whole sequences: no ring even where a window were set.
+    const int64_t ring = causal() ? kv_ring_slots(c.window, n_ctx, n_batch) : 0;
     try {
-      c.view = l.attention->make_cache(*l.backend, n_ctx, n_seq, type);
+      c.view = l.attention->make_cache(*l.backend, n_ctx, n_seq, type, ring);
     } catch (const Error& e) {
       KvCache cleanup(n_ctx, n_seq, type, std::move(layers));  // frees the layers made so far
       throw Error(e.code(), std::string("KV cache: ") + e.what() + " (lower num_ctx or num_parallel)");
@@ -192,6 +204,7 @@ void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only
   const int64_t n_embd = spec_.n_embd;
   const float eps = spec_.rms_eps;
   const ops::SeqRows rows{batch.pos.data(), batch.seq.data(), n};
+  cache.begin_pass(rows);  // sliding-window rings: refuses a pass that would read stale slots
 
   Scratch* sc = layers_.empty() ? head_scratch_ : layers_[0].scratch;
   ops::Backend* be = &sc->backend();

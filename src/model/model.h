@@ -53,13 +53,16 @@ class Model {
   uint64_t held_bytes() const;
 
   // A cache for n_seq sequences of n_ctx positions, each layer's on its layer's backend.
-  // Error(resource_exhausted) when it cannot be allocated.
-  KvCache make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type);
+  // n_batch: the most positions of one sequence a forward pass will hold (0: n_ctx); a
+  // sliding-window layer then keeps a ring of its window plus n_batch - 1 slots (kv_cache.h),
+  // and a pass holding more is refused. Error(resource_exhausted) when it cannot be allocated.
+  KvCache make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type, int64_t n_batch = 0);
 
   // Runs the batch: stores every row's key/value in `cache`, and writes n_vocab logits for each
   // row whose want_logits is set, in row order, to logits ([batch.n_logits(), n_vocab]).
-  // Error(invalid_argument) for a token id outside the vocabulary, a position outside the cache
-  // or a sequence id outside [0, cache.n_seq()); nothing is computed then.
+  // Error(invalid_argument) for a token id outside the vocabulary, a position outside the cache,
+  // a sequence id outside [0, cache.n_seq()), or rows a ring cannot take (KvCache::begin_pass);
+  // nothing is computed then.
   void forward(const Batch& batch, KvCache& cache, float* logits);
 
   // The same pass, but writes the final normed hidden state (the input of the output matrix,

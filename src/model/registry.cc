@@ -26,6 +26,7 @@ constexpr Entry kArchitectures[] = {
     {"gemma2", gemma2_spec},
     {"gemma3", gemma3_spec},
     {"phi3", phi3_spec},
+    {"gpt-oss", gpt_oss_spec},
     {"bert", bert_spec},
     {"nomic-bert", nomic_bert_spec},
 };
@@ -47,24 +48,43 @@ ModelSpec uniform_decoder_spec(const HParams& hp) {
   return m;
 }
 
+bool is_cpu_only_architecture(const std::string& arch) {
+  return arch == "gpt-oss";
+}
+
 std::vector<std::string> supported_architectures() {
   std::vector<std::string> out;
   for (const Entry& e : kArchitectures) out.emplace_back(e.arch);
   return out;
 }
 
-std::unique_ptr<Model> load_model(gguf::File file, const Placement& placement) {
+namespace {
+// The spec function of the file's architecture; Error(unsupported) naming the known ones.
+ArchitectureFn spec_function(const gguf::File& file) {
   const std::string arch = file.get_string("general.architecture");
   for (const Entry& e : kArchitectures) {
-    if (arch != e.arch) continue;
-    HParams hp;
-    ModelSpec spec = e.spec(file, hp);
-    return std::make_unique<Model>(std::move(file), std::move(hp), std::move(spec), placement);
+    if (arch == e.arch) return e.spec;
   }
   std::string known;
   for (const Entry& e : kArchitectures) known += std::string(known.empty() ? "" : ", ") + e.arch;
   throw Error(ErrorCode::unsupported, file.path() + ": model architecture '" + arch +
                                           "' is not supported (supported: " + known + ")");
+}
+}  // namespace
+
+std::unique_ptr<Model> load_model(gguf::File file, const Placement& placement) {
+  const ArchitectureFn spec_fn = spec_function(file);
+  HParams hp;
+  ModelSpec spec = spec_fn(file, hp);
+  return std::make_unique<Model>(std::move(file), std::move(hp), std::move(spec), placement);
+}
+
+std::vector<int64_t> layer_windows(const gguf::File& file) {
+  HParams hp;
+  const ModelSpec spec = spec_function(file)(file, hp);
+  std::vector<int64_t> out;
+  for (const LayerSpec& l : spec.layers) out.push_back(spec.kind == ModelKind::encoder ? 0 : l.attention.window);
+  return out;
 }
 
 }  // namespace hearth::model

@@ -50,6 +50,35 @@ void load_wordpiece_specials(const gguf::File& f, Vocab& v) {
   v.wpm_strip_accents = f.get_bool_or("tokenizer.ggml.normalizer.strip_accents", v.wpm_lowercase);
 }
 
+// tokenizer.ggml.pre, or what it means where Ollama's own converter wrote "default" (its name
+// for a split regex it does not know) for a family whose tokenizer it knows: gpt-oss blobs
+// (architecture "gptoss") split as o200k, and Mistral 3 ones as tekken, which is what Ollama's
+// runner and its llama.cpp compatibility layer use for them.
+std::string pre_tokenizer_name_of(const gguf::File& f) {
+  std::string pre = f.get_string_or("tokenizer.ggml.pre", "");
+  if (pre.empty() || pre == "default") {
+    const std::string arch = f.get_string_or("general.architecture", "");
+    if (arch == "gptoss" || arch == "gpt-oss") return "gpt-4o";
+    if (arch == "mistral3") return "tekken";
+  }
+  return pre;
+}
+
+// Unigram's normalization: SentencePiece's precompiled charsmap (an array of bytes, checked by
+// the encoder) and whether runs of spaces collapse. The dummy prefix stays off unless
+// tokenizer.ggml.add_space_prefix says otherwise, as in llama.cpp.
+void load_unigram_normalizer(const gguf::File& f, Vocab& v) {
+  constexpr const char* kKey = "tokenizer.ggml.precompiled_charsmap";
+  if (const gguf::Value* map = f.find(kKey)) {
+    if (!map->is_array() || (map->elem_type() != gguf::ValueType::UINT8 && map->elem_type() != gguf::ValueType::INT8)) {
+      throw Error(ErrorCode::corrupt, std::string(kKey) + " is " + map->type_string() + ", not an array of bytes");
+    }
+    v.precompiled_charsmap.assign(map->raw().begin(), map->raw().end());
+  }
+  v.remove_extra_whitespaces = f.get_bool_or("tokenizer.ggml.remove_extra_whitespaces", false);
+  v.add_space_prefix = false;
+}
+
 Vocab load(const gguf::File& f) {
   Vocab v;
   const std::string model = f.get_string("tokenizer.ggml.model");
@@ -61,9 +90,12 @@ Vocab load(const gguf::File& f) {
   } else if (model == "bert") {
     v.model = tokenizer::VocabModel::wpm;
     v.pre = tokenizer::PreTokenizer::none;
+  } else if (model == "t5") {
+    v.model = tokenizer::VocabModel::ugm;
+    v.pre = tokenizer::PreTokenizer::none;  // its tokenizer.ggml.pre ("default") names no split
   } else {
     throw Error(ErrorCode::unsupported,
-                "unsupported tokenizer model '" + model + "' (supported: llama, gpt2, bert)");
+                "unsupported tokenizer model '" + model + "' (supported: llama, gpt2, bert, t5)");
   }
 
   v.tokens = f.get_string_array("tokenizer.ggml.tokens");
@@ -87,34 +119,41 @@ Vocab load(const gguf::File& f) {
   }
 
   bool default_add_bos = false;
-  if (v.model == tokenizer::VocabModel::bpe) {
+  bool default_add_eos = false;
+  const bool ugm = v.model == tokenizer::VocabModel::ugm;
+  if (ugm) {
+    load_unigram_normalizer(f, v);
+    default_add_eos = true;  // llama.cpp's T5 default: EOS after the text, no BOS
+  } else if (v.model == tokenizer::VocabModel::bpe) {
     v.merges = f.get_string_array("tokenizer.ggml.merges");
-    const std::string pre = f.get_string_or("tokenizer.ggml.pre", "");
+    const std::string pre = pre_tokenizer_name_of(f);
+    tokenizer::PreTokenizerSpec spec;
     if (pre.empty()) {
       HEARTH_LOG_WARN(f.path() + ": no tokenizer.ggml.pre; splitting text as GPT-2 does");
-      v.pre = tokenizer::PreTokenizer::gpt2;
     } else {
-      v.pre = tokenizer::pre_tokenizer_from_name(pre);
+      spec = tokenizer::pre_tokenizer_spec(pre);
     }
-    // Llama 3's tokenizer.json sets ignore_merges, and its vocabulary adds BOS by default.
-    v.ignore_merges = v.pre == tokenizer::PreTokenizer::llama3;
-    default_add_bos = v.pre == tokenizer::PreTokenizer::llama3;
+    // Some names carry flags (Llama 3 and tekken: ignore_merges, BOS by default).
+    v.pre = spec.pre;
+    v.ignore_merges = spec.ignore_merges;
+    default_add_bos = spec.add_bos;
     v.add_space_prefix = false;
   } else {
     default_add_bos = true;
     v.add_space_prefix = true;
   }
   const bool spm = v.model == tokenizer::VocabModel::spm;
+  // SentencePiece ids by default: Llama's <unk> <s> </s>, T5's <pad> </s> <unk>.
   v.bos = read_id(f, "tokenizer.ggml.bos_token_id", spm ? 1 : kNoToken, n);
-  v.eos = read_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : kNoToken, n);
-  v.unk = read_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : kNoToken, n);
+  v.eos = read_id(f, "tokenizer.ggml.eos_token_id", spm ? 2 : ugm ? 1 : kNoToken, n);
+  v.unk = read_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : ugm ? 2 : kNoToken, n);
   if (v.model == tokenizer::VocabModel::wpm) load_wordpiece_specials(f, v);
   v.eot = read_id(f, "tokenizer.ggml.eot_token_id", kNoToken, n);
   v.eom = read_id(f, "tokenizer.ggml.eom_token_id", kNoToken, n);
-  v.pad = read_id(f, "tokenizer.ggml.padding_token_id", kNoToken, n);
+  v.pad = read_id(f, "tokenizer.ggml.padding_token_id", ugm ? 0 : kNoToken, n);
   if (v.model != tokenizer::VocabModel::wpm) {
     v.add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", default_add_bos);
-    v.add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", false);
+    v.add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", default_add_eos);
     v.add_space_prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
   }
   if (v.add_bos && v.bos == kNoToken) {

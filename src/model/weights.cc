@@ -97,20 +97,30 @@ ops::Tensor WeightLoader::stack(ops::Backend& be, const std::string& name, int64
   return upload(be, name, ne, use);
 }
 
-std::vector<float> WeightLoader::host_vector(const std::string& name, int64_t n) const {
+std::vector<float> WeightLoader::host_rows(const std::string& name, int64_t n, int64_t n_rows) const {
   const gguf::TensorInfo& t = tensor(name);
-  if (t.n_elements() != n || t.ne[0] != n) {
+  if (t.n_elements() != n * n_rows || t.ne[0] != n) {
+    const std::string want = n_rows == 1 ? std::to_string(n) : std::to_string(n) + ", " + std::to_string(n_rows);
     throw Error(ErrorCode::corrupt, file_.path() + ": tensor '" + name + "' has shape " +
-                                        t.shape_string() + ", expected [" + std::to_string(n) +
-                                        "]");
+                                        t.shape_string() + ", expected [" + want + "]");
   }
   if (!quant::is_supported(t.type) || n % quant::traits(t.type).block_elems != 0) {
     throw Error(ErrorCode::unsupported, file_.path() + ": tensor '" + name + "' has type " +
                                             gguf::type_name(t.type) + ", not usable as a vector");
   }
-  std::vector<float> out(static_cast<size_t>(n));
-  quant::traits(t.type).to_float(t.data, out.data(), n);
+  std::vector<float> out(static_cast<size_t>(n * n_rows));
+  quant::traits(t.type).to_float(t.data, out.data(), n * n_rows);
   return out;
+}
+
+std::vector<float> WeightLoader::host_vector(const std::string& name, int64_t n) const {
+  return host_rows(name, n, 1);
+}
+
+ops::Tensor WeightLoader::rows_f32(ops::Backend& be, const std::string& name, int64_t n,
+                                   int64_t n_rows) const {
+  const std::vector<float> v = host_rows(name, n, n_rows);
+  return be.upload_f32(v.data(), n, n_rows);
 }
 
 ops::Tensor WeightLoader::vector(ops::Backend& be, const std::string& name, int64_t n,

@@ -36,8 +36,11 @@ class WeightLoader {
   // file lacks it.
   ops::Tensor vector(ops::Backend& be, const std::string& name, int64_t n,
                      bool optional = false) const;
-  // The same values on the host (small parameter tables such as rope_freqs).
+  // n_rows vectors of n values (ne = [n, n_rows]: per-expert biases) as one F32 [n_rows, n].
+  ops::Tensor rows_f32(ops::Backend& be, const std::string& name, int64_t n, int64_t n_rows) const;
+  // The same values on the host (small parameter tables such as rope_freqs, attention sinks).
   std::vector<float> host_vector(const std::string& name, int64_t n) const;
+  std::vector<float> host_rows(const std::string& name, int64_t n, int64_t n_rows) const;
 
  private:
   // Checks that `name` has shape ne and a type matmul supports; returns its row size in bytes.

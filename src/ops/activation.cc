@@ -53,6 +53,25 @@ void swiglu_ref(const float* gate, const float* up, int64_t n, float* out) {
   }
 }
 
+void swiglu_oai(const float* gate, const float* up, int64_t n, float alpha, float limit, float* out) {
+  const ActivationKernels& k = activation_kernels(cpu_tier());
+  if (n < kParallelElems) {
+    k.swiglu_oai(gate, up, n, alpha, limit, out);
+    return;
+  }
+  global_thread_pool().parallel_for(n, kChunkElems, [&](int64_t b, int64_t e, int) {
+    k.swiglu_oai(gate + b, up + b, e - b, alpha, limit, out + b);
+  });
+}
+
+void swiglu_oai_ref(const float* gate, const float* up, int64_t n, float alpha, float limit, float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double g = std::min<double>(gate[i], limit);
+    const double u = std::clamp<double>(up[i], -limit, limit);
+    out[i] = static_cast<float>(g / (1.0 + std::exp(-static_cast<double>(alpha) * g)) * (u + 1.0));
+  }
+}
+
 void exp_approx(const float* x, int64_t n, float* out) {
   activation_kernels(cpu_tier()).exp_row(x, n, out);
 }

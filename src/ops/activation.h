@@ -13,6 +13,12 @@ namespace hearth::ops {
 void swiglu(const float* gate, const float* up, int64_t n, float* out);
 void swiglu_ref(const float* gate, const float* up, int64_t n, float* out);
 
+// gpt-oss's SwiGLU variant: g = min(gate, limit), u = clamp(up, -limit, limit),
+// out = g * sigmoid(alpha * g) * (u + 1) (the gate clamped from above only; alpha 1.702 and
+// limit 7 in gpt-oss). Same e^x as swiglu. out may alias gate or up.
+void swiglu_oai(const float* gate, const float* up, int64_t n, float alpha, float limit, float* out);
+void swiglu_oai_ref(const float* gate, const float* up, int64_t n, float alpha, float limit, float* out);
+
 // out[i] = e^x[i] with the tier's kernel (what attention's softmax and swiglu use); for tests.
 void exp_approx(const float* x, int64_t n, float* out);
 

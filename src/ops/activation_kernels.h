@@ -16,6 +16,9 @@ struct ActivationKernels {
   void (*exp_row)(const float* x, int64_t n, float* out) = nullptr;
   // out[i] = silu(gate[i]) * up[i]; out may alias gate or up.
   void (*swiglu)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
+  // gpt-oss's clamped SwiGLU (activation.h swiglu_oai); out may alias gate or up.
+  void (*swiglu_oai)(const float* gate, const float* up, int64_t n, float alpha, float limit,
+                     float* out) = nullptr;
   // y[i] += x[i]
   void (*add)(float* y, const float* x, int64_t n) = nullptr;
   // One row: out = x / sqrt(mean(x^2) + eps) * w (w may be null); sum of squares in double.

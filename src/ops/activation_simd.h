@@ -88,6 +88,36 @@ static void swiglu_t(const float* gate, const float* up, int64_t n, float* out) 
   }
 }
 
+// gpt-oss's SwiGLU: g = min(gate, limit), u = clamp(up, -limit, limit),
+// out = g / (1 + e^(-alpha g)) * (u + 1). min(a, b) is -max(-a, -b) (S has max only).
+template <class S>
+static typename S::V swiglu_oai_v(typename S::V g, typename S::V u, float alpha, float limit) {
+  using V = typename S::V;
+  const V neg_lim = S::set1(-limit), zero = S::zero();
+  g = S::sub(zero, S::max(S::sub(zero, g), neg_lim));
+  u = S::max(S::sub(zero, S::max(S::sub(zero, u), neg_lim)), neg_lim);
+  const V e = S::exp(S::mul(S::set1(-alpha), g));
+  return S::mul(S::div(g, S::add(S::set1(1.0f), e)), S::add(u, S::set1(1.0f)));
+}
+
+template <class S>
+static void swiglu_oai_t(const float* gate, const float* up, int64_t n, float alpha, float limit,
+                         float* out) {
+  constexpr int64_t L = S::kLanes;
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    S::store(out + i, swiglu_oai_v<S>(S::load(gate + i), S::load(up + i), alpha, limit));
+  }
+  if (i < n) {
+    float g[L] = {}, u[L] = {};
+    const size_t bytes = static_cast<size_t>(n - i) * sizeof(float);
+    std::memcpy(g, gate + i, bytes);
+    std::memcpy(u, up + i, bytes);
+    S::store(g, swiglu_oai_v<S>(S::load(g), S::load(u), alpha, limit));
+    std::memcpy(out + i, g, bytes);
+  }
+}
+
 template <class S>
 static void add_t(float* y, const float* x, int64_t n) {
   constexpr int64_t L = S::kLanes;
@@ -154,6 +184,7 @@ template <class S, class Table>
 static void fill_activation_kernels(Table& k) {
   k.exp_row = exp_row_t<S>;
   k.swiglu = swiglu_t<S>;
+  k.swiglu_oai = swiglu_oai_t<S>;
   k.add = add_t<S>;
   k.rmsnorm_row = rmsnorm_row_t<S>;
   k.rope_rotate = rope_rotate_t<S>;

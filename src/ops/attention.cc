@@ -11,6 +11,7 @@
 #include "ops/attention_tile.h"
 #include "ops/kv_quant.h"
 #include "quant/fp16.h"
+#include "util/check.h"
 #include "util/thread_pool.h"
 
 namespace hearth::ops {
@@ -71,7 +72,7 @@ void merge_split(const AttentionShape& s, const AttentionRow& row, int kv_head, 
       sum += o[group * dv + group + g] * w;
       for (int64_t d = 0; d < dv; ++d) out[d] += o[g * dv + d] * w;
     }
-    const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    const float inv = attn_inverse_denominator(mx, sum, s.sinks, kv_head * group + g);
     for (int64_t d = 0; d < dv; ++d) out[d] *= inv;
   }
 }
@@ -87,6 +88,7 @@ const AttentionKernels& attention_kernels(CpuTier tier) {
 
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows) {
   if (n_rows <= 0) return;
+  HEARTH_CHECK(shape.ring % kAttnKeyBlock == 0);  // a key block never wraps around the ring
   const AttentionKernels& kern = attention_kernels(cpu_tier());
   const int group = shape.n_head / shape.n_head_kv;
   const int block_rows = std::clamp(kTileQueries / group, 1, kMaxTileRows);
@@ -195,16 +197,21 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
       const int64_t first = std::max<int64_t>(r.kv_start, 0);
       double m = -INFINITY;
       for (int64_t p = first; p < r.n_kv; ++p) {
+        const int64_t slot = s.ring > 0 ? p % s.ring : p;
         double dot = 0.0;
         for (int64_t i = 0; i < s.head_dim_k; ++i) {
           dot += static_cast<double>(r.q[h * s.head_dim_k + i]) *
-                 kv_at(r.k, s.kv_type, s.k_stride, p * s.k_stride + kvh * s.head_dim_k + i);
+                 kv_at(r.k, s.kv_type, s.k_stride, slot * s.k_stride + kvh * s.head_dim_k + i);
         }
         scores[p] = dot * s.scale;
         if (s.softcap > 0.0f) scores[p] = s.softcap * std::tanh(scores[p] / s.softcap);
         m = scores[p] > m ? scores[p] : m;
       }
       double sum = 0.0;
+      if (s.sinks != nullptr && first < r.n_kv) {  // the sink joins the denominator only
+        m = std::max<double>(m, s.sinks[h]);
+        sum = std::exp(s.sinks[h] - m);
+      }
       for (int64_t p = first; p < r.n_kv; ++p) {
         scores[p] = std::exp(scores[p] - m);
         sum += scores[p];
@@ -212,7 +219,8 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
       for (int64_t i = 0; i < s.head_dim_v; ++i) {
         double acc = 0.0;
         for (int64_t p = first; p < r.n_kv; ++p) {
-          acc += scores[p] * kv_at(r.v, s.kv_type, s.v_stride, p * s.v_stride + kvh * s.head_dim_v + i);
+          const int64_t slot = s.ring > 0 ? p % s.ring : p;
+          acc += scores[p] * kv_at(r.v, s.kv_type, s.v_stride, slot * s.v_stride + kvh * s.head_dim_v + i);
         }
         r.out[h * s.head_dim_v + i] = sum > 0.0 ? static_cast<float>(acc / sum) : 0.0f;
       }

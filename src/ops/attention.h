@@ -14,6 +14,10 @@
 
 namespace hearth::ops {
 
+// Ring caches have a multiple of this many slots per sequence: the CPU kernel reads keys in
+// aligned blocks (kAttnKeyBlock divides it), which then never straddle the ring's end.
+inline constexpr int64_t kKvRingMultiple = 64;
+
 struct AttentionShape {
   int n_head = 0;
   int n_head_kv = 0;
@@ -29,12 +33,19 @@ struct AttentionShape {
   // Sliding-window layers: a row at position p sees [p - window + 1, p]; 0 = every position.
   // Read by Backend::attention, which sets each row's kv_start from it.
   int64_t window = 0;
+  // A ring cache (KvView::ring): position p is row p % ring of the row's k and v; 0: row p.
+  // A multiple of kKvRingMultiple, so a block of keys never wraps. Set by Backend::attention.
+  int64_t ring = 0;
+  // Attention sinks (gpt-oss): per query head a learned logit that joins the softmax's
+  // denominator without a value, p_j = e^(s_j) / (e^(sink_h) + sum_i e^(s_i)), so a head may
+  // attend to "nothing". Host array of n_head floats (the model's small parameter table); null = none.
+  const float* sinks = nullptr;
 };
 
 struct AttentionRow {
   const float* q = nullptr;  // [n_head, head_dim_k]
-  const void* k = nullptr;   // this sequence's K at position 0: [n_kv, k_stride] of kv_type
-  const void* v = nullptr;   // this sequence's V at position 0: [n_kv, v_stride] of kv_type
+  const void* k = nullptr;   // this sequence's K at row 0: [n_kv or ring, k_stride] of kv_type
+  const void* v = nullptr;   // this sequence's V at row 0: [n_kv or ring, v_stride] of kv_type
   int64_t n_kv = 0;          // attend to positions [kv_start, n_kv)
   float* out = nullptr;      // [n_head, head_dim_v]
   int64_t kv_start = 0;

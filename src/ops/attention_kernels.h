@@ -7,6 +7,7 @@
 // written once (attention_tile.h) and compiled per tier: ref (scalar, baseline x86-64), avx2,
 // avx512; attention_kernels(cpu_tier()) picks one (HEARTH_CPU pins it).
 
+#include <cmath>
 #include <cstdint>
 
 #include "ops/attention.h"
@@ -17,6 +18,7 @@ namespace hearth::ops {
 // Keys per block of the tiled kernel: K and V blocks of 64 x 128 floats stay in L1/L2 while every
 // query of the tile reads them.
 inline constexpr int64_t kAttnKeyBlock = 64;
+static_assert(kKvRingMultiple % kAttnKeyBlock == 0, "a block of keys must not wrap around a ring");
 
 struct AttentionTile {
   const AttentionShape* shape = nullptr;
@@ -51,6 +53,19 @@ static inline int64_t attention_scratch_floats(const AttentionShape& s, int n_q)
     n += 16 + q * nblk2 * 24 + kAttnKeyBlock * nblk2 + nblk2 * 9;
   }
   return n;
+}
+
+// What a query's unnormalized output o is multiplied by: 1 / the softmax denominator, given its
+// running max m and sum l (of e^(s - m) over its keys), with the head's sink logit joining the
+// denominator when the shape has sinks (AttentionShape::sinks). No keys (l = 0): 0, o is zero.
+// A sink above every score is factored out instead (e^(m - sink) <= 1), so nothing overflows.
+static inline float attn_inverse_denominator(float m, float l, const float* sinks, int head) {
+  if (!(l > 0.0f)) return 0.0f;
+  if (sinks == nullptr) return 1.0f / l;
+  const float sink = sinks[head];
+  if (sink <= m) return 1.0f / (l + std::exp(sink - m));
+  const float a = std::exp(m - sink);
+  return a / (l * a + 1.0f);
 }
 
 struct AttentionKernels {

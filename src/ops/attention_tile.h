@@ -314,8 +314,10 @@ static void attend_tile(const AttentionTile& t) {
   for (int64_t kb = begin; kb < end; kb += kB) {
     const int64_t nk = std::min(kB, end - kb);
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
+    // The block's first cache row: a ring's slot (the ring is a multiple of kB: no wrap inside).
+    const int64_t kr = sh.ring > 0 ? kb % sh.ring : kb;
     if (q8_keys) {
-      const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kb * qb.row_bytes + t.kv_head * qb.nblk * 34;
+      const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kr * qb.row_bytes + t.kv_head * qb.nblk * 34;
       for (int64_t j = 0; j < nk; ++j) {
         for (int64_t b = 0; b < qb.nblk; ++b) {
           uint16_t h;
@@ -329,11 +331,15 @@ static void attend_tile(const AttentionTile& t) {
       qb.nk4 = nk4;
       Q8::scores(qb);
     } else {
-      attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, t.kv_head * dk, kb, nk, dk, dkp, kbuf);
+      attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, t.kv_head * dk, kr, nk, dk, dkp, kbuf);
       std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
       attn_scores<S>(q, n_q, dkp, kbuf, nk4, s, kB);
     }
-    attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, t.kv_head * dv, kb, nk, dv, dvp, vbuf);
+    attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, t.kv_head * dv, kr, nk, dv, dvp, vbuf);
+    // Keys before every row's window get weight 0, but 0 x a NaN is NaN: their values may be
+    // rows never written (a ring's slots past what it holds), so they are zeros here.
+    const int64_t dead = std::clamp<int64_t>(min_start - kb, 0, nk);
+    std::fill(vbuf, vbuf + dead * dvp, 0.0f);
 
     for (int64_t m = 0; m < n_q; ++m) {
       float* sr = s + m * kB;
@@ -384,7 +390,7 @@ static void attend_tile(const AttentionTile& t) {
         continue;
       }
       float* out = t.rows[i].out + (static_cast<int64_t>(t.kv_head) * group + g) * dv;
-      const float inv = sum[m] > 0.0f ? 1.0f / sum[m] : 0.0f;  // no keys: zeros
+      const float inv = attn_inverse_denominator(mx[m], sum[m], sh.sinks, t.kv_head * group + g);
       for (int64_t d = 0; d < dv; ++d) out[d] = om[d] * inv;
     }
   }

@@ -33,9 +33,19 @@ struct SeqRows {
 // One layer's cache as an attention block lays it out: sequence s, position p is row
 // s * n_ctx + p of k and of v. v may be empty: then the values are the first head_dim_v columns of
 // each K row (MLA's cache holds one latent per position, read as both key and value).
+// A sliding-window layer may keep a ring instead: `ring` slots per sequence, position p at row
+// s * ring + p % ring, so a slot holds the last position written to it. Whoever writes and reads
+// it keeps the positions a row attends to (its window) among the last `ring` written
+// (model::KvCache checks that); the attention still masks by position, so results are those of
+// a whole-context cache. ring is a multiple of kKvRingMultiple (ops/attention.h).
 struct KvView {
   Tensor k, v;
-  int64_t n_ctx = 0;
+  int64_t n_ctx = 0;  // positions per sequence
+  int64_t ring = 0;   // slots per sequence of a ring; 0: a row per position
+  int64_t rows_per_seq() const { return ring > 0 ? ring : n_ctx; }
+  int64_t row(int64_t seq, int64_t pos) const {
+    return seq * rows_per_seq() + (ring > 0 ? pos % ring : pos);
+  }
 };
 
 struct MatmulJob {
@@ -93,6 +103,10 @@ class Backend {
   virtual void topk_gating(const Tensor& logits, const Tensor& selection_bias, int64_t n_tok,
                            int64_t n_expert, const GatingParams& p, const Tensor& ids,
                            const Tensor& weights) = 0;
+  // Each chosen expert's bias: y [n_tok * k, n] row t * k + j += b[ids[t, j], :] (b F32
+  // [n_expert, n]: gpt-oss's ffn_*_exps.bias).
+  virtual void add_bias_id(const Tensor& y, const Tensor& b, const Tensor& ids, int64_t n_tok, int k,
+                           int64_t n) = 0;
   // out [n_tok, n] = sum over slots j of weights[t, j] * e[t * k + j, :]
   virtual void weighted_sum(const Tensor& e, const Tensor& weights, int64_t n_tok, int k,
                             int64_t n, const Tensor& out) = 0;
@@ -113,7 +127,9 @@ class Backend {
   virtual void store_kv(const KvView& cache, const Tensor& k, const Tensor& v,
                         const SeqRows& rows) = 0;
   // out [rows.n, n_head * head_dim_v]: row t attends over its own sequence's cache, positions
-  // [max(0, pos[t] - window + 1) or 0, pos[t]] (shape.window, 0 = all).
+  // [max(0, pos[t] - window + 1) or 0, pos[t]] (shape.window, 0 = all), read from their ring
+  // slots when the cache is a ring (KvView::ring), with shape.sinks' logits in the softmax
+  // denominators when set.
   virtual void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
                          const SeqRows& rows, const Tensor& out) = 0;
   // dst[r, dst_col + i] = src[r, src_col + i] for r < n_rows, i < width, where src's rows are
@@ -121,11 +137,15 @@ class Backend {
   // its heads into parts and joins them).
   virtual void copy_cols(const Tensor& src, int64_t src_width, int64_t src_col, const Tensor& dst,
                          int64_t dst_width, int64_t dst_col, int64_t width, int64_t n_rows) = 0;
-  // Cache rows [src, src + n) -> [dst, dst + n) of t (prefix sharing between sequences).
+  // Cache rows [src, src + n) -> [dst, dst + n) of t (prefix sharing between sequences; the
+  // caller maps positions to rows, KvView::row).
   virtual void copy_rows(const Tensor& t, int64_t src, int64_t dst, int64_t n) = 0;
   // Element-wise over n values; out may alias an input.
   virtual void swiglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) = 0;
   virtual void geglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) = 0;
+  // gpt-oss's clamped SwiGLU (activation.h swiglu_oai).
+  virtual void swiglu_oai(const Tensor& gate, const Tensor& up, int64_t n, float alpha, float limit,
+                          const Tensor& out) = 0;
   virtual void gelu(const Tensor& x, int64_t n, const Tensor& out) = 0;
   virtual void add(const Tensor& y, const Tensor& x, int64_t n) = 0;  // y += x
   // x [n_rows, n] += b [n] per row

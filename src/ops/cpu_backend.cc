@@ -148,6 +148,14 @@ class CpuBackend final : public Backend {
                                                 f32(weights));
   }
 
+  void add_bias_id(const Tensor& y, const Tensor& b, const Tensor& ids, int64_t n_tok, int k,
+                   int64_t n) override {
+    HEARTH_CHECK(b.n_cols() == n && n_tok * k * n <= y.n_elements());
+    const int32_t* id = i32(ids);
+    for (int64_t s = 0; s < n_tok * k; ++s) HEARTH_CHECK(id[s] >= 0 && id[s] < b.n_rows());
+    ops::add_bias_id(f32(y), f32(b), id, n_tok * k, n);
+  }
+
   void weighted_sum(const Tensor& e, const Tensor& weights, int64_t n_tok, int k, int64_t n,
                     const Tensor& out) override {
     ops::weighted_sum(f32(e), f32(weights), n_tok, k, n, f32(out));
@@ -180,8 +188,8 @@ class CpuBackend final : public Backend {
 
   void store_kv(const KvView& cache, const Tensor& k, const Tensor& v,
                 const SeqRows& rows) override {
-    store_rows(cache.k, k, cache.n_ctx, rows);
-    if (!cache.v.empty()) store_rows(cache.v, v, cache.n_ctx, rows);
+    store_rows(cache.k, k, cache, rows);
+    if (!cache.v.empty()) store_rows(cache.v, v, cache, rows);
   }
 
   void attention(const AttentionShape& shape, const Tensor& q, const KvView& cache,
@@ -191,6 +199,7 @@ class CpuBackend final : public Backend {
     s.k_stride = cache.k.n_cols();
     const bool latent = cache.v.empty();  // values are the first columns of the keys
     s.v_stride = latent ? cache.k.n_cols() : cache.v.n_cols();
+    s.ring = cache.ring;
     const Matrix& km = mat(cache.k);
     const Matrix& vm = mat(latent ? cache.k : cache.v);
     const float* qf = f32(q);
@@ -199,7 +208,7 @@ class CpuBackend final : public Backend {
     rows_.resize(static_cast<size_t>(rows.n));
     for (int64_t t = 0; t < rows.n; ++t) {
       AttentionRow& r = rows_[static_cast<size_t>(t)];
-      const int64_t base = static_cast<int64_t>(rows.seq[t]) * cache.n_ctx;
+      const int64_t base = static_cast<int64_t>(rows.seq[t]) * cache.rows_per_seq();
       r.q = qf + t * q_width;
       r.k = km.row(base);
       r.v = vm.row(base);
@@ -233,6 +242,10 @@ class CpuBackend final : public Backend {
   }
   void geglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) override {
     (ref_ ? geglu_ref : ops::geglu)(f32(gate), f32(up), n, f32(out));
+  }
+  void swiglu_oai(const Tensor& gate, const Tensor& up, int64_t n, float alpha, float limit,
+                  const Tensor& out) override {
+    (ref_ ? swiglu_oai_ref : ops::swiglu_oai)(f32(gate), f32(up), n, alpha, limit, f32(out));
   }
   void gelu(const Tensor& x, int64_t n, const Tensor& out) override {
     (ref_ ? gelu_ref : ops::gelu)(f32(x), n, f32(out));
@@ -289,12 +302,12 @@ class CpuBackend final : public Backend {
     return reinterpret_cast<int32_t*>(const_cast<uint8_t*>(m.data));
   }
 
-  void store_rows(const Tensor& cache, const Tensor& x, int64_t n_ctx, const SeqRows& rows) {
+  void store_rows(const Tensor& cache, const Tensor& x, const KvView& view, const SeqRows& rows) {
     const Matrix& c = mat(cache);
     const float* xf = f32(x);
     const int64_t w = c.n_cols;
     for (int64_t t = 0; t < rows.n; ++t) {
-      const int64_t r = static_cast<int64_t>(rows.seq[t]) * n_ctx + rows.pos[t];
+      const int64_t r = view.row(rows.seq[t], rows.pos[t]);
       HEARTH_CHECK(r >= 0 && r < c.n_rows);
       auto* dst = const_cast<uint8_t*>(c.row(r));
       if (c.type == gguf::GgmlType::F32) {

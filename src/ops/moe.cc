@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "ops/activation.h"
 #include "ops/matmul.h"
 #include "quant/packed.h"
 #include "util/check.h"
@@ -64,8 +65,10 @@ void gating(const float* logits, const float* bias, int64_t n_tok, int64_t n_exp
       T sum = 0;
       for (int64_t e = 0; e < n_expert; ++e) sum += prob[e] = std::exp(static_cast<T>(l[e]) - mx);
       for (int64_t e = 0; e < n_expert; ++e) prob[e] /= sum;
-    } else {
+    } else if (p.func == GatingFunc::sigmoid) {
       for (int64_t e = 0; e < n_expert; ++e) prob[e] = T(1) / (T(1) + std::exp(-static_cast<T>(l[e])));
+    } else {
+      for (int64_t e = 0; e < n_expert; ++e) prob[e] = l[e];  // the softmax comes after the choice
     }
     for (int64_t e = 0; e < n_expert; ++e) {
       score[e] = prob[e] + (bias != nullptr ? static_cast<T>(bias[e]) : T(0));
@@ -75,6 +78,14 @@ void gating(const float* logits, const float* bias, int64_t n_tok, int64_t n_exp
     std::partial_sort(order.begin(), order.begin() + p.k, order.end(), [&](int32_t a, int32_t b) {
       return score[a] != score[b] ? score[a] > score[b] : a < b;
     });
+    if (p.func == GatingFunc::softmax_of_chosen) {
+      T mx = prob[order[0]];
+      for (int j = 1; j < p.k; ++j) mx = std::max(mx, prob[order[j]]);
+      for (int j = 0; j < p.k; ++j) prob[order[j]] = std::exp(prob[order[j]] - mx);
+      T chosen = 0;
+      for (int j = 0; j < p.k; ++j) chosen += prob[order[j]];
+      for (int j = 0; j < p.k; ++j) prob[order[j]] /= chosen;
+    }
     T sum = 0;
     for (int j = 0; j < p.k; ++j) sum += prob[order[j]];
     for (int j = 0; j < p.k; ++j) {
@@ -185,6 +196,10 @@ void weighted_sum(const float* e, const float* weights, int64_t n_tok, int k, in
       for (int64_t i = 0; i < n; ++i) o[i] += w * r[i];
     }
   }
+}
+
+void add_bias_id(float* y, const float* b, const int32_t* ids, int64_t n_slots, int64_t n) {
+  for (int64_t s = 0; s < n_slots; ++s) add_inplace(y + s * n, b + static_cast<int64_t>(ids[s]) * n, n);
 }
 
 }  // namespace hearth::ops

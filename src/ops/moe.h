@@ -12,6 +12,9 @@ namespace hearth::ops {
 enum class GatingFunc {
   softmax,  // probabilities = softmax(logits) over all experts (Qwen3-MoE, Mixtral, DeepSeek-V2)
   sigmoid,  // probabilities = sigmoid(logit) each (DeepSeek-V3/R1)
+  // The k largest logits are chosen, their weights = softmax over those k logits only
+  // (gpt-oss; llama.cpp's SOFTMAX_WEIGHT). Same choice and weights as softmax + normalize.
+  softmax_of_chosen,
 };
 
 struct GatingParams {
@@ -48,6 +51,10 @@ void matmul_id_ref(const Matrix& w, int64_t rows_per_expert, const float* x, boo
 
 // The rows of expert e of a stacked matrix (panels too, when the stack was packed per expert).
 Matrix expert_matrix(const Matrix& w, int64_t rows_per_expert, int64_t e);
+
+// y [n_slots, n]: row s += b + ids[s] * n (each slot's expert's bias row; exact per element, so
+// it is its own specification).
+void add_bias_id(float* y, const float* b, const int32_t* ids, int64_t n_slots, int64_t n);
 
 // out [n_tok, n] = sum_j weights[t * k + j] * e[(t * k + j) * n ...] (sum in slot order).
 void weighted_sum(const float* e, const float* weights, int64_t n_tok, int k, int64_t n,

@@ -56,6 +56,16 @@ struct HEARTH_PACKED BlockQ8_0 {
 };
 static_assert(sizeof(BlockQ8_0) == 34);
 
+// MXFP4 (OCP microscaling, gpt-oss's expert weights): x = 2^(e - 127) * fp4(q), q a 4-bit E2M1
+// code (sign, 2 exponent bits, 1 mantissa bit: 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives),
+// nibbles as Q4_0. ggml stores no other scale; fp4.h holds the code table (doubled, so codes are
+// integers) and the matching halved scale.
+struct HEARTH_PACKED BlockMxfp4 {
+  uint8_t e;  // E8M0: a bare power-of-two exponent, bias 127
+  uint8_t qs[kQK / 2];
+};
+static_assert(sizeof(BlockMxfp4) == 17);
+
 // Activation format for Q4_1 / Q5_1: x = d * q, and s = d * sum(q) so the weight's min term
 // costs one multiply per block.
 struct HEARTH_PACKED BlockQ8_1 {

@@ -9,7 +9,7 @@
 namespace hearth::quant {
 namespace {
 
-constexpr int kMaxTypeId = 31;
+constexpr int kMaxTypeId = 40;  // one past MXFP4 (39)
 
 struct Table {
   std::array<TypeTraits, kMaxTypeId> entries{};
@@ -55,6 +55,8 @@ void fill_ref(Table& t) {
   e->to_float = dequantize_q5_1_ref, e->from_float = quantize_q5_1_ref, set_dot<dot_q5_1_q8_1_ref>(*e);
   e = &t.add(G::Q8_0, G::Q8_0);
   e->to_float = dequantize_q8_0_ref, e->from_float = quantize_q8_0_ref, set_dot<dot_q8_0_q8_0_ref>(*e);
+  e = &t.add(G::MXFP4, G::Q8_0);
+  e->to_float = dequantize_mxfp4_ref, e->from_float = quantize_mxfp4_ref, set_dot<dot_mxfp4_q8_0_ref>(*e);
   e = &t.add(G::Q8_1, G::Q8_1);
   e->to_float = dequantize_q8_1_ref, e->from_float = quantize_q8_1_ref;
   e = &t.add(G::Q2_K, G::Q8_K);

@@ -9,7 +9,7 @@
 //   y[r] = w.vec_dot(n, W + r * row_bytes(T, n), xq);
 // Activation formats (vec_dot_type): F32 for F32/F16/BF16 weights (no activation rounding; a
 // decode step is bound by reading the weights, not by the multiply), Q8_0 for Q4_0/Q5_0/Q8_0,
-// Q8_1 for Q4_1/Q5_1 (its per-block sum pays the min term), Q8_K for the K-quants.
+// Q8_1 for Q4_1/Q5_1 (its per-block sum pays the min term), Q8_K for the K-quants, Q8_0 for MXFP4.
 //
 // Nothing here allocates or throws: callers check is_supported() and n % block_elems == 0 when
 // they load a tensor; the kernels trust those checks.
@@ -49,7 +49,8 @@ struct TypeTraits {
                        int64_t act_stride, int nc, float* out, int64_t out_stride) = nullptr;
 };
 
-// True for types with kernels: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q8_K.
+// True for types with kernels: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q8_K,
+// MXFP4.
 bool is_supported(GgmlType t);
 
 // Kernels of the tier in force (cpu_tier(), pinned by HEARTH_CPU or set_cpu_tier()).

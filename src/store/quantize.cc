@@ -43,6 +43,7 @@ const FtypeInfo kFtypes[] = {
     {FileType::MOSTLY_Q5_K_S, "Q5_K_S", GgmlType::Q5_K},
     {FileType::MOSTLY_Q5_K_M, "Q5_K_M", GgmlType::Q5_K},
     {FileType::MOSTLY_Q6_K, "Q6_K", GgmlType::Q6_K},
+    {FileType::MOSTLY_MXFP4_MOE, "MXFP4", GgmlType::Q8_0},  // llama.cpp: MXFP4_MOE; named as Ollama shows it
 };
 
 const FtypeInfo& info(FileType f) {
@@ -120,6 +121,10 @@ bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n 
 GgmlType recipe_type(RecipeState& qs, GgmlType t, const gguf::TensorInfo& tensor, FileType f) {
   const std::string& name = tensor.name;
   const bool falcon = qs.arch == "falcon";
+  if (f == FileType::MOSTLY_MXFP4_MOE) {  // llama.cpp's rule: stacks of experts MXFP4, all else Q8_0
+    t = tensor.n_dims == 3 && tensor.ne[2] > 1 ? GgmlType::MXFP4 : GgmlType::Q8_0;
+    return tensor.ne[0] % block_of(t) == 0 ? t : GgmlType::F16;
+  }
   if (name == "output.weight" || (!qs.has_output && name == "token_embd.weight")) {
     if (falcon || tensor.ne[0] % block_of(t) != 0) {
       t = GgmlType::Q8_0;
@@ -264,6 +269,7 @@ FileType parse_quantization_type(std::string_view text) {
   if (u == "Q4_K") u = "Q4_K_M";
   if (u == "Q5_K") u = "Q5_K_M";
   if (u == "Q3_K") u = "Q3_K_M";
+  if (u == "MXFP4_MOE") u = "MXFP4";  // llama.cpp's name
   for (const auto& i : kFtypes) {
     if (u == i.name) return i.ftype;
   }

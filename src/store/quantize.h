@@ -21,6 +21,7 @@ enum class FileType : uint32_t {
   MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_Q2_K = 10, MOSTLY_Q3_K_S = 11, MOSTLY_Q3_K_M = 12,
   MOSTLY_Q3_K_L = 13, MOSTLY_Q4_K_S = 14, MOSTLY_Q4_K_M = 15, MOSTLY_Q5_K_S = 16,
   MOSTLY_Q5_K_M = 17, MOSTLY_Q6_K = 18, MOSTLY_BF16 = 32,
+  MOSTLY_MXFP4_MOE = 38,  // expert stacks MXFP4, every other quantized tensor Q8_0 (gpt-oss)
 };
 
 // "Q4_K_M", "F16", ...; "unknown" for other ids.

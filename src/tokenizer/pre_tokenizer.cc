@@ -111,6 +111,26 @@ size_t match_gpt2(const Cps& c, size_t pos, size_t end) {
   return match_whitespace(c, pos, end, false);
 }
 
+// The alternatives Llama 3, Qwen2, tekken and o200k end with:
+// \p{N}{1,N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+   (tekken and o200k: [\r\n/]*)
+template <size_t kMaxDigits, bool kSlash>
+size_t match_digits_symbols_spaces(const Cps& c, size_t pos, size_t end) {
+  if (c.cls[pos] & kNumber) {
+    size_t q = pos + 1;
+    while (q < end && q - pos < kMaxDigits && (c.cls[q] & kNumber)) ++q;
+    return q;
+  }
+  auto other = [&](size_t i) { return !(c.cls[i] & (kLetter | kNumber | kSpace)); };
+  const size_t start = (c.cp[pos] == ' ' && pos + 1 < end && other(pos + 1)) ? pos + 1 : pos;
+  if (other(start)) {
+    size_t q = start + 1;
+    while (q < end && other(q)) ++q;
+    while (q < end && (is_crlf(c.cp[q]) || (kSlash && c.cp[q] == '/'))) ++q;
+    return q;
+  }
+  return match_whitespace(c, pos, end, true);
+}
+
 // Llama 3 (max_digits 3) and Qwen2 (max_digits 1):
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,N}| ?[^\s\p{L}\p{N}]+[\r\n]*|
 // \s*[\r\n]+|\s+(?!\S)|\s+
@@ -127,20 +147,7 @@ size_t match_llama3(const Cps& c, size_t pos, size_t end) {
   if (!is_crlf(cp) && !(cls & kNumber) && pos + 1 < end && (c.cls[pos + 1] & kLetter)) {
     return letters_from(pos + 2);
   }
-  if (cls & kNumber) {
-    size_t q = pos + 1;
-    while (q < end && q - pos < kMaxDigits && (c.cls[q] & kNumber)) ++q;
-    return q;
-  }
-  auto other = [&](size_t i) { return !(c.cls[i] & (kLetter | kNumber | kSpace)); };
-  const size_t start = (cp == ' ' && pos + 1 < end && other(pos + 1)) ? pos + 1 : pos;
-  if (other(start)) {
-    size_t q = start + 1;
-    while (q < end && other(q)) ++q;
-    while (q < end && is_crlf(c.cp[q])) ++q;
-    return q;
-  }
-  return match_whitespace(c, pos, end, true);
+  return match_digits_symbols_spaces<kMaxDigits, false>(c, pos, end);
 }
 
 // DeepSeek-V3, third split: [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|
@@ -219,15 +226,18 @@ bool is_deepseek_llm_letter(uint32_t cp) {
   return in_ranges(cp, std::begin(kDeepSeekLlmLetters), std::end(kDeepSeekLlmLetters));
 }
 
-// [!-/:-~！-／：-～‘-‟　-。]
+// [!-/:-~！-／：-～‘-‟　-。] without U+3000: llama.cpp replaces non-ASCII spaces before matching (see
+// is_deepseek_llm_cjk), so the ideographic space is only ever a \s.
 bool is_deepseek_llm_punct(uint32_t cp) {
   return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x7E) || (cp >= 0xFF01 && cp <= 0xFF0F) ||
-         (cp >= 0xFF1A && cp <= 0xFF5E) || (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3000 && cp <= 0x3002);
+         (cp >= 0xFF1A && cp <= 0xFF5E) || (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3001 && cp <= 0x3002);
 }
 
-// [一-龥ࠀ-一가-퟿]
+// [一-龥ࠀ-一가-퟿], as llama.cpp matches it: the range U+0800..U+4E00 holds spaces too (U+2028,
+// U+3000, ...), but llama.cpp runs this regex over text whose non-ASCII spaces it has replaced
+// by a vertical tab, so they never match.
 bool is_deepseek_llm_cjk(uint32_t cp) {
-  return (cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF);
+  return ((cp >= 0x0800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF)) && !(cp_class(cp) & kSpace);
 }
 
 size_t match_newline(const Cps& c, size_t pos, size_t) { return is_crlf(c.cp[pos]) ? pos + 1 : pos; }
@@ -250,6 +260,64 @@ size_t match_run(const Cps& c, size_t pos, size_t end) {
 }
 
 bool is_number_cp(uint32_t cp) { return (cp_class(cp) & kNumber) != 0; }
+
+bool is_letter_cp(uint32_t cp) { return (cp_class(cp) & kLetter) != 0; }
+bool is_punct_cp(uint32_t cp) { return (cp_class(cp) & kPunct) != 0; }
+
+// \p{N}: one digit per piece (StarCoder, DeepSeek Coder).
+size_t match_one_digit(const Cps& c, size_t pos, size_t) { return (c.cls[pos] & kNumber) ? pos + 1 : pos; }
+
+// The case-aware words of tekken and o200k, as llama.cpp runs them. Its regexes write the
+// tokenizer.json classes [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}] and [\p{Ll}\p{Lm}\p{Lo}\p{M}] as
+// "a letter but not a-z" (upper) and "a letter but not A-Z" (lower), over text where every
+// non-ASCII letter is one placeholder: so a non-ASCII letter is both upper and lower, and marks
+// are no part of a word. The alternatives, tried in order with backtracking:
+//   upper* lower+   (upper* gives back letters until a lower one follows)
+//   upper+ lower*
+// Returns pos if neither matches at pos.
+bool is_ascii_lower(uint32_t cp) { return cp >= 'a' && cp <= 'z'; }
+size_t match_cased_word(const Cps& c, size_t pos, size_t end) {
+  auto letter = [&](size_t i) { return (c.cls[i] & kLetter) != 0; };
+  auto upper = [&](size_t i) { return letter(i) && !is_ascii_lower(c.cp[i]); };
+  auto lower = [&](size_t i) { return letter(i) && !(c.cp[i] >= 'A' && c.cp[i] <= 'Z'); };
+  size_t run_end = pos;
+  while (run_end < end && upper(run_end)) ++run_end;
+  // upper* lower+: the lower run starts at the last place the upper run can give back to.
+  size_t lower_start = end;
+  if (run_end < end && is_ascii_lower(c.cp[run_end])) {
+    lower_start = run_end;
+  } else {
+    for (size_t t = run_end; t > pos; --t) {
+      if (c.cp[t - 1] >= 0x80) {  // a non-ASCII letter is lower too
+        lower_start = t - 1;
+        break;
+      }
+    }
+  }
+  if (lower_start != end) {
+    size_t q = lower_start;
+    while (q < end && lower(q)) ++q;
+    return q;
+  }
+  return run_end;  // upper+ lower*: no a-z follows here, or the first alternative had matched
+}
+
+// tekken: [^\r\n\p{L}\p{N}]?upper*lower+|[^\r\n\p{L}\p{N}]?upper+lower*|\p{N}|
+//         ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// o200k (gpt-4o): the same with an optional (?i:'s|'t|'re|'ve|'m|'ll|'d) after each word
+// alternative and \p{N}{1,3}.
+template <bool kContractions, size_t kMaxDigits>
+size_t match_cased(const Cps& c, size_t pos, size_t end) {
+  const uint32_t cp = c.cp[pos];
+  const uint8_t cls = c.cls[pos];
+  const bool prefix = !is_crlf(cp) && !(cls & (kLetter | kNumber)) && pos + 1 < end;
+  const size_t word_at = prefix ? pos + 1 : pos;
+  if (const size_t w = match_cased_word(c, word_at, end); w > word_at) {
+    if constexpr (kContractions) return w < end ? match_contraction(c, w, end, true) : w;
+    return w;
+  }
+  return match_digits_symbols_spaces<kMaxDigits, true>(c, pos, end);
+}
 
 // \s+$ isolates the whitespace that ends a piece. Done directly rather than as a matcher: tried
 // at every position, the regex would rescan long inner runs of spaces.
@@ -315,6 +383,23 @@ void pre_tokenize(PreTokenizer pre, std::string_view text, std::vector<std::stri
       cuts = refine(c, cuts, match_run<is_number_cp>);
       break;
     }
+    case PreTokenizer::deepseek_coder:
+      split_isolated(c, 0, n, match_newline, cuts);
+      cuts = refine(c, cuts, match_space_then_run<is_letter_cp>);
+      cuts = refine(c, cuts, match_space_then_run<is_punct_cp>);
+      cuts = refine(c, cuts, match_run<is_deepseek_llm_cjk>);
+      cuts = refine(c, cuts, match_one_digit);
+      break;
+    case PreTokenizer::starcoder:
+      split_isolated(c, 0, n, match_one_digit, cuts);
+      cuts = refine(c, cuts, match_gpt2);
+      break;
+    case PreTokenizer::tekken:
+      split_isolated(c, 0, n, match_cased<false, 1>, cuts);
+      break;
+    case PreTokenizer::gpt4o:
+      split_isolated(c, 0, n, match_cased<true, 3>, cuts);
+      break;
   }
   size_t begin = 0;
   for (const size_t end : cuts) {

@@ -11,6 +11,7 @@
 #include "tokenizer/special_matcher.h"
 #include "tokenizer/spm_encoder.h"
 #include "tokenizer/token_index.h"
+#include "tokenizer/ugm_encoder.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/wpm_encoder.h"
 #include "util/error.h"
@@ -46,8 +47,11 @@ void validate(const Vocab& v) {
   }
   if (v.add_bos && v.bos == kNoToken) throw Error(ErrorCode::corrupt, "vocabulary adds BOS but has no BOS token");
   if (v.add_eos && v.eos == kNoToken) throw Error(ErrorCode::corrupt, "vocabulary adds EOS but has no EOS token");
-  if (v.model == VocabModel::spm && v.pre != PreTokenizer::none) {
+  if ((v.model == VocabModel::spm || v.model == VocabModel::ugm) && v.pre != PreTokenizer::none) {
     throw Error(ErrorCode::corrupt, "SentencePiece vocabulary with a BPE pre-tokenizer");
+  }
+  if (v.model == VocabModel::ugm && v.unk == kNoToken) {
+    throw Error(ErrorCode::corrupt, "Unigram vocabulary without an unknown token");
   }
   if (v.model == VocabModel::bpe && v.pre == PreTokenizer::none) {
     throw Error(ErrorCode::corrupt, "byte-level BPE vocabulary without a pre-tokenizer");
@@ -101,6 +105,7 @@ struct Tokenizer::Impl {
   std::optional<BpeEncoder> bpe;
   std::optional<SpmEncoder> spm;
   std::optional<WpmEncoder> wpm;
+  std::optional<UgmEncoder> ugm;
   std::optional<SpecialMatcher> specials;
 
   explicit Impl(Vocab v) : vocab(std::move(v)) {
@@ -155,6 +160,8 @@ struct Tokenizer::Impl {
       bpe.emplace(vocab, index);
     } else if (vocab.model == VocabModel::wpm) {
       wpm.emplace(vocab, index);
+    } else if (vocab.model == VocabModel::ugm) {
+      ugm.emplace(vocab);
     } else {
       spm.emplace(vocab, index);
     }
@@ -169,6 +176,8 @@ struct Tokenizer::Impl {
       return;
     }
     if (wpm) return wpm->encode(text, out);
+    // Unigram adds its dummy prefix to every fragment between special tokens itself.
+    if (ugm) return ugm->encode(text, out);
     std::string escaped;
     escaped.reserve(text.size() + 8);
     if (vocab.add_space_prefix && after_special) escaped += kSpmSpace;

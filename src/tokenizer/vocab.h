@@ -30,6 +30,9 @@ enum class VocabModel {
   // "bert": WordPiece as llama.cpp runs it (wpm_encoder.h): the converter stores word-start
   // pieces with a U+2581 prefix and continuation pieces ("##ing") without their "##".
   wpm,
+  // "t5": Unigram (T5, XLM-RoBERTa / bge-m3) with SentencePiece's precompiled normalization
+  // (ugm_encoder.h).
+  ugm,
 };
 
 // The split rules applied before byte-level BPE (tokenizer.ggml.pre).
@@ -40,9 +43,22 @@ enum class PreTokenizer {
   qwen2,         // "qwen2", "deepseek-r1-qwen": single digits
   deepseek_v3,   // "deepseek-v3": digits, CJK/kana runs, then a punctuation-aware split
   deepseek_llm,  // "deepseek-llm": newlines, cased-letter words, punctuation, CJK, digits
+  deepseek_coder,  // "deepseek-coder": newlines, letter words, punctuation, CJK, single digits
+  starcoder,     // "starcoder", "smollm", "command-r", ...: single digits, then the GPT-2 split
+  tekken,        // "tekken" (Mistral NeMo, Mistral Small 3): case-aware words, single digits
+  gpt4o,         // "gpt-4o" (o200k: gpt-oss, Llama 4): case-aware words with contractions, 3 digits
+};
+
+// What a tokenizer.ggml.pre name sets, as llama.cpp reads it: the split rules and the two
+// vocabulary flags that go with the name rather than with the regex.
+struct PreTokenizerSpec {
+  PreTokenizer pre = PreTokenizer::gpt2;
+  bool ignore_merges = false;  // a pre-token that is itself a token skips the merges
+  bool add_bos = false;        // BOS by default (tokenizer.ggml.add_bos_token overrides)
 };
 
 // Maps a tokenizer.ggml.pre name; throws Error(unsupported) naming the unknown one.
+PreTokenizerSpec pre_tokenizer_spec(std::string_view name);
 PreTokenizer pre_tokenizer_from_name(std::string_view name);
 const char* pre_tokenizer_name(PreTokenizer pre);
 
@@ -70,6 +86,10 @@ struct Vocab {
   // stripped by default when lower-casing, as llama.cpp does).
   bool wpm_lowercase = true;
   bool wpm_strip_accents = true;
+  // Unigram: SentencePiece's normalization (tokenizer.ggml.precompiled_charsmap, raw bytes; empty
+  // for none) and tokenizer.ggml.remove_extra_whitespaces.
+  std::string precompiled_charsmap;
+  bool remove_extra_whitespaces = false;
 
   TokenType type(TokenId id) const {
     return types.empty() ? TokenType::normal : types[static_cast<size_t>(id)];

@@ -208,6 +208,9 @@ class VulkanBackend final : public ops::Backend {
   void topk_gating(const ops::Tensor& logits, const ops::Tensor& bias, int64_t n_tok, int64_t n_expert,
                    const ops::GatingParams& gp, const ops::Tensor& ids, const ops::Tensor& weights) override {
     if (n_expert > 256) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 256 experts");
+    if (gp.func == ops::GatingFunc::softmax_of_chosen) {
+      throw Error(ErrorCode::unsupported, "the Vulkan router has no softmax over the chosen experts (gpt-oss)");
+    }
     if (gp.n_group > 32) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 32 expert groups");
     struct {
       uint32_t n_tok, n_expert, k, sigmoid, normalize, has_bias;
@@ -269,7 +272,8 @@ class VulkanBackend final : public ops::Backend {
     const uint32_t rows_off = put_rows(rows);
     for (const auto& [dst, src] : {std::pair{&cache.k, &k}, std::pair{&cache.v, &v}}) {
       if (dst->empty()) continue;
-      const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off};
+      const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off,
+                             u32(cache.ring)};
       dispatch(dst->type == GgmlType::F16 ? "store_kv_f16" : "store_kv_f32", {buf(*src), ring(), buf(*dst)},
                pc, sizeof pc, groups(dst->n_cols(), 64), u32(rows.n), 1);
     }
@@ -277,6 +281,9 @@ class VulkanBackend final : public ops::Backend {
 
   void attention(const ops::AttentionShape& s, const ops::Tensor& q, const ops::KvView& cache,
                  const ops::SeqRows& rows, const ops::Tensor& out) override {
+    if (s.sinks != nullptr) {
+      throw Error(ErrorCode::unsupported, "the Vulkan attention shader has no attention sinks (gpt-oss)");
+    }
     if (s.head_dim_k > kMaxAttentionKey || s.head_dim_v > kMaxAttentionValue) {
       throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes keys of at most " +
                                               std::to_string(kMaxAttentionKey) + " and values of at most " +
@@ -292,10 +299,10 @@ class VulkanBackend final : public ops::Backend {
     struct {
       uint32_t n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
       float scale, softcap;
-      uint32_t split_keys, n_split;
+      uint32_t split_keys, n_split, ring;
     } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
-         u32(vt.n_cols()), u32(cache.n_ctx), u32(rows.n), rows_off, u32(s.window), s.scale, s.softcap,
-         u32(kSplitKeys), n_split};
+         u32(vt.n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off, u32(s.window), s.scale,
+         s.softcap, u32(kSplitKeys), n_split, u32(cache.ring)};
     const bool wide = s.head_dim_k > 256 || s.head_dim_v > 256;  // the MLA latent's variant
     const std::string kv = std::string(wide ? "wide_" : "") + (cache.k.type == GgmlType::F16 ? "f16" : "f32");
     if (!split) {
@@ -351,6 +358,13 @@ class VulkanBackend final : public ops::Backend {
   }
   void gelu(const ops::Tensor& x, int64_t n, const ops::Tensor& out) override { eltwise(5, x, x, out, n, 0, 0.0f); }
   void add(const ops::Tensor& y, const ops::Tensor& x, int64_t n) override { eltwise(0, y, x, y, n, 0, 0.0f); }
+  // No shaders yet: gpt-oss (their only user) is kept on the CPU by the placement planner.
+  void swiglu_oai(const ops::Tensor&, const ops::Tensor&, int64_t, float, float, const ops::Tensor&) override {
+    throw Error(ErrorCode::unsupported, "gpt-oss's SwiGLU is not implemented on the Vulkan backend");
+  }
+  void add_bias_id(const ops::Tensor&, const ops::Tensor&, const ops::Tensor&, int64_t, int, int64_t) override {
+    throw Error(ErrorCode::unsupported, "expert biases are not implemented on the Vulkan backend");
+  }
   void add_bias(const ops::Tensor& x, const ops::Tensor& b, int64_t n_rows, int64_t n) override {
     eltwise(1, x, b, x, n_rows * n, n, 0.0f);
   }

@@ -1,5 +1,5 @@
 // libFuzzer target for the tokenizer: arbitrary bytes through every pre-tokenizer with a small
-// byte-level BPE vocabulary, and through a small SentencePiece vocabulary, with and without
+// byte-level BPE vocabulary, and through small SentencePiece and Unigram vocabularies, with and without
 // special-token parsing. Byte-level BPE must lose nothing but ill-formed UTF-8, so
 // decode(encode(x)) == utf8_sanitize(x) is checked, and the stream decoder must agree.
 
@@ -38,7 +38,23 @@ Vocab bpe_vocab(PreTokenizer pre) {
   v.types[v.tokens.size() - 2] = TokenType::control;
   v.types[v.tokens.size() - 1] = TokenType::user_defined;
   v.eos = static_cast<TokenId>(v.tokens.size() - 2);
-  v.ignore_merges = pre == PreTokenizer::llama3;
+  v.ignore_merges = pre == PreTokenizer::llama3 || pre == PreTokenizer::tekken;
+  return v;
+}
+
+// Unigram without a charsmap (ugm_golden_test covers one): spaces, merging and <unk> runs.
+Vocab ugm_vocab() {
+  Vocab v;
+  v.model = VocabModel::ugm;
+  v.pre = PreTokenizer::none;
+  v.tokens = {"<pad>", "</s>", "<unk>", "\xE2\x96\x81", "a", "b", "ab", "\xE2\x96\x81" "a", "<mask>", "\xE4\xB8\xAD"};
+  v.types = {TokenType::control, TokenType::control, TokenType::unknown, TokenType::normal, TokenType::normal,
+             TokenType::normal, TokenType::normal, TokenType::normal, TokenType::user_defined, TokenType::normal};
+  v.scores = {0, 0, 0, -2, -3, -3, -4, -1, 0, -5};
+  v.eos = 1;
+  v.unk = 2;
+  v.add_eos = true;
+  v.add_space_prefix = true;
   return v;
 }
 
@@ -78,14 +94,19 @@ void check(bool ok, const char* what) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const PreTokenizer kPres[] = {PreTokenizer::gpt2, PreTokenizer::llama3, PreTokenizer::qwen2,
-                                       PreTokenizer::deepseek_v3, PreTokenizer::deepseek_llm};
+  static const PreTokenizer kPres[] = {PreTokenizer::gpt2,         PreTokenizer::llama3,
+                                       PreTokenizer::qwen2,        PreTokenizer::deepseek_v3,
+                                       PreTokenizer::deepseek_llm, PreTokenizer::deepseek_coder,
+                                       PreTokenizer::starcoder,    PreTokenizer::tekken,
+                                       PreTokenizer::gpt4o};
+  constexpr int kNumPres = static_cast<int>(sizeof kPres / sizeof kPres[0]);
   static const auto* const bpe = [] {
-    auto* t = new std::unique_ptr<Tokenizer>[5];
-    for (int i = 0; i < 5; ++i) t[i] = std::make_unique<Tokenizer>(bpe_vocab(kPres[i]));
+    auto* t = new std::unique_ptr<Tokenizer>[kNumPres];
+    for (int i = 0; i < kNumPres; ++i) t[i] = std::make_unique<Tokenizer>(bpe_vocab(kPres[i]));
     return t;
   }();
   static const Tokenizer spm(spm_vocab());
+  static const Tokenizer ugm(ugm_vocab());
   if (size == 0) return 0;
   const uint8_t selector = data[0];
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -94,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.parse_special = (selector & 0x80) != 0;
   options.add_special = (selector & 0x40) != 0;
 
-  const Tokenizer& tok = *bpe[(selector & 0x3F) % 5];
+  const Tokenizer& tok = *bpe[(selector & 0x3F) % kNumPres];
   const std::vector<TokenId> ids = tok.encode(text, options);
   if (!options.parse_special) check(tok.decode(ids, true) == clean, "BPE decode(encode(x)) != x");
   StreamDecoder stream(tok, true);
@@ -110,5 +131,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<TokenId> spm_ids = spm.encode(text, options);
   for (const TokenId id : spm_ids) check(id >= 0 && static_cast<size_t>(id) < spm.n_tokens(), "SPM id out of range");
   check(utf8_is_valid(spm.decode(spm_ids)), "SPM decode is not UTF-8");
+
+  const std::vector<TokenId> ugm_ids = ugm.encode(text, options);
+  for (const TokenId id : ugm_ids) check(id >= 0 && static_cast<size_t>(id) < ugm.n_tokens(), "Unigram id out of range");
+  check(utf8_is_valid(ugm.decode(ugm_ids)), "Unigram decode is not UTF-8");
   return 0;
 }

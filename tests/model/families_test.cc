@@ -1,4 +1,4 @@
-// What the gemma2, gemma3 and phi3 spec files read from a file beyond what the reference forward
+// What the gemma2, gemma3, phi3 and gpt-oss spec files read from a file beyond what the reference forward
 // pass exercises: Gemma's 27B query scale (chosen by layer count, as llama.cpp and Ollama do),
 // Gemma 3's local/global layer pattern and per-layer RoPE, Phi-3's fused tensors and LongRoPE
 // keys, and their keys' errors, which name the file and the key or tensor.
@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,81 @@ TEST(Families, Phi3FusedShapesAreChecked) {
   s.edit = [](gguf::Writer& w) { w.set_u32("phi3.feed_forward_length", 96); };
   const std::string msg = load_error(s);
   EXPECT_NE(msg.find("'blk.0.ffn_up.weight' has shape"), std::string::npos) << msg;
+}
+
+TinySpec gpt_oss(int64_t n_layer) {
+  TinySpec s;
+  s.arch = "gpt-oss";
+  s.n_layer = n_layer;
+  s.n_expert = 4;
+  s.n_expert_used = 2;
+  s.window = 128;
+  s.rope_base = 150000.0f;
+  s.oss.yarn_factor = 32.0f;
+  s.oss.yarn_orig_ctx = 4096;
+  return s;
+}
+
+// llama.cpp's rule: layer il is windowed when il % P < P - 1 (P = sliding_window_pattern,
+// default 2: the even layers of gpt-oss-20b and -120b), the windowed layers with
+// rope.freq_base_swa when the file has it; every layer sinks, biases, YaRN as written, the
+// gating that softmaxes the chosen logits and the clamped SwiGLU.
+TEST(Families, GptOssWindowsEvenLayersAndReadsItsKeys) {
+  const ModelSpec m = spec_of(gpt_oss(6), gpt_oss_spec);
+  for (size_t il = 0; il < 6; ++il) {
+    const AttentionSpec& a = m.layers[il].attention;
+    EXPECT_EQ(a.window, il % 2 == 0 ? 128 : 0) << il;
+    EXPECT_EQ(a.sinks, Sinks::per_head);
+    EXPECT_EQ(a.out_bias, Bias::required);
+    EXPECT_FLOAT_EQ(a.rope.freq_base, 150000.0f);
+    EXPECT_FLOAT_EQ(a.rope.freq_scale, 1.0f / 32.0f);
+    EXPECT_FLOAT_EQ(a.rope.ext_factor, 1.0f);
+    EXPECT_FLOAT_EQ(a.rope.attn_factor, 1.0f);  // the rope's own 1 + 0.1 ln 32, as llama.cpp
+    EXPECT_EQ(a.rope.n_ctx_orig, 4096);
+    EXPECT_EQ(a.rope.mode, ops::RopeMode::neox);
+    EXPECT_FLOAT_EQ(a.scale, 0.25f);  // 1 / sqrt(16 rotated dims)
+    const FfnSpec& f = m.layers[il].ffn;
+    EXPECT_EQ(f.kind, FfnKind::moe);
+    EXPECT_EQ(f.act, GateActivation::swiglu_oai);
+    EXPECT_EQ(f.gating.func, ops::GatingFunc::softmax_of_chosen);
+    EXPECT_EQ(f.gating.k, 2);
+    EXPECT_EQ(f.expert_bias, Bias::required);
+    EXPECT_STREQ(m.layers[il].ffn_norm, "post_attention_norm");
+  }
+  EXPECT_FALSE(m.cpu_only.empty());
+
+  TinySpec p3 = gpt_oss(6);
+  p3.oss.swa_period = 3;
+  p3.oss.rope_base_swa = 1000.0f;
+  const ModelSpec m3 = spec_of(p3, gpt_oss_spec);
+  for (size_t il = 0; il < 6; ++il) {
+    const bool local = il % 3 != 2;
+    EXPECT_EQ(m3.layers[il].attention.window, local ? 128 : 0) << il;
+    EXPECT_FLOAT_EQ(m3.layers[il].attention.rope.freq_base, local ? 1000.0f : 150000.0f) << il;
+  }
+  TinySpec all = gpt_oss(3);
+  all.edit = [](gguf::Writer& w) { w.set_u32("gpt-oss.attention.sliding_window_pattern", 0); };
+  for (const LayerSpec& l : spec_of(all, gpt_oss_spec).layers) EXPECT_EQ(l.attention.window, 128);
+}
+
+TEST(Families, GptOssKeyErrorsNameTheKey) {
+  struct Bad {
+    std::function<void(gguf::Writer&)> edit;
+    std::string key;
+  };
+  const std::vector<Bad> bad = {
+      {[](gguf::Writer& w) { w.remove("gpt-oss.attention.sliding_window"); }, "gpt-oss.attention.sliding_window"},
+      {[](gguf::Writer& w) { w.set_u32("gpt-oss.expert_used_count", 9); }, "gpt-oss.expert_used_count"},
+      {[](gguf::Writer& w) { w.set_string("gpt-oss.rope.scaling.type", "linear"); }, "gpt-oss.rope.scaling.type"},
+      {[](gguf::Writer& w) { w.set_u32("gpt-oss.leading_dense_block_count", 1); },
+       "gpt-oss.leading_dense_block_count"},
+  };
+  for (const Bad& b : bad) {
+    TinySpec s = gpt_oss(2);
+    s.edit = b.edit;
+    const std::string msg = load_error(s);
+    EXPECT_NE(msg.find("'" + b.key + "'"), std::string::npos) << b.key << ": " << msg;
+  }
 }
 
 }  // namespace

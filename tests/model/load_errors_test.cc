@@ -100,5 +100,50 @@ TEST(LoadErrors, UnsupportedRopeScaling) {
   EXPECT_NE(load_error(s).find("longrope"), std::string::npos);
 }
 
+// gpt-oss: every gpt-oss.* key is honoured or the file is refused naming it; its sinks and
+// biases are required tensors; a per-layer window pattern (an array) is refused by name; and it
+// runs on the CPU only, with a clear error when placed on another backend.
+TinySpec gpt_oss() {
+  TinySpec s;
+  s.arch = "gpt-oss";
+  s.n_expert = 4;
+  s.n_expert_used = 2;
+  s.window = 3;
+  return s;
+}
+
+TEST(LoadErrors, GptOssLoadsAndRefusesUnknownKeysByName) {
+  EXPECT_EQ(load_error(gpt_oss()), "");
+  TinySpec s = gpt_oss();
+  s.edit = [](gguf::Writer& w) { w.set_f32("gpt-oss.expert_weights_scale", 2.0f); };
+  ErrorCode code{};
+  const std::string msg = load_error(s, &code);
+  EXPECT_EQ(code, ErrorCode::unsupported);
+  EXPECT_NE(msg.find("key 'gpt-oss.expert_weights_scale' is not supported"), std::string::npos) << msg;
+}
+
+TEST(LoadErrors, GptOssMissingSinksOrExpertBiasNamesThem) {
+  for (const char* t : {"blk.1.attn_sinks.weight", "blk.0.ffn_down_exps.bias", "blk.0.ffn_gate_inp.bias",
+                        "blk.1.attn_output.bias", "blk.0.post_attention_norm.weight"}) {
+    TinySpec s = gpt_oss();
+    s.skip_tensor = t;
+    EXPECT_NE(load_error(s).find(std::string("missing tensor '") + t + "'"), std::string::npos) << t;
+  }
+}
+
+TEST(LoadErrors, GptOssWindowPatternArrayIsRefusedByName) {
+  TinySpec s = gpt_oss();
+  s.edit = [](gguf::Writer& w) {
+    w.set("gpt-oss.attention.sliding_window_pattern", gguf::Value::i32_array({1, 0}));
+  };
+  EXPECT_NE(load_error(s).find("gpt-oss.attention.sliding_window_pattern"), std::string::npos);
+}
+
+TEST(LoadErrors, GptOssSplitAcrossCpuBackendsLoads) {
+  testing::RefWeights w;
+  const std::vector<uint8_t> bytes = testing::write_tiny_model(gpt_oss(), &w);
+  EXPECT_NO_THROW(load_model(gguf::File::from_memory(bytes.data(), bytes.size(), "oss.gguf"), {"cpu", "cpu-ref", 1}));
+}
+
 }  // namespace
 }  // namespace hearth::model

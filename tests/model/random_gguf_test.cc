@@ -47,5 +47,27 @@ TEST(RandomGguf, DeepSeek2FileLoads) {
   std::filesystem::remove(path);
 }
 
+// gpt-oss in its released format (--type mxfp4): expert stacks MXFP4, the other matrices Q8_0,
+// biases and sinks F32; the file loads.
+TEST(RandomGguf, GptOssMxfp4FileLoads) {
+  const std::string path = write(std::string("--vocab-from ") + HEARTH_TESTDATA_DIR +
+                                     "/stories260K.gguf --arch gpt-oss --n-embd 64 --n-layer 2 --n-head 4"
+                                     " --n-head-kv 2 --head-dim 16 --n-ff 64 --n-expert 4 --n-expert-used 2"
+                                     " --window 4 --n-ctx 256 --type mxfp4",
+                                 "gpt-oss");
+  {
+    const gguf::File f = gguf::File::open(path);
+    EXPECT_EQ(f.tensor("blk.0.ffn_gate_exps.weight").type, gguf::GgmlType::MXFP4);
+    EXPECT_EQ(f.tensor("blk.1.ffn_down_exps.weight").type, gguf::GgmlType::MXFP4);
+    EXPECT_EQ(f.tensor("blk.0.attn_q.weight").type, gguf::GgmlType::Q8_0);
+    EXPECT_EQ(f.tensor("blk.0.ffn_down_exps.bias").type, gguf::GgmlType::F32);
+    EXPECT_EQ(f.tensor("blk.1.attn_sinks.weight").type, gguf::GgmlType::F32);
+    EXPECT_EQ(f.get_u32("general.file_type"), 38u);
+    std::unique_ptr<Model> m = load_model(gguf::File::open(path), {"cpu", "", 0});
+    EXPECT_EQ(m->hparams().arch, "gpt-oss");
+  }
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace hearth::model

@@ -13,29 +13,10 @@ namespace hearth::model::testing {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
-// The rotation angle of pair i of a d-wide RoPE part at `pos`, with YaRN when factor > 0: the
-// interpolated angle (pos / factor) blended towards the original one for the high-frequency
-// pairs, by a ramp between the pairs that turn 32 and 1 times within the original context.
-double yarn_angle(int64_t pos, int64_t i, int64_t d, double base, const DeepseekSpec& ds) {
-  const double extrap = static_cast<double>(pos) * std::pow(base, -2.0 * i / static_cast<double>(d));
-  if (ds.yarn_factor <= 0.0f) return extrap;
-  auto corr = [&](double turns) {
-    return d * std::log(static_cast<double>(ds.yarn_orig_ctx) / (turns * 2.0 * kPi)) / (2.0 * std::log(base));
-  };
-  const double lo = std::max(0.0, std::floor(corr(32.0)));
-  const double hi = std::min(static_cast<double>(d - 1), std::ceil(corr(1.0)));
-  const double y = (static_cast<double>(i) - lo) / std::max(0.001, hi - lo);
-  const double keep = 1.0 - std::clamp(y, 0.0, 1.0);  // 1: extrapolate (original angle)
-  const double interp = extrap / ds.yarn_factor;
-  return interp * (1.0 - keep) + extrap * keep;
-}
-
 // DeepSeek's RoPE part pairs neighbours (2i, 2i+1), as llama.cpp's NORM mode does on GGUF weights.
 void rope_pairs(double* x, int64_t d, int64_t pos, double base, const DeepseekSpec& ds) {
   for (int64_t i = 0; i < d / 2; ++i) {
-    const double a = yarn_angle(pos, i, d, base, ds);
+    const double a = yarn_angle(pos, i, d, base, ds.yarn_factor, ds.yarn_orig_ctx);
     const double x0 = x[2 * i], x1 = x[2 * i + 1];
     x[2 * i] = x0 * std::cos(a) - x1 * std::sin(a);
     x[2 * i + 1] = x0 * std::sin(a) + x1 * std::cos(a);

@@ -40,6 +40,7 @@ void RandomTensors::add(const std::string& name, gguf::GgmlType type, std::vecto
 
 std::vector<uint8_t> write_tiny_model(const TinySpec& s, RefWeights* weights) {
   if (s.arch == "deepseek2") return write_deepseek2(s, weights);
+  if (s.arch == "gpt-oss") return write_gpt_oss(s, weights);
   gguf::Writer w;
   RandomTensors b(w, *weights, s.seed, s.skip_tensor);
   weights->clear();
@@ -319,6 +320,7 @@ std::vector<double> RefModel::ffn(int64_t il, const std::vector<double>& h) {
 
 std::vector<double> RefModel::step(int32_t token) {
   if (s_.arch == "deepseek2") return step_deepseek2(token);
+  if (s_.arch == "gpt-oss") return step_gpt_oss(token);
   const int64_t E = s_.n_embd;
   const bool gemma = is_gemma(s_.arch);
   const RefTensor& embd = w("token_embd.weight");

@@ -34,8 +34,19 @@ struct DeepseekSpec {
   bool split_kv_b = false;   // attn_k_b / attn_v_b (newer conversions) instead of attn_kv_b
 };
 
+// gpt-oss's own options (tiny_gpt_oss.cc).
+struct GptOssSpec {
+  float yarn_factor = 4.0f;      // 0: no YaRN keys
+  int64_t yarn_orig_ctx = 16;
+  int swa_period = 0;            // attention.sliding_window_pattern; 0: key absent (period 2)
+  float rope_base_swa = 0.0f;    // rope.freq_base_swa of the windowed layers; 0: key absent
+  double expert_scale = 6.0;     // experts' gate/up weights x this: the SwiGLU clamp at 7 acts
+  double sink_scale = 2.0;       // sinks uniform in [-this, this]
+  gguf::GgmlType expert_type = gguf::GgmlType::F32;  // ffn_{gate,up,down}_exps
+};
+
 struct TinySpec {
-  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe | gemma2 | gemma3 | phi3 | deepseek2
+  std::string arch = "llama";  // llama | qwen2 | qwen3 | qwen3moe | gemma2 | gemma3 | phi3 | deepseek2 | gpt-oss
   int n_expert = 0;            // qwen3moe: routed experts (each of hidden width n_ff)
   int n_expert_used = 0;
   int64_t n_embd = 64;
@@ -65,6 +76,7 @@ struct TinySpec {
   gguf::GgmlType output_type = gguf::GgmlType::F32;  // output.weight
   uint64_t seed = 1;
   DeepseekSpec ds;
+  GptOssSpec oss;
   // Load-error tests: a tensor left out, and an edit of the metadata before writing.
   std::string skip_tensor;
   std::function<void(gguf::Writer&)> edit;
@@ -102,6 +114,7 @@ class RandomTensors {
 std::vector<uint8_t> write_tiny_model(const TinySpec& spec, RefWeights* weights);
 
 std::vector<uint8_t> write_deepseek2(const TinySpec& spec, RefWeights* weights);
+std::vector<uint8_t> write_gpt_oss(const TinySpec& spec, RefWeights* weights);
 
 // Plain double-precision forward, one token at a time, KV in double.
 class RefModel {
@@ -122,6 +135,10 @@ class RefModel {
   // deepseek2 (tiny_deepseek2.cc): MLA expanded per head, DeepSeek's routing.
   std::vector<double> step_deepseek2(int32_t token);
   std::vector<double> deepseek_moe(const std::string& p, const std::vector<double>& h) const;
+  // gpt-oss (tiny_gpt_oss.cc): attention with biases, sinks and YaRN; its router and SwiGLU.
+  std::vector<double> step_gpt_oss(int32_t token);
+  std::vector<double> gpt_oss_attention(int64_t il, const std::vector<double>& h);
+  std::vector<double> gpt_oss_moe(const std::string& p, const std::vector<double>& h) const;
 
   TinySpec s_;
   const RefWeights& w_;

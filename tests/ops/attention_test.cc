@@ -255,6 +255,111 @@ TEST(Attention, SlidingWindowsAndSoftCapMatchReference) {
   }
 }
 
+// Ring caches (KvView::ring: position p at slot p % ring, AttentionShape::ring): rows of a pass
+// of 100 prompt positions and a lone (split) decode row, window 1100, over a ring of 1216 slots
+// holding the last 1216 positions, give bit-identical outputs to the same rows over the whole
+// sequence on every tier (the kernel walks the same positions in the same order; a ring only
+// moves where a block is read), and the reference's. Positions no row sees (before the earliest
+// window) hold NaN in both layouts: a masked key must not leak into an output (0 x NaN).
+TEST(Attention, RingCacheEqualsWholeSequence) {
+  TierGuard guard;
+  const int64_t n_pos = 3000, window = 1100, ring = 1216;
+  static_assert(1216 % kKvRingMultiple == 0);
+  for (GgmlType type : {GgmlType::F16, GgmlType::F32}) {
+    AttentionShape s = make_shape(8, 2, 64, 48, 0);
+    s.kv_type = type;
+    Sequence whole = make_sequence(s, n_pos, 31, 0);
+    const int64_t first_seen = n_pos - 100 - window + 1;
+    for (int64_t p = 0; p < first_seen; ++p) {
+      for (int64_t i = 0; i < s.k_stride; ++i) whole.k32[p * s.k_stride + i] = NAN, whole.k16[p * s.k_stride + i] = 0x7e00;
+      for (int64_t i = 0; i < s.v_stride; ++i) whole.v32[p * s.v_stride + i] = NAN, whole.v16[p * s.v_stride + i] = 0x7e00;
+    }
+    Sequence rg = whole;
+    for (int64_t p = n_pos - ring; p < n_pos; ++p) {
+      const int64_t slot = p % ring;
+      std::copy_n(whole.k32.begin() + p * s.k_stride, s.k_stride, rg.k32.begin() + slot * s.k_stride);
+      std::copy_n(whole.k16.begin() + p * s.k_stride, s.k_stride, rg.k16.begin() + slot * s.k_stride);
+      std::copy_n(whole.v32.begin() + p * s.v_stride, s.v_stride, rg.v32.begin() + slot * s.v_stride);
+      std::copy_n(whole.v16.begin() + p * s.v_stride, s.v_stride, rg.v16.begin() + slot * s.v_stride);
+    }
+    AttentionShape sr = s;
+    sr.ring = ring;
+    const int64_t qw = s.n_head * s.head_dim_k, ow = s.n_head * s.head_dim_v;
+    for (int64_t n_rows : {100, 1}) {  // a pass of prompt rows; a lone decode row (split keys)
+      const auto q = random_vec(n_rows * qw, 5 + n_rows, 2.0f);
+      std::vector<float> out_whole(n_rows * ow), out_ring(n_rows * ow), ref_whole(n_rows * ow), ref_ring(n_rows * ow);
+      auto rows_of = [&](const Sequence& sq, std::vector<float>& out) {
+        std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
+        for (int64_t r = 0; r < n_rows; ++r) {
+          const int64_t pos = n_pos - n_rows + r;
+          rows[r] = {q.data() + r * qw, sq.k(type), sq.v(type), pos + 1, out.data() + r * ow, pos - window + 1};
+        }
+        return rows;
+      };
+      auto rw = rows_of(whole, ref_whole);
+      auto rr = rows_of(rg, ref_ring);
+      attention_ref(s, rw.data(), n_rows);
+      attention_ref(sr, rr.data(), n_rows);
+      EXPECT_EQ(ref_whole, ref_ring) << gguf::type_name(type) << " rows " << n_rows;
+      for (CpuTier tier : tiers()) {
+        set_cpu_tier(tier);
+        for (int threads : {1, 2}) {
+          global_thread_pool(threads);
+          auto fw = rows_of(whole, out_whole);
+          auto fr = rows_of(rg, out_ring);
+          attention(s, fw.data(), n_rows);
+          attention(sr, fr.data(), n_rows);
+          const std::string what = std::string(gguf::type_name(type)) + " rows " + std::to_string(n_rows) + " " +
+                                   cpu_tier_name(tier) + " threads " + std::to_string(threads);
+          EXPECT_EQ(0, std::memcmp(out_whole.data(), out_ring.data(), out_ring.size() * sizeof(float))) << what;
+          // max_abs_diff passes NaN over (std::max keeps its first argument against a NaN).
+          EXPECT_TRUE(std::all_of(out_ring.begin(), out_ring.end(), [](float x) { return std::isfinite(x); })) << what;
+          EXPECT_LT(max_abs_diff(out_ring, ref_ring), kTolerance) << what;
+        }
+      }
+    }
+  }
+}
+
+// Attention sinks (gpt-oss): a per-head logit joins every softmax's denominator. Sinks of both
+// signs and one far above every score (30: the output shrinks to ~e^-25 of the values, and the
+// kernels must factor the sink out rather than overflow), over prompt rows, windowed rows and a
+// split long decode row, GQA 12/2 and odd head sizes 6/3.
+TEST(Attention, SinksMatchReference) {
+  for (int64_t d : {64, 19}) {
+    AttentionShape s = make_shape(d == 64 ? 12 : 6, d == 64 ? 2 : 3, d, d, d == 64 ? 0 : 1);
+    std::vector<float> sinks = random_vec(static_cast<size_t>(s.n_head), 5, 3.0f);
+    sinks[1] = 30.0f;
+    s.sinks = sinks.data();
+    const std::vector<Sequence> seqs = {make_sequence(s, 300, 31, 0), make_sequence(s, 2600, 32, 1)};
+    std::vector<RowSpec> rows;
+    for (int64_t p = 0; p < 20; ++p) rows.push_back({0, p + 1});
+    for (int64_t p = 250; p < 260; ++p) rows.push_back({0, p + 1, p + 1 - 128});  // window 128
+    rows.push_back({1, 2600});        // split into chunks, merged with the sink
+    rows.push_back({1, 2600, 1537});  // split and windowed
+    check(s, seqs, rows, 1, "sinks d " + std::to_string(d), {1, 2});
+  }
+}
+
+// One key and a sink: the weight of the key is e^s / (e^s + e^sink), by hand, on every tier.
+TEST(Attention, SinkWeightsTheOneKeyByHand) {
+  TierGuard guard;
+  AttentionShape s = make_shape(1, 1, 4, 4, 0);
+  s.kv_type = GgmlType::F32;
+  s.scale = 1.0f;
+  const float sink[1] = {0.5f};
+  s.sinks = sink;
+  const std::vector<float> q = {1.0f, 0.0f, 0.0f, 0.0f}, k = {2.0f, 0.0f, 0.0f, 0.0f}, v = {1.0f, -2.0f, 4.0f, 8.0f};
+  const double w = std::exp(2.0) / (std::exp(2.0) + std::exp(0.5));
+  for (CpuTier tier : tiers()) {
+    set_cpu_tier(tier);
+    std::vector<float> out(4, NAN);
+    AttentionRow row{q.data(), k.data(), v.data(), 1, out.data()};
+    attention(s, &row, 1);
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(out[i], w * v[i], 1e-6) << cpu_tier_name(tier) << " " << i;
+  }
+}
+
 // A window of one position: the output is exactly that position's V, on every tier.
 TEST(Attention, WindowOfOnePositionGivesItsValue) {
   TierGuard guard;

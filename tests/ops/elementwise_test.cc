@@ -125,6 +125,41 @@ TEST(Elementwise, SwigluMatchesReferenceOnEveryTier) {
   }
 }
 
+// gpt-oss's SwiGLU: the gate spread over [-12, 12) and up over [-10, 10), so both clamps at 7 act
+// (and the gate's lower side is not clamped). SwiGLU's error budget (the same e^x), plus the
+// float rounding of the exponent -alpha * g (half an ulp of a value up to 20: a relative error
+// of |alpha g| * 2^-24 in e^x, which the sigmoid passes on where e^x dominates its denominator).
+TEST(Elementwise, SwigluOaiMatchesReferenceOnEveryTier) {
+  TierGuard guard;
+  for (int64_t n : {1, 7, 8, 17, 1000, 70001}) {
+    const auto g = random_vec(n + 1, 3 * n, 12.0f), u = random_vec(n + 1, 3 * n + 1, 10.0f);
+    std::vector<float> ref(n);
+    swiglu_oai_ref(g.data() + 1, u.data() + 1, n, 1.702f, 7.0f, ref.data());
+    for (CpuTier tier : tiers()) {
+      set_cpu_tier(tier);
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        global_thread_pool(threads);
+        std::vector<float> out(n + 1);
+        swiglu_oai(g.data() + 1, u.data() + 1, n, 1.702f, 7.0f, out.data() + 1);
+        for (int64_t i = 0; i < n; ++i) {
+          const double arg = 1.702 * std::fabs(std::min(g[i + 1], 7.0f));
+          ASSERT_NEAR(out[i + 1], ref[i], (6e-7 + arg * 0x1p-24) * std::fabs(ref[i]) + 1e-30)
+              << cpu_tier_name(tier) << " n " << n << " i " << i << " g " << g[i + 1] << " u " << u[i + 1];
+        }
+        if (first.empty()) first = out;
+        EXPECT_EQ(first, out) << cpu_tier_name(tier) << " threads " << threads;
+      }
+    }
+  }
+  // By hand: gate 9 -> 7, up -8 -> -7: 7 * sigmoid(1.702 * 7) * (-6); gate -9 stays -9, up 0.5.
+  const float g[2] = {9.0f, -9.0f}, u[2] = {-8.0f, 0.5f};
+  float out[2];
+  swiglu_oai_ref(g, u, 2, 1.702f, 7.0f, out);
+  EXPECT_NEAR(out[0], 7.0 / (1.0 + std::exp(-1.702 * 7.0)) * -6.0, 1e-5);
+  EXPECT_NEAR(out[1], -9.0 / (1.0 + std::exp(1.702 * 9.0)) * 1.5, 1e-9);
+}
+
 TEST(Elementwise, AddAndAddBiasAreExact) {
   TierGuard guard;
   for (int64_t n : {1, 7, 33, 1536, 40000}) {

@@ -49,6 +49,37 @@ TEST(Gating, SoftmaxTopKByHand) {
   EXPECT_NEAR(w[1], 1.0, 1e-6);
 }
 
+// gpt-oss: the k largest logits, weighted by a softmax over those k only (the others do not
+// dilute it): logits (0, ln 2, ln 4, ln 1) and k = 2 -> experts 2 and 1 with 4/6 and 2/6.
+TEST(Gating, SoftmaxOfChosenByHand) {
+  const float logits[] = {0.0f, std::log(2.0f), std::log(4.0f), 0.0f};
+  int32_t ids[2];
+  float w[2];
+  GatingParams p;
+  p.k = 2;
+  p.func = GatingFunc::softmax_of_chosen;
+  topk_gating(logits, nullptr, 1, 4, p, ids, w);
+  EXPECT_EQ(ids[0], 2);
+  EXPECT_EQ(ids[1], 1);
+  EXPECT_NEAR(w[0], 4.0 / 6, 1e-6);
+  EXPECT_NEAR(w[1], 2.0 / 6, 1e-6);
+  topk_gating_ref(logits, nullptr, 1, 4, p, ids, w);
+  EXPECT_NEAR(w[0], 4.0 / 6, 1e-7);
+}
+
+// Each slot's expert's bias row is added to that slot's row, nothing else.
+TEST(MatmulId, AddBiasIdAddsTheChosenExpertsRow) {
+  const int64_t n = 5, n_expert = 3;
+  std::vector<float> b(static_cast<size_t>(n * n_expert));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i) * 0.25f;
+  const int32_t ids[4] = {2, 0, 1, 2};
+  std::vector<float> y(4 * n, 1.0f);
+  add_bias_id(y.data(), b.data(), ids, 4, n);
+  for (int s = 0; s < 4; ++s) {
+    for (int64_t i = 0; i < n; ++i) EXPECT_EQ(y[s * n + i], 1.0f + b[ids[s] * n + i]) << s << " " << i;
+  }
+}
+
 TEST(Gating, SelectionBiasChoosesButDoesNotWeigh) {
   // sigmoid(0) = 0.5, sigmoid(2) = 0.8808: expert 1 wins unless the bias lifts expert 0.
   const float logits[] = {0.0f, 2.0f};
@@ -93,7 +124,7 @@ TEST(Gating, ExpertGroupsLimitTheChoice) {
 }
 
 TEST(Gating, FastMatchesReference) {
-  for (GatingFunc f : {GatingFunc::softmax, GatingFunc::sigmoid}) {
+  for (GatingFunc f : {GatingFunc::softmax, GatingFunc::sigmoid, GatingFunc::softmax_of_chosen}) {
     for (int k : {1, 3, 8}) {
       const int64_t n_tok = 7, n_expert = 13;
       const auto logits = normal(n_tok * n_expert, 3 + k);

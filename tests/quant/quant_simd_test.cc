@@ -24,9 +24,9 @@ using testing::random_normal;
 using G = GgmlType;
 
 const G kWeightTypes[] = {G::F32,  G::F16,  G::BF16, G::Q4_0, G::Q4_1, G::Q5_0, G::Q5_1,
-                          G::Q8_0, G::Q2_K, G::Q3_K, G::Q4_K, G::Q5_K, G::Q6_K};
+                          G::Q8_0, G::Q2_K, G::Q3_K, G::Q4_K, G::Q5_K, G::Q6_K, G::MXFP4};
 const G kAllTypes[] = {G::F32,  G::F16,  G::BF16, G::Q4_0, G::Q4_1, G::Q5_0, G::Q5_1, G::Q8_0,
-                       G::Q8_1, G::Q2_K, G::Q3_K, G::Q4_K, G::Q5_K, G::Q6_K, G::Q8_K};
+                       G::Q8_1, G::Q2_K, G::Q3_K, G::Q4_K, G::Q5_K, G::Q6_K, G::Q8_K, G::MXFP4};
 
 std::vector<CpuTier> simd_tiers() {
   auto t = available_tiers();

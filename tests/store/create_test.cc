@@ -214,7 +214,7 @@ TEST(Create, Errors) {
   q.quantize = "q1_X";
   EXPECT_EQ(err("x", q),
             "unsupported quantization type q1_X - supported types are F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, "
-            "Q8_0, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K");
+            "Q8_0, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, MXFP4");
   // A TEMPLATE that does not parse is refused before anything is stored (Ollama: "template error").
   const std::string bad = err("x", spec_of("FROM stories260K.gguf\nTEMPLATE \"{{ .Prompt \"\n"));
   EXPECT_EQ(bad.rfind("template error: ", 0), 0u) << bad;

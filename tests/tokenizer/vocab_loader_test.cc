@@ -119,5 +119,63 @@ TEST(VocabLoader, OutOfRangeIdsAreDropped) {
   EXPECT_FALSE(v.add_eos);
 }
 
+
+TEST(VocabLoader, PreTokenizerNamesCarryLlamaCppsFlags) {
+  gguf::Writer w = bpe_writer();
+  w.set_u32("tokenizer.ggml.bos_token_id", 4);
+  w.set_string("tokenizer.ggml.pre", "tekken");
+  tokenizer::Vocab v = load(w);
+  EXPECT_EQ(v.pre, tokenizer::PreTokenizer::tekken);
+  EXPECT_TRUE(v.ignore_merges);
+  EXPECT_TRUE(v.add_bos);
+  w.set_string("tokenizer.ggml.pre", "dbrx");  // Phi-4: Llama 3's regex without its flags
+  v = load(w);
+  EXPECT_EQ(v.pre, tokenizer::PreTokenizer::llama3);
+  EXPECT_FALSE(v.ignore_merges);
+  EXPECT_FALSE(v.add_bos);
+  w.set_string("tokenizer.ggml.pre", "smollm");
+  EXPECT_EQ(load(w).pre, tokenizer::PreTokenizer::starcoder);
+}
+
+TEST(VocabLoader, OllamasDefaultPreMeansTheFamilysSplit) {
+  gguf::Writer w = bpe_writer();
+  w.set_string("tokenizer.ggml.pre", "default");
+  w.set_string("general.architecture", "gptoss");
+  EXPECT_EQ(load(w).pre, tokenizer::PreTokenizer::gpt4o);
+  w.set_string("general.architecture", "mistral3");
+  EXPECT_EQ(load(w).pre, tokenizer::PreTokenizer::tekken);
+  w.set_string("general.architecture", "llama");
+  try {
+    load(w);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'default'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(VocabLoader, UnigramDefaultsAreT5s) {
+  gguf::Writer w;
+  w.set_string("tokenizer.ggml.model", "t5");
+  w.set_string("tokenizer.ggml.pre", "default");
+  w.set_string_array("tokenizer.ggml.tokens", {"<pad>", "</s>", "<unk>", "\xE2\x96\x81" "a", "b"});
+  w.set_f32_array("tokenizer.ggml.scores", {0, 0, 0, -1, -2});
+  w.set_i32_array("tokenizer.ggml.token_type", {3, 3, 2, 1, 1});
+  tokenizer::Vocab v = load(w);
+  EXPECT_EQ(v.model, tokenizer::VocabModel::ugm);
+  EXPECT_EQ(v.pre, tokenizer::PreTokenizer::none);
+  EXPECT_EQ(v.eos, 1);
+  EXPECT_EQ(v.unk, 2);
+  EXPECT_EQ(v.pad, 0);
+  EXPECT_EQ(v.bos, kNoToken);
+  EXPECT_TRUE(v.add_eos);
+  EXPECT_FALSE(v.add_bos);
+  EXPECT_FALSE(v.add_space_prefix);
+  EXPECT_TRUE(v.precompiled_charsmap.empty());
+  w.set_bool("tokenizer.ggml.add_space_prefix", true);
+  const tokenizer::Tokenizer tok(load(w));
+  // No charsmap: the text is only space-escaped; "c" has no piece and is <unk>.
+  EXPECT_EQ(tok.encode("ab c", {.add_special = true}), (std::vector<tokenizer::TokenId>{3, 4, 2, 1}));
+}
+
 }  // namespace
 }  // namespace hearth::model

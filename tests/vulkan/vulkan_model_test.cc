@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +67,38 @@ TEST(VulkanModels, GreedyTokensEqualTheCpuBackends) {
     EXPECT_EQ(run(f.file, {"cpu-ref", vk, f.n_layer / 2 + 1}, prompt, 24), cpu) << f.file << " split";
     if (std::string(f.file) == "stories260K.gguf") EXPECT_EQ(run(f.file, {}, prompt, 24), cpu);
   }
+}
+
+// Sliding-window layers in rings on the device: a gemma3 file written by random-gguf (window 8,
+// as tests/engine/runner_test.cc) with num_batch 4 keeps rings of 64 slots in its six
+// windowed layers, all on the GPU; 130 greedy tokens after a 20-token prompt (the rings wrap
+// twice) equal cpu-ref's with whole-context caches (num_batch 512: no ring).
+TEST(VulkanModels, SlidingWindowRingsGiveTheTokensOfWholeCaches) {
+  const int dev = test_device();
+  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "hearth_vulkan_ring";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "gemma3.gguf").string();
+  const std::string cmd = std::string(HEARTH_BINARY_DIR) + "/tools/random-gguf --vocab-from " + kDir +
+                          "/stories260K.gguf --arch gemma3 --n-embd 256 --n-layer 7 --n-head 4 --n-head-kv 2"
+                          " --head-dim 64 --n-ff 512 --n-ctx 4096 --window 8 --rope-base 1000000 --std 0.01"
+                          " --seed 5 --type f32 -o " + path + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::vector<int32_t> prompt = {1};
+  for (int i = 1; i < 20; ++i) prompt.push_back(3 + (i * 37) % 500);
+  std::vector<int32_t> got[2];
+  for (int i = 0; i < 2; ++i) {
+    LoadOptions o;
+    o.num_thread = 2;
+    o.num_ctx = 160;
+    o.num_batch = i == 0 ? 4 : 512;
+    o.placement = i == 0 ? model::Placement{"vulkan:" + std::to_string(dev), "", 0} : model::Placement{"cpu-ref", "", 0};
+    auto r = Runner::load(path, o);
+    got[i] = r->complete(greedy(prompt, 130)).context;
+  }
+  EXPECT_EQ(got[0].size(), 150u);
+  EXPECT_EQ(got[0], got[1]);
+  std::filesystem::remove(path);
 }
 
 TEST(VulkanModels, FourSequencesTogetherEqualEachAlone) {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <cmath>
 #include <random>
@@ -258,6 +259,60 @@ TEST(VulkanOps, KvStoreAndAttention) {
       ref->copy_rows(cr.k, 2 * n_ctx, 1 * n_ctx, 70);
       ref->copy_rows(cr.v, 2 * n_ctx, 1 * n_ctx, 70);
       step({1, 70, 70}, {0, 1, 2}, 41);
+    }
+  }
+}
+
+// Ring caches (KvView::ring, sliding-window layers): store_kv writes position p to slot
+// p % ring and attention reads the window from the slots. Against cpu-ref over whole-context
+// caches (no ring there): two sequences in passes of up to ring - window + 1 = 45 rows, prompt
+// rows and decode rows mixed, 200 positions through a ring of 64; then a decode row past 2,048
+// positions (the split path) over a ring of 768 with a window of 700.
+TEST(VulkanOps, RingCacheStoreAndAttention) {
+  NEED_DEVICE();
+  for (GgmlType kv : {GgmlType::F16, GgmlType::F32}) {
+    for (const auto [window, ring, pass, end] : {std::array<int32_t, 4>{20, 64, 45, 200},
+                                                 std::array<int32_t, 4>{700, 768, 69, 2101}}) {
+      ops::AttentionShape s;
+      s.n_head = 4;
+      s.n_head_kv = 2;
+      s.head_dim_k = 32;
+      s.head_dim_v = 24;
+      s.scale = 1.0f / std::sqrt(32.0f);
+      s.window = window;
+      s.softcap = 1.5f;
+      const int64_t n_ctx = end, kw = 2 * 32, vw = 2 * 24, qw = 4 * 32, ow = 4 * 24;
+      ops::KvView cg{gpu->alloc(kv, kw, 2 * ring), gpu->alloc(kv, vw, 2 * ring), n_ctx, ring};
+      ops::KvView cr{ref->alloc(kv, kw, 2 * n_ctx), ref->alloc(kv, vw, 2 * n_ctx), n_ctx};
+      std::vector<int32_t> next = {0, 0};
+      uint32_t seed = 90;
+      // Sequence 0 to `end` (its last row alone), sequence 1 (the short case only) to end / 2,
+      // a row at a time once past a third of that.
+      const std::array<int32_t, 2> stop = {end, window > 100 ? 0 : end / 2};
+      while (next[0] < stop[0] || next[1] < stop[1]) {
+        std::vector<int32_t> pos, seq;
+        for (int32_t sq : {1, 0}) {
+          int32_t n = std::min(stop[sq] - next[sq], sq == 1 && next[1] > end / 6 ? 1 : pass);
+          if (n > 1 && next[sq] + n == stop[sq]) --n;
+          for (int32_t i = 0; i < n; ++i) pos.push_back(next[sq] + i), seq.push_back(sq);
+          next[sq] += std::max(n, 0);
+        }
+        const int64_t n = static_cast<int64_t>(pos.size());
+        const ops::SeqRows rows{pos.data(), seq.data(), n};
+        Both k = f32(*gpu, *ref, normal(n * kw, seed), kw, n), v = f32(*gpu, *ref, normal(n * vw, seed + 1), vw, n);
+        Both q = f32(*gpu, *ref, normal(n * qw, seed + 2), qw, n), o = empty(*gpu, *ref, ow, n);
+        seed += 3;
+        gpu->store_kv(cg, k.g, v.g, rows);
+        ref->store_kv(cr, k.r, v.r, rows);
+        // The long case only attends at the end (lavapipe: a prompt row's loop over 700 keys
+        // is slow); its last pass is the lone split decode row.
+        if (window > 100 && next[0] < end) continue;
+        gpu->attention(s, q.g, cg, rows, o.g);
+        ref->attention(s, q.r, cr, rows, o.r);
+        expect_near(read(*gpu, o.g, n * ow), read(*ref, o.r, n * ow), 1e-5,
+                    std::string(gguf::type_name(kv)) + " ring " + std::to_string(ring) + " at " +
+                        std::to_string(next[0]));
+      }
     }
   }
 }

@@ -36,6 +36,9 @@ float dot_q4_1_q8_1_ref(int64_t n, const void* w, const void* a);
 float dot_q5_0_q8_0_ref(int64_t n, const void* w, const void* a);
 float dot_q5_1_q8_1_ref(int64_t n, const void* w, const void* a);
 float dot_q8_0_q8_0_ref(int64_t n, const void* w, const void* a);
+void dequantize_mxfp4_ref(const void* src, float* dst, int64_t n);
+void quantize_mxfp4_ref(const float* src, void* dst, int64_t n);
+float dot_mxfp4_q8_0_ref(int64_t n, const void* w, const void* a);
 
 // K-quants (256-element super-blocks).
 void dequantize_q2_k_ref(const void* src, float* dst, int64_t n);

@@ -1,6 +1,7 @@
 #version 450
 // Causal GQA attention, one workgroup per (query head h, row t): the row at (seq, pos) attends
-// over cache rows seq * n_ctx + [start, pos] (start = pos - window + 1 for a window), keys taken
+// over positions [start, pos] (start = pos - window + 1 for a window), position i at cache row
+// seq * n_ctx + i, or seq * n_ctx + i % ring in a ring cache (n_ctx is then the ring), keys taken
 // 64 at a time (one score per invocation, optionally soft-capped), online softmax; invocation i
 // accumulates output dimensions i, i + 64, ... (head_dim_k and head_dim_v <= 256; WIDE: keys <= 576
 // and values <= 512, DeepSeek's MLA latent of 512 + 64). KV_F16 selects the cache type.
@@ -27,8 +28,9 @@ layout(binding = 4) writeonly buffer O { float o[]; };
 layout(push_constant) uniform P {
   uint n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
   float scale, softcap;
-  uint split_keys, n_split;
+  uint split_keys, n_split, ring;
 } p;
+uint slot(uint i) { return p.ring > 0 ? i % p.ring : i; }
 #if WIDE
 #define NACC 8
 shared float sq[576];
@@ -59,7 +61,7 @@ void main() {
     const uint kp = c0 + tid;
     float s = -1e30;
     if (kp < end) {
-      const uint ko = (base + kp) * p.k_stride + kvh * p.dk;
+      const uint ko = (base + slot(kp)) * p.k_stride + kvh * p.dk;
       s = 0.0;
       for (uint d = 0; d < p.dk; ++d) s += sq[d] * KV(kc, ko + d);
       if (p.softcap > 0.0) s = p.softcap * tanh(s / p.softcap);
@@ -75,7 +77,7 @@ void main() {
     for (uint i = 0; i < nb; ++i) {
       const float w = exp(sc[i] - mb);
       l += w;
-      const uint vo = (base + c0 + i) * p.v_stride + kvh * p.dv;
+      const uint vo = (base + slot(c0 + i)) * p.v_stride + kvh * p.dv;
       for (uint j = 0; j < NACC; ++j) {
         const uint d = tid + 64 * j;
         if (d < p.dv) acc[j] += w * KV(vc, vo + d);

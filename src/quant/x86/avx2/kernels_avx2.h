@@ -20,6 +20,7 @@ float dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a);
 float dot_q5_0_q8_0_avx2(int64_t n, const void* w, const void* a);
 float dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* a);
 float dot_q5_1_q8_1_avx2(int64_t n, const void* w, const void* a);
+float dot_mxfp4_q8_0_avx2(int64_t n, const void* w, const void* a);
 
 void quantize_q8_k_avx2(const float* src, void* dst, int64_t n);
 float dot_q2_k_q8_k_avx2(int64_t n, const void* w, const void* a);

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "quant/blocks.h"
+#include "quant/fp4.h"
 #include "quant/x86/avx2/avx2_util.h"
 #include "quant/x86/avx2/kernels_avx2.h"
 #include "quant/x86/tile.h"
@@ -142,6 +143,22 @@ float dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
     const __m256i q = _mm256_sub_epi8(unpack_nibbles_32(x[i].qs), eight);
     const __m256i p = dot_i8(q, load256(y[i].qs));
     acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16(x[i].d) * fp16(y[i].d)), _mm256_cvtepi32_ps(p), acc);
+  }
+  return hsum(acc);
+}
+
+// MXFP4: the nibbles index the doubled E2M1 table by one byte shuffle (the table repeated in both
+// 128-bit lanes); the block's scale times the activation's is exact (a power of two times fp16).
+float dot_mxfp4_q8_0_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockMxfp4*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const __m128i table128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kFp4Doubled));
+  const __m256i table = _mm256_set_m128i(table128, table128);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i) {
+    const __m256i q = _mm256_shuffle_epi8(table, unpack_nibbles_32(x[i].qs));
+    const __m256i p = dot_i8(q, load256(y[i].qs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(e8m0_half(x[i].e) * fp16(y[i].d)), _mm256_cvtepi32_ps(p), acc);
   }
   return hsum(acc);
 }

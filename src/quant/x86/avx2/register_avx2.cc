@@ -37,6 +37,7 @@ void register_avx2_kernels(TypeTraits* table, size_t size) {
   set_dot<dot_q5_0_q8_0_avx2>(at(G::Q5_0));
   set_dot<dot_q4_1_q8_1_avx2>(at(G::Q4_1));
   set_dot<dot_q5_1_q8_1_avx2>(at(G::Q5_1));
+  set_dot<dot_mxfp4_q8_0_avx2>(at(G::MXFP4));
   set_dot<dot_q2_k_q8_k_avx2>(at(G::Q2_K));
   set_dot<dot_q3_k_q8_k_avx2>(at(G::Q3_K));
   set_dot<dot_q4_k_q8_k_avx2>(at(G::Q4_K), dot_tile_q4_k_q8_k_avx2);

@@ -15,6 +15,7 @@ void quantize_q8_k_avx512(const float* src, void* dst, int64_t n);
 float dot_q8_0_q8_0_avx512(int64_t n, const void* w, const void* a);
 float dot_q4_0_q8_0_avx512(int64_t n, const void* w, const void* a);
 float dot_q5_0_q8_0_avx512(int64_t n, const void* w, const void* a);
+float dot_mxfp4_q8_0_avx512(int64_t n, const void* w, const void* a);
 float dot_q4_k_q8_k_avx512(int64_t n, const void* w, const void* a);
 float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a);
 float dot_q6_k_q8_k_avx512(int64_t n, const void* w, const void* a);
@@ -28,6 +29,8 @@ void dot_tile_q8_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int n
                                int64_t act_stride, int nc, float* out, int64_t out_stride);
 void dot_tile_q4_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
                                int64_t act_stride, int nc, float* out, int64_t out_stride);
+void dot_tile_mxfp4_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                                int64_t act_stride, int nc, float* out, int64_t out_stride);
 void dot_tile_q5_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
                                int64_t act_stride, int nc, float* out, int64_t out_stride);
 void dot_tile_q4_k_q8_k_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,

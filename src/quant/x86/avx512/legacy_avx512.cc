@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "quant/blocks.h"
+#include "quant/fp4.h"
 #include "quant/x86/avx512/avx512_util.h"
 #include "quant/x86/avx512/kernels_avx512.h"
 #include "quant/x86/tile.h"
@@ -38,7 +39,7 @@ inline uint64_t load_u32(const uint8_t* p) {
 
 // Tiles of NR weight rows x NC Q8_0 activation columns over a 32-block format F, two blocks per
 // register: F::codes2(x, i) gives blocks i and i + 1's codes as signed bytes, F::codes1(x, i) one
-// block's (the tail). Each row's |codes| and signs are computed once for all columns.
+// block's (the tail), F::scale(block) its scale. Each row's |codes| and signs are computed once for all columns.
 template <class F>
 struct LegacyTile {
   template <int NR, int NC>
@@ -69,7 +70,7 @@ struct LegacyTile {
           const __m512i q = F::codes2(x[r], i);
           ax[r] = _mm512_abs_epi8(q);
           neg[r] = _mm512_movepi8_mask(q);
-          dx[r] = set_halves(fp16(x[r][i].d), fp16(x[r][i + 1].d));
+          dx[r] = set_halves(F::scale(x[r][i]), F::scale(x[r][i + 1]));
         }
         #pragma GCC unroll 4
         for (int c = 0; c < NC; ++c) {
@@ -91,7 +92,7 @@ struct LegacyTile {
           if (i < nb) {
             const __m512i p = dot_i8(_mm512_zextsi256_si512(F::codes1(x[r], i)),
                                      _mm512_zextsi256_si512(load256(y[c][i].qs)));
-            sum += fp16(x[r][i].d) * fp16(y[c][i].d) * static_cast<float>(_mm512_mask_reduce_add_epi32(0x00ff, p));
+            sum += F::scale(x[r][i]) * fp16(y[c][i].d) * static_cast<float>(_mm512_mask_reduce_add_epi32(0x00ff, p));
           }
           out[c * os + r] = sum;
         }
@@ -104,6 +105,7 @@ struct Q8_0Codes {
   using Block = BlockQ8_0;
   static __m512i codes2(const Block* x, int64_t i) { return load2x256(x[i].qs, x[i + 1].qs); }
   static __m256i codes1(const Block* x, int64_t i) { return load256(x[i].qs); }
+  static float scale(const Block& b) { return fp16(b.d); }
 };
 
 struct Q4_0Codes {
@@ -112,6 +114,7 @@ struct Q4_0Codes {
     return _mm512_sub_epi8(nibbles2(x[i].qs, x[i + 1].qs), _mm512_set1_epi8(8));
   }
   static __m256i codes1(const Block* x, int64_t i) { return _mm256_sub_epi8(nibbles(x[i].qs), _mm256_set1_epi8(8)); }
+  static float scale(const Block& b) { return fp16(b.d); }
 };
 
 // q - 16 as a signed byte: the nibble where the fifth bit is set, the nibble | 0xf0 where not.
@@ -127,6 +130,23 @@ struct Q5_0Codes {
     const __m256i nib = nibbles(x[i].qs);
     return _mm256_mask_mov_epi8(_mm256_or_si256(nib, _mm256_set1_epi8(static_cast<char>(0xf0))), bits, nib);
   }
+  static float scale(const Block& b) { return fp16(b.d); }
+};
+
+// MXFP4: the nibbles index the doubled E2M1 table (fp4.h) by a byte shuffle, the table repeated in
+// every 128-bit lane; the scale is the halved E8M0 power of two.
+struct Mxfp4Codes {
+  using Block = BlockMxfp4;
+  static __m512i table() {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kFp4Doubled)));
+  }
+  static __m512i codes2(const Block* x, int64_t i) {
+    return _mm512_shuffle_epi8(table(), nibbles2(x[i].qs, x[i + 1].qs));
+  }
+  static __m256i codes1(const Block* x, int64_t i) {
+    return _mm256_shuffle_epi8(_mm512_castsi512_si256(table()), nibbles(x[i].qs));
+  }
+  static float scale(const Block& b) { return e8m0_half(b.e); }
 };
 
 }  // namespace
@@ -157,6 +177,15 @@ float dot_q4_0_q8_0_avx512(int64_t n, const void* w, const void* a) {
 
 float dot_q5_0_q8_0_avx512(int64_t n, const void* w, const void* a) {
   return dot_as_tile<LegacyTile<Q5_0Codes>::K>(n, w, a);
+}
+
+float dot_mxfp4_q8_0_avx512(int64_t n, const void* w, const void* a) {
+  return dot_as_tile<LegacyTile<Mxfp4Codes>::K>(n, w, a);
+}
+
+void dot_tile_mxfp4_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                                int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  run_tile<LegacyTile<Mxfp4Codes>::K>(n, w, w_stride, nr, act, act_stride, nc, out, out_stride);
 }
 
 void dot_tile_q8_0_q8_0_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,

@@ -31,6 +31,7 @@ void register_avx512_kernels(TypeTraits* table, size_t size) {
   set_dot<dot_q8_0_q8_0_avx512>(at(G::Q8_0), dot_tile_q8_0_q8_0_avx512);
   set_dot<dot_q4_0_q8_0_avx512>(at(G::Q4_0), dot_tile_q4_0_q8_0_avx512);
   set_dot<dot_q5_0_q8_0_avx512>(at(G::Q5_0), dot_tile_q5_0_q8_0_avx512);
+  set_dot<dot_mxfp4_q8_0_avx512>(at(G::MXFP4), dot_tile_mxfp4_q8_0_avx512);
   set_dot<dot_q4_k_q8_k_avx512>(at(G::Q4_K), dot_tile_q4_k_q8_k_avx512);
   set_dot<dot_q5_k_q8_k_avx512>(at(G::Q5_K));
   set_dot<dot_q6_k_q8_k_avx512>(at(G::Q6_K), dot_tile_q6_k_q8_k_avx512);
