@@ -2,7 +2,8 @@
 # The GPU check of the Vulkan backend, for a lent GPU machine (see the developers' guide): the
 # shader and whole-model tests on the GPU, then `hearth bench` on random-weight files in the
 # DeepSeek-R1-Distill-Qwen-1.5B and -14B shapes (Q4_K_M), all layers on the GPU, beside
-# llama.cpp's Vulkan llama-bench when one is given. The GPU machine reaches no network and may
+# llama.cpp's Vulkan llama-bench when one is given; and the nomic-embed-text shape (F16), 16
+# inputs of 512 tokens per forward pass (embed512 x16), all layers on the GPU. The GPU machine reaches no network and may
 # lack compilers: build here and carry the build folder.
 #
 #   scripts/gpu-bench.sh BUILD_DIR [LLAMA_BENCH]      (BUILD_DIR holds hearth, tools/, tests/)
@@ -46,3 +47,9 @@ for f in "${files[@]}"; do
     "$llama_bench" -m "$f" -p 512 -n 128 -r 3 -ngl 99
   fi
 done
+
+nomic="$models/nomic-shape-f16.gguf"
+[ -f "$nomic" ] || "$build/tools/random-gguf" --arch nomic-bert --n-embd 768 --n-layer 12 --n-head 12 \
+    --n-head-kv 12 --n-ff 3072 --n-ctx 2048 --rope-base 1000 -o "$nomic" 2>/dev/null
+echo "== $(basename "$nomic")"
+"$build/hearth" bench "$nomic" -p 512 --parallel 16 -r 3 --num-gpu 999 --gpu vulkan

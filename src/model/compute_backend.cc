@@ -88,9 +88,11 @@ namespace {
 bool vulkan_runs_layers(const gguf::File& file, const std::string& p) {
 #if HEARTH_VULKAN
   const int64_t kv_lora = file.get_i64_or(p + "attention.kv_lora_rank", 0);
-  const int64_t dk = kv_lora > 0 ? kv_lora + file.get_i64_or(p + "rope.dimension_count", 0)
-                                 : file.get_i64_or(p + "attention.key_length", 0);
-  const int64_t dv = kv_lora > 0 ? kv_lora : file.get_i64_or(p + "attention.value_length", 0);
+  // Without key_length (BERT-style files have none) a head is n_embd / n_head wide.
+  const int64_t n_head = std::max<int64_t>(file.get_i64_or(p + "attention.head_count", 1), 1);
+  const int64_t head = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / n_head);
+  const int64_t dk = kv_lora > 0 ? kv_lora + file.get_i64_or(p + "rope.dimension_count", 0) : head;
+  const int64_t dv = kv_lora > 0 ? kv_lora : file.get_i64_or(p + "attention.value_length", head);
   return dk <= vulkan::kMaxAttentionKey && dv <= vulkan::kMaxAttentionValue &&
          file.get_i64_or(p + "expert_group_count", 1) <= 32;
 #else
@@ -114,11 +116,14 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
   if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
-  // Encoders (LayerNorm) and gpt-oss (sinks, expert biases, its SwiGLU) have no shaders yet.
+  // gpt-oss (sinks, expert biases, its SwiGLU) has no shaders yet.
   if (is_cpu_only_architecture(arch)) {
     HEARTH_LOG_INFO(arch + " runs on the CPU: its operations have no Vulkan shaders yet");
     return plan;
   }
+  // An encoder has no output head: what is not in a layer (its embeddings, their norm, the
+  // position and token-type tables) goes with the first layer (encoder.cc).
+  const bool encoder = is_encoder_architecture(arch);
   const std::string p = arch + ".";
   const int64_t n_layer = file.get_i64_or(p + "block_count", 0);
   if (n_layer <= 0) return plan;
@@ -144,15 +149,15 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
       }
       continue;
     }
-    if (t.name == "token_embd.weight") {
-      embd = t.n_bytes;
-      embd_ok = ok;
+    if (t.name == "token_embd.weight" || encoder) {
+      embd += t.n_bytes;
+      embd_ok = embd_ok && ok;
     } else if (t.name == "output.weight") {
       output = t.n_bytes;
     } else {
       head += t.n_bytes;
     }
-    if (!ok && t.name != "token_embd.weight") head_ok = false;
+    if (!ok && t.name != "token_embd.weight" && !encoder) head_ok = false;
   }
   head += output > 0 ? output : embd;
   if (output == 0) head_ok = head_ok && embd_ok;  // tied: the head multiplies by the embeddings
@@ -168,6 +173,10 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   const uint64_t reserve = (uint64_t{512} << 20) + gpu_overhead();
   const uint64_t total = gpu.vram_bytes / 10 * 9;
   const uint64_t budget = total > in_use ? total - in_use : 0;
+  if (encoder) {  // no head at all (not tied embeddings): only the layers and the embeddings count
+    head = 0;
+    head_ok = true;
+  }
   int64_t n = 0;
   uint64_t used = reserve + head;
   const int64_t want = num_gpu < 0 ? n_layer : std::min<int64_t>(num_gpu, n_layer);

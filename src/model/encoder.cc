@@ -5,9 +5,10 @@
 // and the hidden states of the wanted rows are the output (pooled by the engine); no output
 // norm, no logits. Every input is "sentence A": token type 0 for every row.
 //
-// Encoders run on the CPU backends only: LayerNorm has no Vulkan shader yet, so a placement on
-// another backend is refused here with a clear error, and plan_placement never offers one
-// (is_encoder_architecture).
+// Layers may sit on any backend, as a decoder's (the last n_offload on the offload backend, by
+// num_gpu); the embeddings, their norm and the position table go with the first layer (there is
+// no output head). What a backend cannot run is refused by it with its reason: a weight type at
+// upload, attention heads wider than its shader at the first pass.
 
 #include <string>
 
@@ -18,14 +19,6 @@
 namespace hearth::model {
 
 void Model::bind_encoder(WeightLoader& w, int64_t n_offload) {
-  for (const auto& be : backends_) {
-    if (be->name().rfind("cpu", 0) != 0) {
-      throw Error(ErrorCode::unsupported,
-                  file_.path() + ": " + hp_.arch +
-                      " is an encoder (embedding) model, which runs on the CPU only: LayerNorm "
-                      "has no Vulkan shader yet (set num_gpu to 0)");
-    }
-  }
   const int64_t n_layer = static_cast<int64_t>(spec_.layers.size());
   const int64_t n_embd = spec_.n_embd;
   const size_t head = backends_.size() - 1;

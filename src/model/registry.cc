@@ -49,7 +49,7 @@ ModelSpec uniform_decoder_spec(const HParams& hp) {
 }
 
 bool is_cpu_only_architecture(const std::string& arch) {
-  return is_encoder_architecture(arch) || arch == "gpt-oss";
+  return arch == "gpt-oss";
 }
 
 std::vector<std::string> supported_architectures() {

@@ -8,6 +8,18 @@
 namespace hearth::model {
 
 namespace {
+// A backend's refusal of a weight (a type its kernels lack, memory it cannot get) names the
+// file and the tensor: the backend sees only bytes.
+ops::Backend::Upload upload_named(ops::Backend& be, const gguf::File& file, const std::string& name,
+                                  gguf::GgmlType type, const int64_t ne[3], int64_t row_bytes,
+                                  const uint8_t* data, ops::Backend::WeightUse use) {
+  try {
+    return be.upload_weight(type, ne, row_bytes, data, use);
+  } catch (const Error& e) {
+    throw e.with_context(file.path() + ": tensor '" + name + "'");
+  }
+}
+
 std::string shape(const int64_t ne[3]) {
   std::string s = "[" + std::to_string(ne[0]) + ", " + std::to_string(ne[1]);
   if (ne[2] != 1) s += ", " + std::to_string(ne[2]);
@@ -53,7 +65,7 @@ ops::Tensor WeightLoader::upload(ops::Backend& be, const std::string& name, cons
                                  Use use) const {
   const int64_t row_bytes = check(name, ne);
   const gguf::TensorInfo& t = tensor(name);
-  ops::Backend::Upload up = be.upload_weight(t.type, ne, row_bytes, t.data, use);
+  ops::Backend::Upload up = upload_named(be, file_, name, t.type, ne, row_bytes, t.data, use);
   if (up.copied) file_.release_pages(t.data, static_cast<size_t>(row_bytes * ne[1] * ne[2]));
   return up.tensor;
 }
@@ -66,7 +78,7 @@ ops::Tensor WeightLoader::matrix_rows(ops::Backend& be, const std::string& name,
   HEARTH_CHECK(row_begin >= 0 && n_rows > 0 && row_begin + n_rows <= n_rows_total);
   const int64_t part[3] = {n_cols, n_rows, 1};
   const uint8_t* data = tensor(name).data + row_begin * row_bytes;
-  ops::Backend::Upload up = be.upload_weight(tensor(name).type, part, row_bytes, data, Use::matmul);
+  ops::Backend::Upload up = upload_named(be, file_, name, tensor(name).type, part, row_bytes, data, Use::matmul);
   // Released pages of a read-only mapping are read again from the file if touched, so a page
   // shared with a part not yet uploaded stays correct.
   if (up.copied) file_.release_pages(data, static_cast<size_t>(row_bytes * n_rows));

@@ -244,11 +244,16 @@ class VulkanBackend final : public ops::Backend {
              std::min<uint32_t>(u32(n_rows), kMaxGroups), 1, groups(n_rows, kMaxGroups));
   }
 
-  // No shader yet: encoder models (the only users) are refused on this backend when they load
-  // (model/encoder.cc), so this is reached only by a caller that skipped that check.
-  void layernorm(const ops::Tensor&, const ops::Tensor&, const ops::Tensor&, int64_t, int64_t,
-                 float, const ops::Tensor&) override {
-    throw Error(ErrorCode::unsupported, "LayerNorm is not implemented on the Vulkan backend");
+  // BERT-style encoders' norm (shaders/layernorm.comp); an absent weight or bias binds x in its
+  // place, unread.
+  void layernorm(const ops::Tensor& x, const ops::Tensor& w, const ops::Tensor& b, int64_t n_rows, int64_t n,
+                 float eps, const ops::Tensor& out) override {
+    struct {
+      uint32_t n_rows, n, has_w, has_b, per_z;
+      float eps;
+    } pc{u32(n_rows), u32(n), w.empty() ? 0u : 1u, b.empty() ? 0u : 1u, kMaxGroups, eps};
+    dispatch("layernorm", {buf(x), w.empty() ? buf(x) : buf(w), b.empty() ? buf(x) : buf(b), buf(out)}, &pc,
+             sizeof pc, std::min<uint32_t>(u32(n_rows), kMaxGroups), 1, groups(n_rows, kMaxGroups));
   }
 
   void rope(const ops::Tensor& x, int64_t n_tok, int n_heads, int64_t head_dim, const int32_t* pos,

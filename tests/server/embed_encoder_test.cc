@@ -9,9 +9,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "engine/runner.h"
+#include "model/compute_backend.h"
 #include "model/tiny_encoder.h"
 #include "test_server.h"
 
@@ -180,6 +182,45 @@ TEST_F(EncoderEmbedTest, GenerateAndChatAreRefusedAsOllamaDoes) {
   EXPECT_EQ(show["capabilities"], Json::array({"embedding"}));
   EXPECT_EQ(show["model_info"]["general.architecture"], "bert");
   EXPECT_EQ(show["model_info"]["bert.pooling_type"], 1);
+}
+
+// The same through the server with the encoders on a Vulkan device: lavapipe here, which the
+// default placement takes only when HEARTH_VULKAN_DEVICE names it; num_gpu 99 puts every layer
+// there, and /api/ps shows the model in GPU memory. Skipped where no device is usable.
+TEST_F(EncoderEmbedTest, ApiEmbedOnAVulkanDevice) {
+  const std::vector<std::string> texts = {"a", "ab abb b a b", "b b b", "abb, a!"};
+  std::map<std::string, std::vector<std::vector<int32_t>>> toks;
+  for (const char* model : {"bert-mean", "nomic-cls"}) {
+    for (const std::string& t : texts) toks[model].push_back(tokens_of(model, t));
+  }
+  struct Unset {
+    ~Unset() { ::unsetenv("HEARTH_VULKAN_DEVICE"); }
+  } unset;
+  bool found = false;
+  for (int i = 0; i < 8 && !found; ++i) {
+    ::setenv("HEARTH_VULKAN_DEVICE", std::to_string(i).c_str(), 1);
+    found = !model::default_gpus().empty();
+  }
+  if (!found) GTEST_SKIP() << "no usable Vulkan device";
+  for (const char* model : {"bert-mean", "nomic-cls"}) {
+    SCOPED_TRACE(model);
+    Json j = ok("/api/embed", {{"model", model}, {"input", texts}, {"options", {{"num_gpu", 99}}}});
+    ASSERT_EQ(j["embeddings"].size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      EXPECT_LT(rel_err(j["embeddings"][i], want(model, toks[model][i])), 1e-4) << texts[i];
+    }
+    httplib::Client c("127.0.0.1", port_);
+    auto ps = c.Get("/api/ps");
+    ASSERT_TRUE(ps);
+    bool listed = false;
+    const Json loaded = Json::parse(ps->body);
+    for (const Json& m : loaded["models"]) {
+      if (m["name"].get<std::string>().rfind(model, 0) != 0) continue;
+      listed = true;
+      EXPECT_GT(m["size_vram"].get<uint64_t>(), 0u) << m.dump();
+    }
+    EXPECT_TRUE(listed) << ps->body;
+  }
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // Every Vulkan shader through the backend seam against the CPU backends' scalar specification
 // ("cpu-ref") on random inputs with odd shapes: matmul and embedding lookup for each weight type
 // (rows not a multiple of anything, one and several token columns, rows past a chunk's end),
-// RMSNorm, RoPE (normal, NeoX, partial, YaRN), the element-wise ops, KV store and attention (F16
-// and F32 caches, GQA, several sequences, a window, a soft-cap). Runs on the first usable Vulkan
-// device (lavapipe here and in CI); skipped, saying so, where there is none.
+// RMSNorm, LayerNorm, RoPE (normal, NeoX, partial, YaRN), the element-wise ops, KV store and
+// attention (F16 and F32 caches, GQA, several sequences, a window, a soft-cap). Runs on the first
+// usable Vulkan device (lavapipe here and in CI); skipped, saying so, where there is none.
 //
 // Tolerances: the shaders dequantize exactly as the reference does and sum in float where the
 // reference sums in double, so matmul differs by float roundings of n_cols products: 2e-5 of the
@@ -177,6 +177,46 @@ TEST(VulkanOps, NormRopeAndElementwise) {
   gpu->softcap(out.g, 2.0f, m);
   ref->softcap(out.r, 2.0f, m);
   check("softcap");
+}
+
+// LayerNorm (BERT-style encoders): odd widths, with and without weight and bias, in place, rows
+// with a large mean (the shader, like the reference, takes the variance of the centred values),
+// and more rows than one dispatch dimension holds (65,535 workgroups). Tolerance: x - mean loses
+// the float rounding of x and of the float sums (~1e-7 of |x|), divided by the row's standard
+// deviation, times |w| (up to ~4): ~1e-6 for centred rows (measured <= 9.5e-7), more where
+// |x| / sd is large: a mean of 50 (measured 8.6e-6), or 3-value rows whose values nearly agree
+// (measured 9.2e-6 over 65,537 random rows). Bound 1e-5 x (1 + max |out|) x (1 + mean / 16);
+// a one-pass variance (mean of squares minus squared mean) is off by ~1e-3 at mean 50.
+TEST(VulkanOps, LayerNorm) {
+  NEED_DEVICE();
+  struct Shape {
+    int64_t n_rows, n;
+    float mean;
+  };
+  for (Shape sh : {Shape{1, 1, 0}, Shape{3, 7, 0}, Shape{5, 63, 0}, Shape{70, 200, 0}, Shape{4, 1031, 0},
+                   Shape{6, 300, 50}, Shape{65537, 3, 0}}) {
+    const int64_t m = sh.n_rows * sh.n;
+    auto xv = normal(static_cast<size_t>(m), 51 + static_cast<uint32_t>(sh.n));
+    for (float& v : xv) v += sh.mean;
+    const auto wv = normal(static_cast<size_t>(sh.n), 52), bv = normal(static_cast<size_t>(sh.n), 53);
+    Both x = f32(*gpu, *ref, xv, sh.n, sh.n_rows), w = f32(*gpu, *ref, wv, sh.n, 1), b = f32(*gpu, *ref, bv, sh.n, 1);
+    Both out = empty(*gpu, *ref, sh.n, sh.n_rows);
+    const float eps = 1e-12f;
+    const std::string shape = std::to_string(sh.n_rows) + " x " + std::to_string(sh.n) + " mean " +
+                              std::to_string(static_cast<int>(sh.mean));
+    auto check = [&](const Both& t, const std::string& what) {
+      const auto want = read(*ref, t.r, m);
+      expect_near(read(*gpu, t.g, m), want, 1e-5 * (1 + max_abs(want)) * (1 + sh.mean / 16), shape + " " + what);
+    };
+    for (int v = 0; v < 4; ++v) {  // bit 0: weight, bit 1: bias
+      gpu->layernorm(x.g, v & 1 ? w.g : ops::Tensor{}, v & 2 ? b.g : ops::Tensor{}, sh.n_rows, sh.n, eps, out.g);
+      ref->layernorm(x.r, v & 1 ? w.r : ops::Tensor{}, v & 2 ? b.r : ops::Tensor{}, sh.n_rows, sh.n, eps, out.r);
+      check(out, "variant " + std::to_string(v));
+    }
+    gpu->layernorm(x.g, w.g, b.g, sh.n_rows, sh.n, 1e-5f, x.g);
+    ref->layernorm(x.r, w.r, b.r, sh.n_rows, sh.n, 1e-5f, x.r);
+    check(x, "in place");
+  }
 }
 
 // Three sequences in one cache: a prompt of 70 rows in sequence 2, a decode row in sequence 0,
