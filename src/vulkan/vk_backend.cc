@@ -289,6 +289,13 @@ class VulkanBackend final : public ops::Backend {
                                               std::to_string(kMaxAttentionKey) + " and values of at most " +
                                               std::to_string(kMaxAttentionValue));
     }
+    // One workgroup row per query row: a dispatch dimension holds at most kMaxGroups (Vulkan's
+    // guaranteed minimum), so a bigger pass would be cut short without a word.
+    if (rows.n > kMaxGroups) {
+      throw Error(ErrorCode::unsupported, "the Vulkan attention takes at most " + std::to_string(kMaxGroups) +
+                                              " rows per pass, not " + std::to_string(rows.n) +
+                                              " (lower num_batch)");
+    }
     const uint32_t rows_off = put_rows(rows);
     const ops::Tensor& vt = cache.v.empty() ? cache.k : cache.v;  // a latent cache: V is K's head
     int64_t max_kv = 0;

@@ -23,6 +23,7 @@
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
 #include "test_device.h"
+#include "util/error.h"
 #include "vulkan/vk_device.h"
 
 namespace hearth {
@@ -260,6 +261,29 @@ TEST(VulkanOps, KvStoreAndAttention) {
       ref->copy_rows(cr.v, 2 * n_ctx, 1 * n_ctx, 70);
       step({1, 70, 70}, {0, 1, 2}, 41);
     }
+  }
+}
+
+// A pass of more rows than one dispatch dimension holds (65,535) is refused with a clear error
+// before anything is recorded, not cut short.
+TEST(VulkanOps, AttentionPassTooLongForOneDispatchIsAnError) {
+  NEED_DEVICE();
+  ops::AttentionShape s;
+  s.n_head = 1;
+  s.n_head_kv = 1;
+  s.head_dim_k = 4;
+  s.head_dim_v = 4;
+  const int64_t n = 65536;
+  ops::KvView c{gpu->alloc(GgmlType::F16, 4, n), gpu->alloc(GgmlType::F16, 4, n), n};
+  const ops::Tensor q = gpu->alloc(GgmlType::F32, 4, n), out = gpu->alloc(GgmlType::F32, 4, n);
+  std::vector<int32_t> pos(n), seq(n, 0);
+  for (int64_t i = 0; i < n; ++i) pos[i] = static_cast<int32_t>(i);
+  const ops::SeqRows rows{pos.data(), seq.data(), n};
+  try {
+    gpu->attention(s, q, c, rows, out);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 65535 rows per pass"), std::string::npos) << e.what();
   }
 }
 
