@@ -156,6 +156,20 @@ struct Tokenizer::Impl {
     for (const TokenId id : {vocab.eos, vocab.eot, vocab.eom}) {
       if (id != kNoToken) eog[static_cast<size_t>(id)] = true;
     }
+    // Harmony (gpt-oss, o200k_harmony): a turn's messages end with <|end|> and the next message of
+    // the same answer follows (thinking, then the final channel); the answer ends with <|return|>,
+    // a tool call with <|call|>. So in a vocabulary with all three, <|end|> does not end the
+    // generation (even as the file's eot) and the other two do, as llama.cpp decides.
+    const auto harmony = [&](const char* text) {
+      const auto it = index.find(text);
+      return it != index.end() && vocab.type(it->second) == TokenType::control ? it->second : kNoToken;
+    };
+    const TokenId h_end = harmony("<|end|>"), h_return = harmony("<|return|>"), h_call = harmony("<|call|>");
+    if (h_end != kNoToken && h_return != kNoToken && h_call != kNoToken) {
+      eog[static_cast<size_t>(h_end)] = false;
+      eog[static_cast<size_t>(h_return)] = true;
+      eog[static_cast<size_t>(h_call)] = true;
+    }
     if (vocab.model == VocabModel::bpe) {
       bpe.emplace(vocab, index);
     } else if (vocab.model == VocabModel::wpm) {

@@ -107,6 +107,30 @@ TEST(Spm, DecodeRemovesDummyPrefixAndHidesControls) {
   EXPECT_FALSE(tok.is_end_of_generation(268));
 }
 
+// Harmony's markers (gpt-oss): with <|end|>, <|return|> and <|call|> all present as control
+// tokens, <|end|> ends only a message (thinking is followed by the final channel), so it does not
+// end the generation even as the file's eot; <|return|> and <|call|> do. Without <|call|>, the
+// usual rule (<|end|> ends a turn, Phi-3) stands.
+TEST(Spm, HarmonyMarkersEndTheGenerationAsLlamaCppDecides) {
+  for (bool with_call : {true, false}) {
+    Vocab v = spm_vocab();
+    const auto add = [&](const char* text) {
+      v.tokens.push_back(text);
+      v.scores.push_back(0);
+      v.types.push_back(TokenType::control);
+      return static_cast<TokenId>(v.tokens.size() - 1);
+    };
+    const TokenId end = add("<|end|>"), ret = add("<|return|>");
+    const TokenId call = with_call ? add("<|call|>") : kNoToken;
+    v.eot = end;
+    const Tokenizer tok(v);
+    EXPECT_EQ(tok.is_end_of_generation(end), !with_call);
+    EXPECT_EQ(tok.is_end_of_generation(ret), with_call);
+    if (with_call) EXPECT_TRUE(tok.is_end_of_generation(call));
+    EXPECT_TRUE(tok.is_end_of_generation(2));  // the file's eos still ends it
+  }
+}
+
 TEST(Spm, EmptyTextAndBosOnly) {
   const Tokenizer tok(spm_vocab());
   EXPECT_TRUE(tok.encode("").empty());
