@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "chat/harmony.h"
+#include "chat/partial_tag.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -24,14 +25,6 @@ constexpr std::string_view kReturn = "<|return|>";
 constexpr std::string_view kCall = "<|call|>";
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-// The longest suffix of `text` that is a proper prefix of `marker`.
-size_t partial_suffix(std::string_view text, std::string_view marker) {
-  for (size_t n = std::min(text.size(), marker.size() - 1); n > 0; --n) {
-    if (text.substr(text.size() - n) == marker.substr(0, n)) return n;
-  }
-  return 0;
-}
 
 std::vector<std::string> fields(std::string_view s) {
   std::vector<std::string> out;
@@ -209,7 +202,7 @@ void HarmonyParser::run(Output& out) {
         if (start == std::string::npos) {
           // Text between messages is not shown: keep only what may begin a start marker, so that
           // a long stray text costs no rescans.
-          if (size_t keep = partial_suffix(buf_, kStart); keep < buf_.size()) {
+          if (size_t keep = partial_tag_suffix(buf_, kStart); keep < buf_.size()) {
             HEARTH_LOG_DEBUG("harmony: text outside a message dropped");
             buf_.erase(0, buf_.size() - keep);
           }
@@ -224,7 +217,7 @@ void HarmonyParser::run(Output& out) {
         // Headers are a few words; only the newly arrived text (and a marker's start) is searched.
         size_t end = buf_.find(kMessage, header_scanned_);
         if (end == std::string::npos) {
-          header_scanned_ = buf_.size() - partial_suffix(buf_, kMessage);
+          header_scanned_ = buf_.size() - partial_tag_suffix(buf_, kMessage);
           return;
         }
         header_scanned_ = 0;
@@ -251,7 +244,7 @@ void HarmonyParser::run(Output& out) {
           state_ = marker == kEnd ? State::before_message : State::done;
           continue;
         }
-        size_t hold = std::max({partial_suffix(buf_, kEnd), partial_suffix(buf_, kReturn), partial_suffix(buf_, kCall)});
+        size_t hold = std::max({partial_tag_suffix(buf_, kEnd), partial_tag_suffix(buf_, kReturn), partial_tag_suffix(buf_, kCall)});
         emit(std::string_view(buf_).substr(0, buf_.size() - hold));
         buf_.erase(0, buf_.size() - hold);
         return;

@@ -1,5 +1,7 @@
 #include "chat/thinking.h"
 
+#include "chat/partial_tag.h"
+
 #include <algorithm>
 
 #include "util/error.h"
@@ -11,14 +13,6 @@ bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c
 
 void drop_leading_ws(std::string& s) {
   s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), is_ws));
-}
-
-// Length of the longest suffix of `s` that is a proper prefix of `tag`: text that may become
-// the tag when the next piece arrives, so it is held back.
-size_t partial_tag_suffix(std::string_view s, std::string_view tag) {
-  for (size_t n = std::min(s.size(), tag.size() - 1); n > 0; --n)
-    if (s.substr(s.size() - n) == tag.substr(0, n)) return n;
-  return 0;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "chat/tool_calls.h"
 
+#include "chat/partial_tag.h"
+
 #include <algorithm>
 
 namespace hearth::chat {
@@ -22,12 +24,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
   return s;
-}
-
-size_t partial_suffix(std::string_view s, std::string_view tag) {
-  for (size_t n = std::min(s.size(), tag.size() - 1); n > 0; --n)
-    if (s.substr(s.size() - n) == tag.substr(0, n)) return n;
-  return 0;
 }
 
 // Parses JSON without throwing; discarded (null) on error.
@@ -260,7 +256,7 @@ void ToolCallParser::run(Output& out, bool final) {
         in_call_ = true;
         continue;
       }
-      size_t keep = final ? 0 : partial_suffix(buf_, open);
+      size_t keep = final ? 0 : partial_tag_suffix(buf_, open);
       out.content.append(buf_, 0, buf_.size() - keep);
       buf_.erase(0, buf_.size() - keep);
       return;

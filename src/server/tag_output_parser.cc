@@ -12,14 +12,6 @@ namespace {
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 }  // namespace
 
-size_t partial_tag_suffix(std::string_view text, std::string_view tag) {
-  size_t max = std::min(text.size(), tag.size() - 1);
-  for (size_t n = max; n > 0; --n) {
-    if (text.substr(text.size() - n) == tag.substr(0, n)) return n;
-  }
-  return 0;
-}
-
 TagOutputParser::TagOutputParser(TagParserOptions options) : o_(std::move(options)) {
   if (o_.thinking && o_.start_in_thinking) state_ = State::thinking;
   else if (o_.thinking) state_ = State::leading;

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "chat/partial_tag.h"
 #include "engine/loaded_model.h"
 
 namespace hearth::server {
@@ -34,7 +35,6 @@ class TagOutputParser : public engine::OutputParser {
   std::string buf_;
 };
 
-// The length of the longest suffix of `text` that is a proper prefix of `tag`.
-size_t partial_tag_suffix(std::string_view text, std::string_view tag);
+using chat::partial_tag_suffix;  // chat/partial_tag.h
 
 }  // namespace hearth::server
