@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -51,8 +52,11 @@ struct Setup {
 
 // Attention of `n_rows` query rows of one sequence whose last row sits at position n_ctx - 1
 // (decode: n_rows = 1; prompt: n_rows = n_ctx, a causal triangle), over an F16 or Q8_0 cache.
+// `cold`: the cache is copied into layers totalling >= 1 GiB (above this machine's 480 MiB L3),
+// one per iteration, so K and V come from memory as in a decode step, which streams the weights
+// between two layers' attention; then bytes/s is the memory bandwidth the attention reaches.
 void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
-                     int64_t n_rows, gguf::GgmlType type) {
+                     int64_t n_rows, gguf::GgmlType type, bool cold) {
   Setup setup(tier, threads);
   AttentionShape s;
   s.n_head = kHead;
@@ -79,14 +83,27 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
       tr.from_float(vf.data() + p * s.v_stride, v.data() + p * vb, s.v_stride);
     }
   }
+  const size_t layer_bytes = k.size() + v.size();
+  const int64_t n_layers = cold ? static_cast<int64_t>((size_t{1} << 30) / layer_bytes + 1) : 1;
+  std::vector<uint8_t> layers(static_cast<size_t>(n_layers) * layer_bytes);
+  for (int64_t l = 0; l < n_layers; ++l) {
+    std::memcpy(layers.data() + l * layer_bytes, k.data(), k.size());
+    std::memcpy(layers.data() + l * layer_bytes + k.size(), v.data(), v.size());
+  }
   const auto q = random_floats(n_rows * kHead * kHeadDim, 3);
   std::vector<float> out(static_cast<size_t>(n_rows * kHead * kHeadDim));
   std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
   for (int64_t r = 0; r < n_rows; ++r) {
-    rows[r] = {q.data() + r * kHead * kHeadDim, k.data(), v.data(), n_ctx - n_rows + r + 1,
-               out.data() + r * kHead * kHeadDim};
+    rows[r] = {q.data() + r * kHead * kHeadDim, layers.data(), layers.data() + k.size(),
+               n_ctx - n_rows + r + 1, out.data() + r * kHead * kHeadDim};
   }
+  int64_t layer = 0;
   for (auto _ : state) {
+    for (auto& r : rows) {
+      r.k = layers.data() + layer * layer_bytes;
+      r.v = layers.data() + layer * layer_bytes + k.size();
+    }
+    layer = (layer + 1) % n_layers;
     attention(s, rows.data(), n_rows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -95,6 +112,8 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
   for (const auto& r : rows) pairs += r.n_kv;
   state.counters["head_keys/s"] = benchmark::Counter(
       static_cast<double>(state.iterations() * pairs * kHead), benchmark::Counter::kIsRate);
+  // Decode reads each cache byte once: bytes/s against the machine's bandwidth.
+  if (n_rows == 1) state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(layer_bytes));
 }
 
 void bench_rmsnorm(benchmark::State& state, CpuTier tier, int threads, int64_t n_rows) {
@@ -170,13 +189,16 @@ int register_all() {
             ->UseRealTime();
       };
       using gguf::GgmlType;
-      reg("attention/decode_ctx512", bench_attention, int64_t{512}, int64_t{1}, GgmlType::F16);
-      reg("attention/decode_ctx4096", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::F16);
-      reg("attention/prompt512", bench_attention, int64_t{512}, int64_t{512}, GgmlType::F16);
-      reg("attention/decode_ctx4096_q8_0", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::Q8_0);
-      reg("attention/decode_ctx16384_q8_0", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0);
-      reg("attention/decode_ctx16384", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16);
-      reg("attention/prompt512_q8_0", bench_attention, int64_t{512}, int64_t{512}, GgmlType::Q8_0);
+      reg("attention/decode_ctx512", bench_attention, int64_t{512}, int64_t{1}, GgmlType::F16, false);
+      reg("attention/decode_ctx4096", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::F16, false);
+      reg("attention/prompt512", bench_attention, int64_t{512}, int64_t{512}, GgmlType::F16, false);
+      reg("attention/decode_ctx4096_q8_0", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::Q8_0, false);
+      reg("attention/decode_ctx16384_q8_0", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, false);
+      reg("attention/decode_ctx16384", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, false);
+      reg("attention/prompt512_q8_0", bench_attention, int64_t{512}, int64_t{512}, GgmlType::Q8_0, false);
+      reg("attention/decode_ctx4096_cold", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::F16, true);
+      reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
+      reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
       reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
       reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
       reg("rope/decode", bench_rope, int64_t{1});

@@ -30,7 +30,7 @@ constexpr int64_t kSplitKeys = 512;
 struct Tile {
   int64_t first_row = 0;
   int n_q = 0;
-  int kv_head = 0;
+  int kv_head = 0, n_kv_heads = 1;
   int64_t key_begin = 0, key_end = 0;
   int64_t part = -1;  // offset of its split state in the partials buffer, or -1
 };
@@ -51,28 +51,28 @@ inline float kv_at(const void* base, gguf::GgmlType type, int64_t stride, int64_
   return kv_quant_at(row, type == gguf::GgmlType::Q8_0, i % stride);
 }
 
-// Combines the chunks [first, first + n) of one split row and KV head, in chunk order.
-void merge_split(const AttentionShape& s, const AttentionRow& row, int kv_head, const Tile* tiles,
-                 int64_t n, const float* parts) {
-  const int group = s.n_head / s.n_head_kv;
+// Combines the chunks [first, first + n) of one split row (all its heads), in chunk order.
+void merge_split(const AttentionShape& s, const AttentionRow& row, const Tile* tiles, int64_t n,
+                 const float* parts) {
+  const int n_q = s.n_head;  // a split tile holds every KV head's queries of its one row
   const int64_t dv = s.head_dim_v;
-  for (int g = 0; g < group; ++g) {
+  for (int h = 0; h < n_q; ++h) {
     float mx = -INFINITY;
     for (int64_t c = 0; c < n; ++c) {
-      mx = std::max(mx, parts[tiles[c].part + group * dv + g]);
+      mx = std::max(mx, parts[tiles[c].part + n_q * dv + h]);
     }
-    float* out = row.out + (static_cast<int64_t>(kv_head) * group + g) * dv;
+    float* out = row.out + static_cast<int64_t>(h) * dv;
     std::fill(out, out + dv, 0.0f);
     float sum = 0.0f;
     for (int64_t c = 0; c < n; ++c) {
       const float* o = parts + tiles[c].part;
-      const float m = o[group * dv + g];
+      const float m = o[n_q * dv + h];
       if (m == -INFINITY) continue;
       const float w = std::exp(m - mx);
-      sum += o[group * dv + group + g] * w;
-      for (int64_t d = 0; d < dv; ++d) out[d] += o[g * dv + d] * w;
+      sum += o[n_q * dv + n_q + h] * w;
+      for (int64_t d = 0; d < dv; ++d) out[d] += o[h * dv + d] * w;
     }
-    const float inv = attn_inverse_denominator(mx, sum, s.sinks, kv_head * group + g);
+    const float inv = attn_inverse_denominator(mx, sum, s.sinks, h);
     for (int64_t d = 0; d < dv; ++d) out[d] *= inv;
   }
 }
@@ -92,7 +92,7 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
   const AttentionKernels& kern = attention_kernels(cpu_tier());
   const int group = shape.n_head / shape.n_head_kv;
   const int block_rows = std::clamp(kTileQueries / group, 1, kMaxTileRows);
-  const int64_t part_size = group * (shape.head_dim_v + 2);
+  const int64_t part_size = shape.n_head * (shape.head_dim_v + 2);
 
   // Tiles: runs of consecutive rows of one sequence (same k and v), per KV head.
   static thread_local std::vector<Tile> tiles_tl;
@@ -111,16 +111,15 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
       max_kv = std::max(max_kv, rows[r + n_q].n_kv);
       ++n_q;
     }
-    for (int h = 0; h < shape.n_head_kv; ++h) {
-      if (n_q == 1 && max_kv > 2 * kSplitKeys) {
-        any_split = true;
-        for (int64_t kb = first_key; kb < max_kv; kb += kSplitKeys) {
-          tiles.push_back({r, 1, h, kb, std::min(kb + kSplitKeys, max_kv), part_floats});
-          part_floats += part_size;
-        }
-      } else {
-        tiles.push_back({r, n_q, h, 0, std::max<int64_t>(max_kv, 0), -1});
+    if (n_q == 1 && max_kv > 2 * kSplitKeys) {
+      // All KV heads in one tile: its blocks read whole cache rows, one stream each for K and V.
+      any_split = true;
+      for (int64_t kb = first_key; kb < max_kv; kb += kSplitKeys) {
+        tiles.push_back({r, 1, 0, shape.n_head_kv, kb, std::min(kb + kSplitKeys, max_kv), part_floats});
+        part_floats += part_size;
       }
+    } else {
+      for (int h = 0; h < shape.n_head_kv; ++h) tiles.push_back({r, n_q, h, 1, 0, std::max<int64_t>(max_kv, 0), -1});
     }
     r += n_q;
   }
@@ -133,19 +132,18 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
   int64_t work = 0;
   for (size_t i = 0; i < tiles.size(); ++i) {
     order[i] = static_cast<int64_t>(i);
-    work += tiles[i].n_q * (tiles[i].key_end - tiles[i].key_begin);
+    work += tiles[i].n_q * tiles[i].n_kv_heads * (tiles[i].key_end - tiles[i].key_begin);
   }
   const Tile* tl = tiles.data();
-  std::stable_sort(order.begin(), order.end(), [tl](int64_t a, int64_t b) {
-    return tl[a].n_q * (tl[a].key_end - tl[a].key_begin) > tl[b].n_q * (tl[b].key_end - tl[b].key_begin);
-  });
+  auto size = [tl](int64_t i) { return tl[i].n_q * tl[i].n_kv_heads * (tl[i].key_end - tl[i].key_begin); };
+  std::stable_sort(order.begin(), order.end(), [&size](int64_t a, int64_t b) { return size(a) > size(b); });
   const int64_t* ord = order.data();
   float* pp = parts.data();
-  auto run_tile = [&shape, rows, tl, ord, pp, &kern, group](int64_t task, int) {
+  auto run_tile = [&shape, rows, tl, ord, pp, &kern](int64_t task, int) {
     const Tile& t = tl[ord[task]];
     static thread_local std::vector<float> scratch_tl;
     std::vector<float>& scratch = scratch_tl;
-    const size_t need = static_cast<size_t>(attention_scratch_floats(shape, t.n_q)) + 16;
+    const size_t need = static_cast<size_t>(attention_scratch_floats(shape, t.n_q, t.n_kv_heads)) + 16;
     if (scratch.size() < need) scratch.resize(need);
     AttentionTile at;
     at.scratch = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t{63});
@@ -153,12 +151,13 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
     at.rows = rows + t.first_row;
     at.n_q = t.n_q;
     at.kv_head = t.kv_head;
+    at.n_kv_heads = t.n_kv_heads;
     at.key_begin = t.key_begin;
     at.key_end = t.key_end;
     if (t.part >= 0) {
       at.part_o = pp + t.part;
-      at.part_m = at.part_o + group * shape.head_dim_v;
-      at.part_l = at.part_m + group;
+      at.part_m = at.part_o + shape.n_head * shape.head_dim_v;
+      at.part_l = at.part_m + shape.n_head;
     }
     kern.attend(at);
   };
@@ -178,11 +177,8 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
       continue;
     }
     int64_t n = 1;
-    while (i + n < n_tiles && tiles[i + n].part >= 0 && tiles[i + n].first_row == tiles[i].first_row &&
-           tiles[i + n].kv_head == tiles[i].kv_head) {
-      ++n;
-    }
-    merge_split(shape, rows[tiles[i].first_row], tiles[i].kv_head, tl + i, n, parts.data());
+    while (i + n < n_tiles && tiles[i + n].part >= 0 && tiles[i + n].first_row == tiles[i].first_row) ++n;
+    merge_split(shape, rows[tiles[i].first_row], tl + i, n, parts.data());
     i += n;
   }
 }

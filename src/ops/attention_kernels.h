@@ -24,28 +24,32 @@ struct AttentionTile {
   const AttentionShape* shape = nullptr;
   const AttentionRow* rows = nullptr;  // n_q rows sharing one sequence's k and v
   int n_q = 0;
+  // KV heads [kv_head, kv_head + n_kv_heads): a lone decode row's split takes all of them, so
+  // each block reads whole cache rows (one stream per K and V, not one per head's slice).
   int kv_head = 0;
+  int n_kv_heads = 1;
   // Keys [key_begin, key_end) of the sequence; each row still sees only its [0, n_kv).
   int64_t key_begin = 0, key_end = 0;
-  // A split of the keys writes its unnormalized state here (queries m = row * group + g, group =
-  // n_head / n_head_kv): o [n_q * group, head_dim_v], running max m and sum l [n_q * group].
+  // A split of the keys writes its unnormalized state here (queries m = (h * n_q + row) * group
+  // + g for the tile's h-th KV head, group = n_head / n_head_kv): o [queries, head_dim_v],
+  // running max m and sum l [queries], queries = n_kv_heads * n_q * group.
   // Null: the tile covers all keys and writes the normalized output to rows[i].out.
   float* part_o = nullptr;
   float* part_m = nullptr;
   float* part_l = nullptr;
-  // Working memory of the kernel: attention_scratch_floats(shape, n_q) floats, 64-byte aligned.
+  // Working memory of the kernel: attention_scratch_floats(shape, n_q, n_kv_heads) floats, 64-byte aligned.
   // The caller owns it (the tier files allocate nothing: a std::vector instantiated there could
   // give baseline callers its AVX copy).
   float* scratch = nullptr;
 };
 
 // Scratch floats a tile needs: Q [q, dk], K [block, dk], V [block, dv], S [q, block], O [q, dv],
-// 3 [q], with q = n_q * group and head sizes rounded up to the widest vector (16 floats). Q8_0
+// 3 [q], with q = n_kv_heads * n_q * group and head sizes rounded up to the widest vector (16 floats). Q8_0
 // keys read as int8 (head_dim_k a multiple of 32) add, from the next 64-byte boundary, per query
 // nblk2 (the head's blocks rounded up to even) x (32 codes + 8 scales + 8 corrections), the
 // block's key scales [block, nblk2] and a zero row of nblk2 blocks (attention_tile.h).
-static inline int64_t attention_scratch_floats(const AttentionShape& s, int n_q) {
-  const int64_t q = static_cast<int64_t>(n_q) * (s.n_head / s.n_head_kv);
+static inline int64_t attention_scratch_floats(const AttentionShape& s, int n_q, int n_kv_heads = 1) {
+  const int64_t q = static_cast<int64_t>(n_q) * n_kv_heads * (s.n_head / s.n_head_kv);
   const int64_t dk = (s.head_dim_k + 15) / 16 * 16, dv = (s.head_dim_v + 15) / 16 * 16;
   int64_t n = q * dk + kAttnKeyBlock * (dk + dv) + q * kAttnKeyBlock + q * dv + 3 * q;
   if (s.kv_type == gguf::GgmlType::Q8_0 && s.head_dim_k % 32 == 0) {

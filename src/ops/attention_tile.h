@@ -228,7 +228,9 @@ static void attend_tile(const AttentionTile& t) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const AttentionShape& sh = *t.shape;
   const int group = sh.n_head / sh.n_head_kv;
-  const int64_t n_q = static_cast<int64_t>(t.n_q) * group;
+  // Queries m = (h * t.n_q + row) * group + g: each KV head's are contiguous (nqh of them).
+  const int64_t nqh = static_cast<int64_t>(t.n_q) * group;
+  const int64_t n_q = nqh * t.n_kv_heads;
   const int64_t dk = sh.head_dim_k, dv = sh.head_dim_v;
   const int64_t dkp = attn_round_up(dk, L), dvp = attn_round_up(dv, L);
 
@@ -249,7 +251,7 @@ static void attend_tile(const AttentionTile& t) {
   float *dq8 = nullptr, *kd = nullptr;
   int32_t* corr8 = nullptr;
   if (q8_keys) {
-    qb.n_q = n_q;
+    qb.n_q = nqh;
     qb.nblk = dk / 32;
     qb.nblk2 = (qb.nblk + 1) / 2 * 2;
     float* base = sum + n_q;
@@ -276,32 +278,30 @@ static void attend_tile(const AttentionTile& t) {
     min_start = std::min(min_start, t.rows[i].kv_start);
   }
 
-  for (int i = 0; i < t.n_q; ++i) {
-    for (int g = 0; g < group; ++g) {
-      const int64_t m = static_cast<int64_t>(i) * group + g;
-      const float* src = t.rows[i].q + (static_cast<int64_t>(t.kv_head) * group + g) * dk;
-      float* dst = q + m * dkp;
-      for (int64_t d = 0; d < dk; ++d) dst[d] = src[d] * sh.scale;
-      for (int64_t d = dk; d < dkp; ++d) dst[d] = 0.0f;
-      mx[m] = kNegInf;
-      sum[m] = 0.0f;
-      if (q8_keys) {
-        int8_t* qm = qi + m * qb.nblk2 * 32;
-        float* dqm = dq8 + m * qb.nblk2 * 8;
-        int32_t* cm = corr8 + m * qb.nblk2 * 8;
-        for (int64_t b = 0; b < qb.nblk2; ++b) {
-          float d = 0.0f;
-          if (b < qb.nblk) {
-            d = kv_quantize_query_block(dst + b * 32, qm + b * 32);
-          } else {
-            std::memset(qm + b * 32, 0, 32);
-          }
-          int32_t code_sum = 0;
-          for (int e = 0; e < 32; ++e) code_sum += qm[b * 32 + e];
-          for (int e = 0; e < 8; ++e) {
-            dqm[b * 8 + e] = d;
-            cm[b * 8 + e] = e == 0 ? -128 * code_sum : 0;
-          }
+  for (int64_t m = 0; m < n_q; ++m) {
+    const int64_t i = m / group % t.n_q, head = (t.kv_head + m / nqh) * group + m % group;
+    const float* src = t.rows[i].q + head * dk;
+    float* dst = q + m * dkp;
+    for (int64_t d = 0; d < dk; ++d) dst[d] = src[d] * sh.scale;
+    for (int64_t d = dk; d < dkp; ++d) dst[d] = 0.0f;
+    mx[m] = kNegInf;
+    sum[m] = 0.0f;
+    if (q8_keys) {
+      int8_t* qm = qi + m * qb.nblk2 * 32;
+      float* dqm = dq8 + m * qb.nblk2 * 8;
+      int32_t* cm = corr8 + m * qb.nblk2 * 8;
+      for (int64_t b = 0; b < qb.nblk2; ++b) {
+        float d = 0.0f;
+        if (b < qb.nblk) {
+          d = kv_quantize_query_block(dst + b * 32, qm + b * 32);
+        } else {
+          std::memset(qm + b * 32, 0, 32);
+        }
+        int32_t code_sum = 0;
+        for (int e = 0; e < 32; ++e) code_sum += qm[b * 32 + e];
+        for (int e = 0; e < 8; ++e) {
+          dqm[b * 8 + e] = d;
+          cm[b * 8 + e] = e == 0 ? -128 * code_sum : 0;
         }
       }
     }
@@ -316,83 +316,89 @@ static void attend_tile(const AttentionTile& t) {
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
     // The block's first cache row: a ring's slot (the ring is a multiple of kB: no wrap inside).
     const int64_t kr = sh.ring > 0 ? kb % sh.ring : kb;
-    if (q8_keys) {
-      const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kr * qb.row_bytes + t.kv_head * qb.nblk * 34;
-      for (int64_t j = 0; j < nk; ++j) {
-        for (int64_t b = 0; b < qb.nblk; ++b) {
-          uint16_t h;
-          std::memcpy(&h, k0 + j * qb.row_bytes + b * 34, 2);
-          S::f16_to_f32(&h, 1, kd + j * qb.nblk2 + b);
+    for (int hh = 0; hh < t.n_kv_heads; ++hh) {
+      const int64_t h = t.kv_head + hh, m0 = hh * nqh;
+      float* s_head = s + m0 * kB;
+      if (q8_keys) {
+        const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kr * qb.row_bytes + h * qb.nblk * 34;
+        for (int64_t j = 0; j < nk; ++j) {
+          for (int64_t b = 0; b < qb.nblk; ++b) {
+            uint16_t hb;
+            std::memcpy(&hb, k0 + j * qb.row_bytes + b * 34, 2);
+            S::f16_to_f32(&hb, 1, kd + j * qb.nblk2 + b);
+          }
         }
+        std::fill(kd + nk * qb.nblk2, kd + nk4 * qb.nblk2, 0.0f);
+        qb.qi = qi + m0 * qb.nblk2 * 32;
+        qb.dq8 = dq8 + m0 * qb.nblk2 * 8;
+        qb.corr8 = corr8 + m0 * qb.nblk2 * 8;
+        qb.s = s_head;
+        qb.k = k0;
+        qb.nk = nk;
+        qb.nk4 = nk4;
+        Q8::scores(qb);
+      } else {
+        attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, h * dk, kr, nk, dk, dkp, kbuf);
+        std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
+        attn_scores<S>(q + m0 * dkp, nqh, dkp, kbuf, nk4, s_head, kB);
       }
-      std::fill(kd + nk * qb.nblk2, kd + nk4 * qb.nblk2, 0.0f);
-      qb.k = k0;
-      qb.nk = nk;
-      qb.nk4 = nk4;
-      Q8::scores(qb);
-    } else {
-      attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, t.kv_head * dk, kr, nk, dk, dkp, kbuf);
-      std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
-      attn_scores<S>(q, n_q, dkp, kbuf, nk4, s, kB);
-    }
-    attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, t.kv_head * dv, kr, nk, dv, dvp, vbuf);
-    // Keys before every row's window get weight 0, but 0 x a NaN is NaN: their values may be
-    // rows never written (a ring's slots past what it holds), so they are zeros here.
-    const int64_t dead = std::clamp<int64_t>(min_start - kb, 0, nk);
-    std::fill(vbuf, vbuf + dead * dvp, 0.0f);
+      attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
+      // Keys before every row's window get weight 0, but 0 x a NaN is NaN: their values may be
+      // rows never written (a ring's slots past what it holds), so they are zeros here.
+      const int64_t dead = std::clamp<int64_t>(min_start - kb, 0, nk);
+      std::fill(vbuf, vbuf + dead * dvp, 0.0f);
 
-    for (int64_t m = 0; m < n_q; ++m) {
-      float* sr = s + m * kB;
-      const AttentionRow& row = t.rows[m / group];
-      const int64_t valid = std::clamp<int64_t>(row.n_kv - kb, 0, nk);
-      const int64_t first = std::clamp<int64_t>(row.kv_start - kb, 0, nk);
-      if (valid <= first) {  // none of this row's keys is in the block
-        std::fill(sr, sr + nkv, 0.0f);
-        continue;
+      for (int64_t m = m0; m < m0 + nqh; ++m) {
+        float* sr = s + m * kB;
+        const AttentionRow& row = t.rows[m / group % t.n_q];
+        const int64_t valid = std::clamp<int64_t>(row.n_kv - kb, 0, nk);
+        const int64_t first = std::clamp<int64_t>(row.kv_start - kb, 0, nk);
+        if (valid <= first) {  // none of this row's keys is in the block
+          std::fill(sr, sr + nkv, 0.0f);
+          continue;
+        }
+        for (int64_t j = 0; j < first; ++j) sr[j] = kNegInf;
+        for (int64_t j = valid; j < nkv; ++j) sr[j] = kNegInf;
+        if (sh.softcap > 0.0f) {
+          for (int64_t j = first; j < valid; ++j) sr[j] = sh.softcap * std::tanh(sr[j] / sh.softcap);
+        }
+        V vmax = S::set1(kNegInf);
+        for (int64_t j = 0; j < nkv; j += L) vmax = S::max(vmax, S::load(sr + j));
+        const float new_max = std::max(mx[m], S::hmax(vmax));
+        const V nm = S::set1(new_max);
+        V vsum = S::zero();
+        for (int64_t j = 0; j < nkv; j += L) {
+          const V pj = S::exp(S::sub(S::load(sr + j), nm));
+          S::store(sr + j, pj);
+          vsum = S::add(vsum, pj);
+        }
+        if (mx[m] != new_max) {
+          // The first block has mx = -inf: alpha = 0 and o is still zero.
+          const float alpha = std::exp(mx[m] - new_max);
+          const V va = S::set1(alpha);
+          float* om = o + m * dvp;
+          for (int64_t d = 0; d < dvp; d += L) S::store(om + d, S::mul(S::load(om + d), va));
+          sum[m] *= alpha;
+          mx[m] = new_max;
+        }
+        sum[m] += S::hsum(vsum);
       }
-      for (int64_t j = 0; j < first; ++j) sr[j] = kNegInf;
-      for (int64_t j = valid; j < nkv; ++j) sr[j] = kNegInf;
-      if (sh.softcap > 0.0f) {
-        for (int64_t j = first; j < valid; ++j) sr[j] = sh.softcap * std::tanh(sr[j] / sh.softcap);
-      }
-      V vmax = S::set1(kNegInf);
-      for (int64_t j = 0; j < nkv; j += L) vmax = S::max(vmax, S::load(sr + j));
-      const float new_max = std::max(mx[m], S::hmax(vmax));
-      const V nm = S::set1(new_max);
-      V vsum = S::zero();
-      for (int64_t j = 0; j < nkv; j += L) {
-        const V pj = S::exp(S::sub(S::load(sr + j), nm));
-        S::store(sr + j, pj);
-        vsum = S::add(vsum, pj);
-      }
-      if (mx[m] != new_max) {
-        // The first block has mx = -inf: alpha = 0 and o is still zero.
-        const float alpha = std::exp(mx[m] - new_max);
-        const V va = S::set1(alpha);
-        float* om = o + m * dvp;
-        for (int64_t d = 0; d < dvp; d += L) S::store(om + d, S::mul(S::load(om + d), va));
-        sum[m] *= alpha;
-        mx[m] = new_max;
-      }
-      sum[m] += S::hsum(vsum);
+      attn_accumulate<S>(s_head, kB, nqh, nk, vbuf, dvp, o + m0 * dvp);
     }
-    attn_accumulate<S>(s, kB, n_q, nk, vbuf, dvp, o);
   }
 
-  for (int i = 0; i < t.n_q; ++i) {
-    for (int g = 0; g < group; ++g) {
-      const int64_t m = static_cast<int64_t>(i) * group + g;
-      const float* om = o + m * dvp;
-      if (t.part_o != nullptr) {
-        std::memcpy(t.part_o + m * dv, om, static_cast<size_t>(dv) * sizeof(float));
-        t.part_m[m] = mx[m];
-        t.part_l[m] = sum[m];
-        continue;
-      }
-      float* out = t.rows[i].out + (static_cast<int64_t>(t.kv_head) * group + g) * dv;
-      const float inv = attn_inverse_denominator(mx[m], sum[m], sh.sinks, t.kv_head * group + g);
-      for (int64_t d = 0; d < dv; ++d) out[d] = om[d] * inv;
+  for (int64_t m = 0; m < n_q; ++m) {
+    const int64_t i = m / group % t.n_q, head = (t.kv_head + m / nqh) * group + m % group;
+    const float* om = o + m * dvp;
+    if (t.part_o != nullptr) {
+      std::memcpy(t.part_o + m * dv, om, static_cast<size_t>(dv) * sizeof(float));
+      t.part_m[m] = mx[m];
+      t.part_l[m] = sum[m];
+      continue;
     }
+    float* out = t.rows[i].out + head * dv;
+    const float inv = attn_inverse_denominator(mx[m], sum[m], sh.sinks, static_cast<int>(head));
+    for (int64_t d = 0; d < dv; ++d) out[d] = om[d] * inv;
   }
 }
 
