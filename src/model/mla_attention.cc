@@ -22,8 +22,8 @@
 // `expanded_plan` counts both and takes the cheaper, within a scratch budget (the expanded keys
 // and values live only for the pass). Decode steps stay absorbed: one query row against a whole
 // context is where the expansion costs most. HEARTH_MLA_FORM=absorbed turns the expanded form off,
-// =expanded takes it wherever it applies (tests, benchmarks). Only files with attn_kv_b have the expanded form's weights (its rows as
-// stored); attn_k_b/attn_v_b files stay absorbed.
+// =expanded takes it wherever it applies (tests, benchmarks). Its weights are Wkb_h's and Wvb_h's
+// rows: attn_kv_b's rows as stored, or attn_v_b's as stored and attn_k_b's transposed at load.
 
 #include <cmath>
 #include <cstdlib>
@@ -66,6 +66,7 @@ class MlaAttention final : public AttentionBlock {
     if (w.has(p + "attn_k_b.weight") && w.has(p + "attn_v_b.weight")) {
       wkb_ = w.stack(be, p + "attn_k_b.weight", nope_, L_, H_);
       wvb_ = w.stack(be, p + "attn_v_b.weight", L_, dv_, H_);
+      if (form_ != Form::absorbed) expanded_from_k_b_v_b(w, be, p);
     } else {
       split_kv_b(w, be, p + "attn_kv_b.weight");
     }
@@ -236,6 +237,44 @@ class MlaAttention final : public AttentionBlock {
     if (kr.copied) std::vector<uint8_t>().swap(kr_bytes_);
   }
 
+  // The expanded form's matrices from attn_v_b [n_head][dv][L] (Wvb_h's rows: as stored) and
+  // attn_k_b [n_head][L][nope] (Wkb_h transposed: dequantized, transposed and stored again as
+  // rows of L, in the type transposed_type picks).
+  void expanded_from_k_b_v_b(const WeightLoader& w, ops::Backend& be, const std::string& p) {
+    const gguf::TensorInfo& vb = w.tensor(p + "attn_v_b.weight");
+    const quant::TypeTraits& vt = quant::traits(vb.type);
+    const int64_t ne_vr[3] = {L_, H_ * dv_, 1};
+    wv_rows_ = be.upload_weight(vb.type, ne_vr, L_ / vt.block_elems * vt.block_bytes, vb.data,
+                                ops::Backend::WeightUse::matmul).tensor;
+    const gguf::TensorInfo& kb = w.tensor(p + "attn_k_b.weight");
+    const quant::TypeTraits& tr = quant::traits(kb.type);
+    const gguf::GgmlType kt = transposed_type(kb.type, L_);
+    const quant::TypeTraits& kq = quant::traits(kt);
+    const int64_t in_row = nope_ / tr.block_elems * tr.block_bytes, out_row = L_ / kq.block_elems * kq.block_bytes;
+    kr_bytes_.resize(static_cast<size_t>(H_ * nope_ * out_row));
+    std::vector<float> rows(static_cast<size_t>(L_ * nope_)), row(static_cast<size_t>(L_));
+    for (int64_t h = 0; h < H_; ++h) {
+      tr.to_float(kb.data + h * L_ * in_row, rows.data(), L_ * nope_);
+      for (int64_t i = 0; i < nope_; ++i) {
+        for (int64_t j = 0; j < L_; ++j) row[static_cast<size_t>(j)] = rows[static_cast<size_t>(j * nope_ + i)];
+        kq.from_float(row.data(), kr_bytes_.data() + (h * nope_ + i) * out_row, L_);
+      }
+    }
+    const int64_t ne_kr[3] = {L_, H_ * nope_, 1};
+    ops::Backend::Upload kr = be.upload_weight(kt, ne_kr, out_row, kr_bytes_.data(), ops::Backend::WeightUse::matmul);
+    wk_rows_ = kr.tensor;
+    if (kr.copied) std::vector<uint8_t>().swap(kr_bytes_);
+  }
+
+  // The type of a transposed copy of a `type` matrix with rows of n: F32 from F32, else Q8_0 (rows
+  // of whole blocks: the fast kernels' format and a quarter of F32's bytes, its rounding of the
+  // order of the activations' own 8-bit rounding) or F16.
+  static gguf::GgmlType transposed_type(gguf::GgmlType type, int64_t n) {
+    return type == gguf::GgmlType::F32 ? gguf::GgmlType::F32
+           : n % 32 == 0              ? gguf::GgmlType::Q8_0
+                                      : gguf::GgmlType::F16;
+  }
+
   // attn_kv_b [L, n_head * (nope + v)] holds, per head, nope rows of Wkb_h then v rows of Wvb_h.
   // Wvb_h's rows are copied as they are (any type); Wkb_h is transposed, so it is dequantized and
   // stored again.
@@ -271,12 +310,8 @@ class MlaAttention final : public AttentionBlock {
       std::vector<uint8_t>().swap(vb_bytes_);
     }
 
-    // Wkb_h^T: n_head x [L, nope], F32 from an F32 source, else Q8_0 (rows of whole blocks: the
-    // fast kernels' format and a quarter of F32's bytes, its rounding of the order of the
-    // activations' own 8-bit rounding) or F16.
-    const gguf::GgmlType kt = t.type == gguf::GgmlType::F32 ? gguf::GgmlType::F32
-                              : nope_ % 32 == 0             ? gguf::GgmlType::Q8_0
-                                                            : gguf::GgmlType::F16;
+    // Wkb_h^T: n_head x [L, nope].
+    const gguf::GgmlType kt = transposed_type(t.type, nope_);
     const quant::TypeTraits& kq = quant::traits(kt);
     const int64_t k_row_bytes = nope_ / kq.block_elems * kq.block_bytes;
     kb_bytes_.resize(static_cast<size_t>(H_ * L_ * k_row_bytes));
