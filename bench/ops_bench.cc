@@ -196,6 +196,7 @@ int register_all() {
       reg("attention/decode_ctx16384_q8_0", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, false);
       reg("attention/decode_ctx16384", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, false);
       reg("attention/prompt512_q8_0", bench_attention, int64_t{512}, int64_t{512}, GgmlType::Q8_0, false);
+      reg("attention/prompt512_ctx4096", bench_attention, int64_t{4096}, int64_t{512}, GgmlType::F16, false);
       reg("attention/decode_ctx4096_cold", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
