@@ -200,6 +200,7 @@ int register_all() {
       reg("attention/decode_ctx4096_cold", bench_attention, int64_t{4096}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
+      reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
       reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
       reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
       reg("rope/decode", bench_rope, int64_t{1});

@@ -14,7 +14,8 @@
 // converted: each query is quantized once per tile to int8 blocks of 32 (kv_quantize_query_block: scale
 // max|x|/127 per block, kept in float) and scores are integer dot products per block scaled by
 // the two block scales (the tier's Q8 kernels: Q8 = AttnQ8Scalar here, AVX2 and AVX-512 VNNI
-// versions in the tier files). Q8_0 values are converted by Q8::dequant32, a block at a time.
+// versions in the tier files). Q8_0 values are converted by Q8::dequant32, Q4_0 keys and values by
+// Q8::dequant32_q4_0, a block at a time (Q8 holds the tier's quantized-cache kernels).
 // Every output element is computed by one tile in a fixed order, whatever the thread count.
 // No allocation here (the caller passes the scratch), and no std:: container: a template
 // instantiated in a tier's file could be shared with baseline callers by the linker.
@@ -37,7 +38,9 @@ template <class S, class Q8>
 static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride, int64_t offset,
                            int64_t first, int64_t n, int64_t d, int64_t dpad, float* dst) {
   const int64_t row_bytes = kv_row_bytes(type, stride);
-  const bool q8_blocks = type == gguf::GgmlType::Q8_0 && offset % 32 == 0 && d % 32 == 0;
+  const bool whole_blocks = offset % 32 == 0 && d % 32 == 0;
+  const bool q8_blocks = type == gguf::GgmlType::Q8_0 && whole_blocks;
+  const bool q4_blocks = type == gguf::GgmlType::Q4_0 && whole_blocks;
   for (int64_t j = 0; j < n; ++j) {
     const int64_t e = (first + j) * stride + offset;
     float* o = dst + j * dpad;
@@ -48,6 +51,9 @@ static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride
     } else if (q8_blocks) {
       const uint8_t* blk = static_cast<const uint8_t*>(base) + (first + j) * row_bytes + offset / 32 * 34;
       for (int64_t b = 0; b < d / 32; ++b) Q8::dequant32(blk + b * 34, o + b * 32);
+    } else if (q4_blocks) {
+      const uint8_t* blk = static_cast<const uint8_t*>(base) + (first + j) * row_bytes + offset / 32 * 18;
+      for (int64_t b = 0; b < d / 32; ++b) Q8::dequant32_q4_0(blk + b * 18, o + b * 32);
     } else {
       const uint8_t* row = static_cast<const uint8_t*>(base) + (first + j) * row_bytes;
       kv_quant_row(row, type == gguf::GgmlType::Q8_0, offset, d, o);
@@ -200,6 +206,16 @@ struct AttnQ8Scalar {
     const float d = quant::fp16_to_f32(h);
     const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2);
     for (int i = 0; i < 32; ++i) out[i] = d * static_cast<float>(q[i]);
+  }
+  // Q4_0: low nibbles are elements 0-15, high nibbles 16-31, each minus 8.
+  static void dequant32_q4_0(const uint8_t* blk, float* out) {
+    uint16_t h;
+    std::memcpy(&h, blk, 2);
+    const float d = quant::fp16_to_f32(h);
+    for (int i = 0; i < 16; ++i) {
+      out[i] = d * static_cast<float>((blk[2 + i] & 15) - 8);
+      out[i + 16] = d * static_cast<float>((blk[2 + i] >> 4) - 8);
+    }
   }
   static void scores(const AttnQ8Block& a) {
     for (int64_t m = 0; m < a.n_q; ++m) {

@@ -385,14 +385,21 @@ TEST(Attention, WindowOfOnePositionGivesItsValue) {
 
 // Q8_0 and Q4_0 caches (HEARTH_KV_CACHE_TYPE): every element as quant's reference dequantizes it,
 // and the tiled kernel over such a cache against the specification over the same cache, on every
-// tier and thread count. Heads of 48 are no whole number of Q8_0 blocks, so Q8_0 keys go through
-// the float path here (converted exactly: same tolerance as the F16 cache); whole-block heads,
-// where queries are quantized to int8, are QuantizedQueriesOverQ8Keys below.
+// tier and thread count. Heads of 48 are no whole number of blocks, so their keys go through
+// the element-wise path (converted exactly: same tolerance as the F16 cache); heads of 64 and 32
+// are converted a block at a time (Q8_0 keys of whole-block heads, where queries are quantized
+// to int8, are QuantizedQueriesOverQ8Keys below).
 TEST(Attention, QuantizedCachesMatchReference) {
   TierGuard guard;
+  struct Dims {
+    int64_t dk, dv;
+  };
+  for (const Dims dims : {Dims{48, 64}, Dims{64, 32}})
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+    const int64_t dk = dims.dk, dv = dims.dv;
+    if (type == GgmlType::Q8_0 && dk % 32 == 0) continue;  // int8 queries: tested below
     const quant::TypeTraits& tr = quant::traits(type);
-    AttentionShape s = make_shape(6, 2, 48, 64, 0);  // K rows of 96, V rows of 128: whole blocks
+    AttentionShape s = make_shape(6, 2, dk, dv, 0);  // rows of 2 heads: whole blocks
     s.kv_type = type;
     const int64_t n_pos = 700;
     const auto kf = random_vec(n_pos * s.k_stride, 71, 2.0f), vf = random_vec(n_pos * s.v_stride, 72);
@@ -408,14 +415,14 @@ TEST(Attention, QuantizedCachesMatchReference) {
       for (int64_t e = 0; e < s.k_stride; ++e) ASSERT_EQ(kv_quant_at(kq.data() + p * kb, type == GgmlType::Q8_0, e), row[e]);
     }
     const int64_t n = 5;
-    const auto q = random_vec(n * 6 * 48, 73, 2.0f);
-    std::vector<float> out(n * 6 * 64), ref(n * 6 * 64);
+    const auto q = random_vec(n * 6 * dk, 73, 2.0f);
+    std::vector<float> out(n * 6 * dv), ref(n * 6 * dv);
     std::vector<AttentionRow> rows(n), ref_rows(n);
     const int64_t n_kv[] = {1, 64, 333, 699, 700};
     for (int64_t r = 0; r < n; ++r) {
-      rows[r] = {q.data() + r * 6 * 48, kq.data(), vq.data(), n_kv[r], out.data() + r * 6 * 64};
+      rows[r] = {q.data() + r * 6 * dk, kq.data(), vq.data(), n_kv[r], out.data() + r * 6 * dv};
       ref_rows[r] = rows[r];
-      ref_rows[r].out = ref.data() + r * 6 * 64;
+      ref_rows[r].out = ref.data() + r * 6 * dv;
     }
     rows[4].kv_start = ref_rows[4].kv_start = 100;
     attention_ref(s, ref_rows.data(), n);
@@ -424,7 +431,7 @@ TEST(Attention, QuantizedCachesMatchReference) {
       for (int threads : {1, 2}) {
         global_thread_pool(threads);
         attention(s, rows.data(), n);
-        EXPECT_LT(max_abs_diff(out, ref), kTolerance) << gguf::type_name(type) << " " << cpu_tier_name(tier);
+        EXPECT_LT(max_abs_diff(out, ref), kTolerance) << gguf::type_name(type) << " " << cpu_tier_name(tier) << " dk " << dk;
       }
     }
   }

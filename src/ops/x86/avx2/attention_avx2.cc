@@ -24,6 +24,24 @@ struct AttnQ8Avx2 {
     }
   }
 
+  // Q4_0: low nibbles are elements 0-15, high nibbles 16-31, each minus 8.
+  static void dequant32_q4_0(const uint8_t* blk, float* out) {
+    uint16_t h;
+    std::memcpy(&h, blk, 2);
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(h));
+    const __m256 m8d = _mm256_mul_ps(d, _mm256_set1_ps(-8.0f));
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    const __m128i nib[2] = {_mm_and_si128(q, mask), _mm_and_si128(_mm_srli_epi16(q, 4), mask)};
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+      const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(nib[half]));
+      const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(nib[half], 8)));
+      _mm256_storeu_ps(out + half * 16, _mm256_fmadd_ps(lo, d, m8d));
+      _mm256_storeu_ps(out + half * 16 + 8, _mm256_fmadd_ps(hi, d, m8d));
+    }
+  }
+
   // Rows [m0, m0 + MR) x all keys, 4 keys at a time (16 ymm registers: MR = 2).
   template <int MR>
   static void rows(const AttnQ8Block& a, int64_t m0) {

@@ -21,6 +21,20 @@ struct AttnQ8Avx512 {
     _mm512_storeu_ps(out + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))));
   }
 
+  // Q4_0: low nibbles are elements 0-15, high nibbles 16-31, each minus 8.
+  static void dequant32_q4_0(const uint8_t* blk, float* out) {
+    uint16_t h;
+    std::memcpy(&h, blk, 2);
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(h));
+    const __m512 m8d = _mm512_mul_ps(d, _mm512_set1_ps(-8.0f));
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, mask)));
+    const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), mask)));
+    _mm512_storeu_ps(out, _mm512_fmadd_ps(lo, d, m8d));
+    _mm512_storeu_ps(out + 16, _mm512_fmadd_ps(hi, d, m8d));
+  }
+
   // Rows [m0, m0 + MR) x all keys, 4 keys at a time.
   template <int MR>
   static void rows(const AttnQ8Block& a, int64_t m0) {
