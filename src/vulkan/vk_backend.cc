@@ -86,7 +86,11 @@ struct HostBuffer {
 class VulkanBackend final : public ops::Backend {
  public:
   explicit VulkanBackend(std::shared_ptr<Device> dev)
-      : dev_(std::move(dev)), row_per_invocation_(dev_->info().type == "cpu") {
+      : dev_(std::move(dev)), row_per_invocation_(dev_->info().type == "cpu"),
+        matmul_form_(env_value("HEARTH_VULKAN_MATMUL")) {
+    if (!matmul_form_.empty() && matmul_form_ != "tiled" && matmul_form_ != "reduce" && matmul_form_ != "rows") {
+      throw Error(ErrorCode::invalid_argument, "HEARTH_VULKAN_MATMUL=" + matmul_form_ + ": expected tiled, reduce or rows");
+    }
     VkDevice d = dev_->vk();
     VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
@@ -574,9 +578,9 @@ class VulkanBackend final : public ops::Backend {
   }
 
   void dispatch(const std::string& shader, std::initializer_list<Binding> bufs, const void* push,
-                size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
+                size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz, const std::vector<uint32_t>& spec = {}) {
     if (gx == 0 || gy == 0 || gz == 0) return;
-    const Pipeline& p = dev_->pipeline(shader, static_cast<int>(bufs.size()));
+    const Pipeline& p = dev_->pipeline(shader, static_cast<int>(bufs.size()), spec);
     begin();
     // Every dispatch of a pass comes through here: fixed arrays, no allocation.
     constexpr size_t kMaxBindings = 8;
@@ -600,10 +604,24 @@ class VulkanBackend final : public ops::Backend {
     barrier();
   }
 
+  // Three forms of y = x W^T: tiled (matmul_tiled.comp, 64 rows x 16 or 32 tokens a workgroup:
+  // prompts on a GPU), one row per invocation (software devices, whose invocations are CPU
+  // threads: short rows), else one row and 8 tokens a workgroup (matmul.comp). HEARTH_VULKAN_MATMUL
+  // forces one (tests run every form on lavapipe).
   void matmul_at(const ops::Tensor& w, VkDeviceSize w_off, int64_t n_rows, const ops::Tensor& x, int64_t n_tok,
                  const ops::Tensor& y) {
+    const bool forced = !matmul_form_.empty();
+    if (forced ? matmul_form_ == "tiled" : !row_per_invocation_ && n_tok >= 16) {
+      static const std::vector<uint32_t> k16{16}, k32{32};
+      const uint32_t tt = n_tok >= 32 ? 32 : 16;
+      const uint32_t tiles = groups(n_rows, 64);
+      const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
+      dispatch(std::string("matmul_tiled_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
+               std::min(tiles, kMaxGroups), groups(n_tok, tt), groups(tiles, kMaxGroups), tt == 32 ? k32 : k16);
+      return;
+    }
     const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
-    if (row_per_invocation_ && w.n_cols() <= 2048) {
+    if (forced ? matmul_form_ == "rows" : row_per_invocation_ && w.n_cols() <= 2048) {
       const uint32_t g = groups(n_rows, 64);
       dispatch(std::string("matmul_rows_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
                std::min(g, kMaxGroups), groups(n_tok, 8), groups(g, kMaxGroups));
@@ -628,6 +646,7 @@ class VulkanBackend final : public ops::Backend {
   // A software device (lavapipe) runs one invocation per row far faster than a workgroup
   // reduction per row (its barriers are expensive); a GPU wants the reduction (coalesced reads).
   bool row_per_invocation_;
+  std::string matmul_form_;  // HEARTH_VULKAN_MATMUL: "" (chosen per pass), tiled, reduce, rows
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;

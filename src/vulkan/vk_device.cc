@@ -202,9 +202,11 @@ int Device::memory_type(uint32_t type_bits, VkMemoryPropertyFlags want) const {
   return -1;
 }
 
-const Pipeline& Device::pipeline(const std::string& shader, int n_bindings) {
+const Pipeline& Device::pipeline(const std::string& shader, int n_bindings, const std::vector<uint32_t>& spec) {
+  std::string key = shader;
+  for (uint32_t v : spec) key += "/" + std::to_string(v);
   std::lock_guard<std::mutex> lock(pipelines_mutex_);
-  auto it = pipelines_.find(shader);
+  auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second;
   const ShaderCode code = shader_code(shader);
   if (code.words == nullptr) throw Error(ErrorCode::internal, "Vulkan: no shader named " + shader);
@@ -239,11 +241,18 @@ const Pipeline& Device::pipeline(const std::string& shader, int n_bindings) {
   cci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   cci.stage.module = module;
   cci.stage.pName = "main";
+  std::vector<VkSpecializationMapEntry> entries(spec.size());
+  for (size_t i = 0; i < spec.size(); ++i) {
+    entries[i] = {static_cast<uint32_t>(i), static_cast<uint32_t>(i * sizeof(uint32_t)), sizeof(uint32_t)};
+  }
+  VkSpecializationInfo si{static_cast<uint32_t>(entries.size()), entries.data(), spec.size() * sizeof(uint32_t),
+                          spec.data()};
+  if (!spec.empty()) cci.stage.pSpecializationInfo = &si;
   cci.layout = p.layout;
   const VkResult r = vkCreateComputePipelines(device_, VK_NULL_HANDLE, 1, &cci, nullptr, &p.pipeline);
   vkDestroyShaderModule(device_, module, nullptr);
   check(r, "vkCreateComputePipelines");
-  return pipelines_.emplace(shader, p).first->second;
+  return pipelines_.emplace(key, p).first->second;
 }
 
 }  // namespace hearth::vulkan

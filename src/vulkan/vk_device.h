@@ -54,8 +54,10 @@ class Device {
 
   // A memory type with all of `want` among those `type_bits` allows; -1 if none.
   int memory_type(uint32_t type_bits, VkMemoryPropertyFlags want) const;
-  // The pipeline of an embedded shader (shaders.h), built on first use.
-  const Pipeline& pipeline(const std::string& shader, int n_bindings);
+  // The pipeline of an embedded shader (shaders.h), built on first use; `spec` gives its
+  // specialization constants 0, 1, .. (tile sizes the shader declares with constant_id), one
+  // pipeline per distinct set.
+  const Pipeline& pipeline(const std::string& shader, int n_bindings, const std::vector<uint32_t>& spec = {});
   PFN_vkCmdPushDescriptorSetKHR push_descriptor_set() const { return push_descriptor_set_; }
 
  private:

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <cmath>
 #include <random>
@@ -90,6 +91,21 @@ Weight quantize(GgmlType t, int64_t cols, int64_t rows, uint32_t seed) {
   return w;
 }
 
+// y = x W^T on both backends for each token count, within 2e-5 of the largest |y| (float
+// summation order differs; the weights are dequantized exactly on both sides).
+void expect_matmul_matches(ops::Backend& gpu, ops::Backend& ref, const ops::Tensor& wg, const ops::Tensor& wr,
+                           int64_t cols, int64_t rows, std::initializer_list<int64_t> n_toks, uint32_t seed,
+                           const std::string& what) {
+  for (int64_t n_tok : n_toks) {
+    const auto xv = normal(static_cast<size_t>(n_tok * cols), seed);
+    Both x = f32(gpu, ref, xv, cols, n_tok), y = empty(gpu, ref, rows, n_tok);
+    gpu.matmul(wg, x.g, n_tok, y.g);
+    ref.matmul(wr, x.r, n_tok, y.r);
+    const auto want = read(ref, y.r, n_tok * rows);
+    expect_near(read(gpu, y.g, n_tok * rows), want, 2e-5 * max_abs(want), what + " n_tok " + std::to_string(n_tok));
+  }
+}
+
 TEST(VulkanOps, MatmulAndGetRowsEveryWeightType) {
   NEED_DEVICE();
   struct Case {
@@ -107,19 +123,45 @@ TEST(VulkanOps, MatmulAndGetRowsEveryWeightType) {
       const ops::Tensor wg = gpu->upload_weight(c.type, ne, w.row_bytes, w.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
       const ops::Tensor wr = ref->upload_weight(c.type, ne, w.row_bytes, w.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
       const std::string what = std::string(gguf::type_name(c.type)) + " rows " + std::to_string(rows);
-      for (int64_t n_tok : {1, 3, 9}) {
-        const auto xv = normal(static_cast<size_t>(n_tok * c.cols), 7);
-        Both x = f32(*gpu, *ref, xv, c.cols, n_tok), y = empty(*gpu, *ref, rows, n_tok);
-        gpu->matmul(wg, x.g, n_tok, y.g);
-        ref->matmul(wr, x.r, n_tok, y.r);
-        const auto want = read(*ref, y.r, n_tok * rows);
-        expect_near(read(*gpu, y.g, n_tok * rows), want, 2e-5 * max_abs(want), what + " n_tok " + std::to_string(n_tok));
-      }
+      expect_matmul_matches(*gpu, *ref, wg, wr, c.cols, rows, {1, 3, 9}, 7, what);
       const std::vector<int32_t> ids = {static_cast<int32_t>(rows - 1), 0, static_cast<int32_t>(rows / 2)};
       Both out = empty(*gpu, *ref, c.cols, 3);
       gpu->get_rows(wg, ids.data(), 3, out.g);
       ref->get_rows(wr, ids.data(), 3, out.r);
       expect_near(read(*gpu, out.g, 3 * c.cols), read(*ref, out.r, 3 * c.cols), 0.0, what + " get_rows");
+    }
+  }
+}
+
+// Each form of the matrix product (HEARTH_VULKAN_MATMUL: tiled for prompts on GPUs, one row per
+// invocation on software devices, one row and 8 tokens a workgroup otherwise) for every weight
+// type, with rows and tokens that leave every tile partial (tiles of 64 rows x 16 or 32 tokens)
+// and more than one tile each way.
+TEST(VulkanOps, EveryMatmulFormEveryWeightType) {
+  const int dev = test_device();
+  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)";
+  auto ref = model::make_compute_backend("cpu-ref");
+  struct Case {
+    GgmlType type;
+    int64_t cols;
+  };
+  for (const char* form : {"tiled", "reduce", "rows"}) {
+    setenv("HEARTH_VULKAN_MATMUL", form, 1);
+    auto gpu = model::make_compute_backend("vulkan:" + std::to_string(dev));
+    unsetenv("HEARTH_VULKAN_MATMUL");
+    for (Case c : {Case{GgmlType::F32, 75}, Case{GgmlType::F16, 100}, Case{GgmlType::BF16, 64},
+                   Case{GgmlType::Q8_0, 96}, Case{GgmlType::Q4_0, 64}, Case{GgmlType::Q4_1, 64},
+                   Case{GgmlType::Q5_0, 96}, Case{GgmlType::Q5_1, 64}, Case{GgmlType::Q4_K, 512},
+                   Case{GgmlType::Q6_K, 256}, Case{GgmlType::Q2_K, 256}, Case{GgmlType::Q3_K, 256},
+                   Case{GgmlType::Q5_K, 256}}) {
+      for (int64_t rows : {1, 70, 130}) {
+        const Weight w = quantize(c.type, c.cols, rows, 5 + static_cast<uint32_t>(rows));
+        const int64_t ne[3] = {c.cols, rows, 1};
+        const ops::Tensor wg = gpu->upload_weight(c.type, ne, w.row_bytes, w.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
+        const ops::Tensor wr = ref->upload_weight(c.type, ne, w.row_bytes, w.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
+        expect_matmul_matches(*gpu, *ref, wg, wr, c.cols, rows, {1, 17, 40}, 9,
+                              std::string(form) + " " + gguf::type_name(c.type) + " rows " + std::to_string(rows));
+      }
     }
   }
 }

@@ -1,0 +1,64 @@
+#version 450
+// y [n_tok, n_rows] = x [n_tok, n_cols] W^T for a weight type (WTYPE, dequant.glsl), tiled for
+// prompts: a workgroup computes 64 rows x TT tokens. Per chunk of 32 columns each of its 64
+// invocations dequantizes one row's 32 weights into shared memory, the tile's TT x 32 inputs are
+// staged beside them, and invocation (i, j) of an 8 x 8 grid accumulates rows i, i + 8, .., i + 56
+// of tokens j, j + 8, ... So W is read once per TT tokens and x once per 64 rows, where
+// matmul.comp (one row, 8 tokens a workgroup) reads W once per 8 tokens and x once per row.
+// TT (tokens per tile, a multiple of 8) is a specialization constant: the host picks it per pass.
+// No subgroup operations (lavapipe's subgroup is 8, NVIDIA's 32, AMD's 64). Loop iterations per
+// invocation ~100 per chunk of 32 columns: lavapipe (65,535 at most) could run rows of up to
+// ~20k columns; the backend takes this shader on GPUs, where no such limit applies.
+#extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_control_flow_attributes : enable
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint TT = 32;
+layout(binding = 0) readonly buffer W { uint8_t wb[]; };
+layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 2) writeonly buffer Y { float y[]; };
+layout(push_constant) uniform P { uint n_cols, n_rows, n_tok, row_bytes, w_off, tiles_per_z; } p;
+#include "dequant.glsl"
+// Rows of 33: invocations reading the same column of different rows hit different banks.
+shared float ws[64 * 33];
+shared float xs[TT * 33];
+void main() {
+  const uint tid = gl_LocalInvocationID.x, ti = tid % 8, tj = tid / 8;
+  const uint r0 = (gl_WorkGroupID.x + gl_WorkGroupID.z * p.tiles_per_z) * 64;
+  const uint t0 = gl_WorkGroupID.y * TT;
+  float acc[8][TT / 8];
+  [[unroll]] for (uint i = 0; i < 8; ++i) {
+    [[unroll]] for (uint j = 0; j < TT / 8; ++j) acc[i][j] = 0.0;
+  }
+  const uint n_chunks = (p.n_cols + 31) / 32;
+  for (uint c = 0; c < n_chunks; ++c) {
+    const uint n = min(32, p.n_cols - c * 32);
+    barrier();  // the previous chunk's tiles are read
+    float v[32];
+    if (r0 + tid < p.n_rows) {
+      dequant32(p.w_off + (r0 + tid) * p.row_bytes, c, p.n_cols, v);
+    } else {
+      [[unroll]] for (uint k = 0; k < 32; ++k) v[k] = 0.0;
+    }
+    [[unroll]] for (uint k = 0; k < 32; ++k) ws[tid * 33 + k] = k < n ? v[k] : 0.0;
+    for (uint e = tid; e < TT * 32; e += 64) {
+      const uint t = e / 32, k = e % 32;
+      xs[t * 33 + k] = t0 + t < p.n_tok && k < n ? x[(t0 + t) * p.n_cols + c * 32 + k] : 0.0;
+    }
+    barrier();
+    for (uint k = 0; k < 32; ++k) {
+      float a[8];
+      [[unroll]] for (uint i = 0; i < 8; ++i) a[i] = ws[(ti + 8 * i) * 33 + k];
+      [[unroll]] for (uint j = 0; j < TT / 8; ++j) {
+        const float b = xs[(tj + 8 * j) * 33 + k];
+        [[unroll]] for (uint i = 0; i < 8; ++i) acc[i][j] += a[i] * b;
+      }
+    }
+  }
+  [[unroll]] for (uint i = 0; i < 8; ++i) {
+    const uint r = r0 + ti + 8 * i;
+    [[unroll]] for (uint j = 0; j < TT / 8; ++j) {
+      const uint t = t0 + tj + 8 * j;
+      if (r < p.n_rows && t < p.n_tok) y[t * p.n_rows + r] = acc[i][j];
+    }
+  }
+}
