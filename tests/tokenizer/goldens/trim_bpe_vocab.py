@@ -1,0 +1,90 @@
+# Cuts a byte-level BPE tokenizer.json down to what encoding one fixed corpus needs, keeping
+# every token's id, so that a small file committed with the tests encodes that corpus exactly
+# as the full vocabulary does.
+#
+# Why it is exact: byte-level BPE merges only inside a pre-tokenized word, and a word's final
+# tokens are never merged with each other (else they would not be final), so every merge applied
+# to the word is one of the merges that build one of its output tokens from that token's own
+# bytes, in the order BPE on that token alone applies them (the pairs inside a token's span see
+# the same lowest-rank choices with or without the rest of the word). Keeping those merges (rank
+# order unchanged) keeps every merge the encoder applies; a merge that is dropped was never the
+# lowest-rank candidate present, so dropping it changes no choice. Whole-word lookups
+# (ignore_merges) only ever find output tokens, which are kept. The 256 byte tokens and all added
+# tokens stay (the loader wants the newline byte, and added USER_DEFINED tokens split text even
+# when specials are not parsed). make_bpe_llamacpp_goldens.py checks the claim with llama.cpp
+# on both files.
+import json
+
+
+def _merge_pair(m):
+    return tuple(m.split(" ", 1)) if isinstance(m, str) else (m[0], m[1])
+
+
+def _bpe_merges(token, ranks):
+    """The merges BPE applies to `token`'s characters alone, lowest rank first, leftmost on ties."""
+    symbols = list(token)
+    used = []
+    while len(symbols) > 1:
+        best = None
+        for i in range(len(symbols) - 1):
+            r = ranks.get((symbols[i], symbols[i + 1]))
+            if r is not None and (best is None or r < best[0]):
+                best = (r, i)
+        if best is None:
+            break
+        r, i = best
+        used.append(r)
+        symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+    return used
+
+
+def trim(doc, used_ids):
+    """A tokenizer.json-shaped dict holding only what encoding to `used_ids` needs."""
+    model = doc["model"]
+    if model.get("type") != "BPE":
+        raise ValueError("not a BPE tokenizer.json")
+    merges = model["merges"]
+    ranks = {_merge_pair(m): r for r, m in enumerate(merges)}
+    id_to_text = {i: t for t, i in model["vocab"].items()}
+    added_ids = {t["id"] for t in doc["added_tokens"]}
+
+    keep_ranks = set()
+    for i in set(used_ids):
+        if i in added_ids:
+            continue
+        if i not in id_to_text:
+            raise ValueError("id %d is in no vocabulary entry" % i)
+        keep_ranks.update(_bpe_merges(id_to_text[i], ranks))
+
+    keep_texts = {id_to_text[i] for i in used_ids if i in id_to_text}
+    for r in keep_ranks:
+        a, b = _merge_pair(merges[r])
+        keep_texts.update((a, b, a + b))
+    # The byte alphabet: every single-character entry of a byte-level vocabulary.
+    keep_texts.update(t for t in model["vocab"] if len(t) == 1)
+    missing = [t for t in keep_texts if t not in model["vocab"]]
+    if missing:
+        raise ValueError("merge parts or results missing from the vocabulary: %r" % missing[:5])
+
+    return {
+        "model": {
+            "type": "BPE",
+            "vocab": {t: i for t, i in sorted(model["vocab"].items(), key=lambda e: e[1]) if t in keep_texts},
+            "merges": [merges[r] for r in sorted(keep_ranks)],
+        },
+        "added_tokens": [{"id": t["id"], "content": t["content"], "special": t["special"]}
+                         for t in doc["added_tokens"]],
+    }
+
+
+def write(path, trimmed, about):
+    """One entry per line, so a regenerated file diffs readably."""
+    model = trimmed["model"]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"about": %s,\n "model": {"type": "BPE",\n  "vocab": {\n' % json.dumps(about))
+        f.write(",\n".join("   %s: %d" % (json.dumps(t, ensure_ascii=False), i) for t, i in model["vocab"].items()))
+        f.write('\n  },\n  "merges": [\n')
+        f.write(",\n".join("   " + json.dumps(m, ensure_ascii=False) for m in model["merges"]))
+        f.write('\n  ]},\n "added_tokens": [\n')
+        f.write(",\n".join("  " + json.dumps(t, ensure_ascii=False) for t in trimmed["added_tokens"]))
+        f.write("\n]}\n")
