@@ -6,7 +6,8 @@
 #    --ids --no-bos -f --no-escape: no specials, the bytes as they are) every plain-text case of corpus.json, the seeded random strings
 #    (random_cases.mjs, the ones the pre-tokenizer goldens use) and llama.cpp's standard vocab
 #    test inputs (tokenizer-vectors/ggml-vocab-llama-bpe.gguf.inp);
-# 2. cuts the vocabulary down to what those ids need (trim_bpe_vocab.py), writes it as
+# 2. cuts the vocabulary down to what those ids need, plus the merges that could expose a wrong
+#    join of pieces (trim_bpe_vocab.py says which and why no id changes), writes it as
 #    trimmed/<name>.json (a tokenizer.json with the same ids), and checks that llama-tokenize
 #    gives the same ids on a GGUF of the trimmed file for every case;
 # 3. writes <name>_llamacpp.json.
@@ -93,7 +94,7 @@ ids = llama_tokenize(os.path.join(work, "full.gguf"), texts, work)
 
 package = json.load(open(os.path.join(os.path.dirname(os.path.abspath(tokenizer_json)), "..", "package.json")))
 source = "npm %s %s" % (package["name"], package["version"])
-trimmed = trim_bpe_vocab.trim(full, [i for case in ids for i in case])
+trimmed = trim_bpe_vocab.trim(full, [i for case in ids for i in case], texts)
 about = ("%s's tokenizer.json cut to the tokens and merges that %s_llamacpp.json needs "
          "(make_bpe_llamacpp_goldens.py)" % (source, name))
 trimmed_path = os.path.join(here, "trimmed", name + ".json")

@@ -6,13 +6,19 @@
 # tokens are never merged with each other (else they would not be final), so every merge applied
 # to the word is one of the merges that build one of its output tokens from that token's own
 # bytes, in the order BPE on that token alone applies them (the pairs inside a token's span see
-# the same lowest-rank choices with or without the rest of the word). Keeping those merges (rank
-# order unchanged) keeps every merge the encoder applies; a merge that is dropped was never the
-# lowest-rank candidate present, so dropping it changes no choice. Whole-word lookups
-# (ignore_merges) only ever find output tokens, which are kept. The 256 byte tokens and all added
-# tokens stay (the loader wants the newline byte, and added USER_DEFINED tokens split text even
-# when specials are not parsed). make_bpe_llamacpp_goldens.py checks the claim with llama.cpp
-# on both files.
+# the same lowest-rank choices with or without the rest of the word). The encoder applies, at
+# each step, the lowest-rank merge present; so any set of merges between those and the full list
+# (rank order unchanged) gives the same result: a merge that is dropped was never the
+# lowest-rank candidate present. Whole-word lookups (ignore_merges) only ever find output
+# tokens, which are kept. The 256 byte tokens and all added tokens stay (the loader wants the
+# newline byte, and added USER_DEFINED tokens split text even when specials are not parsed).
+#
+# What it costs a test, and the remedy: a pre-tokenizer that wrongly joins two pieces goes
+# unseen if no kept merge spans the join (a digit-grouping bug, when the right split never
+# yields a multi-digit token). So the merges that BPE applies to each whole text, with no
+# pre-tokenization at all, are kept too: any merge the corpus can bring together across a
+# wrong boundary is then there to expose it, and by the argument above they change no id.
+# make_bpe_llamacpp_goldens.py checks the claim with llama.cpp on both files.
 import json
 
 
@@ -38,8 +44,22 @@ def _bpe_merges(token, ranks):
     return used
 
 
-def trim(doc, used_ids):
-    """A tokenizer.json-shaped dict holding only what encoding to `used_ids` needs."""
+def _byte_chars():
+    """GPT-2's byte-level alphabet: byte b as the character byte-level BPE vocabularies use."""
+    printable = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in printable:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return chars
+
+
+def trim(doc, used_ids, texts):
+    """A tokenizer.json-shaped dict holding what encoding `texts` to `used_ids` needs, plus the
+    merges BPE applies to each whole text (see above)."""
     model = doc["model"]
     if model.get("type") != "BPE":
         raise ValueError("not a BPE tokenizer.json")
@@ -55,6 +75,9 @@ def trim(doc, used_ids):
         if i not in id_to_text:
             raise ValueError("id %d is in no vocabulary entry" % i)
         keep_ranks.update(_bpe_merges(id_to_text[i], ranks))
+    byte_chars = _byte_chars()
+    for t in texts:
+        keep_ranks.update(_bpe_merges("".join(byte_chars[b] for b in t.encode("utf-8")), ranks))
 
     keep_texts = {id_to_text[i] for i in used_ids if i in id_to_text}
     for r in keep_ranks:
