@@ -1,5 +1,7 @@
 #include "model/weights.h"
 
+#include <algorithm>
+
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
 #include "util/check.h"
@@ -95,6 +97,31 @@ ops::Tensor WeightLoader::stack(ops::Backend& be, const std::string& name, int64
                                 int64_t n_rows, int64_t n_mats, Use use) const {
   const int64_t ne[3] = {n_cols, n_rows, n_mats};
   return upload(be, name, ne, use);
+}
+
+ops::Tensor WeightLoader::stack_rows_every(ops::Backend& be, const std::string& name, int64_t n_cols,
+                                           int64_t n_rows_total, int64_t first, int64_t step,
+                                           int64_t n_mats, std::vector<uint8_t>& storage) const {
+  const int64_t whole[3] = {n_cols, n_rows_total, n_mats};
+  const int64_t row_bytes = check(name, whole);
+  HEARTH_CHECK(step > 0 && first >= 0 && first < step && n_rows_total % step == 0);
+  const int64_t n_rows = n_rows_total / step;
+  const uint8_t* src = tensor(name).data;
+  storage.resize(static_cast<size_t>(row_bytes * n_rows * n_mats));
+  for (int64_t e = 0; e < n_mats; ++e) {
+    for (int64_t i = 0; i < n_rows; ++i) {
+      const uint8_t* row = src + (e * n_rows_total + first + step * i) * row_bytes;
+      std::copy(row, row + row_bytes, storage.data() + (e * n_rows + i) * row_bytes);
+    }
+  }
+  const int64_t part[3] = {n_cols, n_rows, n_mats};
+  ops::Backend::Upload up =
+      upload_named(be, file_, name, tensor(name).type, part, row_bytes, storage.data(), Use::matmul);
+  if (up.copied) std::vector<uint8_t>().swap(storage);
+  // The rows live in `storage` (or the backend) now; the mapped pages are read again if touched
+  // (the other part of the stack), so they need not stay resident.
+  file_.release_pages(src, static_cast<size_t>(row_bytes * n_rows_total * n_mats));
+  return up.tensor;
 }
 
 std::vector<float> WeightLoader::host_rows(const std::string& name, int64_t n, int64_t n_rows) const {

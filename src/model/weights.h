@@ -32,6 +32,14 @@ class WeightLoader {
   // A stack of n_mats such matrices (ne = [n_cols, n_rows, n_mats]: experts).
   ops::Tensor stack(ops::Backend& be, const std::string& name, int64_t n_cols, int64_t n_rows,
                     int64_t n_mats, Use use = Use::matmul) const;
+  // Every `step`-th row of each matrix of a stack of ne = [n_cols, n_rows_total, n_mats], from row
+  // `first` (row first + step * i of matrix e becomes row i of matrix e), bound as a stack of
+  // n_rows_total / step rows: one part of a stack whose rows interleave two matrices (gpt-oss's
+  // ffn_gate_up_exps as Ollama wrote it). The rows are copied into `storage`, which must outlive
+  // the tensor (the backend may keep pointing at it); it is emptied when the backend copied them.
+  ops::Tensor stack_rows_every(ops::Backend& be, const std::string& name, int64_t n_cols,
+                               int64_t n_rows_total, int64_t first, int64_t step, int64_t n_mats,
+                               std::vector<uint8_t>& storage) const;
   // A vector of n values (norm weights, biases) as an F32 tensor; empty when `optional` and the
   // file lacks it.
   ops::Tensor vector(ops::Backend& be, const std::string& name, int64_t n,
