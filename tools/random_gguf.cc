@@ -353,9 +353,10 @@ int main(int argc, char** argv) {
   std::string ollama_layout;
   app.add_option("--ollama-layout", ollama_layout,
                  "gpt-oss: write Ollama's layout of the same weights (random_gguf_ollama.h): 'split' "
-                 "(its published files: other key and tensor names) or 'fused' (also attn_qkv and "
-                 "the interleaved ffn_gate_up_exps)")
-      ->check(CLI::IsMember({"split", "fused"}));
+                 "(its published files: other key and tensor names), 'fused' (also attn_qkv and "
+                 "the interleaved ffn_gate_up_exps) or 'openai-mxfp4' (fused, MXFP4 as type 4 in "
+                 "OpenAI's code order)")
+      ->check(CLI::IsMember({"split", "fused", "openai-mxfp4"}));
   app.add_option("--q-lora-rank", sh.q_lora_rank, "deepseek2: q bottleneck (0: none, as V2-Lite)");
   app.add_option("--kv-lora-rank", sh.kv_lora_rank, "deepseek2: latent size");
   app.add_option("--rope-dim", sh.rope_dim, "deepseek2: RoPE part of --head-dim");
@@ -465,7 +466,7 @@ int main(int argc, char** argv) {
     }
     if (!ollama_layout.empty()) {
       const std::string tmp = out_path + ".ollama.tmp";
-      random_gguf::write_ollama_gpt_oss(hearth::gguf::File::open(out_path), tmp, ollama_layout == "fused");
+      random_gguf::write_ollama_gpt_oss(hearth::gguf::File::open(out_path), tmp, ollama_layout);
       if (std::rename(tmp.c_str(), out_path.c_str()) != 0)
         throw hearth::Error(hearth::ErrorCode::io, "cannot rename " + tmp + " to " + out_path);
     }

@@ -20,9 +20,7 @@ constexpr uint64_t kMaxAlignment = uint64_t{1} << 30;
 // ggml type ids Hearth has no kernels for, named so the error says what the file holds.
 const char* unsupported_type_name(uint32_t id) {
   switch (id) {
-    // Ollama's gpt-oss files of August 2025 used id 4 for MXFP4 in OpenAI's nibble order (its
-    // engine converted them while loading); Ollama now writes ggml's MXFP4 (39).
-    case 4: return "q4_2, removed from ggml; or the MXFP4 of Ollama's gpt-oss files of August 2025: pull the model again";
+    // 4: Ollama's first MXFP4 (ggml_type.cc), not Q4_2 (removed from ggml before GGUF).
     case 5: return "q4_3 (removed from ggml)";
     case 16: return "iq2_xxs";
     case 17: return "iq2_xs";

@@ -76,13 +76,13 @@ class MoeFfn final : public FfnBlock {
     const bool interleaved = s_.gate_up == GateUpWeights::interleaved;
     if (interleaved) {
       const std::string gate_up = p + "ffn_gate_up_exps.weight";
-      gate_ = w.stack_rows_every(be, gate_up, n_embd, 2 * s_.n_ff, 0, 2, s_.n_expert, gate_rows_);
-      up_ = w.stack_rows_every(be, gate_up, n_embd, 2 * s_.n_ff, 1, 2, s_.n_expert, up_rows_);
+      gate_ = w.stack_rows_every(be, gate_up, n_embd, 2 * s_.n_ff, 0, 2, s_.n_expert, gate_bytes_);
+      up_ = w.stack_rows_every(be, gate_up, n_embd, 2 * s_.n_ff, 1, 2, s_.n_expert, up_bytes_);
     } else {
-      gate_ = w.stack(be, p + "ffn_gate_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
-      up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
+      gate_ = w.stack(be, p + "ffn_gate_exps.weight", n_embd, s_.n_ff, s_.n_expert, use, &gate_bytes_);
+      up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert, use, &up_bytes_);
     }
-    down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert, use);
+    down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert, use, &down_bytes_);
     if (s_.selection_bias) bias_ = w.vector(be, p + "exp_probs_b.bias", s_.n_expert);
     if (s_.expert_bias != Bias::none) {
       const bool optional = s_.expert_bias == Bias::if_present;
@@ -149,9 +149,10 @@ class MoeFfn final : public FfnBlock {
   FfnSpec s_;
   ops::Tensor router_, gate_, up_, down_, bias_;
   ops::Tensor router_b_, gate_b_, up_b_, down_b_;  // FfnSpec::expert_bias
-  // GateUpWeights::interleaved: the gate and up rows gathered from ffn_gate_up_exps, which
-  // gate_ and up_ may point into (empty when the backend copied them).
-  std::vector<uint8_t> gate_rows_, up_rows_;
+  // Expert stacks the loader made in memory (WeightLoader::stack_rows_every: the gate and up rows
+  // gathered from an interleaved ffn_gate_up_exps; stack: Ollama's first MXFP4 reordered), which
+  // gate_, up_ and down_ may point into; empty otherwise, or when the backend copied them.
+  std::vector<uint8_t> gate_bytes_, up_bytes_, down_bytes_;
   std::unique_ptr<DenseFfn> shared_;
 };
 

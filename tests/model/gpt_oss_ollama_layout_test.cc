@@ -1,10 +1,12 @@
 // Ollama's own gpt-oss files (general.architecture "gptoss": keys gptoss.* without
 // expert_feed_forward_length and rope.scaling.type, tensors attn_out, attn_sinks and ffn_norm,
 // and in files converted from OpenAI's checkpoint before October 2025 a fused attn_qkv and an
-// interleaved ffn_gate_up_exps) load and give the same logits as the llama.cpp-layout file of the
-// same weights. random-gguf --ollama-layout rewrites the same bytes in Ollama's layout
+// interleaved ffn_gate_up_exps; in those of August 2025 also MXFP4 as type 4 in OpenAI's code
+// order) load and give the same logits as the llama.cpp-layout file of the same weights.
+// random-gguf --ollama-layout rewrites the same bytes in Ollama's layout
 // (tools/random_gguf_ollama.h), and the loader binds the same bytes back (a gathered copy for the
-// interleaved stack), so the same kernels see the same values: the logits must be equal exactly.
+// interleaved stack, a reordered one for type 4), so the same kernels see the same values: the
+// logits must be equal exactly.
 
 #include <gtest/gtest.h>
 
@@ -62,8 +64,9 @@ TEST(GptOssOllamaLayout, OllamaFilesGiveTheLlamaCppLayoutsLogits) {
     const std::string t = type;
     const std::string llama_cpp = write("--type " + t, t);
     const std::vector<float> want = logits_of(llama_cpp);
-    for (const char* layout : {"split", "fused"}) {
+    for (const char* layout : {"split", "fused", "openai-mxfp4"}) {
       const std::string l = layout;
+      if (l == "openai-mxfp4" && t != "mxfp4") continue;
       const std::string ollama = write("--type " + t + " --ollama-layout " + l, t + "_" + l);
       {
         const gguf::File f = gguf::File::open(ollama);
@@ -74,14 +77,18 @@ TEST(GptOssOllamaLayout, OllamaFilesGiveTheLlamaCppLayoutsLogits) {
         EXPECT_NE(f.find_tensor("blk.2.attn_out.bias"), nullptr);
         EXPECT_NE(f.find_tensor("blk.2.attn_sinks"), nullptr);
         EXPECT_NE(f.find_tensor("blk.2.ffn_norm.weight"), nullptr);
-        const bool fused = l == "fused";
+        const bool fused = l != "split";
         EXPECT_EQ(f.find_tensor("blk.1.attn_qkv.bias") != nullptr, fused);
         EXPECT_EQ(f.find_tensor("blk.1.attn_q.weight") == nullptr, fused);
         const gguf::TensorInfo* gate_up = f.find_tensor("blk.1.ffn_gate_up_exps.weight");
         ASSERT_EQ(gate_up != nullptr, fused);
         if (fused) {
           EXPECT_EQ(gate_up->ne[1], 2 * 96);
-          EXPECT_EQ(gate_up->type, t == "f32" ? gguf::GgmlType::F32 : gguf::GgmlType::MXFP4);
+          const gguf::GgmlType want = t == "f32"                ? gguf::GgmlType::F32
+                                      : l == "openai-mxfp4" ? static_cast<gguf::GgmlType>(4)
+                                                            : gguf::GgmlType::MXFP4;
+          EXPECT_EQ(gate_up->type, want);
+          EXPECT_EQ(f.tensor("blk.1.ffn_down_exps.weight").type, want);
           EXPECT_EQ(f.find_tensor("blk.1.ffn_gate_exps.weight"), nullptr);
         }
       }

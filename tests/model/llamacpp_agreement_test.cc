@@ -38,7 +38,7 @@ struct Fixture {
   std::vector<int32_t> llama_cpp;
   // llama.cpp's logit of each chosen token (greedy-llama's second column), checked to within
   // kTopLogitTolerance when given.
-  std::vector<float> llama_cpp_top;
+  std::vector<float> llama_cpp_top = {};
 };
 
 // Hearth and llama.cpp round differently on the way (llama.cpp rounds q and the softmax to F16
