@@ -28,6 +28,7 @@
 #include "util/thread_pool.h"
 
 #include "random_gguf_encoder.h"
+#include "random_gguf_ollama.h"
 
 namespace {
 
@@ -349,6 +350,13 @@ int main(int argc, char** argv) {
                  "gpt-oss: std of the experts' gate/up weights (default --std; large enough, the "
                  "SwiGLU clamp at 7 is reached)");
   app.add_option("--yarn-factor", sh.yarn_factor, "gpt-oss: YaRN factor (default 32; 1: no YaRN keys)");
+  std::string ollama_layout;
+  app.add_option("--ollama-layout", ollama_layout,
+                 "gpt-oss: write Ollama's layout of the same weights (random_gguf_ollama.h): 'split' "
+                 "(its published files: other key and tensor names), 'fused' (also attn_qkv and "
+                 "the interleaved ffn_gate_up_exps) or 'openai-mxfp4' (fused, MXFP4 as type 4 in "
+                 "OpenAI's code order)")
+      ->check(CLI::IsMember({"split", "fused", "openai-mxfp4"}));
   app.add_option("--q-lora-rank", sh.q_lora_rank, "deepseek2: q bottleneck (0: none, as V2-Lite)");
   app.add_option("--kv-lora-rank", sh.kv_lora_rank, "deepseek2: latent size");
   app.add_option("--rope-dim", sh.rope_dim, "deepseek2: RoPE part of --head-dim");
@@ -382,6 +390,8 @@ int main(int argc, char** argv) {
         (sh.n_expert < 1 || sh.n_expert_used < 1 || sh.n_expert_used > sh.n_expert))
       throw hearth::Error(hearth::ErrorCode::invalid_argument, "qwen3moe, deepseek2 and gpt-oss need --n-expert and --n-expert-used");
     if (sh.arch == "gemma2" || sh.arch == "gemma3") sh.tied = true;  // as Gemma's files are
+    if (!ollama_layout.empty() && sh.arch != "gpt-oss")
+      throw hearth::Error(hearth::ErrorCode::invalid_argument, "--ollama-layout is for --arch gpt-oss");
     if (sh.head_dim == 0) {
       if (sh.n_embd % sh.n_head != 0)
         throw hearth::Error(hearth::ErrorCode::invalid_argument, "--n-embd is not a multiple of --n-head: give --head-dim");
@@ -453,6 +463,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "\n");
       }
       std::remove(tmp.c_str());
+    }
+    if (!ollama_layout.empty()) {
+      const std::string tmp = out_path + ".ollama.tmp";
+      random_gguf::write_ollama_gpt_oss(hearth::gguf::File::open(out_path), tmp, ollama_layout);
+      if (std::rename(tmp.c_str(), out_path.c_str()) != 0)
+        throw hearth::Error(hearth::ErrorCode::io, "cannot rename " + tmp + " to " + out_path);
     }
     std::fprintf(stderr, "wrote %s\n", out_path.c_str());
   } catch (const hearth::Error& e) {

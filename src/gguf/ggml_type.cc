@@ -8,7 +8,12 @@ const TypeGeometry* type_geometry(uint32_t id) {
       kQ8_1{"q8_1", 32, 36}, kQ2_K{"q2_K", 256, 84}, kQ3_K{"q3_K", 256, 110},
       kQ4_K{"q4_K", 256, 144}, kQ5_K{"q5_K", 256, 176}, kQ6_K{"q6_K", 256, 210},
       kQ8_K{"q8_K", 256, 292}, kI8{"i8", 1, 1}, kI16{"i16", 1, 2}, kI32{"i32", 1, 4},
-      kI64{"i64", 1, 8}, kF64{"f64", 1, 8}, kBF16{"bf16", 1, 2}, kMXFP4{"mxfp4", 32, 17};
+      kI64{"i64", 1, 8}, kF64{"f64", 1, 8}, kBF16{"bf16", 1, 2}, kMXFP4{"mxfp4", 32, 17},
+      kMXFP4Openai{"mxfp4 (OpenAI's code order)", 32, 17};
+  // Id 4 (ggml's Q4_2, removed before GGUF existed) in GGUF files is Ollama's first MXFP4 (its
+  // gpt-oss files of August 2025): ggml's blocks with the codes in OpenAI's order. The model
+  // loader reorders them (model/weights.cc); nothing computes with this type directly.
+  if (id == 4) return &kMXFP4Openai;
   switch (static_cast<GgmlType>(id)) {
     case GgmlType::F32: return &kF32;
     case GgmlType::F16: return &kF16;

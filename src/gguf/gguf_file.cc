@@ -20,7 +20,7 @@ constexpr uint64_t kMaxAlignment = uint64_t{1} << 30;
 // ggml type ids Hearth has no kernels for, named so the error says what the file holds.
 const char* unsupported_type_name(uint32_t id) {
   switch (id) {
-    case 4: return "q4_2 (removed from ggml)";
+    // 4: Ollama's first MXFP4 (ggml_type.cc), not Q4_2 (removed from ggml before GGUF).
     case 5: return "q4_3 (removed from ggml)";
     case 16: return "iq2_xxs";
     case 17: return "iq2_xs";

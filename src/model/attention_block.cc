@@ -24,7 +24,8 @@ class GqaAttention final : public AttentionBlock {
   GqaAttention(const AttentionSpec& spec, const WeightLoader& w, ops::Backend& be,
                const std::string& p, int64_t n_embd, float rms_eps)
       : s_(spec), eps_(rms_eps) {
-    if (s_.qkv_weights == QkvWeights::fused_if_present && w.has(p + "attn_qkv.weight")) {
+    const bool fused = s_.qkv_weights == QkvWeights::fused_if_present && w.has(p + "attn_qkv.weight");
+    if (fused) {
       const std::string qkv = p + "attn_qkv.weight";
       const int64_t rows = s_.q_width() + s_.k_width() + s_.v_width();
       wq_ = w.matrix_rows(be, qkv, n_embd, rows, 0, s_.q_width());
@@ -35,17 +36,27 @@ class GqaAttention final : public AttentionBlock {
       wk_ = w.matrix(be, p + "attn_k.weight", n_embd, s_.k_width());
       wv_ = w.matrix(be, p + "attn_v.weight", n_embd, s_.v_width());
     }
-    wo_ = w.matrix(be, p + "attn_output.weight", s_.n_head * s_.head_dim_v, n_embd);
+    const std::string out = p + s_.out_name;
+    wo_ = w.matrix(be, out + ".weight", s_.n_head * s_.head_dim_v, n_embd);
     if (s_.qkv_bias != Bias::none) {
       const bool optional = s_.qkv_bias == Bias::if_present;
-      bq_ = w.vector(be, p + "attn_q.bias", s_.q_width(), optional);
-      bk_ = w.vector(be, p + "attn_k.bias", s_.k_width(), optional);
-      bv_ = w.vector(be, p + "attn_v.bias", s_.v_width(), optional);
+      if (fused && (!optional || w.has(p + "attn_qkv.bias"))) {
+        const int64_t widths[3] = {s_.q_width(), s_.k_width(), s_.v_width()};
+        const std::vector<float> b =
+            w.host_vector(p + "attn_qkv.bias", widths[0] + widths[1] + widths[2]);
+        bq_ = be.upload_f32(b.data(), widths[0], 1);
+        bk_ = be.upload_f32(b.data() + widths[0], widths[1], 1);
+        bv_ = be.upload_f32(b.data() + widths[0] + widths[1], widths[2], 1);
+      } else if (!fused) {
+        bq_ = w.vector(be, p + "attn_q.bias", s_.q_width(), optional);
+        bk_ = w.vector(be, p + "attn_k.bias", s_.k_width(), optional);
+        bv_ = w.vector(be, p + "attn_v.bias", s_.v_width(), optional);
+      }
     }
     if (s_.out_bias != Bias::none) {
-      bo_ = w.vector(be, p + "attn_output.bias", n_embd, s_.out_bias == Bias::if_present);
+      bo_ = w.vector(be, out + ".bias", n_embd, s_.out_bias == Bias::if_present);
     }
-    if (s_.sinks == Sinks::per_head) sinks_ = w.host_vector(p + "attn_sinks.weight", s_.n_head);
+    if (s_.sinks == Sinks::per_head) sinks_ = w.host_vector(p + s_.sinks_name, s_.n_head);
     if (s_.qk_norm == QkNorm::per_head_rms) {
       q_norm_ = w.vector(be, p + "attn_q_norm.weight", s_.head_dim_k);
       k_norm_ = w.vector(be, p + "attn_k_norm.weight", s_.head_dim_k);

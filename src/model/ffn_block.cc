@@ -73,9 +73,16 @@ class MoeFfn final : public FfnBlock {
     }
     router_ = w.matrix(be, p + "ffn_gate_inp.weight", n_embd, s_.n_expert);
     const WeightLoader::Use use = s_.experts_in_place ? WeightLoader::Use::matmul_in_place : WeightLoader::Use::matmul;
-    gate_ = w.stack(be, p + "ffn_gate_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
-    up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert, use);
-    down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert, use);
+    const bool interleaved = s_.gate_up == GateUpWeights::interleaved;
+    if (interleaved) {
+      const std::string gate_up = p + "ffn_gate_up_exps.weight";
+      gate_ = w.stack_rows_every(be, gate_up, n_embd, 2 * s_.n_ff, 0, 2, s_.n_expert, gate_bytes_);
+      up_ = w.stack_rows_every(be, gate_up, n_embd, 2 * s_.n_ff, 1, 2, s_.n_expert, up_bytes_);
+    } else {
+      gate_ = w.stack(be, p + "ffn_gate_exps.weight", n_embd, s_.n_ff, s_.n_expert, use, &gate_bytes_);
+      up_ = w.stack(be, p + "ffn_up_exps.weight", n_embd, s_.n_ff, s_.n_expert, use, &up_bytes_);
+    }
+    down_ = w.stack(be, p + "ffn_down_exps.weight", s_.n_ff, n_embd, s_.n_expert, use, &down_bytes_);
     if (s_.selection_bias) bias_ = w.vector(be, p + "exp_probs_b.bias", s_.n_expert);
     if (s_.expert_bias != Bias::none) {
       const bool optional = s_.expert_bias == Bias::if_present;
@@ -83,13 +90,28 @@ class MoeFfn final : public FfnBlock {
       const char* names[3] = {"ffn_gate_exps.bias", "ffn_up_exps.bias", "ffn_down_exps.bias"};
       const int64_t width[3] = {s_.n_ff, s_.n_ff, n_embd};
       ops::Tensor* dst[3] = {&gate_b_, &up_b_, &down_b_};
-      for (int i = 0; i < 3; ++i) {
+      for (int i = interleaved ? 2 : 0; i < 3; ++i) {
         if (!optional || w.has(p + names[i])) *dst[i] = w.rows_f32(be, p + names[i], width[i], s_.n_expert);
       }
+      if (interleaved && (!optional || w.has(p + "ffn_gate_up_exps.bias"))) bind_interleaved_biases(w, be, p);
     }
     if (s_.n_ff_shared > 0) {
       shared_ = std::make_unique<DenseFfn>(s_, s_.n_ff_shared, w, be, p, "_shexp", n_embd);
     }
+  }
+
+  // ffn_gate_up_exps.bias [2 * n_ff, n_expert], gate and up values alternating, as two
+  // [n_expert, n_ff] tables.
+  void bind_interleaved_biases(const WeightLoader& w, ops::Backend& be, const std::string& p) {
+    const int64_t F = s_.n_ff;
+    const std::vector<float> both = w.host_rows(p + "ffn_gate_up_exps.bias", 2 * F, s_.n_expert);
+    std::vector<float> gate(static_cast<size_t>(F * s_.n_expert)), up(gate.size());
+    for (size_t i = 0; i < gate.size(); ++i) {
+      gate[i] = both[2 * i];
+      up[i] = both[2 * i + 1];
+    }
+    gate_b_ = be.upload_f32(gate.data(), F, s_.n_expert);
+    up_b_ = be.upload_f32(up.data(), F, s_.n_expert);
   }
 
   void forward(const Step& st, const ops::Tensor& xn, const ops::Tensor& out) const override {
@@ -127,6 +149,10 @@ class MoeFfn final : public FfnBlock {
   FfnSpec s_;
   ops::Tensor router_, gate_, up_, down_, bias_;
   ops::Tensor router_b_, gate_b_, up_b_, down_b_;  // FfnSpec::expert_bias
+  // Expert stacks the loader made in memory (WeightLoader::stack_rows_every: the gate and up rows
+  // gathered from an interleaved ffn_gate_up_exps; stack: Ollama's first MXFP4 reordered), which
+  // gate_, up_ and down_ may point into; empty otherwise, or when the backend copied them.
+  std::vector<uint8_t> gate_bytes_, up_bytes_, down_bytes_;
   std::unique_ptr<DenseFfn> shared_;
 };
 

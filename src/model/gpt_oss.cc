@@ -15,6 +15,16 @@
 // Output norm and an untied output matrix. Every gpt-oss.* key is honoured, or the file is
 // refused naming it. The CPU runs it: the Vulkan backend has no sinks, clamped SwiGLU or expert
 // biases yet.
+//
+// Ollama's own files (general.architecture "gptoss", keys gptoss.*; ollama/ollama's
+// convert/convert_gptoss.go, model/models/gptoss/model.go and llama/compat) differ from
+// llama.cpp's in: no expert_feed_forward_length (feed_forward_length is the experts' width), no
+// rope.scaling.type (Ollama always applies YaRN with rope.scaling.factor), and tensor names:
+// attn_out for attn_output, attn_sinks for attn_sinks.weight, ffn_norm for post_attention_norm;
+// files converted from OpenAI's original checkpoint fuse q/k/v into attn_qkv ([q; k; v] rows and
+// bias), and those converted before October 2025 fuse the experts' gate and up into
+// ffn_gate_up_exps with their rows (and bias values) alternating. The names and fusions are taken
+// from what layer 0 of the file has; newer Ollama files use llama.cpp's names.
 
 #include <cmath>
 #include <set>
@@ -40,12 +50,42 @@ const std::set<std::string>& known_keys() {
   return keys;
 }
 
+// The tensor names (under blk.N.) and fusions of a file: llama.cpp's, or Ollama's where its layer
+// 0 has them.
+struct TensorLayout {
+  const char* out = "attn_output";
+  const char* sinks = "attn_sinks.weight";
+  const char* ffn_norm = "post_attention_norm";
+  QkvWeights qkv = QkvWeights::separate;
+  GateUpWeights gate_up = GateUpWeights::separate;
+};
+
+TensorLayout ollama_layout(const gguf::File& file) {
+  auto has = [&](const char* name) { return file.find_tensor(std::string("blk.0.") + name) != nullptr; };
+  TensorLayout n;
+  if (has("attn_out.weight")) n.out = "attn_out";
+  if (has("attn_sinks")) n.sinks = "attn_sinks";
+  if (has("ffn_norm.weight")) n.ffn_norm = "ffn_norm";
+  if (has("attn_qkv.weight")) n.qkv = QkvWeights::fused_if_present;
+  if (has("ffn_gate_up_exps.weight")) n.gate_up = GateUpWeights::interleaved;
+  return n;
+}
+
 }  // namespace
 
 ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
-  const std::string a = "gpt-oss.";
-  refuse_unknown_keys(file, "gpt-oss", known_keys());
-  hp = read_hparams(file, "gpt-oss", ops::RopeMode::neox);
+  const bool ollama = file.get_string_or("general.architecture", "") == "gptoss";
+  const std::string arch = ollama ? "gptoss" : "gpt-oss", a = arch + ".";
+  refuse_unknown_keys(file, arch, known_keys());
+  hp = read_hparams(file, arch, ops::RopeMode::neox);
+  if (ollama && file.find(a + "rope.scaling.type") == nullptr && hp.rope_scaling == "linear") {
+    // read_hparams took a factor without a type for linear scaling (llama.cpp's rule); Ollama's
+    // gpt-oss applies YaRN with it.
+    hp.rope_scaling = "yarn";
+    hp.rope.ext_factor = 1.0f;
+    hp.rope.n_ctx_orig = static_cast<int>(positive_i64_key(
+        file, a + "rope.scaling.original_context_length", hp.n_ctx_train, kMaxPositionsKey));
+  }
   if (hp.rope_scaling != "none" && hp.rope_scaling != "yarn") {
     bad_key(file, a + "rope.scaling.type", "= '" + hp.rope_scaling + "' is not supported for gpt-oss (none or yarn)");
   }
@@ -58,6 +98,7 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
     bad_key(file, a + "expert_used_count", "= " + std::to_string(n_used) + " does not fit '" + a +
                                            "expert_count' = " + std::to_string(n_expert));
   }
+  // Absent (Ollama's files): feed_forward_length, which holds the experts' width there.
   const int64_t n_ff_exp = positive_i64_key(file, a + "expert_feed_forward_length", hp.n_ff, int64_t{1} << 20);
   const std::string window_key = a + "attention.sliding_window";
   const int64_t window = positive_i64_key(file, window_key, file.get_i64(window_key), kMaxPositionsKey);
@@ -71,12 +112,17 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
   const float base_swa = positive_f32_key(file, a + "rope.freq_base_swa", hp.rope.freq_base);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hp.rope.n_dims)));
 
+  const TensorLayout names = ollama ? ollama_layout(file) : TensorLayout{};
+
   ModelSpec m = uniform_decoder_spec(hp);
   m.cpu_only = "attention sinks, expert biases and gpt-oss's SwiGLU have no Vulkan shaders yet";
   for (size_t il = 0; il < m.layers.size(); ++il) {
     LayerSpec& l = m.layers[il];
-    l.ffn_norm = "post_attention_norm";
+    l.ffn_norm = names.ffn_norm;
     AttentionSpec& at = l.attention;
+    at.qkv_weights = names.qkv;
+    at.out_name = names.out;
+    at.sinks_name = names.sinks;
     at.qkv_bias = Bias::if_present;  // llama.cpp's rule; the released files have them
     at.out_bias = Bias::required;
     at.sinks = Sinks::per_head;
@@ -93,6 +139,7 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
     f.gating.k = static_cast<int>(n_used);
     f.gating.func = ops::GatingFunc::softmax_of_chosen;
     f.expert_bias = Bias::required;
+    f.gate_up = names.gate_up;
   }
   return m;
 }

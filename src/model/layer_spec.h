@@ -31,7 +31,8 @@ enum class QkNorm {
 };
 
 // Where q, k and v come from: three matrices (attn_q/attn_k/attn_v), or one fused attn_qkv
-// ([q; k; v] rows: Phi-3) when the file has it, else the three.
+// ([q; k; v] rows: Phi-3, gpt-oss as Ollama converted OpenAI's checkpoint, whose biases are one
+// attn_qkv.bias alike) when the file has it, else the three.
 enum class QkvWeights { separate, fused_if_present };
 
 // Attention sinks (gpt-oss): per query head a learned logit, attn_sinks.weight [n_head], that
@@ -48,6 +49,10 @@ struct AttentionSpec {
   Bias qkv_bias = Bias::none;
   Bias out_bias = Bias::none;  // attn_output.bias (gpt-oss)
   Sinks sinks = Sinks::none;
+  // Tensor names under blk.N.: the output projection (<out_name>.weight, <out_name>.bias) and the
+  // sinks. Ollama's gpt-oss converter wrote attn_out and attn_sinks (gpt_oss.cc picks the file's).
+  const char* out_name = "attn_output";
+  const char* sinks_name = "attn_sinks.weight";
   QkNorm qk_norm = QkNorm::none;
   ops::RopeParams rope;   // per layer: local and global layers may differ (Gemma 3)
   int64_t window = 0;     // sliding window in positions; 0 = the whole context
@@ -83,13 +88,16 @@ enum class GateActivation {
   swiglu_oai,
 };
 
-// Where a dense FFN's gate and up come from: two matrices, or one ffn_up of 2 * n_ff rows with
-// the gate's rows first (Phi-3's gate_up_proj).
-enum class GateUpWeights { separate, fused };
+// Where the gate and up come from: two matrices (two expert stacks), or, for a dense FFN, one
+// ffn_up of 2 * n_ff rows with the gate's rows first (Phi-3's gate_up_proj), or, for a MoE, one
+// stack ffn_gate_up_exps [n_embd, 2 * n_ff, n_expert] whose rows alternate gate and up (row 2i is
+// gate row i, 2i + 1 up row i: OpenAI's mlp1 as Ollama's gpt-oss converter wrote it), its bias
+// [2 * n_ff, n_expert] alike.
+enum class GateUpWeights { separate, fused, interleaved };
 
 struct FfnSpec {
   FfnKind kind = FfnKind::dense;
-  GateUpWeights gate_up = GateUpWeights::separate;  // dense only
+  GateUpWeights gate_up = GateUpWeights::separate;  // dense: separate/fused; moe: separate/interleaved
   GateActivation act = GateActivation::silu;
   int64_t n_ff = 0;             // dense: hidden width; moe: each routed expert's hidden width
   int64_t n_expert = 0;         // moe: routed experts (ffn_{gate,up,down}_exps)

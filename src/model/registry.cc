@@ -27,6 +27,7 @@ constexpr Entry kArchitectures[] = {
     {"gemma3", gemma3_spec},
     {"phi3", phi3_spec},
     {"gpt-oss", gpt_oss_spec},
+    {"gptoss", gpt_oss_spec},  // Ollama's name for it (gpt_oss.cc)
     {"bert", bert_spec},
     {"nomic-bert", nomic_bert_spec},
 };
@@ -49,7 +50,7 @@ ModelSpec uniform_decoder_spec(const HParams& hp) {
 }
 
 bool is_cpu_only_architecture(const std::string& arch) {
-  return arch == "gpt-oss";
+  return arch == "gpt-oss" || arch == "gptoss";
 }
 
 std::vector<std::string> supported_architectures() {

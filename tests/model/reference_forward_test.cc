@@ -218,11 +218,13 @@ std::vector<Case> cases() {
   c.push_back({"gemma3_q4_k", kquant_spec("gemma3", GgmlType::Q4_K, GgmlType::Q6_K), GgmlType::F16, 5e-2});
   c.push_back({"phi3_q4_k", kquant_spec("phi3", GgmlType::Q4_K, GgmlType::Q6_K), GgmlType::F16, 5e-2});
   // gpt-oss: F32, F16 and the released format's MXFP4 experts (activations rounded to Q8_0 for
-  // them: the budget of the other 8-bit cases; with the F16 cache). The F16 weights run with an
-  // F32 cache: with the F16 cache (measured 1.15e-3) a near-tie of this random model turns at
-  // greedy step 7 on both CPU backends alike, which the greedy test rightly refuses.
+  // them: the budget of the other 8-bit cases; with the F16 cache; measured 3.0e-2). The F16
+  // weights run with an F32 cache, so, F16 values being exact and the activations F32, only float
+  // rounding is left: the F32 bound (measured 7.7e-7). With the F16 cache (measured 1.15e-3) a
+  // near-tie of this random model turns at greedy step 7 on both CPU backends alike, which the
+  // greedy test rightly refuses.
   c.push_back({"gpt_oss_f32", tiny_gpt_oss(GgmlType::F32, GgmlType::F32), GgmlType::F32, 1e-4});
-  c.push_back({"gpt_oss_f16", tiny_gpt_oss(GgmlType::F16, GgmlType::F16), GgmlType::F32, 3e-3});
+  c.push_back({"gpt_oss_f16", tiny_gpt_oss(GgmlType::F16, GgmlType::F16), GgmlType::F32, 1e-4});
   c.push_back({"gpt_oss_period3_f32", tiny_gpt_oss(GgmlType::F32, GgmlType::F32, true), GgmlType::F32, 1e-4});
   c.push_back({"gpt_oss_mxfp4_q8_0", tiny_gpt_oss(GgmlType::Q8_0, GgmlType::MXFP4), GgmlType::F16, 5e-2});
   return c;
