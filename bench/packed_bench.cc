@@ -114,6 +114,7 @@ void panel_memory(benchmark::State& state, G type) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(big.size()));
 }
 BENCHMARK_CAPTURE(panel_memory, q4_K, G::Q4_K)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(panel_memory, q6_K, G::Q6_K)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q8_0, G::Q8_0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q5_0, G::Q5_0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q4_0, G::Q4_0)->Unit(benchmark::kMillisecond);

@@ -128,8 +128,8 @@ class MoeFfn final : public FfnBlock {
     be.matmul(router_, xn, n, router);
     if (!router_b_.empty()) be.add_bias(router, router_b_, n, s_.n_expert);
     be.topk_gating(router, bias_, n, s_.n_expert, s_.gating, ids, weights);
-    be.matmul_id(gate_, xn, false, ids, n, k, eg);
-    be.matmul_id(up_, xn, false, ids, n, k, eu);
+    const ops::MatmulJob gate_up[] = {{&gate_, &eg}, {&up_, &eu}};
+    be.matmul_id_many(gate_up, 2, xn, false, ids, n, k);
     if (!gate_b_.empty()) be.add_bias_id(eg, gate_b_, ids, n, k, s_.n_ff);
     if (!up_b_.empty()) be.add_bias_id(eu, up_b_, ids, n, k, s_.n_ff);
     activate(be, s_, eg, eu, n * k * s_.n_ff);

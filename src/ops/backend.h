@@ -98,6 +98,12 @@ class Backend {
   // [n_tok * k, cols]; y [n_tok * k, rows].
   virtual void matmul_id(const Tensor& w, const Tensor& x, bool x_per_slot, const Tensor& ids,
                          int64_t n_tok, int k, const Tensor& y) = 0;
+  // matmul_id of several stacks (gate, up) with one x and one choice: jobs[i].y as matmul_id of
+  // jobs[i].w gives it. A backend may run them in one pass; this one runs them in turn.
+  virtual void matmul_id_many(const MatmulJob* jobs, int count, const Tensor& x, bool x_per_slot,
+                              const Tensor& ids, int64_t n_tok, int k) {
+    for (int i = 0; i < count; ++i) matmul_id(*jobs[i].w, x, x_per_slot, ids, n_tok, k, *jobs[i].y);
+  }
   // Router: logits [n_tok, n_expert] -> ids I32 [n_tok, k] and weights F32 [n_tok, k].
   // selection_bias [n_expert] (may be empty) only changes which experts are chosen.
   virtual void topk_gating(const Tensor& logits, const Tensor& selection_bias, int64_t n_tok,

@@ -140,6 +140,15 @@ class CpuBackend final : public Backend {
                                             n_tok, k, f32(y));
   }
 
+  void matmul_id_many(const MatmulJob* jobs, int count, const Tensor& x, bool x_per_slot,
+                      const Tensor& ids, int64_t n_tok, int k) override {
+    if (ref_) return Backend::matmul_id_many(jobs, count, x, x_per_slot, ids, n_tok, k);
+    ExpertProduct products[8];
+    HEARTH_CHECK(count <= 8);
+    for (int i = 0; i < count; ++i) products[i] = {&mat(*jobs[i].w), jobs[i].w->n_rows(), f32(*jobs[i].y)};
+    ops::matmul_id_many(products, count, f32(x), x_per_slot, i32(ids), n_tok, k);
+  }
+
   void topk_gating(const Tensor& logits, const Tensor& selection_bias, int64_t n_tok,
                    int64_t n_expert, const GatingParams& p, const Tensor& ids,
                    const Tensor& weights) override {

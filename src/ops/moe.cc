@@ -97,38 +97,53 @@ void gating(const float* logits, const float* bias, int64_t n_tok, int64_t n_exp
   }
 }
 
-using MatmulFn = void (*)(const Matrix&, const float*, int64_t, float*);
-
-void matmul_id_with(MatmulFn mm, const Matrix& w, int64_t rows_per_expert, const float* x,
-                    bool x_per_slot, const int32_t* ids, int64_t n_tok, int k, float* y) {
-  HEARTH_CHECK(rows_per_expert > 0 && w.n_rows % rows_per_expert == 0);
-  const int64_t n_expert = w.n_rows / rows_per_expert;
-  const int64_t n_slots = n_tok * k, cols = w.n_cols;
-  // Slots grouped by expert (counting sort, slot order kept within an expert).
-  std::vector<int64_t> start(static_cast<size_t>(n_expert + 1), 0), slots(static_cast<size_t>(n_slots));
-  for (int64_t s = 0; s < n_slots; ++s) {
-    HEARTH_CHECK(ids[s] >= 0 && ids[s] < n_expert);
-    ++start[ids[s] + 1];
+// Slots grouped by expert (counting sort, slot order kept within an expert): the slots of expert e
+// are slots[start[e] .. start[e + 1]).
+struct SlotsByExpert {
+  std::vector<int64_t> start, slots;
+  SlotsByExpert(const int32_t* ids, int64_t n_slots, int64_t n_expert)
+      : start(static_cast<size_t>(n_expert + 1), 0), slots(static_cast<size_t>(n_slots)) {
+    for (int64_t s = 0; s < n_slots; ++s) {
+      HEARTH_CHECK(ids[s] >= 0 && ids[s] < n_expert);
+      ++start[ids[s] + 1];
+    }
+    for (int64_t e = 0; e < n_expert; ++e) start[e + 1] += start[e];
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t s = 0; s < n_slots; ++s) slots[fill[ids[s]]++] = s;
   }
-  for (int64_t e = 0; e < n_expert; ++e) start[e + 1] += start[e];
-  std::vector<int64_t> fill(start.begin(), start.end() - 1);
-  for (int64_t s = 0; s < n_slots; ++s) slots[fill[ids[s]]++] = s;
+};
 
-  std::vector<float> xg, yg;
+// A prompt: per expert, its slots' inputs gathered once, one matmul_many over every stack's rows
+// of that expert, the outputs scattered back to the slots.
+void matmul_id_grouped(const ExpertProduct* products, int count, int64_t n_expert, const float* x,
+                       bool x_per_slot, const int32_t* ids, int64_t n_tok, int k) {
+  const int64_t cols = products[0].w->n_cols;
+  const SlotsByExpert by(ids, n_tok * k, n_expert);
+  std::vector<float> xg;
+  std::vector<std::vector<float>> yg(static_cast<size_t>(count));
+  std::vector<Matrix> mats(static_cast<size_t>(count));
+  std::vector<MatmulOut> outs(static_cast<size_t>(count));
   for (int64_t e = 0; e < n_expert; ++e) {
-    const int64_t n = start[e + 1] - start[e];
+    const int64_t n = by.start[e + 1] - by.start[e];
     if (n == 0) continue;
-    const int64_t* mine = slots.data() + start[e];
+    const int64_t* mine = by.slots.data() + by.start[e];
     xg.resize(static_cast<size_t>(n * cols));
-    yg.resize(static_cast<size_t>(n * rows_per_expert));
     for (int64_t i = 0; i < n; ++i) {
       const int64_t src = x_per_slot ? mine[i] : mine[i] / k;
       std::copy(x + src * cols, x + (src + 1) * cols, xg.begin() + i * cols);
     }
-    mm(expert_matrix(w, rows_per_expert, e), xg.data(), n, yg.data());
-    for (int64_t i = 0; i < n; ++i) {
-      std::copy(yg.begin() + i * rows_per_expert, yg.begin() + (i + 1) * rows_per_expert,
-                y + mine[i] * rows_per_expert);
+    for (int p = 0; p < count; ++p) {
+      const ExpertProduct& pr = products[p];
+      yg[p].resize(static_cast<size_t>(n * pr.rows_per_expert));
+      mats[p] = expert_matrix(*pr.w, pr.rows_per_expert, e);
+      outs[p] = {&mats[p], yg[p].data()};
+    }
+    matmul_many(outs.data(), count, xg.data(), n);
+    for (int p = 0; p < count; ++p) {
+      const int64_t rows = products[p].rows_per_expert;
+      for (int64_t i = 0; i < n; ++i) {
+        std::copy(yg[p].begin() + i * rows, yg[p].begin() + (i + 1) * rows, products[p].y + mine[i] * rows);
+      }
     }
   }
 }
@@ -157,22 +172,40 @@ Matrix expert_matrix(const Matrix& w, int64_t rows_per_expert, int64_t e) {
   return m;
 }
 
+void matmul_id_many(const ExpertProduct* products, int count, const float* x, bool x_per_slot,
+                    const int32_t* ids, int64_t n_tok, int k) {
+  if (count <= 0 || n_tok <= 0) return;
+  int64_t n_expert = 0;
+  for (int p = 0; p < count; ++p) {
+    const ExpertProduct& pr = products[p];
+    HEARTH_CHECK(pr.rows_per_expert > 0 && pr.w->n_rows % pr.rows_per_expert == 0 &&
+                 pr.w->n_cols == products[0].w->n_cols);
+    const int64_t n = pr.w->n_rows / pr.rows_per_expert;
+    HEARTH_CHECK(p == 0 || n == n_expert);
+    n_expert = n;
+  }
+  if (n_tok > 1) return matmul_id_grouped(products, count, n_expert, x, x_per_slot, ids, n_tok, k);
+  // One token (decode): its k x count products in one fork-join, the token's row quantized once
+  // for all of them (x_per_slot: once per slot).
+  const int64_t cols = products[0].w->n_cols;
+  std::vector<Matrix> mats(static_cast<size_t>(count * k));
+  std::vector<MatmulOut> outs(static_cast<size_t>(count * k));
+  for (int j = 0; j < k; ++j) HEARTH_CHECK(ids[j] >= 0 && ids[j] < n_expert);
+  for (int p = 0; p < count; ++p) {
+    const ExpertProduct& pr = products[p];
+    for (int j = 0; j < k; ++j) {
+      const size_t o = static_cast<size_t>(p * k + j);
+      mats[o] = expert_matrix(*pr.w, pr.rows_per_expert, ids[j]);
+      outs[o] = {&mats[o], pr.y + j * pr.rows_per_expert, x_per_slot ? x + j * cols : nullptr};
+    }
+  }
+  matmul_many(outs.data(), count * k, x, 1);
+}
+
 void matmul_id(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,
                const int32_t* ids, int64_t n_tok, int k, float* y) {
-  if (n_tok == 1) {
-    // One token (decode): its k products in one fork-join instead of one each.
-    std::vector<Matrix> mats(static_cast<size_t>(k));
-    std::vector<MatmulOut> outs(static_cast<size_t>(k));
-    HEARTH_CHECK(rows_per_expert > 0 && w.n_rows % rows_per_expert == 0);
-    for (int j = 0; j < k; ++j) {
-      HEARTH_CHECK(ids[j] >= 0 && ids[j] < w.n_rows / rows_per_expert);
-      mats[static_cast<size_t>(j)] = expert_matrix(w, rows_per_expert, ids[j]);
-      outs[static_cast<size_t>(j)] = {&mats[static_cast<size_t>(j)], y + j * rows_per_expert,
-                                      x_per_slot ? x + j * w.n_cols : nullptr};
-    }
-    return matmul_many(outs.data(), k, x, 1);
-  }
-  matmul_id_with(matmul, w, rows_per_expert, x, x_per_slot, ids, n_tok, k, y);
+  const ExpertProduct product{&w, rows_per_expert, y};
+  matmul_id_many(&product, 1, x, x_per_slot, ids, n_tok, k);
 }
 
 void matmul_id_ref(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,

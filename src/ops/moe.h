@@ -45,6 +45,17 @@ void topk_gating_ref(const float* logits, const float* bias, int64_t n_tok, int6
 // grouped by expert), so each expert's weights are read once per call.
 void matmul_id(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,
                const int32_t* ids, int64_t n_tok, int k, float* y);
+// Several stacks of one input and one choice (an expert FFN's gate and up): each product's y as
+// matmul_id gives it, all in one pass over the thread pool (one fork-join for a decode token's
+// k x count products; a prompt's slots gathered once per expert for all the stacks).
+struct ExpertProduct {
+  const Matrix* w;          // the stack
+  int64_t rows_per_expert;
+  float* y;                 // [n_tok * k, rows_per_expert]
+};
+void matmul_id_many(const ExpertProduct* products, int count, const float* x, bool x_per_slot,
+                    const int32_t* ids, int64_t n_tok, int k);
+
 // The specification: matmul_ref per slot.
 void matmul_id_ref(const Matrix& w, int64_t rows_per_expert, const float* x, bool x_per_slot,
                    const int32_t* ids, int64_t n_tok, int k, float* y);
