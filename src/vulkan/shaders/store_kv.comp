@@ -4,7 +4,7 @@
 // n_ctx = ring) the row is seq[t] * ring + pos[t] % ring. F32/F16: one invocation per element.
 // Q8_0/Q4_0 (width a multiple of 32): one invocation per 32-element block, quantized as the CPU
 // backend's store does (quant::traits(type).from_float, src/quant/ref/legacy_ref.cc), bit for
-// bit where the device's float division is correctly rounded (kv_quant.glsl says why).
+// bit (kv_quant.glsl: divisions correctly rounded, f16 rounding in integers).
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_8bit_storage : require
 layout(local_size_x = 64) in;
