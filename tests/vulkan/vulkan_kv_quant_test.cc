@@ -8,11 +8,12 @@
 
 #include <array>
 #include <cstring>
-#include <set>
+#include <map>
 #include <utility>
 #include <vector>
 
 #include "ops/kv_quant.h"
+#include "quant/type_traits.h"
 #include "ops_test_helpers.h"
 
 namespace hearth {
@@ -62,38 +63,39 @@ std::vector<float> hard_rows(int64_t n, int64_t width, uint32_t seed) {
 }
 
 // store_kv into a ring of 64 slots for two sequences in two passes (the second wraps): every
-// row written holds the CPU backend's bytes, for K rows of 5 blocks and V rows of one.
+// row written holds the bytes the CPU backend's store writes (ops/cpu_backend.cc store_rows:
+// quant::traits(type).from_float of the row), for K rows of 5 blocks and V rows of one.
 TEST(VulkanKvQuant, StoreKvWritesTheCpusBytes) {
   NEED_DEVICE();
-  auto cpu = model::make_compute_backend("cpu");
   for (GgmlType kv : {GgmlType::Q8_0, GgmlType::Q4_0}) {
     const int64_t kw = 160, vw = 32, ring = 64, n_ctx = 200;
     ops::KvView cg{gpu->alloc(kv, kw, 2 * ring), gpu->alloc(kv, vw, 2 * ring), n_ctx, ring};
-    ops::KvView cc{cpu->alloc(kv, kw, 2 * ring), cpu->alloc(kv, vw, 2 * ring), n_ctx, ring};
-    std::set<int64_t> written;
+    std::map<int64_t, std::vector<float>> want_k, want_v;  // cache row: the floats last stored
     uint32_t seed = 11;
     for (const auto& [first0, n0, n1] : {std::array<int32_t, 3>{0, 50, 30}, std::array<int32_t, 3>{50, 50, 0}}) {
       std::vector<int32_t> pos, seq;
       for (int32_t i = 0; i < n0; ++i) pos.push_back(first0 + i), seq.push_back(0);
       for (int32_t i = 0; i < n1; ++i) pos.push_back(i), seq.push_back(1);
       const int64_t n = static_cast<int64_t>(pos.size());
-      for (int64_t t = 0; t < n; ++t) written.insert(cg.row(seq[t], pos[t]));
       const std::vector<float> k = hard_rows(n, kw, seed), v = hard_rows(n, vw, seed + 1);
       seed += 2;
+      for (int64_t t = 0; t < n; ++t) {
+        want_k[cg.row(seq[t], pos[t])].assign(k.begin() + t * kw, k.begin() + (t + 1) * kw);
+        want_v[cg.row(seq[t], pos[t])].assign(v.begin() + t * vw, v.begin() + (t + 1) * vw);
+      }
       const ops::SeqRows rows{pos.data(), seq.data(), n};
-      const ops::Tensor kg = gpu->upload_f32(k.data(), kw, n), vg = gpu->upload_f32(v.data(), vw, n);
-      const ops::Tensor kc = cpu->upload_f32(k.data(), kw, n), vc = cpu->upload_f32(v.data(), vw, n);
-      gpu->store_kv(cg, kg, vg, rows);
-      cpu->store_kv(cc, kc, vc, rows);
+      gpu->store_kv(cg, gpu->upload_f32(k.data(), kw, n), gpu->upload_f32(v.data(), vw, n), rows);
     }
-    for (const auto& [tg, tc] : {std::pair{&cg.k, &cc.k}, std::pair{&cg.v, &cc.v}}) {
-      const std::vector<uint8_t> got = cache_bytes(*gpu, *tg), want = cache_bytes(*cpu, *tc);
-      const int64_t rb = tg->row_bytes;
-      ASSERT_EQ(rb, ops::kv_row_bytes(kv, tg->n_cols()));
-      for (int64_t r : written) {
+    for (const auto& [t, want] : {std::pair{&cg.k, &want_k}, std::pair{&cg.v, &want_v}}) {
+      const std::vector<uint8_t> got = cache_bytes(*gpu, *t);
+      const int64_t rb = t->row_bytes;
+      ASSERT_EQ(rb, ops::kv_row_bytes(kv, t->n_cols()));
+      std::vector<uint8_t> cpu(static_cast<size_t>(rb));
+      for (const auto& [r, x] : *want) {
+        quant::traits(kv).from_float(x.data(), cpu.data(), t->n_cols());
         for (int64_t i = 0; i < rb; ++i) {
-          ASSERT_EQ(got[r * rb + i], want[r * rb + i])
-              << gguf::type_name(kv) << " width " << tg->n_cols() << " row " << r << " byte " << i;
+          ASSERT_EQ(got[r * rb + i], cpu[i]) << gguf::type_name(kv) << " width " << t->n_cols() << " row " << r
+                                             << " byte " << i << " (block " << i / (rb * 32 / t->n_cols()) << ")";
         }
       }
     }
