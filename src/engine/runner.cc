@@ -127,25 +127,13 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   gguf::File file = gguf::File::open(path);
   r->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(model::load_vocab(file));
   model::Placement placement = opt.placement;
-  std::string kv_name = opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
+  const std::string kv_name = opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
   if (opt.num_gpu != 0 && placement.backend == "cpu" && placement.n_offload == 0) {
     const int64_t n_ctx = opt.num_ctx > 0 ? opt.num_ctx : env_int("HEARTH_CONTEXT_LENGTH", 4096);
     const int n_seq = std::max(opt.num_parallel, 1);
     const gguf::GgmlType kv = model::KvCache::parse_type(kv_name);
     const int64_t n_batch = std::max(opt.num_batch, 1);
     placement = model::plan_placement(file, opt.num_gpu, n_ctx, n_seq, kv, opt.gpu_in_use, n_batch).placement;
-    if (placement.n_offload == 0 && (kv == gguf::GgmlType::Q8_0 || kv == gguf::GgmlType::Q4_0)) {
-      // The GPU's attention reads f16/f32 caches only. Ollama falls back to an f16 cache where its
-      // quantized cache cannot be used; so does Hearth, rather than leaving the GPU idle.
-      const model::Placement f16 =
-          model::plan_placement(file, opt.num_gpu, n_ctx, n_seq, gguf::GgmlType::F16, opt.gpu_in_use, n_batch)
-              .placement;
-      if (f16.n_offload > 0) {
-        HEARTH_LOG_WARN("kv cache type " + kv_name + " is not supported on the GPU; using f16");
-        placement = f16;
-        kv_name = "f16";
-      }
-    }
   }
   placement.experts_in_place = placement.experts_in_place || experts_stay_in_file(file);
   {

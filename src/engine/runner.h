@@ -30,7 +30,7 @@ struct LoadOptions {
   int num_ctx = 0;       // tokens per sequence; 0: HEARTH_CONTEXT_LENGTH. Capped at the trained context
   int num_thread = 0;    // 0: HEARTH_NUM_THREAD, else physical cores
   int num_parallel = 1;  // sequence slots
-  std::string kv_cache_type;  // "f16" | "f32"; empty: HEARTH_KV_CACHE_TYPE (default f16)
+  std::string kv_cache_type;  // "f16" | "f32" | "q8_0" | "q4_0"; empty: HEARTH_KV_CACHE_TYPE (default f16)
   int num_batch = 512;   // prompt tokens per forward pass
   // Layers on the GPU, as Ollama's num_gpu: -1 as many as fit (model::plan_placement), 0 none.
   // A placement given explicitly (not all on "cpu") is used as it is instead.

@@ -113,8 +113,8 @@ PlacementPlan plan_placement(const gguf::File& file, int num_gpu, int64_t n_ctx,
 PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_gpu, int64_t n_ctx,
                                 int n_seq, gguf::GgmlType kv_type, uint64_t in_use, int64_t n_batch) {
   PlacementPlan plan;
-  // The shaders read f16/f32 caches only: a quantized cache keeps the model on the CPU.
-  if (num_gpu == 0 || (kv_type != gguf::GgmlType::F16 && kv_type != gguf::GgmlType::F32)) return plan;
+  // The shaders store and read f16, f32, q8_0 and q4_0 caches (every type parse_type accepts).
+  if (num_gpu == 0) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
   // gpt-oss (sinks, expert biases, its SwiGLU) has no shaders yet.
   if (is_cpu_only_architecture(arch)) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ops/kv_quant.h"
 #include "quant/type_traits.h"
 #include "util/check.h"
 #include "util/env.h"
@@ -150,14 +151,18 @@ class VulkanBackend final : public ops::Backend {
   }
 
   ops::Tensor alloc(GgmlType type, int64_t n_cols, int64_t n_rows) override {
-    if (type == GgmlType::Q8_0 || type == GgmlType::Q4_0) {
-      throw Error(ErrorCode::unsupported, std::string("the Vulkan backend keeps its KV cache in f16 or f32, not ") +
-                                              gguf::type_name(type));
-    }
-    HEARTH_CHECK(type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::I32);
+    const bool quantized = type == GgmlType::Q8_0 || type == GgmlType::Q4_0;  // KV caches only
+    HEARTH_CHECK(quantized || type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::I32);
     HEARTH_CHECK(n_cols > 0 && n_rows > 0);
-    const int64_t elem = type == GgmlType::F16 ? 2 : 4;
-    return make(type, n_cols, n_rows, n_cols * elem, static_cast<VkDeviceSize>(n_cols * elem * n_rows));
+    if (quantized && n_cols % 32 != 0) {
+      throw Error(ErrorCode::invalid_argument, std::string("a ") + gguf::type_name(type) +
+                                                   " cache needs rows of whole 32-element blocks, not " +
+                                                   std::to_string(n_cols));
+    }
+    const int64_t row_bytes = type == GgmlType::I32 ? n_cols * 4 : ops::kv_row_bytes(type, n_cols);
+    // Rounded up to whole floats: read() copies floats (the bytes of a quantized cache, in tests).
+    const VkDeviceSize bytes = (static_cast<VkDeviceSize>(row_bytes * n_rows) + 3) / 4 * 4;
+    return make(type, n_cols, n_rows, row_bytes, bytes);
   }
 
   void release(ops::Tensor& t) override {
@@ -278,8 +283,10 @@ class VulkanBackend final : public ops::Backend {
       if (dst->empty()) continue;
       const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off,
                              u32(cache.ring)};
-      dispatch(dst->type == GgmlType::F16 ? "store_kv_f16" : "store_kv_f32", {buf(*src), ring(), buf(*dst)},
-               pc, sizeof pc, groups(dst->n_cols(), 64), u32(rows.n), 1);
+      // Quantized caches: one invocation per 32-element block.
+      const bool quantized = dst->type == GgmlType::Q8_0 || dst->type == GgmlType::Q4_0;
+      dispatch(std::string("store_kv_") + weight_suffix(dst->type), {buf(*src), ring(), buf(*dst)}, pc,
+               sizeof pc, groups(quantized ? dst->n_cols() / 32 : dst->n_cols(), 64), u32(rows.n), 1);
     }
   }
 
@@ -315,7 +322,7 @@ class VulkanBackend final : public ops::Backend {
          u32(vt.n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off, u32(s.window), s.scale,
          s.softcap, u32(kSplitKeys), n_split, u32(cache.ring)};
     const bool wide = s.head_dim_k > 256 || s.head_dim_v > 256;  // the MLA latent's variant
-    const std::string kv = std::string(wide ? "wide_" : "") + (cache.k.type == GgmlType::F16 ? "f16" : "f32");
+    const std::string kv = std::string(wide ? "wide_" : "") + weight_suffix(cache.k.type);
     if (!split) {
       dispatch("attention_" + kv, {buf(q), buf(cache.k), buf(vt), ring(), buf(out)}, &pc, sizeof pc,
                u32(s.n_head), u32(rows.n), 1);

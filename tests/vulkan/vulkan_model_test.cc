@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/runner.h"
@@ -38,11 +39,13 @@ CompletionRequest greedy(std::vector<int32_t> prompt, int n) {
   return r;
 }
 
-std::vector<int32_t> run(const std::string& file, const model::Placement& p, const std::vector<int32_t>& prompt, int n) {
+std::vector<int32_t> run(const std::string& file, const model::Placement& p, const std::vector<int32_t>& prompt, int n,
+                         const std::string& kv_cache_type = "") {
   LoadOptions o;
   o.num_thread = 2;
   o.num_ctx = 256;
   o.placement = p;
+  o.kv_cache_type = kv_cache_type;
   auto r = Runner::load(kDir + "/" + file, o);
   const CompletionResult res = r->complete(greedy(prompt, n));
   return std::vector<int32_t>(res.context.begin() + static_cast<long>(prompt.size()), res.context.end());
@@ -66,6 +69,24 @@ TEST(VulkanModels, GreedyTokensEqualTheCpuBackends) {
     EXPECT_EQ(run(f.file, {vk, "", 0}, prompt, 24), cpu) << f.file << " on " << vk;
     EXPECT_EQ(run(f.file, {"cpu-ref", vk, f.n_layer / 2 + 1}, prompt, 24), cpu) << f.file << " split";
     if (std::string(f.file) == "stories260K.gguf") EXPECT_EQ(run(f.file, {}, prompt, 24), cpu);
+  }
+}
+
+// Quantized KV caches (OLLAMA_KV_CACHE_TYPE=q8_0 / q4_0) on the device: store_kv quantizes as
+// the CPU does and attention reads the blocks, so greedy tokens equal cpu-ref's with the same
+// cache type (whose attention is ops::attention_ref over the same bytes), all layers on the GPU
+// and half of them.
+TEST(VulkanModels, QuantizedCachesGiveTheCpuBackendsTokens) {
+  const int dev = test_device();
+  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device";
+  const std::string vk = "vulkan:" + std::to_string(dev);
+  const std::vector<int32_t> prompt = {1, 400, 300, 200, 100, 7, 8, 9};
+  for (const auto& [file, kv] : {std::pair{"qwen3-tiny-q8_0.gguf", "q8_0"}, std::pair{"llama3-tiny-q8_0.gguf", "q8_0"},
+                                 std::pair{"stories260K.gguf", "q8_0"}, std::pair{"qwen2-tiny-q8_0.gguf", "q4_0"}}) {
+    const auto cpu = run(file, {"cpu-ref", "", 0}, prompt, 24, kv);
+    ASSERT_EQ(cpu.size(), 24u) << file;
+    EXPECT_EQ(run(file, {vk, "", 0}, prompt, 24, kv), cpu) << file << " " << kv << " on " << vk;
+    EXPECT_EQ(run(file, {"cpu-ref", vk, 2}, prompt, 24, kv), cpu) << file << " " << kv << " split";
   }
 }
 

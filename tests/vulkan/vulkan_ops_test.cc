@@ -2,13 +2,15 @@
 // ("cpu-ref") on random inputs with odd shapes: matmul and embedding lookup for each weight type
 // (rows not a multiple of anything, one and several token columns, rows past a chunk's end),
 // RMSNorm, LayerNorm, RoPE (normal, NeoX, partial, YaRN), the element-wise ops, KV store and
-// attention (F16 and F32 caches, GQA, several sequences, a window, a soft-cap). Runs on the first
+// attention (F16, F32, Q8_0 and Q4_0 caches, GQA, several sequences, a window, a soft-cap; the
+// bytes store_kv writes into Q8_0/Q4_0 caches: vulkan_kv_quant_test.cc). Runs on the first
 // usable Vulkan device (lavapipe here and in CI); skipped, saying so, where there is none.
 //
 // Tolerances: the shaders dequantize exactly as the reference does and sum in float where the
 // reference sums in double, so matmul differs by float roundings of n_cols products: 2e-5 of the
 // largest |y| (measured ~1e-6). Attention and norms: 1e-5 absolute on O(1) outputs (float sums of
-// at most a few hundred terms); RoPE 1e-6 (same cos/sin table, one float rotation).
+// at most a few hundred terms; a Q8_0/Q4_0 cache element is scale x code, the same float on both
+// sides); RoPE 1e-6 (same cos/sin table, one float rotation).
 
 #include <gtest/gtest.h>
 
@@ -23,7 +25,7 @@
 #include "model/compute_backend.h"
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
-#include "test_device.h"
+#include "ops_test_helpers.h"
 #include "util/error.h"
 #include "vulkan/vk_device.h"
 
@@ -31,51 +33,7 @@ namespace hearth {
 namespace {
 
 using gguf::GgmlType;
-
-using vulkan::testing::test_device;
-
-#define NEED_DEVICE()                                                        \
-  const int dev = test_device();                                             \
-  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)"; \
-  auto gpu = model::make_compute_backend("vulkan:" + std::to_string(dev));   \
-  auto ref = model::make_compute_backend("cpu-ref")
-
-std::vector<float> normal(size_t n, uint32_t seed, float sd = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, sd);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
-double max_abs(const std::vector<float>& v) {
-  double m = 0;
-  for (float x : v) m = std::max(m, std::fabs(static_cast<double>(x)));
-  return m;
-}
-
-void expect_near(const std::vector<float>& got, const std::vector<float>& want, double tol, const std::string& what) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    ASSERT_NEAR(got[i], want[i], tol) << what << " at " << i;
-  }
-}
-
-struct Both {
-  ops::Tensor g, r;
-};
-
-Both f32(ops::Backend& gpu, ops::Backend& ref, const std::vector<float>& v, int64_t cols, int64_t rows) {
-  return {gpu.upload_f32(v.data(), cols, rows), ref.upload_f32(v.data(), cols, rows)};
-}
-Both empty(ops::Backend& gpu, ops::Backend& ref, int64_t cols, int64_t rows) {
-  return {gpu.alloc(GgmlType::F32, cols, rows), ref.alloc(GgmlType::F32, cols, rows)};
-}
-std::vector<float> read(ops::Backend& be, const ops::Tensor& t, int64_t n) {
-  std::vector<float> v(static_cast<size_t>(n));
-  be.read(t, n, v.data());
-  return v;
-}
+using namespace vulkan::testing;
 
 struct Weight {
   std::vector<uint8_t> bytes;
@@ -266,19 +224,23 @@ TEST(VulkanOps, LayerNorm) {
 // then decode rows of all three in one batch; a windowed, soft-capped variant; F16 and F32.
 TEST(VulkanOps, KvStoreAndAttention) {
   NEED_DEVICE();
-  for (GgmlType kv : {GgmlType::F16, GgmlType::F32}) {
+  for (GgmlType kv : {GgmlType::F16, GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_0}) {
+    // Quantized rows are whole blocks: keys of 48 (the second head starts inside a block),
+    // values of 16 (Q4_0: the second head is the high nibbles).
+    const bool quantized = kv == GgmlType::Q8_0 || kv == GgmlType::Q4_0;
+    const int64_t dk = quantized ? 48 : 40, dv = quantized ? 16 : 24;
     for (int variant = 0; variant < 2; ++variant) {
       ops::AttentionShape s;
       s.n_head = 6;
       s.n_head_kv = 2;
-      s.head_dim_k = 40;
-      s.head_dim_v = 24;
-      s.scale = 1.0f / std::sqrt(40.0f);
+      s.head_dim_k = dk;
+      s.head_dim_v = dv;
+      s.scale = 1.0f / std::sqrt(static_cast<float>(dk));
       if (variant) {
         s.window = 20;
         s.softcap = 1.5f;
       }
-      const int64_t n_ctx = 96, kw = 2 * 40, vw = 2 * 24, qw = 6 * 40, ow = 6 * 24;
+      const int64_t n_ctx = 96, kw = 2 * dk, vw = 2 * dv, qw = 6 * dk, ow = 6 * dv;
       ops::KvView cg{gpu->alloc(kv, kw, 3 * n_ctx), gpu->alloc(kv, vw, 3 * n_ctx), n_ctx};
       ops::KvView cr{ref->alloc(kv, kw, 3 * n_ctx), ref->alloc(kv, vw, 3 * n_ctx), n_ctx};
       auto step = [&](std::vector<int32_t> pos, std::vector<int32_t> seq, uint32_t seed) {
@@ -336,18 +298,19 @@ TEST(VulkanOps, AttentionPassTooLongForOneDispatchIsAnError) {
 // positions (the split path) over a ring of 768 with a window of 700.
 TEST(VulkanOps, RingCacheStoreAndAttention) {
   NEED_DEVICE();
-  for (GgmlType kv : {GgmlType::F16, GgmlType::F32}) {
+  for (GgmlType kv : {GgmlType::F16, GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_0}) {
+    const int64_t dv = kv == GgmlType::Q8_0 || kv == GgmlType::Q4_0 ? 48 : 24;  // whole blocks
     for (const auto [window, ring, pass, end] : {std::array<int32_t, 4>{20, 64, 45, 200},
                                                  std::array<int32_t, 4>{700, 768, 69, 2101}}) {
       ops::AttentionShape s;
       s.n_head = 4;
       s.n_head_kv = 2;
       s.head_dim_k = 32;
-      s.head_dim_v = 24;
+      s.head_dim_v = dv;
       s.scale = 1.0f / std::sqrt(32.0f);
       s.window = window;
       s.softcap = 1.5f;
-      const int64_t n_ctx = end, kw = 2 * 32, vw = 2 * 24, qw = 4 * 32, ow = 4 * 24;
+      const int64_t n_ctx = end, kw = 2 * 32, vw = 2 * dv, qw = 4 * 32, ow = 4 * dv;
       ops::KvView cg{gpu->alloc(kv, kw, 2 * ring), gpu->alloc(kv, vw, 2 * ring), n_ctx, ring};
       ops::KvView cr{ref->alloc(kv, kw, 2 * n_ctx), ref->alloc(kv, vw, 2 * n_ctx), n_ctx};
       std::vector<int32_t> next = {0, 0};
@@ -384,7 +347,8 @@ TEST(VulkanOps, RingCacheStoreAndAttention) {
 }
 
 // MLA's pieces: a latent cache (no V tensor: values are the first head_dim_v columns of each key
-// row; one KV head for all query heads), prompt rows then a split decode row; and copy_cols.
+// row; one KV head for all query heads; F16 and Q8_0 caches), prompt rows then a split decode
+// row; and copy_cols.
 TEST(VulkanOps, LatentAttentionAndCopyCols) {
   NEED_DEVICE();
   // DeepSeek's latent: keys 512 + 64, values the first 512.
@@ -395,23 +359,26 @@ TEST(VulkanOps, LatentAttentionAndCopyCols) {
   s.head_dim_v = 512;
   s.scale = 1.0f / std::sqrt(192.0f);
   const int64_t n_ctx = 2200, W = 576;
-  ops::KvView cg{gpu->alloc(GgmlType::F16, W, n_ctx), {}, n_ctx}, cr{ref->alloc(GgmlType::F16, W, n_ctx), {}, n_ctx};
-  auto step = [&](int32_t first, int32_t n, uint32_t seed, bool attend) {
-    std::vector<int32_t> pos(n), seq(n, 0);
-    for (int32_t i = 0; i < n; ++i) pos[i] = first + i;
-    const ops::SeqRows rows{pos.data(), seq.data(), n};
-    Both kv = f32(*gpu, *ref, normal(n * W, seed), W, n), q = f32(*gpu, *ref, normal(n * 5 * W, seed + 1), 5 * W, n);
-    Both o = empty(*gpu, *ref, 5 * 512, n);
-    gpu->store_kv(cg, kv.g, kv.g, rows);
-    ref->store_kv(cr, kv.r, kv.r, rows);
-    if (!attend) return;
-    gpu->attention(s, q.g, cg, rows, o.g);
-    ref->attention(s, q.r, cr, rows, o.r);
-    expect_near(read(*gpu, o.g, n * 2560), read(*ref, o.r, n * 2560), 1e-5, "latent from " + std::to_string(first));
-  };
-  step(0, 30, 71, true);
-  step(30, 2100, 73, false);
-  step(2130, 1, 75, true);  // over more than 2 x 1,024 keys: the split path
+  for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0}) {
+    ops::KvView cg{gpu->alloc(type, W, n_ctx), {}, n_ctx}, cr{ref->alloc(type, W, n_ctx), {}, n_ctx};
+    auto step = [&](int32_t first, int32_t n, uint32_t seed, bool attend) {
+      std::vector<int32_t> pos(n), seq(n, 0);
+      for (int32_t i = 0; i < n; ++i) pos[i] = first + i;
+      const ops::SeqRows rows{pos.data(), seq.data(), n};
+      Both kv = f32(*gpu, *ref, normal(n * W, seed), W, n), q = f32(*gpu, *ref, normal(n * 5 * W, seed + 1), 5 * W, n);
+      Both o = empty(*gpu, *ref, 5 * 512, n);
+      gpu->store_kv(cg, kv.g, kv.g, rows);
+      ref->store_kv(cr, kv.r, kv.r, rows);
+      if (!attend) return;
+      gpu->attention(s, q.g, cg, rows, o.g);
+      ref->attention(s, q.r, cr, rows, o.r);
+      expect_near(read(*gpu, o.g, n * 2560), read(*ref, o.r, n * 2560), 1e-5,
+                  std::string(gguf::type_name(type)) + " latent from " + std::to_string(first));
+    };
+    step(0, 30, 71, true);
+    step(30, 2100, 73, false);
+    step(2130, 1, 75, true);  // over more than 2 x 1,024 keys: the split path
+  }
 
   const int64_t n = 9, sw = 13, dw = 20;
   Both src = f32(*gpu, *ref, normal(n * sw, 77), sw, n), dst = f32(*gpu, *ref, normal(n * dw, 78), dw, n);

@@ -137,9 +137,9 @@ std::vector<int32_t> reference_ids() {
   return {};
 }
 
-// A quantized cache the GPU's attention cannot read: the model still goes to the GPU, with an
-// f16 cache, as Ollama falls back to f16 where its quantized cache cannot be used.
-TEST(Placement, AQuantizedCacheFallsBackToF16OnTheGpu) {
+// A quantized cache goes to the GPU as it is (no fallback to f16): the layers on the device keep
+// q8_0 caches, as they do on the CPU.
+TEST(Placement, AQuantizedCacheStaysQuantizedOnTheGpu) {
   const vulkan::DeviceInfo* info = vulkan::testing::test_device_info();
   if (info == nullptr) GTEST_SKIP() << "no usable Vulkan device";
   EnvGuard env;
@@ -150,8 +150,8 @@ TEST(Placement, AQuantizedCacheFallsBackToF16OnTheGpu) {
   o.kv_cache_type = "q8_0";
   auto r = engine::Runner::load(kDir + "/qwen3-tiny-q8_0.gguf", o);
   EXPECT_EQ(r->model().layer_backends().back(), "vulkan:" + std::to_string(info->index));
-  EXPECT_EQ(r->kv_cache_type(), gguf::GgmlType::F16);
-  o.num_gpu = 0;  // on the CPU the q8_0 cache is used
+  EXPECT_EQ(r->kv_cache_type(), gguf::GgmlType::Q8_0);
+  o.num_gpu = 0;  // and on the CPU
   EXPECT_EQ(engine::Runner::load(kDir + "/qwen3-tiny-q8_0.gguf", o)->kv_cache_type(), gguf::GgmlType::Q8_0);
 }
 
