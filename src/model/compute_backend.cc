@@ -18,7 +18,10 @@
 namespace hearth::model {
 
 uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_seq, gguf::GgmlType kv_type) {
-  const std::string p = file.get_string_or("general.architecture", "") + ".";
+  const std::string arch = file.get_string_or("general.architecture", "");
+  // An encoder keeps no cache: each pass's keys and values live in its scratch (encoder_blocks.cc).
+  if (is_encoder_architecture(arch)) return 0;
+  const std::string p = arch + ".";
   const int64_t n_head = std::max<int64_t>(file.get_i64_or(p + "attention.head_count", 1), 1);
   const int64_t n_head_kv = file.get_i64_or(p + "attention.head_count_kv", n_head);
   const int64_t dk = file.get_i64_or(p + "attention.key_length", file.get_i64_or(p + "embedding_length", 0) / n_head);

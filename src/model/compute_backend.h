@@ -32,7 +32,7 @@ std::vector<std::string> describe_devices();
 std::vector<Gpu> default_gpus();
 
 // Bytes of one layer's KV cache for n_seq sequences of n_ctx positions in a cache of kv_type, from
-// the file's attention keys.
+// the file's attention keys; 0 for an encoder (bert, nomic-bert), which keeps no cache.
 uint64_t kv_cache_bytes_per_layer(const gguf::File& file, int64_t n_ctx, int n_seq, gguf::GgmlType kv_type);
 // Each layer's KV cache bytes as Model::make_cache(n_ctx, n_seq, kv_type, n_batch) allocates them:
 // a sliding-window layer counts its ring (kv_ring_slots), the others n_ctx positions; the layers

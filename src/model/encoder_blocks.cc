@@ -10,7 +10,10 @@
 // own positions, after RoPE at those positions), then attention runs with each row's visible end
 // moved to the last position of its sequence in this batch, so every row sees the whole input.
 // That requires a whole sequence in one batch: the engine feeds encoders that way
-// (Model::causal() is false; engine/runner_embed.cc).
+// (Model::causal() is false; engine/runner_embed.cc). So nothing outlives a pass: the keys and
+// values go to a KvView in the pass's scratch (Buf::pass_k/pass_v, F32: the precision of the
+// projections), the batch's sequences numbered densely, and the model's KvCache holds no tensors
+// for an encoder (make_cache; the memory estimate counts none: compute_backend.cc).
 
 #include <algorithm>
 #include <cmath>
@@ -55,13 +58,15 @@ class EncoderAttention final : public AttentionBlock {
     shape_ = attention_shape(s_, s_.n_head_kv, s_.head_dim_k, s_.head_dim_v);
   }
 
-  ops::KvView make_cache(ops::Backend& be, int64_t n_ctx, int n_seq, gguf::GgmlType type,
-                         int64_t ring) const override {
+  // No tensors: a pass keeps its keys and values in its scratch (forward).
+  ops::KvView make_cache(ops::Backend&, int64_t n_ctx, int, gguf::GgmlType, int64_t ring) const override {
     HEARTH_CHECK(ring == 0);  // encoders see whole sequences
-    return alloc_kv_cache(be, s_.k_width(), s_.v_width(), n_ctx, n_seq, type);
+    ops::KvView none;
+    none.n_ctx = n_ctx;
+    return none;
   }
 
-  void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& cache,
+  void forward(const Step& st, const ops::Tensor& xn, const ops::KvView& /*cache: none*/,
                const ops::Tensor& out) const override {
     const int64_t n = st.rows.n;
     ops::Backend& be = st.scratch.backend();
@@ -74,18 +79,33 @@ class EncoderAttention final : public AttentionBlock {
       be.rope(q, n, s_.n_head, s_.head_dim_k, st.rows.pos, s_.rope);
       be.rope(k, n, s_.n_head_kv, s_.head_dim_k, st.rows.pos, s_.rope);
     }
-    be.store_kv(cache, k, v, st.rows);
-    // Each row's visible end: the last position of its sequence in this batch.
+    // The batch's sequences in order of first appearance (dense_[t]: row t's), and each one's
+    // last position in this batch: every row of it sees positions [0, that].
+    int32_t max_seq = 0;
+    for (int64_t t = 0; t < n; ++t) max_seq = std::max(max_seq, st.rows.seq[t]);
+    index_.assign(static_cast<size_t>(max_seq) + 1, -1);
     last_.clear();
-    for (int64_t t = 0; t < n; ++t) {
-      const auto s = static_cast<size_t>(st.rows.seq[t]);
-      if (s >= last_.size()) last_.resize(s + 1, 0);
-      last_[s] = std::max(last_[s], st.rows.pos[t]);
-    }
+    dense_.resize(static_cast<size_t>(n));
     end_.resize(static_cast<size_t>(n));
-    for (int64_t t = 0; t < n; ++t) end_[static_cast<size_t>(t)] = last_[static_cast<size_t>(st.rows.seq[t])];
-    const ops::SeqRows whole{end_.data(), st.rows.seq, n};
-    be.attention(shape_, q, cache, whole, att);
+    for (int64_t t = 0; t < n; ++t) {
+      int32_t& d = index_[static_cast<size_t>(st.rows.seq[t])];
+      if (d < 0) {
+        d = static_cast<int32_t>(last_.size());
+        last_.push_back(0);
+      }
+      dense_[static_cast<size_t>(t)] = d;
+      last_[static_cast<size_t>(d)] = std::max(last_[static_cast<size_t>(d)], st.rows.pos[t]);
+    }
+    int32_t longest = 0;
+    for (const int32_t p : last_) longest = std::max(longest, p + 1);
+    for (int64_t t = 0; t < n; ++t) end_[static_cast<size_t>(t)] = last_[static_cast<size_t>(dense_[static_cast<size_t>(t)])];
+    ops::KvView pass;
+    pass.n_ctx = longest;
+    const int64_t pass_rows = static_cast<int64_t>(last_.size()) * longest;
+    pass.k = st.scratch.get_rows_of(Buf::pass_k, s_.k_width(), pass_rows);
+    pass.v = st.scratch.get_rows_of(Buf::pass_v, s_.v_width(), pass_rows);
+    be.store_kv(pass, k, v, ops::SeqRows{st.rows.pos, dense_.data(), n});
+    be.attention(shape_, q, pass, ops::SeqRows{end_.data(), dense_.data(), n}, att);
     be.matmul(wo_, att, n, out);
     if (!bo_.empty()) be.add_bias(out, bo_, n, st.n_embd);
   }
@@ -94,7 +114,9 @@ class EncoderAttention final : public AttentionBlock {
   AttentionSpec s_;
   ops::AttentionShape shape_;
   ops::Tensor wq_, wk_, wv_, wo_, bq_, bk_, bv_, bo_;
-  mutable std::vector<int32_t> last_, end_;  // host scratch of one forward (one thread at a time)
+  // Host scratch of one forward (one thread at a time): the dense number of each sequence id,
+  // each dense sequence's last position, each row's dense sequence and visible end.
+  mutable std::vector<int32_t> index_, last_, dense_, end_;
 };
 
 class SequentialFfn final : public FfnBlock {

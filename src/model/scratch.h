@@ -31,6 +31,9 @@ enum class Buf {
   // from the cache, their normed latents [ctx, kv_lora_rank], and per head keys [ctx, n_head *
   // (nope + rope)], the keys' nope parts [ctx, n_head * nope] and values [ctx, n_head * v_head]
   mla_context, mla_latent, mla_keys, mla_keys_nope, mla_values,
+  // Encoders: the pass's own keys and values, laid out as a KvView ([sequence of the pass *
+  // longest + position]); an encoder keeps no cache between passes
+  pass_k, pass_v,
   count
 };
 
@@ -59,11 +62,12 @@ class Scratch {
   // As get, for a buffer whose rows must be exactly n_cols wide (a KvView's tensors: readers take
   // the row stride from the tensor). Rows grow in steps so a prompt growing by a few tokens per
   // pass does not reallocate every time.
-  const ops::Tensor& get_rows_of(Buf b, int64_t n_cols, int64_t n_rows) {
+  const ops::Tensor& get_rows_of(Buf b, int64_t n_cols, int64_t n_rows,
+                                 gguf::GgmlType type = gguf::GgmlType::F32) {
     ops::Tensor& t = bufs_[static_cast<size_t>(b)];
-    if (t.empty() || t.type != gguf::GgmlType::F32 || t.n_cols() != n_cols || t.n_rows() < n_rows) {
+    if (t.empty() || t.type != type || t.n_cols() != n_cols || t.n_rows() < n_rows) {
       be_.release(t);
-      t = be_.alloc(gguf::GgmlType::F32, n_cols, (n_rows + 255) / 256 * 256);
+      t = be_.alloc(type, n_cols, (n_rows + 255) / 256 * 256);
     }
     return t;
   }

@@ -26,6 +26,11 @@ constexpr int64_t kMinParallelWork = 16384;
 // Tasks per thread a decode matmul aims at: enough to balance, few enough to keep the shared task
 // counter quiet.
 constexpr int64_t kTasksPerThread = 24;
+// From this many tokens, float weights go through the chunked tiles (quant::TypeTraits::
+// chunked_tile): each task converts its weight rows to F32 once and every column reuses them.
+// Below it (decode) the conversion would cost as much as the products. Both paths give the row
+// dot's bits, so the choice never changes a result.
+constexpr int64_t kChunkedMinTokens = 8;
 
 void run_tasks(int64_t n_tasks, int64_t work, const std::function<void(int64_t, int)>& fn) {
   if (work < kMinParallelWork) {
@@ -41,10 +46,42 @@ struct ActFormat {
   int64_t row_bytes = 0;
 };
 
-ActFormat act_format(const Matrix& w) {
+bool use_chunked(const Matrix& w, int64_t n_tok) {
+  return w.packed == nullptr && n_tok >= kChunkedMinTokens && quant::traits(w.type).chunked_tile != nullptr;
+}
+
+void chunk_major_act(const float* src, void* dst, int64_t n) {
+  quant::to_chunk_major(src, static_cast<float*>(dst), n);
+}
+
+ActFormat act_format(const Matrix& w, int64_t n_tok) {
   if (w.panels != nullptr) return {w.panels->quantize_act, w.panels->act_row_bytes(w.n_cols)};
+  if (use_chunked(w, n_tok)) return {chunk_major_act, w.n_cols * static_cast<int64_t>(sizeof(float))};
   const quant::TypeTraits& at = quant::traits(quant::traits(w.type).vec_dot_type);
   return {at.from_float, w.n_cols / at.block_elems * at.block_bytes};
+}
+
+// Rows [r0, r1) of one output for n_tok chunk-major activation rows (use_chunked): the rows are
+// converted to F32 in chunk-major order once, into this thread's buffer, then tiles of
+// kChunkTileCols tokens x kChunkTileRows rows run over them, tokens outer (the kernel keeps a
+// tile's activations in L1 while the converted rows stream past).
+void rows_chunked(const Matrix& w, const float* x, int64_t n_tok, int64_t r0, int64_t r1, float* y) {
+  const quant::TypeTraits& wt = quant::traits(w.type);
+  const int64_t n = w.n_cols;
+  static thread_local std::vector<float> rows, plain;
+  rows.resize(static_cast<size_t>((r1 - r0) * n));
+  plain.resize(static_cast<size_t>(n));
+  for (int64_t r = r0; r < r1; ++r) {
+    wt.to_float(w.row(r), plain.data(), n);
+    quant::to_chunk_major(plain.data(), rows.data() + (r - r0) * n, n);
+  }
+  for (int64_t t = 0; t < n_tok; t += quant::kChunkTileCols) {
+    const int nc = static_cast<int>(std::min<int64_t>(quant::kChunkTileCols, n_tok - t));
+    for (int64_t r = r0; r < r1; r += quant::kChunkTileRows) {
+      const int nr = static_cast<int>(std::min<int64_t>(quant::kChunkTileRows, r1 - r));
+      wt.chunked_tile(n, rows.data() + (r - r0) * n, n, nr, x + t * n, n, nc, y + t * w.n_rows + r, w.n_rows);
+    }
+  }
 }
 
 // Rows [r0, r1) of one output for n_tok activation rows, through the row kernels.
@@ -76,6 +113,7 @@ void rows_unpacked(const Matrix& w, const uint8_t* xq, int64_t act_row_bytes, in
 struct Job {
   const Matrix* w;
   float* y;
+  bool chunked;  // use_chunked: its activations are chunk-major floats
   int format;  // index into the activation buffers; -1: the job's own input
   const uint8_t* xq;
   int64_t act_row_bytes;
@@ -108,8 +146,9 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
   for (int i = 0; i < count; ++i) {
     const Matrix& w = *outs[i].w;
     HEARTH_CHECK(w.n_cols == n_cols);
-    const ActFormat f = act_format(w);
+    const ActFormat f = act_format(w, n_tok);
     Job& j = jobs[static_cast<size_t>(i)];
+    j.chunked = use_chunked(w, n_tok);
     j.format = -1;
     if (outs[i].x != nullptr) {
       own_offset[static_cast<size_t>(i)] = own_bytes;
@@ -156,7 +195,7 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
       j.xq = act[j.format].data();
       continue;
     }
-    const ActFormat f = act_format(*j.w);
+    const ActFormat f = act_format(*j.w, n_tok);
     uint8_t* xq = own.data() + own_offset[static_cast<size_t>(i)];
     for (int64_t t = 0; t < n_tok; ++t) f.quantize(outs[i].x + t * n_cols, xq + t * f.row_bytes, n_cols);
     j.xq = xq;
@@ -173,7 +212,9 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     const int64_t c0 = cb * kColsPerTask, c1 = std::min(n_tok, c0 + kColsPerTask);
     const int64_t r0 = group * j.rows_per_task, r1 = std::min(w.n_rows, r0 + j.rows_per_task);
     const uint8_t* xq = j.xq + c0 * j.act_row_bytes;
-    if (w.packed != nullptr) {
+    if (j.chunked) {
+      rows_chunked(w, reinterpret_cast<const float*>(xq), c1 - c0, r0, r1, j.y + c0 * w.n_rows);
+    } else if (w.packed != nullptr) {
       w.panels->gemm(w.n_cols, w.packed + r0 * w.row_bytes, static_cast<int>((r1 - r0) / kRowsPerTask), xq,
                      j.act_row_bytes, static_cast<int>(c1 - c0), j.y + c0 * w.n_rows + r0, w.n_rows);
     } else {

@@ -1,6 +1,7 @@
 #include "quant/type_traits.h"
 
 #include <array>
+#include <cstring>
 
 #include "quant/ref/kernels_ref.h"
 #include "quant/x86/kernels_x86.h"
@@ -104,5 +105,15 @@ const TypeTraits& traits(GgmlType t, CpuTier tier) {
 }
 
 const TypeTraits& traits(GgmlType t) { return traits(t, cpu_tier()); }
+
+void to_chunk_major(const float* src, float* dst, int64_t n) {
+  const int64_t blocks = n / 64;
+  for (int64_t j = 0; j < 4; ++j) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      std::memcpy(dst + (j * blocks + b) * 16, src + b * 64 + j * 16, 16 * sizeof(float));
+    }
+  }
+  std::memcpy(dst + blocks * 64, src + blocks * 64, static_cast<size_t>(n - blocks * 64) * sizeof(float));
+}
 
 }  // namespace hearth::quant

@@ -26,6 +26,16 @@ using gguf::GgmlType;
 // The multi-row kernel takes up to this many weight rows and activation columns at once.
 inline constexpr int kTileRows = 4;
 inline constexpr int kTileCols = 4;
+// The chunked float tile (TypeTraits::chunked_tile) takes up to this many of each.
+inline constexpr int kChunkTileRows = 32;
+inline constexpr int kChunkTileCols = 6;
+
+// Chunk-major order of a row of n floats, what chunked_tile reads: for the whole blocks of 64
+// values, the first 16 of every block, then the second 16 of every block, the third, the fourth;
+// then the rest of the row (n % 64 values) as it was. A float dot keeps four accumulators, one per
+// 16-wide chunk of a block; in this order each accumulator's inputs are contiguous, so a kernel
+// can run them one at a time (a quarter of the registers) and still read memory in order.
+void to_chunk_major(const float* src, float* dst, int64_t n);
 
 struct TypeTraits {
   GgmlType type = GgmlType::F32;
@@ -46,6 +56,14 @@ struct TypeTraits {
   // for r < nr <= kTileRows, c < nc <= kTileCols (strides of w and act in bytes, of out in
   // floats). Loads each activation block once for all rows: the tiled matmul of a prompt uses it.
   void (*vec_dot_tile)(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
+                       int64_t act_stride, int nc, float* out, int64_t out_stride) = nullptr;
+  // Float weights (F32, F16, BF16), on tiers that have it (null elsewhere): the same tile with
+  // weight rows and activations both F32 in chunk-major order (to_chunk_major; the caller
+  // converts the weights), strides in floats, r < nr <= kChunkTileRows, c < nc <= kChunkTileCols;
+  // out is vec_dot of the original rows bit for bit. Holding one of the dot's four accumulators
+  // at a time leaves registers for 4 rows x 6 columns of them: 24 products per 10 loads and no
+  // conversion in the inner loop, where vec_dot_tile's 2 x 2 blocks do 4 per 4 loads.
+  void (*chunked_tile)(int64_t n, const float* w, int64_t w_stride, int nr, const float* act,
                        int64_t act_stride, int nc, float* out, int64_t out_stride) = nullptr;
 };
 

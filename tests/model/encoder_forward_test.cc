@@ -23,9 +23,11 @@
 #include <ostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gguf/gguf_file.h"
+#include "model/compute_backend.h"
 #include "model/model.h"
 #include "tiny_encoder.h"
 #include "util/error.h"
@@ -116,6 +118,44 @@ TEST_P(EncoderForward, TwoSequencesMatchReference) {
 
 INSTANTIATE_TEST_SUITE_P(All, EncoderForward, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
+
+// An encoder keeps no KV cache: make_cache allocates nothing and the memory estimate counts
+// nothing (each pass keeps its keys and values in its scratch). Sequence ids need not be dense
+// or in order, and nothing carries over from one pass to the next: each pass matches the
+// reference on its own.
+TEST(Encoder, KeepsNoCacheBetweenPasses) {
+  TinyEncoderSpec s = spec_of("nomic-bert", GgmlType::F32);
+  RefWeights weights;
+  const std::vector<uint8_t> bytes = testing::write_tiny_encoder(s, &weights);
+  std::unique_ptr<Model> m = load_model(gguf::File::from_memory(bytes.data(), bytes.size(), "e.gguf"));
+  const uint64_t held = m->held_bytes();
+  KvCache cache = m->make_cache(512, 4, GgmlType::F16);
+  EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_EQ(m->held_bytes(), held);
+  EXPECT_EQ(kv_cache_bytes_per_layer(m->file(), 512, 4, GgmlType::F16), 0u);
+  for (const uint64_t layer : kv_cache_bytes_by_layer(m->file(), 512, 4, GgmlType::F16, 512)) EXPECT_EQ(layer, 0u);
+  const int64_t E = s.n_embd, V = m->n_vocab();
+  // Pass 1: sequence 3 (6 tokens), then sequence 1 (3 tokens); pass 2: sequence 2 alone (5).
+  const std::vector<std::vector<std::pair<int, int>>> passes = {{{3, 6}, {1, 3}}, {{2, 5}}};
+  for (size_t p = 0; p < passes.size(); ++p) {
+    Batch b;
+    std::vector<std::vector<int32_t>> toks;
+    for (const auto& [seq, len] : passes[p]) {
+      toks.emplace_back();
+      for (int i = 0; i < len; ++i) {
+        toks.back().push_back(token_at(i, V, seq + static_cast<int>(p)));
+        b.add(toks.back().back(), i, seq, true);
+      }
+    }
+    std::vector<float> hidden(static_cast<size_t>(b.size() * E));
+    m->forward_hidden(b, cache, hidden.data());
+    int64_t r = 0;
+    for (const auto& t : toks) {
+      const auto want = testing::ref_encode(s, weights, t);
+      for (const auto& row : want) EXPECT_LT(testing::rel_error(hidden.data() + r++ * E, row), 1e-4) << "pass " << p;
+    }
+  }
+}
 
 // Only the wanted rows come back, in row order (what CLS pooling asks for).
 TEST(Encoder, WantedRowsOnly) {

@@ -105,5 +105,39 @@ TEST(MatmulPacked, ManyEqualsOneAtATime) {
   global_thread_pool(1);
 }
 
+// Float weights: a prompt (from 8 tokens) goes through the chunked tiles where the tier has them,
+// decode through the row tiles; either way every output is the row dot's bits, so a token's
+// result does not depend on its batch, for every thread count. Shapes: rows not a multiple of
+// the task or tile, 70 and 133 tokens (a second column block, tile tails), rows of 200 (a 16-wide
+// chunk and a scalar tail after the 64-blocks); two outputs of one input in one matmul_many
+// (q/k/v-like) share the converted activations.
+TEST(MatmulPacked, FloatWeightsGiveTheRowDotsBits) {
+  for (GgmlType t : {GgmlType::F16, GgmlType::F32, GgmlType::BF16}) {
+    const quant::TypeTraits& tr = quant::traits(t);
+    const int64_t n_cols = 200;
+    Weights a = make(t, n_cols, 45, 11), b = make(t, n_cols, 70, 12);
+    for (int64_t n_tok : {1, 7, 8, 70, 133}) {
+      const auto x = normal(n_tok * n_cols, 14);
+      std::vector<float> ya(static_cast<size_t>(45 * n_tok)), yb(static_cast<size_t>(70 * n_tok));
+      for (int threads : {1, 2, 3}) {
+        global_thread_pool(threads);
+        std::fill(ya.begin(), ya.end(), NAN);
+        std::fill(yb.begin(), yb.end(), NAN);
+        const MatmulOut outs[] = {{&a.m, ya.data()}, {&b.m, yb.data()}};
+        matmul_many(outs, 2, x.data(), n_tok);
+        for (const MatmulOut& o : outs) {
+          for (int64_t tok = 0; tok < n_tok; ++tok) {
+            for (int64_t r = 0; r < o.w->n_rows; ++r) {
+              ASSERT_EQ(o.y[tok * o.w->n_rows + r], tr.vec_dot(n_cols, o.w->row(r), x.data() + tok * n_cols))
+                  << gguf::type_name(t) << " n_tok " << n_tok << " threads " << threads << " row " << r;
+            }
+          }
+        }
+      }
+    }
+  }
+  global_thread_pool(1);
+}
+
 }  // namespace
 }  // namespace hearth::ops

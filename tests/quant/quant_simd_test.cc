@@ -208,5 +208,60 @@ TEST(QuantSimd, DispatchFollowsTheTierInForce) {
   set_cpu_tier(saved);
 }
 
+// Chunk-major order: for n = 2 * 64 + 37, value i of block b, chunk j lands at (j * 2 + b) * 16
+// + i, and the 37 values after the blocks keep their places.
+TEST(QuantSimd, ChunkMajorOrder) {
+  const int64_t n = 2 * 64 + 37;
+  std::vector<float> src(n), dst(n, -1.0f);
+  for (int64_t i = 0; i < n; ++i) src[i] = static_cast<float>(i);
+  to_chunk_major(src.data(), dst.data(), n);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t j = 0; j < 4; ++j) {
+      for (int64_t i = 0; i < 16; ++i) ASSERT_EQ(dst[(j * 2 + b) * 16 + i], src[b * 64 + j * 16 + i]);
+    }
+  }
+  for (int64_t i = 128; i < n; ++i) ASSERT_EQ(dst[i], src[i]);
+}
+
+// The chunked float tiles (tiers that have them) over converted, chunk-major rows give the bits of
+// the tier's dot on the original rows, for every column count, row counts with every remainder of
+// the 4-row register block, and every row length's path (whole blocks of 64, 16-wide chunks after
+// them, a scalar tail, rows shorter than a block).
+TEST(QuantSimd, ChunkedTilesMatchTheirTierDot) {
+  int tested = 0;
+  for (CpuTier tier : available_tiers()) {
+    for (G t : {G::F32, G::F16, G::BF16}) {
+      const TypeTraits& tt = traits(t, tier);
+      if (tt.chunked_tile == nullptr) continue;
+      ++tested;
+      for (int64_t n : {1, 15, 16, 47, 64, 83, 100, 200, 768, 3072 + 48 + 5}) {
+        const int64_t wb = gguf::row_bytes(t, n);
+        const auto wq = quantize(t, random_normal(n * kChunkTileRows, 1.0f, 9));
+        const auto x = random_normal(n * kChunkTileCols, 1.0f, 10);
+        std::vector<float> wc(static_cast<size_t>(n * kChunkTileRows)), xc(x.size()), plain(static_cast<size_t>(n));
+        for (int r = 0; r < kChunkTileRows; ++r) {
+          tt.to_float(wq.data() + r * wb, plain.data(), n);
+          to_chunk_major(plain.data(), wc.data() + r * n, n);
+        }
+        for (int c = 0; c < kChunkTileCols; ++c) to_chunk_major(x.data() + c * n, xc.data() + c * n, n);
+        for (int nr : {1, 2, 3, 4, 5, 7, 8, 13, 31, kChunkTileRows}) {
+          for (int nc = 1; nc <= kChunkTileCols; ++nc) {
+            float out[kChunkTileCols * kChunkTileRows];
+            tt.chunked_tile(n, wc.data(), n, nr, xc.data(), n, nc, out, kChunkTileRows);
+            for (int c = 0; c < nc; ++c) {
+              for (int r = 0; r < nr; ++r) {
+                ASSERT_EQ(out[c * kChunkTileRows + r], tt.vec_dot(n, wq.data() + r * wb, x.data() + c * n))
+                    << gguf::type_name(t) << " " << cpu_tier_name(tier) << " n=" << n << " r=" << r
+                    << " c=" << c << " of " << nr << "x" << nc;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (tested == 0) GTEST_SKIP() << "no chunked float tiles on this CPU";
+}
+
 }  // namespace
 }  // namespace hearth::quant

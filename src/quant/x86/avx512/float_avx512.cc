@@ -2,9 +2,11 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "quant/fp16.h"
+#include "quant/type_traits.h"
 #include "quant/x86/avx512/avx512_util.h"
 #include "quant/x86/avx512/kernels_avx512.h"
 
@@ -117,7 +119,91 @@ void dot_tile_floats(int64_t n, const void* w, int64_t w_stride, int nr, const v
   }
 }
 
+// Pass j (0..3) of R weight rows x C activation rows, both F32 in chunk-major order, with the
+// arithmetic of dot_floats for every pair. dot_floats' accumulator j sums, in order, the products
+// of chunk j of every 64-block (accumulator 0 then those of the 16-wide chunks after the last
+// block): here quarter j of a row is one contiguous run, and one register per pair runs those same
+// FMAs in the same order. The passes' results meet as dot_floats sums its four accumulators:
+// pass 0 stores to s01, pass 1 adds to it, pass 2 stores to s2, pass 3 writes
+// reduce(s01 + (s2 + acc)) plus the scalar tail (in order after the quarters): the same bits.
+template <int R, int C>
+void chunked_pass(int j, int64_t n, const float* w, int64_t ws, const float* a, int64_t as, __m512* s01,
+                  __m512* s2, float* out, int64_t os) {
+  const int64_t blocks = n / 64, whole = n / 16 * 16;
+  __m512 acc[R][C];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+  }
+  auto run = [&](const float* wq, const float* aq, int64_t chunks) __attribute__((always_inline)) {
+    for (int64_t k = 0; k < chunks; ++k) {
+      __m512 wv[R];
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_ps(wq + r * ws + k * 16);
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) {
+        const __m512 av = _mm512_loadu_ps(aq + c * as + k * 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[r][c] = _mm512_fmadd_ps(wv[r], av, acc[r][c]);
+      }
+    }
+  };
+  run(w + j * blocks * 16, a + j * blocks * 16, blocks);
+  if (j == 0) run(w + blocks * 64, a + blocks * 64, (whole - blocks * 64) / 16);
+  for (int r = 0; r < R; ++r) {
+    for (int c = 0; c < C; ++c) {
+      const int i = r * C + c;
+      if (j == 0) {
+        s01[i] = acc[r][c];
+      } else if (j == 1) {
+        s01[i] = _mm512_add_ps(s01[i], acc[r][c]);
+      } else if (j == 2) {
+        s2[i] = acc[r][c];
+      } else {
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(s01[i], _mm512_add_ps(s2[i], acc[r][c])));
+        for (int64_t k = whole; k < n; ++k) sum += w[r * ws + k] * a[c * as + k];
+        out[c * os + r] = sum;
+      }
+    }
+  }
+}
+
+// All nr rows x C columns, pass by pass: each pass reads one quarter of the rows, so the tile's
+// activation quarter stays in L1 while the weight rows stream past it (the partial sums of every
+// row wait in s01 and s2, a few stores per pass).
+template <int C>
+void chunked_cols(int64_t n, const float* w, int64_t ws, int nr, const float* a, int64_t as, float* out,
+                  int64_t os) {
+  __m512 s01[kChunkTileRows * C], s2[kChunkTileRows * C];
+  for (int j = 0; j < 4; ++j) {
+    for (int r = 0; r < nr; r += 4) {
+      const float* wr = w + r * ws;
+      __m512 *p01 = s01 + r * C, *p2 = s2 + r * C;
+      switch (std::min(4, nr - r)) {
+        case 1: chunked_pass<1, C>(j, n, wr, ws, a, as, p01, p2, out + r, os); break;
+        case 2: chunked_pass<2, C>(j, n, wr, ws, a, as, p01, p2, out + r, os); break;
+        case 3: chunked_pass<3, C>(j, n, wr, ws, a, as, p01, p2, out + r, os); break;
+        default: chunked_pass<4, C>(j, n, wr, ws, a, as, p01, p2, out + r, os); break;
+      }
+    }
+  }
+}
+static_assert(kChunkTileCols == 6, "chunked_tile_f32_avx512 dispatches on it");
+
 }  // namespace
+
+void chunked_tile_f32_avx512(int64_t n, const float* w, int64_t w_stride, int nr, const float* act,
+                             int64_t act_stride, int nc, float* out, int64_t out_stride) {
+  switch (nc) {
+    case 1: return chunked_cols<1>(n, w, w_stride, nr, act, act_stride, out, out_stride);
+    case 2: return chunked_cols<2>(n, w, w_stride, nr, act, act_stride, out, out_stride);
+    case 3: return chunked_cols<3>(n, w, w_stride, nr, act, act_stride, out, out_stride);
+    case 4: return chunked_cols<4>(n, w, w_stride, nr, act, act_stride, out, out_stride);
+    case 5: return chunked_cols<5>(n, w, w_stride, nr, act, act_stride, out, out_stride);
+    default: return chunked_cols<6>(n, w, w_stride, nr, act, act_stride, out, out_stride);
+  }
+}
 
 void dot_tile_f32_f32_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
                              int64_t act_stride, int nc, float* out, int64_t out_stride) {

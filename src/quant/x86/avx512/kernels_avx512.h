@@ -20,6 +20,10 @@ float dot_q4_k_q8_k_avx512(int64_t n, const void* w, const void* a);
 float dot_q5_k_q8_k_avx512(int64_t n, const void* w, const void* a);
 float dot_q6_k_q8_k_avx512(int64_t n, const void* w, const void* a);
 
+// TypeTraits::chunked_tile of F32, F16 and BF16 (their dots above share its arithmetic).
+void chunked_tile_f32_avx512(int64_t n, const float* w, int64_t w_stride, int nr, const float* act,
+                             int64_t act_stride, int nc, float* out, int64_t out_stride);
+
 // Tiles (TypeTraits::vec_dot_tile); bit-identical to the dots above.
 void dot_tile_f32_f32_avx512(int64_t n, const void* w, int64_t w_stride, int nr, const void* act,
                              int64_t act_stride, int nc, float* out, int64_t out_stride);

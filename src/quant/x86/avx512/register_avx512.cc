@@ -26,6 +26,9 @@ void register_avx512_kernels(TypeTraits* table, size_t size) {
   set_dot<dot_f32_f32_avx512>(at(G::F32), dot_tile_f32_f32_avx512);
   set_dot<dot_f16_f32_avx512>(at(G::F16), dot_tile_f16_f32_avx512);
   set_dot<dot_bf16_f32_avx512>(at(G::BF16));
+  at(G::F32).chunked_tile = chunked_tile_f32_avx512;
+  at(G::F16).chunked_tile = chunked_tile_f32_avx512;
+  at(G::BF16).chunked_tile = chunked_tile_f32_avx512;
   at(G::Q8_0).from_float = quantize_q8_0_avx512;
   at(G::Q8_K).from_float = quantize_q8_k_avx512;
   set_dot<dot_q8_0_q8_0_avx512>(at(G::Q8_0), dot_tile_q8_0_q8_0_avx512);
