@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "gguf/gguf_file.h"
+#include "llamacpp_gpt_oss.h"
 #include "model/model.h"
 #include "util/thread_pool.h"
 
@@ -38,7 +39,7 @@ struct Fixture {
   std::vector<int32_t> llama_cpp;
 };
 
-const std::vector<int32_t> kPrompt = {1, 438, 113, 346, 318, 115, 265, 263, 260, 326, 104};
+const std::vector<int32_t>& kPrompt = testing::kLlamaCppPrompt;
 
 std::vector<int32_t> greedy(Model& m, int n) {
   KvCache cache = m.make_cache(512, 1, gguf::GgmlType::F16);
@@ -92,19 +93,12 @@ TEST(LlamaCppAgreement, RandomFixturesDecodeToLlamaCppsGreedyTokens) {
        " --n-expert-used 2 --n-shared 1 --sigmoid --q-lora-rank 64 --n-ctx 4096 --std 0.08 --seed 11",
        {245, 81,  438, 166, 36, 348, 17,  466, 296, 240, 388, 291,
         176, 452, 19,  13,  222, 98, 509, 247, 13,  482, 469, 471}},
-      // gpt-oss (recorded 2026-12-06 the same way, llama.cpp 34af94cd): biases, sinks, a window of
-      // 4 on layers 0 and 2 (the 35 positions run far past it), YaRN x32 over 128 positions, the
-      // router's softmax over the chosen logits; expert gate/up std 0.5, so the SwiGLU clamp at 7
-      // cuts many values. The same file quantized with --type mxfp4 agrees with llama.cpp on the
-      // first 6 tokens only: its logits after the prompt differ from llama.cpp's by 0.04 RMS (3 %
-      // of theirs), as much as the --type q8_0 file's (0.03): this fixture amplifies the two
-      // engines' 8-bit activation roundings, not a difference in the MXFP4 format.
-      {"gpt-oss",
-       "--arch gpt-oss --n-embd 256 --n-layer 3 --n-head 4 --n-head-kv 2 --head-dim 64 --n-ff 128"
-       " --n-expert 8 --n-expert-used 2 --n-ctx 4096 --window 4 --rope-base 150000 --std 0.08"
-       " --expert-std 0.5 --seed 11",
-       {407, 163, 508, 157, 141, 167, 274, 197, 282, 100, 254, 324,
-        42,  173, 34,  83,  372, 90,  473, 159, 303, 298, 117, 495}},
+      // gpt-oss (recorded 2026-12-06 the same way, llama.cpp 34af94cd; llamacpp_gpt_oss.h, which
+      // the Vulkan test shares). The same file quantized with --type mxfp4 agrees with llama.cpp
+      // on the first 6 tokens only: its logits after the prompt differ from llama.cpp's by 0.04
+      // RMS (3 % of theirs), as much as the --type q8_0 file's (0.03): this fixture amplifies the
+      // two engines' 8-bit activation roundings, not a difference in the MXFP4 format.
+      {"gpt-oss", testing::kGptOssLlamaCppArgs, testing::kGptOssLlamaCppIds},
   };
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / "hearth_llamacpp_agreement";
