@@ -102,7 +102,8 @@ void main() {
   }
 #else
   const bool has_sink = p.sinks_off != kNoSinks;
-  const float inv = inverse_denominator(m, l, has_sink, has_sink ? intBitsToFloat(rows[p.sinks_off + h]) : 0.0);
+  const float sink = intBitsToFloat(rows[has_sink ? p.sinks_off + h : 0]);  // never out of bounds
+  const float inv = inverse_denominator(m, l, has_sink, sink);
   for (uint j = 0; j < NACC; ++j) {
     const uint d = tid + 64 * j;
     if (d < p.dv) o[(t * p.n_head + h) * p.dv + d] = acc[j] * inv;

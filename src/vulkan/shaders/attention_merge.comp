@@ -22,7 +22,8 @@ void main() {
     l += part[b + p.dv + 1] * exp(part[b + p.dv] - mx);
   }
   const bool has_sink = p.sinks_off != kNoSinks;
-  const float inv = inverse_denominator(mx, l, has_sink, has_sink ? intBitsToFloat(params[p.sinks_off + h]) : 0.0);
+  const float sink = intBitsToFloat(params[has_sink ? p.sinks_off + h : 0]);  // never out of bounds
+  const float inv = inverse_denominator(mx, l, has_sink, sink);
   for (uint d = tid; d < p.dv; d += 64) {
     float acc = 0.0;
     for (uint s = 0; s < p.n_split; ++s) {
