@@ -9,7 +9,7 @@
 // logits row): the shaders and cpu-ref compute the same float operations on the same dequantized
 // weights (MXFP4 and Q8_0 exactly so, no activation rounding on either side) and differ in
 // summation order only: ~1e-6 per op, through 2-3 layers of these random models (whose logits are
-// small differences of large terms); with an F32 cache measured <= 2.5e-6, bound 1e-4.
+// small differences of large terms); with an F32 cache measured <= 4.4e-6, bound 1e-4.
 //
 // And random-gguf's gpt-oss file of llamacpp_agreement_test.cc (heads of 64, 8 experts, a window
 // of 4): its F32 file decodes on the device to llama.cpp's recorded greedy tokens; its MXFP4 file
@@ -104,8 +104,9 @@ TEST(VulkanGptOss, TinyModelsLogitsAndGreedyTokensEqualCpuRef) {
       b.clear();
       b.add(next, pos, 0, true);
     }
-    std::printf("[ %s ] worst relative logits error vs cpu-ref %.3g, vs the double reference %.3g\n", c.name,
-                worst, worst_exact);
+    std::printf("[ %s ] worst relative logits error vs cpu-ref %.3g", c.name, worst);
+    if (exact_weights) std::printf(", vs the double reference %.3g", worst_exact);
+    std::printf("\n");
   }
 }
 
