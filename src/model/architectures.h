@@ -33,8 +33,6 @@ std::vector<int64_t> layer_windows(const gguf::File& file);
 
 // bert, nomic-bert: encoders (encoder.cc): no output head, whole sequences per pass.
 bool is_encoder_architecture(const std::string& arch);
-// Architectures whose ops have no Vulkan shaders: gpt-oss (ModelSpec::cpu_only).
-bool is_cpu_only_architecture(const std::string& arch);
 
 // Every layer the same: GQA attention and a dense SwiGLU FFN of the sizes and RoPE in hp (the
 // starting point of the llama family's specs).

@@ -9,7 +9,6 @@
 #include "ops/kv_quant.h"
 #include "util/env.h"
 #include "util/error.h"
-#include "util/log.h"
 #if HEARTH_VULKAN
 #include "vulkan/vk_backend.h"
 #include "vulkan/vk_device.h"
@@ -97,7 +96,7 @@ bool vulkan_runs_layers(const gguf::File& file, const std::string& p) {
   const int64_t dk = kv_lora > 0 ? kv_lora + file.get_i64_or(p + "rope.dimension_count", 0) : head;
   const int64_t dv = kv_lora > 0 ? kv_lora : file.get_i64_or(p + "attention.value_length", head);
   return dk <= vulkan::kMaxAttentionKey && dv <= vulkan::kMaxAttentionValue &&
-         file.get_i64_or(p + "expert_group_count", 1) <= 32;
+         file.get_i64_or(p + "expert_group_count", 1) <= 32 && file.get_i64_or(p + "expert_count", 0) <= vulkan::kMaxExperts;
 #else
   (void)file;
   (void)p;
@@ -119,11 +118,6 @@ PlacementPlan plan_placement_on(const Gpu& gpu, const gguf::File& file, int num_
   // The shaders store and read f16, f32, q8_0 and q4_0 caches (every type parse_type accepts).
   if (num_gpu == 0) return plan;
   const std::string arch = file.get_string_or("general.architecture", "");
-  // gpt-oss (sinks, expert biases, its SwiGLU) has no shaders yet.
-  if (is_cpu_only_architecture(arch)) {
-    HEARTH_LOG_INFO(arch + " runs on the CPU: its operations have no Vulkan shaders yet");
-    return plan;
-  }
   // An encoder has no output head: what is not in a layer (its embeddings, their norm, the
   // position and token-type tables) goes with the first layer (encoder.cc).
   const bool encoder = is_encoder_architecture(arch);

@@ -13,8 +13,8 @@
 //              only; each expert's gate/up/down have biases; the activation is the clamped
 //              SwiGLU of gpt-oss (gate <= 7, up in [-7, 7], gate * sigmoid(1.702 gate) * (up + 1)).
 // Output norm and an untied output matrix. Every gpt-oss.* key is honoured, or the file is
-// refused naming it. The CPU runs it: the Vulkan backend has no sinks, clamped SwiGLU or expert
-// biases yet.
+// refused naming it. The CPU and Vulkan backends run it alike (src/vulkan has shaders for the
+// sinks, the router, the clamped SwiGLU, the expert biases and MXFP4).
 //
 // Ollama's own files (general.architecture "gptoss", keys gptoss.*; ollama/ollama's
 // convert/convert_gptoss.go, model/models/gptoss/model.go and llama/compat) differ from
@@ -115,7 +115,6 @@ ModelSpec gpt_oss_spec(const gguf::File& file, HParams& hp) {
   const TensorLayout names = ollama ? ollama_layout(file) : TensorLayout{};
 
   ModelSpec m = uniform_decoder_spec(hp);
-  m.cpu_only = "attention sinks, expert biases and gpt-oss's SwiGLU have no Vulkan shaders yet";
   for (size_t il = 0; il < m.layers.size(); ++il) {
     LayerSpec& l = m.layers[il];
     l.ffn_norm = names.ffn_norm;

@@ -148,9 +148,6 @@ struct ModelSpec {
   ModelKind kind = ModelKind::decoder;
   PositionEmbd position_embd = PositionEmbd::none;
   float norm_eps = 0.0f;        // LayerNorm epsilon (encoders)
-  // Why this model runs on the CPU backends only (an op without a Vulkan shader); empty = any
-  // backend. Model refuses another backend with this text; plan_placement offers none.
-  std::string cpu_only;
 };
 
 }  // namespace hearth::model

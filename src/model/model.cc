@@ -36,14 +36,6 @@ Model::Model(gguf::File file, HParams hp, ModelSpec spec, const Placement& place
     bind_encoder(w, n_offload);  // encoder.cc
     return;
   }
-  if (!spec_.cpu_only.empty()) {
-    for (const auto& be : backends_) {
-      if (be->name().rfind("cpu", 0) != 0) {
-        throw Error(ErrorCode::unsupported, file_.path() + ": " + hp_.arch + " runs on the CPU only: " +
-                                                spec_.cpu_only + " (set num_gpu to 0)");
-      }
-    }
-  }
   const int64_t n_embd = spec_.n_embd;
   hp_.n_vocab = w.tensor("token_embd.weight").n_rows();
   if (spec_.rope_freqs == RopeFreqs::if_present && w.has("rope_freqs.weight")) {

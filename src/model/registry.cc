@@ -49,10 +49,6 @@ ModelSpec uniform_decoder_spec(const HParams& hp) {
   return m;
 }
 
-bool is_cpu_only_architecture(const std::string& arch) {
-  return arch == "gpt-oss" || arch == "gptoss";
-}
-
 std::vector<std::string> supported_architectures() {
   std::vector<std::string> out;
   for (const Entry& e : kArchitectures) out.emplace_back(e.arch);

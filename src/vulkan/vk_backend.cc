@@ -30,6 +30,7 @@ constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;
 constexpr VkDeviceSize kRingBytes = VkDeviceSize{4} << 20;
 constexpr uint32_t kMaxGroups = 65535;  // per dispatch dimension: Vulkan's guaranteed minimum
 constexpr int64_t kSplitKeys = 512;     // keys per workgroup of a split decode attention
+constexpr uint32_t kNoSinks = 0xffffffffu;  // attention's sinks_off when the shape has none
 // Device memory comes in chunks of this size (a larger tensor gets a chunk of its own): a model
 // is then a few allocations, not one per tensor (drivers limit their count, e.g. 4,096).
 constexpr VkDeviceSize kChunkBytes = VkDeviceSize{64} << 20;
@@ -49,8 +50,19 @@ const char* weight_suffix(GgmlType t) {
     case GgmlType::Q4_K: return "q4_k";
     case GgmlType::Q5_K: return "q5_k";
     case GgmlType::Q6_K: return "q6_k";
+    case GgmlType::MXFP4: return "mxfp4";
     default: return nullptr;
   }
+}
+
+// topk_gating.comp's `func`.
+uint32_t gating_func(ops::GatingFunc f) {
+  switch (f) {
+    case ops::GatingFunc::softmax: return 0;
+    case ops::GatingFunc::sigmoid: return 1;
+    case ops::GatingFunc::softmax_of_chosen: return 2;
+  }
+  return 0;
 }
 
 uint32_t groups(uint64_t n, uint64_t per) { return static_cast<uint32_t>((n + per - 1) / per); }
@@ -216,16 +228,15 @@ class VulkanBackend final : public ops::Backend {
   }
   void topk_gating(const ops::Tensor& logits, const ops::Tensor& bias, int64_t n_tok, int64_t n_expert,
                    const ops::GatingParams& gp, const ops::Tensor& ids, const ops::Tensor& weights) override {
-    if (n_expert > 256) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 256 experts");
-    if (gp.func == ops::GatingFunc::softmax_of_chosen) {
-      throw Error(ErrorCode::unsupported, "the Vulkan router has no softmax over the chosen experts (gpt-oss)");
+    if (n_expert > kMaxExperts) {
+      throw Error(ErrorCode::unsupported, "the Vulkan router takes at most " + std::to_string(kMaxExperts) + " experts");
     }
     if (gp.n_group > 32) throw Error(ErrorCode::unsupported, "the Vulkan router takes at most 32 expert groups");
     struct {
-      uint32_t n_tok, n_expert, k, sigmoid, normalize, has_bias;
+      uint32_t n_tok, n_expert, k, func, normalize, has_bias;
       float scale;
       uint32_t n_group, n_group_used;
-    } pc{u32(n_tok), u32(n_expert), u32(gp.k), gp.func == ops::GatingFunc::sigmoid ? 1u : 0u,
+    } pc{u32(n_tok), u32(n_expert), u32(gp.k), gating_func(gp.func),
          gp.normalize ? 1u : 0u, bias.empty() ? 0u : 1u, gp.scale, u32(gp.n_group), u32(gp.n_group_used)};
     dispatch("topk_gating", {buf(logits), bias.empty() ? buf(logits) : buf(bias), buf(ids), buf(weights)}, &pc,
              sizeof pc, groups(n_tok, 64), 1, 1);
@@ -292,9 +303,6 @@ class VulkanBackend final : public ops::Backend {
 
   void attention(const ops::AttentionShape& s, const ops::Tensor& q, const ops::KvView& cache,
                  const ops::SeqRows& rows, const ops::Tensor& out) override {
-    if (s.sinks != nullptr) {
-      throw Error(ErrorCode::unsupported, "the Vulkan attention shader has no attention sinks (gpt-oss)");
-    }
     if (s.head_dim_k > kMaxAttentionKey || s.head_dim_v > kMaxAttentionValue) {
       throw Error(ErrorCode::unsupported, "the Vulkan attention shader takes keys of at most " +
                                               std::to_string(kMaxAttentionKey) + " and values of at most " +
@@ -307,7 +315,10 @@ class VulkanBackend final : public ops::Backend {
                                               " rows per pass, not " + std::to_string(rows.n) +
                                               " (lower num_batch)");
     }
-    const uint32_t rows_off = put_rows(rows);
+    // Sinks travel in the parameter ring right after the rows (one put: a second could flush the
+    // ring between them); the shaders read them as float bits.
+    const uint32_t rows_off = put_rows(rows, s.sinks, s.sinks == nullptr ? 0 : s.n_head);
+    const uint32_t sinks_off = s.sinks == nullptr ? kNoSinks : rows_off + u32(2 * rows.n);
     const ops::Tensor& vt = cache.v.empty() ? cache.k : cache.v;  // a latent cache: V is K's head
     int64_t max_kv = 0;
     for (int64_t t = 0; t < rows.n; ++t) max_kv = std::max<int64_t>(max_kv, rows.pos[t] + 1);
@@ -317,10 +328,10 @@ class VulkanBackend final : public ops::Backend {
     struct {
       uint32_t n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
       float scale, softcap;
-      uint32_t split_keys, n_split, ring;
+      uint32_t split_keys, n_split, ring, sinks_off;
     } pc{u32(s.n_head), u32(s.n_head_kv), u32(s.head_dim_k), u32(s.head_dim_v), u32(cache.k.n_cols()),
          u32(vt.n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off, u32(s.window), s.scale,
-         s.softcap, u32(kSplitKeys), n_split, u32(cache.ring)};
+         s.softcap, u32(kSplitKeys), n_split, u32(cache.ring), sinks_off};
     const bool wide = s.head_dim_k > 256 || s.head_dim_v > 256;  // the MLA latent's variant
     const std::string kv = std::string(wide ? "wide_" : "") + weight_suffix(cache.k.type);
     if (!split) {
@@ -335,8 +346,8 @@ class VulkanBackend final : public ops::Backend {
     }
     dispatch("attention_split_" + kv, {buf(q), buf(cache.k), buf(vt), ring(), buf(parts_)}, &pc,
              sizeof pc, u32(s.n_head), u32(rows.n), n_split);
-    const uint32_t mp[] = {u32(s.n_head), u32(s.head_dim_v), n_split};
-    dispatch("attention_merge", {buf(parts_), buf(out)}, mp, sizeof mp, u32(s.n_head), u32(rows.n), 1);
+    const uint32_t mp[] = {u32(s.n_head), u32(s.head_dim_v), n_split, sinks_off};
+    dispatch("attention_merge", {buf(parts_), ring(), buf(out)}, mp, sizeof mp, u32(s.n_head), u32(rows.n), 1);
   }
 
   void copy_cols(const ops::Tensor& src, int64_t src_width, int64_t src_col, const ops::Tensor& dst,
@@ -376,12 +387,15 @@ class VulkanBackend final : public ops::Backend {
   }
   void gelu(const ops::Tensor& x, int64_t n, const ops::Tensor& out) override { eltwise(5, x, x, out, n, 0, 0.0f); }
   void add(const ops::Tensor& y, const ops::Tensor& x, int64_t n) override { eltwise(0, y, x, y, n, 0, 0.0f); }
-  // No shaders yet: gpt-oss (their only user) is kept on the CPU by the placement planner.
-  void swiglu_oai(const ops::Tensor&, const ops::Tensor&, int64_t, float, float, const ops::Tensor&) override {
-    throw Error(ErrorCode::unsupported, "gpt-oss's SwiGLU is not implemented on the Vulkan backend");
+  // gpt-oss's FFN: its clamped SwiGLU and each chosen expert's bias row (ids bound as the third
+  // buffer).
+  void swiglu_oai(const ops::Tensor& g, const ops::Tensor& u, int64_t n, float alpha, float limit,
+                  const ops::Tensor& out) override {
+    eltwise(7, g, u, out, n, 0, alpha, limit);
   }
-  void add_bias_id(const ops::Tensor&, const ops::Tensor&, const ops::Tensor&, int64_t, int, int64_t) override {
-    throw Error(ErrorCode::unsupported, "expert biases are not implemented on the Vulkan backend");
+  void add_bias_id(const ops::Tensor& y, const ops::Tensor& b, const ops::Tensor& ids, int64_t n_tok, int k,
+                   int64_t n) override {
+    eltwise(8, y, b, ids, n_tok * k * n, n, 0.0f);
   }
   void add_bias(const ops::Tensor& x, const ops::Tensor& b, int64_t n_rows, int64_t n) override {
     eltwise(1, x, b, x, n_rows * n, n, 0.0f);
@@ -577,10 +591,12 @@ class VulkanBackend final : public ops::Backend {
     return off;
   }
 
-  uint32_t put_rows(const ops::SeqRows& rows) {
-    rows_.resize(static_cast<size_t>(2 * rows.n));
+  // pos[n], seq[n], then n_tail floats' bits (attention's sinks) into the ring; their offset.
+  uint32_t put_rows(const ops::SeqRows& rows, const float* tail = nullptr, int64_t n_tail = 0) {
+    rows_.resize(static_cast<size_t>(2 * rows.n + n_tail));
     std::copy(rows.pos, rows.pos + rows.n, rows_.begin());
     std::copy(rows.seq, rows.seq + rows.n, rows_.begin() + rows.n);
+    if (n_tail > 0) std::memcpy(rows_.data() + 2 * rows.n, tail, static_cast<size_t>(n_tail) * sizeof(float));
     return ring_put(rows_.data(), rows_.size() * sizeof(int32_t));
   }
 
@@ -639,13 +655,13 @@ class VulkanBackend final : public ops::Backend {
   }
 
   void eltwise(int op, const ops::Tensor& a, const ops::Tensor& b, const ops::Tensor& c, int64_t n, int64_t n_cols,
-               float f) {
+               float f, float f2 = 0.0f) {
     const uint32_t g = groups(n, 256);
     const uint32_t gx = std::min(g, kMaxGroups);
     struct {
       uint32_t n, n_cols, per_z;
-      float f;
-    } pc{u32(n), u32(n_cols), gx * 256, f};
+      float f, f2;
+    } pc{u32(n), u32(n_cols), gx * 256, f, f2};
     dispatch("eltwise_" + std::to_string(op), {buf(a), buf(b), buf(c)}, &pc, sizeof pc, gx, groups(g, gx), 1);
   }
 

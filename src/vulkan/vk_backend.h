@@ -20,6 +20,8 @@ bool weight_type_supported(gguf::GgmlType type);
 // The widest attention heads the attention shader takes (keys, values): DeepSeek's MLA latent.
 constexpr int64_t kMaxAttentionKey = 576;
 constexpr int64_t kMaxAttentionValue = 512;
+// The most experts the router shader chooses among (gpt-oss-120b has 128, DeepSeek-V3 256).
+constexpr int64_t kMaxExperts = 256;
 
 // The device Hearth picks when none is named: HEARTH_VULKAN_DEVICE (an index) if set, else the
 // first usable discrete or integrated GPU; -1 when there is none (CPU-only machines, or only a

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "gguf/gguf_file.h"
+#include "llamacpp_gpt_oss.h"
 #include "model/model.h"
 #include "util/thread_pool.h"
 
@@ -45,7 +46,7 @@ struct Fixture {
 // for an F16 cache): measured up to 0.008 on logits of about 4 (gpt-oss, F32 weights).
 constexpr float kTopLogitTolerance = 0.02f;
 
-const std::vector<int32_t> kPrompt = {1, 438, 113, 346, 318, 115, 265, 263, 260, 326, 104};
+const std::vector<int32_t>& kPrompt = testing::kLlamaCppPrompt;
 
 // The greedy ids, and each chosen token's logit in `top`.
 std::vector<int32_t> greedy(Model& m, int n, std::vector<float>& top) {
@@ -120,16 +121,7 @@ TEST(LlamaCppAgreement, RandomFixturesDecodeToLlamaCppsGreedyTokens) {
       // weights decode to the same 32 ids in both engines (logits 0.07 % apart); and after the
       // prompt, Hearth's MXFP4 logits differ from llama.cpp's by 3.2 % RMS where llama.cpp's own
       // F16-cache and F32-cache runs differ by 2.3 % (Q8_0: 2.2 % and 1.8 %).
-      {"gpt-oss",
-       "--arch gpt-oss --n-embd 256 --n-layer 3 --n-head 4 --n-head-kv 2 --head-dim 64 --n-ff 128"
-       " --n-expert 8 --n-expert-used 2 --n-ctx 4096 --window 4 --rope-base 150000 --std 0.08"
-       " --expert-std 0.5 --seed 11",
-       {407, 163, 508, 157, 141, 167, 274, 197, 282, 100, 254, 324, 42,  173, 34,  83,
-        372, 90,  473, 159, 303, 298, 117, 495, 29,  296, 164, 187, 267, 250, 297, 72},
-       {4.075268f, 3.435999f, 3.948011f, 3.676429f, 4.624338f, 3.110208f, 3.727656f, 3.982786f,
-        4.234575f, 3.629830f, 3.722040f, 4.011284f, 4.371698f, 4.432567f, 4.095698f, 3.779565f,
-        3.874892f, 3.914948f, 4.025259f, 3.386189f, 4.491178f, 4.827204f, 3.728476f, 3.500805f,
-        3.791647f, 3.737701f, 3.642148f, 3.898667f, 3.917398f, 4.110098f, 3.711791f, 3.454038f}},
+      {"gpt-oss", testing::kGptOssLlamaCppArgs, testing::kGptOssLlamaCppIds, testing::kGptOssLlamaCppTopLogits},
   };
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / "hearth_llamacpp_agreement";

@@ -102,7 +102,7 @@ TEST(LoadErrors, UnsupportedRopeScaling) {
 
 // gpt-oss: every gpt-oss.* key is honoured or the file is refused naming it; its sinks and
 // biases are required tensors; a per-layer window pattern (an array) is refused by name; and it
-// runs on the CPU only, with a clear error when placed on another backend.
+// loads split across the CPU backends (tests/vulkan runs it on the Vulkan backend).
 TinySpec gpt_oss() {
   TinySpec s;
   s.arch = "gpt-oss";

@@ -46,6 +46,7 @@ using gguf::GgmlType;
 using testing::RefModel;
 using testing::RefWeights;
 using testing::TinySpec;
+using testing::tiny_gpt_oss;
 
 struct Case {
   std::string name;
@@ -121,26 +122,6 @@ TinySpec deepseek_spec(bool v3, GgmlType wt) {
   s.ds.n_group = v3 ? 4 : 1;
   s.ds.n_group_used = v3 ? 2 : 1;
   s.ds.yarn_factor = v3 ? 4.0f : 0.0f;
-  return s;
-}
-
-// gpt-oss: 2 layers (layer 0 windowed, 3 positions, shorter than the prompts; layer 1 global),
-// 4 heads of 16 over 2 KV heads, 6 experts of width 96 (2 used), biases everywhere, sinks
-// uniform in [-2, 2], YaRN x4 over an original context of 16, gate/up weights large enough that
-// the SwiGLU clamp at 7 cuts many values. `period3`: attention.sliding_window_pattern 3 over 3
-// layers (0 and 1 windowed) with their own RoPE base (rope.freq_base_swa).
-TinySpec tiny_gpt_oss(GgmlType wt, GgmlType experts, bool period3 = false) {
-  TinySpec s = spec_of("gpt-oss", wt, wt, wt);
-  s.n_expert = 6;
-  s.n_expert_used = 2;
-  s.window = 3;
-  s.rope_base = 150000.0f;
-  s.oss.expert_type = experts;
-  if (period3) {
-    s.n_layer = 3;
-    s.oss.swa_period = 3;
-    s.oss.rope_base_swa = 1000.0f;
-  }
   return s;
 }
 

@@ -37,6 +37,23 @@ void add(std::vector<double>& y, const std::vector<double>& b, size_t off = 0) {
 
 }  // namespace
 
+TinySpec tiny_gpt_oss(gguf::GgmlType wt, gguf::GgmlType experts, bool period3) {
+  TinySpec s;
+  s.arch = "gpt-oss";
+  s.weight_type = s.embd_type = s.output_type = wt;
+  s.n_expert = 6;
+  s.n_expert_used = 2;
+  s.window = 3;
+  s.rope_base = 150000.0f;
+  s.oss.expert_type = experts;
+  if (period3) {
+    s.n_layer = 3;
+    s.oss.swa_period = 3;
+    s.oss.rope_base_swa = 1000.0f;
+  }
+  return s;
+}
+
 std::vector<uint8_t> write_gpt_oss(const TinySpec& s, RefWeights* weights) {
   weights->clear();
   gguf::Writer w;

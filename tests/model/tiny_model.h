@@ -116,6 +116,15 @@ std::vector<uint8_t> write_tiny_model(const TinySpec& spec, RefWeights* weights)
 std::vector<uint8_t> write_deepseek2(const TinySpec& spec, RefWeights* weights);
 std::vector<uint8_t> write_gpt_oss(const TinySpec& spec, RefWeights* weights);
 
+// The tiny gpt-oss the model and Vulkan tests share (tiny_gpt_oss.cc): 2 layers (layer 0
+// windowed, 3 positions, shorter than the prompts; layer 1 global), 4 heads of 16 over 2 KV
+// heads, 6 experts of width 96 (2 used), biases everywhere, sinks uniform in [-2, 2], YaRN x4
+// over an original context of 16, gate/up weights large enough that the SwiGLU clamp at 7 cuts
+// many values; matrices of type wt, expert stacks of type experts. `period3`:
+// attention.sliding_window_pattern 3 over 3 layers (0 and 1 windowed) with their own RoPE base
+// (rope.freq_base_swa).
+TinySpec tiny_gpt_oss(gguf::GgmlType wt, gguf::GgmlType experts, bool period3 = false);
+
 // Plain double-precision forward, one token at a time, KV in double.
 class RefModel {
  public:

@@ -3,8 +3,7 @@
 // on the CPU backends, all layers on the device or only the last (as num_gpu offloads), three
 // sequences of different lengths in one batch, F32 and F16 caches; Runner::embed pools the same
 // embeddings for a batch of inputs of different lengths; the default placement offloads encoder
-// layers by Ollama's num_gpu rules; what the shaders cannot run is a clear error. (And gpt-oss,
-// which has no shaders yet, stays on the CPU.)
+// layers by Ollama's num_gpu rules; what the shaders cannot run is a clear error.
 //
 // Tolerance (relative L2 error of a hidden-state row; rows are LayerNorm outputs, O(1)): the
 // shaders and the scalar CPU backend ("cpu-ref") compute the same float operations on the same
@@ -255,33 +254,6 @@ TEST(VulkanEncoder, HeadsTooWideForTheShaderAreAClearError) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::unsupported) << e.what();
     EXPECT_NE(std::string(e.what()).find("at most 576"), std::string::npos) << e.what();
-  }
-}
-
-// gpt-oss has no shaders for its sinks, expert biases and SwiGLU: it stays on the CPU, and an
-// explicit GPU placement is refused with an error that says why.
-TEST(VulkanGptOss, StaysOnTheCpu) {
-  model::testing::TinySpec spec;
-  spec.arch = "gpt-oss";
-  spec.n_expert = 4;
-  spec.n_expert_used = 2;
-  spec.window = 3;
-  model::testing::RefWeights weights;
-  const std::vector<uint8_t> bytes = model::testing::write_tiny_model(spec, &weights);
-  const gguf::File f = gguf::File::from_memory(bytes.data(), bytes.size(), "oss.gguf");
-  model::Gpu gpu{"vulkan:9", "test GPU", "test", uint64_t{1} << 40};
-  EXPECT_EQ(model::plan_placement_on(gpu, f, -1, 64, 1, gguf::GgmlType::F16).placement.n_offload, 0);
-  EXPECT_EQ(model::plan_placement_on(gpu, f, 99, 64, 1, gguf::GgmlType::F16).placement.n_offload, 0);
-
-  const int dev = vulkan::testing::test_device();
-  if (dev < 0) GTEST_SKIP() << "no Vulkan device";
-  try {
-    model::load_model(gguf::File::from_memory(bytes.data(), bytes.size(), "oss.gguf"),
-                      model::Placement{"cpu", "vulkan:" + std::to_string(dev), 1});
-    FAIL() << "gpt-oss was placed on Vulkan";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::unsupported);
-    EXPECT_NE(std::string(e.what()).find("gpt-oss runs on the CPU only"), std::string::npos) << e.what();
   }
 }
 

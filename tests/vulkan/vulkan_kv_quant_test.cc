@@ -14,7 +14,7 @@
 
 #include "ops/kv_quant.h"
 #include "quant/type_traits.h"
-#include "ops_test_helpers.h"
+#include "op_compare.h"
 
 namespace hearth {
 namespace {

@@ -25,7 +25,8 @@
 #include "model/compute_backend.h"
 #include "ops/matmul.h"
 #include "quant/type_traits.h"
-#include "ops_test_helpers.h"
+#include "op_compare.h"
+#include "test_device.h"
 #include "util/error.h"
 #include "vulkan/vk_device.h"
 
@@ -33,21 +34,7 @@ namespace hearth {
 namespace {
 
 using gguf::GgmlType;
-using namespace vulkan::testing;
-
-struct Weight {
-  std::vector<uint8_t> bytes;
-  int64_t row_bytes;
-};
-Weight quantize(GgmlType t, int64_t cols, int64_t rows, uint32_t seed) {
-  const quant::TypeTraits& tr = quant::traits(t);
-  const auto src = normal(static_cast<size_t>(cols * rows), seed);
-  Weight w;
-  w.row_bytes = cols / tr.block_elems * tr.block_bytes;
-  w.bytes.resize(static_cast<size_t>(w.row_bytes * rows));
-  for (int64_t r = 0; r < rows; ++r) tr.from_float(src.data() + r * cols, w.bytes.data() + r * w.row_bytes, cols);
-  return w;
-}
+using namespace vulkan::testing;  // op_compare.h
 
 // y = x W^T on both backends for each token count, within 2e-5 of the largest |y| (float
 // summation order differs; the weights are dequantized exactly on both sides).
@@ -74,7 +61,7 @@ TEST(VulkanOps, MatmulAndGetRowsEveryWeightType) {
                  Case{GgmlType::Q8_0, 96}, Case{GgmlType::Q4_0, 64}, Case{GgmlType::Q4_1, 64},
                  Case{GgmlType::Q5_0, 96}, Case{GgmlType::Q5_1, 64}, Case{GgmlType::Q4_K, 512},
                  Case{GgmlType::Q6_K, 256}, Case{GgmlType::Q2_K, 256}, Case{GgmlType::Q3_K, 512},
-                 Case{GgmlType::Q5_K, 256}}) {
+                 Case{GgmlType::Q5_K, 256}, Case{GgmlType::MXFP4, 96}}) {
     for (int64_t rows : {1, 17, 70}) {
       const Weight w = quantize(c.type, c.cols, rows, 3 + static_cast<uint32_t>(rows));
       const int64_t ne[3] = {c.cols, rows, 1};
@@ -111,7 +98,7 @@ TEST(VulkanOps, EveryMatmulFormEveryWeightType) {
                    Case{GgmlType::Q8_0, 96}, Case{GgmlType::Q4_0, 64}, Case{GgmlType::Q4_1, 64},
                    Case{GgmlType::Q5_0, 96}, Case{GgmlType::Q5_1, 64}, Case{GgmlType::Q4_K, 512},
                    Case{GgmlType::Q6_K, 256}, Case{GgmlType::Q2_K, 256}, Case{GgmlType::Q3_K, 256},
-                   Case{GgmlType::Q5_K, 256}}) {
+                   Case{GgmlType::Q5_K, 256}, Case{GgmlType::MXFP4, 96}}) {
       for (int64_t rows : {1, 70, 130}) {
         const Weight w = quantize(c.type, c.cols, rows, 5 + static_cast<uint32_t>(rows));
         const int64_t ne[3] = {c.cols, rows, 1};
@@ -425,41 +412,44 @@ TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
   }
 }
 
-// The mixture-of-experts ops: the router (softmax and sigmoid gating, selection bias, k up to 8 of
-// 60 experts, normalized and scaled weights, all 6 groups of 10 or the best 3), products with the chosen experts for several
-// weight types (every slot reading its token's row, or its own), and the weighted sum.
+// The mixture-of-experts ops: the router (softmax, sigmoid and gpt-oss's softmax of the chosen
+// logits, selection bias, k up to 8 of 60 experts, normalized and scaled weights, all 6 groups of
+// 10 or the best 3), products with the chosen experts for several weight types (MXFP4 too; every
+// slot reading its token's row, or its own), and the weighted sum.
 TEST(VulkanOps, MixtureOfExpertsOps) {
   NEED_DEVICE();
   const int64_t n_tok = 5, n_expert = 60;
   const auto lv = normal(n_tok * n_expert, 61), bv = normal(n_expert, 62, 0.1f);
   Both logits = f32(*gpu, *ref, lv, n_expert, n_tok), bias = f32(*gpu, *ref, bv, n_expert, 1);
   for (int k : {1, 3, 8}) {
-    for (bool sig : {false, true}) {
+    for (ops::GatingFunc func : {ops::GatingFunc::softmax, ops::GatingFunc::sigmoid, ops::GatingFunc::softmax_of_chosen}) {
+      const bool sig = func == ops::GatingFunc::sigmoid;
+      const bool biased = func != ops::GatingFunc::softmax;  // a selection bias may reorder the chosen
       ops::GatingParams gp;
       gp.k = k;
-      gp.func = sig ? ops::GatingFunc::sigmoid : ops::GatingFunc::softmax;
-      gp.normalize = k > 1;
+      gp.func = func;
+      gp.normalize = k > 1 && func != ops::GatingFunc::softmax_of_chosen;  // gpt-oss: weights sum to 1 already
       gp.scale = sig ? 2.5f : 1.0f;
       const ops::Tensor ig = gpu->alloc(GgmlType::I32, k, n_tok), ir = ref->alloc(GgmlType::I32, k, n_tok);
       Both w = empty(*gpu, *ref, k, n_tok);
       for (int used : {6, 3}) {  // all 6 groups of 10 experts, or the best 3 only
         gp.n_group = 6;
         gp.n_group_used = used;
-        gpu->topk_gating(logits.g, sig ? bias.g : ops::Tensor{}, n_tok, n_expert, gp, ig, w.g);
-        ref->topk_gating(logits.r, sig ? bias.r : ops::Tensor{}, n_tok, n_expert, gp, ir, w.r);
+        gpu->topk_gating(logits.g, biased ? bias.g : ops::Tensor{}, n_tok, n_expert, gp, ig, w.g);
+        ref->topk_gating(logits.r, biased ? bias.r : ops::Tensor{}, n_tok, n_expert, gp, ir, w.r);
         // ids come back through read() as floats' bits: compare the bit patterns.
         std::vector<float> idg(n_tok * k), idr(n_tok * k);
         gpu->read(ig, n_tok * k, idg.data());
         ref->read(ir, n_tok * k, idr.data());
         EXPECT_EQ(0, std::memcmp(idg.data(), idr.data(), idg.size() * 4))
-            << "k " << k << " sigmoid " << sig << " groups used " << used;
+            << "k " << k << " gating " << static_cast<int>(func) << " groups used " << used;
         expect_near(read(*gpu, w.g, n_tok * k), read(*ref, w.r, n_tok * k), 1e-6, "gating weights");
       }
     }
   }
   const int k = 3;
   const std::vector<int32_t> ids = {4, 0, 2, 1, 1, 3, 4, 3, 2, 0, 0, 0, 2, 4, 1};
-  for (GgmlType t : {GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_K}) {
+  for (GgmlType t : {GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::MXFP4}) {
     const int64_t cols = 256, rows = 24, n_exp = 5;
     const Weight wq = quantize(t, cols, rows * n_exp, 63);
     const int64_t ne[3] = {cols, rows, n_exp};

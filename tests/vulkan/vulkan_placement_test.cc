@@ -37,10 +37,10 @@ Sizes sizes(const gguf::File& f, int n_layer) {
 }
 
 // deepseek2's latent attention fits the attention shader up to DeepSeek's 512 + 64 (a latent of
-// 1024 does not), and the router shader takes up to 32 expert groups: other models stay on the
-// CPU whatever num_gpu says.
+// 1024 does not), and the router shader takes up to 32 expert groups and 256 experts: other
+// models stay on the CPU whatever num_gpu says.
 TEST(Placement, WhatTheShadersCannotRunStaysOnTheCpu) {
-  auto plan_for = [](int64_t kv_lora, int64_t groups) {
+  auto plan_for = [](int64_t kv_lora, int64_t groups, int64_t experts = 64) {
     gguf::Writer w;
     w.set_string("general.architecture", "deepseek2");
     w.set_u32("deepseek2.block_count", 2);
@@ -50,6 +50,7 @@ TEST(Placement, WhatTheShadersCannotRunStaysOnTheCpu) {
     w.set_u32("deepseek2.attention.value_length", 128);
     w.set_u32("deepseek2.expert_group_count", static_cast<uint32_t>(groups));
     w.set_u32("deepseek2.expert_group_used_count", 4);
+    w.set_u32("deepseek2.expert_count", static_cast<uint32_t>(experts));
     const std::vector<uint8_t> bytes = w.to_bytes();
     const gguf::File f = gguf::File::from_memory(bytes.data(), bytes.size(), "ds.gguf");
     model::Gpu gpu{"vulkan:9", "test GPU", "test", uint64_t{1} << 40};
@@ -58,6 +59,8 @@ TEST(Placement, WhatTheShadersCannotRunStaysOnTheCpu) {
   EXPECT_EQ(plan_for(512, 8), 2);
   EXPECT_EQ(plan_for(1024, 8), 0);
   EXPECT_EQ(plan_for(512, 64), 0);
+  EXPECT_EQ(plan_for(512, 8, 256), 2);
+  EXPECT_EQ(plan_for(512, 8, 257), 0);
 }
 
 TEST(Placement, NumGpuRules) {

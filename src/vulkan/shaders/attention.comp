@@ -13,6 +13,9 @@
 // SPLIT (decode over long contexts): workgroup z takes keys [z * split_keys, (z + 1) * split_keys)
 // only and writes its unnormalized state (acc[dv], running max m, sum l) to a partials buffer
 // that attention_merge.comp combines, so a few rows still occupy the whole GPU.
+// Sinks (gpt-oss): with sinks_off != kNoSinks, head h's logit (the parameter ring's float at
+// sinks_off + h) joins the softmax denominator only (softmax_sink.glsl); SPLIT leaves it to the
+// merge, the parts stay plain.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_8bit_storage : require
 layout(local_size_x = 64) in;
@@ -52,13 +55,15 @@ KV_READER(v_at, vc)
 #define KEY(row, col) KV(kc, p.k_stride, row, col)
 #define VAL(row, col) KV(vc, p.v_stride, row, col)
 #endif
-layout(binding = 3) readonly buffer R { int rows[]; };  // pos[n] then seq[n], from rows_off
+layout(binding = 3) readonly buffer R { int rows[]; };  // pos[n] then seq[n] from rows_off; sinks
 layout(binding = 4) writeonly buffer O { float o[]; };
 layout(push_constant) uniform P {
   uint n_head, n_head_kv, dk, dv, k_stride, v_stride, n_ctx, n, rows_off, window;
   float scale, softcap;
-  uint split_keys, n_split, ring;
+  uint split_keys, n_split, ring, sinks_off;
 } p;
+const uint kNoSinks = 0xffffffffu;
+#include "softmax_sink.glsl"
 uint slot(uint i) { return p.ring > 0 ? i % p.ring : i; }
 #if WIDE
 #define NACC 8
@@ -125,9 +130,12 @@ void main() {
     o[part + p.dv + 1] = l;
   }
 #else
+  const bool has_sink = p.sinks_off != kNoSinks;
+  const float sink = intBitsToFloat(rows[has_sink ? p.sinks_off + h : 0]);  // never out of bounds
+  const float inv = inverse_denominator(m, l, has_sink, sink);
   for (uint j = 0; j < NACC; ++j) {
     const uint d = tid + 64 * j;
-    if (d < p.dv) o[(t * p.n_head + h) * p.dv + d] = l > 0.0 ? acc[j] / l : 0.0;
+    if (d < p.dv) o[(t * p.n_head + h) * p.dv + d] = acc[j] * inv;
   }
 #endif
 }

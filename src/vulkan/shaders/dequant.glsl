@@ -7,6 +7,11 @@ uint byte_at(uint o) { return uint(wb[o]); }
 float f16_at(uint o) { return unpackHalf2x16(byte_at(o) | (byte_at(o + 1) << 8)).x; }
 int i8_at(uint o) { uint b = byte_at(o); return int(b) - int((b & 0x80u) << 1); }
 
+#if WTYPE == 39
+// MXFP4's E2M1 code (bit 3 the sign) -> twice its value (quant/fp4.h kFp4Doubled).
+const float kFp4Doubled[16] = float[16](0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+#endif
+
 // Q4_K / Q5_K: the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes at s.
 void k_scale_min(uint s, uint j, out uint sc, out uint mn) {
   if (j < 4) {
@@ -138,6 +143,17 @@ void dequant32(uint row, uint c, uint n_cols, inout float v[32]) {
       uint l = g * 16 + i;
       v[l] = dl * float((byte_at(b + 16 + h * 32 + l) >> (2 * k)) & 3u) - ml;
     }
+  }
+#elif WTYPE == 39  // MXFP4: E8M0 exponent e, q[16] E2M1 nibbles (low: 0..15, high: 16..31)
+  // quant/fp4.h: codes doubled to integers, the scale halved to 2^(e - 128) to compensate (exact:
+  // a power of two times a small integer, as the CPU's reference). e < 2: the subnormals.
+  uint b = row + c * 17;
+  uint e = byte_at(b);
+  float d = uintBitsToFloat(e < 2u ? (0x00200000u << e) : ((e - 1u) << 23));
+  for (uint i = 0; i < 16; ++i) {
+    uint q = byte_at(b + 1 + i);
+    v[i] = d * kFp4Doubled[q & 15u];
+    v[i + 16] = d * kFp4Doubled[q >> 4];
   }
 #else
 #error unsupported WTYPE

@@ -2,6 +2,8 @@
 // The router of a mixture-of-experts layer, one invocation per token: probabilities by softmax
 // or sigmoid of the logits, the k experts of highest probability + bias (ties: lower index),
 // their probabilities as weights (normalized to sum 1 when asked, then scaled). Up to 256 experts.
+// func (ops::GatingFunc): 0 softmax, 1 sigmoid, 2 softmax of the chosen (gpt-oss): the logits
+// themselves choose, and the weights are a softmax over the k chosen logits only.
 // Group-limited (n_group_used < n_group, up to 32 groups): only experts of the n_group_used best
 // groups compete, a group scored by its best member's probability + bias, or with sigmoid gating
 // by its best two summed (ops/moe.h).
@@ -11,7 +13,7 @@ layout(binding = 1) readonly buffer B { float bias[]; };
 layout(binding = 2) writeonly buffer I { int ids[]; };
 layout(binding = 3) buffer Wt { float weights[]; };
 layout(push_constant) uniform P {
-  uint n_tok, n_expert, k, sigmoid, normalize, has_bias;
+  uint n_tok, n_expert, k, func, normalize, has_bias;
   float scale;
   uint n_group, n_group_used;
 } p;
@@ -24,10 +26,11 @@ void main() {
   for (uint e = 1; e < p.n_expert; ++e) mx = max(mx, logits[base + e]);
   float sum = 0.0;
   for (uint e = 0; e < p.n_expert; ++e) {
-    prob[e] = p.sigmoid != 0 ? 1.0 / (1.0 + exp(-logits[base + e])) : exp(logits[base + e] - mx);
+    const float l = logits[base + e];
+    prob[e] = p.func == 1 ? 1.0 / (1.0 + exp(-l)) : p.func == 2 ? l : exp(l - mx);
     sum += prob[e];
   }
-  if (p.sigmoid == 0) {
+  if (p.func == 0) {
     for (uint e = 0; e < p.n_expert; ++e) prob[e] /= sum;
   }
   uint taken[8] = uint[8](0, 0, 0, 0, 0, 0, 0, 0);  // bit set of chosen (or excluded) experts
@@ -46,7 +49,7 @@ void main() {
           second = s;
         }
       }
-      gscore[g] = p.sigmoid != 0 && per > 1 ? best + second : best;
+      gscore[g] = p.func == 1 && per > 1 ? best + second : best;
     }
     uint kept = 0;  // bit set of the groups that compete
     for (uint j = 0; j < p.n_group_used; ++j) {
@@ -76,6 +79,22 @@ void main() {
     ids[t * p.k + j] = best;
     weights[t * p.k + j] = prob[best];
     wsum += prob[best];
+  }
+  if (p.func == 2) {  // (a selection bias may order the chosen otherwise than their logits)
+    float top = weights[t * p.k];
+    for (uint j = 1; j < p.k; ++j) top = max(top, weights[t * p.k + j]);
+    float chosen = 0.0;
+    for (uint j = 0; j < p.k; ++j) {
+      const float w = exp(weights[t * p.k + j] - top);
+      weights[t * p.k + j] = w;
+      chosen += w;
+    }
+    wsum = 0.0;
+    for (uint j = 0; j < p.k; ++j) {
+      const float w = weights[t * p.k + j] / chosen;
+      weights[t * p.k + j] = w;
+      wsum += w;
+    }
   }
   for (uint j = 0; j < p.k; ++j) {
     float w = weights[t * p.k + j];

@@ -1,6 +1,7 @@
 #pragma once
-// Helpers of the shader tests (vulkan_ops_test.cc, vulkan_kv_quant_test.cc): the device and the
-// scalar CPU reference side by side (NEED_DEVICE), random inputs, tensors on both, comparisons.
+// What the shader tests share: a Vulkan backend beside the scalar CPU one ("cpu-ref") on the
+// test device (NEED_DEVICE skips, saying so, where there is none), random inputs, tensors on
+// both backends, quantized random weights, and element-wise comparison.
 
 #include <gtest/gtest.h>
 
@@ -11,18 +12,17 @@
 #include <vector>
 
 #include "model/compute_backend.h"
-#include "ops/backend.h"
+#include "quant/type_traits.h"
 #include "test_device.h"
 
-namespace hearth::vulkan::testing {
-
-using gguf::GgmlType;
-
-#define NEED_DEVICE()                                                        \
-  const int dev = test_device();                                             \
+// In a test of namespace hearth: gpu and ref, or the test is skipped.
+#define NEED_DEVICE()                                                                    \
+  const int dev = vulkan::testing::test_device();                                        \
   if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)"; \
-  auto gpu = model::make_compute_backend("vulkan:" + std::to_string(dev));   \
+  auto gpu = model::make_compute_backend("vulkan:" + std::to_string(dev));               \
   auto ref = model::make_compute_backend("cpu-ref")
+
+namespace hearth::vulkan::testing {
 
 inline std::vector<float> normal(size_t n, uint32_t seed, float sd = 1.0f) {
   std::mt19937 rng(seed);
@@ -53,12 +53,26 @@ inline Both f32(ops::Backend& gpu, ops::Backend& ref, const std::vector<float>& 
   return {gpu.upload_f32(v.data(), cols, rows), ref.upload_f32(v.data(), cols, rows)};
 }
 inline Both empty(ops::Backend& gpu, ops::Backend& ref, int64_t cols, int64_t rows) {
-  return {gpu.alloc(GgmlType::F32, cols, rows), ref.alloc(GgmlType::F32, cols, rows)};
+  return {gpu.alloc(gguf::GgmlType::F32, cols, rows), ref.alloc(gguf::GgmlType::F32, cols, rows)};
 }
 inline std::vector<float> read(ops::Backend& be, const ops::Tensor& t, int64_t n) {
   std::vector<float> v(static_cast<size_t>(n));
   be.read(t, n, v.data());
   return v;
+}
+
+struct Weight {
+  std::vector<uint8_t> bytes;
+  int64_t row_bytes;
+};
+inline Weight quantize(gguf::GgmlType t, int64_t cols, int64_t rows, uint32_t seed) {
+  const quant::TypeTraits& tr = quant::traits(t);
+  const auto src = normal(static_cast<size_t>(cols * rows), seed);
+  Weight w;
+  w.row_bytes = cols / tr.block_elems * tr.block_bytes;
+  w.bytes.resize(static_cast<size_t>(w.row_bytes * rows));
+  for (int64_t r = 0; r < rows; ++r) tr.from_float(src.data() + r * cols, w.bytes.data() + r * w.row_bytes, cols);
+  return w;
 }
 
 }  // namespace hearth::vulkan::testing
