@@ -100,10 +100,7 @@ class VulkanBackend final : public ops::Backend {
  public:
   explicit VulkanBackend(std::shared_ptr<Device> dev)
       : dev_(std::move(dev)), row_per_invocation_(dev_->info().type == "cpu"),
-        matmul_form_(env_value("HEARTH_VULKAN_MATMUL")) {
-    if (!matmul_form_.empty() && matmul_form_ != "tiled" && matmul_form_ != "reduce" && matmul_form_ != "rows") {
-      throw Error(ErrorCode::invalid_argument, "HEARTH_VULKAN_MATMUL=" + matmul_form_ + ": expected tiled, reduce or rows");
-    }
+        matmul_form_(matmul_form_from_env()) {
     VkDevice d = dev_->vk();
     VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
@@ -633,18 +630,17 @@ class VulkanBackend final : public ops::Backend {
   // forces one (tests run every form on lavapipe).
   void matmul_at(const ops::Tensor& w, VkDeviceSize w_off, int64_t n_rows, const ops::Tensor& x, int64_t n_tok,
                  const ops::Tensor& y) {
-    const bool forced = !matmul_form_.empty();
-    if (forced ? matmul_form_ == "tiled" : !row_per_invocation_ && n_tok >= 16) {
+    const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
+    const bool forced = matmul_form_ != MatmulForm::chosen;
+    if (forced ? matmul_form_ == MatmulForm::tiled : !row_per_invocation_ && n_tok >= 16) {
       static const std::vector<uint32_t> k16{16}, k32{32};
       const uint32_t tt = n_tok >= 32 ? 32 : 16;
       const uint32_t tiles = groups(n_rows, 64);
-      const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
       dispatch(std::string("matmul_tiled_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
                std::min(tiles, kMaxGroups), groups(n_tok, tt), groups(tiles, kMaxGroups), tt == 32 ? k32 : k16);
       return;
     }
-    const uint32_t pc[] = {u32(w.n_cols()), u32(n_rows), u32(n_tok), u32(w.row_bytes), u32(w_off), kMaxGroups};
-    if (forced ? matmul_form_ == "rows" : row_per_invocation_ && w.n_cols() <= 2048) {
+    if (forced ? matmul_form_ == MatmulForm::rows : row_per_invocation_ && w.n_cols() <= 2048) {
       const uint32_t g = groups(n_rows, 64);
       dispatch(std::string("matmul_rows_") + weight_suffix(w.type), {buf(w), buf(x), buf(y)}, pc, sizeof pc,
                std::min(g, kMaxGroups), groups(n_tok, 8), groups(g, kMaxGroups));
@@ -669,7 +665,17 @@ class VulkanBackend final : public ops::Backend {
   // A software device (lavapipe) runs one invocation per row far faster than a workgroup
   // reduction per row (its barriers are expensive); a GPU wants the reduction (coalesced reads).
   bool row_per_invocation_;
-  std::string matmul_form_;  // HEARTH_VULKAN_MATMUL: "" (chosen per pass), tiled, reduce, rows
+  enum class MatmulForm { chosen, tiled, reduce, rows };
+  // HEARTH_VULKAN_MATMUL, read once: unset = chosen per pass.
+  static MatmulForm matmul_form_from_env() {
+    const std::string v = env_value("HEARTH_VULKAN_MATMUL");
+    if (v.empty()) return MatmulForm::chosen;
+    if (v == "tiled") return MatmulForm::tiled;
+    if (v == "reduce") return MatmulForm::reduce;
+    if (v == "rows") return MatmulForm::rows;
+    throw Error(ErrorCode::invalid_argument, "HEARTH_VULKAN_MATMUL=" + v + ": expected tiled, reduce or rows");
+  }
+  MatmulForm matmul_form_;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;

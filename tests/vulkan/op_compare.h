@@ -16,10 +16,9 @@
 #include "test_device.h"
 
 // In a test of namespace hearth: gpu and ref, or the test is skipped.
-#define NEED_DEVICE()                                                                    \
-  const int dev = vulkan::testing::test_device();                                        \
-  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)"; \
-  auto gpu = model::make_compute_backend("vulkan:" + std::to_string(dev));               \
+#define NEED_DEVICE()                                    \
+  NEED_VULKAN();                                         \
+  auto gpu = model::make_compute_backend(vk);            \
   auto ref = model::make_compute_backend("cpu-ref")
 
 namespace hearth::vulkan::testing {

@@ -43,10 +43,6 @@ using model::testing::RefWeights;
 using model::testing::TinyEncoderSpec;
 using vulkan::testing::test_device;
 
-#define NEED_DEVICE()   \
-  const int dev = test_device(); \
-  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)"; \
-  const std::string vk = "vulkan:" + std::to_string(dev)
 
 TinyEncoderSpec spec_of(const std::string& arch, GgmlType wt) {
   TinyEncoderSpec s;
@@ -96,7 +92,7 @@ double worst_row_error(const std::vector<float>& got, const std::vector<float>& 
 }
 
 TEST(VulkanEncoder, HiddenStatesEqualTheCpuBackends) {
-  NEED_DEVICE();
+  NEED_VULKAN();
   struct Case {
     std::string name;
     TinyEncoderSpec spec;
@@ -168,7 +164,7 @@ std::string write_file(const std::string& path, const std::vector<uint8_t>& byte
 // What /api/embed computes: pooled embeddings of many inputs, packed into groups whose cache
 // holds at most num_batch positions (48 here: groups of 5 + 17, 1 + 3 + 9, and 40 tokens).
 TEST(VulkanEncoder, EmbedManyInputsOfDifferentLengths) {
-  NEED_DEVICE();
+  NEED_VULKAN();
   TempDir dir;
   for (auto [arch, pooling] : {std::pair{"bert", 1u}, std::pair{"nomic-bert", 2u}}) {
     TinyEncoderSpec spec = spec_of(arch, GgmlType::Q8_0);
@@ -244,7 +240,7 @@ TEST(VulkanEncoder, HeadsTooWideForTheShaderAreAClearError) {
   EXPECT_EQ(model::plan_placement_on(gpu, f, -1, 64, 1, GgmlType::F16).placement.n_offload, 0);
   EXPECT_EQ(model::plan_placement_on(gpu, f, 99, 64, 1, GgmlType::F16).placement.n_offload, 0);
 
-  NEED_DEVICE();
+  NEED_VULKAN();
   model::Batch b;
   b.add(5, 0, 0, true);
   b.add(6, 1, 0, true);

@@ -44,15 +44,11 @@ using model::testing::RefWeights;
 using model::testing::TinySpec;
 using model::testing::tiny_gpt_oss;
 
-#define NEED_DEVICE()                                                                    \
-  const int dev = vulkan::testing::test_device();                                        \
-  if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)"; \
-  const std::string vk = "vulkan:" + std::to_string(dev)
 
 int32_t argmax(const float* v, int64_t n) { return static_cast<int32_t>(std::max_element(v, v + n) - v); }
 
 TEST(VulkanGptOss, TinyModelsLogitsAndGreedyTokensEqualCpuRef) {
-  NEED_DEVICE();
+  NEED_VULKAN();
   struct Case {
     const char* name;
     TinySpec spec;
@@ -156,7 +152,7 @@ std::vector<int32_t> greedy(const std::string& path, const model::Placement& p, 
 }
 
 TEST(VulkanGptOss, RandomFileDecodesToLlamaCppsTokens) {
-  NEED_DEVICE();
+  NEED_VULKAN();
   const std::string f32 = write_random_gguf("f32");
   const std::vector<int32_t> first24(model::testing::kGptOssLlamaCppIds.begin(),
                                      model::testing::kGptOssLlamaCppIds.begin() + 24);
@@ -170,7 +166,7 @@ TEST(VulkanGptOss, RandomFileDecodesToLlamaCppsTokens) {
 }
 
 TEST(VulkanGptOss, RingsOfWindowedLayersGiveTheTokensOfWholeCaches) {
-  NEED_DEVICE();
+  NEED_VULKAN();
   const std::string path = write_random_gguf("mxfp4");
   std::vector<int32_t> prompt = {1};
   for (int i = 1; i < 20; ++i) prompt.push_back(3 + (i * 37) % 500);

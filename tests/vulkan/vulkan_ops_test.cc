@@ -36,6 +36,18 @@ namespace {
 using gguf::GgmlType;
 using namespace vulkan::testing;  // op_compare.h
 
+// Every weight type the shaders read, with a row length it allows (F32's and F16's end inside a
+// chunk of 32).
+struct WeightCase {
+  GgmlType type;
+  int64_t cols;
+};
+constexpr WeightCase kWeightCases[] = {
+    {GgmlType::F32, 75},   {GgmlType::F16, 100},  {GgmlType::BF16, 64},  {GgmlType::Q8_0, 96},
+    {GgmlType::Q4_0, 64},  {GgmlType::Q4_1, 64},  {GgmlType::Q5_0, 96},  {GgmlType::Q5_1, 64},
+    {GgmlType::Q4_K, 512}, {GgmlType::Q6_K, 256}, {GgmlType::Q2_K, 256}, {GgmlType::Q3_K, 512},
+    {GgmlType::Q5_K, 256}, {GgmlType::MXFP4, 96}};
+
 // y = x W^T on both backends for each token count, within 2e-5 of the largest |y| (float
 // summation order differs; the weights are dequantized exactly on both sides).
 void expect_matmul_matches(ops::Backend& gpu, ops::Backend& ref, const ops::Tensor& wg, const ops::Tensor& wr,
@@ -53,15 +65,7 @@ void expect_matmul_matches(ops::Backend& gpu, ops::Backend& ref, const ops::Tens
 
 TEST(VulkanOps, MatmulAndGetRowsEveryWeightType) {
   NEED_DEVICE();
-  struct Case {
-    GgmlType type;
-    int64_t cols;
-  };
-  for (Case c : {Case{GgmlType::F32, 172}, Case{GgmlType::F16, 100}, Case{GgmlType::BF16, 64},
-                 Case{GgmlType::Q8_0, 96}, Case{GgmlType::Q4_0, 64}, Case{GgmlType::Q4_1, 64},
-                 Case{GgmlType::Q5_0, 96}, Case{GgmlType::Q5_1, 64}, Case{GgmlType::Q4_K, 512},
-                 Case{GgmlType::Q6_K, 256}, Case{GgmlType::Q2_K, 256}, Case{GgmlType::Q3_K, 512},
-                 Case{GgmlType::Q5_K, 256}, Case{GgmlType::MXFP4, 96}}) {
+  for (const WeightCase c : kWeightCases) {
     for (int64_t rows : {1, 17, 70}) {
       const Weight w = quantize(c.type, c.cols, rows, 3 + static_cast<uint32_t>(rows));
       const int64_t ne[3] = {c.cols, rows, 1};
@@ -86,19 +90,11 @@ TEST(VulkanOps, EveryMatmulFormEveryWeightType) {
   const int dev = test_device();
   if (dev < 0) GTEST_SKIP() << "no usable Vulkan device (install mesa-vulkan-drivers)";
   auto ref = model::make_compute_backend("cpu-ref");
-  struct Case {
-    GgmlType type;
-    int64_t cols;
-  };
   for (const char* form : {"tiled", "reduce", "rows"}) {
     setenv("HEARTH_VULKAN_MATMUL", form, 1);
     auto gpu = model::make_compute_backend("vulkan:" + std::to_string(dev));
     unsetenv("HEARTH_VULKAN_MATMUL");
-    for (Case c : {Case{GgmlType::F32, 75}, Case{GgmlType::F16, 100}, Case{GgmlType::BF16, 64},
-                   Case{GgmlType::Q8_0, 96}, Case{GgmlType::Q4_0, 64}, Case{GgmlType::Q4_1, 64},
-                   Case{GgmlType::Q5_0, 96}, Case{GgmlType::Q5_1, 64}, Case{GgmlType::Q4_K, 512},
-                   Case{GgmlType::Q6_K, 256}, Case{GgmlType::Q2_K, 256}, Case{GgmlType::Q3_K, 256},
-                   Case{GgmlType::Q5_K, 256}, Case{GgmlType::MXFP4, 96}}) {
+    for (const WeightCase c : kWeightCases) {
       for (int64_t rows : {1, 70, 130}) {
         const Weight w = quantize(c.type, c.cols, rows, 5 + static_cast<uint32_t>(rows));
         const int64_t ne[3] = {c.cols, rows, 1};
