@@ -19,6 +19,7 @@
 #include "util/check.h"
 #include "util/cpu_features.h"
 #include "util/error.h"
+#include "util/stream_memory.h"
 
 namespace hearth::ops {
 
@@ -27,10 +28,7 @@ namespace {
 struct CpuTensor {
   const void* owner = nullptr;
   Matrix m;  // all rows of the tensor (a stack's matrices one after another)
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> memory;  // rows this backend allocated
+  StreamMemory memory;                    // rows this backend allocated (KV caches)
   std::shared_ptr<void> panels;           // what pack_matrix made
   uint64_t bytes = 0;                     // memory + panels
 };
@@ -85,19 +83,19 @@ class CpuBackend final : public Backend {
     const unsigned __int128 want = static_cast<unsigned __int128>(row_bytes) * n_rows;
     auto r = std::make_unique<CpuTensor>();
     const uint64_t bytes = want > (static_cast<unsigned __int128>(1) << 46) ? 0 : static_cast<uint64_t>(want);
-    void* p = bytes == 0 ? nullptr : std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    StreamMemory p = bytes == 0 ? StreamMemory() : alloc_stream_memory(bytes);
     if (p == nullptr) {
       throw Error(ErrorCode::resource_exhausted,
                   "cannot allocate " + std::to_string(static_cast<uint64_t>(want >> 20)) +
                       " MiB of CPU memory");
     }
-    r->memory.reset(static_cast<uint8_t*>(p));
+    r->memory = std::move(p);
     r->bytes = bytes;
     r->m.type = type;
     r->m.n_cols = n_cols;
     r->m.n_rows = n_rows;
     r->m.row_bytes = row_bytes;
-    r->m.data = r->memory.get();
+    r->m.data = static_cast<uint8_t*>(r->memory.get());
     return keep(std::move(r), type, n_cols, n_rows, 1);
   }
 

@@ -6,16 +6,17 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include "ops/matmul.h"
 #include "quant/packed.h"
 #include "util/env.h"
+#include "util/stream_memory.h"
 #include "util/thread_pool.h"
 
 namespace hearth::ops {
 
 namespace {
-constexpr size_t kHugePage = size_t{2} << 20;
 
 #ifndef MADV_POPULATE_READ  // Linux 5.14; older kernels refuse it and take the faults instead
 #define MADV_POPULATE_READ 22
@@ -36,14 +37,9 @@ std::shared_ptr<void> pack_matrix(Matrix& w) {
   if (pk == nullptr || w.n_rows % quant::kPanelRows != 0 || w.packed != nullptr) return nullptr;
   if (env_value("HEARTH_REPACK") == "0") return nullptr;
   const size_t bytes = static_cast<size_t>(w.n_rows * w.row_bytes);
-  // No MADV_HUGEPAGE: asking for 2 MiB pages made one-thread decode slower and less steady here
-  // (alternating runs, `hearth bench FILE -p 0 -n 64 -r 2 -t 1`: Q8_0 13.4-14.2 vs 13.4-17.5 t/s
-  // with 4 KiB pages, Q4_K_M 19.8-21.6 vs 25.1-25.8), with prompts and two threads unchanged. The
-  // system's THP setting still applies.
-  const size_t align = bytes >= kHugePage ? kHugePage : 64;
-  void* mem = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+  StreamMemory mem = alloc_stream_memory(bytes);
   if (mem == nullptr) return nullptr;  // keep the rows: slower, not wrong
-  auto* dst = static_cast<uint8_t*>(mem);
+  auto* dst = static_cast<uint8_t*>(mem.get());
   const int64_t panel_bytes = quant::kPanelRows * w.row_bytes;
   const int64_t n_panels = w.n_rows / quant::kPanelRows;
   // Chunks of about 4 MiB: page tables of the source (file pages already cached) and of the new
@@ -61,7 +57,7 @@ std::shared_ptr<void> pack_matrix(Matrix& w) {
   });
   w.packed = dst;
   w.panels = pk;
-  return std::shared_ptr<void>(mem, [](void* m) { std::free(m); });
+  return std::shared_ptr<void>(std::move(mem));
 }
 
 }  // namespace hearth::ops

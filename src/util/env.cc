@@ -29,6 +29,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_KV_CACHE_TYPE", "OLLAMA_KV_CACHE_TYPE", "f16", "KV cache precision: f16, q8_0 (half f16's memory), q4_0 or f32"},
       {"HEARTH_FLASH_ATTENTION", "OLLAMA_FLASH_ATTENTION", "", "Accepted for Ollama's sake and ignored: Hearth always computes attention tiled with an online softmax"},
       {"HEARTH_CPU", nullptr, "", "Pin the CPU kernel tier: ref, avx2 or avx512"},
+      {"HEARTH_HUGE_PAGES", nullptr, "1", "Ask for 2 MiB pages for weights and KV caches (0: the system's default pages)"},
       {"HEARTH_REPACK", nullptr, "1", "Repack weights into 16-row panels at load (0: use the file's rows)"},
       {"HEARTH_EXPERTS_IN_PLACE", nullptr, "", "1: read MoE experts from the mapped file instead of copying them (automatic when the model is larger than the available memory)"},
       {"HEARTH_NUM_THREAD", nullptr, "", "Threads for inference (default: physical cores)"},

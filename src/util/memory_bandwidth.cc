@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util/cpu_features.h"
+#include "util/stream_memory.h"
 #include "util/thread_pool.h"
 
 #if defined(__x86_64__)
@@ -80,7 +81,10 @@ uint64_t (*pick_sum())(const uint64_t*, size_t) {
 
 BandwidthResult measure_read_bandwidth(size_t bytes, int reps, int threads) {
   const size_t n_words = std::max<size_t>(bytes / 8, 4096);
-  std::unique_ptr<uint64_t[]> buf(new uint64_t[n_words]);
+  // The same memory as the weights and caches get, so the ratio compares like with like.
+  StreamMemory mem = alloc_stream_memory(n_words * 8);
+  if (mem == nullptr) return {};
+  auto* buf = static_cast<uint64_t*>(mem.get());
   ThreadPool& pool = global_thread_pool(threads);
   // First touch from the pool, so pages are spread as the readers will use them.
   pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int) {
@@ -92,7 +96,7 @@ BandwidthResult measure_read_bandwidth(size_t bytes, int reps, int threads) {
   for (int r = 0; r < std::max(reps, 1); ++r) {
     auto t0 = std::chrono::steady_clock::now();
     pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int t) {
-      sink[t] += sum(buf.get() + b, static_cast<size_t>(e - b));
+      sink[t] += sum(buf + b, static_cast<size_t>(e - b));
     });
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     gbps.push_back(n_words * 8.0 / s / 1e9);
