@@ -11,6 +11,7 @@
 
 #include "quant/packed.h"
 #include "quant/type_traits.h"
+#include "util/stream_memory.h"
 
 namespace hearth::quant {
 namespace {
@@ -101,17 +102,20 @@ void panel_memory(benchmark::State& state, G type) {
   const Data d = make(type, 1);
   const int64_t panel_bytes = kPanelRows * d.row_bytes;
   const int64_t copies = (int64_t{256} << 20) / static_cast<int64_t>(d.panels.size());
-  std::vector<uint8_t> big(static_cast<size_t>(copies) * d.panels.size());
-  for (int64_t c = 0; c < copies; ++c) std::copy(d.panels.begin(), d.panels.end(), big.begin() + c * d.panels.size());
-  const int64_t n_panels = static_cast<int64_t>(big.size()) / panel_bytes;
+  // The memory the loader gives repacked weights (huge pages unless HEARTH_HUGE_PAGES=0).
+  const size_t big_bytes = static_cast<size_t>(copies) * d.panels.size();
+  StreamMemory mem = alloc_stream_memory(big_bytes);
+  auto* big = static_cast<uint8_t*>(mem.get());
+  for (int64_t c = 0; c < copies; ++c) std::copy(d.panels.begin(), d.panels.end(), big + c * d.panels.size());
+  const int64_t n_panels = static_cast<int64_t>(big_bytes) / panel_bytes;
   std::vector<float> y(static_cast<size_t>(n_panels * kPanelRows));
   for (auto _ : state) {
     for (int64_t p = 0; p < n_panels; ++p) {
-      pk->gemm(kCols, big.data() + p * panel_bytes, 1, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
+      pk->gemm(kCols, big + p * panel_bytes, 1, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
     }
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(big.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(big_bytes));
 }
 BENCHMARK_CAPTURE(panel_memory, q4_K, G::Q4_K)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q6_K, G::Q6_K)->Unit(benchmark::kMillisecond);
