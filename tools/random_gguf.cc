@@ -49,6 +49,7 @@ struct Shape {
   int64_t q_lora_rank = 0, kv_lora_rank = 512, rope_dim = 64, head_dim_v = 128;
   int64_t n_dense = 1, n_shared = 2, n_ff_expert = 1408;
   bool sigmoid = false;
+  bool split_kv_b = false;  // deepseek2: attn_k_b / attn_v_b (newer conversions) for attn_kv_b
   int64_t n_ctx = 131072;
   int64_t window = 4096;  // gemma2/gemma3/gpt-oss: attention.sliding_window
   float yarn_factor = 32.0f;  // gpt-oss: YaRN factor (original context = n_ctx / factor)
@@ -165,7 +166,13 @@ void plan_deepseek2_layers(const Shape& sh, std::vector<TensorPlan>& t) {
     }
     t.push_back({p + "attn_kv_a_mqa.weight", {sh.n_embd, L + sh.rope_dim}});
     t.push_back({p + "attn_kv_a_norm.weight", {L}, false, 1.0f});
-    t.push_back({p + "attn_kv_b.weight", {L, H * (nope + sh.head_dim_v)}});
+    if (sh.split_kv_b) {
+      // Per head: Wkb_h transposed ([L][nope]) and Wvb_h ([dv][L]), as llama.cpp's converter splits it.
+      t.push_back({p + "attn_k_b.weight", {nope, L, H}});
+      t.push_back({p + "attn_v_b.weight", {L, sh.head_dim_v, H}});
+    } else {
+      t.push_back({p + "attn_kv_b.weight", {L, H * (nope + sh.head_dim_v)}});
+    }
     t.push_back({p + "attn_output.weight", {H * sh.head_dim_v, sh.n_embd}});
     t.push_back({p + "ffn_norm.weight", {sh.n_embd}, false, 1.0f});
     if (il < sh.n_dense) {
@@ -365,6 +372,8 @@ int main(int argc, char** argv) {
   app.add_option("--n-shared", sh.n_shared, "deepseek2: shared experts");
   app.add_option("--n-ff-expert", sh.n_ff_expert, "deepseek2: each expert's width");
   app.add_flag("--sigmoid", sh.sigmoid, "deepseek2: V3's sigmoid gating with exp_probs_b");
+  app.add_flag("--split-kv-b", sh.split_kv_b,
+               "deepseek2: attn_k_b and attn_v_b per head (newer conversions) instead of attn_kv_b");
   app.add_option("--n-ctx", sh.n_ctx);
   app.add_option("--window", sh.window, "gemma2/gemma3/gpt-oss: sliding window of the local layers");
   app.add_option("--longrope-orig-ctx", sh.longrope_orig_ctx,

@@ -47,6 +47,27 @@ TEST(RandomGguf, DeepSeek2FileLoads) {
   std::filesystem::remove(path);
 }
 
+// --split-kv-b: the newer conversions' per-head attn_k_b [n_head][L][nope] / attn_v_b
+// [n_head][dv][L] in place of attn_kv_b, which the MLA block reads in both forms.
+TEST(RandomGguf, DeepSeek2SplitKvBFileLoads) {
+  const std::string path = write(std::string("--vocab-from ") + HEARTH_TESTDATA_DIR +
+                                     "/stories260K.gguf --arch deepseek2 --n-embd 64 --n-layer 2 --n-head 2"
+                                     " --n-head-kv 2 --head-dim 48 --kv-lora-rank 64 --rope-dim 16 --head-dim-v 32"
+                                     " --n-ff 128 --n-ff-expert 32 --n-expert 4 --n-expert-used 2 --n-shared 1"
+                                     " --split-kv-b --n-ctx 64 --type q8_0",
+                                 "deepseek2_split");
+  {
+    const gguf::File f = gguf::File::open(path);
+    EXPECT_EQ(f.find_tensor("blk.0.attn_kv_b.weight"), nullptr);
+    const gguf::TensorInfo& kb = f.tensor("blk.1.attn_k_b.weight");
+    const gguf::TensorInfo& vb = f.tensor("blk.1.attn_v_b.weight");
+    EXPECT_EQ(kb.shape_string(), "[32, 64, 2]");  // nope (48 - 16), L, heads
+    EXPECT_EQ(vb.shape_string(), "[64, 32, 2]");  // L, dv, heads
+    EXPECT_NE(load_model(gguf::File::open(path), {"cpu", "", 0}), nullptr);
+  }
+  std::filesystem::remove(path);
+}
+
 // gpt-oss in its released format (--type mxfp4): expert stacks MXFP4, the other matrices Q8_0,
 // biases and sinks F32; the file loads.
 TEST(RandomGguf, GptOssMxfp4FileLoads) {
