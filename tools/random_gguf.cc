@@ -62,6 +62,7 @@ struct Shape {
   uint32_t pooling = 1;  // encoders: <arch>.pooling_type (1 mean, 2 cls)
   int64_t n_token_types = 2;  // encoders: rows of token_types.weight
   bool random_affine = false;  // encoders: random biases, LayerNorm weights 1..1.5
+  float layer_norm_eps = 1e-12f;  // encoders: attention.layer_norm_epsilon (BERT's)
 };
 
 // SplitMix64 seeds per tensor row block, so generation parallelises yet stays deterministic.
@@ -295,7 +296,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(sh.n_head));
   w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
   w.set_f32(a + ".rope.freq_base", sh.rope_base);
-  if (is_encoder(a)) return set_encoder_keys(w, a, sh.pooling);
+  if (is_encoder(a)) return set_encoder_keys(w, a, sh.pooling, sh.layer_norm_eps);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
   if (a == "deepseek2") return set_deepseek2_keys(w, sh);
   if (a == "gpt-oss") return set_gpt_oss_keys(w, sh);
@@ -346,6 +347,9 @@ int main(int argc, char** argv) {
                  "bert, nomic-bert: an XLM-RoBERTa (bge-m3) Unigram vocabulary from this JSON file "
                  "(a SentencePiece model in the format of tests/tokenizer/goldens/ugm_vocab.json)");
   app.add_option("--pooling", sh.pooling, "bert, nomic-bert: pooling_type (1 mean, 2 cls)");
+  app.add_option("--norm-eps", sh.layer_norm_eps,
+                 "bert, nomic-bert: layer_norm_epsilon (default 1e-12; a large one, such as 1e-3, "
+                 "changes the output measurably, so a test sees an implementation ignore it)");
   app.add_flag("--random-biases", sh.random_affine,
                "bert, nomic-bert: random biases and LayerNorm biases (F32), LayerNorm weights "
                "rising from 1 to 1.5 (default: biases 0, weights 1)");

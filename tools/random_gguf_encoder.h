@@ -75,8 +75,9 @@ inline std::vector<EncoderTensor> encoder_tensors(const std::string& arch, int64
   return t;
 }
 
-inline void set_encoder_keys(hearth::gguf::Writer& w, const std::string& a, uint32_t pooling) {
-  w.set_f32(a + ".attention.layer_norm_epsilon", 1e-12f);
+inline void set_encoder_keys(hearth::gguf::Writer& w, const std::string& a, uint32_t pooling,
+                             float norm_eps) {
+  w.set_f32(a + ".attention.layer_norm_epsilon", norm_eps);
   w.set_bool(a + ".attention.causal", false);
   w.set_u32(a + ".pooling_type", pooling);
 }
