@@ -28,7 +28,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,6 +39,10 @@
 #include "test_server.h"
 
 namespace hearth::testing {
+
+// gtest names a fixture by its name (ADL finds this beside the struct).
+void PrintTo(const LlamaCppEmbedFixture& f, std::ostream* os) { *os << f.name; }
+
 namespace {
 
 // Max abs difference allowed per fixture kind (see the top of the file).
