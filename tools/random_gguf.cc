@@ -1,7 +1,8 @@
 // random-gguf: writes a random-weight GGUF of any decoder shape and format, with the vocabulary
 // (tokenizer.* keys) copied from another GGUF, so benchmarks run at real model sizes without
 // downloading weights. Encoders (bert, nomic-bert) get a made-up WordPiece vocabulary when no
-// --vocab-from is given (random_gguf_encoder.h); the nomic-embed-text shape:
+// --vocab-from is given, or with --unigram-vocab a bge-m3-style (XLM-RoBERTa) Unigram one
+// (random_gguf_encoder.h); the nomic-embed-text shape:
 //   random-gguf --arch nomic-bert --n-embd 768 --n-layer 12 --n-head 12 --n-head-kv 12
 //     --n-ff 3072 --n-ctx 2048 --rope-base 1000 -o nomic-shape-f16.gguf Example (the DeepSeek-R1-Distill-Qwen-1.5B shape):
 //   random-gguf --vocab-from qwen2-tiny-q8_0.gguf --arch qwen2 --n-embd 1536 --n-layer 28
@@ -37,6 +38,7 @@ using random_gguf::encoder_tensors;
 using random_gguf::EncoderTensor;
 using random_gguf::is_encoder;
 using random_gguf::set_encoder_keys;
+using random_gguf::write_unigram_vocab;
 using random_gguf::write_wordpiece_vocab;
 
 struct Shape {
@@ -59,6 +61,9 @@ struct Shape {
   bool tied = false;
   std::string name;  // general.name; empty: "random <arch>"
   uint32_t pooling = 1;  // encoders: <arch>.pooling_type (1 mean, 2 cls)
+  int64_t n_token_types = 2;  // encoders: rows of token_types.weight
+  bool random_affine = false;  // encoders: random biases, LayerNorm weights 1..1.5
+  float layer_norm_eps = 1e-12f;  // encoders: attention.layer_norm_epsilon (BERT's)
 };
 
 // SplitMix64 seeds per tensor row block, so generation parallelises yet stays deterministic.
@@ -227,8 +232,9 @@ std::vector<TensorPlan> plan_tensors(const Shape& sh, int64_t n_vocab) {
   const int64_t hd = sh.head_dim, q = hd * sh.n_head, kv = hd * sh.n_head_kv;
   std::vector<TensorPlan> t;
   if (is_encoder(a)) {
-    for (const EncoderTensor& e : encoder_tensors(a, sh.n_embd, sh.n_layer, sh.n_ff, sh.n_ctx, n_vocab)) {
-      TensorPlan plan{e.name, e.ne, e.random, e.value};
+    for (const EncoderTensor& e : encoder_tensors(a, sh.n_embd, sh.n_layer, sh.n_ff, sh.n_ctx, n_vocab,
+                                                  sh.n_token_types, sh.random_affine)) {
+      TensorPlan plan{e.name, e.ne, e.random, e.value, e.ramp_to};
       plan.f32 = e.f32;
       t.push_back(plan);
     }
@@ -297,7 +303,7 @@ void set_keys(hearth::gguf::Writer& w, const Shape& sh) {
   w.set_u32(a + ".attention.head_count", static_cast<uint32_t>(sh.n_head));
   w.set_u32(a + ".attention.head_count_kv", static_cast<uint32_t>(sh.n_head_kv));
   w.set_f32(a + ".rope.freq_base", sh.rope_base);
-  if (is_encoder(a)) return set_encoder_keys(w, a, sh.pooling);
+  if (is_encoder(a)) return set_encoder_keys(w, a, sh.pooling, sh.layer_norm_eps);
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", sh.rms_eps);
   if (a == "deepseek2") return set_deepseek2_keys(w, sh);
   if (a == "gpt-oss") return set_gpt_oss_keys(w, sh);
@@ -343,7 +349,17 @@ int main(int argc, char** argv) {
                  "GGUF whose tokenizer.* keys are copied (required but for bert and nomic-bert)");
   app.add_option("--wordpiece-size", wordpiece_size,
                  "bert, nomic-bert without --vocab-from: tokens of the made-up WordPiece vocabulary");
+  std::string unigram_vocab;
+  app.add_option("--unigram-vocab", unigram_vocab,
+                 "bert, nomic-bert: an XLM-RoBERTa (bge-m3) Unigram vocabulary from this JSON file "
+                 "(a SentencePiece model in the format of tests/tokenizer/goldens/ugm_vocab.json)");
   app.add_option("--pooling", sh.pooling, "bert, nomic-bert: pooling_type (1 mean, 2 cls)");
+  app.add_option("--norm-eps", sh.layer_norm_eps,
+                 "bert, nomic-bert: layer_norm_epsilon (default 1e-12; a large one, such as 1e-3, "
+                 "changes the output measurably, so a test sees an implementation ignore it)");
+  app.add_flag("--random-biases", sh.random_affine,
+               "bert, nomic-bert: random biases and LayerNorm biases (F32), LayerNorm weights "
+               "rising from 1 to 1.5 (default: biases 0, weights 1)");
   app.add_option("--arch", sh.arch, "llama, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, deepseek2, gpt-oss, bert or nomic-bert");
   app.add_option("--n-embd", sh.n_embd);
   app.add_option("--n-layer", sh.n_layer);
@@ -409,7 +425,12 @@ int main(int argc, char** argv) {
     hearth::gguf::Writer w;
     set_keys(w, sh);
     int64_t n_vocab = 0;
-    if (vocab_from.empty()) {
+    if (!unigram_vocab.empty() && (!is_encoder(sh.arch) || !vocab_from.empty()))
+      throw hearth::Error(hearth::ErrorCode::invalid_argument, "--unigram-vocab is for bert and nomic-bert, without --vocab-from");
+    if (!unigram_vocab.empty()) {
+      n_vocab = write_unigram_vocab(w, unigram_vocab);
+      sh.n_token_types = 1;  // XLM-RoBERTa's type_vocab_size
+    } else if (vocab_from.empty()) {
       if (!is_encoder(sh.arch)) throw hearth::Error(hearth::ErrorCode::invalid_argument, "--vocab-from is required");
       n_vocab = write_wordpiece_vocab(w, wordpiece_size);
     } else {

@@ -9,10 +9,12 @@
 //   matmul (see reference_forward_test.cc); measured about 1e-2; bound 5e-2.
 // A bidirectional-attention bug (a causal mask left in) or a wrong norm gives O(1) errors.
 //
-// Against llama.cpp (built outside the project; not stored as test values): random-gguf files
+// Against llama.cpp: tests/server/embed_llamacpp_test.cc holds llama.cpp's ids and unit vectors
+// for tiny random-gguf files (bert, nomic-bert, bert with a Unigram vocabulary) and compares
+// /api/embed with them. Earlier, by hand (scripts/llamacpp-embed-compare.py): random-gguf files
 // (bert and nomic-bert, n_embd 128, 3 layers, F32, --std 0.08) through llama-embedding
-// --embd-normalize 2 and Hearth's /api/embed, 48 texts of tests/tokenizer/goldens/wpm_corpus.json
-// (scripts/llamacpp-embed-compare.py): max abs difference of the unit vectors 8.8e-5 (bert),
+// --embd-normalize 2 and Hearth's /api/embed, 48 texts of tests/tokenizer/goldens/wpm_corpus.json:
+// max abs difference of the unit vectors 8.8e-5 (bert),
 // 8.9e-5 (nomic-bert); the nomic-embed-text shape in F16 (768 wide, 12 layers), one 512-token
 // input: 1.5e-5. llama.cpp's GELU reads an F16 table and its output is printed with 7 decimals.
 

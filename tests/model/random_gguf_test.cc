@@ -32,6 +32,32 @@ TEST(RandomGguf, EncoderTokenTypesStayF32AndTheFileLoads) {
   std::filesystem::remove(path);
 }
 
+// The bge-m3 kind: bert with an XLM-RoBERTa Unigram vocabulary (one token type, <s> text </s>),
+// and --random-biases: biases random, LayerNorm weights rising from 1 to 1.5, all F32.
+TEST(RandomGguf, UnigramEncoderWithRandomBiasesLoads) {
+  const std::string path = write(std::string("--arch bert --n-embd 64 --n-layer 1 --n-head 2 --n-head-kv 2 "
+                                             "--n-ff 128 --n-ctx 64 --random-biases --type q8_0 --unigram-vocab ") +
+                                     HEARTH_SOURCE_DIR + "/tests/tokenizer/goldens/ugm_vocab.json",
+                                 "bert_unigram");
+  {
+    const gguf::File f = gguf::File::open(path);
+    EXPECT_EQ(f.get_string("tokenizer.ggml.model"), "t5");
+    EXPECT_EQ(f.get_u32("tokenizer.ggml.token_type_count"), 1u);
+    EXPECT_EQ(f.tensor("token_types.weight").ne[1], 1);
+    const gguf::TensorInfo& bias = f.tensor("blk.0.attn_q.bias");
+    ASSERT_EQ(bias.type, gguf::GgmlType::F32);
+    const float* b = reinterpret_cast<const float*>(bias.data);
+    EXPECT_NE(b[0], 0.0f);
+    EXPECT_NE(b[0], b[1]);
+    const gguf::TensorInfo& gain = f.tensor("blk.0.layer_output_norm.weight");
+    ASSERT_EQ(gain.type, gguf::GgmlType::F32);
+    EXPECT_EQ(reinterpret_cast<const float*>(gain.data)[0], 1.0f);
+    EXPECT_EQ(reinterpret_cast<const float*>(gain.data)[63], 1.5f);
+    EXPECT_NE(load_model(gguf::File::open(path), {"cpu", "", 0}), nullptr);
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(RandomGguf, DeepSeek2FileLoads) {
   const std::string path = write(std::string("--vocab-from ") + HEARTH_TESTDATA_DIR +
                                      "/stories260K.gguf --arch deepseek2 --n-embd 64 --n-layer 2 --n-head 2"

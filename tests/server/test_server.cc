@@ -58,12 +58,13 @@ server::ServerConfig TestServer::default_config() {
 }
 
 TestServer::TestServer(engine::SchedulerOptions sched, server::ServerConfig config_in,
-                       std::shared_ptr<FakeWorld> w)
+                       std::shared_ptr<FakeWorld> w, std::shared_ptr<engine::ModelLoader> loader)
     : world(std::move(w)), config(std::move(config_in)) {
   char tmpl[] = "/tmp/hearth-server-test-XXXXXX";
   dir = mkdtemp(tmpl);
   store = std::make_shared<store::Store>(dir + "/models");
-  scheduler = std::make_shared<engine::Scheduler>(sched, std::make_shared<FakeLoader>(world));
+  if (!loader) loader = std::make_shared<FakeLoader>(world);
+  scheduler = std::make_shared<engine::Scheduler>(sched, std::move(loader));
   config.bind.port = 0;
   server = std::make_unique<server::Server>(config, scheduler, store);
   port = server->start_background();

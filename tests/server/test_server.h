@@ -36,8 +36,11 @@ std::vector<SseEvent> parse_sse(const std::string& body);
 
 class TestServer {
  public:
+  // `loader`: how models load (null: the fake model of `world`; engine::make_runner_loader():
+  // real GGUFs).
   explicit TestServer(engine::SchedulerOptions sched = {}, server::ServerConfig config = default_config(),
-                      std::shared_ptr<FakeWorld> world = std::make_shared<FakeWorld>());
+                      std::shared_ptr<FakeWorld> world = std::make_shared<FakeWorld>(),
+                      std::shared_ptr<engine::ModelLoader> loader = nullptr);
   ~TestServer();
 
   static server::ServerConfig default_config();

@@ -1,0 +1,125 @@
+# Writes llamacpp_embeddings.h: llama.cpp's token ids and embeddings for random-gguf encoder
+# files, which embed_llamacpp_test.cc compares with Hearth's /api/embed. llama.cpp is built
+# outside the project (/work/ext/README.txt); nothing of it is stored but these numbers.
+# From the repository root, after building random-gguf:
+#   python3 tests/server/make_llamacpp_embeddings.py [BUILD_DIR] [LLAMA_BIN]
+# (defaults: build, /work/ext/llama.cpp/build/bin). For each fixture below it runs
+#   BUILD_DIR/tools/random-gguf ARGS -o F.gguf
+#   LLAMA_BIN/llama-tokenize -m F.gguf -p TEXT --ids --log-disable
+#   LLAMA_BIN/llama-embedding -m F.gguf -p TEXT --embd-normalize 2 --embd-output-format json
+#       --embd-separator '<#SEP#>' -c 512 -b 512 -ub 512 -t 2
+# (LD_LIBRARY_PATH=LLAMA_BIN; -c 128 trips an assertion in llama.cpp's parameter fitting, and a
+# context past the trained 128 only draws a warning), one text at a time, and records the file's sha256 (the test
+# regenerates the file and checks it is the same one), the ids and the unit vectors.
+import hashlib, json, os, subprocess, sys, tempfile
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+BIN = sys.argv[2] if len(sys.argv) > 2 else "/work/ext/llama.cpp/build/bin"
+ENV = dict(os.environ, LD_LIBRARY_PATH=BIN)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "llamacpp_embeddings.h")
+
+SHAPE = "--n-embd 64 --n-layer 2 --n-head 4 --n-head-kv 4 --n-ff 128 --n-ctx 128 --std 0.08 --random-biases"
+WPM = " --wordpiece-size 2200"
+UGM = " --unigram-vocab tests/tokenizer/goldens/ugm_vocab.json"
+FIXTURES = [  # name, random-gguf arguments (paths relative to the repository root)
+    ("bert_wordpiece_mean_f32", "--arch bert " + SHAPE + WPM + " --pooling 1 --seed 21 --type f32"),
+    ("bert_wordpiece_mean_f16", "--arch bert " + SHAPE + WPM + " --pooling 1 --seed 21 --type f16"),
+    ("bert_wordpiece_mean_q8_0", "--arch bert " + SHAPE + WPM + " --pooling 1 --seed 21 --type q8_0"),
+    # LayerNorm epsilon 1e-3: near the variance of the embeddings' sum (~0.02), so a wrong one shows.
+    ("nomic_wordpiece_mean_f32", "--arch nomic-bert " + SHAPE + WPM + " --rope-base 1000 --norm-eps 1e-3 --pooling 1 --seed 22 --type f32"),
+    ("xlmr_unigram_cls_f32", "--arch bert " + SHAPE + UGM + " --pooling 2 --seed 23 --type f32"),
+    ("xlmr_unigram_cls_q8_0", "--arch bert " + SHAPE + UGM + " --pooling 2 --seed 23 --type q8_0"),
+]
+TEXTS = [
+    "Hello, World! The quick brown fox jumps over the lazy dog.",
+    "我爱北京天安门，天安门上太阳升。人工智能",
+    "emoji 😀🎉👍🏽 and ❤️ hearts 👨‍👩‍👧",
+    "a                    b       c   \t\t tabs\n\n\nnewlines   ",
+    "def fib(n):\n\tif n < 2:\n\t\treturn n\n\treturn fib(n-1) + fib(n-2)\n",
+    "Café naïve résumé Ångström ＦＵＬＬＷＩＤＴＨ ①② ﬁne…",
+]
+
+
+def run(args):
+    return subprocess.run(args, capture_output=True, text=True, env=ENV)
+
+
+def ids(model, text):
+    out = run([BIN + "/llama-tokenize", "-m", model, "-p", text, "--ids", "--log-disable"])
+    line = [l for l in out.stdout.splitlines() if l.startswith("[")]
+    if not line:
+        sys.exit("llama-tokenize failed on %r: %s" % (text, out.stderr[-500:]))
+    return json.loads(line[-1])
+
+
+def embedding(model, text):
+    args = [BIN + "/llama-embedding", "-m", model, "-p", text, "--embd-normalize", "2",
+            "--embd-output-format", "json", "--embd-separator", "<#SEP#>",
+            "-c", "512", "-b", "512", "-ub", "512", "-t", "2"]
+    for _ in range(30):  # llama's logger thread often exits before printing it all
+        out = run(args)
+        try:
+            return json.loads(out.stdout[out.stdout.index("{"):])["data"][0]["embedding"]
+        except (ValueError, KeyError, IndexError):
+            pass
+    sys.exit("llama-embedding failed on %r: %s" % (text, out.stderr[-500:]))
+
+
+def c_string(s):  # every byte outside printable ASCII as a 3-digit octal escape
+    out = ""
+    for b in s.encode():
+        c = chr(b)
+        out += "\\" + c if c in "\"\\" else c if 32 <= b < 127 else "\\%03o" % b
+    return '"' + out + '"'
+
+
+def main():
+    tmp = tempfile.mkdtemp()
+    body = []
+    for name, args in FIXTURES:
+        path = os.path.join(tmp, name + ".gguf")
+        subprocess.run("%s/tools/random-gguf %s -o %s" % (BUILD, args, path), shell=True, check=True,
+                       capture_output=True)
+        sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
+        toks = [ids(path, t) for t in TEXTS]
+        vecs = [embedding(path, t) for t in TEXTS]
+        os.remove(path)
+        body.append("    {%s,\n     %s,\n     \"sha256:%s\",\n     {%s},\n     {%s}}," % (
+            c_string(name), c_string(args), sha,
+            ",\n      ".join("{" + ", ".join(map(str, t)) + "}" for t in toks),
+            ",\n      ".join("{" + ", ".join("%.7ff" % x for x in v) + "}" for v in vecs)))
+        print(name, sha, [len(t) for t in toks])
+    with open(OUT, "w") as f:
+        f.write("""#pragma once
+// Generated by make_llamacpp_embeddings.py (which holds the commands) from llama.cpp 34af94cd
+// (/work/ext/llama.cpp, CPU build): for each random-gguf encoder file, the ids llama-tokenize
+// gives each of kLlamaCppEmbedTexts (with the vocabulary's special tokens) and the unit vectors
+// llama-embedding gives (the file's pooling, --embd-normalize 2, printed with 7 decimals).
+// Checked by embed_llamacpp_test.cc. Do not edit by hand.
+
+#include <cstdint>
+#include <vector>
+
+namespace hearth::testing {
+
+struct LlamaCppEmbedFixture {
+  const char* name;
+  const char* random_gguf_args;  // run from the repository root
+  const char* sha256;            // digest of the file those arguments write
+  std::vector<std::vector<int32_t>> ids;       // per text
+  std::vector<std::vector<float>> embeddings;  // per text, L2-normalized
+};
+
+inline const std::vector<const char*> kLlamaCppEmbedTexts = {
+    %s};
+
+inline const std::vector<LlamaCppEmbedFixture> kLlamaCppEmbedFixtures = {
+%s
+};
+
+}  // namespace hearth::testing
+""" % (",\n    ".join(c_string(t) for t in TEXTS), "\n".join(body)))
+    print("wrote", OUT)
+
+
+main()
