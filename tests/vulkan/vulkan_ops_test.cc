@@ -36,18 +36,6 @@ namespace {
 using gguf::GgmlType;
 using namespace vulkan::testing;  // op_compare.h
 
-// Every weight type the shaders read, with a row length it allows (F32's and F16's end inside a
-// chunk of 32).
-struct WeightCase {
-  GgmlType type;
-  int64_t cols;
-};
-constexpr WeightCase kWeightCases[] = {
-    {GgmlType::F32, 75},   {GgmlType::F16, 100},  {GgmlType::BF16, 64},  {GgmlType::Q8_0, 96},
-    {GgmlType::Q4_0, 64},  {GgmlType::Q4_1, 64},  {GgmlType::Q5_0, 96},  {GgmlType::Q5_1, 64},
-    {GgmlType::Q4_K, 512}, {GgmlType::Q6_K, 256}, {GgmlType::Q2_K, 256}, {GgmlType::Q3_K, 512},
-    {GgmlType::Q5_K, 256}, {GgmlType::MXFP4, 96}};
-
 // y = x W^T on both backends for each token count, within 2e-5 of the largest |y| (float
 // summation order differs; the weights are dequantized exactly on both sides).
 void expect_matmul_matches(ops::Backend& gpu, ops::Backend& ref, const ops::Tensor& wg, const ops::Tensor& wr,
