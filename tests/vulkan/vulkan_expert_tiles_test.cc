@@ -95,13 +95,16 @@ TEST(VulkanExpertTiles, EveryFormEveryWeightTypeEqualsCpuRef) {
       const int64_t n_slots = route.n_tok * route.k;
       for (const WeightCase c : kWeightCases) {
         for (int64_t rows : {1, 130}) {
-          // Two stacks (gate and up) of the same shape: one grouping serves both.
+          // Two stacks (gate and up) of the same shape: one grouping serves both. (cpu-ref reads
+          // the bytes in place: they live as long as the tensors are used.)
           Both w[2];
+          Weight q[2];
           for (int i = 0; i < 2; ++i) {
-            const Weight q = quantize(c.type, c.cols, rows * route.n_expert, 80 + static_cast<uint32_t>(rows) + i);
+            q[i] = quantize(c.type, c.cols, rows * route.n_expert, 80 + static_cast<uint32_t>(rows) + i);
             const int64_t ne[3] = {c.cols, rows, route.n_expert};
-            w[i].g = gpu->upload_weight(c.type, ne, q.row_bytes, q.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
-            w[i].r = ref->upload_weight(c.type, ne, q.row_bytes, q.bytes.data(), ops::Backend::WeightUse::matmul).tensor;
+            const uint8_t* bytes = q[i].bytes.data();
+            w[i].g = gpu->upload_weight(c.type, ne, q[i].row_bytes, bytes, ops::Backend::WeightUse::matmul).tensor;
+            w[i].r = ref->upload_weight(c.type, ne, q[i].row_bytes, bytes, ops::Backend::WeightUse::matmul).tensor;
           }
           for (bool per_slot : {false, true}) {
             const int64_t nx = per_slot ? n_slots : route.n_tok;
