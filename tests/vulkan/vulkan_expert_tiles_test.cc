@@ -199,20 +199,10 @@ TEST(VulkanExpertTiles, MoeModelPromptsEqualCpuRef) {
                        [] { return gguf::File::open(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf"); },
                        vk, 8);
   unsetenv("HEARTH_MLA_FORM");
-  // A smaller DeepSeek (tests/model's: 3 layers, the first dense, 4 heads, latent 32, 8 experts of
-  // which 2 are used, one shared) in both MLA forms, Wkb/Wvb cut from attn_kv_b or read from
+  // tests/model's tiny DeepSeek-V3 in both MLA forms, Wkb/Wvb cut from attn_kv_b or read from
   // attn_k_b / attn_v_b: the expanded form's Wvb rows are the absorbed form's stack.
   for (bool split_kv_b : {false, true}) {
-    model::testing::TinySpec s;
-    s.arch = "deepseek2";
-    s.weight_type = s.embd_type = s.output_type = GgmlType::Q8_0;
-    s.n_layer = 3;
-    s.head_dim = 24;
-    s.n_head_kv = 4;
-    s.n_ff = 128;
-    s.n_expert = 8;
-    s.n_expert_used = 2;
-    s.rms_eps = 1e-6f;
+    model::testing::TinySpec s = model::testing::tiny_deepseek2(true, GgmlType::Q8_0);
     s.ds.split_kv_b = split_kv_b;
     model::testing::RefWeights weights;
     const std::vector<uint8_t> bytes = model::testing::write_tiny_model(s, &weights);
