@@ -15,9 +15,9 @@
 // forced so that lavapipe runs it): every row's logits (every 8th prompt row's for DeepSeek's
 // large vocabulary) within 1e-4 (relative L2) of cpu-ref's and the same argmax, the bound of
 // vulkan_gpt_oss_test.cc; qwen3moe (F32 and Q8_0 experts), gpt-oss
-// (MXFP4 experts), DeepSeek's fixture (its MLA runs the heads as experts), and a smaller DeepSeek
-// in both MLA forms (absorbed: heads as experts; expanded: the latent multiplied out by all heads'
-// Wvb rows, the absorbed form's stack seen as one matrix).
+// (MXFP4 experts), DeepSeek's fixture and tests/model's tiny DeepSeek-V3 (attn_kv_b, or attn_k_b
+// and attn_v_b) in both MLA forms (absorbed: heads as experts; expanded: the latent multiplied out
+// by all heads' Wvb rows, the absorbed form's stack seen as one matrix).
 
 #include <gtest/gtest.h>
 
@@ -194,11 +194,13 @@ TEST(VulkanExpertTiles, MoeModelPromptsEqualCpuRef) {
     expect_model_matches("gpt-oss mxfp4 experts",
                          [&] { return gguf::File::from_memory(bytes.data(), bytes.size(), "oss.gguf"); }, vk);
   }
-  setenv("HEARTH_MLA_FORM", "absorbed", 1);
-  expect_model_matches("deepseek2 fixture, MLA absorbed",
-                       [] { return gguf::File::open(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf"); },
-                       vk, 8);
-  unsetenv("HEARTH_MLA_FORM");
+  for (const char* mla : {"absorbed", "expanded"}) {
+    setenv("HEARTH_MLA_FORM", mla, 1);
+    expect_model_matches(std::string("deepseek2 fixture, MLA ") + mla,
+                         [] { return gguf::File::open(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf"); },
+                         vk, 8);
+    unsetenv("HEARTH_MLA_FORM");
+  }
   // tests/model's tiny DeepSeek-V3 in both MLA forms, Wkb/Wvb cut from attn_kv_b or read from
   // attn_k_b / attn_v_b: the expanded form's Wvb rows are the absorbed form's stack.
   for (bool split_kv_b : {false, true}) {
