@@ -235,10 +235,14 @@ class VulkanBackend final : public ops::Backend {
     for (int i = 0; i < count; ++i) {
       const ops::Tensor& w = *jobs[i].w;
       const uint32_t g = groups(w.n_rows(), 64);
-      const uint32_t pc[] = {u32(w.n_cols()), u32(w.n_rows()), u32(n_slots), u32(w.row_bytes), u32(k),
-                             x_per_slot ? 1u : 0u, kMaxGroups};
-      dispatch(std::string("matmul_id_") + weight_suffix(w.type), {buf(w), buf(x), buf(ids), buf(*jobs[i].y)}, pc,
-               sizeof pc, std::min(g, kMaxGroups), u32(n_slots), groups(g, kMaxGroups));
+      // Slots are workgroup rows: at most kMaxGroups a dispatch.
+      for (int64_t s0 = 0; s0 < n_slots; s0 += kMaxGroups) {
+        const uint32_t pc[] = {u32(w.n_cols()), u32(w.n_rows()), u32(n_slots), u32(w.row_bytes), u32(k),
+                               x_per_slot ? 1u : 0u, kMaxGroups, u32(s0)};
+        dispatch(std::string("matmul_id_") + weight_suffix(w.type), {buf(w), buf(x), buf(ids), buf(*jobs[i].y)},
+                 pc, sizeof pc, std::min(g, kMaxGroups), u32(std::min<int64_t>(n_slots - s0, kMaxGroups)),
+                 groups(g, kMaxGroups));
+      }
     }
   }
 

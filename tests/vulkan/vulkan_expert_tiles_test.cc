@@ -8,8 +8,9 @@
 // picks by the slots per expert), experts of 1 and 130 rows (a partial tile of 64, and more than
 // two), two stacks sharing one grouping (gate and up), x read per token and per slot; and a
 // routing that repeats an expert within a token, so an expert has more slots than the dispatched
-// token tiles cover (the shader must loop). Tolerance as vulkan_ops_test's matmul: 2e-5 of the
-// largest |y| (the same dequantized weights, float sums in another order).
+// token tiles cover (the shader must loop); and more slots than one dispatch dimension holds
+// (65,535; F32 experts of one row). Tolerance as vulkan_ops_test's matmul: 2e-5 of the largest
+// |y| (the same dequantized weights, float sums in another order).
 //
 // Models (F32 caches, all layers on the device, a 40-token prompt then decode rows, the tiled form
 // forced so that lavapipe runs it): every row's logits (every 8th prompt row's for DeepSeek's
@@ -59,6 +60,7 @@ struct Routing {
   int64_t n_tok;
   int k, n_expert;
   std::vector<int32_t> ids;  // [n_tok, k]
+  bool large = false;        // F32 experts of one row only (cpu-ref's time)
 };
 
 std::vector<Routing> routings() {
@@ -79,6 +81,15 @@ std::vector<Routing> routings() {
   Routing c{"20 tokens x 3 of 3, repeated", 20, 3, 3, std::vector<int32_t>(60, 1)};
   c.ids[2] = 0;
   r.push_back(c);
+  // More slots than one dispatch dimension holds (65,535): the per-slot form dispatches them in
+  // parts; each token chooses 4 of 5 experts (all but t % 5).
+  Routing d{"16400 tokens x 4 of 5", 16400, 4, 5, {}, true};
+  for (int t = 0; t < 16400; ++t) {
+    for (int e = 0; e < 5; ++e) {
+      if (e != t % 5) d.ids.push_back(e);
+    }
+  }
+  r.push_back(d);
   return r;
 }
 
@@ -96,7 +107,9 @@ TEST(VulkanExpertTiles, EveryFormEveryWeightTypeEqualsCpuRef) {
       ref->write(idr, route.n_tok * route.k, bits.data());
       const int64_t n_slots = route.n_tok * route.k;
       for (const WeightCase c : kWeightCases) {
+        if (route.large && c.type != GgmlType::F32) continue;
         for (int64_t rows : {1, 130}) {
+          if (route.large && rows > 1) continue;
           // Two stacks (gate and up) of the same shape: one grouping serves both. (cpu-ref reads
           // the bytes in place: they live as long as the tensors are used.)
           Both w[2];
