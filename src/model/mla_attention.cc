@@ -216,15 +216,11 @@ class MlaAttention final : public AttentionBlock {
     return ids;
   }
 
-  // The expanded form's matrices: all heads' Wvb rows (the bytes of wvb_ as one matrix), and all
-  // heads' Wkb rows of attn_kv_b as stored.
-  void upload_expanded(const gguf::TensorInfo& t, int64_t row_bytes, bool vb_copied, ops::Backend& be) {
+  // The expanded form's matrices: all heads' Wvb rows (wvb_'s storage seen as one matrix), and
+  // all heads' Wkb rows of attn_kv_b as stored.
+  void upload_expanded(const gguf::TensorInfo& t, int64_t row_bytes, ops::Backend& be) {
     const int64_t per_head = nope_ + dv_;
-    const int64_t ne_vr[3] = {L_, H_ * dv_, 1};
-    ops::Backend::Upload vr = be.upload_weight(t.type, ne_vr, row_bytes, vb_bytes_.data(),
-                                               ops::Backend::WeightUse::matmul);
-    wv_rows_ = vr.tensor;
-    if (vb_copied && vr.copied) std::vector<uint8_t>().swap(vb_bytes_);
+    wv_rows_ = ops::rows_of_stack(wvb_);
     kr_bytes_.resize(static_cast<size_t>(H_ * nope_ * row_bytes));
     for (int64_t h = 0; h < H_; ++h) {
       std::memcpy(kr_bytes_.data() + h * nope_ * row_bytes, t.data + h * per_head * row_bytes,
@@ -237,15 +233,11 @@ class MlaAttention final : public AttentionBlock {
     if (kr.copied) std::vector<uint8_t>().swap(kr_bytes_);
   }
 
-  // The expanded form's matrices from attn_v_b [n_head][dv][L] (Wvb_h's rows: as stored) and
+  // The expanded form's matrices from attn_v_b [n_head][dv][L] (Wvb_h's rows: wvb_'s storage) and
   // attn_k_b [n_head][L][nope] (Wkb_h transposed: dequantized, transposed and stored again as
   // rows of L, in the type transposed_type picks).
   void expanded_from_k_b_v_b(const WeightLoader& w, ops::Backend& be, const std::string& p) {
-    const gguf::TensorInfo& vb = w.tensor(p + "attn_v_b.weight");
-    const quant::TypeTraits& vt = quant::traits(vb.type);
-    const int64_t ne_vr[3] = {L_, H_ * dv_, 1};
-    wv_rows_ = be.upload_weight(vb.type, ne_vr, L_ / vt.block_elems * vt.block_bytes, vb.data,
-                                ops::Backend::WeightUse::matmul).tensor;
+    wv_rows_ = ops::rows_of_stack(wvb_);
     const gguf::TensorInfo& kb = w.tensor(p + "attn_k_b.weight");
     const quant::TypeTraits& tr = quant::traits(kb.type);
     const gguf::GgmlType kt = transposed_type(kb.type, L_);
@@ -304,11 +296,8 @@ class MlaAttention final : public AttentionBlock {
     ops::Backend::Upload v = be.upload_weight(t.type, ne_v, row_bytes, vb_bytes_.data(),
                                               ops::Backend::WeightUse::matmul);
     wvb_ = v.tensor;
-    if (form_ != Form::absorbed) {
-      upload_expanded(t, row_bytes, v.copied, be);
-    } else if (v.copied) {
-      std::vector<uint8_t>().swap(vb_bytes_);
-    }
+    if (v.copied) std::vector<uint8_t>().swap(vb_bytes_);
+    if (form_ != Form::absorbed) upload_expanded(t, row_bytes, be);
 
     // Wkb_h^T: n_head x [L, nope].
     const gguf::GgmlType kt = transposed_type(t.type, nope_);
@@ -337,7 +326,8 @@ class MlaAttention final : public AttentionBlock {
   enum class Form { cheaper, absorbed, expanded } form_ = Form::cheaper;
   ops::AttentionShape shape_, expanded_shape_;
   ops::Tensor wq_, wqa_, qa_norm_, wqb_, wkva_, kv_norm_, wkb_, wvb_, wo_;
-  ops::Tensor wk_rows_, wv_rows_;  // the expanded form's [L -> n_head * nope], [L -> n_head * dv]
+  // The expanded form's [L -> n_head * nope], [L -> n_head * dv] (wv_rows_: wvb_'s storage).
+  ops::Tensor wk_rows_, wv_rows_;
   std::vector<uint8_t> kb_bytes_, vb_bytes_, kr_bytes_;  // derived weights the backend reads in place
 };
 

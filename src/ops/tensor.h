@@ -27,4 +27,13 @@ struct Tensor {
   bool empty() const { return handle == nullptr; }
 };
 
+// A stack's matrices as one matrix of all their rows (matrix i's rows after matrix i - 1's), on
+// the same storage: a second name for the stack's bytes, not a copy (release the stack, not
+// this). Backends resolve a tensor's storage by its handle and take its rows in this order.
+inline Tensor rows_of_stack(Tensor stack) {
+  stack.ne[1] *= stack.ne[2];
+  stack.ne[2] = 1;
+  return stack;
+}
+
 }  // namespace hearth::ops

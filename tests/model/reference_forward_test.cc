@@ -46,6 +46,7 @@ using gguf::GgmlType;
 using testing::RefModel;
 using testing::RefWeights;
 using testing::TinySpec;
+using testing::tiny_deepseek2;
 using testing::tiny_gpt_oss;
 
 struct Case {
@@ -101,30 +102,6 @@ TinySpec kquant_spec(const std::string& arch, GgmlType wt, GgmlType embd) {
   return s;
 }
 
-// deepseek2: 3 layers (the first dense), 4 heads of key 16 + 8 RoPE and value 16, latent 32,
-// 8 experts of width 64 (2 used) and one shared. `v3`: q through a rank-32 bottleneck, sigmoid
-// routing with the selection bias, 4 groups of which 2 are searched, weights normalized and
-// scaled 2.5, YaRN x4 over an original context of 16 (the prompt and decode run past it).
-// Otherwise V2-Lite's options: q projected directly, softmax routing, no groups, no YaRN.
-TinySpec deepseek_spec(bool v3, GgmlType wt) {
-  TinySpec s = spec_of("deepseek2", wt, wt, wt);
-  s.n_layer = 3;
-  s.head_dim = 24;
-  s.n_head_kv = 4;
-  s.n_ff = 128;
-  s.n_expert = 8;
-  s.n_expert_used = 2;
-  s.rms_eps = 1e-6f;
-  s.ds.q_lora_rank = v3 ? 32 : 0;
-  s.ds.sigmoid = v3;
-  s.ds.normalize = v3;
-  s.ds.weights_scale = v3 ? 2.5f : 1.0f;
-  s.ds.n_group = v3 ? 4 : 1;
-  s.ds.n_group_used = v3 ? 2 : 1;
-  s.ds.yarn_factor = v3 ? 4.0f : 0.0f;
-  return s;
-}
-
 std::vector<Case> cases() {
   std::vector<Case> c;
   c.push_back({"llama_f32", spec_of("llama", GgmlType::F32, GgmlType::F32, GgmlType::F32),
@@ -172,13 +149,13 @@ std::vector<Case> cases() {
   c.push_back({"llama_f32_kv_q4_0", spec_of("llama", GgmlType::F32, GgmlType::F32, GgmlType::F32),
                GgmlType::Q4_0, 0.5});
   // deepseek2 (MLA computed absorbed, against the reference's expanded per-head keys/values).
-  c.push_back({"deepseek2_v3_f32", deepseek_spec(true, GgmlType::F32), GgmlType::F32, 1e-4});
+  c.push_back({"deepseek2_v3_f32", tiny_deepseek2(true, GgmlType::F32), GgmlType::F32, 1e-4});
   // Q8_0: keys of 32 + 8 so that the transposed Wkb_h is re-stored as Q8_0; F16: 16 + 8, so as F16.
-  TinySpec lite = deepseek_spec(false, GgmlType::Q8_0);
+  TinySpec lite = tiny_deepseek2(false, GgmlType::Q8_0);
   lite.head_dim = 40;
   c.push_back({"deepseek2_v2lite_q8_0", lite, GgmlType::F16, 0.12});
-  c.push_back({"deepseek2_v3_f16", deepseek_spec(true, GgmlType::F16), GgmlType::F16, 3e-3});
-  TinySpec split = deepseek_spec(true, GgmlType::F32);
+  c.push_back({"deepseek2_v3_f16", tiny_deepseek2(true, GgmlType::F16), GgmlType::F16, 3e-3});
+  TinySpec split = tiny_deepseek2(true, GgmlType::F32);
   split.ds.split_kv_b = true;
   c.push_back({"deepseek2_k_b_v_b_f32", split, GgmlType::F32, 1e-4});
   c.push_back({"qwen2_q4_k_q6_k", kquant_spec("qwen2", GgmlType::Q4_K, GgmlType::Q6_K),

@@ -27,6 +27,27 @@ double silu(double g) { return g / (1.0 + std::exp(-g)); }
 
 }  // namespace
 
+TinySpec tiny_deepseek2(bool v3, gguf::GgmlType wt) {
+  TinySpec s;
+  s.arch = "deepseek2";
+  s.weight_type = s.embd_type = s.output_type = wt;
+  s.n_layer = 3;
+  s.head_dim = 24;
+  s.n_head_kv = 4;
+  s.n_ff = 128;
+  s.n_expert = 8;
+  s.n_expert_used = 2;
+  s.rms_eps = 1e-6f;
+  s.ds.q_lora_rank = v3 ? 32 : 0;
+  s.ds.sigmoid = v3;
+  s.ds.normalize = v3;
+  s.ds.weights_scale = v3 ? 2.5f : 1.0f;
+  s.ds.n_group = v3 ? 4 : 1;
+  s.ds.n_group_used = v3 ? 2 : 1;
+  s.ds.yarn_factor = v3 ? 4.0f : 0.0f;
+  return s;
+}
+
 std::vector<uint8_t> write_deepseek2(const TinySpec& s, RefWeights* weights) {
   weights->clear();
   gguf::Writer w;

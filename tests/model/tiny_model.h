@@ -125,6 +125,14 @@ std::vector<uint8_t> write_gpt_oss(const TinySpec& spec, RefWeights* weights);
 // (rope.freq_base_swa).
 TinySpec tiny_gpt_oss(gguf::GgmlType wt, gguf::GgmlType experts, bool period3 = false);
 
+// The tiny deepseek2 the model and Vulkan tests share (tiny_deepseek2.cc): 3 layers (the first
+// dense), 4 heads of key 16 + 8 RoPE and value 16, latent 32, 8 experts of width 64 (2 used) and
+// one shared; matrices of type wt. `v3`: q through a rank-32 bottleneck, sigmoid routing with the
+// selection bias, 4 groups of which 2 are searched, weights normalized and scaled 2.5, YaRN x4
+// over an original context of 16 (the prompt and decode run past it). Otherwise V2-Lite's
+// options: q projected directly, softmax routing, no groups, no YaRN.
+TinySpec tiny_deepseek2(bool v3, gguf::GgmlType wt);
+
 // Plain double-precision forward, one token at a time, KV in double.
 class RefModel {
  public:

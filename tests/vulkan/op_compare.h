@@ -60,6 +60,19 @@ inline std::vector<float> read(ops::Backend& be, const ops::Tensor& t, int64_t n
   return v;
 }
 
+// Every weight type the shaders read, with a row length it allows (F32's and F16's end inside a
+// chunk of 32).
+struct WeightCase {
+  gguf::GgmlType type;
+  int64_t cols;
+};
+inline constexpr WeightCase kWeightCases[] = {
+    {gguf::GgmlType::F32, 75},   {gguf::GgmlType::F16, 100},  {gguf::GgmlType::BF16, 64},
+    {gguf::GgmlType::Q8_0, 96},  {gguf::GgmlType::Q4_0, 64},  {gguf::GgmlType::Q4_1, 64},
+    {gguf::GgmlType::Q5_0, 96},  {gguf::GgmlType::Q5_1, 64},  {gguf::GgmlType::Q4_K, 512},
+    {gguf::GgmlType::Q6_K, 256}, {gguf::GgmlType::Q2_K, 256}, {gguf::GgmlType::Q3_K, 512},
+    {gguf::GgmlType::Q5_K, 256}, {gguf::GgmlType::MXFP4, 96}};
+
 struct Weight {
   std::vector<uint8_t> bytes;
   int64_t row_bytes;

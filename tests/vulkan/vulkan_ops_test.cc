@@ -36,18 +36,6 @@ namespace {
 using gguf::GgmlType;
 using namespace vulkan::testing;  // op_compare.h
 
-// Every weight type the shaders read, with a row length it allows (F32's and F16's end inside a
-// chunk of 32).
-struct WeightCase {
-  GgmlType type;
-  int64_t cols;
-};
-constexpr WeightCase kWeightCases[] = {
-    {GgmlType::F32, 75},   {GgmlType::F16, 100},  {GgmlType::BF16, 64},  {GgmlType::Q8_0, 96},
-    {GgmlType::Q4_0, 64},  {GgmlType::Q4_1, 64},  {GgmlType::Q5_0, 96},  {GgmlType::Q5_1, 64},
-    {GgmlType::Q4_K, 512}, {GgmlType::Q6_K, 256}, {GgmlType::Q2_K, 256}, {GgmlType::Q3_K, 512},
-    {GgmlType::Q5_K, 256}, {GgmlType::MXFP4, 96}};
-
 // y = x W^T on both backends for each token count, within 2e-5 of the largest |y| (float
 // summation order differs; the weights are dequantized exactly on both sides).
 void expect_matmul_matches(ops::Backend& gpu, ops::Backend& ref, const ops::Tensor& wg, const ops::Tensor& wr,
@@ -204,49 +192,60 @@ TEST(VulkanOps, LayerNorm) {
 }
 
 // Three sequences in one cache: a prompt of 70 rows in sequence 2, a decode row in sequence 0,
-// then decode rows of all three in one batch; a windowed, soft-capped variant; F16 and F32.
+// then decode rows of all three in one batch; a windowed, soft-capped variant; F16, F32, Q8_0 and
+// Q4_0 caches.
 TEST(VulkanOps, KvStoreAndAttention) {
   NEED_DEVICE();
+  struct Heads {
+    int64_t dk, dv;
+  };
   for (GgmlType kv : {GgmlType::F16, GgmlType::F32, GgmlType::Q8_0, GgmlType::Q4_0}) {
-    // Quantized rows are whole blocks: keys of 48 (the second head starts inside a block),
-    // values of 16 (Q4_0: the second head is the high nibbles).
+    // Quantized rows are whole blocks, heads need not be (keys are read a block at a time, a
+    // part block code by code): keys of 48 (head 0 a whole block and half of the next, head 1
+    // the other half and a whole one) with values of 16 (Q4_0: head 1 is the high nibbles);
+    // keys of 80 (two whole blocks and a half; a half and two whole) with values of 48.
     const bool quantized = kv == GgmlType::Q8_0 || kv == GgmlType::Q4_0;
-    const int64_t dk = quantized ? 48 : 40, dv = quantized ? 16 : 24;
-    for (int variant = 0; variant < 2; ++variant) {
-      ops::AttentionShape s;
-      s.n_head = 6;
-      s.n_head_kv = 2;
-      s.head_dim_k = dk;
-      s.head_dim_v = dv;
-      s.scale = 1.0f / std::sqrt(static_cast<float>(dk));
-      if (variant) {
-        s.window = 20;
-        s.softcap = 1.5f;
+    const std::vector<Heads> heads =
+        quantized ? std::vector<Heads>{{48, 16}, {80, 48}} : std::vector<Heads>{{40, 24}};
+    for (const auto [dk, dv] : heads) {
+      for (int variant = 0; variant < 2; ++variant) {
+        ops::AttentionShape s;
+        s.n_head = 6;
+        s.n_head_kv = 2;
+        s.head_dim_k = dk;
+        s.head_dim_v = dv;
+        s.scale = 1.0f / std::sqrt(static_cast<float>(dk));
+        if (variant) {
+          s.window = 20;
+          s.softcap = 1.5f;
+        }
+        const int64_t n_ctx = 96, kw = 2 * dk, vw = 2 * dv, qw = 6 * dk, ow = 6 * dv;
+        ops::KvView cg{gpu->alloc(kv, kw, 3 * n_ctx), gpu->alloc(kv, vw, 3 * n_ctx), n_ctx};
+        ops::KvView cr{ref->alloc(kv, kw, 3 * n_ctx), ref->alloc(kv, vw, 3 * n_ctx), n_ctx};
+        auto step = [&](std::vector<int32_t> pos, std::vector<int32_t> seq, uint32_t seed) {
+          const int64_t n = static_cast<int64_t>(pos.size());
+          const ops::SeqRows rows{pos.data(), seq.data(), n};
+          Both k = f32(*gpu, *ref, normal(n * kw, seed), kw, n),
+               v = f32(*gpu, *ref, normal(n * vw, seed + 1), vw, n);
+          Both q = f32(*gpu, *ref, normal(n * qw, seed + 2), qw, n), o = empty(*gpu, *ref, ow, n);
+          gpu->store_kv(cg, k.g, v.g, rows);
+          ref->store_kv(cr, k.r, v.r, rows);
+          gpu->attention(s, q.g, cg, rows, o.g);
+          ref->attention(s, q.r, cr, rows, o.r);
+          expect_near(read(*gpu, o.g, n * ow), read(*ref, o.r, n * ow), 1e-5,
+                      std::string(gguf::type_name(kv)) + " keys " + std::to_string(dk) +
+                          " variant " + std::to_string(variant));
+        };
+        std::vector<int32_t> pos(70), seq(70, 2);
+        for (int i = 0; i < 70; ++i) pos[i] = i;
+        step(pos, seq, 21);
+        step({0}, {0}, 31);
+        gpu->copy_rows(cg.k, 2 * n_ctx, 1 * n_ctx, 70);  // sequence 1 takes sequence 2's prefix
+        gpu->copy_rows(cg.v, 2 * n_ctx, 1 * n_ctx, 70);
+        ref->copy_rows(cr.k, 2 * n_ctx, 1 * n_ctx, 70);
+        ref->copy_rows(cr.v, 2 * n_ctx, 1 * n_ctx, 70);
+        step({1, 70, 70}, {0, 1, 2}, 41);
       }
-      const int64_t n_ctx = 96, kw = 2 * dk, vw = 2 * dv, qw = 6 * dk, ow = 6 * dv;
-      ops::KvView cg{gpu->alloc(kv, kw, 3 * n_ctx), gpu->alloc(kv, vw, 3 * n_ctx), n_ctx};
-      ops::KvView cr{ref->alloc(kv, kw, 3 * n_ctx), ref->alloc(kv, vw, 3 * n_ctx), n_ctx};
-      auto step = [&](std::vector<int32_t> pos, std::vector<int32_t> seq, uint32_t seed) {
-        const int64_t n = static_cast<int64_t>(pos.size());
-        const ops::SeqRows rows{pos.data(), seq.data(), n};
-        Both k = f32(*gpu, *ref, normal(n * kw, seed), kw, n), v = f32(*gpu, *ref, normal(n * vw, seed + 1), vw, n);
-        Both q = f32(*gpu, *ref, normal(n * qw, seed + 2), qw, n), o = empty(*gpu, *ref, ow, n);
-        gpu->store_kv(cg, k.g, v.g, rows);
-        ref->store_kv(cr, k.r, v.r, rows);
-        gpu->attention(s, q.g, cg, rows, o.g);
-        ref->attention(s, q.r, cr, rows, o.r);
-        expect_near(read(*gpu, o.g, n * ow), read(*ref, o.r, n * ow), 1e-5,
-                    std::string(gguf::type_name(kv)) + " variant " + std::to_string(variant));
-      };
-      std::vector<int32_t> pos(70), seq(70, 2);
-      for (int i = 0; i < 70; ++i) pos[i] = i;
-      step(pos, seq, 21);
-      step({0}, {0}, 31);
-      gpu->copy_rows(cg.k, 2 * n_ctx, 1 * n_ctx, 70);  // sequence 1 takes sequence 2's prefix
-      gpu->copy_rows(cg.v, 2 * n_ctx, 1 * n_ctx, 70);
-      ref->copy_rows(cr.k, 2 * n_ctx, 1 * n_ctx, 70);
-      ref->copy_rows(cr.v, 2 * n_ctx, 1 * n_ctx, 70);
-      step({1, 70, 70}, {0, 1, 2}, 41);
     }
   }
 }

@@ -5,11 +5,14 @@
 // 64 at a time (one score per invocation, optionally soft-capped), online softmax; invocation i
 // accumulates output dimensions i, i + 64, ... (head_dim_k and head_dim_v <= 256; WIDE: keys <= 576
 // and values <= 512, DeepSeek's MLA latent of 512 + 64). KV_TYPE selects the cache type (0 F32,
-// 1 F16, 8 Q8_0, 2 Q4_0: kv_quant.glsl; a quantized element is read as d * code, exactly the
-// value the CPU's ops::kv_quant_at gives, so scores and sums see the same cache values).
+// 1 F16, 8 Q8_0, 2 Q4_0: kv_quant.glsl). A quantized cache is read a block (one scale, 32 codes)
+// at a time: a key's codes summed against the query, times the scale; values by whole blocks, an
+// invocation a block of every few keys, the sums gathered per dimension at the end. The elements
+// are the CPU's (ops::kv_quant_at: scale x code), summed in another order.
 // Loop work per invocation grows with the context: ~(dk + 4 x 64) per 64 keys, WIDE ~(dk + 8 x 64)
 // (lavapipe stops an invocation after 65,535 loop iterations: contexts of ~11k keys at head size
-// 128, ~3.8k for the MLA latent; decode splits the keys, prompts do not).
+// 128, ~3.8k for the MLA latent; decode splits the keys, prompts do not); quantized caches
+// ~(dk / 32 + 2 x 64 + 64 / lanes) per 64 keys, fewer.
 // SPLIT (decode over long contexts): workgroup z takes keys [z * split_keys, (z + 1) * split_keys)
 // only and writes its unnormalized state (acc[dv], running max m, sum l) to a partials buffer
 // that attention_merge.comp combines, so a few rows still occupy the whole GPU.
@@ -18,6 +21,7 @@
 // merge, the parts stay plain.
 #extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(binding = 0) readonly buffer Q { float q[]; };
 #if KV_TYPE == 1
@@ -32,28 +36,19 @@ layout(binding = 2) readonly buffer V { float vc[]; };
 layout(binding = 1) readonly buffer K { uint8_t kc[]; };
 layout(binding = 2) readonly buffer V { uint8_t vc[]; };
 #include "kv_quant.glsl"
-// Element col of cache row `row` (rows of `stride` elements): its block's scale times its code.
+// Code i of the block at byte b, and the block's scale.
 #if KV_TYPE == 8
 #define KV_CODE(buf, b, i) float(int(uint(buf[(b) + 2u + (i)])) - int((uint(buf[(b) + 2u + (i)]) & 0x80u) << 1))
 #else
 #define KV_CODE(buf, b, i) \
   (float(((i) < 16u ? uint(buf[(b) + 2u + (i)]) : (uint(buf[(b) + 2u + (i) - 16u]) >> 4)) & 15u) - 8.0)
 #endif
-#define KV_READER(name, buf)                                                        \
-  float name(uint stride, uint row, uint col) {                                     \
-    const uint b = row * kv_row_bytes(stride) + (col / 32u) * KV_BLOCK_BYTES;       \
-    const float d = unpackHalf2x16(uint(buf[b]) | (uint(buf[b + 1u]) << 8)).x;      \
-    const uint i = col % 32u;                                                       \
-    return d * KV_CODE(buf, b, i);                                                  \
-  }
-KV_READER(k_at, kc)
-KV_READER(v_at, vc)
-#define KEY(row, col) k_at(p.k_stride, row, col)
-#define VAL(row, col) v_at(p.v_stride, row, col)
+#define KV_SCALE(buf, b) unpackHalf2x16(uint(buf[b]) | (uint(buf[(b) + 1u]) << 8)).x
+#define KEY_DOT key_dot_blocks
 #endif
-#ifndef KEY
-#define KEY(row, col) KV(kc, p.k_stride, row, col)
+#ifndef KEY_DOT
 #define VAL(row, col) KV(vc, p.v_stride, row, col)
+#define KEY_DOT key_dot_elements
 #endif
 layout(binding = 3) readonly buffer R { int rows[]; };  // pos[n] then seq[n] from rows_off; sinks
 layout(binding = 4) writeonly buffer O { float o[]; };
@@ -73,6 +68,64 @@ shared float sq[576];
 shared float sq[256];
 #endif
 shared float sc[64];
+
+#if KV_TYPE == 0 || KV_TYPE == 1
+// The scaled query (sq) . key row kr's columns [c0, c0 + n).
+float key_dot_elements(uint kr, uint c0, uint n) {
+  float s = 0.0;
+  for (uint d = 0; d < n; ++d) s += sq[d] * KV(kc, p.k_stride, kr, c0 + d);
+  return s;
+}
+#else
+// The same over a quantized row a block at a time: each block's scale read once, its codes summed
+// against the query and the sum scaled (a head may begin or end inside a block: those parts are
+// read code by code). Loop iterations: ~n / 32 for whole blocks.
+float key_dot_blocks(uint kr, uint c0, uint n) {
+  const uint row = kr * kv_row_bytes(p.k_stride);
+  float s = 0.0;
+  for (uint d = 0; d < n;) {
+    const uint col = c0 + d, i0 = col % 32u, len = min(32u - i0, n - d);
+    const uint b = row + (col / 32u) * KV_BLOCK_BYTES;
+    float part = 0.0;
+    if (len == 32u) {
+#if KV_TYPE == 8
+      [[unroll]] for (uint i = 0; i < 32u; ++i) part += sq[d + i] * KV_CODE(kc, b, i);
+#else
+      [[unroll]] for (uint i = 0; i < 16u; ++i) {  // byte i: elements i (low) and i + 16 (high)
+        const uint codes = uint(kc[b + 2u + i]);
+        part += sq[d + i] * (float(codes & 15u) - 8.0) + sq[d + i + 16u] * (float(codes >> 4) - 8.0);
+      }
+#endif
+    } else {
+      for (uint i = 0; i < len; ++i) part += sq[d + i] * KV_CODE(kc, b, i0 + i);
+    }
+    s += KV_SCALE(kc, b) * part;
+    d += len;
+  }
+  return s;
+}
+
+// Values a block at a time too: invocation tid takes block vblk = tid % n_vblk of the head's
+// value columns (n_vblk blocks from vb0: a head may begin or end inside one) for keys lane,
+// lane + lanes, .. of each 64 (lane = tid / n_vblk, lanes = 64 / n_vblk), all 32 elements of
+// the block at once; at the end the lanes' sums are added per output dimension through vsum.
+#define BLOCK_VALUES 1
+shared float vsum[64 * 32];
+void add_value_block(inout float vacc[32], uint vr, uint vblk, float w) {
+  const uint b = vr * kv_row_bytes(p.v_stride) + vblk * KV_BLOCK_BYTES;
+  const float ws = w * KV_SCALE(vc, b);
+#if KV_TYPE == 8
+  [[unroll]] for (uint e = 0; e < 32u; ++e) vacc[e] += ws * KV_CODE(vc, b, e);
+#else
+  [[unroll]] for (uint e = 0; e < 16u; ++e) {
+    const uint codes = uint(vc[b + 2u + e]);
+    vacc[e] += ws * (float(codes & 15u) - 8.0);
+    vacc[e + 16u] += ws * (float(codes >> 4) - 8.0);
+  }
+#endif
+}
+#endif
+
 void main() {
   const uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
   const uint kvh = h / (p.n_head / p.n_head_kv);
@@ -90,14 +143,19 @@ void main() {
   float acc[NACC];
   for (uint j = 0; j < NACC; ++j) acc[j] = 0.0;
   float m = -1e30, l = 0.0;
+#if BLOCK_VALUES
+  const uint vb0 = kvh * p.dv / 32u, n_vblk = (kvh * p.dv + p.dv - 1u) / 32u - vb0 + 1u;
+  const uint lanes = 64u / n_vblk, lane = tid / n_vblk, vblk = vb0 + tid % n_vblk;
+  float vacc[32];
+  [[unroll]] for (uint e = 0; e < 32u; ++e) vacc[e] = 0.0;
+#endif
   for (uint c0 = first; c0 < end; c0 += 64) {
     barrier();  // sq written / sc of the previous block read
     const uint kp = c0 + tid;
     float s = -1e30;
     if (kp < end) {
       const uint kr = base + slot(kp), kc0 = kvh * p.dk;
-      s = 0.0;
-      for (uint d = 0; d < p.dk; ++d) s += sq[d] * KEY(kr, kc0 + d);
+      s = KEY_DOT(kr, kc0, p.dk);
       if (p.softcap > 0.0) s = p.softcap * tanh(s / p.softcap);
     }
     sc[tid] = s;
@@ -107,6 +165,13 @@ void main() {
     for (uint i = 0; i < nb; ++i) mb = max(mb, sc[i]);
     const float alpha = exp(m - mb);
     l *= alpha;
+#if BLOCK_VALUES
+    for (uint i = 0; i < nb; ++i) l += exp(sc[i] - mb);
+    [[unroll]] for (uint e = 0; e < 32u; ++e) vacc[e] *= alpha;
+    if (lane < lanes) {
+      for (uint i = lane; i < nb; i += lanes) add_value_block(vacc, base + slot(c0 + i), vblk, exp(sc[i] - mb));
+    }
+#else
     for (uint j = 0; j < NACC; ++j) acc[j] *= alpha;
     for (uint i = 0; i < nb; ++i) {
       const float w = exp(sc[i] - mb);
@@ -117,8 +182,22 @@ void main() {
         if (d < p.dv) acc[j] += w * VAL(vr, vc0 + d);
       }
     }
+#endif
     m = mb;
   }
+#if BLOCK_VALUES
+  if (lane < lanes) {
+    [[unroll]] for (uint e = 0; e < 32u; ++e) vsum[tid * 32u + e] = vacc[e];
+  }
+  barrier();
+  for (uint j = 0; j < NACC; ++j) {
+    const uint d = tid + 64 * j, col = kvh * p.dv + d;
+    if (d >= p.dv) continue;
+    const uint at = (col / 32u - vb0) * 32u + col % 32u;
+    acc[j] = 0.0;
+    for (uint ln = 0; ln < lanes; ++ln) acc[j] += vsum[ln * n_vblk * 32u + at];
+  }
+#endif
 #if SPLIT
   const uint part = ((t * p.n_head + h) * p.n_split + gl_WorkGroupID.z) * (p.dv + 2);
   for (uint j = 0; j < NACC; ++j) {
