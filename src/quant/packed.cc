@@ -271,7 +271,7 @@ void quantize_act_q8_k(const float* src, void* dst, int64_t n) { traits(GgmlType
 constexpr int kPanelFormats = 5;
 
 struct Tables {
-  PackedKernels ref[kPanelFormats], avx512[kPanelFormats];
+  PackedKernels ref[kPanelFormats], avx512[kPanelFormats], avx512_without_gfni[kPanelFormats];
 };
 
 Tables make_tables() {
@@ -286,19 +286,33 @@ Tables make_tables() {
               gemm_ref<GgmlType::Q4_0>};
   t.ref[4] = {GgmlType::Q5_0, "ref", act_q8_0_row_bytes, quantize_act_q8_0, pack_q5_0, unpack_q5_0,
               gemm_ref<GgmlType::Q5_0>};
-  for (int i = 0; i < kPanelFormats; ++i) t.avx512[i] = t.ref[i];
-  register_avx512_panels(t.avx512, kPanelFormats);
+  for (int i = 0; i < kPanelFormats; ++i) t.avx512[i] = t.avx512_without_gfni[i] = t.ref[i];
+  register_avx512_panels(t.avx512, kPanelFormats, cpu_features().gfni);
+  register_avx512_panels(t.avx512_without_gfni, kPanelFormats, false);
+  return t;
+}
+
+const Tables& tables() {
+  static const Tables t = make_tables();
   return t;
 }
 
 }  // namespace
 
 const PackedKernels* packed_kernels(GgmlType t, CpuTier tier) {
-  static const Tables tables = make_tables();
   if (tier > cpu_max_tier()) tier = cpu_max_tier();
   // Panels pay only where the SIMD kernels exist; the avx2 tier keeps the row kernels.
-  const PackedKernels* table = tier == CpuTier::ref ? tables.ref : tier == CpuTier::avx512 ? tables.avx512 : nullptr;
+  const PackedKernels* table = tier == CpuTier::ref ? tables().ref : tier == CpuTier::avx512 ? tables().avx512 : nullptr;
   if (table == nullptr) return nullptr;
+  for (int i = 0; i < kPanelFormats; ++i) {
+    if (table[i].type == t) return &table[i];
+  }
+  return nullptr;
+}
+
+const PackedKernels* packed_kernels_without_gfni(GgmlType t) {
+  if (cpu_max_tier() < CpuTier::avx512) return nullptr;
+  const PackedKernels* table = tables().avx512_without_gfni;
   for (int i = 0; i < kPanelFormats; ++i) {
     if (table[i].type == t) return &table[i];
   }

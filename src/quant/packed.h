@@ -103,5 +103,8 @@ const PackedKernels* packed_kernels(GgmlType t);
 // A given tier's (tests, benchmarks): null where that tier has none. The ref tier has the
 // specification for every panel format (unpack + the ref row dot).
 const PackedKernels* packed_kernels(GgmlType t, CpuTier tier);
+// The avx512 tier as a CPU without GFNI runs it (tests: both forms of the kernels that have a GFNI
+// form); null where this CPU has no avx512 tier or the tier no panels for t.
+const PackedKernels* packed_kernels_without_gfni(GgmlType t);
 
 }  // namespace hearth::quant

@@ -10,6 +10,7 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false, bmi2 = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
   bool avx512vnni = false, avx512bf16 = false;
+  bool gfni = false;  // GF2P8AFFINEQB (bit permutations per byte): an extra, not part of a tier
 };
 
 const CpuFeatures& cpu_features();

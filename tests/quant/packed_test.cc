@@ -74,52 +74,57 @@ TEST(Packed, OnlyTheAvx512TierHasFastPanels) {
 TEST(Packed, GemmMatchesRefRowDots) {
   for (CpuTier tier : available_tiers()) {
     for (GgmlType t : kPanelTypes) {
-      const PackedKernels* pk = packed_kernels(t, tier);
-      if (pk == nullptr) continue;
-      const TypeTraits& tr = traits(t, CpuTier::ref);
-      for (int64_t blocks : {1, 3, 7}) {
-        const int64_t n = blocks * (tr.block_elems == kQK ? 256 : tr.block_elems);
-        const int64_t row_bytes = n / tr.block_elems * tr.block_bytes;
-        const int64_t panel_bytes = row_bytes * kPanelRows;
-        // 1-3 panels per call: kernels may take panels in pairs and must handle an odd one.
-        for (int n_panels : {1, 2, 3}) {
-          std::vector<std::vector<uint8_t>> rows;
-          // Misaligned on purpose: panels and activations may sit anywhere.
-          std::vector<uint8_t> panel_buf(static_cast<size_t>(panel_bytes * n_panels + 3));
-          uint8_t* panel = panel_buf.data() + 3;
-          for (int p = 0; p < n_panels; ++p) {
-            rows.push_back(random_rows(t, n, static_cast<uint32_t>(blocks * 10 + p)));
-            pk->pack(rows.back().data(), row_bytes, n, panel + p * panel_bytes);
-          }
-          const int64_t os = kPanelRows * n_panels + 3;
-          for (int nc : {1, 2, 3, 4, 5, 9}) {
-            const int64_t act_bytes = pk->act_row_bytes(n);
-            std::vector<uint8_t> act_buf(static_cast<size_t>(act_bytes * nc + 5));
-            uint8_t* act = act_buf.data() + 5;
-            std::vector<std::vector<float>> xs;
-            for (int c = 0; c < nc; ++c) {
-              xs.push_back(random_normal(n, 1.0f, static_cast<uint32_t>(100 + c)));
-              pk->quantize_act(xs.back().data(), act + c * act_bytes, n);
+      // The avx512 tier twice where the CPU has GFNI: its kernels in force and those of a CPU
+      // without it.
+      const PackedKernels* forms[] = {packed_kernels(t, tier),
+                                      tier == CpuTier::avx512 ? packed_kernels_without_gfni(t) : nullptr};
+      for (const PackedKernels* pk : forms) {
+        if (pk == nullptr || (pk == forms[1] && pk->gemm == forms[0]->gemm)) continue;
+        const TypeTraits& tr = traits(t, CpuTier::ref);
+        for (int64_t blocks : {1, 3, 7}) {
+          const int64_t n = blocks * (tr.block_elems == kQK ? 256 : tr.block_elems);
+          const int64_t row_bytes = n / tr.block_elems * tr.block_bytes;
+          const int64_t panel_bytes = row_bytes * kPanelRows;
+          // 1-3 panels per call: kernels may take panels in pairs and must handle an odd one.
+          for (int n_panels : {1, 2, 3}) {
+            std::vector<std::vector<uint8_t>> rows;
+            // Misaligned on purpose: panels and activations may sit anywhere.
+            std::vector<uint8_t> panel_buf(static_cast<size_t>(panel_bytes * n_panels + 3));
+            uint8_t* panel = panel_buf.data() + 3;
+            for (int p = 0; p < n_panels; ++p) {
+              rows.push_back(random_rows(t, n, static_cast<uint32_t>(blocks * 10 + p)));
+              pk->pack(rows.back().data(), row_bytes, n, panel + p * panel_bytes);
             }
-            std::vector<float> out(static_cast<size_t>(nc * os), -1.0f);
-            pk->gemm(n, panel, n_panels, act, act_bytes, nc, out.data(), os);
-            std::vector<float> want(static_cast<size_t>(nc * os), -1.0f);
-            packed_kernels(t, CpuTier::ref)->gemm(n, panel, n_panels, act, act_bytes, nc, want.data(), os);
-            for (int c = 0; c < nc; ++c) {
-              for (int p = 0; p < n_panels; ++p) {
-                for (int r = 0; r < kPanelRows; ++r) {
-                  const auto& src = rows[static_cast<size_t>(p)];
-                  std::vector<uint8_t> one(src.begin() + r * row_bytes, src.begin() + (r + 1) * row_bytes);
-                  const auto w = testing::dequantize(t, one, n);
-                  const double scale = testing::abs_dot_double(w, xs[static_cast<size_t>(c)]);
-                  const int64_t at = c * os + p * kPanelRows + r;
-                  EXPECT_NEAR(out[at], want[at], 1e-5 * scale + 1e-30)
-                      << cpu_tier_name(tier) << " " << gguf::type_name(t) << " n=" << n << " panels=" << n_panels
-                      << " nc=" << nc << " c=" << c << " p=" << p << " r=" << r;
-                }
+            const int64_t os = kPanelRows * n_panels + 3;
+            for (int nc : {1, 2, 3, 4, 5, 9}) {
+              const int64_t act_bytes = pk->act_row_bytes(n);
+              std::vector<uint8_t> act_buf(static_cast<size_t>(act_bytes * nc + 5));
+              uint8_t* act = act_buf.data() + 5;
+              std::vector<std::vector<float>> xs;
+              for (int c = 0; c < nc; ++c) {
+                xs.push_back(random_normal(n, 1.0f, static_cast<uint32_t>(100 + c)));
+                pk->quantize_act(xs.back().data(), act + c * act_bytes, n);
               }
-              // Outside the rows of the panels nothing is written.
-              for (int64_t r = kPanelRows * n_panels; r < os; ++r) EXPECT_EQ(out[c * os + r], -1.0f);
+              std::vector<float> out(static_cast<size_t>(nc * os), -1.0f);
+              pk->gemm(n, panel, n_panels, act, act_bytes, nc, out.data(), os);
+              std::vector<float> want(static_cast<size_t>(nc * os), -1.0f);
+              packed_kernels(t, CpuTier::ref)->gemm(n, panel, n_panels, act, act_bytes, nc, want.data(), os);
+              for (int c = 0; c < nc; ++c) {
+                for (int p = 0; p < n_panels; ++p) {
+                  for (int r = 0; r < kPanelRows; ++r) {
+                    const auto& src = rows[static_cast<size_t>(p)];
+                    std::vector<uint8_t> one(src.begin() + r * row_bytes, src.begin() + (r + 1) * row_bytes);
+                    const auto w = testing::dequantize(t, one, n);
+                    const double scale = testing::abs_dot_double(w, xs[static_cast<size_t>(c)]);
+                    const int64_t at = c * os + p * kPanelRows + r;
+                    EXPECT_NEAR(out[at], want[at], 1e-5 * scale + 1e-30)
+                        << cpu_tier_name(tier) << (pk == forms[1] ? " without gfni " : " ") << gguf::type_name(t) << " n=" << n << " panels=" << n_panels
+                        << " nc=" << nc << " c=" << c << " p=" << p << " r=" << r;
+                  }
+                }
+                // Outside the rows of the panels nothing is written.
+                for (int64_t r = kPanelRows * n_panels; r < os; ++r) EXPECT_EQ(out[c * os + r], -1.0f);
+              }
             }
           }
         }

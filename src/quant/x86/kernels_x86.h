@@ -13,7 +13,8 @@ void register_avx2_kernels(TypeTraits* table, size_t size);
 void register_avx512_kernels(TypeTraits* table, size_t size);
 
 struct PackedKernels;
-// Sets the avx512 panel gemms (quant/packed.h) of the entries of a table of n.
-void register_avx512_panels(PackedKernels* table, int n);
+// Sets the avx512 panel gemms (quant/packed.h) of the entries of a table of n; `gfni`: the kernels
+// that have a GFNI form use it (only for a CPU that reports GFNI).
+void register_avx512_panels(PackedKernels* table, int n, bool gfni);
 
 }  // namespace hearth::quant
