@@ -105,6 +105,10 @@ void panel_memory(benchmark::State& state, G type) {
   // The memory the loader gives repacked weights (huge pages unless HEARTH_HUGE_PAGES=0).
   const size_t big_bytes = static_cast<size_t>(copies) * d.panels.size();
   StreamMemory mem = alloc_stream_memory(big_bytes);
+  if (mem == nullptr) {
+    state.SkipWithError("cannot allocate 256 MiB");
+    return;
+  }
   auto* big = static_cast<uint8_t*>(mem.get());
   for (int64_t c = 0; c < copies; ++c) std::copy(d.panels.begin(), d.panels.end(), big + c * d.panels.size());
   const int64_t n_panels = static_cast<int64_t>(big_bytes) / panel_bytes;

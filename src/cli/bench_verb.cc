@@ -93,8 +93,12 @@ void run_bench(const BenchFlags& f) {
     if (f.memory) {
       BandwidthResult bw = measure_read_bandwidth(size_t{1} << 30, 5, t);
       bw_gbps = bw.best_gbps;
-      std::fprintf(stderr, "memory read bandwidth, %d thread(s): %.1f GB/s (best of 5, 1 GiB)\n",
-                   t, bw_gbps);
+      if (bw.bytes == 0) {
+        std::fprintf(stderr, "memory read bandwidth: cannot allocate 1 GiB to measure it\n");
+      } else {
+        std::fprintf(stderr, "memory read bandwidth, %d thread(s): %.1f GB/s (best of 5, 1 GiB)\n",
+                     t, bw_gbps);
+      }
     }
     std::vector<engine::BenchSpec> specs;
     for (int d : f.n_depth) {

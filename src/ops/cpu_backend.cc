@@ -28,7 +28,7 @@ namespace {
 struct CpuTensor {
   const void* owner = nullptr;
   Matrix m;  // all rows of the tensor (a stack's matrices one after another)
-  StreamMemory memory;                    // rows this backend allocated (KV caches)
+  StreamMemory memory;                    // rows this backend allocated (KV caches, scratch)
   std::shared_ptr<void> panels;           // what pack_matrix made
   uint64_t bytes = 0;                     // memory + panels
 };
