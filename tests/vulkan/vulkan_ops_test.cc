@@ -329,7 +329,7 @@ TEST(VulkanOps, RingCacheStoreAndAttention) {
 }
 
 // MLA's pieces: a latent cache (no V tensor: values are the first head_dim_v columns of each key
-// row; one KV head for all query heads; F16 and Q8_0 caches), prompt rows then a split decode
+// row; one KV head for all query heads; F16, Q8_0 and Q4_0 caches), prompt rows then a split decode
 // row; and copy_cols.
 TEST(VulkanOps, LatentAttentionAndCopyCols) {
   NEED_DEVICE();
@@ -341,7 +341,7 @@ TEST(VulkanOps, LatentAttentionAndCopyCols) {
   s.head_dim_v = 512;
   s.scale = 1.0f / std::sqrt(192.0f);
   const int64_t n_ctx = 2200, W = 576;
-  for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0}) {
+  for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0}) {
     ops::KvView cg{gpu->alloc(type, W, n_ctx), {}, n_ctx}, cr{ref->alloc(type, W, n_ctx), {}, n_ctx};
     auto step = [&](int32_t first, int32_t n, uint32_t seed, bool attend) {
       std::vector<int32_t> pos(n), seq(n, 0);
@@ -370,9 +370,11 @@ TEST(VulkanOps, LatentAttentionAndCopyCols) {
 }
 
 // Decode rows over a context long enough to be split across workgroups (more than 1,024 keys),
-// merged in order: two sequences, one with a window reaching back into the second split.
+// merged in order: two sequences, one with a window reaching back into the second split; F16,
+// Q8_0 and Q4_0 caches.
 TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
   NEED_DEVICE();
+  for (GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q4_0}) {
   for (int64_t window : {0, 700}) {
     ops::AttentionShape s;
     s.n_head = 4;
@@ -382,8 +384,8 @@ TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
     s.scale = 1.0f / std::sqrt(32.0f);
     s.window = window;
     const int64_t n_ctx = 1600, kw = 64, vw = 64;
-    ops::KvView cg{gpu->alloc(GgmlType::F16, kw, 2 * n_ctx), gpu->alloc(GgmlType::F16, vw, 2 * n_ctx), n_ctx};
-    ops::KvView cr{ref->alloc(GgmlType::F16, kw, 2 * n_ctx), ref->alloc(GgmlType::F16, vw, 2 * n_ctx), n_ctx};
+    ops::KvView cg{gpu->alloc(type, kw, 2 * n_ctx), gpu->alloc(type, vw, 2 * n_ctx), n_ctx};
+    ops::KvView cr{ref->alloc(type, kw, 2 * n_ctx), ref->alloc(type, vw, 2 * n_ctx), n_ctx};
     std::vector<int32_t> pos, seq;
     for (int32_t p = 0; p < 1500; ++p) {  // the prompts: sequence 0 to 1,500 and 1 to 1,200
       pos.push_back(p);
@@ -403,7 +405,9 @@ TEST(VulkanOps, SplitDecodeAttentionOverALongContext) {
     Both q = f32(*gpu, *ref, normal(2 * 128, 53, 2.0f), 128, 2), o = empty(*gpu, *ref, 128, 2);
     gpu->attention(s, q.g, cg, rows, o.g);
     ref->attention(s, q.r, cr, rows, o.r);
-    expect_near(read(*gpu, o.g, 256), read(*ref, o.r, 256), 1e-5, "split window " + std::to_string(window));
+    expect_near(read(*gpu, o.g, 256), read(*ref, o.r, 256), 1e-5,
+                std::string(gguf::type_name(type)) + " split window " + std::to_string(window));
+  }
   }
 }
 
