@@ -297,26 +297,24 @@ const Tables& tables() {
   return t;
 }
 
-}  // namespace
-
-const PackedKernels* packed_kernels(GgmlType t, CpuTier tier) {
-  if (tier > cpu_max_tier()) tier = cpu_max_tier();
-  // Panels pay only where the SIMD kernels exist; the avx2 tier keeps the row kernels.
-  const PackedKernels* table = tier == CpuTier::ref ? tables().ref : tier == CpuTier::avx512 ? tables().avx512 : nullptr;
-  if (table == nullptr) return nullptr;
+const PackedKernels* find(const PackedKernels* table, GgmlType t) {
   for (int i = 0; i < kPanelFormats; ++i) {
     if (table[i].type == t) return &table[i];
   }
   return nullptr;
 }
 
+}  // namespace
+
+const PackedKernels* packed_kernels(GgmlType t, CpuTier tier) {
+  if (tier > cpu_max_tier()) tier = cpu_max_tier();
+  // Panels pay only where the SIMD kernels exist; the avx2 tier keeps the row kernels.
+  const PackedKernels* table = tier == CpuTier::ref ? tables().ref : tier == CpuTier::avx512 ? tables().avx512 : nullptr;
+  return table == nullptr ? nullptr : find(table, t);
+}
+
 const PackedKernels* packed_kernels_without_gfni(GgmlType t) {
-  if (cpu_max_tier() < CpuTier::avx512) return nullptr;
-  const PackedKernels* table = tables().avx512_without_gfni;
-  for (int i = 0; i < kPanelFormats; ++i) {
-    if (table[i].type == t) return &table[i];
-  }
-  return nullptr;
+  return cpu_max_tier() < CpuTier::avx512 ? nullptr : find(tables().avx512_without_gfni, t);
 }
 
 const PackedKernels* packed_kernels(GgmlType t) {

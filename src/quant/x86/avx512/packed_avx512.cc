@@ -286,7 +286,6 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
 }
 
-
 template <int NC, bool PF, bool kGfni>
 void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, float* out, int64_t os) {
   const auto* p = reinterpret_cast<const PanelQ6_K*>(panel);
@@ -419,29 +418,24 @@ struct Q5_0Cols {
     nibble_cols<true, NC, PF>(n, p, a, as, o, os);
   }
 };
-template <int NC, bool PF>
-struct Q4_KCols {
-  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
-    q4_k_cols<NC, PF, false>(n, p, a, as, o, os);
-  }
+// The K-quant kernels with or without their GFNI unpacking (kGfni), in gemm_panels' shape.
+template <bool kGfni>
+struct Q4_K {
+  template <int NC, bool PF>
+  struct Cols {
+    static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+      q4_k_cols<NC, PF, kGfni>(n, p, a, as, o, os);
+    }
+  };
 };
-template <int NC, bool PF>
-struct Q4_KColsGfni {
-  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
-    q4_k_cols<NC, PF, true>(n, p, a, as, o, os);
-  }
-};
-template <int NC, bool PF>
-struct Q6_KCols {
-  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
-    q6_k_cols<NC, PF, false>(n, p, a, as, o, os);
-  }
-};
-template <int NC, bool PF>
-struct Q6_KColsGfni {
-  static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
-    q6_k_cols<NC, PF, true>(n, p, a, as, o, os);
-  }
+template <bool kGfni>
+struct Q6_K {
+  template <int NC, bool PF>
+  struct Cols {
+    static void run(int64_t n, const uint8_t* p, const uint8_t* a, int64_t as, float* o, int64_t os) {
+      q6_k_cols<NC, PF, kGfni>(n, p, a, as, o, os);
+    }
+  };
 };
 
 }  // namespace
@@ -460,10 +454,10 @@ void register_avx512_panels(PackedKernels* table, int n, bool gfni) {
         k.gemm = gemm_panels<Q5_0Cols, PanelQ5_0, kQK>;
         break;
       case GgmlType::Q4_K:
-        k.gemm = gfni ? gemm_panels<Q4_KColsGfni, PanelQ4_K, kQK_K> : gemm_panels<Q4_KCols, PanelQ4_K, kQK_K>;
+        k.gemm = gfni ? gemm_panels<Q4_K<true>::Cols, PanelQ4_K, kQK_K> : gemm_panels<Q4_K<false>::Cols, PanelQ4_K, kQK_K>;
         break;
       case GgmlType::Q6_K:
-        k.gemm = gfni ? gemm_panels<Q6_KColsGfni, PanelQ6_K, kQK_K> : gemm_panels<Q6_KCols, PanelQ6_K, kQK_K>;
+        k.gemm = gfni ? gemm_panels<Q6_K<true>::Cols, PanelQ6_K, kQK_K> : gemm_panels<Q6_K<false>::Cols, PanelQ6_K, kQK_K>;
         break;
       default: continue;
     }
