@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -163,8 +164,11 @@ inline int64_t write_unigram_vocab(hearth::gguf::Writer& w, const std::string& j
     scores = v.at("scores").get<std::vector<float>>();
     types = v.at("types").get<std::vector<int32_t>>();
     const std::string hex = v.at("charsmap_hex").get<std::string>();
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-      charsmap.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    if (hex.size() % 2 != 0) throw std::invalid_argument("charsmap_hex has an odd number of digits");
+    for (size_t i = 0; i < hex.size(); i += 2) {
+      size_t used = 0;
+      charsmap.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), &used, 16)));
+      if (used != 2) throw std::invalid_argument("charsmap_hex is not hexadecimal at digit " + std::to_string(i));
     }
   } catch (const std::exception& e) {
     throw Error(ErrorCode::invalid_argument, json_path + ": not a Unigram vocabulary: " + e.what());
