@@ -20,6 +20,7 @@
 #include "ops/moe.h"
 #include "ops/rope.h"
 #include "ops/tensor.h"
+#include "ops/top_logits.h"
 
 namespace hearth::ops {
 
@@ -159,6 +160,10 @@ class Backend {
   virtual void scale(const Tensor& x, float s, int64_t n) = 0;  // x *= s
   // x = cap * tanh(x / cap) (Gemma's logit soft-capping)
   virtual void softcap(const Tensor& x, float cap, int64_t n) = 0;
+  // out [n_rows, top_logits_width(k)] (F32) = each row's max, log-sum-exp and k best logits with
+  // their ids, of logits [n_rows, n] (ops/top_logits.h, 1 <= k <= kMaxTopLogits): what sampling
+  // reads back instead of whole rows.
+  virtual void top_logits(const Tensor& logits, int64_t n_rows, int64_t n, int k, const Tensor& out) = 0;
 };
 
 // "cpu": the fast CPU kernels (threads: global_thread_pool(); repacks weights into panels where

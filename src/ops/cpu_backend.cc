@@ -270,6 +270,12 @@ class CpuBackend final : public Backend {
   void softcap(const Tensor& x, float cap, int64_t n) override {
     (ref_ ? softcap_ref : ops::softcap)(f32(x), cap, n);
   }
+  // Both CPU backends run the specification: the engine reads whole rows from a CPU backend
+  // unless told otherwise (HEARTH_DEVICE_SAMPLING=1, for tests and comparisons).
+  void top_logits(const Tensor& logits, int64_t n_rows, int64_t n, int k, const Tensor& out) override {
+    HEARTH_CHECK(n_rows * n <= logits.n_elements() && n_rows * top_logits_width(k) <= out.n_elements());
+    top_logits_ref(f32(logits), n_rows, n, k, f32(out));
+  }
 
  private:
   Tensor keep(std::unique_ptr<CpuTensor> r, gguf::GgmlType type, int64_t n_cols, int64_t n_rows,

@@ -422,6 +422,14 @@ class VulkanBackend final : public ops::Backend {
   }
   void scale(const ops::Tensor& x, float s, int64_t n) override { eltwise(2, x, x, x, n, 0, s); }
   void softcap(const ops::Tensor& x, float cap, int64_t n) override { eltwise(6, x, x, x, n, 0, cap); }
+  // Sampling's candidates (shaders/top_logits.comp): one workgroup a row.
+  void top_logits(const ops::Tensor& logits, int64_t n_rows, int64_t n, int k, const ops::Tensor& out) override {
+    HEARTH_CHECK(k >= 1 && k <= ops::kMaxTopLogits && n >= 1);
+    HEARTH_CHECK(n_rows * n <= logits.n_elements() && n_rows * ops::top_logits_width(k) <= out.n_elements());
+    const uint32_t pc[] = {u32(n_rows), u32(n), u32(k), kMaxGroups};
+    dispatch("top_logits", {buf(logits), buf(out)}, pc, sizeof pc, std::min<uint32_t>(u32(n_rows), kMaxGroups), 1,
+             groups(n_rows, kMaxGroups));
+  }
 
  private:
   static uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
