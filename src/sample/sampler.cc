@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "util/check.h"
 #include "util/error.h"
 
 #if defined(__SSE2__)
@@ -268,9 +269,32 @@ std::vector<Candidate> Sampler::distribution(std::span<const float> logits) cons
   return c;
 }
 
-int32_t Sampler::sample(std::span<const float> logits) {
+int Sampler::best_needed(int64_t n_vocab) const {
+  if (penalizes() || n_vocab <= 0) return 0;
+  if (greedy()) return 1;
+  if (opts_.top_k <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>(opts_.top_k, n_vocab));
+}
+
+int32_t Sampler::sample_best(std::span<const Candidate> best, int64_t n_vocab) {
+  const int need = best_needed(n_vocab);
+  HEARTH_CHECK(need > 0 && best.size() >= static_cast<size_t>(need));
+  // compute()'s result from the whole row: greedy, the argmax; else top_k_candidates' k best
+  // (top_k < n_vocab) or every entry sorted by filter (top_k >= n_vocab, so need == n_vocab),
+  // which are these, in this order.
   std::vector<Candidate>& c = candidates_;
-  compute(logits, c);
+  c.assign(best.begin(), best.begin() + need);
+  for (Candidate& x : c) x.p = greedy() ? 1.0f : 0.0f;
+  if (!greedy()) filter(c);
+  return draw(c);
+}
+
+int32_t Sampler::sample(std::span<const float> logits) {
+  compute(logits, candidates_);
+  return draw(candidates_);
+}
+
+int32_t Sampler::draw(const std::vector<Candidate>& c) {
   if (c.empty()) return 0;
   if (greedy() || c.size() == 1) return c[0].id;
   // Inverse-CDF draw in candidate order; one RNG step per sampled token.

@@ -42,6 +42,17 @@ class Sampler {
   // Picks the next token from the model's logits (one per vocabulary entry; not modified).
   // Never throws; an all -inf/NaN row yields token 0.
   int32_t sample(std::span<const float> logits);
+  // Sampling from a row's best logits only (a device backend then reads those back instead of
+  // the whole row): how many of them sample() needs to pick exactly the token it would pick from
+  // all n_vocab, best first by logit, ties by lower id, NaN as -inf: 1 when greedy, top_k (at most
+  // n_vocab) when top_k is on; 0 when it needs the whole row (penalties with a history to apply
+  // them to, top_k off). The filters after top_k (typical_p, top_p, min_p, temperature) only
+  // ever see top_k's survivors, so they need nothing more.
+  int best_needed(int64_t n_vocab) const;
+  // sample() of a row of n_vocab logits given its best ones in that order (at least
+  // best_needed(n_vocab) of them; the rest are ignored): the same token and the same random
+  // step. Needs best_needed(n_vocab) > 0.
+  int32_t sample_best(std::span<const Candidate> best, int64_t n_vocab);
   // Records a token (prompt or generated) in the penalty history.
   void accept(int32_t token);
   // Clears the history and restarts the random sequence from the seed.
@@ -62,6 +73,7 @@ class Sampler {
  private:
   void filter(std::vector<Candidate>& c) const;
   void compute(std::span<const float> logits, std::vector<Candidate>& c) const;
+  int32_t draw(const std::vector<Candidate>& c);
 
   SamplerOptions opts_;
   int window_ = 0;  // resolved repeat_last_n
