@@ -78,6 +78,7 @@ void add_serve_verb(CLI::App& app) {
       "      HEARTH_GPU                 0 runs every model on the CPU\n"
       "      HEARTH_VULKAN_DEVICE       Vulkan device index to use (default: the first GPU)\n"
       "      HEARTH_GPU_OVERHEAD        Reserve a portion of VRAM per GPU (bytes)\n"
+      "      HEARTH_DEVICE_SAMPLING     0 reads whole logits rows back from the GPU (default: only each row's best when sampling allows)\n"
       "      (each OLLAMA_* name works when the HEARTH_* one is unset)");
   cmd->callback([] { run_serve(); });
 }

@@ -173,6 +173,15 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
     r->slots_.push_back(std::make_unique<Slot>());
     r->slots_.back()->id = i;
   }
+  int device_sampling = opt.device_sampling;
+  if (device_sampling < 0) {
+    const std::string v = env_value("HEARTH_DEVICE_SAMPLING");
+    if (v != "" && v != "0" && v != "1") {
+      throw Error(ErrorCode::invalid_argument, "HEARTH_DEVICE_SAMPLING=" + v + ": expected 0 or 1");
+    }
+    device_sampling = v.empty() ? 2 : v == "1" ? 1 : 0;
+  }
+  r->best_logits_ = device_sampling == 1 || (device_sampling == 2 && r->model_->best_logits_pay());
   r->load_ns_ = ns_since(t0);
   return r;
 }
@@ -383,6 +392,19 @@ void Runner::finish(Slot& s, const char* reason) {
   s.active = false;
 }
 
+int Runner::best_logits_needed(const std::vector<Slot*>& row_slot) const {
+  if (!best_logits_ || row_slot.empty()) return 0;
+  int k = 0;
+  for (const Slot* s : row_slot) {
+    // A grammar masks tokens anywhere in the row; logprobs report the row's own distribution.
+    if (s->grammar || s->req->on_logprobs) return 0;
+    const int need = s->sampler->best_needed(model_->n_vocab());
+    if (need == 0 || need > ops::kMaxTopLogits) return 0;
+    k = std::max(k, need);
+  }
+  return k;
+}
+
 bool Runner::step() {
   std::vector<Slot*> act;
   {
@@ -424,11 +446,17 @@ bool Runner::step() {
   }
   // Rows were appended decode-first, prompt-second, matching row_slot's order.
   const int64_t n_vocab = model_->n_vocab();
-  logits_.resize(static_cast<size_t>(batch_.n_logits() * n_vocab));
+  const int best_k = best_logits_needed(row_slot);
+  const int64_t row_width = best_k > 0 ? ops::top_logits_width(best_k) : n_vocab;
+  logits_.resize(static_cast<size_t>(batch_.n_logits() * row_width));
   const Clock::time_point t0 = Clock::now();
   try {
     std::lock_guard<std::mutex> lock(compute_mutex());
-    model_->forward(batch_, *cache_, logits_.data());
+    if (best_k > 0) {
+      model_->forward_best(batch_, *cache_, best_k, logits_.data());
+    } else {
+      model_->forward(batch_, *cache_, logits_.data());
+    }
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu_);
     for (Slot* s : act) {
@@ -447,9 +475,17 @@ bool Runner::step() {
   for (size_t row = 0; row < row_slot.size(); ++row) {
     Slot& s = *row_slot[row];
     s.generating = true;
-    const std::span<const float> row_logits(logits_.data() + row * n_vocab, static_cast<size_t>(n_vocab));
+    ++(best_k > 0 ? sampling_counts_.best_rows : sampling_counts_.whole_rows);
+    const std::span<const float> row_logits(logits_.data() + row * row_width, static_cast<size_t>(row_width));
     int32_t t;
-    if (s.grammar && s.grammar_waiting) {
+    if (best_k > 0) {  // no grammar, logprobs or penalties: best_logits_needed saw to that
+      const ops::TopLogitsRow top{row_logits.data(), best_k};
+      best_.resize(static_cast<size_t>(std::min<int64_t>(best_k, n_vocab)));
+      for (size_t i = 0; i < best_.size(); ++i) {
+        best_[i] = {top.id(static_cast<int>(i)), top.value(static_cast<int>(i)), 0.0f};
+      }
+      t = s.sampler->sample_best(best_, n_vocab);
+    } else if (s.grammar && s.grammar_waiting) {
       t = s.sampler->sample(row_logits);
       // The marker may be made of control tokens (harmony's <|channel|>final<|message|>), whose
       // grammar pieces are empty: it is looked for in the tokens' text.

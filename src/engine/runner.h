@@ -37,6 +37,12 @@ struct LoadOptions {
   int num_gpu = -1;
   uint64_t gpu_in_use = 0;  // GPU memory other models hold: the default placement leaves it
   model::Placement placement;
+  // Decode steps whose every sampler needs no more than a row's best logits (greedy; top_k up
+  // to ops::kMaxTopLogits; no grammar, logprobs or penalties) read only those
+  // (model::Model::forward_best) instead of whole rows: the same tokens, less to copy back.
+  // -1: HEARTH_DEVICE_SAMPLING (unset: where that saves a device transfer; 0 never; 1 always,
+  // the CPU too); 0 never; 1 always; 2 where it saves a transfer.
+  int device_sampling = -1;
 };
 
 struct CompletionRequest {
@@ -133,6 +139,12 @@ class Runner {
   Pooling pooling() const;
   int64_t embedding_length() const { return model_->hparams().n_embd; }
 
+  // Rows sampled so far from whole logits rows and from their best logits only (forward_best).
+  struct SamplingCounts {
+    uint64_t whole_rows = 0, best_rows = 0;
+  };
+  SamplingCounts sampling_counts() const { return sampling_counts_; }
+
  private:
   struct Slot;
   Runner() = default;
@@ -144,6 +156,8 @@ class Runner {
   bool emit(Slot& s, const std::string& text);
   const sample::GrammarVocab& grammar_vocab();  // built on first use
   void wait_for_format(Slot& s, std::string_view piece);
+  // How many best logits per row this step's samplers need (0: whole rows), one slot a row.
+  int best_logits_needed(const std::vector<Slot*>& row_slot) const;
 
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
@@ -157,7 +171,10 @@ class Runner {
   bool driving_ = false;          // a thread is inside step()
   std::vector<std::unique_ptr<Slot>> slots_;
   model::Batch batch_;
-  std::vector<float> logits_;
+  std::vector<float> logits_;  // whole rows, or each row's best (ops/top_logits.h)
+  bool best_logits_ = false;   // device_sampling resolved at load
+  std::vector<sample::Candidate> best_;
+  SamplingCounts sampling_counts_;
   std::once_flag grammar_vocab_once_;
   std::unique_ptr<sample::GrammarVocab> grammar_vocab_;
 };

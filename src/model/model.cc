@@ -141,11 +141,21 @@ KvCache Model::make_cache(int64_t n_ctx, int n_seq, gguf::GgmlType type, int64_t
 }
 
 void Model::forward(const Batch& batch, KvCache& cache, float* logits) {
-  run(batch, cache, logits, false);
+  run(batch, cache, logits, Output::logits);
 }
 
+void Model::forward_best(const Batch& batch, KvCache& cache, int k, float* best) {
+  if (k < 1 || k > ops::kMaxTopLogits) {
+    throw Error(ErrorCode::invalid_argument, "forward_best: k must be in 1.." + std::to_string(ops::kMaxTopLogits) +
+                                                 ", not " + std::to_string(k));
+  }
+  run(batch, cache, best, Output::best, k);
+}
+
+bool Model::best_logits_pay() const { return head_ != nullptr && head_->name().rfind("cpu", 0) != 0; }
+
 void Model::forward_hidden(const Batch& batch, KvCache& cache, float* hidden) {
-  run(batch, cache, hidden, true);
+  run(batch, cache, hidden, Output::hidden);
 }
 
 const ops::Tensor& Model::move_rows(Scratch& from, Scratch& to, int64_t n) {
@@ -173,7 +183,8 @@ int64_t Model::collect_wanted(const Batch& batch) {
   return static_cast<int64_t>(wanted_.size());
 }
 
-void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only) {
+void Model::run(const Batch& batch, KvCache& cache, float* out, Output what, int k) {
+  const bool hidden_only = what == Output::hidden;
   const int64_t n = batch.size();
   for (int64_t i = 0; i < n; ++i) {
     if (batch.token[i] < 0 || batch.token[i] >= hp_.n_vocab) {
@@ -237,6 +248,13 @@ void Model::run(const Batch& batch, KvCache& cache, float* out, bool hidden_only
   const ops::Tensor& logits = sc->get(Buf::logits, hp_.n_vocab, m);
   be->matmul(output_, xn, m, logits);
   if (spec_.final_softcap > 0.0f) be->softcap(logits, spec_.final_softcap, m * hp_.n_vocab);
+  if (what == Output::best) {
+    const int64_t width = ops::top_logits_width(k);
+    const ops::Tensor& best = sc->get(Buf::best_logits, width, m);
+    be->top_logits(logits, m, hp_.n_vocab, k, best);
+    be->read(best, m * width, out);
+    return;
+  }
   be->read(logits, m * hp_.n_vocab, out);
 }
 

@@ -65,6 +65,16 @@ class Model {
   // nothing is computed then.
   void forward(const Batch& batch, KvCache& cache, float* logits);
 
+  // The same pass, but writes for each row whose want_logits is set, in row order, only its k
+  // best logits with their ids, its max and log-sum-exp (ops/top_logits.h; [batch.n_logits(),
+  // ops::top_logits_width(k)], 1 <= k <= ops::kMaxTopLogits), computed where the logits are:
+  // what a sampler that needs no more than them reads (sample::Sampler::best_needed). Same
+  // errors as forward.
+  void forward_best(const Batch& batch, KvCache& cache, int k, float* best);
+  // Whether forward_best saves a transfer: the output head runs on a device whose logits would
+  // be copied to the host (on a CPU backend it saves nothing, so callers read whole rows there).
+  bool best_logits_pay() const;
+
   // The same pass, but writes the final normed hidden state (the input of the output matrix,
   // [batch.n_logits(), n_embd]) of the rows whose want_logits is set instead of their logits:
   // what embeddings pool. Same errors as forward.
@@ -85,7 +95,9 @@ class Model {
     std::unique_ptr<FfnBlock> ffn;
   };
 
-  void run(const Batch& batch, KvCache& cache, float* out, bool hidden_only);
+  // What a pass writes: logits, their k best (forward_best), or the final hidden states.
+  enum class Output { logits, best, hidden };
+  void run(const Batch& batch, KvCache& cache, float* out, Output what, int k = 0);
   // Encoders (encoder.cc): their embeddings, post-LayerNorm layers and no head.
   void bind_encoder(WeightLoader& w, int64_t n_offload);
   void run_encoder(const Batch& batch, KvCache& cache, float* out, bool hidden_only);

@@ -23,6 +23,7 @@ enum class Buf {
   expert_weights,   // MoE: [n, k]
   expert_gate, expert_up, expert_down,  // MoE: [n * k, width]
   logits,
+  best_logits,  // each logits row's best (ops/top_logits.h) [n, top_logits_width(k)]
   // MLA: the q bottleneck [n, q_lora_rank]; the heads' non-rotated q parts [n * n_head, nope],
   // absorbed into the latent [n * n_head, kv_lora_rank]; RoPE parts [n * n_head, rope]; the
   // heads' full queries [n * n_head, kv_lora_rank + rope]; the head index of each (I32)

@@ -36,6 +36,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_GPU", nullptr, "", "0 hides every GPU: models run on the CPU only"},
       {"HEARTH_GPU_OVERHEAD", "OLLAMA_GPU_OVERHEAD", "0", "Bytes of GPU memory to leave unused (besides Hearth's own reserve)"},
       {"HEARTH_VULKAN_DEVICE", nullptr, "", "Vulkan device index to run on (the loader's order; default: the first GPU)"},
+      {"HEARTH_DEVICE_SAMPLING", nullptr, "", "0: read whole logits rows back from a GPU every step; 1: sample from each row's best logits on every backend, the CPU too (default: on a GPU, when the sampling settings allow it)"},
       {"HEARTH_VULKAN_MATMUL", nullptr, "", "Vulkan matrix products: tiled, reduce or rows (default: tiled for prompts on a GPU, experts' products too; for tests)"},
       {"HEARTH_GO_TEMPLATE", "OLLAMA_GO_TEMPLATE", "true", "Prefer a model's Go TEMPLATE over its GGUF chat_template"},
   };
