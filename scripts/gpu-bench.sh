@@ -2,7 +2,8 @@
 # The GPU check of the Vulkan backend, for a lent GPU machine (see the developers' guide): the
 # shader and whole-model tests on the GPU, then `hearth bench` on random-weight files in the
 # DeepSeek-R1-Distill-Qwen-1.5B and -14B shapes (Q4_K_M), all layers on the GPU, beside
-# llama.cpp's Vulkan llama-bench when one is given; and the nomic-embed-text shape (F16), 16
+# llama.cpp's Vulkan llama-bench when one is given (decode also with HEARTH_DEVICE_SAMPLING=0:
+# whole logits rows read back instead of each row's best); and the nomic-embed-text shape (F16), 16
 # inputs of 512 tokens per forward pass (embed512 x16), all layers on the GPU. The GPU machine reaches no network and may
 # lack compilers: build here and carry the build folder.
 #
@@ -43,6 +44,10 @@ files=("$(make_model r1-1.5b 1536 28 12 2 8960)")
 for f in "${files[@]}"; do
   echo "== $(basename "$f")"
   "$build/hearth" bench "$f" -p 512 -n 128 -r 3 --num-gpu 999 --gpu vulkan
+  # Decode reading whole logits rows back (152k floats a token) instead of the 40 best (issue
+  # 13's device sampling): the difference is what sampling on the device saves.
+  echo "-- tg128 with HEARTH_DEVICE_SAMPLING=0 (whole rows read back)"
+  HEARTH_DEVICE_SAMPLING=0 "$build/hearth" bench "$f" -p 0 -n 128 -r 3 --num-gpu 999 --gpu vulkan
   if [ -n "$llama_bench" ]; then
     "$llama_bench" -m "$f" -p 512 -n 128 -r 3 -ngl 99
   fi

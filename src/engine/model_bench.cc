@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "engine/device_sampling.h"
 #include "gguf/gguf_file.h"
 #include "model/batch.h"
 #include "model/kv_cache.h"
@@ -43,7 +44,8 @@ std::string BenchResult::test_name() const {
 }
 
 ModelBench::ModelBench(const std::string& path, const model::Placement& placement)
-    : model_(model::load_model(gguf::File::open(path), placement)) {}
+    : model_(model::load_model(gguf::File::open(path), placement)),
+      gen_best_k_(best_logits_on(*model_) ? kBenchBestLogits : 0) {}
 
 uint64_t ModelBench::weight_bytes_per_token() const {
   const gguf::File& f = model_->file();
@@ -82,12 +84,16 @@ int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache, int st
 int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache, int start) {
   model::Batch batch;
   const int64_t n_vocab = model_->n_vocab();
-  logits_.resize(static_cast<size_t>(n_vocab * n_parallel));
+  logits_.resize(static_cast<size_t>(n_parallel * (gen_best_k_ > 0 ? ops::top_logits_width(gen_best_k_) : n_vocab)));
   int64_t t0 = now_ns();
   for (int p = start; p < start + n; ++p) {
     batch.clear();
     for (int s = 0; s < n_parallel; ++s) batch.add(next_token(rng_, n_vocab), p, s, true);
-    model_->forward(batch, cache, logits_.data());
+    if (gen_best_k_ > 0) {
+      model_->forward_best(batch, cache, gen_best_k_, logits_.data());
+    } else {
+      model_->forward(batch, cache, logits_.data());
+    }
   }
   return now_ns() - t0;
 }

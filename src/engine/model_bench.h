@@ -63,6 +63,9 @@ class ModelBench {
   std::unique_ptr<model::Model> model_;
   std::vector<float> logits_;  // logits, or an encoder's hidden states
   uint64_t rng_ = 0x2545F4914F6CDD1DULL;
+  // Decode steps read what a server's sampling would read back (engine/device_sampling.h): the
+  // best kBenchBestLogits logits of each row, or (0) whole rows.
+  int gen_best_k_ = 0;
 };
 
 }  // namespace hearth::engine

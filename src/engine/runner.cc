@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/compute_lock.h"
+#include "engine/device_sampling.h"
 #include "gguf/gguf_file.h"
 #include "model/compute_backend.h"
 #include "model/vocab_loader.h"
@@ -173,15 +174,7 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
     r->slots_.push_back(std::make_unique<Slot>());
     r->slots_.back()->id = i;
   }
-  int device_sampling = opt.device_sampling;
-  if (device_sampling < 0) {
-    const std::string v = env_value("HEARTH_DEVICE_SAMPLING");
-    if (v != "" && v != "0" && v != "1") {
-      throw Error(ErrorCode::invalid_argument, "HEARTH_DEVICE_SAMPLING=" + v + ": expected 0 or 1");
-    }
-    device_sampling = v.empty() ? 2 : v == "1" ? 1 : 0;
-  }
-  r->best_logits_ = device_sampling == 1 || (device_sampling == 2 && r->model_->best_logits_pay());
+  r->best_logits_ = best_logits_on(*r->model_, opt.device_sampling);
   r->load_ns_ = ns_since(t0);
   return r;
 }
