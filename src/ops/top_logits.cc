@@ -31,9 +31,13 @@ void top_logits_ref(const float* logits, int64_t n_rows, int64_t n, int k, float
     o[0] = max;
     o[1] = static_cast<float>(lse);
     for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = static_cast<int32_t>(i);
-    // A stable sort by descending value keeps equal values in id order (-0 == +0 included).
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int32_t a, int32_t b) { return v[static_cast<size_t>(a)] > v[static_cast<size_t>(b)]; });
+    // Descending value, equal values (-0 == +0 included) by id: a total order, so the first k of
+    // a partial sort are those of a stable sort by value.
+    const auto kept = order.begin() + std::min<int64_t>(k, n);
+    std::partial_sort(order.begin(), kept, order.end(), [&](int32_t a, int32_t b) {
+      const float va = v[static_cast<size_t>(a)], vb = v[static_cast<size_t>(b)];
+      return va > vb || (va == vb && a < b);
+    });
     for (int i = 0; i < k; ++i) {
       const bool real = i < n;
       const int32_t id = real ? order[static_cast<size_t>(i)] : -1;
