@@ -143,7 +143,10 @@ void VulkanBackend::carve(VkTensor& t) {
   }
   auto c = std::make_unique<Chunk>();
   c->size = std::max(kChunkBytes, t.taken);
-  alloc_buffer(c->size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+  // Indirect too: a shader writes the workgroup counts of the experts' products into a tensor.
+  alloc_buffer(c->size,
+               VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                   VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT,
                VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, &c->buffer, &c->memory);
   if (c->size > t.taken) c->free.emplace(t.taken, c->size - t.taken);
   t.chunk = c.get();

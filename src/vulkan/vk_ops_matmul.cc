@@ -120,9 +120,12 @@ void VulkanBackend::matmul_at(const ops::Tensor& w, VkDeviceSize w_off, int64_t 
 }
 
 // The experts' products as tiles (matmul_id_many's first form). Every stack of the call shares
-// the experts and the grouping. Workgroups: row tiles x token tiles x experts; a token chooses
-// an expert once, so no expert has more than n_tok slots and ceil(n_tok / TT) token tiles cover
-// it (the shader loops over further tiles should ids repeat an expert within a token).
+// the experts and the grouping: group_by_expert.comp lists each expert's slots, then
+// list_expert_tiles.comp the work items, one per (expert, tile of TT of its slots) that holds any
+// slot, and the VkDispatchIndirectCommand (row tiles x items x 1) that launches the products. So
+// a workgroup runs only where there is work: none for the experts no token chose (most of
+// DeepSeek-V3's 256 in a short prompt) nor for the tiles past an expert's count, which a launch
+// sized on the host (every expert x ceil(n_tok / TT)) would start and end at once.
 void VulkanBackend::matmul_id_tiled(const ops::MatmulJob* jobs, int count, const ops::Tensor& x,
                                     bool x_per_slot, const ops::Tensor& ids, int64_t n_tok, int k) {
   const int64_t n_slots = n_tok * k, n_expert = jobs[0].w->n_mats();
@@ -131,31 +134,73 @@ void VulkanBackend::matmul_id_tiled(const ops::MatmulJob* jobs, int count, const
     throw Error(ErrorCode::unsupported, "the Vulkan expert product takes at most " + std::to_string(kMaxGroups) +
                                             " experts, not " + std::to_string(n_expert));
   }
-  const int64_t group_words = 2 * n_expert + n_slots;
+  // Row tiles in x: the call's widest stack (a narrower one's extra row tiles exit at once).
+  const VkPhysicalDeviceLimits& limits = dev_->limits();
+  uint32_t row_tiles = 0;
+  for (int i = 0; i < count; ++i) {
+    HEARTH_CHECK(jobs[i].w->n_mats() == n_expert);
+    row_tiles = std::max(row_tiles, groups(jobs[i].w->n_rows(), 64));
+  }
+  if (row_tiles > std::min(kMaxGroups, limits.maxComputeWorkGroupCount[0])) {
+    throw Error(ErrorCode::unsupported, "the Vulkan expert product takes experts of at most " +
+                                            std::to_string(64 * int64_t{kMaxGroups}) + " rows");
+  }
+  // Work items in y, at most the device's limit (Vulkan guarantees 65,535; the products loop over
+  // further items).
+  uint32_t max_items = std::min(kMaxGroups, limits.maxComputeWorkGroupCount[1]);
+  if (expert_work_group_cap_ > 0) max_items = std::min(max_items, expert_work_group_cap_);
+  // The grouping's words (list_expert_tiles.comp), then the command and the item count, then two
+  // words an item: each expert has at most one partial tile beside its full ones, so tiles of 16
+  // or 32 slots make at most ceil(n_slots / 16) + n_expert items.
+  const int64_t tail = 2 * n_expert + n_slots;
+  const int64_t group_words = tail + 4 + 2 * (groups(n_slots, 16) + n_expert);
   if (slot_groups_.empty() || slot_groups_.n_elements() < group_words) {
     release(slot_groups_);
     slot_groups_ = alloc(GgmlType::I32, group_words, 1);
   }
-  const uint32_t gp[] = {u32(n_slots), u32(n_expert)};
-  dispatch("group_by_expert", {buf(ids), buf(slot_groups_)}, gp, sizeof gp, u32(n_expert), 1, 1);
   // 32 tokens a tile when an expert gets more than 16 on average, else 16 (an emptier tile
   // costs arithmetic; a second tile reads the expert's weights again).
   static const std::vector<uint32_t> k16{16}, k32{32};
   const uint32_t tt = n_slots > 16 * n_expert ? 32 : 16;
+  expert_tile_tokens_ = tt;
+  const uint32_t gp[] = {u32(n_slots), u32(n_expert)};
+  dispatch("group_by_expert", {buf(ids), buf(slot_groups_)}, gp, sizeof gp, u32(n_expert), 1, 1);
+  const uint32_t lp[] = {u32(n_slots), u32(n_expert), tt, row_tiles, max_items};
+  dispatch("list_expert_tiles", {buf(slot_groups_)}, lp, sizeof lp, 1, 1, 1);
+  indirect_barrier();
   for (int i = 0; i < count; ++i) {
     const ops::Tensor& w = *jobs[i].w;
-    HEARTH_CHECK(w.n_mats() == n_expert);
-    const uint32_t row_tiles = groups(w.n_rows(), 64);
-    if (row_tiles > kMaxGroups) {
-      throw Error(ErrorCode::unsupported, "the Vulkan expert product takes experts of at most " +
-                                              std::to_string(64 * int64_t{kMaxGroups}) + " rows");
-    }
     const uint32_t pc[] = {u32(w.n_cols()), u32(w.n_rows()), u32(n_slots), u32(w.row_bytes), u32(k),
                            x_per_slot ? 1u : 0u, u32(n_expert)};
-    dispatch(std::string("matmul_id_tiled_") + weight_suffix(w.type),
-             {buf(w), buf(x), buf(slot_groups_), buf(*jobs[i].y)}, pc, sizeof pc, row_tiles,
-             std::min(groups(n_tok, tt), kMaxGroups), u32(n_expert), tt == 32 ? k32 : k16);
+    dispatch_indirect(std::string("matmul_id_tiled_") + weight_suffix(w.type),
+                      {buf(w), buf(x), buf(slot_groups_), buf(*jobs[i].y)}, pc, sizeof pc, buf(slot_groups_),
+                      static_cast<VkDeviceSize>(tail) * 4, tt == 32 ? k32 : k16);
   }
 }
+
+testing::ExpertGrouping VulkanBackend::expert_grouping() {
+  testing::ExpertGrouping g;
+  g.tile_tokens = expert_tile_tokens_;
+  if (slot_groups_.empty()) return g;
+  g.words.resize(static_cast<size_t>(slot_groups_.n_elements()));
+  read(slot_groups_, slot_groups_.n_elements(), reinterpret_cast<float*>(g.words.data()));
+  return g;
+}
+
+namespace testing {
+
+namespace {
+VulkanBackend& vulkan_backend(ops::Backend& backend) {
+  auto* vb = dynamic_cast<VulkanBackend*>(&backend);
+  if (vb == nullptr) throw Error(ErrorCode::invalid_argument, backend.name() + " is not a Vulkan backend");
+  return *vb;
+}
+}  // namespace
+
+ExpertGrouping last_expert_grouping(ops::Backend& backend) { return vulkan_backend(backend).expert_grouping(); }
+
+void cap_expert_work_groups(ops::Backend& backend, uint32_t cap) { vulkan_backend(backend).cap_expert_work_groups(cap); }
+
+}  // namespace testing
 
 }  // namespace hearth::vulkan

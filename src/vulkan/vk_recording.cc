@@ -74,10 +74,8 @@ uint32_t VulkanBackend::put_rows(const ops::SeqRows& rows, const float* tail, in
   return ring_put(rows_.data(), rows_.size() * sizeof(int32_t));
 }
 
-void VulkanBackend::dispatch(const std::string& shader, std::initializer_list<Binding> bufs,
-                             const void* push, size_t push_bytes, uint32_t gx, uint32_t gy,
-                             uint32_t gz, const std::vector<uint32_t>& spec) {
-  if (gx == 0 || gy == 0 || gz == 0) return;
+void VulkanBackend::bind(const std::string& shader, std::initializer_list<Binding> bufs, const void* push,
+                         size_t push_bytes, const std::vector<uint32_t>& spec) {
   const Pipeline& p = dev_->pipeline(shader, static_cast<int>(bufs.size()), spec);
   begin();
   // Every dispatch of a pass comes through here: fixed arrays, no allocation.
@@ -98,8 +96,31 @@ void VulkanBackend::dispatch(const std::string& shader, std::initializer_list<Bi
   dev_->push_descriptor_set()(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0,
                               static_cast<uint32_t>(n), writes.data());
   vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<uint32_t>(push_bytes), push);
+}
+
+void VulkanBackend::dispatch(const std::string& shader, std::initializer_list<Binding> bufs,
+                             const void* push, size_t push_bytes, uint32_t gx, uint32_t gy,
+                             uint32_t gz, const std::vector<uint32_t>& spec) {
+  if (gx == 0 || gy == 0 || gz == 0) return;
+  bind(shader, bufs, push, push_bytes, spec);
   vkCmdDispatch(cmd_, gx, gy, gz);
   barrier();
+}
+
+void VulkanBackend::dispatch_indirect(const std::string& shader, std::initializer_list<Binding> bufs,
+                                      const void* push, size_t push_bytes, const Binding& counts,
+                                      VkDeviceSize at, const std::vector<uint32_t>& spec) {
+  bind(shader, bufs, push, push_bytes, spec);
+  vkCmdDispatchIndirect(cmd_, counts.buffer, counts.offset + at);
+  barrier();
+}
+
+void VulkanBackend::indirect_barrier() {
+  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_INDIRECT_COMMAND_READ_BIT;
+  vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT, 0, 1, &mb, 0,
+                       nullptr, 0, nullptr);
 }
 
 }  // namespace hearth::vulkan

@@ -24,6 +24,7 @@
 
 #include "gguf/ggml_type.h"
 #include "ops/backend.h"
+#include "vulkan/vk_backend.h"
 #include "vulkan/vk_device.h"
 
 namespace hearth::vulkan {
@@ -131,6 +132,10 @@ class VulkanBackend final : public ops::Backend {
   void scale(const ops::Tensor& x, float s, int64_t n) override;
   void softcap(const ops::Tensor& x, float cap, int64_t n) override;
 
+  // For tests (vk_backend.h's testing functions), vk_ops_matmul.cc.
+  testing::ExpertGrouping expert_grouping();
+  void cap_expert_work_groups(uint32_t cap) { expert_work_group_cap_ = cap; }
+
  private:
   static uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 
@@ -158,9 +163,19 @@ class VulkanBackend final : public ops::Backend {
   void barrier();
   uint32_t ring_put(const void* data, size_t bytes);
   uint32_t put_rows(const ops::SeqRows& rows, const float* tail = nullptr, int64_t n_tail = 0);
+  // Binds a shader's pipeline, buffers (push descriptors) and push constants for the next dispatch.
+  void bind(const std::string& shader, std::initializer_list<Binding> bufs, const void* push, size_t push_bytes,
+            const std::vector<uint32_t>& spec);
   void dispatch(const std::string& shader, std::initializer_list<Binding> bufs, const void* push,
-                size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz,
-                const std::vector<uint32_t>& spec = {});
+                size_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz, const std::vector<uint32_t>& spec = {});
+  // A dispatch whose workgroup counts a shader wrote: the VkDispatchIndirectCommand at byte `at` of
+  // `counts` (a tensor: chunks are created with VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT).
+  void dispatch_indirect(const std::string& shader, std::initializer_list<Binding> bufs, const void* push,
+                         size_t push_bytes, const Binding& counts, VkDeviceSize at,
+                         const std::vector<uint32_t>& spec);
+  // Makes the shader writes before it visible to the indirect command reads after it (the
+  // ordinary barrier covers shader and transfer reads only).
+  void indirect_barrier();
 
   // vk_ops_matmul.cc
   void matmul_at(const ops::Tensor& w, VkDeviceSize w_off, int64_t n_rows, const ops::Tensor& x,
@@ -192,7 +207,12 @@ class VulkanBackend final : public ops::Backend {
   std::vector<float> cs_;
   std::vector<int32_t> rows_;
   ops::Tensor parts_;                 // split attention's partial states
-  ops::Tensor slot_groups_;           // group_by_expert's output for the tiled expert products
+  // The tiled expert products' grouping (group_by_expert.comp), work list and indirect command
+  // (list_expert_tiles.comp); the last call's tokens per tile; a test's cap on the work items
+  // one dispatch launches (0: the device's limit).
+  ops::Tensor slot_groups_;
+  uint32_t expert_tile_tokens_ = 0;
+  uint32_t expert_work_group_cap_ = 0;
   std::vector<VkBufferCopy> copies_;  // copy_cols regions, one per row
 };
 
