@@ -19,10 +19,10 @@
 // invocation ~100 per chunk of 32 columns and tile: lavapipe (65,535 at most) could run rows of up
 // to ~20k columns; the backend takes this shader on GPUs, where no such limit applies.
 #extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint TT = 32;
-layout(binding = 0) readonly buffer W { uint8_t wb[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
 #if EXPERTS
 // count[n_expert], first[n_expert], the slots grouped by expert (group_by_expert.comp), then the
@@ -34,7 +34,7 @@ layout(push_constant) uniform P { uint n_cols, n_rows, n_slots, row_bytes, k, x_
 layout(binding = 2) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform P { uint n_cols, n_rows, n_tok, row_bytes, w_off, tiles_per_z; } p;
 #endif
-#include "dequant.glsl"
+#include "dequant.glsl"  // binding 0: the weights
 const uint kNone = 0xffffffffu;
 // Rows of 33: invocations reading the same column of different rows hit different banks.
 shared float ws[64 * 33];
