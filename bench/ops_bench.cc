@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "quant/fp16.h"
 #include "quant/type_traits.h"
 #include "util/cpu_features.h"
+#include "util/stream_memory.h"
 #include "util/thread_pool.h"
 
 namespace hearth::ops {
@@ -85,7 +87,14 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
   }
   const size_t layer_bytes = k.size() + v.size();
   const int64_t n_layers = cold ? static_cast<int64_t>((size_t{1} << 30) / layer_bytes + 1) : 1;
-  std::vector<uint8_t> layers(static_cast<size_t>(n_layers) * layer_bytes);
+  // The memory the CPU backend gives KV caches (huge pages unless HEARTH_HUGE_PAGES=0).
+  StreamMemory layer_memory = alloc_stream_memory(static_cast<size_t>(n_layers) * layer_bytes);
+  if (layer_memory == nullptr) {
+    state.SkipWithError("cannot allocate the cache layers");
+    return;
+  }
+  const auto layers = std::span<uint8_t>(static_cast<uint8_t*>(layer_memory.get()),
+                                         static_cast<size_t>(n_layers) * layer_bytes);
   for (int64_t l = 0; l < n_layers; ++l) {
     std::memcpy(layers.data() + l * layer_bytes, k.data(), k.size());
     std::memcpy(layers.data() + l * layer_bytes + k.size(), v.data(), v.size());

@@ -25,30 +25,30 @@ struct Data {
   int64_t row_bytes = 0, act_row_bytes = 0, act_panel_bytes = 0;
 };
 
-Data make(G type, int n_tok) {
+Data make(G type, int n_tok, int64_t cols = kCols) {
   const TypeTraits& t = traits(type);
   const PackedKernels* pk = packed_kernels(type);
   Data d;
-  d.row_bytes = kCols / t.block_elems * t.block_bytes;
+  d.row_bytes = cols / t.block_elems * t.block_bytes;
   std::mt19937 rng(1);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> w(static_cast<size_t>(kCols * kRows)), x(static_cast<size_t>(kCols * n_tok));
+  std::vector<float> w(static_cast<size_t>(cols * kRows)), x(static_cast<size_t>(cols * n_tok));
   for (auto& v : w) v = dist(rng);
   for (auto& v : x) v = dist(rng);
   d.rows.resize(static_cast<size_t>(d.row_bytes * kRows));
-  t.from_float(w.data(), d.rows.data(), kCols * kRows);
+  t.from_float(w.data(), d.rows.data(), cols * kRows);
   d.panels.resize(d.rows.size());
   for (int64_t p = 0; p < kPanels; ++p) {
-    pk->pack(d.rows.data() + p * kPanelRows * d.row_bytes, d.row_bytes, kCols, d.panels.data() + p * kPanelRows * d.row_bytes);
+    pk->pack(d.rows.data() + p * kPanelRows * d.row_bytes, d.row_bytes, cols, d.panels.data() + p * kPanelRows * d.row_bytes);
   }
   const TypeTraits& at = traits(t.vec_dot_type);
-  d.act_row_bytes = kCols / at.block_elems * at.block_bytes;
+  d.act_row_bytes = cols / at.block_elems * at.block_bytes;
   d.act_rows.resize(static_cast<size_t>(d.act_row_bytes * n_tok));
-  d.act_panel_bytes = pk->act_row_bytes(kCols);
+  d.act_panel_bytes = pk->act_row_bytes(cols);
   d.act_panel.resize(static_cast<size_t>(d.act_panel_bytes * n_tok));
   for (int c = 0; c < n_tok; ++c) {
-    at.from_float(x.data() + c * kCols, d.act_rows.data() + c * d.act_row_bytes, kCols);
-    pk->quantize_act(x.data() + c * kCols, d.act_panel.data() + c * d.act_panel_bytes, kCols);
+    at.from_float(x.data() + c * cols, d.act_rows.data() + c * d.act_row_bytes, cols);
+    pk->quantize_act(x.data() + c * cols, d.act_panel.data() + c * d.act_panel_bytes, cols);
   }
   return d;
 }
@@ -93,13 +93,13 @@ void rows(benchmark::State& state, G type, int n_tok) {
 
 // Decode from memory: 256 MiB of panels (far beyond the caches), one column; bytes/s is the
 // figure to compare with the machine's read bandwidth.
-void panel_memory(benchmark::State& state, G type) {
+void panel_memory(benchmark::State& state, G type, int64_t cols = kCols) {
   const PackedKernels* pk = packed_kernels(type);
   if (pk == nullptr) {
     state.SkipWithError("no panel kernels on this CPU");
     return;
   }
-  const Data d = make(type, 1);
+  const Data d = make(type, 1, cols);
   const int64_t panel_bytes = kPanelRows * d.row_bytes;
   const int64_t copies = (int64_t{256} << 20) / static_cast<int64_t>(d.panels.size());
   // The memory the loader gives repacked weights (huge pages unless HEARTH_HUGE_PAGES=0).
@@ -115,13 +115,17 @@ void panel_memory(benchmark::State& state, G type) {
   std::vector<float> y(static_cast<size_t>(n_panels * kPanelRows));
   for (auto _ : state) {
     for (int64_t p = 0; p < n_panels; ++p) {
-      pk->gemm(kCols, big + p * panel_bytes, 1, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
+      pk->gemm(cols, big + p * panel_bytes, 1, d.act_panel.data(), d.act_panel_bytes, 1, y.data() + p * kPanelRows, 0);
     }
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(big_bytes));
 }
 BENCHMARK_CAPTURE(panel_memory, q4_K, G::Q4_K)->Unit(benchmark::kMillisecond);
+// Rows as long as the 1.5B shape's (1536 columns: q, k, v, o, gate, up; 8960: down).
+BENCHMARK_CAPTURE(panel_memory, q4_K_1536, G::Q4_K, 1536)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(panel_memory, q4_K_8960, G::Q4_K, 8960)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(panel_memory, q6_K_1536, G::Q6_K, 1536)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q6_K, G::Q6_K)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q8_0, G::Q8_0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(panel_memory, q5_0, G::Q5_0)->Unit(benchmark::kMillisecond);

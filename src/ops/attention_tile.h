@@ -33,6 +33,9 @@ namespace hearth::ops {
 
 static inline int64_t attn_round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
+// The most queries per KV head for which an F16 cache is read in place (HalfRows).
+static constexpr int64_t kAttnHalfRowsQueries = 16;
+
 // Rows [first, first + n) of one KV head as floats, each padded with zeros to dpad.
 template <class S, class Q8>
 static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride, int64_t offset,
@@ -62,9 +65,40 @@ static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride
   }
 }
 
+// Key or value rows as the tile kernels read them: floats converted into scratch once per block
+// (FloatRows), or an F16 cache's own rows, converted in registers where they are used (HalfRows:
+// heads of whole vectors, so no padding is needed). S::load reads either element type.
+struct FloatRows {
+  const float* p;
+  int64_t stride;
+  const float* row(int64_t j) const { return p + j * stride; }
+};
+struct HalfRows {
+  const uint16_t* p;
+  int64_t stride;
+  int64_t n;              // rows [n, ...) read as `zero` (keys past the block's end)
+  const uint16_t* zero;
+  const uint16_t* row(int64_t j) const { return j < n ? p + j * stride : zero; }
+};
+
+// Reads one byte of every cache line of elements [offset, offset + count) of F16 rows
+// [first, first + n): a loop of independent loads keeps many misses in flight, so the block arrives
+// from memory at the rate the memory gives, and the kernels then read it from cache. Read in place
+// by the FMA loops, each miss would wait behind the arithmetic of the rows before it.
+static inline void attn_touch_rows(const void* base, int64_t stride, int64_t first, int64_t n, int64_t offset,
+                                   int64_t count) {
+  const char* p = static_cast<const char*>(base) + (first * stride + offset) * 2;
+  uint32_t sink = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const char* r = p + j * stride * 2;
+    for (int64_t b = 0; b < count * 2; b += 64) sink += static_cast<uint8_t>(r[b]);
+  }
+  asm volatile("" : : "r"(sink));
+}
+
 // s[r][j..j+4) = q_r . k_{j..j+4} for MR query rows and nk4 (a multiple of 4) keys.
-template <class S, int MR>
-static void attn_scores_rows(const float* q, int64_t dpad, const float* k, int64_t nk4, float* s,
+template <class S, int MR, class Rows>
+static void attn_scores_rows(const float* q, int64_t dpad, const Rows& k, int64_t nk4, float* s,
                              int64_t s_stride) {
   using V = typename S::V;
   for (int64_t j = 0; j < nk4; j += 4) {
@@ -74,11 +108,13 @@ static void attn_scores_rows(const float* q, int64_t dpad, const float* k, int64
 #pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) acc[r][c] = S::zero();
     }
-    const float* kj = k + j * dpad;
+    decltype(k.row(0)) kj[4];
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) kj[c] = k.row(j + c);
     for (int64_t d = 0; d < dpad; d += S::kLanes) {
       V kv[4];
 #pragma GCC unroll 4
-      for (int c = 0; c < 4; ++c) kv[c] = S::load(kj + c * dpad + d);
+      for (int c = 0; c < 4; ++c) kv[c] = S::load(kj[c] + d);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
         const V qv = S::load(q + r * dpad + d);
@@ -92,8 +128,8 @@ static void attn_scores_rows(const float* q, int64_t dpad, const float* k, int64
 }
 
 // The last `rest` (< kScoreRows) rows: one instantiation per count.
-template <class S, int R>
-static void attn_scores_rest(int rest, const float* q, int64_t dpad, const float* k, int64_t nk4,
+template <class S, int R, class Rows>
+static void attn_scores_rest(int rest, const float* q, int64_t dpad, const Rows& k, int64_t nk4,
                              float* s, int64_t s_stride) {
   if constexpr (R >= 1) {
     if (rest == R) return attn_scores_rows<S, R>(q, dpad, k, nk4, s, s_stride);
@@ -101,8 +137,8 @@ static void attn_scores_rest(int rest, const float* q, int64_t dpad, const float
   }
 }
 
-template <class S>
-static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const float* k, int64_t nk4,
+template <class S, class Rows>
+static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const Rows& k, int64_t nk4,
                         float* s, int64_t s_stride) {
   constexpr int R = S::kScoreRows;
   int64_t m = 0;
@@ -114,8 +150,8 @@ static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const float* 
 }
 
 // o[r][d0 .. d0 + NV * lanes) += sum_j p[r][j] v_j[same dims], for MR rows.
-template <class S, int MR, int NV>
-static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, const float* v,
+template <class S, int MR, int NV, class Rows>
+static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, const Rows& v,
                                  int64_t dvpad, float* o, int64_t d0) {
   using V = typename S::V;
   V acc[MR][NV];
@@ -128,7 +164,7 @@ static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, c
     V pr[MR];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) pr[r] = S::set1(p[r * p_stride + j]);
-    const float* vj = v + j * dvpad + d0;
+    const auto* vj = v.row(j) + d0;
 #pragma GCC unroll 16
     for (int c = 0; c < NV; ++c) {
       const V vv = S::load(vj + c * S::kLanes);
@@ -144,32 +180,32 @@ static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, c
 }
 
 // Chunks of up to kAccVecs vectors along the head dimension for MR rows.
-template <class S, int MR, int NV = S::kAccVecs>
-static void attn_accumulate_rows(const float* p, int64_t p_stride, int64_t nk, const float* v,
+template <class S, int MR, class Rows, int NV = S::kAccVecs>
+static void attn_accumulate_rows(const float* p, int64_t p_stride, int64_t nk, const Rows& v,
                                  int64_t dvpad, float* o, int64_t d0, int64_t nvec) {
   if constexpr (NV >= 1) {
     for (; nvec >= NV; nvec -= NV, d0 += NV * S::kLanes) {
       attn_accumulate_tile<S, MR, NV>(p, p_stride, nk, v, dvpad, o, d0);
     }
     if constexpr (NV > 1) {
-      if (nvec > 0) attn_accumulate_rows<S, MR, NV - 1>(p, p_stride, nk, v, dvpad, o, d0, nvec);
+      if (nvec > 0) attn_accumulate_rows<S, MR, Rows, NV - 1>(p, p_stride, nk, v, dvpad, o, d0, nvec);
     }
   }
 }
 
 // The last `rest` (< kAccRows) rows: one instantiation per count.
-template <class S, int R>
+template <class S, int R, class Rows>
 static void attn_accumulate_rest(int rest, const float* p, int64_t p_stride, int64_t nk,
-                                 const float* v, int64_t dvpad, float* o, int64_t nvec) {
+                                 const Rows& v, int64_t dvpad, float* o, int64_t nvec) {
   if constexpr (R >= 1) {
     if (rest == R) return attn_accumulate_rows<S, R>(p, p_stride, nk, v, dvpad, o, 0, nvec);
     attn_accumulate_rest<S, R - 1>(rest, p, p_stride, nk, v, dvpad, o, nvec);
   }
 }
 
-template <class S>
+template <class S, class Rows>
 static void attn_accumulate(const float* p, int64_t p_stride, int64_t n_q, int64_t nk,
-                            const float* v, int64_t dvpad, float* o) {
+                            const Rows& v, int64_t dvpad, float* o) {
   constexpr int R = S::kAccRows;
   const int64_t nvec = dvpad / S::kLanes;
   int64_t m = 0;
@@ -288,6 +324,15 @@ static void attend_tile(const AttentionTile& t) {
     qb.s = s;
     qb.s_stride = kB;
   }
+  // Decode (a few queries per KV head) reads F16 caches with heads of whole vectors in place
+  // (HalfRows), each block first touched (attn_touch_rows); keys past a block's end read a zero row,
+  // kept in the key scratch they leave unused. Prompt tiles, whose many queries would convert each
+  // row once per pass, convert into scratch once. ops_attention (hearth_bench, 1 / 2 threads,
+  // alternated twice): decode_ctx16384_cold 6.4 / 11.4-12.2 -> 7.5 / 14.0-14.4 GB/s, decode_ctx4096
+  // (from cache) 9.5 / 15.8-17.5 -> 10.4 / 23.4-23.9.
+  const bool half_rows = sh.kv_type == gguf::GgmlType::F16 && dk % L == 0 && dv % L == 0 && nqh <= kAttnHalfRowsQueries;
+  const uint16_t* half_zero = reinterpret_cast<const uint16_t*>(kbuf);
+  if (half_rows) std::fill(kbuf, kbuf + dk, 0.0f);
   int64_t max_kv = 0, min_start = std::numeric_limits<int64_t>::max();
   for (int i = 0; i < t.n_q; ++i) {
     max_kv = std::max(max_kv, t.rows[i].n_kv);
@@ -332,6 +377,10 @@ static void attend_tile(const AttentionTile& t) {
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
     // The block's first cache row: a ring's slot (the ring is a multiple of kB: no wrap inside).
     const int64_t kr = sh.ring > 0 ? kb % sh.ring : kb;
+    if (half_rows) {
+      attn_touch_rows(t.rows[0].k, sh.k_stride, kr, nk, t.kv_head * dk, t.n_kv_heads * dk);
+      attn_touch_rows(t.rows[0].v, sh.v_stride, kr, nk, t.kv_head * dv, t.n_kv_heads * dv);
+    }
     for (int hh = 0; hh < t.n_kv_heads; ++hh) {
       const int64_t h = t.kv_head + hh, m0 = hh * nqh;
       float* s_head = s + m0 * kB;
@@ -353,16 +402,23 @@ static void attend_tile(const AttentionTile& t) {
         qb.nk = nk;
         qb.nk4 = nk4;
         Q8::scores(qb);
+      } else if (half_rows) {
+        const uint16_t* k0 = static_cast<const uint16_t*>(t.rows[0].k) + kr * sh.k_stride + h * dk;
+        const HalfRows k{k0, sh.k_stride, nk, half_zero};
+        attn_scores<S>(q + m0 * dkp, nqh, dkp, k, nk4, s_head, kB);
       } else {
         attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, h * dk, kr, nk, dk, dkp, kbuf);
         std::fill(kbuf + nk * dkp, kbuf + nk4 * dkp, 0.0f);
-        attn_scores<S>(q + m0 * dkp, nqh, dkp, kbuf, nk4, s_head, kB);
+        attn_scores<S>(q + m0 * dkp, nqh, dkp, FloatRows{kbuf, dkp}, nk4, s_head, kB);
       }
-      attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
       // Keys before every row's window get weight 0, but 0 x a NaN is NaN: their values may be
       // rows never written (a ring's slots past what it holds), so they are zeros here.
       const int64_t dead = std::clamp<int64_t>(min_start - kb, 0, nk);
-      std::fill(vbuf, vbuf + dead * dvp, 0.0f);
+      const bool half_values = half_rows && dead == 0;
+      if (!half_values) {
+        attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
+        std::fill(vbuf, vbuf + dead * dvp, 0.0f);
+      }
 
       for (int64_t m = m0; m < m0 + nqh; ++m) {
         float* sr = s + m * kB;
@@ -399,7 +455,13 @@ static void attend_tile(const AttentionTile& t) {
         }
         sum[m] += S::hsum(vsum);
       }
-      attn_accumulate<S>(s_head, kB, nqh, nk, vbuf, dvp, o + m0 * dvp);
+      if (half_values) {
+        const uint16_t* v0 = static_cast<const uint16_t*>(t.rows[0].v) + kr * sh.v_stride + h * dv;
+        const HalfRows v{v0, sh.v_stride, nk, half_zero};
+        attn_accumulate<S>(s_head, kB, nqh, nk, v, dvp, o + m0 * dvp);
+      } else {
+        attn_accumulate<S>(s_head, kB, nqh, nk, FloatRows{vbuf, dvp}, dvp, o + m0 * dvp);
+      }
     }
   }
 

@@ -285,14 +285,17 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
     AttentionShape sr = s;
     sr.ring = ring;
     const int64_t qw = s.n_head * s.head_dim_k, ow = s.n_head * s.head_dim_v;
-    for (int64_t n_rows : {100, 1}) {  // a pass of prompt rows; a lone decode row (split keys)
-      const auto q = random_vec(n_rows * qw, 5 + n_rows, 2.0f);
+    // A pass of prompt rows; a lone decode row (split keys); a decode row whose window starts
+    // at first_seen, inside a block, so that block's first rows are NaN (the in-place F16 read).
+    const std::pair<int64_t, int64_t> cases[] = {{100, window}, {1, window}, {1, window + 99}};
+    for (const auto& [n_rows, win] : cases) {
+      const auto q = random_vec(n_rows * qw, 5 + n_rows + win, 2.0f);
       std::vector<float> out_whole(n_rows * ow), out_ring(n_rows * ow), ref_whole(n_rows * ow), ref_ring(n_rows * ow);
       auto rows_of = [&](const Sequence& sq, std::vector<float>& out) {
         std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
         for (int64_t r = 0; r < n_rows; ++r) {
           const int64_t pos = n_pos - n_rows + r;
-          rows[r] = {q.data() + r * qw, sq.k(type), sq.v(type), pos + 1, out.data() + r * ow, pos - window + 1};
+          rows[r] = {q.data() + r * qw, sq.k(type), sq.v(type), pos + 1, out.data() + r * ow, pos - win + 1};
         }
         return rows;
       };
@@ -300,7 +303,7 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
       auto rr = rows_of(rg, ref_ring);
       attention_ref(s, rw.data(), n_rows);
       attention_ref(sr, rr.data(), n_rows);
-      EXPECT_EQ(ref_whole, ref_ring) << gguf::type_name(type) << " rows " << n_rows;
+      EXPECT_EQ(ref_whole, ref_ring) << gguf::type_name(type) << " rows " << n_rows << " window " << win;
       for (CpuTier tier : tiers()) {
         set_cpu_tier(tier);
         for (int threads : {1, 2}) {
@@ -309,7 +312,8 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
           auto fr = rows_of(rg, out_ring);
           attention(s, fw.data(), n_rows);
           attention(sr, fr.data(), n_rows);
-          const std::string what = std::string(gguf::type_name(type)) + " rows " + std::to_string(n_rows) + " " +
+          const std::string what = std::string(gguf::type_name(type)) + " rows " + std::to_string(n_rows) + " window " +
+                                   std::to_string(win) + " " +
                                    cpu_tier_name(tier) + " threads " + std::to_string(threads);
           EXPECT_EQ(0, std::memcmp(out_whole.data(), out_ring.data(), out_ring.size() * sizeof(float))) << what;
           // max_abs_diff passes NaN over (std::max keeps its first argument against a NaN).

@@ -6,11 +6,12 @@
 // Routings are chosen to reach every edge of the tiles: an expert no token chose, one chosen
 // once, one chosen by more tokens than two tiles hold (tiles of 16 and of 32 tokens: the host
 // picks by the slots per expert), experts of 1 and 130 rows (a partial tile of 64, and more than
-// two), two stacks sharing one grouping (gate and up), x read per token and per slot; and a
-// routing that repeats an expert within a token, so an expert has more slots than the dispatched
-// token tiles cover (the shader must loop); and more slots than one dispatch dimension holds
-// (65,535; F32 experts of one row). Tolerance as vulkan_ops_test's matmul: 2e-5 of the largest
-// |y| (the same dequantized weights, float sums in another order).
+// two), two stacks sharing one grouping (gate and up), x read per token and per slot; a routing
+// that repeats an expert within a token (an expert with more slots than tokens); more slots than
+// one dispatch dimension holds (65,535; F32 experts of one row); 256 experts of which 3 are
+// chosen (most have no slots, so no work item) and one expert that takes every slot. Tolerance
+// as vulkan_ops_test's matmul: 2e-5 of the largest |y| (the same dequantized weights, float sums
+// in another order).
 //
 // Models (F32 caches, all layers on the device, a 40-token prompt then decode rows, the tiled form
 // forced so that lavapipe runs it): every row's logits (every 8th prompt row's for DeepSeek's
@@ -39,12 +40,15 @@
 #include "model/tiny_model.h"
 #include "op_compare.h"
 #include "test_device.h"
+#include "vulkan/vk_backend.h"
 
 namespace hearth {
 namespace {
 
 using gguf::GgmlType;
 using namespace vulkan::testing;  // op_compare.h
+
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 
 // A backend made while HEARTH_VULKAN_MATMUL says `form` (read once, when it is made).
 template <typename Make>
@@ -61,6 +65,7 @@ struct Routing {
   int k, n_expert;
   std::vector<int32_t> ids;  // [n_tok, k]
   bool large = false;        // F32 experts of one row only (cpu-ref's time)
+  int64_t max_rows = 130;    // experts of 1 and 130 rows, or of 1 only
 };
 
 std::vector<Routing> routings() {
@@ -90,6 +95,15 @@ std::vector<Routing> routings() {
     }
   }
   r.push_back(d);
+  // 256 experts (DeepSeek-V3's count), 3 of them chosen: most experts have no slots, so the work
+  // list holds 6 items where a workgroup per possible tile would be 256 x 3. Experts of one row
+  // only (cpu-ref's time: 256 experts of every weight type).
+  Routing e{"40 tokens x 2 of 256, 3 chosen", 40, 2, 256, {}};
+  for (int t = 0; t < 40; ++t) e.ids.insert(e.ids.end(), {t % 3 == 0 ? 7 : 200, 255});
+  e.max_rows = 1;
+  r.push_back(e);
+  // One expert takes every slot (tiles of 32: 70 > 16 x 4): three tiles, the last partial.
+  r.push_back(Routing{"70 tokens x 1 of 4, all expert 3", 70, 1, 4, std::vector<int32_t>(70, 3)});
   return r;
 }
 
@@ -109,7 +123,7 @@ TEST(VulkanExpertTiles, EveryFormEveryWeightTypeEqualsCpuRef) {
       for (const WeightCase c : kWeightCases) {
         if (route.large && c.type != GgmlType::F32) continue;
         for (int64_t rows : {1, 130}) {
-          if (route.large && rows > 1) continue;
+          if ((route.large || rows > route.max_rows) && rows > 1) continue;
           // Two stacks (gate and up) of the same shape: one grouping serves both. (cpu-ref reads
           // the bytes in place: they live as long as the tensors are used.)
           Both w[2];
@@ -143,6 +157,85 @@ TEST(VulkanExpertTiles, EveryFormEveryWeightTypeEqualsCpuRef) {
           }
         }
       }
+    }
+  }
+}
+
+// The work list the grouping writes for the indirect dispatch (list_expert_tiles.comp) against a
+// host count: each expert's count and slots in order, one (expert, first slot) item per tile of
+// TT slots that holds any, experts in order, and the command (row tiles x min(items, cap) x 1).
+// The products of F32 experts of 1 and 130 rows against a host dot product, with the default cap
+// and with the work items one dispatch launches capped at 3 (the shader then loops over the rest:
+// on a GPU, the device's maxComputeWorkGroupCount). Tolerance: 1e-5 of the largest |y| (float
+// sums of 75 products in another order).
+TEST(VulkanExpertTiles, WorkListMatchesHostCount) {
+  NEED_VULKAN();
+  const int64_t cols = 75;
+  for (uint32_t cap : {0u, 3u}) {
+    auto gpu = with_form("tiled", [&] { return model::make_compute_backend(vk); });
+    if (cap > 0) vulkan::testing::cap_expert_work_groups(*gpu, cap);
+    for (const Routing& route : routings()) {
+      // Capped, the large routing's ~2,000 items would be ~700 a workgroup: past lavapipe's
+      // 65,535 loop iterations per invocation.
+      if (cap > 0 && route.large) continue;
+      const int64_t n_slots = route.n_tok * route.k, n_expert = route.n_expert;
+      std::vector<float> bits(route.ids.size());
+      std::memcpy(bits.data(), route.ids.data(), route.ids.size() * 4);
+      const ops::Tensor ids = gpu->alloc(GgmlType::I32, route.k, route.n_tok);
+      gpu->write(ids, n_slots, bits.data());
+      const int64_t rows = route.large ? 1 : std::min<int64_t>(route.max_rows, 130);
+      const std::vector<float> wv = normal(static_cast<size_t>(cols * rows * n_expert), 7);
+      const int64_t ne[3] = {cols, rows, n_expert};
+      ops::Tensor w = gpu->upload_weight(GgmlType::F32, ne, cols * 4, reinterpret_cast<const uint8_t*>(wv.data()),
+                                         ops::Backend::WeightUse::matmul).tensor;
+      const std::vector<float> xv = normal(static_cast<size_t>(route.n_tok * cols), 8);
+      ops::Tensor x = gpu->upload_f32(xv.data(), cols, route.n_tok);
+      ops::Tensor y = gpu->alloc(GgmlType::F32, rows, n_slots);
+      const std::vector<float> nan(static_cast<size_t>(n_slots * rows), std::numeric_limits<float>::quiet_NaN());
+      gpu->write(y, n_slots * rows, nan.data());
+      gpu->matmul_id(w, x, false, ids, route.n_tok, route.k, y);
+      const std::string what = std::string(route.what) + (cap > 0 ? ", cap 3" : "");
+
+      std::vector<float> want(static_cast<size_t>(n_slots * rows));
+      for (int64_t s = 0; s < n_slots; ++s) {
+        for (int64_t r = 0; r < rows; ++r) {
+          double acc = 0.0;
+          const float* wr = wv.data() + (route.ids[static_cast<size_t>(s)] * rows + r) * cols;
+          for (int64_t c = 0; c < cols; ++c) acc += double(wr[c]) * xv[static_cast<size_t>(s / route.k * cols + c)];
+          want[static_cast<size_t>(s * rows + r)] = static_cast<float>(acc);
+        }
+      }
+      expect_near(read(*gpu, y, n_slots * rows), want, 1e-5 * max_abs(want), what + ", products");
+
+      const vulkan::testing::ExpertGrouping g = vulkan::testing::last_expert_grouping(*gpu);
+      const uint32_t tt = g.tile_tokens;
+      ASSERT_TRUE(tt == 16 || tt == 32) << what;
+      std::vector<std::vector<uint32_t>> slots(static_cast<size_t>(n_expert));
+      for (int64_t s = 0; s < n_slots; ++s) slots[static_cast<size_t>(route.ids[static_cast<size_t>(s)])].push_back(u32(s));
+      std::vector<uint32_t> items;  // expert, first slot of the tile
+      for (int64_t e = 0; e < n_expert; ++e) {
+        const auto& list = slots[static_cast<size_t>(e)];
+        for (size_t t0 = 0; t0 < list.size(); t0 += tt) items.insert(items.end(), {u32(e), u32(t0)});
+        ASSERT_EQ(g.words[static_cast<size_t>(e)], list.size()) << what << ", count of expert " << e;
+        const uint32_t first = g.words[static_cast<size_t>(n_expert + e)];
+        const std::vector<uint32_t> got(g.words.begin() + 2 * n_expert + first,
+                                        g.words.begin() + 2 * n_expert + first + static_cast<int64_t>(list.size()));
+        EXPECT_EQ(got, list) << what << ", slots of expert " << e;
+      }
+      const size_t tail = static_cast<size_t>(2 * n_expert + n_slots);
+      const uint32_t n_items = u32(static_cast<int64_t>(items.size() / 2));
+      ASSERT_GE(g.words.size(), tail + 4 + items.size()) << what;
+      EXPECT_EQ(g.words[tail + 3], n_items) << what << ", work items";
+      EXPECT_EQ(g.words[tail], u32((rows + 63) / 64)) << what << ", command x (row tiles)";
+      EXPECT_EQ(g.words[tail + 1], cap > 0 ? std::min(n_items, cap) : n_items) << what << ", command y";
+      EXPECT_EQ(g.words[tail + 2], 1u) << what << ", command z";
+      EXPECT_EQ(std::vector<uint32_t>(g.words.begin() + static_cast<int64_t>(tail + 4),
+                                      g.words.begin() + static_cast<int64_t>(tail + 4 + items.size())),
+                items)
+          << what << ", work items";
+      gpu->release(w);
+      gpu->release(x);
+      gpu->release(y);
     }
   }
 }

@@ -20,7 +20,6 @@
 // sinks_off + h) joins the softmax denominator only (softmax_sink.glsl); SPLIT leaves it to the
 // merge, the parts stay plain.
 #extension GL_EXT_shader_16bit_storage : require
-#extension GL_EXT_shader_8bit_storage : require
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(binding = 0) readonly buffer Q { float q[]; };
@@ -33,17 +32,22 @@ layout(binding = 1) readonly buffer K { float kc[]; };
 layout(binding = 2) readonly buffer V { float vc[]; };
 #define KV(buf, stride, row, col) buf[(row) * (stride) + (col)]
 #else
-layout(binding = 1) readonly buffer K { uint8_t kc[]; };
-layout(binding = 2) readonly buffer V { uint8_t vc[]; };
+// 34- or 18-byte blocks, 2-byte aligned (rows are whole blocks, tensors bound 64-byte aligned):
+// read by 16-bit words, two of them a 32-bit word of four codes or eight nibbles.
+layout(binding = 1) readonly buffer K { uint16_t kc[]; };
+layout(binding = 2) readonly buffer V { uint16_t vc[]; };
 #include "kv_quant.glsl"
-// Code i of the block at byte b, and the block's scale.
+// Bytes [o, o + 4) of a cache as one word (o even).
+#define KV_WORD(buf, o) (uint(buf[(o) >> 1u]) | (uint(buf[((o) >> 1u) + 1u]) << 16))
+// Code i of the block at byte b (from the 16-bit word holding its byte), and the block's scale.
 #if KV_TYPE == 8
-#define KV_CODE(buf, b, i) float(int(uint(buf[(b) + 2u + (i)])) - int((uint(buf[(b) + 2u + (i)]) & 0x80u) << 1))
+#define KV_CODE(buf, b, i) float(bitfieldExtract(int(uint(buf[((b) + 2u + (i)) >> 1u])), int(8u * ((i) & 1u)), 8))
 #else
+// Element i < 16 is byte i's low nibble, i >= 16 byte i - 16's high one (same parity as i).
 #define KV_CODE(buf, b, i) \
-  (float(((i) < 16u ? uint(buf[(b) + 2u + (i)]) : (uint(buf[(b) + 2u + (i) - 16u]) >> 4)) & 15u) - 8.0)
+  (float((uint(buf[((b) + 2u + ((i) & 15u)) >> 1u]) >> (8u * ((i) & 1u) + ((i) < 16u ? 0u : 4u))) & 15u) - 8.0)
 #endif
-#define KV_SCALE(buf, b) unpackHalf2x16(uint(buf[b]) | (uint(buf[(b) + 1u]) << 8)).x
+#define KV_SCALE(buf, b) unpackHalf2x16(uint(buf[(b) >> 1u])).x
 #define KEY_DOT key_dot_blocks
 #endif
 #ifndef KEY_DOT
@@ -89,11 +93,19 @@ float key_dot_blocks(uint kr, uint c0, uint n) {
     float part = 0.0;
     if (len == 32u) {
 #if KV_TYPE == 8
-      [[unroll]] for (uint i = 0; i < 32u; ++i) part += sq[d + i] * KV_CODE(kc, b, i);
+      [[unroll]] for (uint i = 0; i < 8u; ++i) {  // word i: codes 4i .. 4i + 3
+        const uint w = KV_WORD(kc, b + 2u + 4u * i);
+        [[unroll]] for (uint k = 0; k < 4u; ++k) {
+          part += sq[d + 4u * i + k] * float(bitfieldExtract(int(w), int(8u * k), 8));
+        }
+      }
 #else
-      [[unroll]] for (uint i = 0; i < 16u; ++i) {  // byte i: elements i (low) and i + 16 (high)
-        const uint codes = uint(kc[b + 2u + i]);
-        part += sq[d + i] * (float(codes & 15u) - 8.0) + sq[d + i + 16u] * (float(codes >> 4) - 8.0);
+      [[unroll]] for (uint i = 0; i < 4u; ++i) {  // byte 4i + k: elements 4i + k (low), + 16 (high)
+        const uint w = KV_WORD(kc, b + 2u + 4u * i);
+        [[unroll]] for (uint k = 0; k < 4u; ++k) {
+          const uint e = 4u * i + k, codes = w >> (8u * k);
+          part += sq[d + e] * (float(codes & 15u) - 8.0) + sq[d + e + 16u] * (float((codes >> 4) & 15u) - 8.0);
+        }
       }
 #endif
     } else {
@@ -115,12 +127,18 @@ void add_value_block(inout float vacc[32], uint vr, uint vblk, float w) {
   const uint b = vr * kv_row_bytes(p.v_stride) + vblk * KV_BLOCK_BYTES;
   const float ws = w * KV_SCALE(vc, b);
 #if KV_TYPE == 8
-  [[unroll]] for (uint e = 0; e < 32u; ++e) vacc[e] += ws * KV_CODE(vc, b, e);
+  [[unroll]] for (uint i = 0; i < 8u; ++i) {
+    const uint w = KV_WORD(vc, b + 2u + 4u * i);
+    [[unroll]] for (uint k = 0; k < 4u; ++k) vacc[4u * i + k] += ws * float(bitfieldExtract(int(w), int(8u * k), 8));
+  }
 #else
-  [[unroll]] for (uint e = 0; e < 16u; ++e) {
-    const uint codes = uint(vc[b + 2u + e]);
-    vacc[e] += ws * (float(codes & 15u) - 8.0);
-    vacc[e + 16u] += ws * (float(codes >> 4) - 8.0);
+  [[unroll]] for (uint i = 0; i < 4u; ++i) {
+    const uint w = KV_WORD(vc, b + 2u + 4u * i);
+    [[unroll]] for (uint k = 0; k < 4u; ++k) {
+      const uint e = 4u * i + k, codes = w >> (8u * k);
+      vacc[e] += ws * (float(codes & 15u) - 8.0);
+      vacc[e + 16u] += ws * (float((codes >> 4) & 15u) - 8.0);
+    }
   }
 #endif
 }

@@ -5,14 +5,14 @@
 // assumed: lavapipe's is 8, NVIDIA's 32, AMD's 64). Rows beyond the 65,535 workgroups of one
 // dispatch dimension continue in gl_WorkGroupID.z. `w_off` selects a matrix of a stack (experts).
 #extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
-layout(binding = 0) readonly buffer W { uint8_t wb[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 2) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform P { uint n_cols, n_rows, n_tok, row_bytes, w_off, rows_per_z; } p;
 #define TOK 8
-#include "dequant.glsl"
+#include "dequant.glsl"  // binding 0: the weights
 #if ROW_PER_INVOCATION
 void main() {
   const uint r = gl_GlobalInvocationID.x + gl_WorkGroupID.z * p.rows_per_z * 64;

@@ -4,13 +4,13 @@
 // slot), 64 rows per workgroup; rows past 65,535 workgroups continue in z; slots from slot0 (the
 // host dispatches at most 65,535 slots at a time).
 #extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_16bit_storage : require
 layout(local_size_x = 64) in;
-layout(binding = 0) readonly buffer W { uint8_t wb[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 2) readonly buffer Ids { int ids[]; };
 layout(binding = 3) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform P { uint n_cols, rows, n_slots, row_bytes, k, x_per_slot, groups_per_z, slot0; } p;
-#include "dequant.glsl"
+#include "dequant.glsl"  // binding 0: the weights
 void main() {
   const uint r = gl_GlobalInvocationID.x + gl_WorkGroupID.z * p.groups_per_z * 64;
   const uint s = p.slot0 + gl_WorkGroupID.y;

@@ -9,22 +9,24 @@
 //
 // EXPERTS (matmul_id_tiled_*): the mixture-of-experts product, y [n_slots, rows] with slot s =
 // x_row(s) W_{ids[s]}^T (matmul_id.comp's contract). group_by_expert.comp has listed each
-// expert's slots; workgroup (row tile, token tile, expert e) multiplies expert e's 64 rows with
-// TT of its slots, so an expert's weights are read once per TT of its tokens instead of once per
-// slot. Token tiles past an expert's count exit at once; an expert with more slots than the
-// dispatched tiles cover (only if a token chose it twice) takes its further tiles in turn.
+// expert's slots and list_expert_tiles.comp the work items (expert e, first slot t0 of a tile of
+// TT of e's slots) and the indirect dispatch: workgroup (row tile, item) multiplies expert e's 64
+// rows with slots t0 .. t0 + TT of e's list, so an expert's weights are read once per TT of its
+// tokens instead of once per slot, and only tiles that hold slots are launched. Items past the
+// dispatched count (capped at the device's limit) are taken in turn.
 //
 // No subgroup operations (lavapipe's subgroup is 8, NVIDIA's 32, AMD's 64). Loop iterations per
 // invocation ~100 per chunk of 32 columns and tile: lavapipe (65,535 at most) could run rows of up
 // to ~20k columns; the backend takes this shader on GPUs, where no such limit applies.
 #extension GL_EXT_shader_8bit_storage : require
+#extension GL_EXT_shader_16bit_storage : require
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint TT = 32;
-layout(binding = 0) readonly buffer W { uint8_t wb[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
 #if EXPERTS
-// count[n_expert], first[n_expert], then the slots grouped by expert (group_by_expert.comp).
+// count[n_expert], first[n_expert], the slots grouped by expert (group_by_expert.comp), then the
+// indirect command, the item count and the work items (list_expert_tiles.comp).
 layout(binding = 2) readonly buffer Groups { uint groups[]; };
 layout(binding = 3) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform P { uint n_cols, n_rows, n_slots, row_bytes, k, x_per_slot, n_expert; } p;
@@ -32,7 +34,7 @@ layout(push_constant) uniform P { uint n_cols, n_rows, n_slots, row_bytes, k, x_
 layout(binding = 2) writeonly buffer Y { float y[]; };
 layout(push_constant) uniform P { uint n_cols, n_rows, n_tok, row_bytes, w_off, tiles_per_z; } p;
 #endif
-#include "dequant.glsl"
+#include "dequant.glsl"  // binding 0: the weights
 const uint kNone = 0xffffffffu;
 // Rows of 33: invocations reading the same column of different rows hit different banks.
 shared float ws[64 * 33];
@@ -84,9 +86,13 @@ void product_tile(uint w_base, uint r0) {
 void main() {
   const uint tid = gl_LocalInvocationID.x;
 #if EXPERTS
-  const uint e = gl_WorkGroupID.z, r0 = gl_WorkGroupID.x * 64;
-  const uint count = groups[e], first = 2 * p.n_expert + groups[p.n_expert + e];
-  for (uint t0 = gl_WorkGroupID.y * TT; t0 < count; t0 += gl_NumWorkGroups.y * TT) {
+  const uint r0 = gl_WorkGroupID.x * 64;
+  if (r0 >= p.n_rows) return;  // a stack narrower than the call's widest (the whole workgroup)
+  // The work list after the grouping: the command (3 words), the item count, the items.
+  const uint tail = 2 * p.n_expert + p.n_slots, n_items = groups[tail + 3];
+  for (uint item = gl_WorkGroupID.y; item < n_items; item += gl_NumWorkGroups.y) {
+    const uint e = groups[tail + 4 + 2 * item], t0 = groups[tail + 5 + 2 * item];
+    const uint count = groups[e], first = 2 * p.n_expert + groups[p.n_expert + e];
     barrier();  // the previous tile's y_row is read
     for (uint t = tid; t < TT; t += 64) {
       const uint s = t0 + t < count ? groups[first + t0 + t] : kNone;
