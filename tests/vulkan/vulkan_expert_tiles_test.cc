@@ -245,8 +245,9 @@ int32_t argmax(const float* v, int64_t n) { return static_cast<int32_t>(std::max
 // A prompt of 40 tokens in one pass, then 6 decode rows fed cpu-ref's greedy choices: the logits
 // of every `every`-th prompt row, the last, and each decode row within 1e-4 of cpu-ref's, the
 // same argmax. (A large vocabulary makes each row's logits slow on lavapipe and in cpu-ref.)
-void expect_model_matches(const std::string& name, const std::function<gguf::File()>& open, const std::string& vk,
-                          int every = 1) {
+// Returns the Vulkan model's logits of every pass, in order.
+std::vector<float> expect_model_matches(const std::string& name, const std::function<gguf::File()>& open,
+                                        const std::string& vk, int every = 1) {
   auto load = [&](const std::string& where) { return model::load_model(open(), {where, "", 0}); };
   std::unique_ptr<model::Model> want_m = load("cpu-ref");
   std::unique_ptr<model::Model> got_m = with_form("tiled", [&] { return load(vk); });
@@ -256,11 +257,13 @@ void expect_model_matches(const std::string& name, const std::function<gguf::Fil
   model::Batch b;
   for (int i = 0; i < 40; ++i) b.add((i * 37 + 5) % static_cast<int32_t>(V), i, 0, i % every == 0 || i == 39);
   double worst = 0.0;
+  std::vector<float> all;
   for (int step = 0; step < 7; ++step) {
     const int64_t rows = b.n_logits();
     std::vector<float> want(static_cast<size_t>(rows * V)), got(want.size());
     want_m->forward(b, want_cache, want.data());
     got_m->forward(b, got_cache, got.data());
+    all.insert(all.end(), got.begin(), got.end());
     for (int64_t r = 0; r < rows; ++r) {
       const std::vector<double> w(want.begin() + r * V, want.begin() + (r + 1) * V);
       const double e = model::testing::rel_error(got.data() + r * V, w);
@@ -275,6 +278,21 @@ void expect_model_matches(const std::string& name, const std::function<gguf::Fil
     b.add(next, pos, 0, true);
   }
   std::printf("[ %s ] worst relative logits error vs cpu-ref %.3g\n", name.c_str(), worst);
+  return all;
+}
+
+// Both MLA forms (HEARTH_MLA_FORM) of one model against cpu-ref; bit-identical logits would mean
+// the expanded form never ran on the device (both passes took the absorbed one).
+void expect_both_mla_forms_match(const std::string& name, const std::function<gguf::File()>& open,
+                                 const std::string& vk, int every = 1) {
+  std::vector<float> runs[2];
+  const char* forms[2] = {"absorbed", "expanded"};
+  for (int f = 0; f < 2; ++f) {
+    setenv("HEARTH_MLA_FORM", forms[f], 1);
+    runs[f] = expect_model_matches(name + ", MLA " + forms[f], open, vk, every);
+    unsetenv("HEARTH_MLA_FORM");
+  }
+  EXPECT_NE(runs[0], runs[1]) << name << ": the expanded form did not run";
 }
 
 TEST(VulkanExpertTiles, MoeModelPromptsEqualCpuRef) {
@@ -300,13 +318,9 @@ TEST(VulkanExpertTiles, MoeModelPromptsEqualCpuRef) {
     expect_model_matches("gpt-oss mxfp4 experts",
                          [&] { return gguf::File::from_memory(bytes.data(), bytes.size(), "oss.gguf"); }, vk);
   }
-  for (const char* mla : {"absorbed", "expanded"}) {
-    setenv("HEARTH_MLA_FORM", mla, 1);
-    expect_model_matches(std::string("deepseek2 fixture, MLA ") + mla,
-                         [] { return gguf::File::open(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf"); },
-                         vk, 8);
-    unsetenv("HEARTH_MLA_FORM");
-  }
+  expect_both_mla_forms_match(
+      "deepseek2 fixture", [] { return gguf::File::open(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf"); },
+      vk, 8);
   // tests/model's tiny DeepSeek-V3 in both MLA forms, Wkb/Wvb cut from attn_kv_b or read from
   // attn_k_b / attn_v_b: the expanded form's Wvb rows are the absorbed form's stack.
   for (bool split_kv_b : {false, true}) {
@@ -314,12 +328,8 @@ TEST(VulkanExpertTiles, MoeModelPromptsEqualCpuRef) {
     s.ds.split_kv_b = split_kv_b;
     model::testing::RefWeights weights;
     const std::vector<uint8_t> bytes = model::testing::write_tiny_model(s, &weights);
-    for (const char* mla : {"absorbed", "expanded"}) {
-      setenv("HEARTH_MLA_FORM", mla, 1);
-      expect_model_matches(std::string("deepseek2 ") + (split_kv_b ? "attn_k_b/v_b" : "attn_kv_b") + ", MLA " + mla,
-                           [&] { return gguf::File::from_memory(bytes.data(), bytes.size(), "ds.gguf"); }, vk);
-      unsetenv("HEARTH_MLA_FORM");
-    }
+    expect_both_mla_forms_match(std::string("deepseek2 ") + (split_kv_b ? "attn_k_b/v_b" : "attn_kv_b"),
+                                [&] { return gguf::File::from_memory(bytes.data(), bytes.size(), "ds.gguf"); }, vk);
   }
 }
 
