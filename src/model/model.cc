@@ -93,7 +93,7 @@ std::vector<std::string> Model::layer_backends() const {
 uint64_t Model::device_bytes() const {
   uint64_t n = 0;
   for (const auto& be : backends_) {
-    if (be->name().rfind("cpu", 0) != 0) n += be->bytes();
+    if (!be->on_host()) n += be->bytes();
   }
   return n;
 }
@@ -152,7 +152,7 @@ void Model::forward_best(const Batch& batch, KvCache& cache, int k, float* best)
   run(batch, cache, best, Output::best, k);
 }
 
-bool Model::best_logits_pay() const { return head_ != nullptr && head_->name().rfind("cpu", 0) != 0; }
+bool Model::best_logits_pay() const { return head_ != nullptr && !head_->on_host(); }
 
 void Model::forward_hidden(const Batch& batch, KvCache& cache, float* hidden) {
   run(batch, cache, hidden, Output::hidden);

@@ -60,6 +60,9 @@ class Backend {
   virtual std::string name() const = 0;
   // What runs it, for people: "CPU (avx512)", "Vulkan (NVIDIA H100 80GB HBM3)".
   virtual std::string description() const = 0;
+  // Whether its tensors are host memory the CPU reads directly (the CPU backends): reading a
+  // result back copies nothing across a bus, and its bytes are not device memory.
+  virtual bool on_host() const = 0;
 
   // ---- memory
   struct Upload {

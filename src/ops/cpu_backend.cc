@@ -38,6 +38,7 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(bool reference) : ref_(reference) {}
 
   std::string name() const override { return ref_ ? "cpu-ref" : "cpu"; }
+  bool on_host() const override { return true; }
   std::string description() const override {
     return ref_ ? "CPU (scalar reference)" : std::string("CPU (") + cpu_tier_name(cpu_tier()) + ")";
   }

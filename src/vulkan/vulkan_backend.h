@@ -74,6 +74,7 @@ class VulkanBackend final : public ops::Backend {
   ~VulkanBackend() override;
 
   std::string name() const override { return "vulkan:" + std::to_string(dev_->info().index); }
+  bool on_host() const override { return false; }
   std::string description() const override { return "Vulkan (" + dev_->info().name + ")"; }
 
   // vk_memory.cc
