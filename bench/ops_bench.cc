@@ -17,6 +17,7 @@
 #include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/kv_quant.h"
+#include "ops/matmul.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
 #include "quant/fp16.h"
@@ -186,6 +187,66 @@ void bench_add_bias(benchmark::State& state, CpuTier tier, int threads, int64_t 
   state.SetItemsProcessed(state.iterations() * n_tok * kEmbd);
 }
 
+// One decode token's weight products for one layer of the 1.5B shape (q, k and v in one
+// matmul_many, o, gate and up in one, down; every weight in `type`, packed as the loader packs
+// them), over enough layers (>= 1 GiB) that the weights come from memory as in a decode step.
+// bytes/s is the weight bandwidth the products reach through the thread pool, to set against
+// panel_memory (one kernel streaming one panel set) and `hearth bench --memory`.
+void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type) {
+  Setup setup(tier, threads);
+  const quant::TypeTraits& tr = quant::traits(type);
+  struct Shape {
+    int64_t rows, cols;
+  };
+  // q, k, v, o, gate, up, down
+  const Shape shapes[7] = {{kEmbd, kEmbd}, {kHeadKv * kHeadDim, kEmbd}, {kHeadKv * kHeadDim, kEmbd},
+                           {kEmbd, kEmbd}, {kFf, kEmbd},                {kFf, kEmbd},
+                           {kEmbd, kFf}};
+  std::vector<std::vector<uint8_t>> raw(7);
+  int64_t layer_bytes = 0;
+  for (int m = 0; m < 7; ++m) {
+    const int64_t row_bytes = gguf::row_bytes(type, shapes[m].cols);
+    raw[m].resize(static_cast<size_t>(row_bytes * shapes[m].rows));
+    const auto f = random_floats(shapes[m].cols, 20 + m);
+    for (int64_t r = 0; r < shapes[m].rows; ++r) tr.from_float(f.data(), raw[m].data() + r * row_bytes, shapes[m].cols);
+    layer_bytes += row_bytes * shapes[m].rows;
+  }
+  const int64_t n_layers = (int64_t{1} << 30) / layer_bytes + 1;
+  std::vector<Matrix> w(static_cast<size_t>(n_layers * 7));
+  std::vector<std::shared_ptr<void>> owners;
+  StreamArena arena;  // as the CPU backend packs a model's weights
+  for (int64_t l = 0; l < n_layers; ++l) {
+    for (int m = 0; m < 7; ++m) {
+      Matrix& x = w[static_cast<size_t>(l * 7 + m)];
+      x.type = type;
+      x.n_rows = shapes[m].rows;
+      x.n_cols = shapes[m].cols;
+      x.row_bytes = static_cast<int64_t>(raw[m].size()) / shapes[m].rows;
+      x.data = raw[m].data();
+      owners.push_back(pack_matrix(x, &arena));
+      if (owners.back() == nullptr) {
+        state.SkipWithError("no panel kernels for this type on this tier");
+        return;
+      }
+    }
+  }
+  const auto x = random_floats(kFf, 30);
+  std::vector<float> q(kEmbd), k(kHeadKv * kHeadDim), v(kHeadKv * kHeadDim), o(kEmbd), g(kFf), u(kFf), d(kEmbd);
+  int64_t layer = 0;
+  for (auto _ : state) {
+    const Matrix* lw = w.data() + layer * 7;
+    layer = (layer + 1) % n_layers;
+    const MatmulOut qkv[3] = {{&lw[0], q.data()}, {&lw[1], k.data()}, {&lw[2], v.data()}};
+    matmul_many(qkv, 3, x.data(), 1);
+    matmul(lw[3], x.data(), 1, o.data());
+    const MatmulOut gu[2] = {{&lw[4], g.data()}, {&lw[5], u.data()}};
+    matmul_many(gu, 2, x.data(), 1);
+    matmul(lw[6], x.data(), 1, d.data());
+    benchmark::DoNotOptimize(d.data());
+  }
+  state.SetBytesProcessed(state.iterations() * layer_bytes);
+}
+
 int register_all() {
   for (int ti = 0; ti <= static_cast<int>(cpu_max_tier()); ++ti) {
     const auto tier = static_cast<CpuTier>(ti);
@@ -210,6 +271,9 @@ int register_all() {
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
       reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
+      reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K);
+      reg("matmul/decode_q6_K", bench_matmul_decode, GgmlType::Q6_K);
+      reg("matmul/decode_q8_0", bench_matmul_decode, GgmlType::Q8_0);
       reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
       reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
       reg("rope/decode", bench_rope, int64_t{1});

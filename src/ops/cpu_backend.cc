@@ -55,7 +55,7 @@ class CpuBackend final : public Backend {
     // A stack is packed as one matrix only when each of its matrices is whole panels, so that an
     // expert's panels start where its rows do (expert_matrix).
     if (!ref_ && use == WeightUse::matmul && ne[1] % quant::kPanelRows == 0) {
-      if ((r->panels = pack_matrix(r->m))) {
+      if ((r->panels = pack_matrix(r->m, &panel_arena_))) {
         r->bytes = static_cast<uint64_t>(r->m.n_rows * row_bytes);
         up.copied = true;
       }
@@ -335,6 +335,7 @@ class CpuBackend final : public Backend {
   }
 
   bool ref_;
+  StreamArena panel_arena_;  // the packed weights, one after another (stream_memory.h says why)
   uint64_t bytes_ = 0;
   std::unordered_map<CpuTensor*, std::unique_ptr<CpuTensor>> records_;
   std::vector<AttentionRow> rows_;

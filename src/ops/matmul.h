@@ -11,6 +11,10 @@
 
 #include "ops/matrix.h"
 
+namespace hearth {
+class StreamArena;
+}
+
 namespace hearth::ops {
 
 void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y);
@@ -36,8 +40,9 @@ void dequantize_row(const Matrix& w, int64_t row, float* out);
 // Repacks w into 16-row panels (quant/packed.h) when this CPU has panel kernels for its type, the
 // row count is a multiple of 16, and HEARTH_REPACK is not 0: sets w.packed and w.panels and returns
 // the owner of the new memory (keep it while w is used), else returns null and leaves w as is.
-// Panels take as many bytes as the rows (the caller may release the rows' pages).
-std::shared_ptr<void> pack_matrix(Matrix& w);
+// Panels take as many bytes as the rows (the caller may release the rows' pages). With an arena,
+// the panels are carved from it (a model's matrices packed one after another, in huge pages).
+std::shared_ptr<void> pack_matrix(Matrix& w, StreamArena* arena = nullptr);
 
 // Whether matmul can run this weight type.
 bool matmul_supports(gguf::GgmlType type);

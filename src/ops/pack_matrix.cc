@@ -31,12 +31,17 @@ void populate(const void* p, size_t n, int advice) {
 }
 }  // namespace
 
-std::shared_ptr<void> pack_matrix(Matrix& w) {
+std::shared_ptr<void> pack_matrix(Matrix& w, StreamArena* arena) {
   const quant::PackedKernels* pk = quant::packed_kernels(w.type);
   if (pk == nullptr || w.n_rows % quant::kPanelRows != 0 || w.packed != nullptr) return nullptr;
   if (env_value("HEARTH_REPACK") == "0") return nullptr;
   const size_t bytes = static_cast<size_t>(w.n_rows * w.row_bytes);
-  StreamMemory mem = alloc_stream_memory(bytes);
+  std::shared_ptr<void> mem;
+  if (arena != nullptr) {
+    mem = arena->alloc(bytes);
+  } else if (StreamMemory own = alloc_stream_memory(bytes)) {
+    mem = std::shared_ptr<void>(std::move(own));
+  }
   if (mem == nullptr) return nullptr;  // keep the rows: slower, not wrong
   auto* dst = static_cast<uint8_t*>(mem.get());
   const int64_t panel_bytes = quant::kPanelRows * w.row_bytes;
@@ -56,7 +61,7 @@ std::shared_ptr<void> pack_matrix(Matrix& w) {
   });
   w.packed = dst;
   w.panels = pk;
-  return std::shared_ptr<void>(std::move(mem));
+  return mem;
 }
 
 }  // namespace hearth::ops

@@ -31,4 +31,21 @@ StreamMemory alloc_stream_memory(size_t bytes) {
   return StreamMemory(p);
 }
 
+std::shared_ptr<uint8_t> StreamArena::alloc(size_t bytes) {
+  constexpr size_t kAlign = 4096;
+  const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (slab_ == nullptr || size_ - used_ < rounded) {
+    const size_t size = rounded > slab_bytes_ ? rounded : slab_bytes_;
+    StreamMemory mem = alloc_stream_memory(size);
+    if (mem == nullptr) return nullptr;
+    slab_ = std::shared_ptr<void>(std::move(mem));
+    used_ = 0;
+    size_ = size;
+  }
+  uint8_t* p = static_cast<uint8_t*>(slab_.get()) + used_;
+  used_ += rounded;
+  return std::shared_ptr<uint8_t>(slab_, p);
+}
+
 }  // namespace hearth

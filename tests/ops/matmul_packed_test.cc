@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "ops/matmul.h"
 #include "quant/packed.h"
 #include "quant/type_traits.h"
+#include "util/stream_memory.h"
 #include "util/thread_pool.h"
 
 namespace hearth::ops {
@@ -73,6 +75,30 @@ TEST(MatmulPacked, MatchesTheRowKernelsForEveryThreadCount) {
         EXPECT_EQ(y, first) << gguf::type_name(t) << " threads " << threads;
       }
     }
+  }
+  global_thread_pool(1);
+}
+
+// Packed into one arena (as the CPU backend packs a model), matrices give the same bits as each
+// packed into memory of its own, and sit one after another.
+TEST(MatmulPacked, AnArenaHoldsTheSamePanels) {
+  if (quant::packed_kernels(GgmlType::Q4_K) == nullptr) GTEST_SKIP() << "no panel kernels on this CPU tier";
+  const int64_t n_cols = 512;
+  Weights a = make(GgmlType::Q4_K, n_cols, 48, 5), b = make(GgmlType::Q6_K, n_cols, 32, 6);
+  Matrix own_a = a.m, own_b = b.m, in_a = a.m, in_b = b.m;
+  auto oa = pack_matrix(own_a), ob = pack_matrix(own_b);
+  StreamArena arena;
+  auto ia = pack_matrix(in_a, &arena), ib = pack_matrix(in_b, &arena);
+  ASSERT_NE(ia, nullptr);
+  ASSERT_NE(ib, nullptr);
+  EXPECT_EQ(in_b.packed, in_a.packed + (48 * a.m.row_bytes + 4095) / 4096 * 4096);
+  const auto x = normal(3 * n_cols, 9);
+  global_thread_pool(2);
+  for (auto [own, in, rows] : {std::tuple{&own_a, &in_a, 48}, std::tuple{&own_b, &in_b, 32}}) {
+    std::vector<float> want(static_cast<size_t>(3 * rows)), got(want.size());
+    matmul(*own, x.data(), 3, want.data());
+    matmul(*in, x.data(), 3, got.data());
+    EXPECT_EQ(got, want) << rows;
   }
   global_thread_pool(1);
 }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "util/stream_memory.h"
 
@@ -75,6 +76,48 @@ TEST_F(StreamMemoryTest, SmallBuffersAreCacheLineAligned) {
     ASSERT_NE(m, nullptr) << bytes;
     EXPECT_EQ(reinterpret_cast<uintptr_t>(m.get()) % 64, 0u) << bytes;
   }
+}
+
+// Buffers of odd sizes, carved one after another from one huge-page mapping, 4 KiB aligned, none
+// overlapping the next; a buffer larger than the slab gets one of its own, and the next small
+// one a fresh slab (the big one's has no room left).
+TEST_F(StreamMemoryTest, ArenaCarvesBuffersFromHugePageSlabs) {
+  StreamArena arena(size_t{8} << 20);
+  const size_t sizes[] = {100000, 1300000, 5000, 221184, 9 << 20, 3};
+  std::vector<std::shared_ptr<uint8_t>> bufs;
+  for (size_t n : sizes) {
+    bufs.push_back(arena.alloc(n));
+    ASSERT_NE(bufs.back(), nullptr) << n;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(bufs.back().get()) % 4096, 0u) << n;
+  }
+  for (size_t i = 0; i < bufs.size(); ++i) std::memset(bufs[i].get(), static_cast<int>(i + 1), sizes[i]);
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    EXPECT_EQ(bufs[i].get()[0], i + 1) << i;
+    EXPECT_EQ(bufs[i].get()[sizes[i] - 1], i + 1) << i;
+  }
+  // The first four share a slab, in order, each at the next 4 KiB boundary after the one before.
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(bufs[i].get(), bufs[i - 1].get() + (sizes[i - 1] + 4095) / 4096 * 4096) << i;
+  }
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(bufs[0].get()) % (size_t{2} << 20), 0u);
+  EXPECT_TRUE(has_flag(vm_flags_of(bufs[2].get()), "hg"));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(bufs[4].get()) % (size_t{2} << 20), 0u);  // its own slab
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(bufs[5].get()) % (size_t{2} << 20), 0u);  // a fresh one
+}
+
+// The buffers own their slab: the arena may go first.
+TEST_F(StreamMemoryTest, ArenaBuffersOutliveTheArena) {
+  std::shared_ptr<uint8_t> a, b;
+  {
+    StreamArena arena(size_t{4} << 20);
+    a = arena.alloc(5000);
+    b = arena.alloc(7000);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+  }
+  EXPECT_EQ(a.use_count(), 2);  // a and b: one slab, no other owner left
+  std::memset(b.get(), 7, 7000);
+  EXPECT_EQ(b.get()[6999], 7);
 }
 
 }  // namespace
