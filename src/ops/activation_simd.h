@@ -31,6 +31,7 @@ struct ScalarSimd {
   static V set1(float x) { return x; }
   static V load(const float* p) { return *p; }
   static V load(const uint16_t* p) { return quant::fp16_to_f32(*p); }
+  static V load(const int8_t* p) { return static_cast<float>(*p); }
   static void store(float* p, V v) { *p = v; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }

@@ -81,19 +81,47 @@ struct HalfRows {
   const uint16_t* row(int64_t j) const { return j < n ? p + j * stride : zero; }
 };
 
-// Reads one byte of every cache line of elements [offset, offset + count) of F16 rows
-// [first, first + n): a loop of independent loads keeps many misses in flight, so the block arrives
+// A Q8_0 cache's value rows read in place: per 32 elements a 2-byte scale and 32 codes; `scales`
+// holds the block's scales as floats ([row][nblk], converted once per block of keys). Element d of
+// row j is scales[j][d / 32] x code, the product the scratch path (Q8::dequant32) stores.
+struct Q8Rows {
+  const uint8_t* p;  // row 0's first block of the head
+  int64_t row_bytes;
+  const float* scales;
+  int64_t nblk;
+};
+
+// Vector `d / lanes` of row j, as floats.
+template <class S>
+static inline typename S::V attn_load(const FloatRows& r, int64_t j, int64_t d) { return S::load(r.row(j) + d); }
+template <class S>
+static inline typename S::V attn_load(const HalfRows& r, int64_t j, int64_t d) { return S::load(r.row(j) + d); }
+template <class S>
+static inline typename S::V attn_load(const Q8Rows& r, int64_t j, int64_t d) {
+  const int8_t* code = reinterpret_cast<const int8_t*>(r.p + j * r.row_bytes + d / 32 * 34 + 2 + d % 32);
+  return S::mul(S::set1(r.scales[j * r.nblk + d / 32]), S::load(code));
+}
+
+// Reads one byte of every cache line of bytes [offset, offset + count) of rows [first, first + n)
+// (row_bytes apart): a loop of independent loads keeps many misses in flight, so the block arrives
 // from memory at the rate the memory gives, and the kernels then read it from cache. Read in place
 // by the FMA loops, each miss would wait behind the arithmetic of the rows before it.
-static inline void attn_touch_rows(const void* base, int64_t stride, int64_t first, int64_t n, int64_t offset,
-                                   int64_t count) {
-  const char* p = static_cast<const char*>(base) + (first * stride + offset) * 2;
+static inline void attn_touch_bytes(const void* base, int64_t row_bytes, int64_t first, int64_t n, int64_t offset,
+                                    int64_t count) {
+  const char* p = static_cast<const char*>(base) + first * row_bytes + offset;
   uint32_t sink = 0;
   for (int64_t j = 0; j < n; ++j) {
-    const char* r = p + j * stride * 2;
-    for (int64_t b = 0; b < count * 2; b += 64) sink += static_cast<uint8_t>(r[b]);
+    const char* r = p + j * row_bytes;
+    for (int64_t b = 0; b < count; b += 64) sink += static_cast<uint8_t>(r[b]);
+    sink += static_cast<uint8_t>(r[count - 1]);  // the last line, when the range starts mid-line
   }
   asm volatile("" : : "r"(sink));
+}
+
+// The same for elements [offset, offset + count) of F16 rows `stride` elements apart.
+static inline void attn_touch_rows(const void* base, int64_t stride, int64_t first, int64_t n, int64_t offset,
+                                   int64_t count) {
+  attn_touch_bytes(base, stride * 2, first, n, offset * 2, count * 2);
 }
 
 // s[r][j..j+4) = q_r . k_{j..j+4} for MR query rows and nk4 (a multiple of 4) keys.
@@ -164,10 +192,9 @@ static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, c
     V pr[MR];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) pr[r] = S::set1(p[r * p_stride + j]);
-    const auto* vj = v.row(j) + d0;
 #pragma GCC unroll 16
     for (int c = 0; c < NV; ++c) {
-      const V vv = S::load(vj + c * S::kLanes);
+      const V vv = attn_load<S>(v, j, d0 + c * S::kLanes);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) acc[r][c] = S::fma(pr[r], vv, acc[r][c]);
     }
@@ -332,6 +359,10 @@ static void attend_tile(const AttentionTile& t) {
   // (from cache) 9.5 / 15.8-17.5 -> 10.4 / 23.4-23.9.
   const bool half_rows = sh.kv_type == gguf::GgmlType::F16 && dk % L == 0 && dv % L == 0 && nqh <= kAttnHalfRowsQueries;
   const uint16_t* half_zero = reinterpret_cast<const uint16_t*>(kbuf);
+  // Decode reads Q8_0 values in place too (Q8Rows: each code converted and scaled in registers, as
+  // Q8::dequant32 would into scratch, so the same bits), heads of whole blocks only.
+  const bool q8_in_place = sh.kv_type == gguf::GgmlType::Q8_0 && dv % 32 == 0 && nqh <= kAttnHalfRowsQueries;
+  const int64_t q8_v_row_bytes = kv_row_bytes(sh.kv_type, sh.v_stride);
   if (half_rows) std::fill(kbuf, kbuf + dk, 0.0f);
   int64_t max_kv = 0, min_start = std::numeric_limits<int64_t>::max();
   for (int i = 0; i < t.n_q; ++i) {
@@ -380,6 +411,11 @@ static void attend_tile(const AttentionTile& t) {
     if (half_rows) {
       attn_touch_rows(t.rows[0].k, sh.k_stride, kr, nk, t.kv_head * dk, t.n_kv_heads * dk);
       attn_touch_rows(t.rows[0].v, sh.v_stride, kr, nk, t.kv_head * dv, t.n_kv_heads * dv);
+    } else if (q8_in_place) {
+      if (q8_keys) {
+        attn_touch_bytes(t.rows[0].k, qb.row_bytes, kr, nk, t.kv_head * (dk / 32) * 34, t.n_kv_heads * (dk / 32) * 34);
+      }
+      attn_touch_bytes(t.rows[0].v, q8_v_row_bytes, kr, nk, t.kv_head * (dv / 32) * 34, t.n_kv_heads * (dv / 32) * 34);
     }
     for (int hh = 0; hh < t.n_kv_heads; ++hh) {
       const int64_t h = t.kv_head + hh, m0 = hh * nqh;
@@ -415,7 +451,19 @@ static void attend_tile(const AttentionTile& t) {
       // rows never written (a ring's slots past what it holds), so they are zeros here.
       const int64_t dead = std::clamp<int64_t>(min_start - kb, 0, nk);
       const bool half_values = half_rows && dead == 0;
-      if (!half_values) {
+      const bool q8_values = q8_in_place && dead == 0;
+      if (q8_values) {
+        // The value rows' block scales, into the value scratch the in-place rows leave unused.
+        const int64_t nbv = dv / 32;
+        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * q8_v_row_bytes + h * nbv * 34;
+        for (int64_t j = 0; j < nk; ++j) {
+          for (int64_t b = 0; b < nbv; ++b) {
+            uint16_t hb;
+            std::memcpy(&hb, v0 + j * q8_v_row_bytes + b * 34, 2);
+            S::f16_to_f32(&hb, 1, vbuf + j * nbv + b);
+          }
+        }
+      } else if (!half_values) {
         attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
         std::fill(vbuf, vbuf + dead * dvp, 0.0f);
       }
@@ -459,6 +507,9 @@ static void attend_tile(const AttentionTile& t) {
         const uint16_t* v0 = static_cast<const uint16_t*>(t.rows[0].v) + kr * sh.v_stride + h * dv;
         const HalfRows v{v0, sh.v_stride, nk, half_zero};
         attn_accumulate<S>(s_head, kB, nqh, nk, v, dvp, o + m0 * dvp);
+      } else if (q8_values) {
+        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * q8_v_row_bytes + h * (dv / 32) * 34;
+        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, q8_v_row_bytes, vbuf, dv / 32}, dvp, o + m0 * dvp);
       } else {
         attn_accumulate<S>(s_head, kB, nqh, nk, FloatRows{vbuf, dvp}, dvp, o + m0 * dvp);
       }
