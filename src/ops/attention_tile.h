@@ -16,6 +16,8 @@
 // the two block scales (the tier's Q8 kernels: Q8 = AttnQ8Scalar here, AVX2 and AVX-512 VNNI
 // versions in the tier files). Q8_0 values are converted by Q8::dequant32, Q4_0 keys and values by
 // Q8::dequant32_q4_0, a block at a time (Q8 holds the tier's quantized-cache kernels).
+// Decode tiles (at most kAttnHalfRowsQueries queries per KV head) read F16 keys and values and
+// Q8_0 values in place instead (HalfRows, Q8Rows), after touching the block's rows.
 // Every output element is computed by one tile in a fixed order, whatever the thread count.
 // No allocation here (the caller passes the scratch), and no std:: container: a template
 // instantiated in a tier's file could be shared with baseline callers by the linker.
