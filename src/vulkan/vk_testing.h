@@ -22,4 +22,8 @@ ExpertGrouping last_expert_grouping(ops::Backend& backend);
 // limit), so that a test reaches the shader's loop over further items.
 void cap_expert_work_groups(ops::Backend& backend, uint32_t cap);
 
+// Logits per chunk when top_logits splits a row of n over workgroups (the last chunk shorter),
+// so that a test puts the k best and their ties across the chunks' edges.
+int64_t top_logits_chunk(int64_t n);
+
 }  // namespace hearth::vulkan::testing

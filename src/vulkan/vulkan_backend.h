@@ -214,6 +214,7 @@ class VulkanBackend final : public ops::Backend {
   std::vector<float> cs_;
   std::vector<int32_t> rows_;
   ops::Tensor parts_;                 // split attention's partial states
+  ops::Tensor top_parts_;             // top_logits' chunks' results, before the merge
   // The tiled expert products' grouping (group_by_expert.comp), work list and indirect command
   // (list_expert_tiles.comp); the last call's tokens per tile; a test's cap on the work items
   // one dispatch launches (0: the device's limit).
