@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "gguf/ggml_type.h"
 #include "ops/backend.h"
@@ -28,22 +27,5 @@ constexpr int64_t kMaxExperts = 256;
 // first usable discrete or integrated GPU; -1 when there is none (CPU-only machines, or only a
 // software device such as lavapipe, which is slower than the CPU backend).
 int default_device();
-
-namespace testing {
-
-// What the last tiled experts' product of a Vulkan backend grouped (tests/vulkan): its tokens
-// per tile and its grouping buffer's words (group_by_expert.comp's counts, firsts and slots, then
-// list_expert_tiles.comp's indirect command, item count and work items).
-struct ExpertGrouping {
-  uint32_t tile_tokens = 0;
-  std::vector<uint32_t> words;
-};
-// Error(invalid_argument) when `backend` is not a Vulkan backend.
-ExpertGrouping last_expert_grouping(ops::Backend& backend);
-// Caps the work items one indirect dispatch of the experts' products launches (0: the device's
-// limit), so that a test reaches the shader's loop over further items.
-void cap_expert_work_groups(ops::Backend& backend, uint32_t cap);
-
-}  // namespace testing
 
 }  // namespace hearth::vulkan

@@ -26,10 +26,14 @@ void VulkanBackend::store_kv(const ops::KvView& cache, const ops::Tensor& k, con
     if (dst->empty()) continue;
     const uint32_t pc[] = {u32(dst->n_cols()), u32(cache.rows_per_seq()), u32(rows.n), rows_off,
                            u32(cache.ring)};
-    // Quantized caches: one invocation per 32-element block.
+    // Invocations a row (store_kv.comp): quantized caches one per pair of 32-element blocks
+    // (and one more for a row that starts half way into a word), F16 one per pair of elements
+    // when the width is even, else one per element.
+    const int64_t w = dst->n_cols();
     const bool quantized = dst->type == GgmlType::Q8_0 || dst->type == GgmlType::Q4_0;
+    const int64_t per_row = quantized ? w / 32 / 2 + 1 : dst->type == GgmlType::F16 && w % 2 == 0 ? w / 2 : w;
     dispatch(std::string("store_kv_") + weight_suffix(dst->type), {buf(*src), ring(), buf(*dst)}, pc,
-             sizeof pc, groups(quantized ? dst->n_cols() / 32 : dst->n_cols(), 64), u32(rows.n), 1);
+             sizeof pc, groups(per_row, 64), u32(rows.n), 1);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "util/check.h"
 #include "util/error.h"
 #include "vulkan/vk_backend.h"
+#include "vulkan/vk_testing.h"
 #include "vulkan/vulkan_backend.h"
 
 namespace hearth::vulkan {

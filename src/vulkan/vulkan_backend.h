@@ -27,6 +27,7 @@
 #include "ops/backend.h"
 #include "vulkan/vk_backend.h"
 #include "vulkan/vk_device.h"
+#include "vulkan/vk_testing.h"
 
 namespace hearth::vulkan {
 
@@ -138,7 +139,7 @@ class VulkanBackend final : public ops::Backend {
   void top_logits(const ops::Tensor& logits, int64_t n_rows, int64_t n, int k,
                   const ops::Tensor& out) override;
 
-  // For tests (vk_backend.h's testing functions), vk_ops_matmul.cc.
+  // For tests (vk_testing.h), vk_ops_matmul.cc.
   testing::ExpertGrouping expert_grouping();
   void cap_expert_work_groups(uint32_t cap) { expert_work_group_cap_ = cap; }
 
@@ -213,6 +214,7 @@ class VulkanBackend final : public ops::Backend {
   std::vector<float> cs_;
   std::vector<int32_t> rows_;
   ops::Tensor parts_;                 // split attention's partial states
+  ops::Tensor top_parts_;             // top_logits' chunks' results, before the merge
   // The tiled expert products' grouping (group_by_expert.comp), work list and indirect command
   // (list_expert_tiles.comp); the last call's tokens per tile; a test's cap on the work items
   // one dispatch launches (0: the device's limit).

@@ -40,7 +40,7 @@
 #include "model/tiny_model.h"
 #include "op_compare.h"
 #include "test_device.h"
-#include "vulkan/vk_backend.h"
+#include "vulkan/vk_testing.h"
 
 namespace hearth {
 namespace {

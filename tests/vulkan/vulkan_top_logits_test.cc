@@ -1,8 +1,11 @@
-// shaders/top_logits.comp against ops::top_logits_ref ("cpu-ref"): candidates (values' bits and
-// ids) and max equal, log-sum-exp within float rounding, on rows of 1, 7, 8, 1,000 and 151,936
-// logits (Qwen2's vocabulary: 594 values per invocation per pass, far below lavapipe's 65,535
-// loop iterations), K = 1, 40, 64, normal values and rows of few levels with -inf, NaN and both
-// zeros (ties everywhere, where the radix select's last byte and the id order matter).
+// shaders/top_logits.comp and top_logits_merge.comp against ops::top_logits_ref ("cpu-ref"):
+// candidates (values' bits and ids) and max equal, log-sum-exp within float rounding, on rows of
+// 1, 7, 8, 1,000 and 151,936 logits (Qwen2's vocabulary: 19 chunks of 8,192, 32 values per
+// invocation per pass, far below lavapipe's 65,535 loop iterations), K = 1, 40, 64, normal values
+// and rows of few levels with -inf, NaN and both zeros (ties everywhere, where the radix select's
+// last byte and the id order matter); rows cut into several chunks (one workgroup each, then the
+// merge; vulkan::testing::top_logits_chunk says where they end) with the k best and the ties at
+// the k-th across the chunks' edges, in the last, short chunk, or in no chunk but one.
 
 #include <gtest/gtest.h>
 
@@ -15,6 +18,7 @@
 
 #include "op_compare.h"
 #include "ops/top_logits.h"
+#include "vulkan/vk_testing.h"
 
 namespace hearth {
 namespace {
@@ -80,6 +84,65 @@ TEST(VulkanTopLogits, RowsOfOnlyMinusInfinityAndEqualValues) {
     std::vector<float> rows(3 * 777, fill);
     rows[2 * 777 + 500] = 2.0f;  // the last row has one value above the rest
     compare(*gpu, *ref, rows, 3, 777, 64, "filled with " + std::to_string(fill));
+  }
+}
+
+// Rows of n logits made for the merge of the chunks' results (`chunk` logits each, the last
+// shorter): the best values and the ties at the k-th placed at the chunks' edges, in the last
+// chunk only, or only in chunks full of -inf and NaN but one.
+std::vector<float> chunked_row(int64_t n, int64_t chunk, int pattern, uint32_t seed) {
+  std::vector<float> v = normal(static_cast<size_t>(n), seed, 0.5f);
+  std::mt19937 rng(seed);
+  auto at = [&](int64_t i, float x) {
+    if (i >= 0 && i < n) v[static_cast<size_t>(i)] = x;
+  };
+  const int64_t last = (n - 1) / chunk * chunk;  // the first id of the last chunk
+  switch (pattern) {
+    case 0:  // four equal best logits across every edge (more than 64 of them in a long row)
+      for (int64_t e = chunk; e < n; e += chunk) {
+        for (int64_t d = -2; d < 2; ++d) at(e + d, 7.0f);
+      }
+      break;
+    case 1:  // 20 best anywhere, then the k-th among ties at 2 sitting on every edge
+      for (int i = 0; i < 20; ++i) at(std::uniform_int_distribution<int64_t>(0, n - 1)(rng), 3.0f);
+      for (int64_t e = chunk; e < n; e += chunk) {
+        for (int64_t d = -5; d < 5; ++d) at(e + d, 2.0f);
+      }
+      break;
+    case 2:  // zeros of both signs everywhere; the best few in the last chunk; -inf and NaN mixed in
+      for (size_t i = 0; i < v.size(); ++i) {
+        v[i] = i % 7 == 3 ? -kInf : i % 11 == 5 ? std::nanf("") : (i % 2 ? -0.0f : 0.0f);
+      }
+      for (int64_t i = last; i < n; i += 3) at(i, 1.0f);
+      at(n - 1, 1.5f);
+      break;
+    default:  // only -inf and NaN but in the last chunk
+      for (int64_t i = 0; i < last; ++i) v[static_cast<size_t>(i)] = i % 2 ? -kInf : std::nanf("");
+      break;
+  }
+  return v;
+}
+
+TEST(VulkanTopLogits, TheBestAcrossChunksEqualTheReference) {
+  NEED_DEVICE();
+  uint32_t seed = 100;
+  for (int64_t n : {int64_t{151936}, 3 * vulkan::testing::top_logits_chunk(24581) + 5, vulkan::testing::top_logits_chunk(8193) + 1}) {
+    const int64_t chunk = vulkan::testing::top_logits_chunk(n);
+    ASSERT_GT(n, chunk) << "n " << n << " fits one chunk: nothing to merge";
+    ASSERT_NE(n % chunk, 0) << "n " << n << ": the last chunk should be short";
+    for (int pattern = 0; pattern < 4; ++pattern) {
+      std::vector<float> rows;
+      for (int r = 0; r < 2; ++r) {
+        const std::vector<float> row = chunked_row(n, chunk, pattern, seed++);
+        rows.insert(rows.end(), row.begin(), row.end());
+      }
+      for (int k : {1, 40, 64}) {
+        compare(*gpu, *ref, rows, 2, n, k,
+                "n " + std::to_string(n) + " chunk " + std::to_string(chunk) + " pattern " +
+                    std::to_string(pattern) + " k " + std::to_string(k));
+        if (HasFatalFailure()) return;
+      }
+    }
   }
 }
 

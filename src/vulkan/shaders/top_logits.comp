@@ -1,23 +1,27 @@
 #version 450
-// out [n_rows, 2 + 2k] = each row's max, log-sum-exp, k best logits and their ids (ops/top_logits.h:
-// best first, equal logits in id order, NaN as -inf, -0 equal to +0); one workgroup a row.
-// The k best are found by a radix select on order-preserving 32-bit keys of the logits: four
-// passes of a 256-bin histogram (one byte of the key each, among the values whose higher bytes
-// equal the prefix chosen so far) give the key T of the k-th best and how many values equal to T
-// it takes (`need`). Then every value above T is a candidate (fewer than k), and so are the
-// first `need` values equal to T in id order: each invocation counts those in its own contiguous
-// chunk, a prefix sum over the invocations gives each its first rank. The at most 64 candidates
-// are ranked by comparing each with all the others. Loop iterations per invocation: about
-// 7 n / 256 (4,200 for 151,936 logits), far below lavapipe's 65,535; shared memory 4.6 KiB.
+// The first of top_logits' two passes (top_logits_merge.comp is the second): one workgroup per
+// chunk of a row (a row of n logits is cut into n_chunks chunks of `chunk` logits, the last one
+// shorter), so that one row keeps many workgroups busy. Each writes its chunk's part, 2 + 2k
+// words at (row * n_chunks + c) * (2 + 2k): the chunk's max, its sum of exp(x - max), its k best
+// as order-preserving keys (below) best first, then their ids in the row; equal keys in id
+// order (ops/top_logits.h's order: NaN as -inf, -0 equal to +0). A chunk shorter than k pads
+// its list with key 0, which no logit has, and id 0xffffffff.
+// The k best are found by a radix select on the keys: four passes of a 256-bin histogram (one
+// byte of the key each, among the values whose higher bytes equal the prefix chosen so far)
+// give the key T of the k-th best and how many values equal to T it takes (`need`). Then every
+// value above T is a candidate (fewer than k), and so are the first `need` values equal to T in
+// id order: each invocation counts those in its own contiguous stretch, a prefix sum over the
+// invocations gives each its first rank. The at most 64 candidates are ranked by comparing each
+// with all the others. Loop iterations per invocation: about 7 chunk / 256 (224 for chunks of
+// 8,192), far below lavapipe's 65,535; shared memory 4.6 KiB.
 // No subgroup operations: nothing assumes a subgroup size.
 layout(local_size_x = 256) in;
 layout(binding = 0) readonly buffer L { uint logits[]; };  // float bits
-layout(binding = 1) writeonly buffer O { uint o[]; };      // float bits, then int32 ids
-layout(push_constant) uniform P { uint n_rows, n, k, per_z; } p;
+layout(binding = 1) writeonly buffer O { uint part[]; };  // the chunks' parts
+layout(push_constant) uniform P { uint n_rows, n, k, per_z, chunk, n_chunks; } p;
 
 const uint WG = 256;
 const uint MAX_K = 64;  // ops::kMaxTopLogits
-const uint NEG_INF = 0xff800000u;
 
 shared float red_max[WG];
 shared float red_sum[WG];
@@ -27,27 +31,19 @@ shared uint sel_key[MAX_K];
 shared uint sel_id[MAX_K];
 shared uint n_above, s_prefix, s_need;
 
-// The logit's bits with NaN read as -inf (as the sampler reads it).
-uint logit_bits(uint i) {
-  const uint u = logits[i];
-  return (u & 0x7fffffffu) > 0x7f800000u ? NEG_INF : u;
-}
-
-// Larger float, larger key (unsigned); -0 and +0 get one key, so they tie and order by id.
-uint key_of(uint u) {
-  if ((u & 0x7fffffffu) == 0u) u = 0u;
-  return (u & 0x80000000u) != 0u ? ~u : (u | 0x80000000u);
-}
+#include "top_logits.glsl"
 
 void main() {
-  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.z * p.per_z, t = gl_LocalInvocationID.x;
+  const uint row = gl_WorkGroupID.y + gl_WorkGroupID.z * p.per_z, t = gl_LocalInvocationID.x;
   if (row >= p.n_rows) return;  // the whole workgroup leaves together
-  const uint base = row * p.n, kk = min(p.k, p.n);
+  // This chunk: logits [lo, lo + len) of the row; ids below are relative to lo until written.
+  const uint lo = gl_WorkGroupID.x * p.chunk, len = min(p.chunk, p.n - lo);
+  const uint base = row * p.n + lo, kk = min(p.k, len);
   const float neg_inf = uintBitsToFloat(NEG_INF);
 
   // Max and sum of exp(x - max), online per invocation, then combined pairwise.
   float m = neg_inf, s = 0.0;
-  for (uint i = t; i < p.n; i += WG) {
+  for (uint i = t; i < len; i += WG) {
     const float x = uintBitsToFloat(logit_bits(base + i));
     if (x == neg_inf) continue;
     if (x > m) {
@@ -78,7 +74,7 @@ void main() {
     const uint high = pass == 0 ? 0u : (0xffffffffu << (shift + 8u));
     hist[t] = 0u;  // WG == 256 bins
     barrier();
-    for (uint i = t; i < p.n; i += WG) {
+    for (uint i = t; i < len; i += WG) {
       const uint key = key_of(logit_bits(base + i));
       if ((key & high) == prefix) atomicAdd(hist[(key >> shift) & 255u], 1u);
     }
@@ -98,7 +94,7 @@ void main() {
   // prefix is now the key T of the kk-th best: kk - need values are above it, and the first
   // `need` of those equal to it (in id order) complete the candidates.
 
-  const uint chunk = (p.n + WG - 1) / WG, begin = min(t * chunk, p.n), end = min(begin + chunk, p.n);
+  const uint stretch = (len + WG - 1) / WG, begin = min(t * stretch, len), end = min(begin + stretch, len);
   uint equal = 0u;
   for (uint i = begin; i < end; ++i) {
     const uint key = key_of(logit_bits(base + i));
@@ -132,11 +128,10 @@ void main() {
   }
   barrier();
 
-  const uint ob = row * (2u + 2u * p.k);
+  const uint pb = (row * p.n_chunks + gl_WorkGroupID.x) * (2u + 2u * p.k);
   if (t == 0) {
-    const float mx = red_max[0];
-    o[ob] = floatBitsToUint(mx);
-    o[ob + 1] = floatBitsToUint(mx == neg_inf || isinf(mx) ? mx : mx + log(red_sum[0]));
+    part[pb] = floatBitsToUint(red_max[0]);
+    part[pb + 1] = floatBitsToUint(red_sum[0]);
   }
   if (t < kk) {
     const uint key = sel_key[t], id = sel_id[t];
@@ -144,10 +139,10 @@ void main() {
     for (uint j = 0; j < kk; ++j) {
       place += (sel_key[j] > key || (sel_key[j] == key && sel_id[j] < id)) ? 1u : 0u;
     }
-    o[ob + 2u + place] = logit_bits(base + id);
-    o[ob + 2u + p.k + place] = id;
+    part[pb + 2u + place] = key;
+    part[pb + 2u + p.k + place] = lo + id;
   } else if (t < p.k) {
-    o[ob + 2u + t] = NEG_INF;
-    o[ob + 2u + p.k + t] = 0xffffffffu;
+    part[pb + 2u + t] = 0u;
+    part[pb + 2u + p.k + t] = 0xffffffffu;
   }
 }
