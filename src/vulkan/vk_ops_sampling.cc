@@ -21,16 +21,18 @@ constexpr int64_t kMaxChunks = 32;  // top_logits_merge.comp's MAX_CHUNKS
 
 }  // namespace
 
-int64_t testing::top_logits_chunk(int64_t n) {
+int64_t VulkanBackend::top_logits_chunk(int64_t n) {
   const int64_t chunk = std::max(kMinChunk, (n + kMaxChunks - 1) / kMaxChunks);
   return (chunk + 255) / 256 * 256;
 }
+
+int64_t testing::top_logits_chunk(int64_t n) { return VulkanBackend::top_logits_chunk(n); }
 
 void VulkanBackend::top_logits(const ops::Tensor& logits, int64_t n_rows, int64_t n, int k,
                                const ops::Tensor& out) {
   HEARTH_CHECK(k >= 1 && k <= ops::kMaxTopLogits && n >= 1);
   HEARTH_CHECK(n_rows * n <= logits.n_elements() && n_rows * ops::top_logits_width(k) <= out.n_elements());
-  const int64_t chunk = testing::top_logits_chunk(n), n_chunks = (n + chunk - 1) / chunk;
+  const int64_t chunk = top_logits_chunk(n), n_chunks = (n + chunk - 1) / chunk;
   const int64_t part_floats = n_rows * n_chunks * ops::top_logits_width(k);
   if (top_parts_.empty() || top_parts_.n_elements() < part_floats) {
     release(top_parts_);

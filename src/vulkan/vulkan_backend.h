@@ -138,6 +138,8 @@ class VulkanBackend final : public ops::Backend {
   // vk_ops_sampling.cc
   void top_logits(const ops::Tensor& logits, int64_t n_rows, int64_t n, int k,
                   const ops::Tensor& out) override;
+  // Logits per chunk when top_logits splits a row of n over workgroups (the last chunk shorter).
+  static int64_t top_logits_chunk(int64_t n);
 
   // For tests (vk_testing.h), vk_ops_matmul.cc.
   testing::ExpertGrouping expert_grouping();
