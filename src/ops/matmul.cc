@@ -24,8 +24,12 @@ constexpr int64_t kColsPerTask = 64;
 // Every output is computed the same way either way, so this does not change results.
 constexpr int64_t kMinParallelWork = 16384;
 // Tasks per thread a decode matmul aims at: enough to balance, few enough to keep the shared task
-// counter quiet.
-constexpr int64_t kTasksPerThread = 24;
+// counter quiet and each task a long stream. 24 -> 8, hearth bench -p 0 -n 64 -t 2, alternated:
+// 1.5B Q4_K_M 22.23, 22.44, 22.94 -> 22.98, 23.23, 23.90 t/s; Qwen3-A3B x12 31.97, 32.08 -> 33.03,
+// 32.99; beside a busy loop (a worker losing its core mid-task holds the step up, so long tasks
+// cost there) 10.94, 11.31 -> 11.14, 10.68. Fewer still (guided tasks, each 1/(2 x threads) of
+// what is left) won 1 % idle and lost 4 % beside the busy loop.
+constexpr int64_t kTasksPerThread = 8;
 // From this many tokens, float weights go through the chunked tiles (quant::TypeTraits::
 // chunked_tile): each task converts its weight rows to F32 once and every column reuses them.
 // Below it (decode) the conversion would cost as much as the products. Both paths give the row
