@@ -104,6 +104,20 @@ static inline typename S::V attn_load(const Q8Rows& r, int64_t j, int64_t d) {
   return S::mul(S::set1(r.scales[j * r.nblk + d / 32]), S::load(code));
 }
 
+// The scales of blocks [0, nblk) of Q8_0 rows [0, n) (row_bytes apart, from `first`) as floats:
+// out[j * out_stride + b].
+template <class S>
+static void attn_block_scales(const uint8_t* first, int64_t row_bytes, int64_t n, int64_t nblk, float* out,
+                              int64_t out_stride) {
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t b = 0; b < nblk; ++b) {
+      uint16_t h;
+      std::memcpy(&h, first + j * row_bytes + b * 34, 2);
+      S::f16_to_f32(&h, 1, out + j * out_stride + b);
+    }
+  }
+}
+
 // Reads one byte of every cache line of bytes [offset, offset + count) of rows [first, first + n)
 // (row_bytes apart): a loop of independent loads keeps many misses in flight, so the block arrives
 // from memory at the rate the memory gives, and the kernels then read it from cache. Read in place
@@ -424,13 +438,7 @@ static void attend_tile(const AttentionTile& t) {
       float* s_head = s + m0 * kB;
       if (q8_keys) {
         const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kr * qb.row_bytes + h * qb.nblk * 34;
-        for (int64_t j = 0; j < nk; ++j) {
-          for (int64_t b = 0; b < qb.nblk; ++b) {
-            uint16_t hb;
-            std::memcpy(&hb, k0 + j * qb.row_bytes + b * 34, 2);
-            S::f16_to_f32(&hb, 1, kd + j * qb.nblk2 + b);
-          }
-        }
+        attn_block_scales<S>(k0, qb.row_bytes, nk, qb.nblk, kd, qb.nblk2);
         std::fill(kd + nk * qb.nblk2, kd + nk4 * qb.nblk2, 0.0f);
         qb.qi = qi + m0 * qb.nblk2 * 32;
         qb.dq8 = dq8 + m0 * qb.nblk2 * 8;
@@ -458,13 +466,7 @@ static void attend_tile(const AttentionTile& t) {
         // The value rows' block scales, into the value scratch the in-place rows leave unused.
         const int64_t nbv = dv / 32;
         const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * q8_v_row_bytes + h * nbv * 34;
-        for (int64_t j = 0; j < nk; ++j) {
-          for (int64_t b = 0; b < nbv; ++b) {
-            uint16_t hb;
-            std::memcpy(&hb, v0 + j * q8_v_row_bytes + b * 34, 2);
-            S::f16_to_f32(&hb, 1, vbuf + j * nbv + b);
-          }
-        }
+        attn_block_scales<S>(v0, q8_v_row_bytes, nk, nbv, vbuf, nbv);
       } else if (!half_values) {
         attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
         std::fill(vbuf, vbuf + dead * dvp, 0.0f);
