@@ -17,7 +17,8 @@
 // versions in the tier files). Q8_0 values are converted by Q8::dequant32, Q4_0 keys and values by
 // Q8::dequant32_q4_0, a block at a time (Q8 holds the tier's quantized-cache kernels).
 // Decode tiles (at most kAttnHalfRowsQueries queries per KV head) read F16 keys and values and
-// Q8_0 values in place instead (HalfRows, Q8Rows), after touching the block's rows.
+// Q8_0 values in place instead (HalfRows, Q8Rows): the first block's rows touched, each next
+// block's asked for while this one is computed (AttnPrefetch).
 // Every output element is computed by one tile in a fixed order, whatever the thread count.
 // No allocation here (the caller passes the scratch), and no std:: container: a template
 // instantiated in a tier's file could be shared with baseline callers by the linker.
@@ -67,6 +68,63 @@ static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride
   }
 }
 
+// Asks for the next block of keys' K and V rows while this block is computed, so that decode's
+// arithmetic and its reads from memory overlap. The kernels call step(work) as they go, with
+// the multiply-adds they did; the lines are requested in address order (K rows, then V rows) at
+// a rate that spreads the whole block over this block's work. Prefetched into L2 (hint 2): both
+// blocks' rows do not fit in L1. ops_attention decode_ctx16384_cold (hearth_bench, alternated
+// twice), against touching each block's rows before computing it: 1 thread 91 -> 113-118, 2
+// threads 166-171 -> 209-214 M head-keys/s.
+struct AttnPrefetch {
+  const char* base[2] = {nullptr, nullptr};  // K, V: row 0 of the next block, at the tile's heads
+  int64_t row_bytes[2] = {0, 0};
+  int64_t count[2] = {0, 0};                 // bytes of each row to request
+  int64_t rows = 0;
+  int64_t work_per_line = 1;
+  int64_t credit = 0;
+  int which = 2;                             // 0: K rows, 1: V rows, 2: done
+  int64_t row = 0, b = 0;
+
+  // `work`: the multiply-adds of this block (per line requested: work / lines).
+  void start(const void* k, int64_t k_row_bytes, int64_t k_count, const void* v, int64_t v_row_bytes,
+             int64_t v_count, int64_t n_rows, int64_t work) {
+    base[0] = static_cast<const char*>(k);
+    base[1] = static_cast<const char*>(v);
+    row_bytes[0] = k_row_bytes;
+    row_bytes[1] = v_row_bytes;
+    count[0] = k_count;
+    count[1] = v_count;
+    rows = n_rows;
+    const int64_t lines = n_rows * ((k_count + 63) / 64 + (v_count + 63) / 64);
+    work_per_line = std::max<int64_t>(1, lines > 0 ? work / lines : 1);
+    credit = 0;
+    which = lines > 0 ? (k_count > 0 ? 0 : 1) : 2;
+    row = b = 0;
+  }
+  void stop() { which = 2; }
+  // The next line's address in the walk (null past the last).
+  const char* next() {
+    if (which == 2) return nullptr;
+    const char* a = base[which] + row * row_bytes[which] + b;
+    b += 64;
+    if (b >= count[which]) {
+      b = 0;
+      if (++row == rows) {
+        row = 0;
+        which = which == 0 && count[1] > 0 ? 1 : 2;
+      }
+    }
+    return a;
+  }
+  void step(int64_t work) {
+    for (credit += work; credit >= work_per_line; credit -= work_per_line) {
+      const char* a = next();
+      if (a == nullptr) return;
+      __builtin_prefetch(a, 0, 2);
+    }
+  }
+};
+
 // Key or value rows as the tile kernels read them: floats converted into scratch once per block
 // (FloatRows), or an F16 cache's own rows, converted in registers where they are used (HalfRows:
 // heads of whole vectors, so no padding is needed). S::load reads either element type.
@@ -80,6 +138,7 @@ struct HalfRows {
   int64_t stride;
   int64_t n;              // rows [n, ...) read as `zero` (keys past the block's end)
   const uint16_t* zero;
+  AttnPrefetch* pf = nullptr;
   const uint16_t* row(int64_t j) const { return j < n ? p + j * stride : zero; }
 };
 
@@ -91,6 +150,7 @@ struct Q8Rows {
   int64_t row_bytes;
   const float* scales;
   int64_t nblk;
+  AttnPrefetch* pf = nullptr;
 };
 
 // Vector `d / lanes` of row j, as floats.
@@ -134,10 +194,10 @@ static inline void attn_touch_bytes(const void* base, int64_t row_bytes, int64_t
   asm volatile("" : : "r"(sink));
 }
 
-// The same for elements [offset, offset + count) of F16 rows `stride` elements apart.
-static inline void attn_touch_rows(const void* base, int64_t stride, int64_t first, int64_t n, int64_t offset,
-                                   int64_t count) {
-  attn_touch_bytes(base, stride * 2, first, n, offset * 2, count * 2);
+static inline void attn_prefetch_step(const FloatRows&, int64_t) {}
+template <class Rows>
+static inline void attn_prefetch_step(const Rows& r, int64_t work) {
+  if (r.pf != nullptr) r.pf->step(work);
 }
 
 // s[r][j..j+4) = q_r . k_{j..j+4} for MR query rows and nk4 (a multiple of 4) keys.
@@ -152,6 +212,7 @@ static void attn_scores_rows(const float* q, int64_t dpad, const Rows& k, int64_
 #pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) acc[r][c] = S::zero();
     }
+    attn_prefetch_step(k, MR * 4 * dpad);
     decltype(k.row(0)) kj[4];
 #pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) kj[c] = k.row(j + c);
@@ -208,6 +269,7 @@ static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, c
     V pr[MR];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) pr[r] = S::set1(p[r * p_stride + j]);
+    attn_prefetch_step(v, MR * NV * S::kLanes);
 #pragma GCC unroll 16
     for (int c = 0; c < NV; ++c) {
       const V vv = attn_load<S>(v, j, d0 + c * S::kLanes);
@@ -272,6 +334,7 @@ struct AttnQ8Block {
   int64_t nk = 0, nk4 = 0;        // keys in the block, rounded up to 4 (rows past nk: zero_row)
   const uint8_t* zero_row = nullptr;  // nblk2 zero blocks (34 bytes each)
   const float* kd = nullptr;      // [nk4][nblk2] keys' block scales (0 past nk and nblk)
+  AttnPrefetch* pf = nullptr;     // told the work done, per 4 keys (see AttnPrefetch)
   float* s = nullptr;             // scores [n_q][s_stride]: s[m][j] for j < nk4
   int64_t s_stride = 0;
   const uint8_t* key(int64_t j) const { return j < nk ? k + j * row_bytes : zero_row; }
@@ -310,6 +373,7 @@ struct AttnQ8Scalar {
           acc += static_cast<float>(sum) * (dqm[b * 8] * a.kd[j * a.nblk2 + b]);
         }
         a.s[m * a.s_stride + j] = acc;
+        if (a.pf != nullptr) a.pf->step(a.nblk * 32);
       }
     }
   }
@@ -368,7 +432,7 @@ static void attend_tile(const AttentionTile& t) {
     qb.s_stride = kB;
   }
   // Decode (a few queries per KV head) reads F16 caches with heads of whole vectors in place
-  // (HalfRows), each block first touched (attn_touch_rows); keys past a block's end read a zero row,
+  // (HalfRows), the first block touched and the rest prefetched (AttnPrefetch); keys past a block's end read a zero row,
   // kept in the key scratch they leave unused. Prompt tiles, whose many queries would convert each
   // row once per pass, convert into scratch once. ops_attention (hearth_bench, 1 / 2 threads,
   // alternated twice): decode_ctx16384_cold 6.4 / 11.4-12.2 -> 7.5 / 14.0-14.4 GB/s, decode_ctx4096
@@ -419,19 +483,38 @@ static void attend_tile(const AttentionTile& t) {
   const int64_t end = std::min(t.key_end, max_kv);
   // Blocks before every row's window are skipped (block boundaries stay multiples of kB).
   const int64_t begin = std::max(t.key_begin, min_start / kB * kB);
+  // The byte ranges of each cache row that decode reads in place: touched for the first block,
+  // prefetched a block ahead for the rest (AttnPrefetch). Values that are the keys' own first
+  // columns (MLA's latent) come with the keys.
+  const bool k_in_place = half_rows || (q8_in_place && q8_keys);
+  const bool kv_in_place = half_rows || q8_in_place;
+  const int64_t k_row_bytes = kv_row_bytes(sh.kv_type, sh.k_stride), v_row_bytes = kv_row_bytes(sh.kv_type, sh.v_stride);
+  const int64_t k_offset = kv_row_bytes(sh.kv_type, t.kv_head * dk), v_offset = kv_row_bytes(sh.kv_type, t.kv_head * dv);
+  const int64_t k_bytes = k_in_place ? kv_row_bytes(sh.kv_type, t.n_kv_heads * dk) : 0;
+  int64_t v_bytes = kv_in_place ? kv_row_bytes(sh.kv_type, t.n_kv_heads * dv) : 0;
+  if (k_bytes > 0 && t.rows[0].v == t.rows[0].k && v_row_bytes == k_row_bytes && v_offset >= k_offset &&
+      v_offset + v_bytes <= k_offset + k_bytes) {
+    v_bytes = 0;
+  }
+  AttnPrefetch pf;
   for (int64_t kb = begin; kb < end; kb += kB) {
     const int64_t nk = std::min(kB, end - kb);
     const int64_t nk4 = attn_round_up(nk, 4), nkv = attn_round_up(nk, L);
     // The block's first cache row: a ring's slot (the ring is a multiple of kB: no wrap inside).
     const int64_t kr = sh.ring > 0 ? kb % sh.ring : kb;
-    if (half_rows) {
-      attn_touch_rows(t.rows[0].k, sh.k_stride, kr, nk, t.kv_head * dk, t.n_kv_heads * dk);
-      attn_touch_rows(t.rows[0].v, sh.v_stride, kr, nk, t.kv_head * dv, t.n_kv_heads * dv);
-    } else if (q8_in_place) {
-      if (q8_keys) {
-        attn_touch_bytes(t.rows[0].k, qb.row_bytes, kr, nk, t.kv_head * (dk / 32) * 34, t.n_kv_heads * (dk / 32) * 34);
+    const int64_t next_kr = kb + kB >= end ? -1 : sh.ring > 0 ? (kb + kB) % sh.ring : kb + kB;
+    if (kv_in_place) {
+      if (kb == begin) {
+        if (k_bytes > 0) attn_touch_bytes(t.rows[0].k, k_row_bytes, kr, nk, k_offset, k_bytes);
+        if (v_bytes > 0) attn_touch_bytes(t.rows[0].v, v_row_bytes, kr, nk, v_offset, v_bytes);
       }
-      attn_touch_bytes(t.rows[0].v, q8_v_row_bytes, kr, nk, t.kv_head * (dv / 32) * 34, t.n_kv_heads * (dv / 32) * 34);
+      if (next_kr >= 0) {
+        pf.start(static_cast<const char*>(t.rows[0].k) + next_kr * k_row_bytes + k_offset, k_row_bytes, k_bytes,
+                 static_cast<const char*>(t.rows[0].v) + next_kr * v_row_bytes + v_offset, v_row_bytes, v_bytes,
+                 std::min(kB, end - kb - kB), t.n_kv_heads * nqh * nk4 * (dkp + dvp));
+      } else {
+        pf.stop();
+      }
     }
     for (int hh = 0; hh < t.n_kv_heads; ++hh) {
       const int64_t h = t.kv_head + hh, m0 = hh * nqh;
@@ -447,10 +530,11 @@ static void attend_tile(const AttentionTile& t) {
         qb.k = k0;
         qb.nk = nk;
         qb.nk4 = nk4;
+        qb.pf = &pf;
         Q8::scores(qb);
       } else if (half_rows) {
         const uint16_t* k0 = static_cast<const uint16_t*>(t.rows[0].k) + kr * sh.k_stride + h * dk;
-        const HalfRows k{k0, sh.k_stride, nk, half_zero};
+        const HalfRows k{k0, sh.k_stride, nk, half_zero, &pf};
         attn_scores<S>(q + m0 * dkp, nqh, dkp, k, nk4, s_head, kB);
       } else {
         attn_load_rows<S, Q8>(t.rows[0].k, sh.kv_type, sh.k_stride, h * dk, kr, nk, dk, dkp, kbuf);
@@ -509,11 +593,11 @@ static void attend_tile(const AttentionTile& t) {
       }
       if (half_values) {
         const uint16_t* v0 = static_cast<const uint16_t*>(t.rows[0].v) + kr * sh.v_stride + h * dv;
-        const HalfRows v{v0, sh.v_stride, nk, half_zero};
+        const HalfRows v{v0, sh.v_stride, nk, half_zero, &pf};
         attn_accumulate<S>(s_head, kB, nqh, nk, v, dvp, o + m0 * dvp);
       } else if (q8_values) {
         const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * q8_v_row_bytes + h * (dv / 32) * 34;
-        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, q8_v_row_bytes, vbuf, dv / 32}, dvp, o + m0 * dvp);
+        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, q8_v_row_bytes, vbuf, dv / 32, &pf}, dvp, o + m0 * dvp);
       } else {
         attn_accumulate<S>(s_head, kB, nqh, nk, FloatRows{vbuf, dvp}, dvp, o + m0 * dvp);
       }

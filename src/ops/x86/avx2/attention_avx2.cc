@@ -47,6 +47,7 @@ struct AttnQ8Avx2 {
   static void rows(const AttnQ8Block& a, int64_t m0) {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t j = 0; j < a.nk4; j += 4) {
+      if (a.pf != nullptr) a.pf->step(MR * 4 * a.nblk * 32);
       const uint8_t* krow[4];
       for (int c = 0; c < 4; ++c) krow[c] = a.key(j + c);
       __m256 acc[MR][4];

@@ -43,6 +43,7 @@ struct AttnQ8Avx512 {
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     const int64_t nc = a.nblk2 / 2;
     for (int64_t j = 0; j < a.nk4; j += 4) {
+      if (a.pf != nullptr) a.pf->step(MR * 4 * a.nblk * 32);
       const uint8_t* krow[4];
       for (int c = 0; c < 4; ++c) krow[c] = a.key(j + c);
       __m512 acc[MR][4];

@@ -1,0 +1,83 @@
+// AttnPrefetch (attention_tile.h): the walk that asks for the next block of keys while decode
+// computes this one. Prefetches change no result, so what can go wrong is the walk: a line of the
+// block never asked for (it then arrives late, from memory, inside the arithmetic), a line asked
+// for twice, or an address outside the rows. These tests follow the walk's addresses.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "ops/attention_tile.h"
+
+namespace hearth::ops {
+namespace {
+
+std::vector<int64_t> walk(AttnPrefetch& pf, const char* origin) {
+  std::vector<int64_t> out;
+  for (const char* a = pf.next(); a != nullptr; a = pf.next()) out.push_back(a - origin);
+  return out;
+}
+
+// Every line of bytes [offset, offset + count) of `rows` rows, row_bytes apart, in address order.
+std::vector<int64_t> lines(int64_t first, int64_t row_bytes, int64_t offset, int64_t count, int64_t rows) {
+  std::vector<int64_t> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t b = 0; b < count; b += 64) out.push_back(first + r * row_bytes + offset + b);
+  }
+  return out;
+}
+
+TEST(AttnPrefetch, WalksTheKeyRowsThenTheValueRowsLineByLine) {
+  // Two KV heads of 96 F16 elements (192 bytes: three lines) out of four, rows 384 bytes
+  // apart; Q8_0-like odd counts in the values (2 x 34 bytes: the last line is partial).
+  static char mem[128 * 1024];
+  char *k = mem, *v = mem + 64 * 1024;
+  AttnPrefetch pf;
+  pf.start(k + 5 * 768 + 192, 768, 384, v + 5 * 272 + 68, 272, 136, 7, 1000);
+  std::vector<int64_t> want = lines(5 * 768, 768, 192, 384, 7);
+  for (int64_t a : lines(5 * 272, 272, 68, 136, 7)) want.push_back(a + (v - k));
+  EXPECT_EQ(walk(pf, k), want);
+  EXPECT_EQ(pf.next(), nullptr);
+}
+
+TEST(AttnPrefetch, NoValueBytesMeansKeysOnly) {
+  static char k[4096];
+  AttnPrefetch pf;
+  pf.start(k, 576 * 2, 576 * 2, k, 576 * 2, 0, 3, 100);
+  EXPECT_EQ(walk(pf, k), lines(0, 1152, 0, 1152, 3));
+}
+
+TEST(AttnPrefetch, NoRowsOrStopAskForNothing) {
+  static char k[4096];
+  AttnPrefetch pf;
+  pf.start(k, 256, 256, k + 2048, 256, 256, 0, 100);
+  EXPECT_EQ(pf.next(), nullptr);
+  pf.start(k, 256, 256, k + 2048, 256, 256, 4, 100);
+  EXPECT_NE(pf.next(), nullptr);
+  pf.stop();
+  EXPECT_EQ(pf.next(), nullptr);
+}
+
+TEST(AttnPrefetch, TheBlocksWorkAsksForTheWholeBlockAndNoMore) {
+  // 64 keys, two heads of 128 F16 elements in K and V: 1,024 lines. The kernels report the
+  // block's work in pieces (the scores' 4-key steps, then the accumulation's per-key steps);
+  // the walk must be done when the last piece is reported, not before three quarters of it.
+  static char k[64 * 512], v[64 * 512];
+  const int64_t work = 2 * 6 * 64 * (128 + 128);
+  AttnPrefetch pf;
+  pf.start(k, 512, 512, v, 512, 512, 64, work);
+  int64_t done = 0;
+  for (int i = 0; i < 2 * 16; ++i) pf.step(6 * 4 * 128), done += 6 * 4 * 128;
+  for (int i = 0; i < 2 * 2 * 64; ++i) {
+    if (done < work * 3 / 4) {
+      EXPECT_NE(pf.which, 2) << "finished early, at work " << done;
+    }
+    pf.step(6 * 64), done += 6 * 64;
+  }
+  EXPECT_EQ(done, work);
+  EXPECT_EQ(pf.next(), nullptr);
+}
+
+}  // namespace
+}  // namespace hearth::ops
