@@ -194,6 +194,16 @@ TEST(Attention, DecodeRowMatchesReferenceOnEveryTier) {
   }
 }
 
+// Past 8 x 512 keys a decode row's chunks grow with the context (n_kv / 8, whole blocks): a row
+// over 9,000 keys (chunks of 1,152, the last one shorter) and a windowed one whose window starts
+// inside a chunk.
+TEST(Attention, LongDecodeRowsSplitIntoLongerChunks) {
+  const AttentionShape s = make_shape(12, 2, 128, 128, 0);
+  const std::vector<Sequence> seqs = {make_sequence(s, 9000, 140, 0)};
+  check(s, seqs, {{0, 9000}}, 0, "n_kv 9000");
+  check(s, seqs, {{0, 9000, 3001}}, 0, "n_kv 9000 from 3001");
+}
+
 // Head sizes that are no multiple of any vector width, K and V of different sizes, padded rows,
 // and every pointer off its natural alignment.
 TEST(Attention, OddSizesAndMisalignedPointers) {
