@@ -165,15 +165,32 @@ static inline typename S::V attn_load(const Q8Rows& r, int64_t j, int64_t d) {
 }
 
 // The scales of blocks [0, nblk) of Q8_0 rows [0, n) (row_bytes apart, from `first`) as floats:
-// out[j * out_stride + b].
+// out[j * out_stride + b]. Gathered first, so the conversion runs a vector at a time (one at a
+// time it was 7 % of a Q8_0 decode's attention).
 template <class S>
 static void attn_block_scales(const uint8_t* first, int64_t row_bytes, int64_t n, int64_t nblk, float* out,
                               int64_t out_stride) {
-  for (int64_t j = 0; j < n; ++j) {
-    for (int64_t b = 0; b < nblk; ++b) {
-      uint16_t h;
-      std::memcpy(&h, first + j * row_bytes + b * 34, 2);
-      S::f16_to_f32(&h, 1, out + j * out_stride + b);
+  constexpr int64_t kMax = 512;
+  uint16_t h[kMax];
+  if (nblk > kMax) {
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t b = 0; b < nblk; ++b) {
+        std::memcpy(h, first + j * row_bytes + b * 34, 2);
+        S::f16_to_f32(h, 1, out + j * out_stride + b);
+      }
+    }
+    return;
+  }
+  const int64_t per = kMax / nblk;
+  for (int64_t j0 = 0; j0 < n; j0 += per) {
+    const int64_t nr = std::min(per, n - j0);
+    for (int64_t j = 0; j < nr; ++j) {
+      for (int64_t b = 0; b < nblk; ++b) std::memcpy(h + j * nblk + b, first + (j0 + j) * row_bytes + b * 34, 2);
+    }
+    if (out_stride == nblk) {
+      S::f16_to_f32(h, nr * nblk, out + j0 * out_stride);
+    } else {
+      for (int64_t j = 0; j < nr; ++j) S::f16_to_f32(h + j * nblk, nblk, out + (j0 + j) * out_stride);
     }
   }
 }
