@@ -459,7 +459,7 @@ static void attend_tile(const AttentionTile& t) {
   // Decode reads Q8_0 values in place too (Q8Rows: each code converted and scaled in registers, as
   // Q8::dequant32 would into scratch, so the same bits), heads of whole blocks only.
   const bool q8_in_place = sh.kv_type == gguf::GgmlType::Q8_0 && dv % 32 == 0 && nqh <= kAttnHalfRowsQueries;
-  const int64_t q8_v_row_bytes = kv_row_bytes(sh.kv_type, sh.v_stride);
+  const int64_t k_row_bytes = kv_row_bytes(sh.kv_type, sh.k_stride), v_row_bytes = kv_row_bytes(sh.kv_type, sh.v_stride);
   if (half_rows) std::fill(kbuf, kbuf + dk, 0.0f);
   int64_t max_kv = 0, min_start = std::numeric_limits<int64_t>::max();
   for (int i = 0; i < t.n_q; ++i) {
@@ -505,7 +505,6 @@ static void attend_tile(const AttentionTile& t) {
   // columns (MLA's latent) come with the keys.
   const bool k_in_place = half_rows || (q8_in_place && q8_keys);
   const bool kv_in_place = half_rows || q8_in_place;
-  const int64_t k_row_bytes = kv_row_bytes(sh.kv_type, sh.k_stride), v_row_bytes = kv_row_bytes(sh.kv_type, sh.v_stride);
   const int64_t k_offset = kv_row_bytes(sh.kv_type, t.kv_head * dk), v_offset = kv_row_bytes(sh.kv_type, t.kv_head * dv);
   const int64_t k_bytes = k_in_place ? kv_row_bytes(sh.kv_type, t.n_kv_heads * dk) : 0;
   int64_t v_bytes = kv_in_place ? kv_row_bytes(sh.kv_type, t.n_kv_heads * dv) : 0;
@@ -566,8 +565,8 @@ static void attend_tile(const AttentionTile& t) {
       if (q8_values) {
         // The value rows' block scales, into the value scratch the in-place rows leave unused.
         const int64_t nbv = dv / 32;
-        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * q8_v_row_bytes + h * nbv * 34;
-        attn_block_scales<S>(v0, q8_v_row_bytes, nk, nbv, vbuf, nbv);
+        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * v_row_bytes + h * nbv * 34;
+        attn_block_scales<S>(v0, v_row_bytes, nk, nbv, vbuf, nbv);
       } else if (!half_values) {
         attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
         std::fill(vbuf, vbuf + dead * dvp, 0.0f);
@@ -613,8 +612,8 @@ static void attend_tile(const AttentionTile& t) {
         const HalfRows v{v0, sh.v_stride, nk, half_zero, &pf};
         attn_accumulate<S>(s_head, kB, nqh, nk, v, dvp, o + m0 * dvp);
       } else if (q8_values) {
-        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * q8_v_row_bytes + h * (dv / 32) * 34;
-        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, q8_v_row_bytes, vbuf, dv / 32, &pf}, dvp, o + m0 * dvp);
+        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * v_row_bytes + h * (dv / 32) * 34;
+        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, v_row_bytes, vbuf, dv / 32, &pf}, dvp, o + m0 * dvp);
       } else {
         attn_accumulate<S>(s_head, kB, nqh, nk, FloatRows{vbuf, dvp}, dvp, o + m0 * dvp);
       }
