@@ -546,7 +546,7 @@ static void attend_tile(const AttentionTile& t) {
         qb.k = k0;
         qb.nk = nk;
         qb.nk4 = nk4;
-        qb.pf = &pf;
+        qb.pf = kv_in_place ? &pf : nullptr;  // prompt tiles have no walk
         Q8::scores(qb);
       } else if (half_rows) {
         const uint16_t* k0 = static_cast<const uint16_t*>(t.rows[0].k) + kr * sh.k_stride + h * dk;
