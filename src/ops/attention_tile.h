@@ -74,7 +74,7 @@ static void attn_load_rows(const void* base, gguf::GgmlType type, int64_t stride
 // a rate that spreads the whole block over this block's work. Prefetched into L2 (hint 2): both
 // blocks' rows do not fit in L1. ops_attention decode_ctx16384_cold (hearth_bench, alternated
 // twice), against touching each block's rows before computing it: 1 thread 91 -> 113-118, 2
-// threads 166-171 -> 209-214 M head-keys/s.
+// threads 166-171 -> 202-214 M head-keys/s (F16, cold).
 struct AttnPrefetch {
   const char* base[2] = {nullptr, nullptr};  // K, V: row 0 of the next block, at the tile's heads
   int64_t row_bytes[2] = {0, 0};
