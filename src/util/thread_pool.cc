@@ -28,9 +28,23 @@ uint64_t pack(uint64_t job, uint64_t count, uint64_t next) {
 }
 uint64_t count_of(uint64_t c) { return (c >> kCountBits) & kCountMask; }
 uint64_t next_of(uint64_t c) { return c & kCountMask; }
+
+// Takes the next task of `word` (`front`) or its last; -1 when none is left.
+int64_t claim(std::atomic<uint64_t>& word, bool front) {
+  uint64_t c = word.load(std::memory_order_acquire);
+  for (;;) {
+    const uint64_t next = next_of(c), end = count_of(c);
+    if (next >= end) return -1;
+    const uint64_t want = front ? c + 1 : c - (uint64_t{1} << kCountBits);
+    if (word.compare_exchange_weak(c, want, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return static_cast<int64_t>(front ? next : end - 1);
+    }
+  }
+}
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads < 1 ? 1 : n_threads), ranges_(std::make_unique<Range[]>(static_cast<size_t>(n_threads_))) {
   for (int t = 1; t < n_threads_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
 }
 
@@ -44,16 +58,19 @@ ThreadPool::~ThreadPool() {
   for (auto& w : workers_) w.join();
 }
 
+void ThreadPool::run_claimed(int64_t task, int thread) {
+  // The claim succeeded on this job's word, so run() has published job_ for it and cannot
+  // replace it before this task is counted done.
+  (*job_)(task, thread);
+  done_.fetch_add(1, std::memory_order_release);
+}
+
 void ThreadPool::work(int thread) {
-  for (;;) {
-    uint64_t c = claims_.load(std::memory_order_acquire);
-    do {
-      if (next_of(c) >= count_of(c)) return;
-    } while (!claims_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire));
-    // The claim succeeded on this job's word, so run() has published job_ for it and cannot
-    // replace it before this task is counted done.
-    (*job_)(static_cast<int64_t>(next_of(c)), thread);
-    done_.fetch_add(1, std::memory_order_release);
+  for (int64_t task; (task = claim(claims_, true)) >= 0;) run_claimed(task, thread);
+  for (int64_t task; (task = claim(ranges_[thread].word, true)) >= 0;) run_claimed(task, thread);
+  for (int k = 1; k < n_threads_; ++k) {
+    std::atomic<uint64_t>& other = ranges_[(thread + k) % n_threads_].word;
+    for (int64_t task; (task = claim(other, false)) >= 0;) run_claimed(task, thread);
   }
 }
 
@@ -76,27 +93,34 @@ void ThreadPool::worker_loop(int thread) {
   }
 }
 
-void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& fn) {
+void ThreadPool::run(int64_t n_tasks, const std::function<void(int64_t, int)>& fn, Claims claims) {
   if (n_tasks <= 0) return;
   if (n_threads_ == 1 || n_tasks == 1) {
     for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
     return;
   }
   if (n_tasks <= kMaxTasks) {
-    run_chunk(n_tasks, fn);
+    run_chunk(n_tasks, fn, claims);
     return;
   }
   for (int64_t base = 0; base < n_tasks; base += kMaxTasks) {
     const std::function<void(int64_t, int)> shifted = [&](int64_t t, int thread) { fn(base + t, thread); };
-    run_chunk(std::min(kMaxTasks, n_tasks - base), shifted);
+    run_chunk(std::min(kMaxTasks, n_tasks - base), shifted, claims);
   }
 }
 
-void ThreadPool::run_chunk(int64_t n_tasks, const std::function<void(int64_t, int)>& fn) {
+void ThreadPool::run_chunk(int64_t n_tasks, const std::function<void(int64_t, int)>& fn, Claims claims) {
   job_ = &fn;
   done_.store(0, std::memory_order_relaxed);
   job_number_ = (job_number_ + 1) & ((uint64_t{1} << kGenBits) - 1);
-  claims_.store(pack(job_number_, static_cast<uint64_t>(n_tasks), 0), std::memory_order_release);
+  if (claims == Claims::kShared) {
+    claims_.store(pack(job_number_, static_cast<uint64_t>(n_tasks), 0), std::memory_order_release);
+  } else {
+    const auto n = static_cast<uint64_t>(n_tasks), threads = static_cast<uint64_t>(n_threads_);
+    for (uint64_t t = 0; t < threads; ++t) {
+      ranges_[t].word.store(pack(job_number_, (t + 1) * n / threads, t * n / threads), std::memory_order_release);
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     generation_.fetch_add(1, std::memory_order_acq_rel);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -29,8 +30,18 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
+  // How run() hands out tasks.
+  // - kShared: in order, from one counter; the threads work side by side (a prompt's column block
+  //   of tasks shares its activations).
+  // - kRangePerThread: thread t first takes, in order, its own share [t n / T, (t + 1) n / T), then
+  //   takes the others' last tasks one at a time. A thread that streams memory task after task
+  //   then reads consecutive addresses, as a process of its own would, and a late or preempted
+  //   thread's share is still finished by the others.
+  enum class Claims { kShared, kRangePerThread };
+
   // fn(task, thread) for task in [0, n_tasks); thread in [0, size()). Not reentrant.
-  void run(int64_t n_tasks, const std::function<void(int64_t task, int thread)>& fn);
+  void run(int64_t n_tasks, const std::function<void(int64_t task, int thread)>& fn,
+           Claims claims = Claims::kShared);
 
   // Splits [0, n) into contiguous chunks of at least `grain` items, one call per chunk:
   // fn(begin, end, thread).
@@ -41,7 +52,8 @@ class ThreadPool {
   void worker_loop(int thread);
   void work(int thread);
 
-  void run_chunk(int64_t n_tasks, const std::function<void(int64_t, int)>& fn);
+  void run_chunk(int64_t n_tasks, const std::function<void(int64_t, int)>& fn, Claims claims);
+  void run_claimed(int64_t task, int thread);
 
   int n_threads_;
   std::vector<std::thread> workers_;
@@ -49,7 +61,14 @@ class ThreadPool {
   const std::function<void(int64_t, int)>* job_ = nullptr;
   // Claims: job number (kGenBits) | task count (kCountBits) | next task (kCountBits), one word, so
   // a claim (compare-exchange) can only take a task of the job it read the count of.
+  // kShared jobs claim from claims_; kRangePerThread jobs from ranges_[t], the same packing with
+  // the count as the share's end (its owner takes the next task, others the last). Whichever a job
+  // does not use is left exhausted by the job before, so a worker simply tries both.
   std::atomic<uint64_t> claims_{0};
+  struct alignas(64) Range {
+    std::atomic<uint64_t> word{0};
+  };
+  std::unique_ptr<Range[]> ranges_;
   uint64_t job_number_ = 0;
   std::atomic<int64_t> done_{0};       // tasks of the current job finished
   std::atomic<uint64_t> generation_{0};  // bumped per job: wakes spinning or sleeping workers

@@ -60,6 +60,63 @@ TEST(ThreadPool, CallerFinishesTheTasksWorkersDoNotClaim) {
   EXPECT_GE(caller_tasks.load(), 99);
 }
 
+// kRangePerThread: each thread takes its own share from the front, in order, and only the last
+// tasks of the others' shares, from the back; every task still runs once.
+TEST(ThreadPool, RangePerThreadTakesOwnShareInOrderThenOthersFromTheEnd) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadPool pool(threads);
+    for (int rep = 0; rep < 200; ++rep) {
+      const int n = rep % 9 == 0 ? 257 : rep % 23;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      std::vector<std::vector<int64_t>> taken(static_cast<size_t>(threads));
+      pool.run(n, [&](int64_t i, int t) {
+        ASSERT_LT(t, threads);
+        hits[static_cast<size_t>(i)].fetch_add(1);
+        taken[static_cast<size_t>(t)].push_back(i);
+      }, ThreadPool::Claims::kRangePerThread);
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+      for (int t = 0; t < threads; ++t) {
+        const int64_t begin = int64_t{t} * n / threads, end = int64_t{t + 1} * n / threads;
+        int64_t next_own = begin;
+        std::vector<int64_t> last_from(static_cast<size_t>(threads), n);  // per owner: descending
+        for (int64_t i : taken[static_cast<size_t>(t)]) {
+          if (i >= begin && i < end) {
+            ASSERT_EQ(i, next_own) << "thread " << t << " n " << n;
+            ++next_own;
+            continue;
+          }
+          int owner = 0;
+          while (!(i >= int64_t{owner} * n / threads && i < int64_t{owner + 1} * n / threads)) ++owner;
+          ASSERT_LT(i, last_from[static_cast<size_t>(owner)]) << "thread " << t << " n " << n;
+          last_from[static_cast<size_t>(owner)] = i;
+        }
+      }
+    }
+  }
+}
+
+// A worker stuck in the first task of its share: the caller runs its own share, then the rest of
+// the worker's from the end.
+TEST(ThreadPool, RangePerThreadCallerFinishesAStuckWorkersShare) {
+  ThreadPool pool(2);
+  std::atomic<int> done{0};
+  std::vector<int64_t> by_caller;
+  const auto caller = std::this_thread::get_id();
+  pool.run(100, [&](int64_t i, int) {
+    if (std::this_thread::get_id() == caller) {
+      by_caller.push_back(i);
+    } else {
+      while (done.load() < 99) std::this_thread::yield();
+    }
+    done.fetch_add(1);
+  }, ThreadPool::Claims::kRangePerThread);
+  EXPECT_EQ(done.load(), 100);
+  ASSERT_GE(by_caller.size(), 99u);
+  for (size_t k = 0; k < by_caller.size(); ++k) {
+    EXPECT_EQ(by_caller[k], k < 50 ? static_cast<int64_t>(k) : static_cast<int64_t>(149 - k)) << k;
+  }
+}
+
 TEST(ThreadPool, ParallelForCoversRangeInChunks) {
   ThreadPool pool(3);
   std::vector<int> seen(1000, 0);
