@@ -1,6 +1,7 @@
 #pragma once
 // Measures this machine's memory read bandwidth the way a decode step uses it: every thread of
-// the pool streams its own part of a buffer far larger than the caches. Decode speed is bounded by
+// the pool streams its own part of a buffer far larger than the caches, with and without asking
+// for lines ahead as the decode kernels do (the faster is reported). Decode speed is bounded by
 // (bytes read per token) / (this bandwidth), so `hearth bench` reports decode as a fraction of it.
 
 #include <cstddef>
