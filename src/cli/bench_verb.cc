@@ -2,7 +2,7 @@
 // processing and generation speed measured in-process, printed like llama-bench (markdown table,
 // or a JSON array with llama-bench's field names so scripts written for it read ours). With
 // --memory it first measures this machine's read bandwidth and shows decode speed as a fraction
-// of the bandwidth limit (weight bytes read per token / bandwidth).
+// of the bandwidth limit (bytes a decode step reads, weights and KV cache, / bandwidth).
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -132,8 +132,10 @@ void run_bench(const BenchFlags& f) {
       std::string limit;
       double fraction = 0;
       if (spec.n_gen > 0 && bw_gbps > 0) {
-        // Weights are read once per step, whatever the number of sequences in it.
-        fraction = r.avg_ts / r.n_parallel * static_cast<double>(per_token) / (bw_gbps * 1e9);
+        // Weights are read once per step, whatever the number of sequences in it; each sequence
+        // reads its own cache.
+        const double step_bytes = static_cast<double>(per_token + bench.cache_bytes_per_step(spec));
+        fraction = r.avg_ts / r.n_parallel * step_bytes / (bw_gbps * 1e9);
         char buf[32];
         std::snprintf(buf, sizeof buf, " %.0f%% |", fraction * 100);
         limit = buf;

@@ -1,11 +1,13 @@
 #include "engine/model_bench.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "engine/device_sampling.h"
 #include "gguf/gguf_file.h"
 #include "model/batch.h"
+#include "model/compute_backend.h"
 #include "model/kv_cache.h"
 #include "util/error.h"
 
@@ -61,6 +63,18 @@ uint64_t ModelBench::weight_bytes_per_token() const {
     } else {
       total += t.n_bytes;
     }
+  }
+  return total;
+}
+
+uint64_t ModelBench::cache_bytes_per_step(const BenchSpec& spec) const {
+  if (spec.n_gen <= 0 || !model_->causal()) return 0;
+  const int64_t positions = int64_t{spec.n_depth} + (spec.n_gen + 1) / 2;
+  uint64_t total = 0;
+  for (const uint64_t layer : model::kv_cache_bytes_by_layer(model_->file(), positions, std::max(spec.n_parallel, 1),
+                                                             model::KvCache::parse_type(spec.kv_cache_type),
+                                                             spec.n_batch)) {
+    total += layer;
   }
   return total;
 }

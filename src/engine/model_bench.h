@@ -50,6 +50,10 @@ class ModelBench {
   // reads one row per token, and the expert stacks, of which it reads expert_used_count of
   // expert_count matrices.
   uint64_t weight_bytes_per_token() const;
+  // Bytes of KV cache a decode step of a tg test reads, for all its sequences: each reads its
+  // positions so far, n_depth + (n_gen + 1) / 2 on average over the test (a sliding-window layer
+  // at most its ring), in the test's cache type. 0 for any other test.
+  uint64_t cache_bytes_per_step(const BenchSpec& spec) const;
 
   // One warm-up run, then spec.reps measured runs.
   BenchResult run(const BenchSpec& spec);

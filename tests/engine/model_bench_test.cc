@@ -20,5 +20,19 @@ TEST(ModelBench, DecodeReadsOneEmbeddingRowAndTheChosenExperts) {
   EXPECT_EQ(b.weight_bytes_per_token(), all - embd + 68 - 78336);
 }
 
+// qwen2-tiny: 2 layers, 2 KV heads of 16: a position is 2 x 2 x 16 = 64 K and V elements a layer.
+TEST(ModelBench, DecodeReadsTheCachePositionsSoFar) {
+  ModelBench b(std::string(HEARTH_TESTDATA_DIR) + "/qwen2-tiny-q8_0.gguf", {"cpu-ref", "", 0});
+  BenchSpec tg{0, 9, 1, 512};
+  tg.n_depth = 100;  // the 9 steps read 101 ... 109 positions: 105 on average
+  EXPECT_EQ(b.cache_bytes_per_step(tg), 105u * 2 * 64 * 2);  // f16
+  tg.kv_cache_type = "q8_0";  // each 32-element row of a head pair: 34 bytes
+  EXPECT_EQ(b.cache_bytes_per_step(tg), 105u * 2 * 2 * 34);
+  tg.n_parallel = 3;
+  EXPECT_EQ(b.cache_bytes_per_step(tg), 3u * 105 * 2 * 2 * 34);
+  const BenchSpec pp{512, 0, 1, 512};
+  EXPECT_EQ(b.cache_bytes_per_step(pp), 0u);
+}
+
 }  // namespace
 }  // namespace hearth::engine
