@@ -126,7 +126,7 @@ int64_t ModelBench::run_embed(int n, int n_inputs, model::KvCache& cache) {
   return now_ns() - t0;
 }
 
-BenchResult ModelBench::run(const BenchSpec& spec) {
+BenchResult ModelBench::run(const BenchSpec& spec, const std::function<void()>& before_timed) {
   BenchResult res;
   res.n_prompt = spec.n_prompt;
   res.n_gen = spec.n_prompt > 0 ? 0 : spec.n_gen;
@@ -138,6 +138,7 @@ BenchResult ModelBench::run(const BenchSpec& spec) {
     res.n_parallel = std::max(spec.n_parallel, 1);
     auto cache = model_->make_cache(spec.n_prompt, res.n_parallel, gguf::GgmlType::F32);
     for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
+      if (r == 0 && before_timed) before_timed();
       const int64_t ns = run_embed(spec.n_prompt, res.n_parallel, cache);
       if (r < 0) continue;
       res.samples_ns.push_back(ns);
@@ -159,6 +160,7 @@ BenchResult ModelBench::run(const BenchSpec& spec) {
     for (int s = 1; s < n_par; ++s) cache.copy_prefix(0, s, depth);
   }
   for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
+    if (r == 0 && before_timed) before_timed();
     int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache, depth)
                                    : run_gen(n, n_par, cache, depth);
     if (r < 0) continue;

@@ -7,6 +7,7 @@
 // the speed of a forward pass does not depend on them.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,8 +56,9 @@ class ModelBench {
   // at most its ring), in the test's cache type. 0 for any other test.
   uint64_t cache_bytes_per_step(const BenchSpec& spec) const;
 
-  // One warm-up run, then spec.reps measured runs.
-  BenchResult run(const BenchSpec& spec);
+  // One warm-up run, then spec.reps measured runs; before_timed (if set) runs between the two,
+  // after any depth fill, so that it can measure what the timed runs will see.
+  BenchResult run(const BenchSpec& spec, const std::function<void()>& before_timed = {});
 
  private:
   int64_t run_prompt(int n, int n_batch, model::KvCache& cache, int start = 0);
