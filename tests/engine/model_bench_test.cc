@@ -34,5 +34,16 @@ TEST(ModelBench, DecodeReadsTheCachePositionsSoFar) {
   EXPECT_EQ(b.cache_bytes_per_step(pp), 0u);
 }
 
+// The hook runs once per test, between the warm-up and the timed repetitions.
+TEST(ModelBench, BeforeTimedRunsOnceBeforeTheRepetitions) {
+  ModelBench b(std::string(HEARTH_TESTDATA_DIR) + "/qwen2-tiny-q8_0.gguf", {"cpu-ref", "", 0});
+  for (const BenchSpec spec : {BenchSpec{0, 4, 3, 512}, BenchSpec{8, 0, 2, 512}}) {
+    int calls = 0;
+    const BenchResult r = b.run(spec, [&] { ++calls; });
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(r.samples_ns.size(), static_cast<size_t>(spec.reps));
+  }
+}
+
 }  // namespace
 }  // namespace hearth::engine
