@@ -206,6 +206,11 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     j.xq = xq;
   }
 
+  // Decode: each thread streams its own consecutive panels (hearth bench r1-1.5b-q4_K_M -p 0 -n 64
+  // -t 2, alternated 5 times: 63.2-65.5 -> 64.9-71.1 t/s; beside a busy loop level, 26.0-26.6 ->
+  // 25.9-27.2). Prompts keep the shared order: their threads work through one column block together.
+  const ThreadPool::Claims claims =
+      col_blocks == 1 ? ThreadPool::Claims::kRangePerThread : ThreadPool::Claims::kShared;
   run_tasks(n_tasks, work, [&](int64_t task, int) {
     size_t i = 0;
     while (i + 1 < jobs.size() && jobs[i + 1].first_task <= task) ++i;
@@ -225,10 +230,7 @@ void matmul_many(const MatmulOut* outs, int count, const float* x, int64_t n_tok
     } else {
       rows_unpacked(w, xq, j.act_row_bytes, c1 - c0, r0, r1, j.y + c0 * w.n_rows);
     }
-  // Decode: each thread streams its own consecutive panels (hearth bench r1-1.5b-q4_K_M -p 0 -n 64
-  // -t 2, alternated 5 times: 63.2-65.5 -> 64.9-71.1 t/s; beside a busy loop level, 26.0-26.6 ->
-  // 25.9-27.2). Prompts keep the shared order: its threads work through one column block together.
-  }, col_blocks == 1 ? ThreadPool::Claims::kRangePerThread : ThreadPool::Claims::kShared);
+  }, claims);
 }
 
 void matmul(const Matrix& w, const float* x, int64_t n_tok, float* y) {
