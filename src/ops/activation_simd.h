@@ -29,6 +29,12 @@ struct ScalarSimd {
 
   static V zero() { return 0.0f; }
   static V set1(float x) { return x; }
+  // The f16 at p (any alignment) in every lane.
+  static V set1_f16(const void* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof(h));
+    return quant::fp16_to_f32(h);
+  }
   static V load(const float* p) { return *p; }
   static V load(const uint16_t* p) { return quant::fp16_to_f32(*p); }
   static V load(const int8_t* p) { return static_cast<float>(*p); }

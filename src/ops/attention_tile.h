@@ -142,14 +142,14 @@ struct HalfRows {
   const uint16_t* row(int64_t j) const { return j < n ? p + j * stride : zero; }
 };
 
-// A Q8_0 cache's value rows read in place: per 32 elements a 2-byte scale and 32 codes; `scales`
-// holds the block's scales as floats ([row][nblk], converted once per block of keys). Element d of
-// row j is scales[j][d / 32] x code, the product the scratch path (Q8::dequant32) stores.
+// A Q8_0 cache's value rows read in place: per 32 elements a 2-byte scale and 32 codes. Element d
+// of row j is its block's scale (converted where it lies, as each vector is loaded) x code, the
+// product the scratch path (Q8::dequant32) stores. Gathering a block of keys' scales into a float
+// array first cost more than converting them in place: ops_attention decode_ctx4096_q8_0 spent
+// 12 % of its time there (perf, 1 thread), mostly stores of 2 bytes read back as vectors.
 struct Q8Rows {
   const uint8_t* p;  // row 0's first block of the head
   int64_t row_bytes;
-  const float* scales;
-  int64_t nblk;
   AttnPrefetch* pf = nullptr;
 };
 
@@ -160,8 +160,8 @@ template <class S>
 static inline typename S::V attn_load(const HalfRows& r, int64_t j, int64_t d) { return S::load(r.row(j) + d); }
 template <class S>
 static inline typename S::V attn_load(const Q8Rows& r, int64_t j, int64_t d) {
-  const int8_t* code = reinterpret_cast<const int8_t*>(r.p + j * r.row_bytes + d / 32 * 34 + 2 + d % 32);
-  return S::mul(S::set1(r.scales[j * r.nblk + d / 32]), S::load(code));
+  const uint8_t* blk = r.p + j * r.row_bytes + d / 32 * 34;
+  return S::mul(S::set1_f16(blk), S::load(reinterpret_cast<const int8_t*>(blk + 2 + d % 32)));
 }
 
 // The scales of blocks [0, nblk) of Q8_0 rows [0, n) (row_bytes apart, from `first`) as floats:
@@ -350,15 +350,25 @@ struct AttnQ8Block {
   int64_t row_bytes = 0;          // bytes between key positions
   int64_t nk = 0, nk4 = 0;        // keys in the block, rounded up to 4 (rows past nk: zero_row)
   const uint8_t* zero_row = nullptr;  // nblk2 zero blocks (34 bytes each)
-  const float* kd = nullptr;      // [nk4][nblk2] keys' block scales (0 past nk and nblk)
+  // [nk4][nblk2] keys' block scales (0 past nk and nblk), converted once per block by prompt
+  // tiles, whose many queries share them; null for decode tiles, whose kernels convert each
+  // scale where it lies in the row (see Q8Rows).
+  const float* kd = nullptr;
   AttnPrefetch* pf = nullptr;     // told the work done, per 4 keys (see AttnPrefetch)
   float* s = nullptr;             // scores [n_q][s_stride]: s[m][j] for j < nk4
   int64_t s_stride = 0;
   const uint8_t* key(int64_t j) const { return j < nk ? k + j * row_bytes : zero_row; }
+  float key_scale(int64_t j, int64_t b) const {
+    if (kd != nullptr) return kd[j * nblk2 + b];
+    uint16_t h;
+    std::memcpy(&h, key(j) + b * 34, sizeof(h));
+    return quant::fp16_to_f32(h);
+  }
 };
 
 // The ISA-free kernels (ref tier): integer sums per block in int32, scaled in float.
 struct AttnQ8Scalar {
+  static float quantize_query_block(const float* x, int8_t* q) { return kv_quantize_query_block(x, q); }
   static void dequant32(const uint8_t* blk, float* out) {
     uint16_t h;
     std::memcpy(&h, blk, 2);
@@ -387,7 +397,7 @@ struct AttnQ8Scalar {
           const int8_t* kq = reinterpret_cast<const int8_t*>(row + b * 34 + 2);
           int32_t sum = 0;
           for (int i = 0; i < 32; ++i) sum += static_cast<int32_t>(qm[b * 32 + i]) * kq[i];
-          acc += static_cast<float>(sum) * (dqm[b * 8] * a.kd[j * a.nblk2 + b]);
+          acc += static_cast<float>(sum) * (dqm[b * 8] * a.key_scale(j, b));
         }
         a.s[m * a.s_stride + j] = acc;
         if (a.pf != nullptr) a.pf->step(a.nblk * 32);
@@ -471,8 +481,10 @@ static void attend_tile(const AttentionTile& t) {
     const int64_t i = m / group % t.n_q, head = (t.kv_head + m / nqh) * group + m % group;
     const float* src = t.rows[i].q + head * dk;
     float* dst = q + m * dkp;
-    for (int64_t d = 0; d < dk; ++d) dst[d] = src[d] * sh.scale;
-    for (int64_t d = dk; d < dkp; ++d) dst[d] = 0.0f;
+    int64_t d = 0;
+    for (const V vs = S::set1(sh.scale); d + L <= dk; d += L) S::store(dst + d, S::mul(S::load(src + d), vs));
+    for (; d < dk; ++d) dst[d] = src[d] * sh.scale;
+    for (; d < dkp; ++d) dst[d] = 0.0f;
     mx[m] = kNegInf;
     sum[m] = 0.0f;
     if (q8_keys) {
@@ -482,7 +494,7 @@ static void attend_tile(const AttentionTile& t) {
       for (int64_t b = 0; b < qb.nblk2; ++b) {
         float d = 0.0f;
         if (b < qb.nblk) {
-          d = kv_quantize_query_block(dst + b * 32, qm + b * 32);
+          d = Q8::quantize_query_block(dst + b * 32, qm + b * 32);
         } else {
           std::memset(qm + b * 32, 0, 32);
         }
@@ -537,8 +549,11 @@ static void attend_tile(const AttentionTile& t) {
       float* s_head = s + m0 * kB;
       if (q8_keys) {
         const uint8_t* k0 = static_cast<const uint8_t*>(t.rows[0].k) + kr * qb.row_bytes + h * qb.nblk * 34;
-        attn_block_scales<S>(k0, qb.row_bytes, nk, qb.nblk, kd, qb.nblk2);
-        std::fill(kd + nk * qb.nblk2, kd + nk4 * qb.nblk2, 0.0f);
+        if (!kv_in_place) {
+          attn_block_scales<S>(k0, qb.row_bytes, nk, qb.nblk, kd, qb.nblk2);
+          std::fill(kd + nk * qb.nblk2, kd + nk4 * qb.nblk2, 0.0f);
+        }
+        qb.kd = kv_in_place ? nullptr : kd;
         qb.qi = qi + m0 * qb.nblk2 * 32;
         qb.dq8 = dq8 + m0 * qb.nblk2 * 8;
         qb.corr8 = corr8 + m0 * qb.nblk2 * 8;
@@ -562,12 +577,7 @@ static void attend_tile(const AttentionTile& t) {
       const int64_t dead = std::clamp<int64_t>(min_start - kb, 0, nk);
       const bool half_values = half_rows && dead == 0;
       const bool q8_values = q8_in_place && dead == 0;
-      if (q8_values) {
-        // The value rows' block scales, into the value scratch the in-place rows leave unused.
-        const int64_t nbv = dv / 32;
-        const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * v_row_bytes + h * nbv * 34;
-        attn_block_scales<S>(v0, v_row_bytes, nk, nbv, vbuf, nbv);
-      } else if (!half_values) {
+      if (!half_values && !q8_values) {
         attn_load_rows<S, Q8>(t.rows[0].v, sh.kv_type, sh.v_stride, h * dv, kr, nk, dv, dvp, vbuf);
         std::fill(vbuf, vbuf + dead * dvp, 0.0f);
       }
@@ -613,7 +623,7 @@ static void attend_tile(const AttentionTile& t) {
         attn_accumulate<S>(s_head, kB, nqh, nk, v, dvp, o + m0 * dvp);
       } else if (q8_values) {
         const uint8_t* v0 = static_cast<const uint8_t*>(t.rows[0].v) + kr * v_row_bytes + h * (dv / 32) * 34;
-        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, v_row_bytes, vbuf, dv / 32, &pf}, dvp, o + m0 * dvp);
+        attn_accumulate<S>(s_head, kB, nqh, nk, Q8Rows{v0, v_row_bytes, &pf}, dvp, o + m0 * dvp);
       } else {
         attn_accumulate<S>(s_head, kB, nqh, nk, FloatRows{vbuf, dvp}, dvp, o + m0 * dvp);
       }

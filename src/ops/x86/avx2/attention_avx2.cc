@@ -12,6 +12,7 @@ namespace {
 // (|k| <= 128, |q| <= 127: a pair sums to at most 32512, no saturation), then vpmaddwd with ones
 // sums pairs to int32 lanes, scaled by the query's and the key's block scale.
 struct AttnQ8Avx2 {
+  static float quantize_query_block(const float* x, int8_t* q) { return kv_quantize_query_block(x, q); }
   static void dequant32(const uint8_t* blk, float* out) {
     uint16_t h;
     std::memcpy(&h, blk, 2);
@@ -72,7 +73,8 @@ struct AttnQ8Avx2 {
           for (int c = 0; c < 4; ++c) {
             const __m256i p16 = _mm256_maddubs_epi16(kabs[c], _mm256_sign_epi8(qv, kq[c]));
             const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-            const __m256 dk = _mm256_broadcast_ss(a.kd + (j + c) * a.nblk2 + b);
+            const __m256 dk = a.kd != nullptr ? _mm256_broadcast_ss(a.kd + (j + c) * a.nblk2 + b)
+                                              : Avx2::set1_f16(krow[c] + b * 34);
             acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(dot, dq), dk, acc[r][c]);
           }
         }

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace hearth::ops {
 
@@ -19,6 +20,12 @@ struct Avx2 {
 
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }
+  // The f16 at p (any alignment) in every lane.
+  static V set1_f16(const void* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof(h));
+    return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
+  }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V load(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static V load(const int8_t* p) {

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 // GCC 12 reports the _mm512_undefined_* placeholder inside its own intrinsics (cvtph_ps,
 // cvtps_pd, permute_ps, castps512_ps256...) as (maybe-)uninitialized once they are inlined here: a false
@@ -28,6 +29,12 @@ struct Avx512 {
 
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }
+  // The f16 at p (any alignment) in every lane.
+  static V set1_f16(const void* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof(h));
+    return _mm512_cvtph_ps(_mm256_set1_epi16(static_cast<short>(h)));
+  }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static V load(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static V load(const int8_t* p) {
