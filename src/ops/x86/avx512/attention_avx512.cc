@@ -57,8 +57,8 @@ struct AttnQ8Avx512 {
   }
 
   // Blocks 2 ch and 2 ch + 1 of key j (its row's pair at b) as 16 lanes: codes offset by 128
-  // (ku) and scales, the first block's in lanes 0-7, the second's in 8-15 (kd). The second block
-  // of the last pair may be padding: not read, zero codes and scale.
+  // (ku) and the tile's converted scales, the first block's in lanes 0-7, the second's in 8-15
+  // (kd). The second block of the last pair may be padding: not read, zero codes and scale.
   static void key_pair(const AttnQ8Block& a, const uint8_t* b, int64_t j, int64_t ch, bool second, __m512i& ku,
                        __m512& kd) {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
@@ -66,43 +66,32 @@ struct AttnQ8Avx512 {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
     const __m256i hi = _mm256_maskz_loadu_epi8(second ? ~__mmask32{0} : __mmask32{0}, b + 36);
     ku = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), flip);
-    if (a.kd != nullptr) {  // converted by the tile
-      double two;
-      std::memcpy(&two, a.kd + j * a.nblk2 + 2 * ch, sizeof(two));
-      kd = _mm512_permutexvar_ps(halves, _mm512_castpd_ps(_mm512_set1_pd(two)));
-      return;
-    }
-    uint16_t h0, h1 = 0;
-    std::memcpy(&h0, b, 2);
-    if (second) std::memcpy(&h1, b + 34, 2);
-    const __m128 two = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(h0 | static_cast<uint32_t>(h1) << 16)));
-    kd = _mm512_permutexvar_ps(halves, _mm512_castps128_ps512(two));
+    double two;
+    std::memcpy(&two, a.kd + j * a.nblk2 + 2 * ch, sizeof(two));
+    kd = _mm512_permutexvar_ps(halves, _mm512_castpd_ps(_mm512_set1_pd(two)));
   }
 
-  // Rows [m0, m0 + MR) x all keys, NK (4 or 2) keys at a time. Prompt tiles take 4 rows x 4 keys;
-  // decode tiles 2 keys, so that up to 8 rows (a KV head's queries, for most models) take one pass
-  // and each key's codes are loaded and offset once.
-  template <int MR, int NK>
+  // Prompt tiles (a.kd set): rows [m0, m0 + MR) x all keys, 4 keys at a time.
+  template <int MR>
   static void rows(const AttnQ8Block& a, int64_t m0) {
-    static_assert(NK == 4 || NK == 2, "4-way sums of one row's 4 keys or two rows' 2 keys");
     const int64_t nc = a.nblk2 / 2;
-    for (int64_t j = 0; j < a.nk4; j += NK) {
-      if (a.pf != nullptr) a.pf->step(MR * NK * a.nblk * 32);
-      const uint8_t* krow[NK];
+    for (int64_t j = 0; j < a.nk4; j += 4) {
+      if (a.pf != nullptr) a.pf->step(MR * 4 * a.nblk * 32);
+      const uint8_t* krow[4];
 #pragma GCC unroll 4
-      for (int c = 0; c < NK; ++c) krow[c] = a.key(j + c);
-      __m512 acc[MR][NK];
+      for (int c = 0; c < 4; ++c) krow[c] = a.key(j + c);
+      __m512 acc[MR][4];
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
-        for (int c = 0; c < NK; ++c) acc[r][c] = _mm512_setzero_ps();
+        for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_setzero_ps();
       }
       for (int64_t ch = 0; ch < nc; ++ch) {
         const bool second = 2 * ch + 1 < a.nblk;
-        __m512i ku[NK];
-        __m512 kd[NK];
+        __m512i ku[4];
+        __m512 kd[4];
 #pragma GCC unroll 4
-        for (int c = 0; c < NK; ++c) key_pair(a, krow[c] + 2 * ch * 34, j + c, ch, second, ku[c], kd[c]);
+        for (int c = 0; c < 4; ++c) key_pair(a, krow[c] + 2 * ch * 34, j + c, ch, second, ku[c], kd[c]);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
           const int64_t m = m0 + r;
@@ -110,48 +99,127 @@ struct AttnQ8Avx512 {
           const __m512i corr = _mm512_load_si512(a.corr8 + m * a.nblk2 * 8 + ch * 16);
           const __m512 dq = _mm512_load_ps(a.dq8 + m * a.nblk2 * 8 + ch * 16);
 #pragma GCC unroll 4
-          for (int c = 0; c < NK; ++c) {
+          for (int c = 0; c < 4; ++c) {
             const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(corr, ku[c], qv));
             acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(dot, dq), kd[c], acc[r][c]);
           }
         }
       }
-      float* s = a.s + m0 * a.s_stride + j;
-      if constexpr (NK == 4) {
 #pragma GCC unroll 16
-        for (int r = 0; r < MR; ++r) Avx512::hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3], s + r * a.s_stride);
-      } else {
-#pragma GCC unroll 8
-        for (int r = 0; r < MR; r += 2) {
-          const int r1 = r + 1 < MR ? r + 1 : r;  // an odd last row sums itself twice
-          float four[4];
-          Avx512::hsum4(acc[r][0], acc[r][1], acc[r1][0], acc[r1][1], four);
-          s[r * a.s_stride] = four[0];
-          s[r * a.s_stride + 1] = four[1];
-          s[r1 * a.s_stride] = four[2];
-          s[r1 * a.s_stride + 1] = four[3];
-        }
+      for (int r = 0; r < MR; ++r) {
+        Avx512::hsum4(acc[r][0], acc[r][1], acc[r][2], acc[r][3], a.s + (m0 + r) * a.s_stride + j);
       }
     }
   }
 
-  template <int R, int NK>
+  template <int R>
   static void rest(const AttnQ8Block& a, int64_t m0, int n) {
     if constexpr (R >= 1) {
-      if (n == R) return rows<R, NK>(a, m0);
-      rest<R - 1, NK>(a, m0, n);
+      if (n == R) return rows<R>(a, m0);
+      rest<R - 1>(a, m0, n);
+    }
+  }
+
+  // acc + vpdpbusd(k, the 4 query codes at q broadcast), the broadcast folded into the instruction
+  // (GCC 12 does not fold _mm512_set1_epi32 into {1to16}).
+  static __m512i dpbusd_bcast(__m512i acc, __m512i k, const int8_t* q) {
+    asm("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(k), "m"(*reinterpret_cast<const int32_t*>(q)));
+    return acc;
+  }
+
+  // The 32 codes at krow[l] + off of 16 keys l, transposed: t[g] lane l holds codes 4g..4g+3 of
+  // key l, each plus 128. An 8 x 8 transpose of 4-byte groups in each 256-bit half (keys 0-7 in
+  // the low half, 8-15 in the high), the halves' 128-bit lanes joined at the end.
+  __attribute__((always_inline)) static inline void transpose16(const uint8_t* const* krow, int64_t off, __m512i t[8]) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i z[8], lo[4], hi[4], u[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(krow[k] + off));
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(krow[k + 8] + off));
+      z[k] = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1), flip);
+    }
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; ++p) {
+      lo[p] = _mm512_unpacklo_epi32(z[2 * p], z[2 * p + 1]);
+      hi[p] = _mm512_unpackhi_epi32(z[2 * p], z[2 * p + 1]);
+    }
+    // u[h * 4 + c]: rows 4h..4h+3 of columns c (128-bit lanes 0, 2) and c + 4 (lanes 1, 3).
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      u[h * 4 + 0] = _mm512_unpacklo_epi64(lo[2 * h], lo[2 * h + 1]);
+      u[h * 4 + 1] = _mm512_unpackhi_epi64(lo[2 * h], lo[2 * h + 1]);
+      u[h * 4 + 2] = _mm512_unpacklo_epi64(hi[2 * h], hi[2 * h + 1]);
+      u[h * 4 + 3] = _mm512_unpackhi_epi64(hi[2 * h], hi[2 * h + 1]);
+    }
+    const __m512i first = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);    // lanes 0, 2 of each
+    const __m512i second = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);  // lanes 1, 3 of each
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+      t[c] = _mm512_permutex2var_epi64(u[c], first, u[4 + c]);
+      t[c + 4] = _mm512_permutex2var_epi64(u[c], second, u[4 + c]);
+    }
+  }
+
+  // Decode (a.kd null): rows [m0, m0 + MR) x all keys, 16 keys at a time in the 16 lanes of a
+  // register. Each key block is transposed (transpose16) so that a query's 4 codes, broadcast,
+  // multiply all 16 keys in one vpdpbusd: a score needs no horizontal sum, and the int-to-float
+  // step and the scales of a block serve 16 keys instead of one.
+  template <int MR>
+  static void decode_rows(const AttnQ8Block& a, int64_t m0) {
+    const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i row_offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(a.row_bytes)));
+    for (int64_t j0 = 0; j0 < a.nk; j0 += 16) {
+      if (a.pf != nullptr) a.pf->step(MR * 16 * a.nblk * 32);
+      const uint8_t* krow[16];
+#pragma GCC unroll 16
+      for (int l = 0; l < 16; ++l) krow[l] = a.key(j0 + l);
+      const int64_t live = std::min<int64_t>(16, a.nk - j0);
+      const __mmask16 live_mask = static_cast<__mmask16>((1u << live) - 1);
+      __m512 sf[MR];
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) sf[r] = _mm512_setzero_ps();
+      for (int64_t b = 0; b < a.nblk; ++b) {
+        __m512i t[8];
+        transpose16(krow, b * 34 + 2, t);
+        // The 16 keys' block scales (the 2 bytes before the codes; keys past nk: 0).
+        const __m512i h = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live_mask,
+                                                      _mm512_add_epi32(row_offsets, _mm512_set1_epi32(static_cast<int32_t>(b * 34))),
+                                                      krow[0], 1);
+        const __m512 kd = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h));
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+          const int64_t m = m0 + r;
+          const int8_t* q = a.qi + m * a.nblk2 * 32 + b * 32;
+          __m512i acc = _mm512_set1_epi32(a.corr8[m * a.nblk2 * 8 + b * 8]);
+#pragma GCC unroll 8
+          for (int g = 0; g < 8; ++g) acc = dpbusd_bcast(acc, t[g], q + 4 * g);
+          const __m512 kdq = _mm512_mul_ps(kd, _mm512_set1_ps(a.dq8[m * a.nblk2 * 8 + b * 8]));
+          sf[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), kdq, sf[r]);
+        }
+      }
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) _mm512_storeu_ps(a.s + (m0 + r) * a.s_stride + j0, sf[r]);
+    }
+  }
+
+  template <int R>
+  static void decode_rest(const AttnQ8Block& a, int64_t m0, int n) {
+    if constexpr (R >= 1) {
+      if (n == R) return decode_rows<R>(a, m0);
+      decode_rest<R - 1>(a, m0, n);
     }
   }
 
   static void scores(const AttnQ8Block& a) {
     if (a.kd == nullptr) {  // decode
-      for (int64_t m = 0; m < a.n_q; m += 8) rest<8, 2>(a, m, static_cast<int>(std::min<int64_t>(8, a.n_q - m)));
+      for (int64_t m = 0; m < a.n_q; m += 16) decode_rest<16>(a, m, static_cast<int>(std::min<int64_t>(16, a.n_q - m)));
       return;
     }
     constexpr int R = 4;
     int64_t m = 0;
-    for (; m + R <= a.n_q; m += R) rows<R, 4>(a, m);
-    rest<R - 1, 4>(a, m, static_cast<int>(a.n_q - m));
+    for (; m + R <= a.n_q; m += R) rows<R>(a, m);
+    rest<R - 1>(a, m, static_cast<int>(a.n_q - m));
   }
 };
 
