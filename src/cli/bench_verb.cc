@@ -17,7 +17,9 @@
 #include "store/manifest.h"
 #include "store/quantize.h"
 #include "store/store.h"
+#include "model/kv_cache.h"
 #include "util/cpu_features.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/memory_bandwidth.h"
 #include "util/thread_pool.h"
@@ -30,7 +32,7 @@ struct BenchFlags {
   std::vector<int> n_prompt{512};
   std::vector<int> n_gen{128};
   std::vector<int> n_depth{0};
-  std::string cache_type = "f16";  // llama-bench's -ctk/-ctv, one type for both
+  std::string cache_type;  // llama-bench's -ctk/-ctv, one type for both; empty: the environment's
   std::vector<int> threads;
   int reps = 5;
   int n_batch = 512;
@@ -64,6 +66,11 @@ std::string human_params(int64_t n) {
 }
 
 void run_bench(const BenchFlags& f) {
+  // Without -k, the cache `hearth serve` would make: HEARTH_KV_CACHE_TYPE, else
+  // OLLAMA_KV_CACHE_TYPE, else f16. (A fixed f16 default once made runs under
+  // HEARTH_KV_CACHE_TYPE=q8_0 measure the f16 cache unnoticed.)
+  const std::string cache_type = f.cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : f.cache_type;
+  model::KvCache::parse_type(cache_type);  // an unknown type fails before the model loads
   const std::string path = model_path(f.model);
   std::vector<int> threads = f.threads;
   if (threads.empty()) threads.push_back(cpu_physical_cores());
@@ -106,7 +113,7 @@ void run_bench(const BenchFlags& f) {
         if (p <= 0) continue;
         engine::BenchSpec s{p, 0, f.reps, f.n_batch};
         s.n_depth = d;
-        s.kv_cache_type = f.cache_type;
+        s.kv_cache_type = cache_type;
         if (encoder) {  // embed<p> x<N>: N inputs of p tokens per forward pass
           for (int np : f.n_parallel) {
             s.n_parallel = np;
@@ -122,7 +129,7 @@ void run_bench(const BenchFlags& f) {
           engine::BenchSpec s{0, g, f.reps, f.n_batch};
           s.n_parallel = np;
           s.n_depth = d;
-          s.kv_cache_type = f.cache_type;
+          s.kv_cache_type = cache_type;
           specs.push_back(s);
         }
       }
@@ -178,8 +185,8 @@ void run_bench(const BenchFlags& f) {
                             {"n_prompt", r.n_prompt},
                             {"n_gen", r.n_gen},
                             {"n_depth", r.n_depth},
-                            {"type_k", f.cache_type},
-                            {"type_v", f.cache_type},
+                            {"type_k", cache_type},
+                            {"type_v", cache_type},
                             {"n_parallel", r.n_parallel},
                             {"avg_ns", r.avg_ns()},
                             {"samples_ns", r.samples_ns},
@@ -205,7 +212,7 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_option("model", f->model, "GGUF file or model name")->required();
   cmd->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths to test (0 skips)")->delimiter(',');
   cmd->add_option("-n,--n-gen", f->n_gen, "Generation lengths to test (0 skips)")->delimiter(',');
-  cmd->add_option("-k,--cache-type", f->cache_type, "KV cache type: f16, q8_0, q4_0 or f32 (llama-bench's -ctk/-ctv)")
+  cmd->add_option("-k,--cache-type", f->cache_type, "KV cache type: f16, q8_0, q4_0 or f32 (llama-bench's -ctk/-ctv; default: HEARTH_KV_CACHE_TYPE, else f16)")
       ->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
   cmd->add_option("-d,--n-depth", f->n_depth, "Tokens already in the cache when a test runs (pp512 @ d4096)")
       ->delimiter(',')

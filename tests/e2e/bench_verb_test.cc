@@ -86,6 +86,29 @@ TEST(BenchVerb, TestsAtDepth) {
   EXPECT_NE(md.find("| tg8 @ d100 |"), std::string::npos) << md;
 }
 
+// Without -k the cache is the one `hearth serve` would make (HEARTH_KV_CACHE_TYPE, else
+// OLLAMA_KV_CACHE_TYPE, else f16); -k wins over both; an unknown type fails clearly.
+TEST(BenchVerb, CacheTypeFollowsTheEnvironmentUnlessGiven) {
+  const std::string model = std::string(HEARTH_TESTDATA_DIR) + "/stories260K.gguf";
+  auto type_k = [&](const std::string& env, const std::string& flags) {
+    const std::string out = run_stdout("env -u HEARTH_KV_CACHE_TYPE -u OLLAMA_KV_CACHE_TYPE " + env + " " +
+                                       std::string(HEARTH_EXE) + " bench '" + model + "' -p 0 -n 4 -r 1 -t 1 -o json " +
+                                       flags + " 2>/dev/null");
+    const nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    if (!j.is_array() || j.size() != 1u || j[0]["type_v"] != j[0]["type_k"]) return "bad output: " + out;
+    return j[0]["type_k"].get<std::string>();
+  };
+  EXPECT_EQ(type_k("", ""), "f16");
+  EXPECT_EQ(type_k("HEARTH_KV_CACHE_TYPE=q8_0", ""), "q8_0");
+  EXPECT_EQ(type_k("OLLAMA_KV_CACHE_TYPE=q4_0", ""), "q4_0");
+  EXPECT_EQ(type_k("HEARTH_KV_CACHE_TYPE=q8_0 OLLAMA_KV_CACHE_TYPE=q4_0", ""), "q8_0");
+  EXPECT_EQ(type_k("HEARTH_KV_CACHE_TYPE=q8_0", "-k f16"), "f16");
+  const std::string bad = run_stdout("env HEARTH_KV_CACHE_TYPE=q5_1 " + std::string(HEARTH_EXE) + " bench '" + model +
+                                     "' -p 0 -n 4 -r 1 -t 1 2>&1; echo rc=$?");
+  EXPECT_NE(bad.find("q5_1"), std::string::npos) << bad;
+  EXPECT_EQ(bad.find("rc=0"), std::string::npos) << bad;
+}
+
 TEST(BenchVerb, MissingModelFailsClearly) {
   const std::string out = run_stdout(std::string(HEARTH_EXE) +
                                      " bench /nonexistent/model.gguf -p 8 -n 0 -r 1 2>&1; echo rc=$?");
