@@ -520,6 +520,26 @@ TEST_F(ServerTest, BodyLimit) {
   EXPECT_EQ(r->status, 413);
 }
 
+// A mixture of experts' /api/show: model_info carries the expert counts under the architecture's
+// own keys, as Ollama's does (issue 14), read from the shared deepseek2 fixture.
+TEST_F(ServerTest, ShowReportsTheExpertCountsOfAMixtureOfExperts) {
+  std::ifstream in(std::string(HEARTH_TESTDATA_DIR) + "/deepseek2-tiny-q8_0.gguf", std::ios::binary);
+  std::string gguf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(gguf.empty());
+  add_fake_model(*ts->store, "deepseek-tiny", gguf);
+  auto r = ts->post("/api/show", {{"model", "deepseek-tiny"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const Json info = Json::parse(r->body)["model_info"];
+  EXPECT_EQ(info["general.architecture"], "deepseek2");
+  EXPECT_EQ(info["deepseek2.expert_count"], 8);
+  EXPECT_EQ(info["deepseek2.expert_used_count"], 2);
+  EXPECT_EQ(info["deepseek2.expert_shared_count"], 1);
+  EXPECT_EQ(info["deepseek2.expert_feed_forward_length"], 32);
+  ASSERT_TRUE(info.contains("tokenizer.ggml.tokens"));
+  EXPECT_TRUE(info["tokenizer.ggml.tokens"].empty());  // arrays longer than 5 emptied, as Ollama's
+}
+
 TEST_F(ServerTest, TagsShowCopyDelete) {
   auto c = ts->client();
   auto r = c.Get("/api/tags");
