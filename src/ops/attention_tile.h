@@ -167,8 +167,9 @@ static inline typename S::V attn_load(const Q8Rows& r, int64_t j, int64_t d) {
 }
 
 // The scales of blocks [0, nblk) of Q8_0 rows [0, n) (row_bytes apart, from `first`) as floats:
-// out[j * out_stride + b]. Gathered first, so the conversion runs a vector at a time (one at a
-// time it was 7 % of a Q8_0 decode's attention).
+// out[j * out_stride + b]. Gathered first, so the conversion runs a vector at a time. Prompt
+// tiles use it for their keys (their many queries share the floats); decode tiles convert scales
+// where they lie (Q8Rows).
 template <class S>
 static void attn_block_scales(const uint8_t* first, int64_t row_bytes, int64_t n, int64_t nblk, float* out,
                               int64_t out_stride) {
