@@ -126,6 +126,41 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
   if (n_rows == 1) state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(layer_bytes));
 }
 
+// Decode attention over DeepSeek-V2-Lite's MLA latent: 16 query heads (absorbed into the latent)
+// on one KV head whose 576-wide row (512 latent + 64 RoPE) is the key and whose first 512
+// columns are the value, F16 or Q8_0, one row at position n_ctx - 1, from cache.
+void bench_attention_mla(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx, gguf::GgmlType type) {
+  Setup setup(tier, threads);
+  AttentionShape s;
+  s.n_head = 16;
+  s.n_head_kv = 1;
+  s.head_dim_k = 576;
+  s.head_dim_v = 512;
+  s.k_stride = s.v_stride = 576;
+  s.kv_type = type;
+  s.scale = 1.0f / std::sqrt(192.0f);
+  const auto kf = random_floats(n_ctx * s.k_stride, 1, 2.0f);
+  const int64_t row_bytes = kv_row_bytes(type, s.k_stride);
+  std::vector<uint8_t> k(static_cast<size_t>(n_ctx * row_bytes));
+  if (type == gguf::GgmlType::F16) {
+    for (size_t i = 0; i < kf.size(); ++i) reinterpret_cast<uint16_t*>(k.data())[i] = quant::f32_to_fp16(kf[i]);
+  } else {
+    for (int64_t p = 0; p < n_ctx; ++p) {
+      quant::traits(type).from_float(kf.data() + p * s.k_stride, k.data() + p * row_bytes, s.k_stride);
+    }
+  }
+  const auto q = random_floats(s.n_head * s.head_dim_k, 3);
+  std::vector<float> out(static_cast<size_t>(s.n_head * s.head_dim_v));
+  AttentionRow row{q.data(), k.data(), k.data(), n_ctx, out.data()};
+  for (auto _ : state) {
+    attention(s, &row, 1);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["head_keys/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n_ctx * s.n_head), benchmark::Counter::kIsRate);
+}
+
 void bench_rmsnorm(benchmark::State& state, CpuTier tier, int threads, int64_t n_rows) {
   Setup setup(tier, threads);
   const auto x = random_floats(n_rows * kEmbd, 4), w = random_floats(kEmbd, 5);
@@ -271,6 +306,8 @@ int register_all() {
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
       reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
+      reg("attention/decode_mla_ctx4096", bench_attention_mla, int64_t{4096}, GgmlType::F16);
+      reg("attention/decode_mla_ctx4096_q8_0", bench_attention_mla, int64_t{4096}, GgmlType::Q8_0);
       reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K);
       reg("matmul/decode_q6_K", bench_matmul_decode, GgmlType::Q6_K);
       reg("matmul/decode_q8_0", bench_matmul_decode, GgmlType::Q8_0);
