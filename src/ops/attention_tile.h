@@ -453,13 +453,8 @@ static void attend_tile(const AttentionTile& t) {
     uint8_t* zero_row = reinterpret_cast<uint8_t*>(kd + kB * qb.nblk2);
     std::memset(zero_row, 0, static_cast<size_t>(qb.nblk2 * 34));
     std::fill(kd, kd + kB * qb.nblk2, 0.0f);
-    qb.qi = qi;
-    qb.dq8 = dq8;
-    qb.corr8 = corr8;
-    qb.zero_row = zero_row;
-    qb.kd = kd;
+    qb.zero_row = zero_row;  // the per-head fields (qi, dq8, corr8, kd, s, k) are set per block below
     qb.row_bytes = kv_row_bytes(sh.kv_type, sh.k_stride);
-    qb.s = s;
     qb.s_stride = kB;
   }
   // Decode (a few queries per KV head) reads F16 caches with heads of whole vectors in place
