@@ -84,7 +84,13 @@ struct AttnPrefetch {
   int64_t work_per_line = 1;
   int64_t credit = 0;
   int which = 2;                             // 0: K rows, 1: V rows, 2: done
-  int64_t row = 0, b = 0;
+  int64_t row = 0;                           // the row of `which` that holds the current span
+  // The current span's next line and its end: one row's bytes, or all rows' when they are
+  // contiguous (a tile over every KV head reads whole rows). step() walks it with two pointers
+  // in registers: the walk's bookkeeping once took ~17 % of the decode scores' instructions
+  // (perf annotate, ops_attention/decode_ctx16384).
+  const char* cur = nullptr;
+  const char* span_end = nullptr;
 
   // `work`: the multiply-adds of this block (per line requested: work / lines).
   void start(const void* k, int64_t k_row_bytes, int64_t k_count, const void* v, int64_t v_row_bytes,
@@ -100,29 +106,57 @@ struct AttnPrefetch {
     work_per_line = std::max<int64_t>(1, lines > 0 ? work / lines : 1);
     credit = 0;
     which = lines > 0 ? (k_count > 0 ? 0 : 1) : 2;
-    row = b = 0;
+    row = 0;
+    if (which != 2) open_span();
   }
   void stop() { which = 2; }
   // The next line's address in the walk (null past the last).
   const char* next() {
-    if (which == 2) return nullptr;
-    const char* a = base[which] + row * row_bytes[which] + b;
-    b += 64;
-    if (b >= count[which]) {
-      b = 0;
-      if (++row == rows) {
-        row = 0;
-        which = which == 0 && count[1] > 0 ? 1 : 2;
-      }
-    }
+    if (which == 2 || (cur >= span_end && !next_span())) return nullptr;
+    const char* a = cur;
+    cur += 64;
     return a;
   }
   void step(int64_t work) {
-    for (credit += work; credit >= work_per_line; credit -= work_per_line) {
-      const char* a = next();
-      if (a == nullptr) return;
-      __builtin_prefetch(a, 0, 2);
+    if (which == 2) return;
+    credit += work;
+    const char* c = cur;
+    const char* e = span_end;
+    for (; credit >= work_per_line; credit -= work_per_line) {
+      if (c >= e) {
+        cur = c;
+        if (!next_span()) return;
+        c = cur;
+        e = span_end;
+      }
+      __builtin_prefetch(c, 0, 2);
+      c += 64;
     }
+    cur = c;
+  }
+
+ private:
+  void open_span() {
+    cur = base[which] + row * row_bytes[which];
+    if (count[which] == row_bytes[which]) {  // the rows are one range
+      span_end = cur + (rows - row) * row_bytes[which];
+      row = rows - 1;
+    } else {
+      span_end = cur + count[which];
+    }
+  }
+  // Moves to the next row's span (or the values' first); false when the walk is done.
+  bool next_span() {
+    if (++row == rows) {
+      row = 0;
+      if (which != 0 || count[1] == 0) {
+        which = 2;
+        return false;
+      }
+      which = 1;
+    }
+    open_span();
+    return true;
   }
 };
 

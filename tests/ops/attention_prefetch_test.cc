@@ -41,6 +41,19 @@ TEST(AttnPrefetch, WalksTheKeyRowsThenTheValueRowsLineByLine) {
   EXPECT_EQ(pf.next(), nullptr);
 }
 
+TEST(AttnPrefetch, WholeRowsAreOneRangeOfLines) {
+  // A tile over every KV head reads whole rows: 5 rows of 272 bytes (Q8_0, 2 heads of 4 blocks)
+  // are one range of 1,360 bytes, asked for a line at a time from its first byte; no line of the
+  // range is missed and none past it is asked for.
+  static char mem[8192];
+  AttnPrefetch pf;
+  pf.start(mem + 3 * 272, 272, 272, mem + 4096, 512, 512, 5, 1000);
+  std::vector<int64_t> want;
+  for (int64_t b = 0; b < 5 * 272; b += 64) want.push_back(3 * 272 + b);
+  for (int64_t b = 0; b < 5 * 512; b += 64) want.push_back(4096 + b);
+  EXPECT_EQ(walk(pf, mem), want);
+}
+
 TEST(AttnPrefetch, NoValueBytesMeansKeysOnly) {
   static char k[4096];
   AttnPrefetch pf;
