@@ -118,14 +118,18 @@ struct AttnPrefetch {
     return a;
   }
   void step(int64_t work) {
-    if (which == 2) return;
-    credit += work;
+    int64_t cr = credit + work;
+    const int64_t per = work_per_line;
+    if (cr < per || which == 2) {
+      credit = cr;
+      return;
+    }
     const char* c = cur;
     const char* e = span_end;
-    for (; credit >= work_per_line; credit -= work_per_line) {
+    for (; cr >= per; cr -= per) {
       if (c >= e) {
         cur = c;
-        if (!next_span()) return;
+        if (!next_span()) break;
         c = cur;
         e = span_end;
       }
@@ -133,6 +137,7 @@ struct AttnPrefetch {
       c += 64;
     }
     cur = c;
+    credit = cr;
   }
 
  private:
