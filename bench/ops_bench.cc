@@ -226,8 +226,10 @@ void bench_add_bias(benchmark::State& state, CpuTier tier, int threads, int64_t 
 // matmul_many, o, gate and up in one, down; every weight in `type`, packed as the loader packs
 // them), over enough layers (>= 1 GiB) that the weights come from memory as in a decode step.
 // bytes/s is the weight bandwidth the products reach through the thread pool, to set against
-// panel_memory (one kernel streaming one panel set) and `hearth bench --memory`.
-void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type) {
+// panel_memory (one kernel streaming one panel set) and `hearth bench --memory`. `hot`: one layer
+// only (24-46 MB, mostly in this machine's 32 MiB L3), so bytes/s is about the rate the kernels'
+// arithmetic allows; where memory is faster than that, decode cannot reach memory's limit.
+void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type, bool hot) {
   Setup setup(tier, threads);
   const quant::TypeTraits& tr = quant::traits(type);
   struct Shape {
@@ -246,7 +248,7 @@ void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, ggu
     for (int64_t r = 0; r < shapes[m].rows; ++r) tr.from_float(f.data(), raw[m].data() + r * row_bytes, shapes[m].cols);
     layer_bytes += row_bytes * shapes[m].rows;
   }
-  const int64_t n_layers = (int64_t{1} << 30) / layer_bytes + 1;
+  const int64_t n_layers = hot ? 1 : (int64_t{1} << 30) / layer_bytes + 1;
   std::vector<Matrix> w(static_cast<size_t>(n_layers * 7));
   std::vector<std::shared_ptr<void>> owners;
   StreamArena arena;  // as the CPU backend packs a model's weights
@@ -308,9 +310,12 @@ int register_all() {
       reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
       reg("attention/decode_mla_ctx4096", bench_attention_mla, int64_t{4096}, GgmlType::F16);
       reg("attention/decode_mla_ctx4096_q8_0", bench_attention_mla, int64_t{4096}, GgmlType::Q8_0);
-      reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K);
-      reg("matmul/decode_q6_K", bench_matmul_decode, GgmlType::Q6_K);
-      reg("matmul/decode_q8_0", bench_matmul_decode, GgmlType::Q8_0);
+      reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K, false);
+      reg("matmul/decode_q6_K", bench_matmul_decode, GgmlType::Q6_K, false);
+      reg("matmul/decode_q8_0", bench_matmul_decode, GgmlType::Q8_0, false);
+      reg("matmul/decode_q4_K_hot", bench_matmul_decode, GgmlType::Q4_K, true);
+      reg("matmul/decode_q6_K_hot", bench_matmul_decode, GgmlType::Q6_K, true);
+      reg("matmul/decode_q8_0_hot", bench_matmul_decode, GgmlType::Q8_0, true);
       reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
       reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
       reg("rope/decode", bench_rope, int64_t{1});
