@@ -182,9 +182,10 @@ struct HalfRows {
   const uint16_t* row(int64_t j) const { return j < n ? p + j * stride : zero; }
 };
 
-// A Q8_0 cache's value rows read in place: per 32 elements a 2-byte scale and 32 codes. Element d
-// of row j is its block's scale (converted where it lies, as each vector is loaded) x code, the
-// product the scratch path (Q8::dequant32) stores. Gathering a block of keys' scales into a float
+// A Q8_0 cache's value rows read in place: per 32 elements a 2-byte scale and 32 codes, the scale
+// converted where it lies (the Q8Rows attn_accumulate_tile: once per block, multiplied into the
+// codes as Q8::dequant32 does, or into the weights where a tile has fewer rows than a block has
+// vectors). Gathering a block of keys' scales into a float
 // array first took 12 % of ops_attention decode_ctx4096_q8_0 (perf, 1 thread), mostly stores of 2
 // bytes read back as vectors. With that pass gone (d4399d5, which also quantized the queries a
 // vector at a time and scored a KV head's queries in one pass) the benchmark went from 235 to
@@ -314,9 +315,9 @@ static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const Rows& k
                              s + m * s_stride, s_stride);
 }
 
-// o[r][d0 .. d0 + NV * lanes) += sum_j p[r][j] v_j[same dims], for MR rows.
+// o[r][d0 .. d0 + NV * lanes) += sum_j p[r][j] v_j[same dims], for MR rows, a vector at a time.
 template <class S, int MR, int NV, class Rows>
-static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, const Rows& v,
+static void attn_accumulate_vectors(const float* p, int64_t p_stride, int64_t nk, const Rows& v,
                                  int64_t dvpad, float* o, int64_t d0) {
   using V = typename S::V;
   V acc[MR][NV];
@@ -341,6 +342,67 @@ static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, c
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 16
     for (int c = 0; c < NV; ++c) S::store(o + r * dvpad + d0 + c * S::kLanes, acc[r][c]);
+  }
+}
+
+template <class S, int MR, int NV, class Rows>
+static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, const Rows& v, int64_t dvpad,
+                                 float* o, int64_t d0) {
+  attn_accumulate_vectors<S, MR, NV>(p, p_stride, nk, v, dvpad, o, d0);
+}
+
+// Q8_0 values read in place (Q8Rows), a block (32 elements) at a time: the row's address once
+// per key and the block's scale once per block. Where a block spans more vectors than the tile
+// has rows (AVX2: 4 vectors of 8, 3 rows), the scale is folded into each row's weight (p x d, MR
+// products) instead of into each vector of codes (32 / lanes products). The generic tile (one
+// attn_load per vector) converted the scale once per vector and recomputed the row's address;
+// on AVX2 it also spilled an accumulator, the scale and the scaled vector being live beside 12
+// accumulators and 3 weights: a store-to-load chain per key (38 % of
+// `decode_ctx16384_q8_0/avx2` samples on one FMA).
+template <class S, int MR, int NV>
+static void attn_accumulate_tile(const float* p, int64_t p_stride, int64_t nk, const Q8Rows& v,
+                                 int64_t dvpad, float* o, int64_t d0) {
+  using V = typename S::V;
+  constexpr int64_t L = S::kLanes;
+  if constexpr ((NV * L) % 32 != 0) {  // chunks of part of a block (the ref tier): per vector
+    attn_accumulate_vectors<S, MR, NV>(p, p_stride, nk, v, dvpad, o, d0);
+  } else {
+    constexpr int kVecsPerBlock = static_cast<int>(32 / L);
+    constexpr int kBlocks = static_cast<int>(NV * L / 32);
+    constexpr bool kScaleWeights = MR < kVecsPerBlock;
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+      for (int c = 0; c < NV; ++c) acc[r][c] = S::load(o + r * dvpad + d0 + c * L);
+    }
+    for (int64_t j = 0; j < nk; ++j) {
+      attn_prefetch_step(v, MR * NV * L);
+      const uint8_t* row = v.p + j * v.row_bytes + d0 / 32 * 34;
+      V pr[MR];
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) pr[r] = S::set1(p[r * p_stride + j]);
+#pragma GCC unroll 4
+      for (int b = 0; b < kBlocks; ++b) {
+        const uint8_t* blk = row + b * 34;
+        const V d = S::set1_f16(blk);
+        V w[MR];
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) w[r] = kScaleWeights ? S::mul(pr[r], d) : pr[r];
+#pragma GCC unroll 16
+        for (int c = 0; c < kVecsPerBlock; ++c) {
+          V x = S::load(reinterpret_cast<const int8_t*>(blk + 2 + c * L));
+          if constexpr (!kScaleWeights) x = S::mul(d, x);
+#pragma GCC unroll 16
+          for (int r = 0; r < MR; ++r) acc[r][b * kVecsPerBlock + c] = S::fma(w[r], x, acc[r][b * kVecsPerBlock + c]);
+        }
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+      for (int c = 0; c < NV; ++c) S::store(o + r * dvpad + d0 + c * L, acc[r][c]);
+    }
   }
 }
 
