@@ -1,4 +1,4 @@
-// AttnPrefetch (attention_tile.h): the walk that asks for the next block of keys while decode
+// AttnPrefetch (attention_prefetch.h): the walk that asks for the next block of keys while decode
 // computes this one. Prefetches change no result, so what can go wrong is the walk: a line of the
 // block never asked for (it then arrives late, from memory, inside the arithmetic), a line asked
 // for twice, or an address outside the rows. These tests follow the walk's addresses.
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ops/attention_tile.h"
+#include "ops/attention_prefetch.h"
 
 namespace hearth::ops {
 namespace {
