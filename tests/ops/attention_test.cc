@@ -519,6 +519,10 @@ TEST(Attention, QuantizedQueriesOverQ8Keys) {
   }
   cases.push_back({"6/2 heads, k 96, v 64", 6, 2, 96, 64, false, {{0, 1}, {0, 65}, {0, 1300}}});
   cases.push_back({"4/4 heads of 32", 4, 4, 32, 32, false, {{0, 3}, {0, 300}}});
+  // One decode row each: 4 and 5 queries per KV head leave 1 and 2 after the kernels' passes of 3
+  // (AVX2) or are one pass of their own (AVX-512).
+  cases.push_back({"4/1 heads of 64, one row", 4, 1, 64, 64, false, {{0, 500}}});
+  cases.push_back({"5/1 heads of 64, one row", 5, 1, 64, 64, false, {{0, 77}}});
   cases.push_back({"MLA 16 heads, k 576, v 512", 16, 1, 576, 512, true, {{0, 1}, {0, 200}, {0, 1100}}});
   for (const Q8Case& c : cases) {
     AttentionShape s = make_shape(c.n_head, c.n_head_kv, c.dk, c.dv, 0);
