@@ -118,6 +118,22 @@ struct RowSpec {
 
 // Runs rows over every tier and thread count; checks against the reference and thread
 // invariance. q and out are placed `misalign` floats past an aligned start.
+// attention(s, rows, n) after the same call with other queries: the threads' reused scratch then
+// holds other scores, so a kernel pass that leaves its scores unwritten gives a wrong output
+// instead of the previous call's scores (often the right ones).
+void attention_after_other_queries(const AttentionShape& s, const AttentionRow* rows, int64_t n) {
+  const int64_t qw = s.n_head * s.head_dim_k, ow = s.n_head * s.head_dim_v;
+  const auto q = random_vec(n * qw, 99, 2.0f);
+  std::vector<float> out(n * ow);
+  std::vector<AttentionRow> other(rows, rows + n);
+  for (int64_t r = 0; r < n; ++r) {
+    other[r].q = q.data() + r * qw;
+    other[r].out = out.data() + r * ow;
+  }
+  attention(s, other.data(), n);
+  attention(s, rows, n);
+}
+
 void check(const AttentionShape& shape, const std::vector<Sequence>& seqs,
            const std::vector<RowSpec>& specs, int misalign, const std::string& what,
            std::initializer_list<int> thread_counts = {1, 2, 3}) {
@@ -145,7 +161,7 @@ void check(const AttentionShape& shape, const std::vector<Sequence>& seqs,
       for (int threads : thread_counts) {
         global_thread_pool(threads);
         std::fill(out.begin(), out.end(), NAN);
-        attention(s, rows.data(), n);
+        attention_after_other_queries(s, rows.data(), n);
         EXPECT_LT(max_abs_diff(out, ref), kTolerance)
             << what << " " << gguf::type_name(type) << " " << cpu_tier_name(tier) << " threads " << threads;
         if (first.empty()) {
@@ -585,24 +601,13 @@ TEST(Attention, QuantizedQueriesOverQ8Keys) {
     for (float f : vvals) v_max = std::max(v_max, static_cast<double>(std::fabs(f)));
     const double bound = v_max * std::expm1(2.0 * e_max) + kTolerance;
     double worst = 0.0;
-    // Before each checked call, the same call with other queries: the threads' reused scratch then
-    // holds other scores, so a kernel pass that leaves its scores unwritten fails the check
-    // instead of reusing the previous call's (often the right ones).
-    const auto q_other = random_vec(n * qw, 84 + c.dk, 2.0f);
-    std::vector<float> out_other(n * ow);
-    std::vector<AttentionRow> rows_other = rows;
-    for (int64_t r = 0; r < n; ++r) {
-      rows_other[r].q = q_other.data() + r * qw;
-      rows_other[r].out = out_other.data() + r * ow;
-    }
     for (CpuTier tier : tiers()) {
       set_cpu_tier(tier);
       std::vector<float> first;
       for (int threads : {1, 2, 3}) {
         global_thread_pool(threads);
         std::fill(out.begin(), out.end(), NAN);
-        attention(s, rows_other.data(), n);
-        attention(s, rows.data(), n);
+        attention_after_other_queries(s, rows.data(), n);
         EXPECT_LT(max_abs_diff(out, ref_q), kTolerance) << c.name << " " << cpu_tier_name(tier) << " threads " << threads;
         const double err = max_abs_diff(out, ref);
         EXPECT_LT(err, bound) << c.name << " " << cpu_tier_name(tier);
