@@ -43,12 +43,12 @@ struct AttnQ8Avx2 {
     }
   }
 
-  // Rows [m0, m0 + MR) x all keys, 4 keys at a time (16 ymm registers: MR = 2).
+  // Prompt tiles (a.kd set, no prefetch walk): rows [m0, m0 + MR) x all keys, 4 keys at a time
+  // (16 ymm registers: MR = 2).
   template <int MR>
   static void rows(const AttnQ8Block& a, int64_t m0) {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t j = 0; j < a.nk4; j += 4) {
-      if (a.pf != nullptr) a.pf->step(MR * 4 * a.nblk * 32);
       const uint8_t* krow[4];
       for (int c = 0; c < 4; ++c) krow[c] = a.key(j + c);
       __m256 acc[MR][4];
@@ -73,8 +73,7 @@ struct AttnQ8Avx2 {
           for (int c = 0; c < 4; ++c) {
             const __m256i p16 = _mm256_maddubs_epi16(kabs[c], _mm256_sign_epi8(qv, kq[c]));
             const __m256 dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, ones));
-            const __m256 dk = a.kd != nullptr ? _mm256_broadcast_ss(a.kd + (j + c) * a.nblk2 + b)
-                                              : Avx2::set1_f16(krow[c] + b * 34);
+            const __m256 dk = _mm256_broadcast_ss(a.kd + (j + c) * a.nblk2 + b);
             acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(dot, dq), dk, acc[r][c]);
           }
         }

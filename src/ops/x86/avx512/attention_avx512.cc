@@ -71,12 +71,11 @@ struct AttnQ8Avx512 {
     kd = _mm512_permutexvar_ps(halves, _mm512_castpd_ps(_mm512_set1_pd(two)));
   }
 
-  // Prompt tiles (a.kd set): rows [m0, m0 + MR) x all keys, 4 keys at a time.
+  // Prompt tiles (a.kd set, no prefetch walk): rows [m0, m0 + MR) x all keys, 4 keys at a time.
   template <int MR>
   static void rows(const AttnQ8Block& a, int64_t m0) {
     const int64_t nc = a.nblk2 / 2;
     for (int64_t j = 0; j < a.nk4; j += 4) {
-      if (a.pf != nullptr) a.pf->step(MR * 4 * a.nblk * 32);
       const uint8_t* krow[4];
 #pragma GCC unroll 4
       for (int c = 0; c < 4; ++c) krow[c] = a.key(j + c);
