@@ -210,6 +210,17 @@ TEST(Attention, DecodeRowMatchesReferenceOnEveryTier) {
   }
 }
 
+// Every count of queries per KV head a decode tile can read in place (1 to 16): the kernels take
+// them in passes of a few rows plus one pass for the rest, one instantiation per count, and a
+// count no case reaches is a pass no test runs.
+TEST(Attention, DecodeRowOfEveryGroupSize) {
+  for (int group = 1; group <= 16; ++group) {
+    const AttentionShape s = make_shape(group, 1, 64, 64, 0);
+    const std::vector<Sequence> seqs = {make_sequence(s, 150, 300 + group, 0)};
+    check(s, seqs, {{0, 150}}, 0, "group " + std::to_string(group), {1, 2});
+  }
+}
+
 // Past 8 x 512 keys a decode row's chunks grow with the context (n_kv / 8, whole blocks): a row
 // over 9,000 keys (chunks of 1,152, the last one shorter) and a windowed one whose window starts
 // inside a chunk.
@@ -540,6 +551,10 @@ TEST(Attention, QuantizedQueriesOverQ8Keys) {
   cases.push_back({"4/1 heads of 64, one row", 4, 1, 64, 64, false, {{0, 500}}});
   cases.push_back({"5/1 heads of 64, one row", 5, 1, 64, 64, false, {{0, 77}}});
   cases.push_back({"MLA 16 heads, k 576, v 512", 16, 1, 576, 512, true, {{0, 1}, {0, 200}, {0, 1100}}});
+  // One decode row for every count of queries per KV head read in place (DecodeRowOfEveryGroupSize).
+  for (int group = 1; group <= 16; ++group) {
+    cases.push_back({std::to_string(group) + "/1 heads of 64, one row", group, 1, 64, 64, false, {{0, 150}}});
+  }
   for (const Q8Case& c : cases) {
     AttentionShape s = make_shape(c.n_head, c.n_head_kv, c.dk, c.dv, 0);
     s.kv_type = GgmlType::Q8_0;
