@@ -13,9 +13,20 @@ int context_length_for_gpu_memory(uint64_t bytes) {
   return 262144;
 }
 
+int context_length_for_gpus(const std::vector<uint64_t>& vram_bytes, uint64_t overhead_per_gpu) {
+  uint64_t total = 0;
+  // Ollama subtracts unsigned and would wrap to a huge total; a GPU the overhead eats adds nothing.
+  for (const uint64_t bytes : vram_bytes) total += bytes > overhead_per_gpu ? bytes - overhead_per_gpu : 0;
+  return context_length_for_gpu_memory(total);
+}
+
 int default_context_length() {
+  // Ollama sums every GPU it discovered; Hearth counts the GPUs it would place layers on.
   const std::vector<model::Gpu> gpus = model::default_gpus();
-  return context_length_for_gpu_memory(gpus.empty() ? 0 : gpus[0].vram_bytes);
+  if (gpus.empty()) return context_length_for_gpus({}, 0);
+  std::vector<uint64_t> vram;
+  for (const model::Gpu& g : gpus) vram.push_back(g.vram_bytes);
+  return context_length_for_gpus(vram, model::gpu_overhead());
 }
 
 }  // namespace hearth::engine

@@ -12,8 +12,13 @@ namespace hearth::engine {
 std::vector<std::string> compute_devices();
 
 // Ollama's default num_ctx by GPU memory: under 23 GiB 4096, under 47 GiB 32768, else 262144
-// (no GPU: 4096). default_context_length() applies it to the default GPU.
+// (no GPU: 4096).
 int context_length_for_gpu_memory(uint64_t bytes);
+// The same for the memory of several GPUs together, each less `overhead_per_gpu` bytes
+// (HEARTH_GPU_OVERHEAD); a GPU smaller than the overhead counts as none.
+int context_length_for_gpus(const std::vector<uint64_t>& vram_bytes, uint64_t overhead_per_gpu);
+// context_length_for_gpus over model::default_gpus() and model::gpu_overhead() (whose Error for
+// a malformed HEARTH_GPU_OVERHEAD it passes on, when there is a GPU).
 int default_context_length();
 
 }  // namespace hearth::engine

@@ -45,7 +45,6 @@ std::vector<uint64_t> kv_cache_bytes_by_layer(const gguf::File& file, int64_t n_
   return out;
 }
 
-namespace {
 uint64_t gpu_overhead() {
   const std::string v = env_value("HEARTH_GPU_OVERHEAD");
   if (v.empty()) return 0;
@@ -57,7 +56,6 @@ uint64_t gpu_overhead() {
   }
   throw Error(ErrorCode::invalid_argument, "HEARTH_GPU_OVERHEAD='" + v + "' is not a number of bytes");
 }
-}  // namespace
 
 std::vector<std::string> describe_devices() {
   std::vector<std::string> out;

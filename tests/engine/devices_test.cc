@@ -17,6 +17,20 @@ TEST(DefaultContext, OllamasTiersByGpuMemory) {
   EXPECT_EQ(context_length_for_gpu_memory(80 * kGiB), 262144);
 }
 
+// As Ollama's Serve: every GPU's memory less OLLAMA_GPU_OVERHEAD, summed, picks the tier.
+TEST(DefaultContext, GpusAreSummedLessTheOverheadOfEach) {
+  constexpr uint64_t kGiB = uint64_t{1} << 30;
+  EXPECT_EQ(context_length_for_gpus({}, 0), 4096);
+  EXPECT_EQ(context_length_for_gpus({24 * kGiB}, 0), 32768);
+  EXPECT_EQ(context_length_for_gpus({24 * kGiB}, 2 * kGiB), 4096);
+  EXPECT_EQ(context_length_for_gpus({24 * kGiB, 24 * kGiB}, 0), 262144);
+  EXPECT_EQ(context_length_for_gpus({24 * kGiB, 24 * kGiB}, kGiB), 32768);  // 46 GiB
+  EXPECT_EQ(context_length_for_gpus({12 * kGiB, 12 * kGiB}, 0), 32768);
+  // An overhead past a GPU's memory leaves that GPU out rather than wrapping around.
+  EXPECT_EQ(context_length_for_gpus({8 * kGiB}, 16 * kGiB), 4096);
+  EXPECT_EQ(context_length_for_gpus({8 * kGiB, 40 * kGiB}, 16 * kGiB), 32768);
+}
+
 TEST(DefaultContext, NoGpuMeans4096) {
   setenv("HEARTH_GPU", "0", 1);
   EXPECT_EQ(default_context_length(), 4096);
