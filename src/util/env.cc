@@ -7,6 +7,7 @@
 #include <string>
 
 #include "util/check.h"
+#include "util/log.h"
 
 namespace hearth {
 
@@ -19,7 +20,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_MAX_QUEUE", "OLLAMA_MAX_QUEUE", "512", "Requests that may wait before 503"},
       {"HEARTH_MAX_LOADED_MODELS", "OLLAMA_MAX_LOADED_MODELS", "3", "Models loaded at once"},
       {"HEARTH_ORIGINS", "OLLAMA_ORIGINS", "", "Extra allowed CORS origins, comma separated"},
-      {"HEARTH_CONTEXT_LENGTH", "OLLAMA_CONTEXT_LENGTH", "", "Default context length (unset: 4096, 32768 or 262144 by GPU memory)"},
+      {"HEARTH_CONTEXT_LENGTH", "OLLAMA_CONTEXT_LENGTH", "", "Default context length (unset or 0: 4096, 32768 or 262144 by GPU memory)"},
       {"HEARTH_DEBUG", "OLLAMA_DEBUG", "", "Show additional debug information"},
       {"HEARTH_NOHISTORY", "OLLAMA_NOHISTORY", "", "Do not keep REPL history"},
       {"HEARTH_NOPRUNE", "OLLAMA_NOPRUNE", "", "Do not prune unused blobs on start-up"},
@@ -89,6 +90,28 @@ bool env_flag(const char* name) {
     if (v == f) return false;
   }
   return true;
+}
+
+uint64_t env_uint(const char* name, uint64_t fallback) {
+  const EnvVar& var = find_var(name);
+  const std::string v = env_value(name);
+  if (v.empty()) return fallback;
+  // Go's strconv.ParseUint(v, 10, 64): decimal digits only, no sign, nothing after them, and no
+  // more than fits 64 bits. (std::stoull would take "-1", " 8" and the 8 of "8k".)
+  uint64_t n = 0;
+  bool ok = true;
+  for (const char c : v) {
+    if (c < '0' || c > '9' || n > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) {
+      ok = false;
+      break;
+    }
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (ok) return n;
+  const char* set = !trimmed(std::getenv(var.name)).empty() || var.ollama_name == nullptr ? var.name : var.ollama_name;
+  HEARTH_LOG_WARN(std::string("invalid environment variable, using default: ") + set + "='" + v + "', default " +
+                  std::to_string(fallback));
+  return fallback;
 }
 
 }  // namespace hearth

@@ -3,6 +3,7 @@
 // Each one Ollama also has falls back to its OLLAMA_* name when the HEARTH_* one is unset, so an
 // existing Ollama environment file works as is.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,10 @@ bool env_is_set(const char* name);
 // A boolean the way Ollama reads one: unset or empty is false; 0, f, F, false, FALSE, False are
 // false; anything else set ("1", "true", "yes", ...) is true.
 bool env_flag(const char* name);
+
+// A whole unsigned decimal number the way Ollama's envconfig.Uint reads one: `fallback` when
+// unset, and also (with a warning naming the variable) when the value is anything else ("8k",
+// "-1", "1.5", "abc").
+uint64_t env_uint(const char* name, uint64_t fallback);
 
 }  // namespace hearth

@@ -44,6 +44,25 @@ TEST(Env, TrimmedAsOllamaAndBooleansAsGo) {
   EXPECT_FALSE(env_flag("HEARTH_NOPRUNE"));
 }
 
+// Go's strconv.ParseUint(v, 10, 64), as Ollama's envconfig.Uint: the fallback for anything else.
+TEST(Env, UnsignedNumbersAsOllama) {
+  unsetenv("HEARTH_MAX_QUEUE");
+  unsetenv("OLLAMA_MAX_QUEUE");
+  EXPECT_EQ(env_uint("HEARTH_MAX_QUEUE", 7), 512u);  // the declared default
+  unsetenv("OLLAMA_CONTEXT_LENGTH");
+  unsetenv("HEARTH_CONTEXT_LENGTH");
+  EXPECT_EQ(env_uint("HEARTH_CONTEXT_LENGTH", 7), 7u);
+  setenv("HEARTH_CONTEXT_LENGTH", " \"18446744073709551615\" ", 1);
+  EXPECT_EQ(env_uint("HEARTH_CONTEXT_LENGTH", 7), UINT64_MAX);
+  setenv("HEARTH_CONTEXT_LENGTH", "0", 1);
+  EXPECT_EQ(env_uint("HEARTH_CONTEXT_LENGTH", 7), 0u);
+  for (const char* v : {"18446744073709551616", "-1", "+1", "1.5", "8k", "abc", "1e3", "0x10"}) {
+    setenv("HEARTH_CONTEXT_LENGTH", v, 1);
+    EXPECT_EQ(env_uint("HEARTH_CONTEXT_LENGTH", 7), 7u) << v;
+  }
+  unsetenv("HEARTH_CONTEXT_LENGTH");
+}
+
 TEST(CpuFeatures, TierParsingAndPinning) {
   CpuTier t;
   EXPECT_TRUE(parse_cpu_tier("avx2", &t));
