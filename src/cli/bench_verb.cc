@@ -14,6 +14,7 @@
 #include "cli/run_local.h"
 #include "cli/verbs.h"
 #include "engine/model_bench.h"
+#include "gguf/ggml_type.h"
 #include "store/manifest.h"
 #include "store/quantize.h"
 #include "store/store.h"
@@ -69,8 +70,10 @@ void run_bench(const BenchFlags& f) {
   // Without -k, the cache `hearth serve` would make: HEARTH_KV_CACHE_TYPE, else
   // OLLAMA_KV_CACHE_TYPE, else f16. (A fixed f16 default once made runs under
   // HEARTH_KV_CACHE_TYPE=q8_0 measure the f16 cache unnoticed.)
-  const std::string cache_type = f.cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : f.cache_type;
-  model::KvCache::parse_type(cache_type);  // an unknown type fails before the model loads
+  // An unknown type fails before the model loads; a known one is reported as llama-bench
+  // names it (q8_0 for Q8_0).
+  const std::string cache_type = gguf::type_name(
+      model::KvCache::parse_type(f.cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : f.cache_type));
   const std::string path = model_path(f.model);
   std::vector<int> threads = f.threads;
   if (threads.empty()) threads.push_back(cpu_physical_cores());
@@ -213,7 +216,7 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_option("-p,--n-prompt", f->n_prompt, "Prompt lengths to test (0 skips)")->delimiter(',');
   cmd->add_option("-n,--n-gen", f->n_gen, "Generation lengths to test (0 skips)")->delimiter(',');
   cmd->add_option("-k,--cache-type", f->cache_type, "KV cache type: f16, q8_0, q4_0 or f32 (llama-bench's -ctk/-ctv; default: HEARTH_KV_CACHE_TYPE, else f16)")
-      ->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}));
+      ->check(CLI::IsMember({"f16", "q8_0", "q4_0", "f32"}, CLI::ignore_case));  // as KvCache::parse_type
   cmd->add_option("-d,--n-depth", f->n_depth, "Tokens already in the cache when a test runs (pp512 @ d4096)")
       ->delimiter(',')
       ->check(CLI::Range(0, 1 << 24));

@@ -1,6 +1,7 @@
 #include "model/kv_cache.h"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 #include <map>
 
@@ -18,10 +19,15 @@ int64_t kv_ring_slots(int64_t window, int64_t n_ctx, int64_t n_batch) {
 }
 
 gguf::GgmlType KvCache::parse_type(const std::string& name) {
-  if (name == "f16" || name.empty()) return gguf::GgmlType::F16;
-  if (name == "f32") return gguf::GgmlType::F32;
-  if (name == "q8_0") return gguf::GgmlType::Q8_0;
-  if (name == "q4_0") return gguf::GgmlType::Q4_0;
+  // Ollama lower-cases OLLAMA_KV_CACHE_TYPE before llama.cpp reads it, so Q8_0 works there.
+  const char* kSpace = " \t\n\r\v\f";
+  const size_t first = name.find_first_not_of(kSpace);
+  std::string key = first == std::string::npos ? "" : name.substr(first, name.find_last_not_of(kSpace) + 1 - first);
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (key == "f16" || key.empty()) return gguf::GgmlType::F16;
+  if (key == "f32") return gguf::GgmlType::F32;
+  if (key == "q8_0") return gguf::GgmlType::Q8_0;
+  if (key == "q4_0") return gguf::GgmlType::Q4_0;
   throw Error(ErrorCode::invalid_argument,
               "KV cache type '" + name + "' is not supported (use f16, q8_0, q4_0 or f32)");
 }

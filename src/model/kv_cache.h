@@ -67,8 +67,8 @@ class KvCache {
   // hold the window before n.
   void copy_prefix(int src, int dst, int64_t n);
 
-  // Parses "f16" / "q8_0" / "q4_0" / "f32" (HEARTH_KV_CACHE_TYPE); Error(invalid_argument)
-  // otherwise.
+  // Parses "f16" / "q8_0" / "q4_0" / "f32" (HEARTH_KV_CACHE_TYPE) in any case, white space
+  // around it ignored, empty as f16; Error(invalid_argument) otherwise.
   static gguf::GgmlType parse_type(const std::string& name);
 
  private:

@@ -103,6 +103,9 @@ TEST(BenchVerb, CacheTypeFollowsTheEnvironmentUnlessGiven) {
   EXPECT_EQ(type_k("OLLAMA_KV_CACHE_TYPE=q4_0", ""), "q4_0");
   EXPECT_EQ(type_k("HEARTH_KV_CACHE_TYPE=q8_0 OLLAMA_KV_CACHE_TYPE=q4_0", ""), "q8_0");
   EXPECT_EQ(type_k("HEARTH_KV_CACHE_TYPE=q8_0", "-k f16"), "f16");
+  // Any case, as Ollama lower-cases the name, and reported as llama-bench names the type.
+  EXPECT_EQ(type_k("OLLAMA_KV_CACHE_TYPE=Q8_0", ""), "q8_0");
+  EXPECT_EQ(type_k("", "-k F32"), "f32");
   const std::string bad = run_stdout("env HEARTH_KV_CACHE_TYPE=q5_1 " + std::string(HEARTH_EXE) + " bench '" + model +
                                      "' -p 0 -n 4 -r 1 -t 1 2>&1; echo rc=$?");
   EXPECT_NE(bad.find("q5_1"), std::string::npos) << bad;

@@ -274,6 +274,19 @@ TEST(Runner, MissingFileIsNotFound) {
   }
 }
 
+// Ollama lower-cases OLLAMA_KV_CACHE_TYPE: Q8_0 from an Ollama environment file loads.
+TEST(Runner, KvCacheTypeFromTheEnvironmentInAnyCase) {
+  LoadOptions o;
+  o.num_thread = 1;
+  setenv("HEARTH_KV_CACHE_TYPE", "Q8_0", 1);
+  std::unique_ptr<Runner> r;
+  EXPECT_NO_THROW(r = Runner::load(kDir + "/stories260K.gguf", o));
+  unsetenv("HEARTH_KV_CACHE_TYPE");
+  if (r) {
+    EXPECT_EQ(r->kv_cache_type(), gguf::GgmlType::Q8_0);
+  }
+}
+
 TEST(Runner, BadKvCacheType) {
   LoadOptions o;
   o.kv_cache_type = "q4";
