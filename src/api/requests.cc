@@ -62,14 +62,14 @@ std::vector<ToolCall> parse_tool_calls(const Json& v) {
 }
 
 void read_common(const Json& b, Options& options, std::optional<std::chrono::nanoseconds>& keep_alive,
-                 std::optional<std::string>& think, bool& stream, bool& truncate, bool& shift,
+                 std::optional<std::string>& think, bool& stream, bool& truncate, std::optional<bool>& shift,
                  bool& logprobs, int& top_logprobs, bool& debug_render_only, Json& format) {
   if (auto it = b.find("options"); it != b.end()) options = Options::parse(*it);
   if (auto it = b.find("keep_alive"); it != b.end()) keep_alive = parse_keep_alive_field(*it);
   if (auto it = b.find("think"); it != b.end()) think = parse_think_field(*it);
   stream = get_bool(b, "stream", true);
   truncate = get_bool(b, "truncate", true);
-  shift = get_bool(b, "shift", true);
+  if (auto it = b.find("shift"); it != b.end() && !it->is_null()) shift = get_bool(b, "shift", true);
   logprobs = get_bool(b, "logprobs", false);
   if (auto it = b.find("top_logprobs"); it != b.end() && !it->is_null()) {
     if (!it->is_number_integer()) throw field_error("top_logprobs", "an integer");

@@ -28,7 +28,7 @@ struct GenerateRequest {
   std::optional<std::string> think;  // "true", "false", "low", "medium", "high", "max"
   bool stream = true;
   bool truncate = true;
-  bool shift = true;
+  std::optional<bool> shift;  // unset: the model's default (Ollama: off for deepseek2)
   bool logprobs = false;
   int top_logprobs = 0;
   bool debug_render_only = false;
@@ -44,7 +44,7 @@ struct ChatRequest {
   std::optional<std::string> think;
   bool stream = true;
   bool truncate = true;
-  bool shift = true;
+  std::optional<bool> shift;  // unset: the model's default (Ollama: off for deepseek2)
   bool logprobs = false;
   int top_logprobs = 0;
   bool debug_render_only = false;

@@ -27,6 +27,7 @@ struct ModelFacts {
   std::string quantization;         // "Q8_0", "F32", ... (general.file_type)
   std::string chat_template;        // tokenizer.chat_template (Jinja), may be empty
   std::string bos_token, eos_token;
+  bool adds_bos = false;            // tokenize(text, true) puts the BOS first
   bool thinking = false;            // the template understands a thinking switch
   bool tools = false;               // the template renders tools
   bool insert = false;              // fill-in-middle (suffix) supported

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/compute_lock.h"
+#include "engine/context_fit.h"
 #include "engine/device_sampling.h"
 #include "gguf/gguf_file.h"
 #include "model/compute_backend.h"
@@ -89,6 +90,7 @@ struct Runner::Slot {
 
   const CompletionRequest* req = nullptr;
   std::vector<int32_t> prompt;  // as run (truncated if it did not fit)
+  int keep = 0;                 // first positions a context shift keeps (context_keep)
   size_t n_past = 0;            // positions of this request already in the cache
   bool generating = false;
   int32_t pending = -1;         // sampled, not yet fed back
@@ -261,22 +263,17 @@ CompletionResult Runner::complete(const CompletionRequest& req) {
     grammar_vocab();
   }
 
-  // A prompt that does not fit keeps its first num_keep tokens and its end, leaving a quarter of
-  // the context for the answer.
-  std::vector<int32_t> prompt = req.prompt;
-  if (prompt.size() >= static_cast<size_t>(num_ctx_)) {
-    const size_t target = static_cast<size_t>(num_ctx_ - num_ctx_ / 4);
-    const size_t keep = std::min<size_t>(static_cast<size_t>(std::max(req.num_keep, 0)), target / 2);
-    std::vector<int32_t> cut(prompt.begin(), prompt.begin() + static_cast<ptrdiff_t>(keep));
-    cut.insert(cut.end(), prompt.end() - static_cast<ptrdiff_t>(target - keep), prompt.end());
-    prompt = std::move(cut);
-  }
+  // A prompt that does not fit keeps its first tokens and its end (the server has usually fitted
+  // it already, by the same rule).
+  const int keep = context_keep(req.num_keep, req.prompt.size(), vocab().add_bos, num_ctx_);
+  std::vector<int32_t> prompt = prompt_fits(req.prompt.size(), num_ctx_) ? req.prompt : cut_prompt(req.prompt, num_ctx_, keep);
   for (int32_t t : prompt) sampler->accept(t);
 
   std::unique_lock<std::mutex> lock(mu_);
   Slot& s = acquire_slot(prompt, lock);
   s.req = &req;
   s.prompt = std::move(prompt);
+  s.keep = keep;
   s.generating = false;
   s.pending = -1;
   s.sampler = std::move(sampler);
@@ -528,17 +525,17 @@ bool Runner::step() {
   return finished;
 }
 
-// The context is full and `t` is sampled but not fed back: keep the first num_keep positions,
-// drop half of the rest (the oldest), and re-run what remains plus `t` as this slot's prompt
-// from position num_keep, so the generation goes on (Ollama's context shift; the kept tail is
-// recomputed because its keys are rotated for its old positions; with sliding-window rings the
-// kept positions too). The re-run tokens count as prompt evaluation. False when nothing can be
-// dropped.
+// The context is full and `t` is sampled but not fed back: keep the first positions (num_keep
+// after the BOS: context_keep), drop half of the rest (the oldest), and re-run what remains
+// plus `t` as this slot's prompt from there, so the generation goes on (Ollama's context shift;
+// the kept tail is recomputed because its keys are rotated for its old positions; with
+// sliding-window rings the kept positions too). The re-run tokens count as prompt evaluation.
+// False when nothing can be dropped.
 bool Runner::shift_context(Slot& s, int32_t t) {
   const size_t n = s.cached.size();
-  const size_t keep = std::min<size_t>(static_cast<size_t>(std::max(s.req->num_keep, 0)), n / 2);
-  const size_t discard = (n - keep) / 2;
-  if (discard == 0) return false;
+  const size_t keep = std::min(static_cast<size_t>(s.keep), n > 0 ? n - 1 : 0);
+  if (n <= keep) return false;
+  const size_t discard = std::min(shift_discard(n, static_cast<int>(keep)), n - keep);
   std::vector<int32_t> seq(s.cached.begin(), s.cached.begin() + static_cast<ptrdiff_t>(keep));
   seq.insert(seq.end(), s.cached.begin() + static_cast<ptrdiff_t>(keep + discard), s.cached.end());
   seq.push_back(t);

@@ -50,9 +50,11 @@ struct CompletionRequest {
   sample::SamplerOptions sampling;
   int num_predict = -1;  // max generated tokens; < 0: 10 x num_ctx (Ollama's bound)
   std::vector<std::string> stop;
-  int num_keep = 4;      // tokens kept at the start when a too-long prompt is truncated or shifted
-  // When the context is full during generation: drop half of what follows the first num_keep
-  // tokens and go on (Ollama's context shift), instead of ending with done_reason "length".
+  // Tokens after the BOS kept at the start when a too-long prompt is truncated or the context
+  // shifted; negative: the whole prompt (engine/context_fit.h).
+  int num_keep = 4;
+  // When the context is full during generation: drop half of what follows the kept tokens and
+  // go on (Ollama's context shift), instead of ending with done_reason "length".
   bool shift = true;
   // "" free text; "json" or a JSON schema's text: the output is constrained to such a document
   // (sample/json_schema.h) and generation stops once it is closed.

@@ -94,6 +94,7 @@ class RunnerModel : public LoadedModel {
     facts_.chat_template = runner_->chat_template();
     facts_.bos_token = runner_->bos_token();
     facts_.eos_token = runner_->eos_token();
+    facts_.adds_bos = runner_->vocab().add_bos;
     facts_.thinking = chat::infer_thinking_tags(facts_.chat_template, chat::TemplateKind::jinja).has_value();
     facts_.tools = chat::template_supports_tools(facts_.chat_template);
     // Ollama gives the gpt-oss family thinking whatever its template says, and its harmony

@@ -1,6 +1,7 @@
 #include "server/generation.h"
 
 #include "api/wire.h"
+#include "engine/context_fit.h"
 #include "server/tag_output_parser.h"
 #include "store/model_details.h"
 #include "util/log.h"
@@ -18,16 +19,16 @@ std::string trim_right(std::string s) {
   return s;
 }
 
-// Keeps the first num_keep tokens and the newest tail so that the prompt fits, as Ollama's runner
-// does: the kept length is num_ctx - (num_ctx - num_keep) / 2.
-std::vector<int32_t> shift_prompt(const std::vector<int32_t>& tokens, int num_ctx, int num_keep) {
-  num_keep = std::clamp(num_keep, 0, std::max(num_ctx - 1, 0));
-  size_t keep_total = static_cast<size_t>(num_ctx - (num_ctx - num_keep) / 2);
-  size_t head = static_cast<size_t>(num_keep);
-  size_t tail = keep_total > head ? keep_total - head : 0;
-  std::vector<int32_t> out(tokens.begin(), tokens.begin() + static_cast<long>(head));
-  out.insert(out.end(), tokens.end() - static_cast<long>(std::min(tail, tokens.size() - head)), tokens.end());
-  return out;
+// Without a `shift` field, Ollama shifts the context of every model but the deepseek2 family's
+// (supportsContextShift), by the manifest's family; Hearth falls back to the architecture where a
+// manifest names no family.
+bool shifts_by_default(const ResolvedModel& m, const engine::ModelFacts& facts) {
+  const store::ModelConfig& cfg = m.entry.config;
+  const bool deepseek2 = cfg.model_family == "deepseek2" ||
+                         std::find(cfg.model_families.begin(), cfg.model_families.end(), "deepseek2") !=
+                             cfg.model_families.end() ||
+                         (cfg.model_family.empty() && facts.arch == "deepseek2");
+  return !deepseek2;
 }
 
 }  // namespace
@@ -197,18 +198,22 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
     }
   }
 
-  if (tokens.size() > static_cast<size_t>(num_ctx)) {
-    if (!c.shift || !c.truncate) {
+  // Ollama's rule (completionPromptForRequest): one position must stay free to generate into.
+  // truncate:false sends the prompt on as it is, and the runner refuses it (the old runner's
+  // words); with the shift off there is nothing to truncate it with.
+  const bool shift = c.shift.value_or(shifts_by_default(m, facts));
+  if (!engine::prompt_fits(tokens.size(), num_ctx)) {
+    if (!c.truncate) throw Error(ErrorCode::invalid_argument, "the input length exceeds the context length");
+    if (!shift) {
       throw Error(ErrorCode::invalid_argument,
-                  "the prompt is longer than the context length (" + std::to_string(tokens.size()) +
-                      " tokens, context length " + std::to_string(num_ctx) + ")");
+                  "the prompt is longer than the context length currently available to the model; shorten the "
+                  "prompt, adjust the context length in settings, or use a model with a longer context length");
     }
-    int num_keep = opts.num_keep.value_or(4);
-    auto shifted = shift_prompt(tokens, num_ctx, num_keep);
-    HEARTH_LOG_INFO("truncating input prompt limit=" + std::to_string(num_ctx) +
-                    " prompt=" + std::to_string(tokens.size()) + " keep=" + std::to_string(num_keep) +
-                    " new=" + std::to_string(shifted.size()));
-    tokens = std::move(shifted);
+    const int keep = engine::context_keep(opts.num_keep.value_or(4), tokens.size(), facts.adds_bos, num_ctx);
+    auto cut = engine::cut_prompt(tokens, num_ctx, keep);
+    HEARTH_LOG_WARN("truncating input prompt limit=" + std::to_string(num_ctx) + " prompt=" +
+                    std::to_string(tokens.size()) + " keep=" + std::to_string(keep) + " new=" + std::to_string(cut.size()));
+    tokens = std::move(cut);
   }
 
   run->job.prompt = std::move(tokens);
@@ -216,7 +221,7 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   run->job.num_predict = opts.num_predict.value_or(-1);
   run->job.stop = opts.stop.value_or(std::vector<std::string>{});
   run->job.num_keep = opts.num_keep.value_or(4);
-  run->job.shift = c.shift;
+  run->job.shift = shift;
   if (c.format.is_string()) run->job.format = c.format.get<std::string>();
   else if (c.format.is_object()) run->job.format = c.format.dump();
   run->job.thinking = !c.raw && facts.thinking && render.think && *render.think != "false";

@@ -34,7 +34,8 @@ struct Conversation {
   api::Options options;
   std::optional<std::chrono::nanoseconds> keep_alive;
   std::optional<std::string> think;
-  bool truncate = true, shift = true;
+  bool truncate = true;
+  std::optional<bool> shift;  // unset: the model's default (shifts_by_default in generation.cc)
   bool relax_thinking = false;  // think on a model that cannot: answer without (not a 400)
   bool logprobs = false;        // report each token's log-probability...
   int top_logprobs = 0;         // ...and this many alternatives

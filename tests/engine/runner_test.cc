@@ -224,31 +224,66 @@ TEST(Runner, ReferenceIdsWithLayersOnTwoBackends) {
 }
 
 // A generation that fills the context shifts it and goes on (Ollama's shift): the tokens after
-// the shift are those a fresh run on the shifted sequence gives (the first num_keep, then the
-// newer half, then the token just sampled); with shift off it ends with "length".
+// the shift are those a fresh run on the shifted sequence gives (the BOS and num_keep tokens
+// after it, then the newer half, then the token just sampled); with shift off it ends with
+// "length".
 TEST(Runner, ContextShiftLetsGenerationGoOn) {
   LoadOptions o;
   o.num_thread = 1;
   o.num_ctx = 32;
   o.kv_cache_type = "f32";
   auto r = Runner::load(kDir + "/stories260K.gguf", o);
-  const std::vector<int32_t> prompt = {1, 400, 300, 200};
+  ASSERT_TRUE(r->vocab().add_bos);
+  const std::vector<int32_t> prompt = {1, 400, 300, 200, 100};
+  // The first shift: positions 0..31 filled, context[32] sampled. num_keep 4 keeps the BOS and 4
+  // more (llama-server's n_keep + BOS) and drops (32 - 5) / 2 = 13; num_keep -1 keeps the whole
+  // prompt (5) alike; num_keep 0 keeps the BOS and drops (32 - 1) / 2 = 15.
+  struct Keep {
+    int num_keep;
+    size_t keep, discard;
+  };
+  for (Keep k : {Keep{4, 5, 13}, Keep{-1, 5, 13}, Keep{0, 1, 15}}) {
+    CompletionRequest req = greedy_request(prompt, 50);
+    req.num_keep = k.num_keep;
+    const CompletionResult res = r->complete(req);
+    EXPECT_EQ(res.done_reason, "length");
+    ASSERT_EQ(res.context.size(), 55u);
+    std::vector<int32_t> seq(res.context.begin(), res.context.begin() + static_cast<ptrdiff_t>(k.keep));
+    seq.insert(seq.end(), res.context.begin() + static_cast<ptrdiff_t>(k.keep + k.discard), res.context.begin() + 33);
+    const CompletionResult fresh = r->complete(greedy_request(seq, 10));
+    EXPECT_EQ(generated(fresh, seq.size()), std::vector<int32_t>(res.context.begin() + 33, res.context.begin() + 43))
+        << "num_keep " << k.num_keep;
+  }
   const CompletionResult res = r->complete(greedy_request(prompt, 50));
-  EXPECT_EQ(res.done_reason, "length");
-  ASSERT_EQ(res.context.size(), 54u);
-  // The first shift: positions 0..31 filled, context[32] sampled; keep 4, drop (32 - 4) / 2 = 14.
-  std::vector<int32_t> seq(res.context.begin(), res.context.begin() + 4);
-  seq.insert(seq.end(), res.context.begin() + 18, res.context.begin() + 33);
-  ASSERT_EQ(seq.size(), 19u);
-  const CompletionResult fresh = r->complete(greedy_request(seq, 10));
-  EXPECT_EQ(generated(fresh, seq.size()),
-            std::vector<int32_t>(res.context.begin() + 33, res.context.begin() + 43));
 
   CompletionRequest no_shift = greedy_request(prompt, 50);
   no_shift.shift = false;
   const CompletionResult stopped = r->complete(no_shift);
   EXPECT_EQ(stopped.done_reason, "length");
   EXPECT_EQ(stopped.context, std::vector<int32_t>(res.context.begin(), res.context.begin() + 33));
+}
+
+// A prompt of num_ctx tokens or more keeps its first tokens (BOS + num_keep) and its newest
+// tail, num_ctx - (num_ctx - keep) / 2 tokens in all, as Ollama cuts it (the server does it
+// first; the runner applies the same rule to what reaches it).
+TEST(Runner, LongPromptKeepsItsStartAndItsEnd) {
+  LoadOptions o;
+  o.num_thread = 1;
+  o.num_ctx = 32;
+  o.kv_cache_type = "f32";
+  auto r = Runner::load(kDir + "/stories260K.gguf", o);
+  std::vector<int32_t> prompt = {1};
+  for (int i = 0; i < 31; ++i) prompt.push_back(300 + i);  // exactly num_ctx: does not fit
+  const CompletionResult res = r->complete(greedy_request(prompt, 1));
+  // keep 5, 32 - (32 - 5) / 2 = 19 tokens: 5 from the start, the last 14.
+  EXPECT_EQ(res.prompt_eval_count, 19);
+  std::vector<int32_t> expect(prompt.begin(), prompt.begin() + 5);
+  expect.insert(expect.end(), prompt.end() - 14, prompt.end());
+  EXPECT_EQ(std::vector<int32_t>(res.context.begin(), res.context.begin() + 19), expect);
+  prompt.pop_back();  // 31 tokens fit: all of them run (context: prompt + 1 generated)
+  const CompletionResult fits = r->complete(greedy_request(prompt, 1));
+  ASSERT_EQ(fits.context.size(), 32u);
+  EXPECT_EQ(std::vector<int32_t>(fits.context.begin(), fits.context.begin() + 31), prompt);
 }
 
 TEST(Runner, KvCacheTypeFromTheEnvironment) {

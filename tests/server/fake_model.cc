@@ -15,6 +15,7 @@ FakeModel::FakeModel(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec)
   facts_.thinking = world_->thinking;
   facts_.tools = true;
   facts_.insert = false;
+  facts_.adds_bos = true;  // tokenize puts 256 first
   num_ctx_ = std::min(spec.num_ctx, 2048);
   std::lock_guard<std::mutex> lk(world_->mu);
   auto it = world_->bytes_by_path.find(spec.model_path);
@@ -82,6 +83,7 @@ engine::CompletionOutcome FakeModel::complete(const engine::CompletionJob& job) 
     world_->last_render_special = job.render_special;
     world_->last_format_after = job.format_after;
     world_->last_prompt = detokenize(job.prompt);
+    world_->last_shift = job.shift;
   }
   engine::CompletionOutcome out;
   out.prompt_eval_count = static_cast<int>(job.prompt.size());

@@ -34,6 +34,7 @@ struct FakeWorld {
   // format's start), and its prompt as text.
   bool last_render_special = false;
   std::string last_format_after, last_prompt;
+  bool last_shift = true;  // the job's context shift, as the server resolved it
 
   void open_gate() {
     {

@@ -795,16 +795,38 @@ TEST_F(ServerTest, ContextOverflowTruncatesOrFails) {
   config.default_num_ctx = 64;
   start({}, config);
   std::string long_prompt(200, 'a');
-  // shift:false refuses.
+  // shift:false refuses (Ollama's words), and so does truncate:false (the old runner's).
   auto r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"shift", false}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
-  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("longer than the context length"), std::string::npos);
-  // Otherwise num_keep tokens are kept and the middle dropped: 64 - (64 - 4) / 2 = 34 tokens.
+  EXPECT_EQ(Json::parse(r->body)["error"],
+            "the prompt is longer than the context length currently available to the model; shorten the prompt, "
+            "adjust the context length in settings, or use a model with a longer context length");
+  r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"truncate", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Json::parse(r->body)["error"], "the input length exceeds the context length");
+  // Otherwise the BOS and num_keep tokens after it are kept and the middle dropped:
+  // 64 - (64 - 5) / 2 = 35 tokens. num_keep -1 keeps the start: 63 tokens (one stays free).
   r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"stream", false}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 34);
+  EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 35);
+  r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"stream", false},
+                                 {"options", {{"num_keep", -1}}}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 63);
+  EXPECT_EQ(ts->world->last_prompt, "[user]" + std::string(56, 'a'));
+  // A raw prompt of num_ctx tokens (BOS + 63) does not fit either; one fewer does.
+  r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", std::string(63, 'b')}, {"raw", true}, {"shift", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", std::string(62, 'b')}, {"raw", true}, {"shift", false},
+                                 {"stream", false}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 63);
   // Chat drops whole old messages first (system and the last message stay).
   Json msgs = Json::array({{{"role", "system"}, {"content", "sys"}},
                            {{"role", "user"}, {"content", std::string(40, 'o')}},
@@ -814,6 +836,33 @@ TEST_F(ServerTest, ContextOverflowTruncatesOrFails) {
   ASSERT_TRUE(r);
   EXPECT_EQ(Json::parse(r->body)["_debug_info"]["rendered_template"],
             "[system]sys\n[assistant]ok\n[user]new\n[assistant]");
+}
+
+// Without a `shift` field, Ollama shifts every model's context but the deepseek2 family's
+// (supportsContextShift): there a prompt too long is refused and a full context ends the answer.
+TEST_F(ServerTest, Deepseek2ModelsDoNotShiftUnlessAsked) {
+  server::ServerConfig config = TestServer::default_config();
+  config.default_num_ctx = 64;
+  start({}, config);
+  add_fake_model(*ts->store, "ds", "FAKE-GGUF-DS", {}, "deepseek2");
+  const std::string long_prompt(200, 'a');
+  auto r = ts->post("/api/generate", {{"model", "ds"}, {"prompt", long_prompt}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = ts->post("/api/generate", {{"model", "ds"}, {"prompt", long_prompt}, {"shift", true}, {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(ts->world->last_shift);
+  r = ts->post("/api/chat", {{"model", "ds"}, {"messages", Json::array({{{"role", "user"}, {"content", "hi"}}})},
+                             {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_FALSE(ts->world->last_shift);
+  r = ts->post("/api/chat", {{"model", "fake"}, {"messages", Json::array({{{"role", "user"}, {"content", "hi"}}})},
+                             {"stream", false}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(ts->world->last_shift);
 }
 
 }  // namespace
