@@ -223,16 +223,21 @@ TEST(Runner, ReferenceIdsWithLayersOnTwoBackends) {
   }
 }
 
+// stories260K with a 32-position context (one thread, F32 cache), to fill it quickly.
+std::unique_ptr<Runner> small_context_runner() {
+  LoadOptions o;
+  o.num_thread = 1;
+  o.num_ctx = 32;
+  o.kv_cache_type = "f32";
+  return Runner::load(kDir + "/stories260K.gguf", o);
+}
+
 // A generation that fills the context shifts it and goes on (Ollama's shift): the tokens after
 // the shift are those a fresh run on the shifted sequence gives (the BOS and num_keep tokens
 // after it, then the newer half, then the token just sampled); with shift off it ends with
 // "length".
 TEST(Runner, ContextShiftLetsGenerationGoOn) {
-  LoadOptions o;
-  o.num_thread = 1;
-  o.num_ctx = 32;
-  o.kv_cache_type = "f32";
-  auto r = Runner::load(kDir + "/stories260K.gguf", o);
+  auto r = small_context_runner();
   ASSERT_TRUE(r->vocab().add_bos);
   const std::vector<int32_t> prompt = {1, 400, 300, 200, 100};
   // The first shift: positions 0..31 filled, context[32] sampled. num_keep 4 keeps the BOS and 4
@@ -267,11 +272,7 @@ TEST(Runner, ContextShiftLetsGenerationGoOn) {
 // tail, num_ctx - (num_ctx - keep) / 2 tokens in all, as Ollama cuts it (the server does it
 // first; the runner applies the same rule to what reaches it).
 TEST(Runner, LongPromptKeepsItsStartAndItsEnd) {
-  LoadOptions o;
-  o.num_thread = 1;
-  o.num_ctx = 32;
-  o.kv_cache_type = "f32";
-  auto r = Runner::load(kDir + "/stories260K.gguf", o);
+  auto r = small_context_runner();
   std::vector<int32_t> prompt = {1};
   for (int i = 0; i < 31; ++i) prompt.push_back(300 + i);  // exactly num_ctx: does not fit
   const CompletionResult res = r->complete(greedy_request(prompt, 1));
