@@ -249,6 +249,21 @@ TEST_F(ServerTest, ValidationErrorsAre400WithReasons) {
   EXPECT_EQ(Json::parse(r->body)["error"], "model 'missing' not found");
 }
 
+// /api/ps reports each loaded model's context as loaded: the request's num_ctx, capped at the
+// model's trained context (the fake model's 2048).
+TEST_F(ServerTest, PsContextLengthIsTheLoadedContext) {
+  for (int num_ctx : {1000, 4096}) {
+    auto r = ts->post("/api/generate", {{"model", "fake"}, {"options", {{"num_ctx", num_ctx}}}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    auto ps = ts->client().Get("/api/ps");
+    ASSERT_TRUE(ps);
+    const Json models = Json::parse(ps->body)["models"];
+    ASSERT_EQ(models.size(), 1u);
+    EXPECT_EQ(models[0]["context_length"], std::min(num_ctx, 2048));
+  }
+}
+
 TEST_F(ServerTest, EmptyPromptLoadsAndKeepAliveZeroUnloads) {
   auto r = ts->post("/api/generate", {{"model", "fake"}});
   ASSERT_TRUE(r);
