@@ -1,6 +1,10 @@
 #include "engine/devices.h"
 
+#include <algorithm>
+#include <climits>
+
 #include "model/compute_backend.h"
+#include "util/env.h"
 
 namespace hearth::engine {
 
@@ -27,6 +31,11 @@ int default_context_length() {
   std::vector<uint64_t> vram;
   for (const model::Gpu& g : gpus) vram.push_back(g.vram_bytes);
   return context_length_for_gpus(vram, model::gpu_overhead());
+}
+
+int context_length_from_env() {
+  const uint64_t n = env_uint("HEARTH_CONTEXT_LENGTH", 0);
+  return n == 0 ? default_context_length() : static_cast<int>(std::clamp<uint64_t>(n, 4, INT_MAX));
 }
 
 }  // namespace hearth::engine

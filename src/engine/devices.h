@@ -20,5 +20,8 @@ int context_length_for_gpus(const std::vector<uint64_t>& vram_bytes, uint64_t ov
 // context_length_for_gpus over model::default_gpus() and model::gpu_overhead() (whose Error for
 // a malformed HEARTH_GPU_OVERHEAD it passes on, when there is a GPU).
 int default_context_length();
+// HEARTH_CONTEXT_LENGTH (else OLLAMA_CONTEXT_LENGTH) as Ollama reads it: a whole number n gives
+// max(n, 4); unset, 0 or malformed (a warning) give default_context_length().
+int context_length_from_env();
 
 }  // namespace hearth::engine

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <climits>
 #include <regex>
 
 #include "engine/devices.h"
@@ -270,10 +269,7 @@ ServerConfig ServerConfig::from_env() {
   c.origins = allowed_origins(env_value("HEARTH_ORIGINS"));
   c.api_key = env_value("HEARTH_API_KEY");
   c.num_parallel = std::max(env_int("HEARTH_NUM_PARALLEL", 1), 1);
-  // 0, as unset or malformed, means by GPU memory, as Ollama chooses it (4096 without a GPU).
-  const uint64_t num_ctx = env_uint("HEARTH_CONTEXT_LENGTH", 0);
-  c.default_num_ctx = num_ctx == 0 ? engine::default_context_length()
-                                   : static_cast<int>(std::clamp<uint64_t>(num_ctx, 4, INT_MAX));
+  c.default_num_ctx = engine::context_length_from_env();
   c.num_thread = std::max(env_int("HEARTH_NUM_THREAD", 0), 0);
   c.kv_cache_type = env_value("HEARTH_KV_CACHE_TYPE");
   c.prefer_go_template = !env_is_set("HEARTH_GO_TEMPLATE") || env_flag("HEARTH_GO_TEMPLATE");
