@@ -132,8 +132,9 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   r->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(model::load_vocab(file));
   model::Placement placement = opt.placement;
   const std::string kv_name = opt.kv_cache_type.empty() ? env_value("HEARTH_KV_CACHE_TYPE") : opt.kv_cache_type;
+  const int asked_ctx = opt.num_ctx > 0 ? opt.num_ctx : context_length_from_env();
   if (opt.num_gpu != 0 && placement.backend == "cpu" && placement.n_offload == 0) {
-    const int64_t n_ctx = opt.num_ctx > 0 ? opt.num_ctx : context_length_from_env();
+    const int64_t n_ctx = asked_ctx;
     const int n_seq = std::max(opt.num_parallel, 1);
     const gguf::GgmlType kv = model::KvCache::parse_type(kv_name);
     const int64_t n_batch = std::max(opt.num_batch, 1);
@@ -154,7 +155,7 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
                                         std::to_string(hp.n_vocab) + " rows");
   }
 
-  int num_ctx = opt.num_ctx > 0 ? opt.num_ctx : context_length_from_env();
+  int num_ctx = asked_ctx;
   if (num_ctx > hp.n_ctx_train) {
     HEARTH_LOG_WARN("requested context size too large for model num_ctx=" + std::to_string(num_ctx) +
                     " n_ctx_train=" + std::to_string(hp.n_ctx_train));

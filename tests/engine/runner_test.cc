@@ -323,6 +323,23 @@ TEST(Runner, KvCacheTypeFromTheEnvironmentInAnyCase) {
   }
 }
 
+// Without num_ctx, a load takes HEARTH_CONTEXT_LENGTH as the server does: a number (at least
+// 4), else (0, malformed) the default by GPU memory, here capped by the model's 128.
+TEST(Runner, ContextLengthFromTheEnvironment) {
+  LoadOptions o;
+  o.num_thread = 1;
+  struct Case {
+    const char* value;
+    int num_ctx;
+  };
+  for (Case c : {Case{"64", 64}, Case{"2", 4}, Case{"8k", 128}, Case{"0", 128}}) {
+    setenv("HEARTH_CONTEXT_LENGTH", c.value, 1);
+    std::unique_ptr<Runner> r = Runner::load(kDir + "/stories260K.gguf", o);
+    unsetenv("HEARTH_CONTEXT_LENGTH");
+    EXPECT_EQ(r->num_ctx(), c.num_ctx) << c.value;
+  }
+}
+
 TEST(Runner, BadKvCacheType) {
   LoadOptions o;
   o.kv_cache_type = "q4";
