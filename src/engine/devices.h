@@ -17,8 +17,7 @@ int context_length_for_gpu_memory(uint64_t bytes);
 // The same for the memory of several GPUs together, each less `overhead_per_gpu` bytes
 // (HEARTH_GPU_OVERHEAD); a GPU smaller than the overhead counts as none.
 int context_length_for_gpus(const std::vector<uint64_t>& vram_bytes, uint64_t overhead_per_gpu);
-// context_length_for_gpus over model::default_gpus() and model::gpu_overhead() (whose Error for
-// a malformed HEARTH_GPU_OVERHEAD it passes on, when there is a GPU).
+// context_length_for_gpus over model::default_gpus() and model::gpu_overhead().
 int default_context_length();
 // HEARTH_CONTEXT_LENGTH (else OLLAMA_CONTEXT_LENGTH) as Ollama reads it: a whole number n gives
 // max(n, 4); unset, 0 or malformed (a warning) give default_context_length().

@@ -45,17 +45,8 @@ std::vector<uint64_t> kv_cache_bytes_by_layer(const gguf::File& file, int64_t n_
   return out;
 }
 
-uint64_t gpu_overhead() {
-  const std::string v = env_value("HEARTH_GPU_OVERHEAD");
-  if (v.empty()) return 0;
-  try {
-    size_t used = 0;
-    const unsigned long long n = std::stoull(v, &used);
-    if (used == v.size()) return n;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorCode::invalid_argument, "HEARTH_GPU_OVERHEAD='" + v + "' is not a number of bytes");
-}
+// As Ollama's envconfig.Uint64: a malformed value is warned about and counts as 0.
+uint64_t gpu_overhead() { return env_uint("HEARTH_GPU_OVERHEAD", 0); }
 
 std::vector<std::string> describe_devices() {
   std::vector<std::string> out;

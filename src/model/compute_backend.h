@@ -31,7 +31,7 @@ std::vector<std::string> describe_devices();
 // integrated one; none with HEARTH_GPU=0 or without Vulkan.
 std::vector<Gpu> default_gpus();
 // HEARTH_GPU_OVERHEAD (else OLLAMA_GPU_OVERHEAD): bytes of each GPU's memory to leave unused, 0
-// when unset; Error(invalid_argument) when it is not a number of bytes.
+// when unset or not a whole number (a warning, as Ollama).
 uint64_t gpu_overhead();
 
 // Bytes of one layer's KV cache for n_seq sequences of n_ctx positions in a cache of kv_type, from

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "engine/devices.h"
+#include "model/compute_backend.h"
 
 namespace hearth::engine {
 namespace {
@@ -29,6 +30,19 @@ TEST(DefaultContext, GpusAreSummedLessTheOverheadOfEach) {
   // An overhead past a GPU's memory leaves that GPU out rather than wrapping around.
   EXPECT_EQ(context_length_for_gpus({8 * kGiB}, 16 * kGiB), 4096);
   EXPECT_EQ(context_length_for_gpus({8 * kGiB, 40 * kGiB}, 16 * kGiB), 32768);
+}
+
+// OLLAMA_GPU_OVERHEAD is an envconfig.Uint64: a malformed value is 0 (a warning), never an error
+// that would stop the server from starting where it has a GPU.
+TEST(DefaultContext, GpuOverheadAsOllamaReadsIt) {
+  for (const char* v : {"-1", "1e9", "lots"}) {
+    setenv("HEARTH_GPU_OVERHEAD", v, 1);
+    EXPECT_EQ(model::gpu_overhead(), 0u) << v;
+  }
+  setenv("HEARTH_GPU_OVERHEAD", "1073741824", 1);
+  EXPECT_EQ(model::gpu_overhead(), uint64_t{1} << 30);
+  unsetenv("HEARTH_GPU_OVERHEAD");
+  EXPECT_EQ(model::gpu_overhead(), 0u);
 }
 
 TEST(DefaultContext, NoGpuMeans4096) {
