@@ -10,6 +10,8 @@ namespace hearth::engine {
 
 std::vector<std::string> compute_devices() { return model::describe_devices(); }
 
+size_t gpu_count() { return model::default_gpus().size(); }
+
 int context_length_for_gpu_memory(uint64_t bytes) {
   constexpr uint64_t kGiB = uint64_t{1} << 30;
   if (bytes < 23 * kGiB) return 4096;

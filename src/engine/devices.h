@@ -10,6 +10,8 @@
 namespace hearth::engine {
 
 std::vector<std::string> compute_devices();
+// The GPUs models are placed on by default (model::default_gpus).
+size_t gpu_count();
 
 // Ollama's default num_ctx by GPU memory: under 23 GiB 4096, under 47 GiB 32768, else 262144
 // (no GPU: 4096).

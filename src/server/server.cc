@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <regex>
 
 #include "engine/devices.h"
@@ -233,14 +234,10 @@ void log_request(State& s, const httplib::Request& req, const httplib::Response&
   HEARTH_LOG_INFO(line);
 }
 
-int env_int(const char* name, int fallback) {
-  std::string v = env_value(name);
-  try {
-    return v.empty() ? fallback : std::stoi(v);
-  } catch (...) {
-    HEARTH_LOG_WARN(std::string("invalid ") + name + "=" + v + ", using " + std::to_string(fallback));
-    return fallback;
-  }
+// A count as Ollama's envconfig.Uint reads it: whole decimal digits, else (a warning) the
+// fallback; capped to an int.
+int env_count(const char* name, int fallback) {
+  return static_cast<int>(std::min<uint64_t>(env_uint(name, static_cast<uint64_t>(fallback)), INT_MAX));
 }
 
 // Ollama deletes the blobs no manifest references when it starts (unless OLLAMA_NOPRUNE), so a
@@ -268,9 +265,9 @@ ServerConfig ServerConfig::from_env() {
   c.bind = parse_host(env_value("HEARTH_HOST"));
   c.origins = allowed_origins(env_value("HEARTH_ORIGINS"));
   c.api_key = env_value("HEARTH_API_KEY");
-  c.num_parallel = std::max(env_int("HEARTH_NUM_PARALLEL", 1), 1);
+  c.num_parallel = std::max(env_count("HEARTH_NUM_PARALLEL", 1), 1);
   c.default_num_ctx = engine::context_length_from_env();
-  c.num_thread = std::max(env_int("HEARTH_NUM_THREAD", 0), 0);
+  c.num_thread = env_count("HEARTH_NUM_THREAD", 0);
   c.kv_cache_type = env_value("HEARTH_KV_CACHE_TYPE");
   c.prefer_go_template = !env_is_set("HEARTH_GO_TEMPLATE") || env_flag("HEARTH_GO_TEMPLATE");
   return c;
@@ -278,8 +275,10 @@ ServerConfig ServerConfig::from_env() {
 
 engine::SchedulerOptions scheduler_options_from_env() {
   engine::SchedulerOptions o;
-  o.max_loaded = static_cast<size_t>(std::max(env_int("HEARTH_MAX_LOADED_MODELS", 3), 1));
-  o.max_queue = static_cast<size_t>(std::max(env_int("HEARTH_MAX_QUEUE", 512), 0));
+  // 0 (or malformed) is Ollama's automatic setting: 3 models per GPU, 3 without one.
+  const int max_loaded = env_count("HEARTH_MAX_LOADED_MODELS", 0);
+  o.max_loaded = max_loaded > 0 ? static_cast<size_t>(max_loaded) : 3 * std::max<size_t>(engine::gpu_count(), 1);
+  o.max_queue = static_cast<size_t>(env_count("HEARTH_MAX_QUEUE", 512));
   // Memory budget: HEARTH_MAX_MEMORY bytes, else 80% of physical memory (Ollama's share of free
   // memory it lets a new model's prediction take before evicting).
   std::string mem = env_value("HEARTH_MAX_MEMORY");

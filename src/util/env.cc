@@ -18,7 +18,7 @@ const std::vector<EnvVar>& env_vars() {
       {"HEARTH_KEEP_ALIVE", "OLLAMA_KEEP_ALIVE", "5m", "How long models stay loaded after use"},
       {"HEARTH_NUM_PARALLEL", "OLLAMA_NUM_PARALLEL", "1", "Sequences served at once per model"},
       {"HEARTH_MAX_QUEUE", "OLLAMA_MAX_QUEUE", "512", "Requests that may wait before 503"},
-      {"HEARTH_MAX_LOADED_MODELS", "OLLAMA_MAX_LOADED_MODELS", "3", "Models loaded at once"},
+      {"HEARTH_MAX_LOADED_MODELS", "OLLAMA_MAX_LOADED_MODELS", "", "Models loaded at once (unset or 0: 3 per GPU, 3 without one)"},
       {"HEARTH_ORIGINS", "OLLAMA_ORIGINS", "", "Extra allowed CORS origins, comma separated"},
       {"HEARTH_CONTEXT_LENGTH", "OLLAMA_CONTEXT_LENGTH", "", "Default context length (unset or 0: 4096, 32768 or 262144 by GPU memory)"},
       {"HEARTH_DEBUG", "OLLAMA_DEBUG", "", "Show additional debug information"},

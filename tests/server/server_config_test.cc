@@ -67,5 +67,27 @@ TEST(ServerConfigFromEnv, ContextLengthIsAWholeUnsignedNumberElseTheDefault) {
   EXPECT_NE(::testing::internal::GetCapturedStderr().find("OLLAMA_CONTEXT_LENGTH='8k'"), std::string::npos);
 }
 
+// The counts are envconfig.Uint too: a malformed value is the default, not its leading digits;
+// OLLAMA_MAX_LOADED_MODELS 0 (its default) is 3 a GPU, 3 without one.
+TEST(ServerConfigFromEnv, CountsAreWholeUnsignedNumbers) {
+  SavedEnv parallel("HEARTH_NUM_PARALLEL"), loaded("HEARTH_MAX_LOADED_MODELS"), queue("HEARTH_MAX_QUEUE"),
+      gpu("HEARTH_GPU");
+  setenv("HEARTH_GPU", "0", 1);
+  setenv("HEARTH_NUM_PARALLEL", "8k", 1);
+  setenv("HEARTH_MAX_LOADED_MODELS", "0", 1);
+  setenv("HEARTH_MAX_QUEUE", "-1", 1);
+  EXPECT_EQ(ServerConfig::from_env().num_parallel, 1);
+  engine::SchedulerOptions o = scheduler_options_from_env();
+  EXPECT_EQ(o.max_loaded, 3u);
+  EXPECT_EQ(o.max_queue, 512u);
+  setenv("HEARTH_NUM_PARALLEL", "4", 1);
+  setenv("HEARTH_MAX_LOADED_MODELS", "2", 1);
+  setenv("HEARTH_MAX_QUEUE", "0", 1);
+  EXPECT_EQ(ServerConfig::from_env().num_parallel, 4);
+  o = scheduler_options_from_env();
+  EXPECT_EQ(o.max_loaded, 2u);
+  EXPECT_EQ(o.max_queue, 0u);
+}
+
 }  // namespace
 }  // namespace hearth::server
