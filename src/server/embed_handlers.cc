@@ -49,15 +49,20 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   // a closing token, which a truncated text keeps last, as Ollama's truncation (detokenize the
   // head, tokenize it again) gives it back.
   const std::vector<int32_t> framing = loaded.tokenize("", true);
+  // Ollama counts a text's tokens without those and keeps two positions for a BOS and an EOS
+  // whatever the vocabulary adds (it looks the flags up under keys no GGUF has, so both default
+  // on): with BERT's two that is the whole context, with a BOS alone one position less.
+  const size_t text_limit = num_ctx - std::min(num_ctx - 1, framing.size() < 2 ? 2 - framing.size() : 0);
   for (const api::EmbedInput& in : r.inputs) {
     std::vector<int32_t> t = in.tokens ? *in.tokens : loaded.tokenize(in.text, true);
     if (t.empty()) throw Error(ErrorCode::invalid_argument, "invalid input: it has no tokens");
-    if (t.size() > num_ctx) {
+    const size_t limit = in.tokens ? num_ctx : text_limit;
+    if (t.size() > limit) {
       if (!r.truncate) {
         throw Error(ErrorCode::invalid_argument, "the input length exceeds the context length");
       }
       const bool closed = !in.tokens && framing.size() == 2 && t.back() == framing.back();
-      t.resize(num_ctx);  // the head (with BOS) is kept, as Ollama keeps the first tokens
+      t.resize(limit);  // the head (with BOS) is kept, as Ollama keeps the first tokens
       if (closed) t.back() = framing.back();
     }
     tokens.push_back(std::move(t));
