@@ -58,6 +58,20 @@ struct Setup {
 // `cold`: the cache is copied into layers totalling >= 1 GiB (above this machine's 480 MiB L3),
 // one per iteration, so K and V come from memory as in a decode step, which streams the weights
 // between two layers' attention; then bytes/s is the memory bandwidth the attention reaches.
+// n_rows cache rows of `width` random values (seed, scale as random_floats) in a cache of `type`
+// (F16, or rows of Q8_0 / Q4_0 blocks).
+std::vector<uint8_t> cache_rows(int64_t n_rows, int64_t width, gguf::GgmlType type, uint32_t seed, float scale) {
+  const auto f = random_floats(n_rows * width, seed, scale);
+  const int64_t row_bytes = kv_row_bytes(type, width);
+  std::vector<uint8_t> out(static_cast<size_t>(n_rows * row_bytes));
+  if (type == gguf::GgmlType::F16) {
+    for (size_t i = 0; i < f.size(); ++i) reinterpret_cast<uint16_t*>(out.data())[i] = quant::f32_to_fp16(f[i]);
+  } else {
+    for (int64_t p = 0; p < n_rows; ++p) quant::traits(type).from_float(f.data() + p * width, out.data() + p * row_bytes, width);
+  }
+  return out;
+}
+
 void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
                      int64_t n_rows, gguf::GgmlType type, bool cold) {
   Setup setup(tier, threads);
@@ -68,24 +82,8 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
   s.k_stride = s.v_stride = kHeadKv * kHeadDim;
   s.kv_type = type;
   s.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
-  const auto kf = random_floats(n_ctx * s.k_stride, 1, 2.0f);
-  const auto vf = random_floats(n_ctx * s.v_stride, 2);
-  std::vector<uint8_t> k, v;
-  if (type == gguf::GgmlType::F16) {
-    k.resize(kf.size() * 2);
-    v.resize(vf.size() * 2);
-    for (size_t i = 0; i < kf.size(); ++i) reinterpret_cast<uint16_t*>(k.data())[i] = quant::f32_to_fp16(kf[i]);
-    for (size_t i = 0; i < vf.size(); ++i) reinterpret_cast<uint16_t*>(v.data())[i] = quant::f32_to_fp16(vf[i]);
-  } else {
-    const quant::TypeTraits& tr = quant::traits(type);
-    const int64_t kb = kv_row_bytes(type, s.k_stride), vb = kv_row_bytes(type, s.v_stride);
-    k.resize(static_cast<size_t>(n_ctx * kb));
-    v.resize(static_cast<size_t>(n_ctx * vb));
-    for (int64_t p = 0; p < n_ctx; ++p) {
-      tr.from_float(kf.data() + p * s.k_stride, k.data() + p * kb, s.k_stride);
-      tr.from_float(vf.data() + p * s.v_stride, v.data() + p * vb, s.v_stride);
-    }
-  }
+  const std::vector<uint8_t> k = cache_rows(n_ctx, s.k_stride, type, 1, 2.0f);
+  const std::vector<uint8_t> v = cache_rows(n_ctx, s.v_stride, type, 2, 1.0f);
   const size_t layer_bytes = k.size() + v.size();
   const int64_t n_layers = cold ? static_cast<int64_t>((size_t{1} << 30) / layer_bytes + 1) : 1;
   // The memory the CPU backend gives KV caches (huge pages unless HEARTH_HUGE_PAGES=0).
@@ -139,16 +137,7 @@ void bench_attention_mla(benchmark::State& state, CpuTier tier, int threads, int
   s.k_stride = s.v_stride = 576;
   s.kv_type = type;
   s.scale = 1.0f / std::sqrt(192.0f);
-  const auto kf = random_floats(n_ctx * s.k_stride, 1, 2.0f);
-  const int64_t row_bytes = kv_row_bytes(type, s.k_stride);
-  std::vector<uint8_t> k(static_cast<size_t>(n_ctx * row_bytes));
-  if (type == gguf::GgmlType::F16) {
-    for (size_t i = 0; i < kf.size(); ++i) reinterpret_cast<uint16_t*>(k.data())[i] = quant::f32_to_fp16(kf[i]);
-  } else {
-    for (int64_t p = 0; p < n_ctx; ++p) {
-      quant::traits(type).from_float(kf.data() + p * s.k_stride, k.data() + p * row_bytes, s.k_stride);
-    }
-  }
+  const std::vector<uint8_t> k = cache_rows(n_ctx, s.k_stride, type, 1, 2.0f);
   const auto q = random_floats(s.n_head * s.head_dim_k, 3);
   std::vector<float> out(static_cast<size_t>(s.n_head * s.head_dim_v));
   AttentionRow row{q.data(), k.data(), k.data(), n_ctx, out.data()};
