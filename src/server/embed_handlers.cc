@@ -45,13 +45,13 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
   const size_t num_ctx = static_cast<size_t>(loaded.num_ctx());
   std::vector<std::vector<int32_t>> tokens;
   tokens.reserve(r.inputs.size());
-  // The tokens the vocabulary puts around every text: two of them (BERT's [CLS] ... [SEP]) mean
-  // a closing token, which a truncated text keeps last, as Ollama's truncation (detokenize the
-  // head, tokenize it again) gives it back.
+  // The tokens the vocabulary puts around every text. Ollama counts a text's tokens without them
+  // and keeps two positions for a BOS and an EOS whatever the vocabulary adds (it looks the flags
+  // up under keys no GGUF has, so both default on): with BERT's [CLS] ... [SEP] that is the whole
+  // context, with one of them one position less. A closing token (BERT's [SEP], an EOS alone)
+  // stays last in a cut text, as llama-server appends it to the text Ollama cut.
   const std::vector<int32_t> framing = loaded.tokenize("", true);
-  // Ollama counts a text's tokens without those and keeps two positions for a BOS and an EOS
-  // whatever the vocabulary adds (it looks the flags up under keys no GGUF has, so both default
-  // on): with BERT's two that is the whole context, with a BOS alone one position less.
+  const bool closing = framing.size() == 2 || (framing.size() == 1 && !loaded.facts().adds_bos);
   const size_t text_limit = num_ctx - std::min(num_ctx - 1, framing.size() < 2 ? 2 - framing.size() : 0);
   for (const api::EmbedInput& in : r.inputs) {
     std::vector<int32_t> t = in.tokens ? *in.tokens : loaded.tokenize(in.text, true);
@@ -61,7 +61,7 @@ Embedded run_embed(State& s, const httplib::Request& req, const api::EmbedReques
       if (!r.truncate) {
         throw Error(ErrorCode::invalid_argument, "the input length exceeds the context length");
       }
-      const bool closed = !in.tokens && framing.size() == 2 && t.back() == framing.back();
+      const bool closed = !in.tokens && closing && t.back() == framing.back();
       t.resize(limit);  // the head (with BOS) is kept, as Ollama keeps the first tokens
       if (closed) t.back() = framing.back();
     }

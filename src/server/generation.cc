@@ -185,7 +185,9 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
       for (size_t i = 0; i < all.size(); ++i) {
         if (!dropped[i]) image_tokens += 768 * all[i].images.size();
       }
-      if (!c.truncate || tokens.size() + image_tokens <= static_cast<size_t>(num_ctx)) break;
+      // Ollama counts the rendered prompt's tokens without the BOS (chatPrompt's tokenize).
+      const size_t counted = tokens.size() - (facts.adds_bos && !tokens.empty() ? 1 : 0);
+      if (!c.truncate || counted + image_tokens <= static_cast<size_t>(num_ctx)) break;
       size_t victim = all.size();
       for (size_t i = 0; i + 1 < all.size(); ++i) {
         if (!dropped[i] && all[i].role != "system") {
@@ -199,11 +201,15 @@ std::unique_ptr<Run> prepare_run(State& s, const Conversation& c, ConnectionProb
   }
 
   // Ollama's rule (completionPromptForRequest): one position must stay free to generate into.
-  // truncate:false sends the prompt on as it is, and the runner refuses it (the old runner's
-  // words); with the shift off there is nothing to truncate it with.
+  // truncate:false sends the prompt on as it is, and llama-server refuses it (its words, which
+  // Ollama passes on); with the shift off there is nothing to truncate it with.
   const bool shift = c.shift.value_or(shifts_by_default(m, facts));
   if (!engine::prompt_fits(tokens.size(), num_ctx)) {
-    if (!c.truncate) throw Error(ErrorCode::invalid_argument, "the input length exceeds the context length");
+    if (!c.truncate) {
+      throw Error(ErrorCode::invalid_argument, "request (" + std::to_string(tokens.size()) +
+                                                   " tokens) exceeds the available context size (" +
+                                                   std::to_string(num_ctx) + " tokens), try increasing it");
+    }
     if (!shift) {
       throw Error(ErrorCode::invalid_argument,
                   "the prompt is longer than the context length currently available to the model; shorten the "

@@ -239,20 +239,20 @@ std::unique_ptr<Runner> small_context_runner() {
 TEST(Runner, ContextShiftLetsGenerationGoOn) {
   auto r = small_context_runner();
   ASSERT_TRUE(r->vocab().add_bos);
-  const std::vector<int32_t> prompt = {1, 400, 300, 200, 100};
+  const std::vector<int32_t> prompt = {1, 400, 300, 200, 100, 90, 80, 70};
   // The first shift: positions 0..31 filled, context[32] sampled. num_keep 4 keeps the BOS and 4
   // more (llama-server's n_keep + BOS) and drops (32 - 5) / 2 = 13; num_keep -1 keeps the whole
-  // prompt (5) alike; num_keep 0 keeps the BOS and drops (32 - 1) / 2 = 15.
+  // prompt (8) and drops 12; num_keep 0 keeps the BOS and drops (32 - 1) / 2 = 15.
   struct Keep {
     int num_keep;
     size_t keep, discard;
   };
-  for (Keep k : {Keep{4, 5, 13}, Keep{-1, 5, 13}, Keep{0, 1, 15}}) {
+  for (Keep k : {Keep{4, 5, 13}, Keep{-1, 8, 12}, Keep{0, 1, 15}}) {
     CompletionRequest req = greedy_request(prompt, 50);
     req.num_keep = k.num_keep;
     const CompletionResult res = r->complete(req);
     EXPECT_EQ(res.done_reason, "length");
-    ASSERT_EQ(res.context.size(), 55u);
+    ASSERT_EQ(res.context.size(), 58u);
     std::vector<int32_t> seq(res.context.begin(), res.context.begin() + static_cast<ptrdiff_t>(k.keep));
     seq.insert(seq.end(), res.context.begin() + static_cast<ptrdiff_t>(k.keep + k.discard), res.context.begin() + 33);
     const CompletionResult fresh = r->complete(greedy_request(seq, 10));

@@ -15,7 +15,7 @@ FakeModel::FakeModel(std::shared_ptr<FakeWorld> world, engine::LoadSpec spec)
   facts_.thinking = world_->thinking;
   facts_.tools = true;
   facts_.insert = false;
-  facts_.adds_bos = true;  // tokenize puts 256 first
+  facts_.adds_bos = world_->bos;
   num_ctx_ = std::min(spec.num_ctx, 2048);
   std::lock_guard<std::mutex> lk(world_->mu);
   auto it = world_->bytes_by_path.find(spec.model_path);
@@ -29,8 +29,9 @@ FakeModel::~FakeModel() { ++world_->unloads; }
 
 std::vector<int32_t> FakeModel::tokenize(std::string_view text, bool add_special) const {
   std::vector<int32_t> out;
-  if (add_special) out.push_back(256);  // BOS
+  if (add_special && world_->bos) out.push_back(256);
   for (unsigned char c : text) out.push_back(c);
+  if (add_special && world_->eos) out.push_back(257);
   return out;
 }
 

@@ -20,6 +20,7 @@ struct FakeWorld {
   std::string reply = "Hello from the fake model.";
   size_t piece_size = 3;
   bool thinking = false;        // facts().thinking
+  bool bos = true, eos = false;  // tokenize(text, true) puts 256 first, 257 last
   bool endless = false;         // keep generating until cancelled or num_predict
   bool gate_closed = false;     // complete() waits while true
   int piece_delay_ms = 0;

@@ -820,7 +820,9 @@ TEST_F(ServerTest, ContextOverflowTruncatesOrFails) {
   r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"truncate", false}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
-  EXPECT_EQ(Json::parse(r->body)["error"], "the input length exceeds the context length");
+  // BOS + "[user]" + 200 + "\n[assistant]"
+  EXPECT_EQ(Json::parse(r->body)["error"],
+            "request (219 tokens) exceeds the available context size (64 tokens), try increasing it");
   // Otherwise the BOS and num_keep tokens after it are kept and the middle dropped:
   // 64 - (64 - 5) / 2 = 35 tokens. num_keep -1 keeps the start: 63 tokens (one stays free).
   r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"stream", false}});
@@ -842,15 +844,63 @@ TEST_F(ServerTest, ContextOverflowTruncatesOrFails) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 63);
-  // Chat drops whole old messages first (system and the last message stay).
-  Json msgs = Json::array({{{"role", "system"}, {"content", "sys"}},
-                           {{"role", "user"}, {"content", std::string(40, 'o')}},
-                           {{"role", "assistant"}, {"content", "ok"}},
-                           {{"role", "user"}, {"content", "new"}}});
-  r = ts->post("/api/chat", {{"model", "fake"}, {"messages", msgs}, {"_debug_render_only", true}});
+  // Chat drops whole old messages first (system and the last message stay), while the prompt's
+  // tokens, not counting the BOS (Ollama's chatPrompt), are more than num_ctx: 54 + 40 here.
+  auto chat = [](size_t old_len) {
+    return Json::array({{{"role", "system"}, {"content", "sys"}},
+                        {{"role", "user"}, {"content", std::string(old_len, 'o')}},
+                        {{"role", "assistant"}, {"content", "ok"}},
+                        {{"role", "user"}, {"content", "new"}}});
+  };
+  r = ts->post("/api/chat", {{"model", "fake"}, {"messages", chat(40)}, {"_debug_render_only", true}});
   ASSERT_TRUE(r);
   EXPECT_EQ(Json::parse(r->body)["_debug_info"]["rendered_template"],
             "[system]sys\n[assistant]ok\n[user]new\n[assistant]");
+  // 54 + 10 = 64 without the BOS: every message stays (the cut then takes the middle).
+  r = ts->post("/api/chat", {{"model", "fake"}, {"messages", chat(10)}, {"_debug_render_only", true}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body)["_debug_info"]["rendered_template"],
+            "[system]sys\n[user]oooooooooo\n[assistant]ok\n[user]new\n[assistant]");
+}
+
+// A vocabulary without a BOS keeps num_keep tokens, no more: 64 - (64 - 4) / 2 = 34.
+TEST_F(ServerTest, ContextCutWithoutBos) {
+  server::ServerConfig config = TestServer::default_config();
+  config.default_num_ctx = 64;
+  start({}, config);
+  ts->world->bos = false;
+  auto r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", std::string(200, 'a')}, {"stream", false}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 34);
+  EXPECT_EQ(ts->world->last_prompt.substr(0, 4), "[use");
+}
+
+// /api/embed: Ollama keeps two positions for a BOS and an EOS whatever the vocabulary adds; an
+// EOS the vocabulary closes texts with stays last in a cut text (last-token pooling reads it).
+TEST_F(ServerTest, EmbedCutKeepsTheClosingToken) {
+  server::ServerConfig config = TestServer::default_config();
+  config.default_num_ctx = 64;
+  start({}, config);
+  struct Vocab {
+    bool bos, eos;
+    int tokens, last;  // after the cut; the fake's vector is {size, last token, ...}
+  };
+  for (Vocab v : {Vocab{false, true, 63, 257}, Vocab{true, true, 64, 257}, Vocab{true, false, 63, 'a'}}) {
+    ts->world->bos = v.bos;
+    ts->world->eos = v.eos;
+    // A new model each time: the facts are taken at load.
+    const std::string name = std::string("e") + (v.bos ? "b" : "") + (v.eos ? "e" : "");
+    add_fake_model(*ts->store, name, "FAKE-GGUF-" + name);
+    auto r = ts->post("/api/embed", {{"model", name}, {"input", std::string(200, 'a')}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const Json j = Json::parse(r->body);
+    EXPECT_EQ(j["prompt_eval_count"], v.tokens) << name;
+    // Normalized, the vector keeps the ratio of its first two values.
+    const double ratio = j["embeddings"][0][0].get<double>() / j["embeddings"][0][1].get<double>();
+    EXPECT_NEAR(ratio, static_cast<double>(v.tokens) / v.last, 1e-5) << name;
+  }
 }
 
 // Without a `shift` field, Ollama shifts every model's context but the deepseek2 family's
@@ -862,6 +912,9 @@ TEST_F(ServerTest, Deepseek2ModelsDoNotShiftUnlessAsked) {
   add_fake_model(*ts->store, "ds", "FAKE-GGUF-DS", {}, "deepseek2");
   const std::string long_prompt(200, 'a');
   auto r = ts->post("/api/generate", {{"model", "ds"}, {"prompt", long_prompt}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = ts->post("/api/generate", {{"model", "ds"}, {"prompt", long_prompt}, {"shift", nullptr}});  // as absent
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400) << r->body;
   r = ts->post("/api/generate", {{"model", "ds"}, {"prompt", long_prompt}, {"shift", true}, {"stream", false}});
