@@ -259,7 +259,9 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
   if (run.want_logprobs) {
     run.job.on_logprob = [&pending](engine::GeneratedLogprob lp) { pending.push_back(std::move(lp)); };
   }
+  std::string raw_output;  // the model's text as it came, for `context`
   run.job.on_piece = [&](std::string_view piece) {
+    if (run.want_context) raw_output += piece;
     engine::OutputDelta d = run.parser->add(piece);
     if (!d.empty()) d.logprobs = std::exchange(pending, {});
     if (!d.empty() && !emit(d)) {
@@ -285,6 +287,9 @@ engine::CompletionOutcome execute_run(State& s, Run& run,
   request_log().prompt_tokens = out.prompt_eval_count;
   request_log().eval_tokens = out.eval_count;
   if (client_gone) out.done_reason = "cancelled";
+  // Ollama's `context`: the whole rendered prompt (uncut) and the answer's text, tokenized again
+  // without special tokens, so a client that sends it back loses nothing a cut dropped.
+  if (run.want_context) out.context = run.lease->model().tokenize(run.prompt + raw_output, false);
   if (out.done_reason != "cancelled") {
     engine::OutputDelta tail = run.parser->finish();
     tail.logprobs = std::exchange(pending, {});

@@ -62,7 +62,10 @@ TEST_F(ServerTest, GenerateNonStreamingHasStatsAndContext) {
   EXPECT_EQ(j["response"], "Hello from the fake model.");
   EXPECT_EQ(j["done"], true);
   EXPECT_EQ(j["done_reason"], "stop");
-  EXPECT_TRUE(j["context"].is_array());
+  // Ollama's context: the rendered prompt and the answer, tokenized without the BOS.
+  std::vector<int32_t> expect;
+  for (unsigned char ch : std::string("[user]hi\n[assistant]Hello from the fake model.")) expect.push_back(ch);
+  EXPECT_EQ(j["context"].get<std::vector<int32_t>>(), expect);
   EXPECT_GT(j["prompt_eval_count"].get<int>(), 0);
   EXPECT_GT(j["eval_count"].get<int>(), 0);
   for (const char* k : {"total_duration", "load_duration", "prompt_eval_duration", "eval_duration"}) {
@@ -829,6 +832,8 @@ TEST_F(ServerTest, ContextOverflowTruncatesOrFails) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Json::parse(r->body)["prompt_eval_count"], 35);
+  // `context` keeps the whole prompt, not the cut one: 218 + the reply's 26.
+  EXPECT_EQ(Json::parse(r->body)["context"].size(), 244u);
   r = ts->post("/api/generate", {{"model", "fake"}, {"prompt", long_prompt}, {"stream", false},
                                  {"options", {{"num_keep", -1}}}});
   ASSERT_TRUE(r);
