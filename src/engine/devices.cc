@@ -1,7 +1,6 @@
 #include "engine/devices.h"
 
 #include <algorithm>
-#include <climits>
 
 #include "model/compute_backend.h"
 #include "util/env.h"
@@ -36,8 +35,8 @@ int default_context_length() {
 }
 
 int context_length_from_env() {
-  const uint64_t n = env_uint("HEARTH_CONTEXT_LENGTH", 0);
-  return n == 0 ? default_context_length() : static_cast<int>(std::clamp<uint64_t>(n, 4, INT_MAX));
+  const int n = env_count("HEARTH_CONTEXT_LENGTH", 0);
+  return n == 0 ? default_context_length() : std::max(n, 4);
 }
 
 }  // namespace hearth::engine

@@ -32,18 +32,6 @@ int64_t ns_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
 }
 
-int env_int(const char* name, int fallback) {
-  const std::string v = env_value(name);
-  if (v.empty()) return fallback;
-  try {
-    size_t used = 0;
-    const int n = std::stoi(v, &used);
-    if (used == v.size()) return n;
-  } catch (const std::exception&) {
-  }
-  throw Error(ErrorCode::invalid_argument, std::string(name) + "='" + v + "' is not an integer");
-}
-
 // llama.cpp's general.file_type numbering, named as Ollama shows it.
 const char* file_type_name(uint32_t ft) {
   switch (ft) {
@@ -163,7 +151,7 @@ std::unique_ptr<Runner> Runner::load(const std::string& path, const LoadOptions&
   }
   r->num_ctx_ = std::max(num_ctx, 4);
   r->num_batch_ = std::max(opt.num_batch, 1);
-  const int threads = opt.num_thread > 0 ? opt.num_thread : env_int("HEARTH_NUM_THREAD", 0);
+  const int threads = opt.num_thread > 0 ? opt.num_thread : env_count("HEARTH_NUM_THREAD", 0);
   {
     std::lock_guard<std::mutex> lock(compute_mutex());
     global_thread_pool(threads > 0 ? threads : cpu_physical_cores());

@@ -1,5 +1,7 @@
 #include "server/generation.h"
 
+#include <algorithm>
+
 #include "api/wire.h"
 #include "engine/context_fit.h"
 #include "server/tag_output_parser.h"

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <climits>
 #include <regex>
 
 #include "engine/devices.h"
@@ -232,12 +231,6 @@ void log_request(State& s, const httplib::Request& req, const httplib::Response&
             " eval_tokens=" + std::to_string(log.eval_tokens);
   }
   HEARTH_LOG_INFO(line);
-}
-
-// A count as Ollama's envconfig.Uint reads it: whole decimal digits, else (a warning) the
-// fallback; capped to an int.
-int env_count(const char* name, int fallback) {
-  return static_cast<int>(std::min<uint64_t>(env_uint(name, static_cast<uint64_t>(fallback)), INT_MAX));
 }
 
 // Ollama deletes the blobs no manifest references when it starts (unless OLLAMA_NOPRUNE), so a

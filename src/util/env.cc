@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
+#include <climits>
 #include <string>
 
 #include "util/check.h"
@@ -112,6 +114,10 @@ uint64_t env_uint(const char* name, uint64_t fallback) {
   HEARTH_LOG_WARN(std::string("invalid environment variable, using default: ") + set + "='" + v + "', default " +
                   std::to_string(fallback));
   return fallback;
+}
+
+int env_count(const char* name, int fallback) {
+  return static_cast<int>(std::min<uint64_t>(env_uint(name, static_cast<uint64_t>(std::max(fallback, 0))), INT_MAX));
 }
 
 }  // namespace hearth

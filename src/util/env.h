@@ -33,5 +33,7 @@ bool env_flag(const char* name);
 // unset, and also (with a warning naming the variable) when the value is anything else ("8k",
 // "-1", "1.5", "abc").
 uint64_t env_uint(const char* name, uint64_t fallback);
+// env_uint capped to an int: a count (threads, slots, a context length).
+int env_count(const char* name, int fallback);
 
 }  // namespace hearth
