@@ -72,8 +72,19 @@ std::vector<uint8_t> cache_rows(int64_t n_rows, int64_t width, gguf::GgmlType ty
   return out;
 }
 
-void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
-                     int64_t n_rows, gguf::GgmlType type, bool cold) {
+// F16 keys in the CPU backend's tiles (AttentionShape::k_tiles) unless `key_rows`.
+std::vector<uint8_t> tile_keys(const std::vector<uint8_t>& rows, int64_t n_rows, int64_t width) {
+  std::vector<uint8_t> out(rows.size());
+  const auto* r = reinterpret_cast<const uint16_t*>(rows.data());
+  auto* t = reinterpret_cast<uint16_t*>(out.data());
+  for (int64_t p = 0; p < n_rows; ++p) {
+    for (int64_t c = 0; c < width; ++c) t[kv_key_index(true, width, p, c)] = r[p * width + c];
+  }
+  return out;
+}
+
+void bench_attention_layout(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
+                            int64_t n_rows, gguf::GgmlType type, bool cold, bool key_rows) {
   Setup setup(tier, threads);
   AttentionShape s;
   s.n_head = kHead;
@@ -82,8 +93,12 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
   s.k_stride = s.v_stride = kHeadKv * kHeadDim;
   s.kv_type = type;
   s.scale = 1.0f / std::sqrt(static_cast<float>(kHeadDim));
-  const std::vector<uint8_t> k = cache_rows(n_ctx, s.k_stride, type, 1, 2.0f);
+  std::vector<uint8_t> k = cache_rows(n_ctx, s.k_stride, type, 1, 2.0f);
   const std::vector<uint8_t> v = cache_rows(n_ctx, s.v_stride, type, 2, 1.0f);
+  if (type == gguf::GgmlType::F16 && !key_rows) {
+    s.k_tiles = true;
+    k = tile_keys(k, n_ctx, s.k_stride);
+  }
   const size_t layer_bytes = k.size() + v.size();
   const int64_t n_layers = cold ? static_cast<int64_t>((size_t{1} << 30) / layer_bytes + 1) : 1;
   // The memory the CPU backend gives KV caches (huge pages unless HEARTH_HUGE_PAGES=0).
@@ -122,6 +137,15 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
       static_cast<double>(state.iterations() * pairs * kHead), benchmark::Counter::kIsRate);
   // Decode reads each cache byte once: bytes/s against the machine's bandwidth.
   if (n_rows == 1) state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(layer_bytes));
+}
+
+void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx, int64_t n_rows,
+                     gguf::GgmlType type, bool cold) {
+  bench_attention_layout(state, tier, threads, n_ctx, n_rows, type, cold, false);
+}
+void bench_attention_rows(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx, int64_t n_rows,
+                          gguf::GgmlType type, bool cold) {
+  bench_attention_layout(state, tier, threads, n_ctx, n_rows, type, cold, true);
 }
 
 // Decode attention over DeepSeek-V2-Lite's MLA latent: 16 query heads (absorbed into the latent)
@@ -297,6 +321,10 @@ int register_all() {
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
       reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
+      // F16 keys in rows, as before the tiles (and as the cpu-ref backend keeps them).
+      reg("attention/decode_ctx16384_rows", bench_attention_rows, int64_t{16384}, int64_t{1}, GgmlType::F16, false);
+      reg("attention/decode_ctx16384_cold_rows", bench_attention_rows, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
+      reg("attention/prompt512_ctx4096_rows", bench_attention_rows, int64_t{4096}, int64_t{512}, GgmlType::F16, false);
       reg("attention/decode_mla_ctx4096", bench_attention_mla, int64_t{4096}, GgmlType::F16);
       reg("attention/decode_mla_ctx4096_q8_0", bench_attention_mla, int64_t{4096}, GgmlType::Q8_0);
       reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K, false);

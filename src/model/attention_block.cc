@@ -130,7 +130,7 @@ ops::KvView alloc_kv_cache(ops::Backend& be, int64_t k_width, int64_t v_width, i
   ops::KvView c;
   c.n_ctx = n_ctx;
   c.ring = ring;
-  c.k = be.alloc(type, k_width, c.rows_per_seq() * n_seq);
+  c.k = be.alloc_keys(type, k_width, c.rows_per_seq(), n_seq);
   try {
     c.v = be.alloc(type, v_width, c.rows_per_seq() * n_seq);
   } catch (...) {

@@ -101,6 +101,7 @@ const AttentionKernels& attention_kernels(CpuTier tier) {
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows) {
   if (n_rows <= 0) return;
   HEARTH_CHECK(shape.ring % kAttnKeyBlock == 0);  // a key block never wraps around the ring
+  HEARTH_CHECK(!shape.k_tiles || shape.kv_type == gguf::GgmlType::F16);
   const AttentionKernels& kern = attention_kernels(cpu_tier());
   const int group = shape.n_head / shape.n_head_kv;
   const int block_rows = std::clamp(kTileQueries / group, 1, kMaxTileRows);
@@ -197,6 +198,7 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
 }
 
 void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_rows) {
+  HEARTH_CHECK(!s.k_tiles || s.kv_type == gguf::GgmlType::F16);
   const int group = s.n_head / s.n_head_kv;
   for (int64_t t = 0; t < n_rows; ++t) {
     const AttentionRow& r = rows[t];
@@ -210,7 +212,7 @@ void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_
         double dot = 0.0;
         for (int64_t i = 0; i < s.head_dim_k; ++i) {
           dot += static_cast<double>(r.q[h * s.head_dim_k + i]) *
-                 kv_at(r.k, s.kv_type, s.k_stride, slot * s.k_stride + kvh * s.head_dim_k + i);
+                 kv_at(r.k, s.kv_type, s.k_stride, kv_key_index(s.k_tiles, s.k_stride, slot, kvh * s.head_dim_k + i));
         }
         scores[p] = dot * s.scale;
         if (s.softcap > 0.0f) scores[p] = s.softcap * std::tanh(scores[p] / s.softcap);

@@ -18,6 +18,20 @@ namespace hearth::ops {
 // aligned blocks (kAttnKeyBlock divides it), which then never straddle the ring's end.
 inline constexpr int64_t kKvRingMultiple = 64;
 
+// F16 key caches of the CPU backend store positions in tiles of this many (AttentionShape::k_tiles):
+// element (position p, column c) at (p / kKvKeyTile) * kKvKeyTile * k_stride + c * kKvKeyTile +
+// p % kKvKeyTile, so a column of a tile's keys is one vector and decode scores each key in a lane
+// of its own, with no horizontal sums (attention_tile.h). Same bytes as rows; rows_per_seq and
+// every AttentionRow::k start on a tile.
+inline constexpr int64_t kKvKeyTile = 16;
+static_assert(kKvRingMultiple % kKvKeyTile == 0, "a ring's slots must be whole key tiles");
+
+// Where element (position `slot`, column `col`) of K lies, in elements from row 0.
+inline int64_t kv_key_index(bool tiles, int64_t stride, int64_t slot, int64_t col) {
+  return tiles ? (slot / kKvKeyTile) * kKvKeyTile * stride + col * kKvKeyTile + slot % kKvKeyTile
+               : slot * stride + col;
+}
+
 struct AttentionShape {
   int n_head = 0;
   int n_head_kv = 0;
@@ -27,6 +41,8 @@ struct AttentionShape {
   int64_t v_stride = 0;  // elements between positions in V
   // F16, F32, or Q8_0/Q4_0 (rows of whole blocks: kv_quant.h; strides count elements)
   gguf::GgmlType kv_type = gguf::GgmlType::F16;
+  // K in tiles of kKvKeyTile positions (F16 only, values in a V of their own).
+  bool k_tiles = false;
   float scale = 1.0f;    // applied to q.k (usually 1 / sqrt(head_dim_k))
   // Scores become softcap * tanh(score / softcap) when > 0 (Gemma 2's attention soft-capping).
   float softcap = 0.0f;

@@ -24,7 +24,7 @@ struct AttnPrefetch {
   const char* base[2] = {nullptr, nullptr};  // K, V: row 0 of the next block, at the tile's heads
   int64_t row_bytes[2] = {0, 0};
   int64_t count[2] = {0, 0};                 // bytes of each row to request
-  int64_t rows = 0;
+  int64_t rows[2] = {0, 0};                  // K's rows may be tiles of keys (kKvKeyTile), V's not
   int64_t work_per_line = 1;
   int64_t credit = 0;
   int which = 2;                             // 0: K rows, 1: V rows, 2: done
@@ -37,19 +37,20 @@ struct AttnPrefetch {
   const char* span_end = nullptr;
 
   // `work`: the multiply-adds of this block (per line requested: work / lines).
-  void start(const void* k, int64_t k_row_bytes, int64_t k_count, const void* v, int64_t v_row_bytes,
-             int64_t v_count, int64_t n_rows, int64_t work) {
+  void start(const void* k, int64_t k_row_bytes, int64_t k_count, int64_t k_rows, const void* v,
+             int64_t v_row_bytes, int64_t v_count, int64_t v_rows, int64_t work) {
     base[0] = static_cast<const char*>(k);
     base[1] = static_cast<const char*>(v);
     row_bytes[0] = k_row_bytes;
     row_bytes[1] = v_row_bytes;
-    count[0] = k_count;
-    count[1] = v_count;
-    rows = n_rows;
-    const int64_t lines = n_rows * ((k_count + 63) / 64 + (v_count + 63) / 64);
+    count[0] = k_rows > 0 ? k_count : 0;
+    count[1] = v_rows > 0 ? v_count : 0;
+    rows[0] = k_rows;
+    rows[1] = v_rows;
+    const int64_t lines = k_rows * ((count[0] + 63) / 64) + v_rows * ((count[1] + 63) / 64);
     work_per_line = std::max<int64_t>(1, lines > 0 ? work / lines : 1);
     credit = 0;
-    which = lines > 0 ? (k_count > 0 ? 0 : 1) : 2;
+    which = lines > 0 ? (count[0] > 0 ? 0 : 1) : 2;
     row = 0;
     if (which != 2) open_span();
   }
@@ -88,15 +89,15 @@ struct AttnPrefetch {
   void open_span() {
     cur = base[which] + row * row_bytes[which];
     if (count[which] == row_bytes[which]) {  // the rows are one range
-      span_end = cur + (rows - row) * row_bytes[which];
-      row = rows - 1;
+      span_end = cur + (rows[which] - row) * row_bytes[which];
+      row = rows[which] - 1;
     } else {
       span_end = cur + count[which];
     }
   }
   // Moves to the next row's span (or the values' first); false when the walk is done.
   bool next_span() {
-    if (++row == rows) {
+    if (++row == rows[which]) {
       row = 0;
       if (which != 0 || count[1] == 0) {
         which = 2;

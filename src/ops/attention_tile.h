@@ -21,6 +21,9 @@
 // Decode tiles (at most kAttnHalfRowsQueries queries per KV head) read F16 keys and values and
 // Q8_0 values in place instead (HalfRows, Q8Rows): the first block's rows touched, each next
 // block's asked for while this one is computed (AttnPrefetch).
+// F16 keys in tiles of 16 positions (AttentionShape::k_tiles, the CPU backend's caches) are scored
+// a key per lane (attn_scores_tiles: HalfTiles in place for decode, FloatTiles converted once per
+// block for prompts), with no horizontal sums.
 // Every output element is computed by one tile in a fixed order, whatever the thread count.
 // No allocation here (the caller passes the scratch), and no std:: container: a template
 // instantiated in a tier's file could be shared with baseline callers by the linker.
@@ -207,6 +210,97 @@ static void attn_scores(const float* q, int64_t n_q, int64_t dpad, const Rows& k
   }
   attn_scores_rest<S, R - 1>(static_cast<int>(n_q - m), q + m * dpad, dpad, k, nk4,
                              s + m * s_stride, s_stride);
+}
+
+// Keys in tiles (AttentionShape::k_tiles): p is the block's first tile at the head's columns, so
+// column d of tile t is the kKvKeyTile keys' values at p + t * tile_stride + d * kKvKeyTile. The
+// F16 cache's own tiles (decode: converted in registers where they are used), or floats
+// converted into scratch once per block (prompt tiles, whose many queries share them).
+struct HalfTiles {
+  const uint16_t* p;
+  int64_t tile_stride;
+  AttnPrefetch* pf = nullptr;
+};
+struct FloatTiles {
+  const float* p;
+  int64_t tile_stride;
+};
+static inline void attn_prefetch_step(const FloatTiles&, int64_t) {}
+
+// s[r][16 t + i] = q_r . key i of tile t, for MR query rows and tiles [t0, t0 + NT): per column
+// d, each tile's keys are kKvKeyTile / lanes vectors (a key per lane) multiplied by q_r[d]
+// broadcast. Each score is its own lane's sum, so no horizontal sums: over row-major keys those
+// took ~17 vector operations a key for 6 queries, beside its 48 multiply-adds (bench/RESULTS.md).
+template <class S, int MR, int NT, class Tiles>
+static void attn_scores_tile_rows(const float* q, int64_t q_stride, const Tiles& k, int64_t dk, int64_t t0,
+                                  float* s, int64_t s_stride) {
+  using V = typename S::V;
+  constexpr int64_t L = S::kLanes;
+  constexpr int NV = static_cast<int>(kKvKeyTile / L);
+  V acc[MR][NT * NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+    for (int c = 0; c < NT * NV; ++c) acc[r][c] = S::zero();
+  }
+  const auto* base = k.p + t0 * k.tile_stride;
+  for (int64_t d0 = 0; d0 < dk; d0 += 16) {
+    const int64_t d1 = std::min<int64_t>(d0 + 16, dk);
+    attn_prefetch_step(k, MR * NT * kKvKeyTile * (d1 - d0));
+    for (int64_t d = d0; d < d1; ++d) {
+      V kv[NT * NV];
+#pragma GCC unroll 16
+      for (int t = 0; t < NT; ++t) {
+#pragma GCC unroll 16
+        for (int c = 0; c < NV; ++c) kv[t * NV + c] = S::load(base + t * k.tile_stride + d * kKvKeyTile + c * L);
+      }
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const V qb = S::set1(q[r * q_stride + d]);
+#pragma GCC unroll 16
+        for (int c = 0; c < NT * NV; ++c) acc[r][c] = S::fma(qb, kv[c], acc[r][c]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 16
+    for (int c = 0; c < NT * NV; ++c) S::store(s + r * s_stride + t0 * kKvKeyTile + c * L, acc[r][c]);
+  }
+}
+
+// Tiles [0, n_tiles) for MR rows: a whole block's tiles at a time where the registers hold them
+// (AVX-512: 6 rows x 4 tiles of accumulators), the rest one tile at a time.
+template <class S, int MR, class Tiles>
+static void attn_scores_tile_pass(const float* q, int64_t q_stride, const Tiles& k, int64_t dk, int64_t n_tiles,
+                                  float* s, int64_t s_stride) {
+  constexpr int NT = S::kLanes >= 16 ? 4 : S::kLanes >= 8 ? 2 : 1;
+  int64_t t = 0;
+  for (; t + NT <= n_tiles; t += NT) attn_scores_tile_rows<S, MR, NT>(q, q_stride, k, dk, t, s, s_stride);
+  for (; t < n_tiles; ++t) attn_scores_tile_rows<S, MR, 1>(q, q_stride, k, dk, t, s, s_stride);
+}
+
+template <class S, int R, class Tiles>
+static void attn_scores_tiles_rest(int rest, const float* q, int64_t q_stride, const Tiles& k, int64_t dk,
+                                   int64_t n_tiles, float* s, int64_t s_stride) {
+  if constexpr (R >= 1) {
+    if (rest == R) return attn_scores_tile_pass<S, R>(q, q_stride, k, dk, n_tiles, s, s_stride);
+    attn_scores_tiles_rest<S, R - 1>(rest, q, q_stride, k, dk, n_tiles, s, s_stride);
+  }
+}
+
+// Scores of n_q queries (q_stride apart) over n_tiles tiles of keys: s[m][j] for j < 16 n_tiles
+// (keys past the block's end get scores of whatever their lanes hold; the caller masks them).
+template <class S, class Tiles>
+static void attn_scores_tiles(const float* q, int64_t n_q, int64_t q_stride, const Tiles& k, int64_t dk,
+                              int64_t n_tiles, float* s, int64_t s_stride) {
+  constexpr int R = S::kScoreRows;
+  int64_t m = 0;
+  for (; m + R <= n_q; m += R) {
+    attn_scores_tile_pass<S, R>(q + m * q_stride, q_stride, k, dk, n_tiles, s + m * s_stride, s_stride);
+  }
+  attn_scores_tiles_rest<S, R - 1>(static_cast<int>(n_q - m), q + m * q_stride, q_stride, k, dk, n_tiles,
+                                   s + m * s_stride, s_stride);
 }
 
 // o[r][d0 .. d0 + NV * lanes) += sum_j p[r][j] v_j[same dims], for MR rows, a vector at a time.
@@ -511,6 +605,9 @@ static void attend_tile(const AttentionTile& t) {
   // columns (MLA's latent) come with the keys.
   const bool k_in_place = half_rows || (q8_in_place && q8_keys);
   const bool kv_in_place = half_rows || q8_in_place;
+  // Tiled keys are walked a tile at a time: a tile's "row" is kKvKeyTile positions' rows, a head's
+  // slice of it kKvKeyTile times the head's bytes (blocks start on tiles: kB is a multiple).
+  const int64_t kt = sh.k_tiles ? kKvKeyTile : 1;
   const int64_t k_offset = kv_row_bytes(sh.kv_type, t.kv_head * dk), v_offset = kv_row_bytes(sh.kv_type, t.kv_head * dv);
   const int64_t k_bytes = k_in_place ? kv_row_bytes(sh.kv_type, t.n_kv_heads * dk) : 0;
   int64_t v_bytes = kv_in_place ? kv_row_bytes(sh.kv_type, t.n_kv_heads * dv) : 0;
@@ -527,13 +624,15 @@ static void attend_tile(const AttentionTile& t) {
     const int64_t next_kr = kb + kB >= end ? -1 : sh.ring > 0 ? (kb + kB) % sh.ring : kb + kB;
     if (kv_in_place) {
       if (kb == begin) {
-        if (k_bytes > 0) attn_touch_bytes(t.rows[0].k, k_row_bytes, kr, nk, k_offset, k_bytes);
+        if (k_bytes > 0) attn_touch_bytes(t.rows[0].k, kt * k_row_bytes, kr / kt, (nk + kt - 1) / kt, kt * k_offset, kt * k_bytes);
         if (v_bytes > 0) attn_touch_bytes(t.rows[0].v, v_row_bytes, kr, nk, v_offset, v_bytes);
       }
       if (next_kr >= 0) {
-        pf.start(static_cast<const char*>(t.rows[0].k) + next_kr * k_row_bytes + k_offset, k_row_bytes, k_bytes,
+        const int64_t next_nk = std::min(kB, end - kb - kB);
+        pf.start(static_cast<const char*>(t.rows[0].k) + next_kr * k_row_bytes + kt * k_offset, kt * k_row_bytes,
+                 kt * k_bytes, (next_nk + kt - 1) / kt,
                  static_cast<const char*>(t.rows[0].v) + next_kr * v_row_bytes + v_offset, v_row_bytes, v_bytes,
-                 std::min(kB, end - kb - kB), t.n_kv_heads * nqh * nk4 * (dkp + dvp));
+                 next_nk, t.n_kv_heads * nqh * nk4 * (dkp + dvp));
       } else {
         pf.stop();
       }
@@ -557,6 +656,18 @@ static void attend_tile(const AttentionTile& t) {
         qb.nk4 = nk4;
         qb.pf = kv_in_place ? &pf : nullptr;  // prompt tiles have no walk
         Q8::scores(qb);
+      } else if (sh.k_tiles) {
+        // The block's first tile (kr is a multiple of kKvKeyTile) at head h's columns.
+        const uint16_t* k0 = static_cast<const uint16_t*>(t.rows[0].k) + kr * sh.k_stride + h * dk * kKvKeyTile;
+        const int64_t n_tiles = (nk + kKvKeyTile - 1) / kKvKeyTile, ts = kKvKeyTile * sh.k_stride;
+        if (half_rows) {
+          attn_scores_tiles<S>(q + m0 * dkp, nqh, dkp, HalfTiles{k0, ts, &pf}, dk, n_tiles, s_head, kB);
+        } else {
+          for (int64_t tt = 0; tt < n_tiles; ++tt) {
+            S::f16_to_f32(k0 + tt * ts, dk * kKvKeyTile, kbuf + tt * dk * kKvKeyTile);
+          }
+          attn_scores_tiles<S>(q + m0 * dkp, nqh, dkp, FloatTiles{kbuf, dk * kKvKeyTile}, dk, n_tiles, s_head, kB);
+        }
       } else if (half_rows) {
         const uint16_t* k0 = static_cast<const uint16_t*>(t.rows[0].k) + kr * sh.k_stride + h * dk;
         const HalfRows k{k0, sh.k_stride, nk, half_zero, &pf};

@@ -83,6 +83,13 @@ class Backend {
   // Uninitialised [n_rows, n_cols] of F32, F16 or I32. Error(resource_exhausted) when the memory
   // cannot be had.
   virtual Tensor alloc(gguf::GgmlType type, int64_t n_cols, int64_t n_rows) = 0;
+  // A KV cache's K: n_seq sequences of rows_per_seq rows, read by attention and written by
+  // store_kv and copy_rows only, so the backend may lay it out for its attention (the CPU
+  // backend: F16 keys in tiles of kKvKeyTile positions, attention.h). Caches whose keys double
+  // as values (MLA's latent) come from alloc.
+  virtual Tensor alloc_keys(gguf::GgmlType type, int64_t n_cols, int64_t rows_per_seq, int n_seq) {
+    return alloc(type, n_cols, rows_per_seq * n_seq);
+  }
   // Frees t's storage and empties t.
   virtual void release(Tensor& t) = 0;
   // Bytes of storage this backend holds (copies and allocations; views of the file are not).

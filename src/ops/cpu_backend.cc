@@ -2,6 +2,7 @@
 // panels where the CPU has panel kernels), "cpu-ref" their scalar specifications. A tensor's
 // handle is a CpuTensor: a Matrix view of its rows (the mapped file's, or memory it owns).
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -31,6 +32,7 @@ struct CpuTensor {
   StreamMemory memory;                    // rows this backend allocated (KV caches, scratch)
   std::shared_ptr<void> panels;           // what pack_matrix made
   uint64_t bytes = 0;                     // memory + panels
+  bool key_tiles = false;                 // an F16 K cache in tiles of kKvKeyTile rows (attention.h)
 };
 
 class CpuBackend final : public Backend {
@@ -98,6 +100,14 @@ class CpuBackend final : public Backend {
     r->m.row_bytes = row_bytes;
     r->m.data = static_cast<uint8_t*>(r->memory.get());
     return keep(std::move(r), type, n_cols, n_rows, 1);
+  }
+
+  // "cpu" tiles F16 keys for its attention (kv_key_index); "cpu-ref" keeps rows, so the tests
+  // that run a model on both compare the two layouts too.
+  Tensor alloc_keys(gguf::GgmlType type, int64_t n_cols, int64_t rows_per_seq, int n_seq) override {
+    Tensor t = alloc(type, n_cols, rows_per_seq * n_seq);
+    rec(t)->key_tiles = !ref_ && type == gguf::GgmlType::F16 && rows_per_seq % kKvKeyTile == 0;
+    return t;
   }
 
   void release(Tensor& t) override {
@@ -204,6 +214,7 @@ class CpuBackend final : public Backend {
                  const SeqRows& rows, const Tensor& out) override {
     AttentionShape s = shape;
     s.kv_type = cache.k.type;
+    s.k_tiles = rec(cache.k)->key_tiles;
     s.k_stride = cache.k.n_cols();
     const bool latent = cache.v.empty();  // values are the first columns of the keys
     s.v_stride = latent ? cache.k.n_cols() : cache.v.n_cols();
@@ -242,7 +253,18 @@ class CpuBackend final : public Backend {
   void copy_rows(const Tensor& t, int64_t src, int64_t dst, int64_t n) override {
     const Matrix& m = mat(t);
     HEARTH_CHECK(src >= 0 && dst >= 0 && src + n <= m.n_rows && dst + n <= m.n_rows);
-    std::memmove(const_cast<uint8_t*>(m.row(dst)), m.row(src), static_cast<size_t>(n * m.row_bytes));
+    if (!rec(t)->key_tiles) {
+      std::memmove(const_cast<uint8_t*>(m.row(dst)), m.row(src), static_cast<size_t>(n * m.row_bytes));
+      return;
+    }
+    // A row of tiled keys is kKvKeyTile elements apart: copied an element at a time, in the
+    // order that reads each source row before it is overwritten (memmove's guarantee).
+    auto* e = reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(m.data));
+    const int64_t w = m.n_cols;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t r = dst > src ? n - 1 - i : i;
+      for (int64_t c = 0; c < w; ++c) e[kv_key_index(true, w, dst + r, c)] = e[kv_key_index(true, w, src + r, c)];
+    }
   }
 
   void swiglu(const Tensor& gate, const Tensor& up, int64_t n, const Tensor& out) override {
@@ -324,7 +346,15 @@ class CpuBackend final : public Backend {
       const int64_t r = view.row(rows.seq[t], rows.pos[t]);
       HEARTH_CHECK(r >= 0 && r < c.n_rows);
       auto* dst = const_cast<uint8_t*>(c.row(r));
-      if (c.type == gguf::GgmlType::F32) {
+      if (rec(cache)->key_tiles) {
+        uint16_t h[kKvKeyTile];
+        auto* e = reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(c.data));
+        for (int64_t c0 = 0; c0 < w; c0 += kKvKeyTile) {
+          const int64_t nc = std::min<int64_t>(kKvKeyTile, w - c0);
+          quant::f32_to_fp16_row(xf + t * w + c0, h, nc);
+          for (int64_t i = 0; i < nc; ++i) e[kv_key_index(true, w, r, c0 + i)] = h[i];
+        }
+      } else if (c.type == gguf::GgmlType::F32) {
         std::memcpy(dst, xf + t * w, static_cast<size_t>(w) * sizeof(float));
       } else if (c.type == gguf::GgmlType::F16) {
         quant::f32_to_fp16_row(xf + t * w, reinterpret_cast<uint16_t*>(dst), w);

@@ -34,7 +34,7 @@ TEST(AttnPrefetch, WalksTheKeyRowsThenTheValueRowsLineByLine) {
   static char mem[128 * 1024];
   char *k = mem, *v = mem + 64 * 1024;
   AttnPrefetch pf;
-  pf.start(k + 5 * 768 + 192, 768, 384, v + 5 * 272 + 68, 272, 136, 7, 1000);
+  pf.start(k + 5 * 768 + 192, 768, 384, 7, v + 5 * 272 + 68, 272, 136, 7, 1000);
   std::vector<int64_t> want = lines(5 * 768, 768, 192, 384, 7);
   for (int64_t a : lines(5 * 272, 272, 68, 136, 7)) want.push_back(a + (v - k));
   EXPECT_EQ(walk(pf, k), want);
@@ -47,26 +47,43 @@ TEST(AttnPrefetch, WholeRowsAreOneRangeOfLines) {
   // range is missed and none past it is asked for.
   static char mem[8192];
   AttnPrefetch pf;
-  pf.start(mem + 3 * 272, 272, 272, mem + 4096, 512, 512, 5, 1000);
+  pf.start(mem + 3 * 272, 272, 272, 5, mem + 4096, 512, 512, 5, 1000);
   std::vector<int64_t> want;
   for (int64_t b = 0; b < 5 * 272; b += 64) want.push_back(3 * 272 + b);
   for (int64_t b = 0; b < 5 * 512; b += 64) want.push_back(4096 + b);
   EXPECT_EQ(walk(pf, mem), want);
 }
 
+TEST(AttnPrefetch, TiledKeysAreWalkedATileAtATime) {
+  // Keys in tiles of 16 positions (attention.h kKvKeyTile), 2 KV heads of 64 F16 elements: a
+  // tile is 16 x 256 bytes, head 1's slice of it the 2,048 bytes from 2,048. 37 keys are 3
+  // tiles (the last one partial); the values stay rows, 37 of them.
+  static char k[16 * 4096], v[16 * 4096];
+  AttnPrefetch pf;
+  pf.start(k + 2048, 4096, 2048, 3, v + 128, 256, 128, 37, 1000);
+  std::vector<int64_t> want = lines(0, 4096, 2048, 2048, 3);
+  for (int64_t a : lines(0, 256, 128, 128, 37)) want.push_back(a + (v - k));
+  EXPECT_EQ(walk(pf, k), want);
+  // Over both heads the tiles are one range: 3 x 4,096 bytes.
+  pf.start(k, 4096, 4096, 3, v, 256, 256, 37, 1000);
+  want = lines(0, 4096, 0, 4096, 3);
+  for (int64_t a : lines(0, 256, 0, 256, 37)) want.push_back(a + (v - k));
+  EXPECT_EQ(walk(pf, k), want);
+}
+
 TEST(AttnPrefetch, NoValueBytesMeansKeysOnly) {
   static char k[4096];
   AttnPrefetch pf;
-  pf.start(k, 576 * 2, 576 * 2, k, 576 * 2, 0, 3, 100);
+  pf.start(k, 576 * 2, 576 * 2, 3, k, 576 * 2, 0, 3, 100);
   EXPECT_EQ(walk(pf, k), lines(0, 1152, 0, 1152, 3));
 }
 
 TEST(AttnPrefetch, NoRowsOrStopAskForNothing) {
   static char k[4096];
   AttnPrefetch pf;
-  pf.start(k, 256, 256, k + 2048, 256, 256, 0, 100);
+  pf.start(k, 256, 256, 0, k + 2048, 256, 256, 0, 100);
   EXPECT_EQ(pf.next(), nullptr);
-  pf.start(k, 256, 256, k + 2048, 256, 256, 4, 100);
+  pf.start(k, 256, 256, 4, k + 2048, 256, 256, 4, 100);
   EXPECT_NE(pf.next(), nullptr);
   pf.stop();
   EXPECT_EQ(pf.next(), nullptr);
@@ -79,7 +96,7 @@ TEST(AttnPrefetch, TheBlocksWorkAsksForTheWholeBlockAndNoMore) {
   static char k[64 * 512], v[64 * 512];
   const int64_t work = 2 * 6 * 64 * (128 + 128);
   AttnPrefetch pf;
-  pf.start(k, 512, 512, v, 512, 512, 64, work);
+  pf.start(k, 512, 512, 64, v, 512, 512, 64, work);
   int64_t done = 0;
   for (int i = 0; i < 2 * 16; ++i) pf.step(6 * 4 * 128), done += 6 * 4 * 128;
   for (int i = 0; i < 2 * 2 * 64; ++i) {

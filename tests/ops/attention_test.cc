@@ -29,6 +29,7 @@
 #include "quant/fp16.h"
 #include "util/cpu_features.h"
 #include "util/thread_pool.h"
+#include "random_vec.h"
 
 namespace hearth::ops {
 namespace {
@@ -36,18 +37,6 @@ namespace {
 using gguf::GgmlType;
 
 constexpr double kTolerance = 1e-5;
-
-std::vector<float> random_vec(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (auto& x : v) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    x = scale * (static_cast<float>(s >> 40) / static_cast<float>(1 << 24) * 2.0f - 1.0f);
-  }
-  return v;
-}
 
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   double m = 0;
@@ -70,13 +59,27 @@ struct TierGuard {
   }
 };
 
-// One sequence's K and V in the cache type, placed `misalign` elements past an aligned start.
+// One sequence's K and V in the cache type, placed `misalign` elements past an aligned start;
+// k16t is k16 in the CPU backend's tiles (AttentionShape::k_tiles), the positions of the last
+// tile past the sequence NaN (a kernel reads whole tiles and must mask what it does not see).
 struct Sequence {
   std::vector<float> k32, v32;
-  std::vector<uint16_t> k16, v16;
+  std::vector<uint16_t> k16, v16, k16t;
   int misalign = 0;
-  const void* k(GgmlType t) const {
+  const void* k(GgmlType t, bool tiles = false) const {
+    if (tiles) return k16t.data() + misalign;
     return t == GgmlType::F32 ? static_cast<const void*>(k32.data() + misalign) : k16.data() + misalign;
+  }
+  // Written out here rather than with kv_key_index, so that a wrong formula there shows.
+  void tile_keys(int64_t stride) {
+    const int64_t n_pos = static_cast<int64_t>(k16.size() - misalign) / stride;
+    const int64_t n_tiles = (n_pos + 15) / 16;
+    k16t.assign(static_cast<size_t>(misalign + n_tiles * 16 * stride), 0x7e00);
+    for (int64_t p = 0; p < n_pos; ++p) {
+      for (int64_t c = 0; c < stride; ++c) {
+        k16t[misalign + (p / 16) * 16 * stride + c * 16 + p % 16] = k16[misalign + p * stride + c];
+      }
+    }
   }
   const void* v(GgmlType t) const {
     return t == GgmlType::F32 ? static_cast<const void*>(v32.data() + misalign) : v16.data() + misalign;
@@ -94,6 +97,7 @@ Sequence make_sequence(const AttentionShape& s, int64_t n_pos, uint64_t seed, in
   }
   for (float f : q.k32) q.k16.push_back(quant::f32_to_fp16(f));
   for (float f : q.v32) q.v16.push_back(quant::f32_to_fp16(f));
+  q.tile_keys(s.k_stride);
   return q;
 }
 
@@ -142,19 +146,26 @@ void check(const AttentionShape& shape, const std::vector<Sequence>& seqs,
   const int64_t qw = shape.n_head * shape.head_dim_k, ow = shape.n_head * shape.head_dim_v;
   const auto q = random_vec(n * qw + misalign, 77 + n, 2.0f);
   std::vector<float> ref(n * ow + misalign), out(n * ow + misalign);
-  for (GgmlType type : {GgmlType::F16, GgmlType::F32}) {
+  struct Layout {
+    GgmlType type;
+    bool tiles;
+  };
+  for (Layout lay : {Layout{GgmlType::F16, false}, Layout{GgmlType::F32, false}, Layout{GgmlType::F16, true}}) {
+    const GgmlType type = lay.type;
     AttentionShape s = shape;
     s.kv_type = type;
     std::vector<AttentionRow> rows(static_cast<size_t>(n)), ref_rows(static_cast<size_t>(n));
     for (int64_t r = 0; r < n; ++r) {
       const Sequence& sq = seqs[specs[r].seq];
-      rows[r] = {q.data() + misalign + r * qw, sq.k(type), sq.v(type), specs[r].n_kv,
+      rows[r] = {q.data() + misalign + r * qw, sq.k(type, lay.tiles), sq.v(type), specs[r].n_kv,
                  out.data() + misalign + r * ow};
       rows[r].kv_start = specs[r].kv_start;
       ref_rows[r] = rows[r];
+      ref_rows[r].k = sq.k(type);  // the reference reads rows: the tiles must hold the same keys
       ref_rows[r].out = ref.data() + misalign + r * ow;
     }
     attention_ref(s, ref_rows.data(), n);
+    s.k_tiles = lay.tiles;
     for (CpuTier tier : tiers()) {
       set_cpu_tier(tier);
       std::vector<float> first;
@@ -163,7 +174,11 @@ void check(const AttentionShape& shape, const std::vector<Sequence>& seqs,
         std::fill(out.begin(), out.end(), NAN);
         attention_after_other_queries(s, rows.data(), n);
         EXPECT_LT(max_abs_diff(out, ref), kTolerance)
-            << what << " " << gguf::type_name(type) << " " << cpu_tier_name(tier) << " threads " << threads;
+            << what << " " << gguf::type_name(type) << (lay.tiles ? " tiles " : " ") << cpu_tier_name(tier)
+            << " threads " << threads;
+        // max_abs_diff passes NaN over (std::max keeps its first argument against a NaN).
+        EXPECT_TRUE(std::all_of(out.begin() + misalign, out.end(), [](float x) { return std::isfinite(x); }))
+            << what << (lay.tiles ? " tiles " : " ") << cpu_tier_name(tier);
         if (first.empty()) {
           first = out;
         } else {
@@ -302,9 +317,15 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
   TierGuard guard;
   const int64_t n_pos = 3000, window = 1100, ring = 1216;
   static_assert(1216 % kKvRingMultiple == 0);
-  for (GgmlType type : {GgmlType::F16, GgmlType::F32}) {
+  struct Layout {
+    GgmlType type;
+    bool tiles;
+  };
+  for (Layout lay : {Layout{GgmlType::F16, false}, Layout{GgmlType::F32, false}, Layout{GgmlType::F16, true}}) {
+    const GgmlType type = lay.type;
     AttentionShape s = make_shape(8, 2, 64, 48, 0);
     s.kv_type = type;
+    s.k_tiles = lay.tiles;
     Sequence whole = make_sequence(s, n_pos, 31, 0);
     const int64_t first_seen = n_pos - 100 - window + 1;
     for (int64_t p = 0; p < first_seen; ++p) {
@@ -319,6 +340,8 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
       std::copy_n(whole.v32.begin() + p * s.v_stride, s.v_stride, rg.v32.begin() + slot * s.v_stride);
       std::copy_n(whole.v16.begin() + p * s.v_stride, s.v_stride, rg.v16.begin() + slot * s.v_stride);
     }
+    whole.tile_keys(s.k_stride);
+    rg.tile_keys(s.k_stride);
     AttentionShape sr = s;
     sr.ring = ring;
     const int64_t qw = s.n_head * s.head_dim_k, ow = s.n_head * s.head_dim_v;
@@ -332,7 +355,7 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
         std::vector<AttentionRow> rows(static_cast<size_t>(n_rows));
         for (int64_t r = 0; r < n_rows; ++r) {
           const int64_t pos = n_pos - n_rows + r;
-          rows[r] = {q.data() + r * qw, sq.k(type), sq.v(type), pos + 1, out.data() + r * ow, pos - win + 1};
+          rows[r] = {q.data() + r * qw, sq.k(type, lay.tiles), sq.v(type), pos + 1, out.data() + r * ow, pos - win + 1};
         }
         return rows;
       };
@@ -340,7 +363,8 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
       auto rr = rows_of(rg, ref_ring);
       attention_ref(s, rw.data(), n_rows);
       attention_ref(sr, rr.data(), n_rows);
-      EXPECT_EQ(ref_whole, ref_ring) << gguf::type_name(type) << " rows " << n_rows << " window " << win;
+      EXPECT_EQ(ref_whole, ref_ring) << gguf::type_name(type) << " rows " << n_rows << " window " << win
+                                     << (lay.tiles ? " tiles" : "");
       for (CpuTier tier : tiers()) {
         set_cpu_tier(tier);
         for (int threads : {1, 2}) {
@@ -349,7 +373,8 @@ TEST(Attention, RingCacheEqualsWholeSequence) {
           auto fr = rows_of(rg, out_ring);
           attention(s, fw.data(), n_rows);
           attention(sr, fr.data(), n_rows);
-          const std::string what = std::string(gguf::type_name(type)) + " rows " + std::to_string(n_rows) + " window " +
+          const std::string what = std::string(gguf::type_name(type)) + (lay.tiles ? " tiles" : "") + " rows " +
+                                   std::to_string(n_rows) + " window " +
                                    std::to_string(win) + " " +
                                    cpu_tier_name(tier) + " threads " + std::to_string(threads);
           EXPECT_EQ(0, std::memcmp(out_whole.data(), out_ring.data(), out_ring.size() * sizeof(float))) << what;

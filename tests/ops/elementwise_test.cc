@@ -19,21 +19,10 @@
 #include "ops/rope.h"
 #include "util/cpu_features.h"
 #include "util/thread_pool.h"
+#include "random_vec.h"
 
 namespace hearth::ops {
 namespace {
-
-std::vector<float> random_vec(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (auto& x : v) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    x = scale * (static_cast<float>(s >> 40) / static_cast<float>(1 << 24) * 2.0f - 1.0f);
-  }
-  return v;
-}
 
 std::vector<CpuTier> tiers() {
   std::vector<CpuTier> t;

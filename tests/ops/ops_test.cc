@@ -17,23 +17,12 @@
 #include "quant/fp16.h"
 #include "quant/type_traits.h"
 #include "util/thread_pool.h"
+#include "random_vec.h"
 
 namespace hearth::ops {
 namespace {
 
 using gguf::GgmlType;
-
-std::vector<float> random_vec(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (auto& x : v) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    x = scale * (static_cast<float>(s >> 40) / static_cast<float>(1 << 24) * 2.0f - 1.0f);
-  }
-  return v;
-}
 
 double max_abs_diff(const float* a, const float* b, size_t n) {
   double m = 0;
