@@ -258,12 +258,25 @@ class CpuBackend final : public Backend {
       return;
     }
     // A row of tiled keys is kKvKeyTile elements apart: copied an element at a time, in the
-    // order that reads each source row before it is overwritten (memmove's guarantee).
+    // order that reads each source row before it is overwritten (memmove's guarantee); whole
+    // tiles at once where source and destination sit alike in their tiles and do not overlap
+    // (a prefix shared between sequences: both start at position 0).
     auto* e = reinterpret_cast<uint16_t*>(const_cast<uint8_t*>(m.data));
     const int64_t w = m.n_cols;
+    auto copy_row = [e, w](int64_t from, int64_t to) {
+      for (int64_t c = 0; c < w; ++c) e[kv_key_index(true, w, to, c)] = e[kv_key_index(true, w, from, c)];
+    };
+    if ((dst - src) % kKvKeyTile == 0 && (dst - src >= n || src - dst >= n)) {
+      int64_t i = 0;
+      for (; i < n && (src + i) % kKvKeyTile != 0; ++i) copy_row(src + i, dst + i);
+      const int64_t whole = (n - i) / kKvKeyTile * kKvKeyTile;
+      std::memcpy(e + (dst + i) * w, e + (src + i) * w, static_cast<size_t>(whole * m.row_bytes));
+      for (i += whole; i < n; ++i) copy_row(src + i, dst + i);
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const int64_t r = dst > src ? n - 1 - i : i;
-      for (int64_t c = 0; c < w; ++c) e[kv_key_index(true, w, dst + r, c)] = e[kv_key_index(true, w, src + r, c)];
+      copy_row(src + r, dst + r);
     }
   }
 

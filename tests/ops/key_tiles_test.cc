@@ -64,10 +64,13 @@ TEST(KeyTiles, StoredAndCopiedKeysAttendAsRows) {
     s.v = s.be->upload_f32(v.data(), kHeadsKv * kDv, n);
     s.be->store_kv(s.cache, s.k, s.v, SeqRows{pos.data(), seq.data(), n});
     // Sequence 1's positions 5..41 take sequence 0's 3..39 (both mid-tile, 37 rows over three
-    // tile edges); sequence 2's 20..69 then move up by 7 within itself (overlapping).
+    // tile edges); sequence 2's 20..69 then move up by 7 within itself (overlapping); sequence
+    // 0's 27..66 take sequence 2's 11..50 (alike in their tiles: a partial tile, whole tiles, a
+    // partial tile).
     for (const Tensor* t : {&s.cache.k, &s.cache.v}) {
       s.be->copy_rows(*t, 0 * kCtx + 3, 1 * kCtx + 5, 37);
       s.be->copy_rows(*t, 2 * kCtx + 20, 2 * kCtx + 27, 50);
+      s.be->copy_rows(*t, 2 * kCtx + 11, 0 * kCtx + 27, 40);
     }
   }
   // Rows attending over every sequence at several lengths (decode rows and prompt-like runs).
