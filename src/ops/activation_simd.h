@@ -26,6 +26,8 @@ struct ScalarSimd {
   static constexpr int kScoreRows = 4;
   static constexpr int kAccRows = 4;
   static constexpr int kAccVecs = 8;
+  static constexpr int kTileScoreRows = 4;  // query rows x tiles of 16 keys
+  static constexpr int kTileScoreTiles = 1;
 
   static V zero() { return 0.0f; }
   static V set1(float x) { return x; }

@@ -269,12 +269,12 @@ static void attn_scores_tile_rows(const float* q, int64_t q_stride, const Tiles&
   }
 }
 
-// Tiles [0, n_tiles) for MR rows: a whole block's tiles at a time where the registers hold them
-// (AVX-512: 6 rows x 4 tiles of accumulators), the rest one tile at a time.
+// Tiles [0, n_tiles) for MR rows: the tier's kTileScoreTiles at a time (AVX-512: a whole block,
+// 6 rows x 4 tiles of accumulators), the rest one tile at a time.
 template <class S, int MR, class Tiles>
 static void attn_scores_tile_pass(const float* q, int64_t q_stride, const Tiles& k, int64_t dk, int64_t n_tiles,
                                   float* s, int64_t s_stride) {
-  constexpr int NT = S::kLanes >= 16 ? 4 : S::kLanes >= 8 ? 2 : 1;
+  constexpr int NT = S::kTileScoreTiles;
   int64_t t = 0;
   for (; t + NT <= n_tiles; t += NT) attn_scores_tile_rows<S, MR, NT>(q, q_stride, k, dk, t, s, s_stride);
   for (; t < n_tiles; ++t) attn_scores_tile_rows<S, MR, 1>(q, q_stride, k, dk, t, s, s_stride);
@@ -294,7 +294,7 @@ static void attn_scores_tiles_rest(int rest, const float* q, int64_t q_stride, c
 template <class S, class Tiles>
 static void attn_scores_tiles(const float* q, int64_t n_q, int64_t q_stride, const Tiles& k, int64_t dk,
                               int64_t n_tiles, float* s, int64_t s_stride) {
-  constexpr int R = S::kScoreRows;
+  constexpr int R = S::kTileScoreRows;
   int64_t m = 0;
   for (; m + R <= n_q; m += R) {
     attn_scores_tile_pass<S, R>(q + m * q_stride, q_stride, k, dk, n_tiles, s + m * s_stride, s_stride);

@@ -26,6 +26,9 @@ struct Avx512 {
   static constexpr int kScoreRows = 6;  // query rows x 4 keys of accumulators
   static constexpr int kAccRows = 6;    // query rows x kAccVecs vectors of output
   static constexpr int kAccVecs = 4;
+  // Tiled keys (attn_scores_tiles): query rows x tiles of 16 keys, a whole block of 64 at a time.
+  static constexpr int kTileScoreRows = 6;
+  static constexpr int kTileScoreTiles = 4;
 
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }
