@@ -3,9 +3,10 @@
 // the backends' (each layer's on the backend that runs the layer) and its layout is the
 // attention block's (AttentionBlock::make_cache): for the llama family, per layer a K and a V
 // tensor of rows [seq * n_ctx + pos] in F16 (the default: half the memory), Q8_0 (a quarter),
-// Q4_0 (an eighth, roughly) or F32 (the K tensor from Backend::alloc_keys: the CPU backend
-// keeps F16 keys in tiles of 16 positions, ops/attention.h), so one
-// sequence's keys are a contiguous block the attention walks in order, and each sequence slot
+// Q4_0 (an eighth, roughly) or F32, so one
+// sequence's keys are a contiguous block the attention walks in order (K comes from
+// Backend::alloc_keys: the CPU backend keeps F16 keys in tiles of 16 positions when a sequence
+// is whole tiles, ops/attention.h, the same bytes in another order), and each sequence slot
 // keeps its own prefix (prompt reuse) independent of the others. A cache must not outlive the
 // model that made it.
 //

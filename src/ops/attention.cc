@@ -101,7 +101,7 @@ const AttentionKernels& attention_kernels(CpuTier tier) {
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows) {
   if (n_rows <= 0) return;
   HEARTH_CHECK(shape.ring % kAttnKeyBlock == 0);  // a key block never wraps around the ring
-  HEARTH_CHECK(!shape.k_tiles || shape.kv_type == gguf::GgmlType::F16);
+  HEARTH_CHECK(!shape.k_tiles || (shape.kv_type == gguf::GgmlType::F16 && rows[0].v != rows[0].k));
   const AttentionKernels& kern = attention_kernels(cpu_tier());
   const int group = shape.n_head / shape.n_head_kv;
   const int block_rows = std::clamp(kTileQueries / group, 1, kMaxTileRows);

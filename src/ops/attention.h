@@ -21,8 +21,10 @@ inline constexpr int64_t kKvRingMultiple = 64;
 // F16 key caches of the CPU backend store positions in tiles of this many (AttentionShape::k_tiles):
 // element (position p, column c) at (p / kKvKeyTile) * kKvKeyTile * k_stride + c * kKvKeyTile +
 // p % kKvKeyTile, so a column of a tile's keys is one vector and decode scores each key in a lane
-// of its own, with no horizontal sums (attention_tile.h). Same bytes as rows; rows_per_seq and
-// every AttentionRow::k start on a tile.
+// of its own, with no horizontal sums (attention_tile.h). Same bytes as rows. With k_tiles, every
+// AttentionRow::k must start on a tile, and the whole tile holding a row's last key must be
+// readable (the kernel reads whole tiles and masks what the row does not see): the CPU backend
+// tiles a cache only when its sequences are whole tiles (rows_per_seq a multiple of kKvKeyTile).
 inline constexpr int64_t kKvKeyTile = 16;
 static_assert(kKvRingMultiple % kKvKeyTile == 0, "a ring's slots must be whole key tiles");
 
@@ -41,7 +43,7 @@ struct AttentionShape {
   int64_t v_stride = 0;  // elements between positions in V
   // F16, F32, or Q8_0/Q4_0 (rows of whole blocks: kv_quant.h; strides count elements)
   gguf::GgmlType kv_type = gguf::GgmlType::F16;
-  // K in tiles of kKvKeyTile positions (F16 only, values in a V of their own).
+  // K in tiles of kKvKeyTile positions (F16 only, values in a V of their own; see kKvKeyTile).
   bool k_tiles = false;
   float scale = 1.0f;    // applied to q.k (usually 1 / sqrt(head_dim_k))
   // Scores become softcap * tanh(score / softcap) when > 0 (Gemma 2's attention soft-capping).

@@ -19,6 +19,8 @@ namespace hearth::ops {
 // query of the tile reads them.
 inline constexpr int64_t kAttnKeyBlock = 64;
 static_assert(kKvRingMultiple % kAttnKeyBlock == 0, "a block of keys must not wrap around a ring");
+// Blocks start on key tiles (attention.h), and a block's tiles fit its score row and K scratch.
+static_assert(kAttnKeyBlock % kKvKeyTile == 0, "a block of keys must be whole key tiles");
 
 struct AttentionTile {
   const AttentionShape* shape = nullptr;

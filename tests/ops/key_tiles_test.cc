@@ -32,9 +32,11 @@ struct Side {
   Tensor q, out, k, v;
 };
 
-TEST(KeyTiles, StoredAndCopiedKeysAttendAsRows) {
+// Heads of 40 and 24 (no AVX-512 vector width: decode converts the tiles to floats there) or 64
+// and 32 (decode reads the tiles in place on the vector tiers).
+void stored_and_copied_keys_attend_as_rows(int64_t kDk, int64_t kDv) {
   constexpr int kSeqs = 3, kHeads = 6, kHeadsKv = 2;
-  constexpr int64_t kCtx = 80, kDk = 40, kDv = 24;  // 5 tiles a sequence; heads of no vector width
+  constexpr int64_t kCtx = 80;  // 5 tiles a sequence
   AttentionShape shape;
   shape.n_head = kHeads;
   shape.n_head_kv = kHeadsKv;
@@ -64,12 +66,13 @@ TEST(KeyTiles, StoredAndCopiedKeysAttendAsRows) {
     s.v = s.be->upload_f32(v.data(), kHeadsKv * kDv, n);
     s.be->store_kv(s.cache, s.k, s.v, SeqRows{pos.data(), seq.data(), n});
     // Sequence 1's positions 5..41 take sequence 0's 3..39 (both mid-tile, 37 rows over three
-    // tile edges); sequence 2's 20..69 then move up by 7 within itself (overlapping); sequence
-    // 0's 27..66 take sequence 2's 11..50 (alike in their tiles: a partial tile, whole tiles, a
-    // partial tile).
+    // tile edges); sequence 2's 20..69 then move up by 7 within itself and 30..59 down by 5
+    // (overlapping, both ways); sequence 0's 27..66 take sequence 2's 11..50 (alike in their
+    // tiles: a partial tile, whole tiles, a partial tile).
     for (const Tensor* t : {&s.cache.k, &s.cache.v}) {
       s.be->copy_rows(*t, 0 * kCtx + 3, 1 * kCtx + 5, 37);
       s.be->copy_rows(*t, 2 * kCtx + 20, 2 * kCtx + 27, 50);
+      s.be->copy_rows(*t, 2 * kCtx + 30, 2 * kCtx + 25, 30);
       s.be->copy_rows(*t, 2 * kCtx + 11, 0 * kCtx + 27, 40);
     }
   }
@@ -83,23 +86,46 @@ TEST(KeyTiles, StoredAndCopiedKeysAttendAsRows) {
   }
   const int64_t nq = static_cast<int64_t>(qpos.size());
   const auto q = random_vec(nq * kHeads * kDk, 3);
-  std::vector<float> outs[2];
-  for (int i = 0; i < 2; ++i) {
-    Side& s = sides[i];
-    s.q = s.be->upload_f32(q.data(), kHeads * kDk, nq);
-    s.out = s.be->alloc(GgmlType::F32, kHeads * kDv, nq);
-    s.be->attention(shape, s.q, s.cache, SeqRows{qpos.data(), qseq.data(), nq}, s.out);
-    outs[i].resize(static_cast<size_t>(nq * kHeads * kDv));
-    s.be->read(s.out, nq * kHeads * kDv, outs[i].data());
-  }
-  for (int64_t r = 0; r < nq; ++r) {
-    double worst = 0.0;
-    for (int64_t e = r * kHeads * kDv; e < (r + 1) * kHeads * kDv; ++e) {
-      ASSERT_TRUE(std::isfinite(outs[0][e]));
-      worst = std::max(worst, std::fabs(static_cast<double>(outs[0][e]) - outs[1][e]));
+  // All rows in one call (a sequence's rows share tiles: its keys are converted once per block),
+  // then each row alone (decode: a row's 3 queries a KV head read the tiles in place).
+  for (bool alone : {false, true}) {
+    std::vector<float> outs[2];
+    for (int i = 0; i < 2; ++i) {
+      Side& s = sides[i];
+      s.q = s.be->upload_f32(q.data(), kHeads * kDk, nq);
+      s.out = s.be->alloc(GgmlType::F32, kHeads * kDv, nq);
+      if (alone) {
+        for (int64_t r = 0; r < nq; ++r) {
+          Tensor qr = s.be->upload_f32(q.data() + r * kHeads * kDk, kHeads * kDk, 1);
+          Tensor o = s.be->alloc(GgmlType::F32, kHeads * kDv, 1);
+          s.be->attention(shape, qr, s.cache, SeqRows{qpos.data() + r, qseq.data() + r, 1}, o);
+          std::vector<float> one(static_cast<size_t>(kHeads * kDv));
+          s.be->read(o, kHeads * kDv, one.data());
+          outs[i].insert(outs[i].end(), one.begin(), one.end());
+          s.be->release(qr);
+          s.be->release(o);
+        }
+      } else {
+        s.be->attention(shape, s.q, s.cache, SeqRows{qpos.data(), qseq.data(), nq}, s.out);
+        outs[i].resize(static_cast<size_t>(nq * kHeads * kDv));
+        s.be->read(s.out, nq * kHeads * kDv, outs[i].data());
+      }
     }
-    EXPECT_LT(worst, 1e-5) << "sequence " << qseq[r] << " position " << qpos[r];
+    for (int64_t r = 0; r < nq; ++r) {
+      double worst = 0.0;
+      for (int64_t e = r * kHeads * kDv; e < (r + 1) * kHeads * kDv; ++e) {
+        ASSERT_TRUE(std::isfinite(outs[0][e]));
+        worst = std::max(worst, std::fabs(static_cast<double>(outs[0][e]) - outs[1][e]));
+      }
+      EXPECT_LT(worst, 1e-5) << "dk " << kDk << (alone ? " alone" : " together") << " sequence " << qseq[r]
+                             << " position " << qpos[r];
+    }
   }
+}
+
+TEST(KeyTiles, StoredAndCopiedKeysAttendAsRows) {
+  stored_and_copied_keys_attend_as_rows(40, 24);
+  stored_and_copied_keys_attend_as_rows(64, 32);
 }
 
 // A context that is no multiple of the tile keeps rows (sequences would start mid-tile): still
