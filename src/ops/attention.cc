@@ -63,6 +63,12 @@ inline float kv_at(const void* base, gguf::GgmlType type, int64_t stride, int64_
   return kv_quant_at(row, type == gguf::GgmlType::Q8_0, i % stride);
 }
 
+// Tiled keys (AttentionShape::k_tiles) are F16 with values of their own: a latent cache, whose
+// values are its keys' first columns, stays rows.
+bool key_tiles_valid(const AttentionShape& s, const AttentionRow* rows, int64_t n_rows) {
+  return !s.k_tiles || (s.kv_type == gguf::GgmlType::F16 && (n_rows <= 0 || rows[0].v != rows[0].k));
+}
+
 // Combines the chunks [first, first + n) of one split row (all its heads), in chunk order.
 void merge_split(const AttentionShape& s, const AttentionRow& row, const Tile* tiles, int64_t n,
                  const float* parts) {
@@ -101,7 +107,7 @@ const AttentionKernels& attention_kernels(CpuTier tier) {
 void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_rows) {
   if (n_rows <= 0) return;
   HEARTH_CHECK(shape.ring % kAttnKeyBlock == 0);  // a key block never wraps around the ring
-  HEARTH_CHECK(!shape.k_tiles || (shape.kv_type == gguf::GgmlType::F16 && rows[0].v != rows[0].k));
+  HEARTH_CHECK(key_tiles_valid(shape, rows, n_rows));
   const AttentionKernels& kern = attention_kernels(cpu_tier());
   const int group = shape.n_head / shape.n_head_kv;
   const int block_rows = std::clamp(kTileQueries / group, 1, kMaxTileRows);
@@ -198,7 +204,7 @@ void attention(const AttentionShape& shape, const AttentionRow* rows, int64_t n_
 }
 
 void attention_ref(const AttentionShape& s, const AttentionRow* rows, int64_t n_rows) {
-  HEARTH_CHECK(!s.k_tiles || s.kv_type == gguf::GgmlType::F16);
+  HEARTH_CHECK(key_tiles_valid(s, rows, n_rows));
   const int group = s.n_head / s.n_head_kv;
   for (int64_t t = 0; t < n_rows; ++t) {
     const AttentionRow& r = rows[t];
