@@ -74,6 +74,23 @@ inline void prefetch_ahead(const void* block, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
+// Q6_K panels ask for their lines a sixteenth of a block per sub-block, twice as far ahead. A
+// block reads three streams at once (scales, low bits, high bits: 16, 128 and 64 bytes a step),
+// which this machine's hardware prefetchers did not follow, and 53 prefetches at each block's start
+// helped no more than none. hearth_bench ops_matmul/decode_q6_K/avx512/threads:2 (GB/s, medians of
+// 3, alternated, the VM's memory at ~35 GB/s): 19.5-20.4 with the block's prefetches, 19.3-20.7
+// without, 33.5-44.6 spread 4 KiB ahead, 31.6-36.4 spread 8 KiB ahead; the _hot variant (one layer,
+// from L3) 22.3-22.4 -> 53.0-81.6 (4 KiB), 63.6-103.7 (8 KiB). hearth bench r1-1.5b-q4_K_M -p 0
+// -n 64 -t 2, alternated 3 times: 21.6-24.4 -> 29.5-38.2 t/s.
+constexpr int64_t kQ6KPrefetchBytes = 8192;
+template <class Panel>
+inline void prefetch_share(const Panel* block, int j) {
+  constexpr int64_t kShare = sizeof(Panel) / 16;
+  static_assert(kShare <= 4 * 64, "four lines per step cover a sixteenth of the block");
+  const char* p = reinterpret_cast<const char*>(block) + kQ6KPrefetchBytes + j * kShare;
+  for (int l = 0; l < 4; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+}
+
 template <class A>
 const A& act_block(const uint8_t* act, int64_t stride, int c, int64_t i) {
   return reinterpret_cast<const A*>(act + c * stride)[i];
@@ -298,11 +315,11 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ6_K& b = p[i];
-    if (PF) prefetch_ahead(&b, sizeof(PanelQ6_K));
     __m512i sumi[NC];
     for (int c = 0; c < NC; ++c) sumi[c] = _mm512_setzero_si512();
     #pragma GCC unroll 1
     for (int j = 0; j < 16; ++j) {
+      if (PF) prefetch_share(&b, j);
       const __m512i l0 = load512(b.ql[j][0]), l1 = load512(b.ql[j][1]), h = load512(b.qh[j]);
       __m512i q[4];
       if constexpr (kGfni) {
