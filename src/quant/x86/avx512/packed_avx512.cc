@@ -74,21 +74,25 @@ inline void prefetch_ahead(const void* block, size_t bytes) {
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
-// Q6_K panels ask for their lines a sixteenth of a block per sub-block, twice as far ahead. A
-// block reads three streams at once (scales, low bits, high bits: 16, 128 and 64 bytes a step),
-// which this machine's hardware prefetchers did not follow, and 53 prefetches at each block's start
-// helped no more than none. hearth_bench ops_matmul/decode_q6_K/avx512/threads:2 (GB/s, medians of
-// 3, alternated, the VM's memory at ~35 GB/s): 19.5-20.4 with the block's prefetches, 19.3-20.7
-// without, 33.5-44.6 spread 4 KiB ahead, 31.6-36.4 spread 8 KiB ahead; the _hot variant (one layer,
-// from L3) 22.3-22.4 -> 53.0-81.6 (4 KiB), 63.6-103.7 (8 KiB). hearth bench r1-1.5b-q4_K_M -p 0
-// -n 64 -t 2, alternated 3 times: 21.6-24.4 -> 29.5-38.2 t/s.
-constexpr int64_t kQ6KPrefetchBytes = 8192;
-template <class Panel>
+// K-quant panels ask, at each of a block's kSteps sub-block steps, for that step's share of the
+// block kAhead bytes further on, where a burst at the block's start (prefetch_ahead) fell behind.
+// Q6_K (16 steps, 8 KiB): a block reads three streams at once (scales, low bits, high bits: 16,
+// 128 and 64 bytes a step), which this machine's hardware prefetchers did not follow, and 53
+// prefetches at each block's start helped no more than none. hearth_bench
+// ops_matmul/decode_q6_K/avx512/threads:2 (GB/s, medians of 3, alternated, the VM's memory at ~35
+// GB/s): 19.5-20.4 with the block's prefetches, 19.3-20.7 without, 33.5-44.6 spread 4 KiB ahead,
+// 31.6-36.4 spread 8 KiB ahead; the _hot variant (one layer, from L3) 22.3-22.4 -> 53.0-81.6
+// (4 KiB), 63.6-103.7 (8 KiB). hearth bench r1-1.5b-q4_K_M -p 0 -n 64 -t 2, alternated 3 times:
+// 21.6-24.4 -> 29.5-38.2 t/s. Q4_K (8 steps, 4 KiB): 16 randomly interleaved repetitions each of
+// ops_matmul/decode_q4_K/avx512/threads:2 over both of the VM's memory speeds: burst median 29.9,
+// mean 31.1, best 39.5 GB/s; spread 35.3, 38.6, 53.8 (the probe beside them: 47.1, 47.3, 61.8).
+template <int kSteps, int64_t kAhead, class Panel>
 inline void prefetch_share(const Panel* block, int j) {
-  constexpr int64_t kShare = sizeof(Panel) / 16;
-  static_assert(kShare <= 4 * 64, "four lines per step cover a sixteenth of the block");
-  const char* p = reinterpret_cast<const char*>(block) + kQ6KPrefetchBytes + j * kShare;
-  for (int l = 0; l < 4; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
+  constexpr int64_t kShare = sizeof(Panel) / kSteps;
+  constexpr int kLines = static_cast<int>((kShare + 63) / 64);
+  const char* p = reinterpret_cast<const char*>(block) + kAhead + j * kShare;
+  #pragma GCC unroll 8
+  for (int l = 0; l < kLines; ++l) _mm_prefetch(p + 64 * l, _MM_HINT_T0);
 }
 
 template <class A>
@@ -256,7 +260,6 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
   for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const PanelQ4_K& b = p[i];
-    if (PF) prefetch_ahead(&b, sizeof(PanelQ4_K));
     // k_scales.h's 6-bit unpacking, for 16 rows x 4 sub-blocks per register.
     const __m512i z0 = load512(b.scales[0]), z1 = load512(b.scales[4]), z2 = load512(b.scales[8]);
     _mm512_store_si512(sc_bytes, _mm512_and_si512(z0, m3f));
@@ -271,6 +274,7 @@ void q4_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
     #pragma GCC unroll 1
     for (int j = 0; j < 8; ++j) {
       __m512i q[8];
+      if (PF) prefetch_share<8, 4096>(&b, j);
       #pragma GCC unroll 4
       for (int v = 0; v < 4; ++v) {
         const __m512i raw = load512(b.qs[j][v]);
@@ -319,7 +323,7 @@ void q6_k_cols(int64_t n, const uint8_t* panel, const uint8_t* act, int64_t as, 
     for (int c = 0; c < NC; ++c) sumi[c] = _mm512_setzero_si512();
     #pragma GCC unroll 1
     for (int j = 0; j < 16; ++j) {
-      if (PF) prefetch_share(&b, j);
+      if (PF) prefetch_share<16, 8192>(&b, j);
       const __m512i l0 = load512(b.ql[j][0]), l1 = load512(b.ql[j][1]), h = load512(b.qh[j]);
       __m512i q[4];
       if constexpr (kGfni) {
