@@ -92,8 +92,6 @@ void stored_and_copied_keys_attend_as_rows(int64_t kDk, int64_t kDv) {
     std::vector<float> outs[2];
     for (int i = 0; i < 2; ++i) {
       Side& s = sides[i];
-      s.q = s.be->upload_f32(q.data(), kHeads * kDk, nq);
-      s.out = s.be->alloc(GgmlType::F32, kHeads * kDv, nq);
       if (alone) {
         for (int64_t r = 0; r < nq; ++r) {
           Tensor qr = s.be->upload_f32(q.data() + r * kHeads * kDk, kHeads * kDk, 1);
@@ -106,6 +104,8 @@ void stored_and_copied_keys_attend_as_rows(int64_t kDk, int64_t kDv) {
           s.be->release(o);
         }
       } else {
+        s.q = s.be->upload_f32(q.data(), kHeads * kDk, nq);
+        s.out = s.be->alloc(GgmlType::F32, kHeads * kDv, nq);
         s.be->attention(shape, s.q, s.cache, SeqRows{qpos.data(), qseq.data(), nq}, s.out);
         outs[i].resize(static_cast<size_t>(nq * kHeads * kDv));
         s.be->read(s.out, nq * kHeads * kDv, outs[i].data());
