@@ -2,11 +2,13 @@
 // processing and generation speed measured in-process, printed like llama-bench (markdown table,
 // or a JSON array with llama-bench's field names so scripts written for it read ours). With
 // --memory it first measures this machine's read bandwidth and shows decode speed as a fraction
-// of the bandwidth limit (bytes a decode step reads, weights and KV cache, / bandwidth).
+// of the bandwidth limit (bytes a decode step reads, weights and KV cache, / bandwidth);
+// --memory-interleaved measures that bandwidth between the decode steps instead.
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +42,7 @@ struct BenchFlags {
   std::vector<int> n_parallel{1};
   std::string output = "md";
   bool memory = false;
+  bool memory_interleaved = false;  // implies memory
   std::string gpu = "vulkan";  // the backend --num-gpu layers go to
   int num_gpu = 0;             // layers on it (and the head when > 0); >= the layer count: all
 };
@@ -143,9 +146,15 @@ void run_bench(const BenchFlags& f) {
       // just before and just after its timed runs.
       const bool bracket = spec.n_gen > 0 && bw_gbps > 0;
       double before = 0;
-      engine::BenchResult r = bench.run(spec, [&] {
-        if (bracket) before = measure_read_bandwidth(size_t{1} << 30, 3, t).best_gbps;
-      });
+      // --memory-interleaved: one read of 256 MiB (several ms at tens of GB/s; a 1.5B model's step
+      // reads ~1 GB) after each timed step, so the limit comes from the same seconds as the steps.
+      std::unique_ptr<InterleavedProbe> probe;
+      if (bracket && f.memory_interleaved) probe = std::make_unique<InterleavedProbe>(size_t{256} << 20, t);
+      std::function<void()> between_steps;
+      if (probe != nullptr && probe->ok()) between_steps = [&] { probe->read(); };
+      engine::BenchResult r = bench.run(
+          spec, [&] { if (bracket) before = measure_read_bandwidth(size_t{1} << 30, 3, t).best_gbps; },
+          between_steps);
       double test_gbps = bw_gbps;
       if (bracket) {
         const double after = measure_read_bandwidth(size_t{1} << 30, 3, t).best_gbps;
@@ -154,6 +163,11 @@ void run_bench(const BenchFlags& f) {
           std::fprintf(stderr, "memory read bandwidth around %s: %.1f before, %.1f after (GB/s)\n",
                        r.test_name().c_str(), before, after);
         }
+      }
+      if (probe != nullptr && probe->reads() > 0) {
+        test_gbps = probe->rate_gbps();
+        std::fprintf(stderr, "memory read bandwidth interleaved with %s: %.1f GB/s (%d reads of %zu MiB)\n",
+                     r.test_name().c_str(), test_gbps, probe->reads(), probe->bytes() >> 20);
       }
       std::string limit;
       double fraction = 0;
@@ -198,6 +212,7 @@ void run_bench(const BenchFlags& f) {
                             {"samples_ts", r.samples_ts}};
         if (test_gbps > 0) {
           j["bandwidth_gbps"] = test_gbps;
+          if (spec.n_gen > 0) j["bandwidth_method"] = probe != nullptr && probe->reads() > 0 ? "interleaved" : "bracket";
           if (spec.n_gen > 0) j["bandwidth_fraction"] = fraction;
         }
         out.push_back(j);
@@ -230,11 +245,17 @@ void add_bench_verb(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("-o,--output", f->output, "Output format: md or json")->check(CLI::IsMember({"md", "json"}));
   cmd->add_flag("--memory", f->memory, "Measure memory bandwidth and show decode as a fraction of it");
+  cmd->add_flag("--memory-interleaved", f->memory_interleaved,
+                "As --memory, but measure the bandwidth between decode steps (untimed), for machines whose "
+                "bandwidth changes within seconds");
   cmd->add_option("-g,--num-gpu", f->num_gpu,
                   "Layers on the GPU backend (the last ones, and the output head), as Ollama's num_gpu; 0: CPU only")
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--gpu", f->gpu, "The GPU backend: vulkan (default device) or vulkan:N (device N, software ones too)");
-  cmd->callback([f] { run_bench(*f); });
+  cmd->callback([f] {
+    if (f->memory_interleaved) f->memory = true;
+    run_bench(*f);
+  });
 }
 
 }  // namespace hearth::cli

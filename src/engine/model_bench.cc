@@ -95,21 +95,25 @@ int64_t ModelBench::run_prompt(int n, int n_batch, model::KvCache& cache, int st
   return now_ns() - t0;
 }
 
-int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache, int start) {
+int64_t ModelBench::run_gen(int n, int n_parallel, model::KvCache& cache, int start,
+                            const std::function<void()>& between_steps) {
   model::Batch batch;
   const int64_t n_vocab = model_->n_vocab();
   logits_.resize(static_cast<size_t>(n_parallel * (gen_best_k_ > 0 ? ops::top_logits_width(gen_best_k_) : n_vocab)));
-  int64_t t0 = now_ns();
+  int64_t ns = 0;
   for (int p = start; p < start + n; ++p) {
     batch.clear();
     for (int s = 0; s < n_parallel; ++s) batch.add(next_token(rng_, n_vocab), p, s, true);
+    const int64_t t0 = now_ns();
     if (gen_best_k_ > 0) {
       model_->forward_best(batch, cache, gen_best_k_, logits_.data());
     } else {
       model_->forward(batch, cache, logits_.data());
     }
+    ns += now_ns() - t0;
+    if (between_steps) between_steps();
   }
-  return now_ns() - t0;
+  return ns;
 }
 
 // All rows of n_inputs sequences of n tokens in one pass, every row's hidden state read back (mean
@@ -126,7 +130,8 @@ int64_t ModelBench::run_embed(int n, int n_inputs, model::KvCache& cache) {
   return now_ns() - t0;
 }
 
-BenchResult ModelBench::run(const BenchSpec& spec, const std::function<void()>& before_timed) {
+BenchResult ModelBench::run(const BenchSpec& spec, const std::function<void()>& before_timed,
+                            const std::function<void()>& between_steps) {
   BenchResult res;
   res.n_prompt = spec.n_prompt;
   res.n_gen = spec.n_prompt > 0 ? 0 : spec.n_gen;
@@ -162,7 +167,7 @@ BenchResult ModelBench::run(const BenchSpec& spec, const std::function<void()>& 
   for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
     if (r == 0 && before_timed) before_timed();
     int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache, depth)
-                                   : run_gen(n, n_par, cache, depth);
+                                   : run_gen(n, n_par, cache, depth, r < 0 ? std::function<void()>{} : between_steps);
     if (r < 0) continue;
     res.samples_ns.push_back(ns);
     res.samples_ts.push_back(static_cast<double>(n) * n_par / (static_cast<double>(ns) / 1e9));

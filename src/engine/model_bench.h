@@ -57,12 +57,16 @@ class ModelBench {
   uint64_t cache_bytes_per_step(const BenchSpec& spec) const;
 
   // One warm-up run, then spec.reps measured runs; before_timed (if set) runs between the two,
-  // after any depth fill, so that it can measure what the timed runs will see.
-  BenchResult run(const BenchSpec& spec, const std::function<void()>& before_timed = {});
+  // after any depth fill, so that it can measure what the timed runs will see. between_steps (if
+  // set) runs after each decode step of a timed tg run, outside its timing: a bandwidth probe
+  // interleaved with the steps.
+  BenchResult run(const BenchSpec& spec, const std::function<void()>& before_timed = {},
+                  const std::function<void()>& between_steps = {});
 
  private:
   int64_t run_prompt(int n, int n_batch, model::KvCache& cache, int start = 0);
-  int64_t run_gen(int n, int n_parallel, model::KvCache& cache, int start = 0);
+  int64_t run_gen(int n, int n_parallel, model::KvCache& cache, int start = 0,
+                  const std::function<void()>& between_steps = {});
   int64_t run_embed(int n, int n_inputs, model::KvCache& cache);
   static BenchResult finish(BenchResult res);  // mean and standard deviation of the samples
 

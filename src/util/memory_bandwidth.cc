@@ -133,4 +133,43 @@ BandwidthResult measure_read_bandwidth(size_t bytes, int reps, int threads) {
   return res;
 }
 
+InterleavedProbe::InterleavedProbe(size_t bytes, int threads)
+    : bytes_(std::max<size_t>(bytes / 8, 4096) * 8), threads_(threads) {
+  mem_ = alloc_stream_memory(bytes_);
+  if (mem_ == nullptr) return;
+  auto* buf = static_cast<uint64_t*>(mem_.get());
+  ThreadPool& pool = global_thread_pool(threads_);
+  pool.parallel_for(static_cast<int64_t>(bytes_ / 8), 1 << 16, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) buf[i] = static_cast<uint64_t>(i);
+  });
+  const size_t n_kernels = sum_kernels().size();
+  seconds_.assign(n_kernels, 0.0);
+  count_.assign(n_kernels, 0);
+  sink_.assign(static_cast<size_t>(pool.size()), 0);
+}
+
+void InterleavedProbe::read() {
+  if (mem_ == nullptr) return;
+  const std::vector<SumFn> kernels = sum_kernels();
+  const size_t k = static_cast<size_t>(reads_) % kernels.size();
+  const SumFn sum = kernels[k];
+  const auto* buf = static_cast<const uint64_t*>(mem_.get());
+  ThreadPool& pool = global_thread_pool(threads_);
+  auto t0 = std::chrono::steady_clock::now();
+  pool.parallel_for(static_cast<int64_t>(bytes_ / 8), 1 << 16, [&](int64_t b, int64_t e, int t) {
+    sink_[static_cast<size_t>(t)] += sum(buf + b, static_cast<size_t>(e - b));
+  });
+  seconds_[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++count_[k];
+  ++reads_;
+}
+
+double InterleavedProbe::rate_gbps() const {
+  double best = 0;
+  for (size_t k = 0; k < seconds_.size(); ++k) {
+    if (count_[k] > 0 && seconds_[k] > 0) best = std::max(best, count_[k] * static_cast<double>(bytes_) / seconds_[k] / 1e9);
+  }
+  return best;
+}
+
 }  // namespace hearth

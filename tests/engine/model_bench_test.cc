@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "engine/model_bench.h"
 
@@ -37,12 +39,30 @@ TEST(ModelBench, DecodeReadsTheCachePositionsSoFar) {
 // The hook runs once per test, between the warm-up and the timed repetitions.
 TEST(ModelBench, BeforeTimedRunsOnceBeforeTheRepetitions) {
   ModelBench b(std::string(HEARTH_TESTDATA_DIR) + "/qwen2-tiny-q8_0.gguf", {"cpu-ref", "", 0});
-  for (const BenchSpec spec : {BenchSpec{0, 4, 3, 512}, BenchSpec{8, 0, 2, 512}}) {
+  for (const BenchSpec& spec : {BenchSpec{0, 4, 3, 512}, BenchSpec{8, 0, 2, 512}}) {
     int calls = 0;
     const BenchResult r = b.run(spec, [&] { ++calls; });
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(r.samples_ns.size(), static_cast<size_t>(spec.reps));
   }
+}
+
+// The interleaved probe's hook runs after every step of the timed tg repetitions (not the warm-up,
+// not a prompt test), and its time is not the steps': a hook that sleeps 200 ms a step would add
+// 0.8 s to each 4-step sample if it were timed.
+TEST(ModelBench, BetweenStepsRunsAfterEachTimedStepUntimed) {
+  ModelBench b(std::string(HEARTH_TESTDATA_DIR) + "/qwen2-tiny-q8_0.gguf", {"cpu-ref", "", 0});
+  int calls = 0;
+  const BenchResult tg = b.run(BenchSpec{0, 4, 2, 512}, {}, [&] {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  });
+  EXPECT_EQ(calls, 4 * 2);
+  ASSERT_EQ(tg.samples_ns.size(), 2u);
+  for (int64_t ns : tg.samples_ns) EXPECT_LT(ns, 400'000'000);
+  calls = 0;
+  b.run(BenchSpec{8, 0, 2, 512}, {}, [&] { ++calls; });
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace
