@@ -7,8 +7,10 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <span>
 #include <string>
@@ -23,6 +25,7 @@
 #include "quant/fp16.h"
 #include "quant/type_traits.h"
 #include "util/cpu_features.h"
+#include "util/memory_bandwidth.h"
 #include "util/stream_memory.h"
 #include "util/thread_pool.h"
 
@@ -51,6 +54,37 @@ struct Setup {
   }
   ~Setup() { set_cpu_tier(saved); }
   CpuTier saved;
+};
+
+// A `_paired` benchmark's probe: after each iteration, untimed, one read of 256 MiB
+// (InterleavedProbe); the counter of_probe is the iterations' bytes/s over the probe's, both from
+// the same seconds. A VM whose bandwidth halves and recovers within seconds leaves of_probe
+// comparable between runs where bytes/s is not.
+class PairedProbe {
+ public:
+  PairedProbe(bool on, int threads) {
+    if (on) probe_ = std::make_unique<InterleavedProbe>(size_t{256} << 20, threads);
+  }
+  void start() {
+    if (probe_ != nullptr) t0_ = std::chrono::steady_clock::now();
+  }
+  void stop(benchmark::State& state) {
+    if (probe_ == nullptr) return;
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    state.PauseTiming();
+    probe_->read();
+    state.ResumeTiming();
+  }
+  void report(benchmark::State& state, double bytes) const {
+    if (probe_ == nullptr || probe_->reads() == 0 || seconds_ <= 0) return;
+    state.counters["probe_GB/s"] = probe_->rate_gbps();
+    state.counters["of_probe"] = bytes / seconds_ / 1e9 / probe_->rate_gbps();
+  }
+
+ private:
+  std::unique_ptr<InterleavedProbe> probe_;
+  std::chrono::steady_clock::time_point t0_;
+  double seconds_ = 0;
 };
 
 // Attention of `n_rows` query rows of one sequence whose last row sits at position n_ctx - 1
@@ -84,7 +118,7 @@ std::vector<uint8_t> tile_keys(const std::vector<uint8_t>& rows, int64_t n_rows,
 }
 
 void bench_attention_layout(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
-                            int64_t n_rows, gguf::GgmlType type, bool cold, bool key_rows) {
+                            int64_t n_rows, gguf::GgmlType type, bool cold, bool key_rows, bool paired = false) {
   Setup setup(tier, threads);
   AttentionShape s;
   s.n_head = kHead;
@@ -121,7 +155,9 @@ void bench_attention_layout(benchmark::State& state, CpuTier tier, int threads, 
                n_ctx - n_rows + r + 1, out.data() + r * kHead * kHeadDim};
   }
   int64_t layer = 0;
+  PairedProbe probe(paired, threads);
   for (auto _ : state) {
+    probe.start();
     for (auto& r : rows) {
       r.k = layers.data() + layer * layer_bytes;
       r.v = layers.data() + layer * layer_bytes + k.size();
@@ -130,7 +166,9 @@ void bench_attention_layout(benchmark::State& state, CpuTier tier, int threads, 
     attention(s, rows.data(), n_rows);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
+    probe.stop(state);
   }
+  probe.report(state, static_cast<double>(state.iterations()) * static_cast<double>(layer_bytes));
   int64_t pairs = 0;
   for (const auto& r : rows) pairs += r.n_kv;
   state.counters["head_keys/s"] = benchmark::Counter(
@@ -146,6 +184,11 @@ void bench_attention(benchmark::State& state, CpuTier tier, int threads, int64_t
 void bench_attention_rows(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx, int64_t n_rows,
                           gguf::GgmlType type, bool cold) {
   bench_attention_layout(state, tier, threads, n_ctx, n_rows, type, cold, true);
+}
+
+// Decode attention from memory with a PairedProbe read after each layer.
+void bench_attention_paired(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx, gguf::GgmlType type) {
+  bench_attention_layout(state, tier, threads, n_ctx, 1, type, true, false, true);
 }
 
 // Decode attention over DeepSeek-V2-Lite's MLA latent: 16 query heads (absorbed into the latent)
@@ -242,7 +285,9 @@ void bench_add_bias(benchmark::State& state, CpuTier tier, int threads, int64_t 
 // panel_memory (one kernel streaming one panel set) and `hearth bench --memory`. `hot`: one layer
 // only (24-46 MB, mostly in this machine's 32 MiB L3), so bytes/s is about the rate the kernels'
 // arithmetic allows; where memory is faster than that, decode cannot reach memory's limit.
-void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type, bool hot) {
+// `paired`: a PairedProbe read after each layer.
+void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type, bool hot,
+                         bool paired) {
   Setup setup(tier, threads);
   const quant::TypeTraits& tr = quant::traits(type);
   struct Shape {
@@ -283,7 +328,9 @@ void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, ggu
   const auto x = random_floats(kFf, 30);
   std::vector<float> q(kEmbd), k(kHeadKv * kHeadDim), v(kHeadKv * kHeadDim), o(kEmbd), g(kFf), u(kFf), d(kEmbd);
   int64_t layer = 0;
+  PairedProbe probe(paired, threads);
   for (auto _ : state) {
+    probe.start();
     const Matrix* lw = w.data() + layer * 7;
     layer = (layer + 1) % n_layers;
     const MatmulOut qkv[3] = {{&lw[0], q.data()}, {&lw[1], k.data()}, {&lw[2], v.data()}};
@@ -293,8 +340,10 @@ void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, ggu
     matmul_many(gu, 2, x.data(), 1);
     matmul(lw[6], x.data(), 1, d.data());
     benchmark::DoNotOptimize(d.data());
+    probe.stop(state);
   }
   state.SetBytesProcessed(state.iterations() * layer_bytes);
+  probe.report(state, static_cast<double>(state.iterations() * layer_bytes));
 }
 
 int register_all() {
@@ -321,18 +370,23 @@ int register_all() {
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
       reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
+      reg("attention/decode_ctx16384_paired", bench_attention_paired, int64_t{16384}, GgmlType::F16);
+      reg("attention/decode_ctx16384_q8_0_paired", bench_attention_paired, int64_t{16384}, GgmlType::Q8_0);
       // F16 keys in rows, as before the tiles (and as the cpu-ref backend keeps them).
       reg("attention/decode_ctx16384_rows", bench_attention_rows, int64_t{16384}, int64_t{1}, GgmlType::F16, false);
       reg("attention/decode_ctx16384_cold_rows", bench_attention_rows, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/prompt512_ctx4096_rows", bench_attention_rows, int64_t{4096}, int64_t{512}, GgmlType::F16, false);
       reg("attention/decode_mla_ctx4096", bench_attention_mla, int64_t{4096}, GgmlType::F16);
       reg("attention/decode_mla_ctx4096_q8_0", bench_attention_mla, int64_t{4096}, GgmlType::Q8_0);
-      reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K, false);
-      reg("matmul/decode_q6_K", bench_matmul_decode, GgmlType::Q6_K, false);
-      reg("matmul/decode_q8_0", bench_matmul_decode, GgmlType::Q8_0, false);
-      reg("matmul/decode_q4_K_hot", bench_matmul_decode, GgmlType::Q4_K, true);
-      reg("matmul/decode_q6_K_hot", bench_matmul_decode, GgmlType::Q6_K, true);
-      reg("matmul/decode_q8_0_hot", bench_matmul_decode, GgmlType::Q8_0, true);
+      reg("matmul/decode_q4_K", bench_matmul_decode, GgmlType::Q4_K, false, false);
+      reg("matmul/decode_q6_K", bench_matmul_decode, GgmlType::Q6_K, false, false);
+      reg("matmul/decode_q8_0", bench_matmul_decode, GgmlType::Q8_0, false, false);
+      reg("matmul/decode_q4_K_paired", bench_matmul_decode, GgmlType::Q4_K, false, true);
+      reg("matmul/decode_q6_K_paired", bench_matmul_decode, GgmlType::Q6_K, false, true);
+      reg("matmul/decode_q8_0_paired", bench_matmul_decode, GgmlType::Q8_0, false, true);
+      reg("matmul/decode_q4_K_hot", bench_matmul_decode, GgmlType::Q4_K, true, false);
+      reg("matmul/decode_q6_K_hot", bench_matmul_decode, GgmlType::Q6_K, true, false);
+      reg("matmul/decode_q8_0_hot", bench_matmul_decode, GgmlType::Q8_0, true, false);
       reg("rmsnorm/decode", bench_rmsnorm, int64_t{1});
       reg("rmsnorm/prompt512", bench_rmsnorm, int64_t{512});
       reg("rope/decode", bench_rope, int64_t{1});
