@@ -148,6 +148,8 @@ void run_bench(const BenchFlags& f) {
       double before = 0;
       // --memory-interleaved: one read of 256 MiB (several ms at tens of GB/s; a 1.5B model's step
       // reads ~1 GB) after each timed step, so the limit comes from the same seconds as the steps.
+      // The read leaves the caches holding probe data: a model that fits in L3 no longer decodes
+      // from cache, one that does not (what the fraction is for) loses nothing.
       std::unique_ptr<InterleavedProbe> probe;
       if (bracket && f.memory_interleaved) probe = std::make_unique<InterleavedProbe>(size_t{256} << 20, t);
       std::function<void()> between_steps;
@@ -247,7 +249,7 @@ void add_bench_verb(CLI::App& app) {
   cmd->add_flag("--memory", f->memory, "Measure memory bandwidth and show decode as a fraction of it");
   cmd->add_flag("--memory-interleaved", f->memory_interleaved,
                 "As --memory, but measure the bandwidth between decode steps (untimed), for machines whose "
-                "bandwidth changes within seconds");
+                "bandwidth changes within seconds (the reads empty the CPU caches between steps)");
   cmd->add_option("-g,--num-gpu", f->num_gpu,
                   "Layers on the GPU backend (the last ones, and the output head), as Ollama's num_gpu; 0: CPU only")
       ->check(CLI::Range(0, 100000));
