@@ -149,7 +149,7 @@ void run_bench(const BenchFlags& f) {
       // --memory-interleaved: one read of 256 MiB (several ms at tens of GB/s; a 1.5B model's step
       // reads ~1 GB) after each timed step, so the limit comes from the same seconds as the steps.
       // The read leaves the caches holding probe data: a model that fits in L3 no longer decodes
-      // from cache, one that does not (what the fraction is for) loses nothing.
+      // from cache; one far larger (what the fraction is for) reads its weights from memory either way.
       std::unique_ptr<InterleavedProbe> probe;
       if (bracket && f.memory_interleaved) probe = std::make_unique<InterleavedProbe>(size_t{256} << 20, t);
       std::function<void()> between_steps;
