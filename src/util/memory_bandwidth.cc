@@ -88,37 +88,51 @@ std::vector<SumFn> sum_kernels() {
   return {sum_words};
 }
 
+// `n_words` of stream memory (the same memory as the weights and caches get, so the ratio compares
+// like with like), first touched from the pool so pages are spread as the readers will use them.
+StreamMemory touched_buffer(size_t n_words, ThreadPool& pool) {
+  StreamMemory mem = alloc_stream_memory(n_words * 8);
+  if (mem == nullptr) return mem;
+  auto* buf = static_cast<uint64_t*>(mem.get());
+  pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) buf[i] = static_cast<uint64_t>(i);
+  });
+  return mem;
+}
+
+// Seconds for the pool to read the buffer once with `sum` (each thread's sum into its sink).
+double timed_read(const uint64_t* buf, size_t n_words, SumFn sum, ThreadPool& pool, std::vector<uint64_t>& sink) {
+  auto t0 = std::chrono::steady_clock::now();
+  pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int t) {
+    sink[static_cast<size_t>(t)] += sum(buf + b, static_cast<size_t>(e - b));
+  });
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void keep_sums(const std::vector<uint64_t>& sink) {
+  volatile uint64_t keep = 0;
+  for (uint64_t v : sink) keep = keep + v;
+  (void)keep;
+}
+
 }  // namespace
 
 BandwidthResult measure_read_bandwidth(size_t bytes, int reps, int threads) {
   const size_t n_words = std::max<size_t>(bytes / 8, 4096);
-  // The same memory as the weights and caches get, so the ratio compares like with like.
-  StreamMemory mem = alloc_stream_memory(n_words * 8);
-  if (mem == nullptr) return {};
-  auto* buf = static_cast<uint64_t*>(mem.get());
   ThreadPool& pool = global_thread_pool(threads);
-  // First touch from the pool, so pages are spread as the readers will use them.
-  pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) buf[i] = static_cast<uint64_t>(i);
-  });
+  StreamMemory mem = touched_buffer(n_words, pool);
+  if (mem == nullptr) return {};
+  const auto* buf = static_cast<const uint64_t*>(mem.get());
   std::vector<uint64_t> sink(pool.size(), 0);
   const std::vector<SumFn> kernels = sum_kernels();
   // Repetitions alternate the kernels, so a slow minute of a shared machine does not fall on one.
   std::vector<std::vector<double>> gbps(kernels.size());
   for (int r = 0; r < std::max(reps, 1); ++r) {
     for (size_t k = 0; k < kernels.size(); ++k) {
-      const SumFn sum = kernels[k];
-      auto t0 = std::chrono::steady_clock::now();
-      pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int t) {
-        sink[t] += sum(buf + b, static_cast<size_t>(e - b));
-      });
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      gbps[k].push_back(n_words * 8.0 / s / 1e9);
+      gbps[k].push_back(n_words * 8.0 / timed_read(buf, n_words, kernels[k], pool, sink) / 1e9);
     }
   }
-  volatile uint64_t keep = 0;
-  for (uint64_t v : sink) keep = keep + v;
-  (void)keep;
+  keep_sums(sink);
   for (auto& g : gbps) std::sort(g.begin(), g.end());
   size_t best = 0;
   for (size_t k = 1; k < gbps.size(); ++k) {
@@ -135,13 +149,9 @@ BandwidthResult measure_read_bandwidth(size_t bytes, int reps, int threads) {
 
 InterleavedProbe::InterleavedProbe(size_t bytes, int threads)
     : bytes_(std::max<size_t>(bytes / 8, 4096) * 8), threads_(threads) {
-  mem_ = alloc_stream_memory(bytes_);
-  if (mem_ == nullptr) return;
-  auto* buf = static_cast<uint64_t*>(mem_.get());
   ThreadPool& pool = global_thread_pool(threads_);
-  pool.parallel_for(static_cast<int64_t>(bytes_ / 8), 1 << 16, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) buf[i] = static_cast<uint64_t>(i);
-  });
+  mem_ = touched_buffer(bytes_ / 8, pool);
+  if (mem_ == nullptr) return;
   const size_t n_kernels = sum_kernels().size();
   seconds_.assign(n_kernels, 0.0);
   count_.assign(n_kernels, 0);
@@ -152,14 +162,8 @@ void InterleavedProbe::read() {
   if (mem_ == nullptr) return;
   const std::vector<SumFn> kernels = sum_kernels();
   const size_t k = static_cast<size_t>(reads_) % kernels.size();
-  const SumFn sum = kernels[k];
-  const auto* buf = static_cast<const uint64_t*>(mem_.get());
-  ThreadPool& pool = global_thread_pool(threads_);
-  auto t0 = std::chrono::steady_clock::now();
-  pool.parallel_for(static_cast<int64_t>(bytes_ / 8), 1 << 16, [&](int64_t b, int64_t e, int t) {
-    sink_[static_cast<size_t>(t)] += sum(buf + b, static_cast<size_t>(e - b));
-  });
-  seconds_[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  seconds_[k] += timed_read(static_cast<const uint64_t*>(mem_.get()), bytes_ / 8, kernels[k],
+                            global_thread_pool(threads_), sink_);
   ++count_[k];
   ++reads_;
 }
