@@ -89,7 +89,7 @@ class PairedProbe {
 
 // Attention of `n_rows` query rows of one sequence whose last row sits at position n_ctx - 1
 // (decode: n_rows = 1; prompt: n_rows = n_ctx, a causal triangle), over an F16 or Q8_0 cache.
-// `cold`: the cache is copied into layers totalling >= 1 GiB (above this machine's 480 MiB L3),
+// `cold`: the cache is copied into layers totalling >= 1 GiB (far above the L3 of any machine measured),
 // one per iteration, so K and V come from memory as in a decode step, which streams the weights
 // between two layers' attention; then bytes/s is the memory bandwidth the attention reaches.
 // n_rows cache rows of `width` random values (seed, scale as random_floats) in a cache of `type`
