@@ -89,11 +89,11 @@ class PairedProbe {
 
 // Attention of `n_rows` query rows of one sequence whose last row sits at position n_ctx - 1
 // (decode: n_rows = 1; prompt: n_rows = n_ctx, a causal triangle), over an F16 or Q8_0 cache.
-// `cold`: the cache is copied into layers totalling >= 1 GiB (far above the L3 of any machine measured),
-// one per iteration, so K and V come from memory as in a decode step, which streams the weights
-// between two layers' attention; then bytes/s is the memory bandwidth the attention reaches.
-// n_rows cache rows of `width` random values (seed, scale as random_floats) in a cache of `type`
-// (F16, or rows of Q8_0 / Q4_0 blocks).
+// `cold`: the cache is copied into layers totalling >= 1 GiB (far above the L3 of any machine
+// measured), one per iteration, so K and V come from memory as in a decode step, which streams the
+// weights between two layers' attention; then bytes/s is the memory bandwidth the attention
+// reaches. n_rows cache rows of `width` random values (seed, scale as random_floats) in a cache of
+// `type` (F16, or rows of Q8_0 / Q4_0 blocks).
 std::vector<uint8_t> cache_rows(int64_t n_rows, int64_t width, gguf::GgmlType type, uint32_t seed, float scale) {
   const auto f = random_floats(n_rows * width, seed, scale);
   const int64_t row_bytes = kv_row_bytes(type, width);
@@ -118,7 +118,8 @@ std::vector<uint8_t> tile_keys(const std::vector<uint8_t>& rows, int64_t n_rows,
 }
 
 void bench_attention_layout(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
-                            int64_t n_rows, gguf::GgmlType type, bool cold, bool key_rows, bool paired = false) {
+                            int64_t n_rows, gguf::GgmlType type, bool cold, bool key_rows,
+                            bool paired = false) {
   Setup setup(tier, threads);
   AttentionShape s;
   s.n_head = kHead;
@@ -187,7 +188,8 @@ void bench_attention_rows(benchmark::State& state, CpuTier tier, int threads, in
 }
 
 // Decode attention from memory with a PairedProbe read after each layer.
-void bench_attention_paired(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx, gguf::GgmlType type) {
+void bench_attention_paired(benchmark::State& state, CpuTier tier, int threads, int64_t n_ctx,
+                            gguf::GgmlType type) {
   bench_attention_layout(state, tier, threads, n_ctx, 1, type, true, false, true);
 }
 
@@ -286,8 +288,8 @@ void bench_add_bias(benchmark::State& state, CpuTier tier, int threads, int64_t 
 // only (24-46 MB, mostly in this machine's 32 MiB L3), so bytes/s is about the rate the kernels'
 // arithmetic allows; where memory is faster than that, decode cannot reach memory's limit.
 // `paired`: a PairedProbe read after each layer.
-void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type, bool hot,
-                         bool paired) {
+void bench_matmul_decode(benchmark::State& state, CpuTier tier, int threads, gguf::GgmlType type,
+                         bool hot, bool paired) {
   Setup setup(tier, threads);
   const quant::TypeTraits& tr = quant::traits(type);
   struct Shape {
@@ -370,8 +372,10 @@ int register_all() {
       reg("attention/decode_ctx16384_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::F16, true);
       reg("attention/decode_ctx16384_q8_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q8_0, true);
       reg("attention/decode_ctx16384_q4_0_cold", bench_attention, int64_t{16384}, int64_t{1}, GgmlType::Q4_0, true);
-      reg("attention/decode_ctx16384_paired", bench_attention_paired, int64_t{16384}, GgmlType::F16);
-      reg("attention/decode_ctx16384_q8_0_paired", bench_attention_paired, int64_t{16384}, GgmlType::Q8_0);
+      reg("attention/decode_ctx16384_paired", bench_attention_paired, int64_t{16384},
+          GgmlType::F16);
+      reg("attention/decode_ctx16384_q8_0_paired", bench_attention_paired, int64_t{16384},
+          GgmlType::Q8_0);
       // F16 keys in rows, as before the tiles (and as the cpu-ref backend keeps them).
       reg("attention/decode_ctx16384_rows", bench_attention_rows, int64_t{16384}, int64_t{1}, GgmlType::F16, false);
       reg("attention/decode_ctx16384_cold_rows", bench_attention_rows, int64_t{16384}, int64_t{1}, GgmlType::F16, true);

@@ -149,13 +149,18 @@ void run_bench(const BenchFlags& f) {
       // --memory-interleaved: one read of 256 MiB (several ms at tens of GB/s; a 1.5B model's step
       // reads ~1 GB) after each timed step, so the limit comes from the same seconds as the steps.
       // The read leaves the caches holding probe data: a model that fits in L3 no longer decodes
-      // from cache; one far larger (what the fraction is for) reads its weights from memory either way.
+      // from cache; one far larger (what the fraction is for) reads its weights from memory either
+      // way.
       std::unique_ptr<InterleavedProbe> probe;
-      if (bracket && f.memory_interleaved) probe = std::make_unique<InterleavedProbe>(size_t{256} << 20, t);
+      if (bracket && f.memory_interleaved)
+        probe = std::make_unique<InterleavedProbe>(size_t{256} << 20, t);
       std::function<void()> between_steps;
       if (probe != nullptr && probe->ok()) between_steps = [&] { probe->read(); };
       engine::BenchResult r = bench.run(
-          spec, [&] { if (bracket) before = measure_read_bandwidth(size_t{1} << 30, 3, t).best_gbps; },
+          spec,
+          [&] {
+            if (bracket) before = measure_read_bandwidth(size_t{1} << 30, 3, t).best_gbps;
+          },
           between_steps);
       double test_gbps = bw_gbps;
       if (bracket) {
@@ -168,7 +173,8 @@ void run_bench(const BenchFlags& f) {
       }
       if (probe != nullptr && probe->reads() > 0) {
         test_gbps = probe->rate_gbps();
-        std::fprintf(stderr, "memory read bandwidth interleaved with %s: %.1f GB/s (%d reads of %zu MiB)\n",
+        std::fprintf(stderr,
+                     "memory read bandwidth interleaved with %s: %.1f GB/s (%d reads of %zu MiB)\n",
                      r.test_name().c_str(), test_gbps, probe->reads(), probe->bytes() >> 20);
       }
       std::string limit;
@@ -214,7 +220,9 @@ void run_bench(const BenchFlags& f) {
                             {"samples_ts", r.samples_ts}};
         if (test_gbps > 0) {
           j["bandwidth_gbps"] = test_gbps;
-          if (spec.n_gen > 0) j["bandwidth_method"] = probe != nullptr && probe->reads() > 0 ? "interleaved" : "bracket";
+          if (spec.n_gen > 0)
+            j["bandwidth_method"] =
+                probe != nullptr && probe->reads() > 0 ? "interleaved" : "bracket";
           if (spec.n_gen > 0) j["bandwidth_fraction"] = fraction;
         }
         out.push_back(j);
@@ -247,9 +255,10 @@ void add_bench_verb(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("-o,--output", f->output, "Output format: md or json")->check(CLI::IsMember({"md", "json"}));
   cmd->add_flag("--memory", f->memory, "Measure memory bandwidth and show decode as a fraction of it");
-  cmd->add_flag("--memory-interleaved", f->memory_interleaved,
-                "As --memory, but measure the bandwidth between decode steps (untimed), for machines whose "
-                "bandwidth changes within seconds (the reads empty the CPU caches between steps)");
+  cmd->add_flag(
+      "--memory-interleaved", f->memory_interleaved,
+      "As --memory, but measure the bandwidth between decode steps (untimed), for machines whose "
+      "bandwidth changes within seconds (the reads empty the CPU caches between steps)");
   cmd->add_option("-g,--num-gpu", f->num_gpu,
                   "Layers on the GPU backend (the last ones, and the output head), as Ollama's num_gpu; 0: CPU only")
       ->check(CLI::Range(0, 100000));

@@ -167,7 +167,8 @@ BenchResult ModelBench::run(const BenchSpec& spec, const std::function<void()>& 
   for (int r = -1; r < spec.reps; ++r) {  // r = -1 is the warm-up
     if (r == 0 && before_timed) before_timed();
     int64_t ns = spec.n_prompt > 0 ? run_prompt(n, std::max(spec.n_batch, 1), cache, depth)
-                                   : run_gen(n, n_par, cache, depth, r < 0 ? std::function<void()>{} : between_steps);
+                                   : run_gen(n, n_par, cache, depth,
+                                             r < 0 ? std::function<void()>{} : between_steps);
     if (r < 0) continue;
     res.samples_ns.push_back(ns);
     res.samples_ts.push_back(static_cast<double>(n) * n_par / (static_cast<double>(ns) / 1e9));

@@ -101,7 +101,8 @@ StreamMemory touched_buffer(size_t n_words, ThreadPool& pool) {
 }
 
 // Seconds for the pool to read the buffer once with `sum` (each thread's sum into its sink).
-double timed_read(const uint64_t* buf, size_t n_words, SumFn sum, ThreadPool& pool, std::vector<uint64_t>& sink) {
+double timed_read(const uint64_t* buf, size_t n_words, SumFn sum, ThreadPool& pool,
+                  std::vector<uint64_t>& sink) {
   auto t0 = std::chrono::steady_clock::now();
   pool.parallel_for(static_cast<int64_t>(n_words), 1 << 16, [&](int64_t b, int64_t e, int t) {
     sink[static_cast<size_t>(t)] += sum(buf + b, static_cast<size_t>(e - b));
@@ -171,7 +172,8 @@ void InterleavedProbe::read() {
 double InterleavedProbe::rate_gbps() const {
   double best = 0;
   for (size_t k = 0; k < seconds_.size(); ++k) {
-    if (count_[k] > 0 && seconds_[k] > 0) best = std::max(best, count_[k] * static_cast<double>(bytes_) / seconds_[k] / 1e9);
+    if (count_[k] > 0 && seconds_[k] > 0)
+      best = std::max(best, count_[k] * static_cast<double>(bytes_) / seconds_[k] / 1e9);
   }
   return best;
 }

@@ -45,7 +45,7 @@ class InterleavedProbe {
   int reads_ = 0;
   std::vector<double> seconds_;  // per kernel
   std::vector<int> count_;       // reads per kernel
-  std::vector<uint64_t> sink_;  // the reads' sums, kept so that the reads are not dropped
+  std::vector<uint64_t> sink_;   // the reads' sums, kept so that the reads are not dropped
 };
 
 }  // namespace hearth

@@ -1,12 +1,12 @@
 // What `hearth bench --memory` divides by: the weight bytes one decode step reads.
 
+#include "engine/model_bench.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
-
-#include "engine/model_bench.h"
 
 namespace hearth::engine {
 namespace {

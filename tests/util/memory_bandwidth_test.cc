@@ -2,9 +2,9 @@
 // seconds summed across the reads of one kernel (not a best-of), so it can be set against decode
 // steps timed in the same seconds.
 
-#include <gtest/gtest.h>
-
 #include "util/memory_bandwidth.h"
+
+#include <gtest/gtest.h>
 
 namespace hearth {
 namespace {

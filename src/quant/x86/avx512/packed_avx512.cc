@@ -67,8 +67,8 @@ inline constexpr int kChains = NC == 1 ? 4 : 2;
 // shape, 2 threads, tg64, when all panels asked per block (K-quant panels now ask per sub-block:
 // prefetch_share): Q4_K_M 22.1 -> 26.4 t/s with it; Q8_0 24-27 without, 22-24 with, so its
 // lighter one-column kernel leaves it to the hardware. With 2-4 columns (a server step decoding
-// several chats; `hearth bench --parallel 4`) the heavier kernels need it most: Q4_K_M tg32 x4 87 ->
-// 156 t/s, x2 53 -> 87; Q8_0 x4 68 -> 75. Only when the panel is read once (PF, see gemm_cols).
+// several chats; `hearth bench --parallel 4`) the heavier kernels need it most: Q4_K_M tg32 x4 87
+// -> 156 t/s, x2 53 -> 87; Q8_0 x4 68 -> 75. Only when the panel is read once (PF, see gemm_cols).
 constexpr int64_t kPrefetchBytes = 4096;
 inline void prefetch_ahead(const void* block, size_t bytes) {
   const char* p = static_cast<const char*>(block) + kPrefetchBytes;
