@@ -153,17 +153,16 @@ InterleavedProbe::InterleavedProbe(size_t bytes, int threads)
   ThreadPool& pool = global_thread_pool(threads_);
   mem_ = touched_buffer(bytes_ / 8, pool);
   if (mem_ == nullptr) return;
-  const size_t n_kernels = sum_kernels().size();
-  seconds_.assign(n_kernels, 0.0);
-  count_.assign(n_kernels, 0);
+  kernels_ = sum_kernels();
+  seconds_.assign(kernels_.size(), 0.0);
+  count_.assign(kernels_.size(), 0);
   sink_.assign(static_cast<size_t>(pool.size()), 0);
 }
 
 void InterleavedProbe::read() {
   if (mem_ == nullptr) return;
-  const std::vector<SumFn> kernels = sum_kernels();
-  const size_t k = static_cast<size_t>(reads_) % kernels.size();
-  seconds_[k] += timed_read(static_cast<const uint64_t*>(mem_.get()), bytes_ / 8, kernels[k],
+  const size_t k = static_cast<size_t>(reads_) % kernels_.size();
+  seconds_[k] += timed_read(static_cast<const uint64_t*>(mem_.get()), bytes_ / 8, kernels_[k],
                             global_thread_pool(threads_), sink_);
   ++count_[k];
   ++reads_;

@@ -43,6 +43,7 @@ class InterleavedProbe {
   size_t bytes_ = 0;
   int threads_ = 0;
   int reads_ = 0;
+  std::vector<uint64_t (*)(const uint64_t*, size_t)> kernels_;  // the ways to read, taking turns
   std::vector<double> seconds_;  // per kernel
   std::vector<int> count_;       // reads per kernel
   std::vector<uint64_t> sink_;   // the reads' sums, kept so that the reads are not dropped
